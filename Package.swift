@@ -1,0 +1,83 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "gossip",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "gossipd", targets: ["gossipd"]),
+        .executable(name: "gossip", targets: ["gossip"]),
+        .executable(name: "gossip-bench", targets: ["gossip-bench"]),
+        .library(name: "GossipNode", targets: ["GossipNode"]),
+        .library(name: "GossipClient", targets: ["GossipClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // libinih, the C INI parser, from the system (Debian: libinih-dev).
+        .systemLibrary(
+            name: "CInih",
+            pkgConfig: "inih",
+            providers: [.apt(["libinih-dev"])]
+        ),
+        // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
+        .target(name: "GossipWire"),
+        // The INI configuration: keys, defaults and limits in one place.
+        .target(name: "GossipConfig", dependencies: ["CInih"]),
+        // Protocol logic with no sockets and no clocks: subscriptions, cache, message IDs, validation.
+        .target(
+            name: "GossipCore",
+            dependencies: [
+                "GossipWire",
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // Blocking POSIX sockets with deadlines, shared by the node, the client and the benchmark.
+        .target(name: "GossipSockets", dependencies: ["GossipWire"]),
+        // The daemon's runtime: API server, announce queue, handler, per-connection senders.
+        .target(
+            name: "GossipNode",
+            dependencies: [
+                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // A blocking client of the Gossip API, for the CLI, the benchmark and tests.
+        .target(name: "GossipClient", dependencies: ["GossipWire", "GossipSockets"]),
+        .executableTarget(
+            name: "gossipd",
+            dependencies: [
+                "GossipNode", "GossipConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "gossip",
+            dependencies: [
+                "GossipClient", "GossipWire",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "gossip-bench",
+            dependencies: [
+                "GossipNode", "GossipClient", "GossipConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"]),
+        .testTarget(name: "GossipConfigTests", dependencies: ["GossipConfig"]),
+        .testTarget(name: "GossipCoreTests", dependencies: ["GossipCore", "GossipWire"]),
+        .testTarget(
+            name: "GossipNodeTests",
+            dependencies: ["GossipNode", "GossipClient", "GossipConfig", "GossipWire", "GossipSockets"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)
