@@ -1,0 +1,161 @@
+/// 500 GOSSIP ANNOUNCE, module -> node: spread `data` as an item of `dataType`.
+public struct GossipAnnounce: Equatable, Sendable {
+    /// Hops the item may travel; 0 means unlimited.
+    public var ttl: UInt8
+    public var reserved: UInt8
+    public var dataType: UInt16
+    public var data: [UInt8]
+
+    /// Bytes before the data: header, TTL, reserved, data type.
+    public static let fixedSize = 8
+    /// The most data one ANNOUNCE can carry.
+    public static let maximumDataSize = Framing.maximumMessageSize - fixedSize
+
+    public init(ttl: UInt8, reserved: UInt8 = 0, dataType: UInt16, data: [UInt8]) {
+        self.ttl = ttl
+        self.reserved = reserved
+        self.dataType = dataType
+        self.data = data
+    }
+}
+
+/// 501 GOSSIP NOTIFY, module -> node: subscribe this connection to `dataType`. Size exactly 8.
+public struct GossipNotify: Equatable, Sendable {
+    public var reserved: UInt16
+    public var dataType: UInt16
+
+    public static let size = 8
+
+    public init(reserved: UInt16 = 0, dataType: UInt16) {
+        self.reserved = reserved
+        self.dataType = dataType
+    }
+}
+
+/// 502 GOSSIP NOTIFICATION, node -> module: a new item; `messageID` pairs it with the VALIDATION.
+public struct GossipNotification: Equatable, Sendable {
+    public var messageID: UInt16
+    public var dataType: UInt16
+    public var data: [UInt8]
+
+    public static let fixedSize = 8
+    public static let maximumDataSize = Framing.maximumMessageSize - fixedSize
+
+    public init(messageID: UInt16, dataType: UInt16, data: [UInt8]) {
+        self.messageID = messageID
+        self.dataType = dataType
+        self.data = data
+    }
+}
+
+/// 503 GOSSIP VALIDATION, module -> node: whether the notified item may be propagated. Size exactly 8.
+public struct GossipValidation: Equatable, Sendable {
+    public var messageID: UInt16
+    /// The V bit: the lowest bit of byte 7.
+    public var isValid: Bool
+    /// The 15 reserved bits above the V bit, kept so a decode/encode round trip is exact.
+    public var reserved: UInt16
+
+    public static let size = 8
+
+    public init(messageID: UInt16, isValid: Bool, reserved: UInt16 = 0) {
+        self.messageID = messageID
+        self.isValid = isValid
+        self.reserved = reserved & 0x7FFF
+    }
+}
+
+/// Any message of the Gossip API, decoded from a frame or encoded to bytes.
+public enum APIMessage: Equatable, Sendable {
+    case announce(GossipAnnounce)
+    case notify(GossipNotify)
+    case notification(GossipNotification)
+    case validation(GossipValidation)
+
+    public var type: MessageType {
+        switch self {
+        case .announce: .gossipAnnounce
+        case .notify: .gossipNotify
+        case .notification: .gossipNotification
+        case .validation: .gossipValidation
+        }
+    }
+
+    /// Decodes a frame, checking its size against the type's layout.
+    public init(frame: Frame) throws(WireError) {
+        guard let type = MessageType(rawValue: frame.type) else { throw .unknownType(frame.type) }
+        var reader = ByteReader(frame.body)
+        switch type {
+        case .gossipAnnounce:
+            guard frame.size >= GossipAnnounce.fixedSize else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "at least 8")
+            }
+            let ttl = try reader.readUInt8()
+            let reserved = try reader.readUInt8()
+            let dataType = try reader.readUInt16()
+            self = .announce(GossipAnnounce(ttl: ttl, reserved: reserved, dataType: dataType, data: reader.readRest()))
+        case .gossipNotify:
+            guard frame.size == GossipNotify.size else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "exactly 8")
+            }
+            let reserved = try reader.readUInt16()
+            self = .notify(GossipNotify(reserved: reserved, dataType: try reader.readUInt16()))
+        case .gossipNotification:
+            guard frame.size >= GossipNotification.fixedSize else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "at least 8")
+            }
+            let messageID = try reader.readUInt16()
+            let dataType = try reader.readUInt16()
+            self = .notification(GossipNotification(messageID: messageID, dataType: dataType, data: reader.readRest()))
+        case .gossipValidation:
+            guard frame.size == GossipValidation.size else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "exactly 8")
+            }
+            let messageID = try reader.readUInt16()
+            let flags = try reader.readUInt16()
+            self = .validation(GossipValidation(messageID: messageID, isValid: flags & 1 == 1, reserved: flags >> 1))
+        }
+    }
+
+    /// Appends this message's bytes, header included.
+    public func encode(into bytes: inout [UInt8]) {
+        let start = bytes.beginMessage(type.rawValue)
+        switch self {
+        case .announce(let announce):
+            bytes.append(announce.ttl)
+            bytes.append(announce.reserved)
+            bytes.appendBigEndian(announce.dataType)
+            bytes.append(contentsOf: announce.data)
+        case .notify(let notify):
+            bytes.appendBigEndian(notify.reserved)
+            bytes.appendBigEndian(notify.dataType)
+        case .notification(let notification):
+            bytes.appendBigEndian(notification.messageID)
+            bytes.appendBigEndian(notification.dataType)
+            bytes.append(contentsOf: notification.data)
+        case .validation(let validation):
+            bytes.appendBigEndian(validation.messageID)
+            bytes.appendBigEndian(validation.reserved << 1 | (validation.isValid ? 1 : 0))
+        }
+        bytes.finishMessage(startingAt: start)
+    }
+
+    /// This message's bytes, header included. Data longer than the 16-bit size allows is a
+    /// programming error: callers check `maximumDataSize` first.
+    public func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(encodedSize)
+        encode(into: &bytes)
+        return bytes
+    }
+
+    /// The size field this message will carry.
+    public var encodedSize: Int {
+        switch self {
+        case .announce(let announce): GossipAnnounce.fixedSize + announce.data.count
+        case .notify: GossipNotify.size
+        case .notification(let notification): GossipNotification.fixedSize + notification.data.count
+        case .validation: GossipValidation.size
+        }
+    }
+}
