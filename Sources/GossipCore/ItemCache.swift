@@ -1,0 +1,36 @@
+import DequeModule
+
+/// The newest `capacity` items, by ID; when full, the oldest goes first.
+public struct ItemCache: Sendable {
+    public let capacity: Int
+    private var items: [ItemID: GossipItem] = [:]
+    private var order: Deque<ItemID> = []
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "cache capacity must be positive")
+        self.capacity = capacity
+    }
+
+    public var count: Int { items.count }
+
+    public func contains(_ id: ItemID) -> Bool { items[id] != nil }
+
+    public subscript(id: ItemID) -> GossipItem? { items[id] }
+
+    /// Inserts `item` as the newest; returns the item evicted to make room, if any.
+    /// Inserting an ID that is already cached changes nothing.
+    @discardableResult
+    public mutating func insert(_ item: GossipItem) -> GossipItem? {
+        guard items[item.id] == nil else { return nil }
+        var evicted: GossipItem?
+        if items.count == capacity, let oldest = order.popFirst() {
+            evicted = items.removeValue(forKey: oldest)
+        }
+        items[item.id] = item
+        order.append(item.id)
+        return evicted
+    }
+
+    /// IDs from oldest to newest.
+    public var idsOldestFirst: [ItemID] { Array(order) }
+}

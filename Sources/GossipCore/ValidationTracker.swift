@@ -1,0 +1,185 @@
+import DequeModule
+
+/// Pairs NOTIFICATION message IDs with VALIDATION answers and decides each item's fate.
+///
+/// One 16-bit message ID is allocated per notified item and shared by all its subscribers. An ID
+/// is never reused while it awaits validation. When all 65,536 are in use, or the held item bytes
+/// exceed their budget, the oldest pending item is given up early as timed out. After an item is
+/// decided, its ID keeps a tombstone of the subscribers that never answered, so a late answer is
+/// ignored rather than treated as a protocol violation; the tombstone goes when the ID is reused.
+public struct ValidationTracker: Sendable {
+    /// How an item's validation ended.
+    public enum Outcome: Equatable, Sendable {
+        /// Every notified subscriber that stayed connected answered valid.
+        case valid
+        /// At least one subscriber answered invalid.
+        case invalid
+        /// The validation timeout passed (or the item was given up to make room) first.
+        case timedOut
+    }
+
+    /// A decided item.
+    public struct Completion: Equatable, Sendable {
+        public var messageID: UInt16
+        public var itemID: ItemID
+        public var origin: ItemOrigin
+        /// The item itself, kept only for items that may need forwarding (from peers).
+        public var item: GossipItem?
+        public var outcome: Outcome
+    }
+
+    /// What an incoming VALIDATION amounted to.
+    public enum Answer: Equatable, Sendable {
+        /// Not an ID sent to this connection, or already answered: a protocol violation.
+        case unknown
+        /// The item was already decided by timeout; the answer is ignored.
+        case late
+        /// Recorded; the item still awaits other subscribers.
+        case recorded
+        /// Recorded, and it was the last answer awaited.
+        case completed(Completion)
+    }
+
+    private struct Entry: Sendable {
+        var sequence: UInt64
+        var itemID: ItemID
+        var origin: ItemOrigin
+        var item: GossipItem?
+        var awaiting: Set<ConnectionID>
+        var sawInvalid: Bool
+        var deadline: Moment
+    }
+
+    public static let idSpace = 65_536
+
+    public let timeoutNanoseconds: UInt64
+    public let maximumHeldBytes: Int
+    private var entries: [UInt16: Entry] = [:]
+    private var order: Deque<(id: UInt16, sequence: UInt64)> = []
+    private var tombstones: [UInt16: Set<ConnectionID>] = [:]
+    private var nextID: UInt16 = 0
+    private var nextSequence: UInt64 = 0
+    private var heldBytes = 0
+
+    /// - Parameters:
+    ///   - timeoutNanoseconds: how long subscribers have to answer.
+    ///   - maximumHeldBytes: the budget for item data held while awaiting validation.
+    public init(timeoutNanoseconds: UInt64, maximumHeldBytes: Int = 64 << 20) {
+        self.timeoutNanoseconds = timeoutNanoseconds
+        self.maximumHeldBytes = maximumHeldBytes
+    }
+
+    /// Items awaiting validation.
+    public var pendingCount: Int { entries.count }
+
+    /// Bytes of item data held for forwarding.
+    public var pendingBytes: Int { heldBytes }
+
+    /// Whether `messageID` awaits an answer from `connection`.
+    public func isAwaiting(_ messageID: UInt16, from connection: ConnectionID) -> Bool {
+        entries[messageID]?.awaiting.contains(connection) ?? false
+    }
+
+    /// The earliest deadline among pending items.
+    public var nextDeadline: Moment? {
+        // Deadlines grow in allocation order (one timeout for all), so the first live entry holds the earliest.
+        for place in order {
+            if let entry = entries[place.id], entry.sequence == place.sequence { return entry.deadline }
+        }
+        return nil
+    }
+
+    /// Starts awaiting answers from `subscribers` for an item; returns its message ID and any items
+    /// given up early to make room.
+    ///
+    /// - Parameter item: kept until the item is decided (pass it for items that may be forwarded).
+    public mutating func begin(
+        itemID: ItemID, origin: ItemOrigin, item: GossipItem?, subscribers: [ConnectionID], now: Moment
+    ) -> (messageID: UInt16, evicted: [Completion]) {
+        precondition(!subscribers.isEmpty, "an item with no subscribers needs no message ID")
+        var evicted: [Completion] = []
+        let size = item?.data.count ?? 0
+        while entries.count >= Self.idSpace || (heldBytes + size > maximumHeldBytes && !entries.isEmpty) {
+            guard let oldest = popOldestLive() else { break }
+            evicted.append(finish(oldest, outcome: .timedOut, leavingTombstone: true))
+        }
+        var id = nextID
+        while entries[id] != nil { id &+= 1 }
+        nextID = id &+ 1
+        tombstones[id] = nil
+        nextSequence += 1
+        entries[id] = Entry(
+            sequence: nextSequence, itemID: itemID, origin: origin, item: item,
+            awaiting: Set(subscribers), sawInvalid: false, deadline: now.adding(nanoseconds: timeoutNanoseconds))
+        order.append((id, nextSequence))
+        heldBytes += size
+        compactOrderIfNeeded()
+        return (id, evicted)
+    }
+
+    /// Records `connection`'s answer for `messageID`.
+    public mutating func answer(_ messageID: UInt16, from connection: ConnectionID, isValid: Bool) -> Answer {
+        guard var entry = entries[messageID], entry.awaiting.contains(connection) else {
+            if tombstones[messageID]?.remove(connection) != nil { return .late }
+            return .unknown
+        }
+        entry.awaiting.remove(connection)
+        if !isValid { entry.sawInvalid = true }
+        guard entry.awaiting.isEmpty else {
+            entries[messageID] = entry
+            return .recorded
+        }
+        return .completed(finish((messageID, entry), outcome: entry.sawInvalid ? .invalid : .valid, leavingTombstone: false))
+    }
+
+    /// Stops awaiting `connection` (it closed); returns items that no longer await anyone.
+    public mutating func remove(_ connection: ConnectionID) -> [Completion] {
+        var completed: [Completion] = []
+        for (id, var entry) in entries where entry.awaiting.contains(connection) {
+            entry.awaiting.remove(connection)
+            if entry.awaiting.isEmpty {
+                completed.append(finish((id, entry), outcome: entry.sawInvalid ? .invalid : .valid, leavingTombstone: false))
+            } else {
+                entries[id] = entry
+            }
+        }
+        for id in tombstones.keys { tombstones[id]?.remove(connection) }
+        return completed
+    }
+
+    /// Decides every item whose deadline is at or before `now`.
+    public mutating func expire(now: Moment) -> [Completion] {
+        var expired: [Completion] = []
+        while let front = order.first {
+            guard let entry = entries[front.id], entry.sequence == front.sequence else {
+                order.removeFirst()
+                continue
+            }
+            guard entry.deadline <= now else { break }
+            order.removeFirst()
+            expired.append(finish((front.id, entry), outcome: entry.sawInvalid ? .invalid : .timedOut, leavingTombstone: true))
+        }
+        return expired
+    }
+
+    private mutating func popOldestLive() -> (UInt16, Entry)? {
+        while let front = order.popFirst() {
+            if let entry = entries[front.id], entry.sequence == front.sequence { return (front.id, entry) }
+        }
+        return nil
+    }
+
+    private mutating func finish(_ pending: (UInt16, Entry), outcome: Outcome, leavingTombstone: Bool) -> Completion {
+        let (id, entry) = pending
+        entries[id] = nil
+        heldBytes -= entry.item?.data.count ?? 0
+        if leavingTombstone && !entry.awaiting.isEmpty { tombstones[id] = entry.awaiting }
+        return Completion(messageID: id, itemID: entry.itemID, origin: entry.origin, item: entry.item, outcome: outcome)
+    }
+
+    /// Answered items leave stale places in `order`; drop them before they outnumber the live ones.
+    private mutating func compactOrderIfNeeded() {
+        guard order.count > 2 * Self.idSpace else { return }
+        order = Deque(order.filter { entries[$0.id]?.sequence == $0.sequence })
+    }
+}
