@@ -1,0 +1,93 @@
+import GossipSockets
+import GossipWire
+
+/// A blocking client of a node's Gossip API: what a module does, in a few calls.
+///
+/// One thread at a time may read; writes may come from any thread.
+public final class GossipAPIClient {
+    public let socket: Socket
+    private var stream: FrameStream
+
+    /// Why a receive did not produce a message.
+    public enum ReceiveError: Error, CustomStringConvertible {
+        case timedOut
+        case stream(FrameStream.ReadError)
+        case malformed(WireError)
+
+        public var description: String {
+            switch self {
+            case .timedOut: "no message arrived in time"
+            case .stream(let error): "\(error)"
+            case .malformed(let error): "malformed message from the node: \(error)"
+            }
+        }
+    }
+
+    /// Connects to the node's API at `host:port`.
+    public init(host: String, port: UInt16, connectTimeout: Duration = .seconds(5)) throws(SocketError) {
+        socket = try Socket.connect(host: host, port: port, deadline: .now + connectTimeout)
+        stream = FrameStream(socket: socket, frameTimeout: .seconds(30))
+    }
+
+    /// Sends one message.
+    public func send(_ message: APIMessage, timeout: Duration = .seconds(10)) throws(SocketError) {
+        try socket.send(message.encoded(), deadline: .now + timeout)
+    }
+
+    /// Sends raw bytes as they are: for tests of malformed input.
+    public func sendRaw(_ bytes: [UInt8], timeout: Duration = .seconds(10)) throws(SocketError) {
+        try socket.send(bytes, deadline: .now + timeout)
+    }
+
+    public func notify(dataType: UInt16) throws(SocketError) {
+        try send(.notify(GossipNotify(dataType: dataType)))
+    }
+
+    public func announce(dataType: UInt16, ttl: UInt8, data: [UInt8]) throws(SocketError) {
+        try send(.announce(GossipAnnounce(ttl: ttl, dataType: dataType, data: data)))
+    }
+
+    public func validate(messageID: UInt16, isValid: Bool) throws(SocketError) {
+        try send(.validation(GossipValidation(messageID: messageID, isValid: isValid)))
+    }
+
+    /// The next message, waiting at most `timeout` (nil: forever); nil when the node closed the connection.
+    public func receive(timeout: Duration? = .seconds(5)) throws(ReceiveError) -> APIMessage? {
+        let frame: Frame?
+        do {
+            frame = try stream.readFrame(idleDeadline: timeout.map { .now + $0 })
+        } catch {
+            if case .idleTimedOut = error { throw .timedOut }
+            throw .stream(error)
+        }
+        guard let frame else { return nil }
+        do {
+            return try APIMessage(frame: frame)
+        } catch {
+            throw .malformed(error)
+        }
+    }
+
+    /// Waits until the node closes the connection, discarding anything it sends; true if it closed
+    /// within `timeout`.
+    public func waitForClose(timeout: Duration = .seconds(5)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                let remaining = deadline - .now
+                guard remaining > .zero else { return false }
+                if try receive(timeout: remaining) == nil { return true }
+            } catch .timedOut {
+                return false
+            } catch {
+                return true  // a reset or a broken stream: closed all the same
+            }
+        }
+    }
+
+    /// Closes the connection.
+    public func close() {
+        socket.shutdown()
+        socket.close()
+    }
+}

@@ -1,0 +1,16 @@
+import GossipCore
+
+/// Turns the continuous clock into the core's `Moment`s, counted from the node's start.
+struct NodeClock: Sendable {
+    private let epoch = ContinuousClock.now
+
+    func now() -> Moment {
+        let (seconds, attoseconds) = (ContinuousClock.now - epoch).components
+        return Moment(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))
+    }
+
+    /// The wall-clock-free instant matching `moment`, for timed waits.
+    func instant(of moment: Moment) -> ContinuousClock.Instant {
+        epoch + .nanoseconds(Int64(clamping: moment.nanoseconds))
+    }
+}

@@ -1,0 +1,45 @@
+import Logging
+import Synchronization
+
+/// Logs at most `limit` messages per `interval`, then one line saying how many were suppressed, so
+/// a flood of bad input cannot flood the log.
+final class RateLimitedLogger: Sendable {
+    private struct Window {
+        var start: ContinuousClock.Instant
+        var logged = 0
+        var suppressed = 0
+    }
+
+    private let logger: Logger
+    private let limit: Int
+    private let interval: Duration
+    private let window: Mutex<Window>
+
+    init(logger: Logger, limit: Int = 20, interval: Duration = .seconds(1)) {
+        self.logger = logger
+        self.limit = limit
+        self.interval = interval
+        self.window = Mutex(Window(start: .now))
+    }
+
+    func log(level: Logger.Level, _ message: @autoclosure () -> Logger.Message, metadata: Logger.Metadata? = nil) {
+        let now = ContinuousClock.now
+        let (allowed, suppressedBefore) = window.withLock { window -> (Bool, Int) in
+            var suppressed = 0
+            if now - window.start >= interval {
+                suppressed = window.suppressed
+                window = Window(start: now)
+            }
+            guard window.logged < limit else {
+                window.suppressed += 1
+                return (false, suppressed)
+            }
+            window.logged += 1
+            return (true, suppressed)
+        }
+        if suppressedBefore > 0 {
+            logger.log(level: level, "\(suppressedBefore) similar messages suppressed in the last interval")
+        }
+        if allowed { logger.log(level: level, message(), metadata: metadata) }
+    }
+}

@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import GossipWire
+
+/// Reads whole frames from a socket with buffered reads.
+///
+/// An idle connection may wait as long as it likes between frames (or until `idleDeadline`), but
+/// once the first byte of a frame has arrived the rest must follow within `frameTimeout`.
+public struct FrameStream: ~Copyable {
+    public let socket: Socket
+    private var reader: FrameReader
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var frameStarted: Deadline?
+    public let frameTimeout: Duration
+
+    public init(socket: Socket, frameTimeout: Duration, maximumFrameSize: Int = Framing.maximumMessageSize, bufferSize: Int = 65_536) {
+        self.socket = socket
+        self.reader = FrameReader(maximumFrameSize: maximumFrameSize)
+        // Owned by this stream alone and freed in deinit.
+        self.buffer = .allocate(byteCount: bufferSize, alignment: 16)
+        self.frameTimeout = frameTimeout
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    /// Why reading stopped.
+    public enum ReadError: Error, Sendable {
+        /// The other side closed in the middle of a frame.
+        case closedMidFrame(bufferedBytes: Int)
+        /// A started frame did not complete within the frame timeout.
+        case frameTimedOut(bufferedBytes: Int)
+        /// The idle deadline passed with no frame started.
+        case idleTimedOut
+        /// The header was impossible (size below 4 or over the limit).
+        case malformed(WireError)
+        /// The socket failed.
+        case socket(SocketError)
+    }
+
+    /// The next frame; nil when the other side closed cleanly between frames.
+    public mutating func readFrame(idleDeadline: Deadline? = nil) throws(ReadError) -> Frame? {
+        while true {
+            do {
+                if let frame = try reader.nextFrame() {
+                    frameStarted = reader.hasPartialFrame ? .now : nil
+                    return frame
+                }
+            } catch {
+                throw .malformed(error)
+            }
+            let deadline: Deadline? = frameStarted.map { $0 + frameTimeout } ?? idleDeadline
+            let count: Int
+            do {
+                count = try socket.receive(into: buffer, deadline: deadline)
+            } catch {
+                if case .timedOut = error.kind {
+                    throw frameStarted == nil ? .idleTimedOut : .frameTimedOut(bufferedBytes: reader.bufferedByteCount)
+                }
+                if case .system(let code) = error.kind, code == ECONNRESET, !reader.hasPartialFrame { return nil }
+                throw .socket(error)
+            }
+            if count == 0 {
+                if reader.hasPartialFrame { throw .closedMidFrame(bufferedBytes: reader.bufferedByteCount) }
+                return nil
+            }
+            if frameStarted == nil { frameStarted = .now }
+            reader.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+    }
+}

@@ -1,0 +1,213 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// A point in time after which a blocking call gives up; nil waits forever.
+public typealias Deadline = ContinuousClock.Instant
+
+/// A TCP socket with deadline-bounded blocking reads and writes.
+///
+/// Connected sockets are non-blocking underneath and wait in `poll`, so every read and write can
+/// carry a deadline, and `shutdown()` from another thread wakes a waiting reader or writer.
+/// The descriptor is closed exactly once, by `close()` or on deinit.
+public final class Socket: Sendable {
+    public let descriptor: Int32
+    private let isClosed = Atomic<Bool>(false)
+
+    init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        close()
+    }
+
+    // MARK: Listening and connecting
+
+    /// Binds and listens on `host:port` (port 0 lets the OS choose; see `localPort`).
+    public static func listen(host: String, port: UInt16, backlog: Int32 = 512) throws(SocketError) -> Socket {
+        var lastError = SocketError("listen on \(host):\(port)", .resolution("no usable address"))
+        for address in try resolve(host: host, port: port, passive: true) {
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else {
+                lastError = .system("socket")
+                continue
+            }
+            let socket = Socket(descriptor: fd)
+            var one: Int32 = 1
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            let bound = address.withSockAddr { bind(fd, $0, $1) }
+            guard bound == 0 else {
+                lastError = .system("bind \(host):\(port)")
+                continue
+            }
+            guard Glibc.listen(fd, backlog) == 0 else {
+                lastError = .system("listen \(host):\(port)")
+                continue
+            }
+            return socket
+        }
+        throw lastError
+    }
+
+    /// Connects to `host:port`, trying each resolved address until one answers before `deadline`.
+    public static func connect(host: String, port: UInt16, deadline: Deadline) throws(SocketError) -> Socket {
+        var lastError = SocketError("connect \(host):\(port)", .resolution("no usable address"))
+        for address in try resolve(host: host, port: port, passive: false) {
+            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else {
+                lastError = .system("socket")
+                continue
+            }
+            let socket = Socket(descriptor: fd)
+            socket.configureConnected()
+            let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
+            if result == 0 { return socket }
+            guard errno == EINPROGRESS else {
+                lastError = .system("connect \(host):\(port)")
+                continue
+            }
+            do {
+                try socket.wait(for: Int16(POLLOUT), until: deadline, operation: "connect \(host):\(port)")
+            } catch {
+                lastError = error
+                continue
+            }
+            var code: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
+            if code == 0 { return socket }
+            lastError = SocketError("connect \(host):\(port)", .system(code))
+        }
+        throw lastError
+    }
+
+    /// Waits for the next connection; throws once the listener is shut down.
+    public func accept() throws(SocketError) -> Socket {
+        while true {
+            let fd = Glibc.accept(descriptor, nil, nil)
+            if fd >= 0 {
+                let socket = Socket(descriptor: fd)
+                socket.configureConnected()
+                return socket
+            }
+            // Transient failures (a client that reset before we accepted, signals) do not stop the listener.
+            switch errno {
+            case EINTR, ECONNABORTED, EPROTO: continue
+            case EMFILE, ENFILE, ENOBUFS, ENOMEM: throw .system("accept (resources)")
+            default: throw .system("accept")
+            }
+        }
+    }
+
+    private func configureConnected() {
+        let flags = fcntl(descriptor, F_GETFL)
+        _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
+        var one: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+    }
+
+    // MARK: Reading and writing
+
+    /// Reads what is available into `buffer`, waiting until `deadline` (nil: forever) for at least one
+    /// byte. Returns 0 when the other side closed.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline?) throws(SocketError) -> Int {
+        while true {
+            let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
+            if count >= 0 { return count }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: try wait(for: Int16(POLLIN), until: deadline, operation: "read")
+            default: throw .system("read")
+            }
+        }
+    }
+
+    /// Writes all of `bytes`, waiting until `deadline` (nil: forever) whenever the peer's window is full.
+    public func send(_ bytes: UnsafeRawBufferPointer, deadline: Deadline?) throws(SocketError) {
+        var offset = 0
+        while offset < bytes.count {
+            // MSG_NOSIGNAL: a closed peer must give EPIPE here, not kill the process with SIGPIPE.
+            let count = Glibc.send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            if count > 0 {
+                offset += count
+                continue
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: try wait(for: Int16(POLLOUT), until: deadline, operation: "write")
+            case EPIPE, ECONNRESET: throw SocketError("write", .closed)
+            default: throw .system("write")
+            }
+        }
+    }
+
+    /// Writes all of `bytes`; see `send(_:deadline:)`.
+    public func send(_ bytes: [UInt8], deadline: Deadline?) throws(SocketError) {
+        do {
+            try bytes.withUnsafeBytes { buffer in try self.send(buffer, deadline: deadline) }
+        } catch let error as SocketError {
+            throw error
+        } catch {
+            throw SocketError("write", .closed)
+        }
+    }
+
+    private func wait(for events: Int16, until deadline: Deadline?, operation: String) throws(SocketError) {
+        while true {
+            var timeout: Int32 = -1
+            if let deadline {
+                let left = deadline - .now
+                if left <= .zero { throw SocketError(operation, .timedOut) }
+                let (seconds, attoseconds) = left.components
+                let milliseconds = seconds * 1000 + (attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000
+                timeout = Int32(clamping: milliseconds)
+            }
+            var entry = pollfd(fd: descriptor, events: events, revents: 0)
+            let ready = poll(&entry, 1, timeout)
+            if ready > 0 { return }  // readable, writable, or an error/hang-up the next call will report
+            if ready < 0 && errno != EINTR { throw .system("poll") }
+        }
+    }
+
+    // MARK: Lifecycle
+
+    /// Wakes every thread blocked on this socket and ends both directions; the descriptor stays open.
+    public func shutdown() {
+        _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
+    }
+
+    /// Closes the descriptor (once).
+    public func close() {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        _ = Glibc.close(descriptor)
+    }
+
+    // MARK: Addresses
+
+    /// The port this socket is bound to.
+    public var localPort: UInt16 {
+        address(using: getsockname)?.port ?? 0
+    }
+
+    /// The other side's address as "host:port" ("[v6]:port" for IPv6).
+    public var remoteDescription: String {
+        address(using: getpeername)?.description ?? "unknown"
+    }
+
+    private func address(
+        using call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+    ) -> SocketAddress? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        // Sound: sockaddr_storage is large and aligned enough for any sockaddr the kernel writes.
+        let result = withUnsafeMutablePointer(to: &storage) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(descriptor, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        return SocketAddress(storage: storage, length: length)
+    }
+}

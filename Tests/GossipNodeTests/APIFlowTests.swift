@@ -1,0 +1,117 @@
+import GossipClient
+import GossipNode
+import GossipWire
+import Testing
+
+@Suite("API over real sockets")
+struct APIFlowTests {
+    @Test("subscribe, announce, notification, validation")
+    func basicFlow() throws {
+        try withNode { node in
+            let subscriber = try node.subscriber(of: 1337)
+            let announcer = try node.connect()
+            try announcer.announce(dataType: 1337, ttl: 4, data: [0xDE, 0xAD, 0xBE, 0xEF])
+            let notification = try subscriber.expectNotification()
+            #expect(notification.dataType == 1337)
+            #expect(notification.data == [0xDE, 0xAD, 0xBE, 0xEF])
+            #expect(node.pendingValidations == 1)
+            try subscriber.validate(messageID: notification.messageID, isValid: true)
+            #expect(waitUntil { node.pendingValidations == 0 })
+            #expect(node.statistics.validationsValid == 1)
+            #expect(announcer.staysQuiet(), "the announcer gets no copy of its own item")
+        }
+    }
+
+    @Test("an announcer that writes and closes at once still has its item delivered")
+    func announceThenClose() throws {
+        try withNode { node in
+            let subscriber = try node.subscriber(of: 1337)
+            let announcer = try node.connect()
+            try announcer.announce(dataType: 1337, ttl: 4, data: [1, 2, 3])
+            announcer.close()
+            #expect(try subscriber.expectNotification().data == [1, 2, 3])
+        }
+    }
+
+    @Test("three subscribers of one type all receive; a type nobody subscribed reaches no one")
+    func threeSubscribers() throws {
+        try withNode { node in
+            let subscribers = try (0..<3).map { _ in try node.subscriber(of: 7) }
+            let announcer = try node.connect()
+            try announcer.announce(dataType: 8, ttl: 0, data: [8])
+            try announcer.announce(dataType: 7, ttl: 0, data: [7])
+            var ids = Set<UInt16>()
+            for subscriber in subscribers {
+                // The first thing each sees is the type-7 item: the type-8 item went nowhere.
+                let notification = try subscriber.expectNotification()
+                #expect(notification.dataType == 7)
+                #expect(notification.data == [7])
+                ids.insert(notification.messageID)
+            }
+            #expect(ids.count == 1, "one message ID per item, shared by its subscribers")
+        }
+    }
+
+    @Test("a subscriber of several types gets each; an announcer subscribed to its own type gets no echo")
+    func severalTypesAndNoEcho() throws {
+        try withNode { node in
+            let both = try node.subscriber(of: 1)
+            try both.notify(dataType: 2)
+            #expect(waitUntil { node.subscriberCount(of: 2) == 1 })
+            let announcer = try node.subscriber(of: 1)
+            try announcer.announce(dataType: 1, ttl: 0, data: [1])
+            try announcer.announce(dataType: 2, ttl: 0, data: [2])
+            #expect(try both.expectNotification().data == [1])
+            #expect(try both.expectNotification().data == [2])
+            #expect(announcer.staysQuiet())
+        }
+    }
+
+    @Test("subscriptions end when the connection closes")
+    func subscriptionEndsOnClose() throws {
+        try withNode { node in
+            let subscriber = try node.subscriber(of: 5)
+            subscriber.close()
+            #expect(waitUntil { node.subscriberCount(of: 5) == 0 })
+        }
+    }
+
+    @Test("an unanswered NOTIFICATION times out; a late answer is ignored and the connection stays")
+    func validationTimeout() throws {
+        try withNode(configure: { $0.validationTimeoutMilliseconds = 100 }) { node in
+            let subscriber = try node.subscriber(of: 3)
+            let announcer = try node.connect()
+            try announcer.announce(dataType: 3, ttl: 0, data: [3])
+            let notification = try subscriber.expectNotification()
+            #expect(waitUntil { node.statistics.validationsTimedOut == 1 })
+            try subscriber.validate(messageID: notification.messageID, isValid: true)
+            #expect(waitUntil { node.statistics.validationsLate == 1 })
+            try announcer.announce(dataType: 3, ttl: 0, data: [4])
+            #expect(try subscriber.expectNotification().data == [4])
+        }
+    }
+
+    @Test("a client that behaves exactly like the course's gossip_client.py works unchanged")
+    func courseClient() throws {
+        try withNode { node in
+            // notify mode: NOTIFY 1337, then answer every NOTIFICATION valid, stop on anything else.
+            let notifier = try node.connect()
+            try notifier.sendRaw([0x00, 0x08, 0x01, 0xF5, 0x00, 0x00, 0x05, 0x39])
+            #expect(waitUntil { node.subscriberCount(of: 1337) == 1 })
+            // announce mode: ANNOUNCE 1337, TTL 4, deadbeef, close at once.
+            for _ in 0..<3 {
+                let announcer = try node.connect()
+                try announcer.sendRaw([0x00, 0x0C, 0x01, 0xF4, 0x04, 0x00, 0x05, 0x39, 0xDE, 0xAD, 0xBE, 0xEF])
+                announcer.close()
+            }
+            for _ in 0..<3 {
+                let notification = try notifier.expectNotification()
+                #expect(notification.dataType == 1337 && notification.data == [0xDE, 0xAD, 0xBE, 0xEF])
+                let id = notification.messageID
+                try notifier.sendRaw([0x00, 0x08, 0x01, 0xF7, UInt8(id >> 8), UInt8(id & 0xFF), 0x00, 0x01])
+            }
+            #expect(waitUntil { node.statistics.validationsValid == 3 })
+            #expect(node.statistics.closedConnections.isEmpty)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import GossipClient
+import GossipConfig
+import GossipNode
+import GossipWire
+import Logging
+import Testing
+
+/// A node on 127.0.0.1 with an OS-chosen port, stopped when the test's closure returns.
+func withNode<R>(
+    configure: (inout NodeConfiguration) -> Void = { _ in },
+    _ body: (Node) throws -> R
+) throws -> R {
+    var configuration = NodeConfiguration(
+        apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
+    configure(&configuration)
+    var logger = Logger(label: "test-node")
+    logger.logLevel = .critical
+    let node = Node(configuration: configuration, logger: logger)
+    try node.start()
+    defer { node.stop() }
+    return try body(node)
+}
+
+extension Node {
+    func connect() throws -> GossipAPIClient {
+        try GossipAPIClient(host: "127.0.0.1", port: apiPort)
+    }
+
+    /// A client subscribed to `dataType`, returned once the node has recorded the subscription.
+    func subscriber(of dataType: UInt16) throws -> GossipAPIClient {
+        let before = subscriberCount(of: dataType)
+        let client = try connect()
+        try client.notify(dataType: dataType)
+        try #require(waitUntil { self.subscriberCount(of: dataType) > before })
+        return client
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes; returns whether it held.
+func waitUntil(timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        Thread.sleep(forTimeInterval: 0.002)
+    }
+    return condition()
+}
+
+extension GossipAPIClient {
+    /// The next message, which must be a NOTIFICATION.
+    func expectNotification(timeout: Duration = .seconds(5)) throws -> GossipNotification {
+        let message = try receive(timeout: timeout)
+        guard case .notification(let notification) = message else {
+            Issue.record("expected a NOTIFICATION, got \(String(describing: message))")
+            throw TestFailure.unexpected
+        }
+        return notification
+    }
+
+    /// True if nothing arrives within `timeout` and the connection stays open.
+    func staysQuiet(for timeout: Duration = .milliseconds(200)) -> Bool {
+        do {
+            _ = try receive(timeout: timeout)
+            return false
+        } catch .timedOut {
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+enum TestFailure: Error { case unexpected }
