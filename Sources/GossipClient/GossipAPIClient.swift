@@ -3,8 +3,9 @@ import GossipWire
 
 /// A blocking client of a node's Gossip API: what a module does, in a few calls.
 ///
-/// One thread at a time may read; writes may come from any thread.
-public final class GossipAPIClient {
+/// `@unchecked Sendable` so a reader thread and a writer thread can share it: at most one thread
+/// may receive at a time (the frame stream is its state) and at most one may send at a time.
+public final class GossipAPIClient: @unchecked Sendable {
     public let socket: Socket
     private var stream: FrameStream
 

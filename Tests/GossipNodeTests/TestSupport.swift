@@ -4,6 +4,7 @@ import GossipConfig
 import GossipNode
 import GossipWire
 import Logging
+import Synchronization
 import Testing
 
 /// A node on 127.0.0.1 with an OS-chosen port, stopped when the test's closure returns.
@@ -72,3 +73,22 @@ extension GossipAPIClient {
 }
 
 enum TestFailure: Error { case unexpected }
+
+/// Runs `body` on a thread of its own; `join()` waits for it and rethrows its error.
+final class BackgroundJob: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let failure = Mutex<(any Error)?>(nil)
+
+    init(_ body: @escaping @Sendable () throws -> Void) {
+        let thread = Thread { [self] in
+            do { try body() } catch { failure.withLock { $0 = error } }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    func join() throws {
+        done.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+}
