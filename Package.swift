@@ -59,7 +59,7 @@ let package = Package(
         .executableTarget(
             name: "gossip",
             dependencies: [
-                "GossipClient", "GossipWire",
+                "GossipClient", "GossipWire", "GossipConfig",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

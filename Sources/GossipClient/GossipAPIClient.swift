@@ -86,6 +86,9 @@ public final class GossipAPIClient: @unchecked Sendable {
         }
     }
 
+    /// Whether bytes already received wait to be read: a caller batching its answers flushes when false.
+    public var hasBufferedData: Bool { stream.bufferedByteCount > 0 }
+
     /// Closes the connection.
     public func close() {
         socket.shutdown()

@@ -12,6 +12,9 @@ public struct FrameStream: ~Copyable {
     private var reader: FrameReader
     private var buffer: UnsafeMutableRawBufferPointer
     private var frameStarted: Deadline?
+
+    /// Bytes received but not yet returned as frames.
+    public var bufferedByteCount: Int { reader.bufferedByteCount }
     public let frameTimeout: Duration
 
     public init(socket: Socket, frameTimeout: Duration, maximumFrameSize: Int = Framing.maximumMessageSize, bufferSize: Int = 65_536) {

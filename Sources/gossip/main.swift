@@ -1,1 +1,177 @@
-print("todo")
+import ArgumentParser
+import Foundation
+import GossipClient
+import GossipConfig
+import GossipWire
+
+struct GossipCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gossip",
+        abstract: "Talk to a gossip node's API: subscribe to a data type, or announce an item.",
+        subcommands: [Subscribe.self, Announce.self])
+}
+
+struct APIOptions: ParsableArguments {
+    @Option(name: .long, help: "The node's API address (host:port, [v6]:port).")
+    var api: String = "127.0.0.1:7001"
+
+    func connect() throws -> GossipAPIClient {
+        let endpoint: Endpoint
+        do {
+            endpoint = try Endpoint(parsing: api)
+        } catch {
+            throw ValidationError("--api: \(error)")
+        }
+        do {
+            return try GossipAPIClient(host: endpoint.host, port: endpoint.port)
+        } catch {
+            throw CLIError("cannot connect to \(endpoint): \(error)")
+        }
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension GossipCommand {
+    struct Subscribe: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Subscribe to a data type, print every NOTIFICATION, and answer it with a VALIDATION.",
+            discussion: "Each item prints as one line: message ID, data type, size, and the data (hex, or text with --text).")
+
+        @OptionGroup var options: APIOptions
+
+        @Option(name: .long, help: "The data type to subscribe to (0-65535). Repeat for several.")
+        var type: [UInt16]
+
+        @Flag(name: .long, help: "Answer every item as invalid (V = 0) instead of valid.")
+        var reject = false
+
+        @Flag(name: .long, help: "Do not answer at all (the node's validation timeout then decides).")
+        var noAnswer = false
+
+        @Option(name: .long, help: "Exit after this many items.")
+        var count: Int?
+
+        @Flag(name: .long, help: "Print the data as UTF-8 text instead of hex.")
+        var text = false
+
+        func validate() throws {
+            if type.isEmpty { throw ValidationError("give at least one --type") }
+            if reject && noAnswer { throw ValidationError("--reject and --no-answer exclude each other") }
+        }
+
+        func run() throws {
+            let client = try options.connect()
+            defer { client.close() }
+            for dataType in type { try client.notify(dataType: dataType) }
+            var seen = 0
+            while count.map({ seen < $0 }) ?? true {
+                let message: APIMessage?
+                do {
+                    message = try client.receive(timeout: nil)
+                } catch {
+                    throw CLIError("receive failed: \(error)")
+                }
+                guard let message else { throw CLIError("the node closed the connection") }
+                guard case .notification(let notification) = message else {
+                    throw CLIError("unexpected message from the node: \(message.type)")
+                }
+                let shown = text ? String(decoding: notification.data, as: UTF8.self) : notification.data.hexString
+                print("id=\(notification.messageID) type=\(notification.dataType) size=\(notification.data.count) data=\(shown)")
+                fflush(nil)
+                if !noAnswer { try client.validate(messageID: notification.messageID, isValid: !reject) }
+                seen += 1
+            }
+        }
+    }
+
+    struct Announce: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Announce one item. The data comes from the argument, --file, or standard input.")
+
+        @OptionGroup var options: APIOptions
+
+        @Option(name: .long, help: "The item's data type (0-65535).")
+        var type: UInt16
+
+        @Option(name: .long, help: "Hops the item may travel; 0 means unlimited.")
+        var ttl: UInt8 = 0
+
+        @Option(name: .long, help: "Read the data from this file.")
+        var file: String?
+
+        @Flag(name: .long, help: "The data argument (or input) is hex, e.g. deadbeef.")
+        var hex = false
+
+        @Argument(help: "The data, as text (or hex with --hex). Omit to use --file or standard input.")
+        var data: String?
+
+        func validate() throws {
+            if data != nil && file != nil { throw ValidationError("give the data as an argument or with --file, not both") }
+        }
+
+        func run() throws {
+            var bytes: [UInt8]
+            if let data {
+                bytes = Array(data.utf8)
+            } else if let file {
+                guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+                bytes = Array(contents)
+            } else {
+                bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
+            }
+            if hex {
+                let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
+                guard let decoded = [UInt8](hex: text) else { throw ValidationError("the data is not valid hex") }
+                bytes = decoded
+            }
+            guard bytes.count <= GossipAnnounce.maximumDataSize else {
+                throw ValidationError("the data is \(bytes.count) bytes; one item holds at most \(GossipAnnounce.maximumDataSize)")
+            }
+            let client = try options.connect()
+            defer { client.close() }
+            try client.announce(dataType: type, ttl: ttl, data: bytes)
+        }
+    }
+}
+
+extension [UInt8] {
+    var hexString: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(count * 2)
+        for byte in self {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    init?(hex: String) {
+        let characters = Array(hex.utf8)
+        guard characters.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(characters.count / 2)
+        var index = 0
+        while index < characters.count {
+            guard let high = hexValue(characters[index]), let low = hexValue(characters[index + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        self = bytes
+    }
+}
+
+private func hexValue(_ character: UInt8) -> UInt8? {
+    switch character {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}
+
+GossipCommand.main()

@@ -1,1 +1,103 @@
-print("todo")
+import ArgumentParser
+import Dispatch
+import Foundation
+import GossipConfig
+import GossipNode
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct GossipDaemon: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gossipd",
+        abstract: "A peer-to-peer gossip node speaking the Gossip API (ANNOUNCE, NOTIFY, NOTIFICATION, VALIDATION).",
+        discussion: """
+            Without --config the node runs on an embedded default: API on 127.0.0.1:7001, P2P on \
+            127.0.0.1:6001, no bootstrapper. Stop it with Ctrl-C or SIGTERM. See docs/configuration.md \
+            for every key.
+            """)
+
+    @Option(name: [.short, .long], help: "The INI configuration file ([gossip] section).")
+    var config: String?
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Flag(name: .long, help: "Check the configuration, print the effective settings, and exit.")
+    var checkConfig = false
+
+    func run() throws {
+        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
+            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let loaded: LoadedConfiguration
+        do {
+            if let config {
+                loaded = try ConfigurationLoader.load(path: config)
+            } else {
+                loaded = try ConfigurationLoader.parse(ConfigurationLoader.embeddedDefault, source: "<embedded default>")
+            }
+        } catch {
+            FileHandle.standardError.write(Data("gossipd: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "gossipd")
+        for warning in loaded.warnings { logger.warning("\(warning)") }
+        let configuration = loaded.configuration
+        if checkConfig {
+            print(describe(configuration, source: config ?? "<embedded default>"))
+            return
+        }
+        if config == nil { logger.notice("no --config given: using the embedded default configuration") }
+
+        signal(SIGPIPE, SIG_IGN)
+        let node = Node(configuration: configuration, logger: logger)
+        do {
+            try node.start()
+        } catch {
+            FileHandle.standardError.write(Data("gossipd: cannot listen on api_address \(configuration.apiAddress): \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let stop = DispatchSemaphore(value: 0)
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler {
+                logger.info("signal \(signalNumber): stopping")
+                stop.signal()
+            }
+            source.resume()
+            sources.append(source)
+        }
+        stop.wait()
+        node.stop()
+    }
+
+    private func describe(_ configuration: NodeConfiguration, source: String) -> String {
+        """
+        configuration: \(source)
+        hostkey: \(configuration.hostkeyPath ?? "(none)")
+        api_address: \(configuration.apiAddress)
+        p2p_address: \(configuration.p2pAddress)
+        bootstrapper: \(configuration.bootstrappers.map(\.description).joined(separator: ", "))
+        cache_size: \(configuration.cacheSize)
+        degree: \(configuration.degree)
+        validation_timeout_ms: \(configuration.validationTimeoutMilliseconds)
+        frame_timeout_ms: \(configuration.frameTimeoutMilliseconds)
+        write_timeout_ms: \(configuration.writeTimeoutMilliseconds)
+        announce_queue_size: \(configuration.announceQueueCapacity)
+        outbox_bytes: \(configuration.outboxCapacityBytes)
+        max_api_connections: \(configuration.maxAPIConnections)
+        """
+    }
+}
+
+GossipDaemon.main()
