@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // libinih, the C INI parser, from the system (Debian: libinih-dev).
@@ -35,13 +36,21 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // The node's identity: SHA-256 of its host key's public key (or an ephemeral one).
+        .target(
+            name: "GossipIdentity",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         // Blocking POSIX sockets with deadlines, shared by the node, the client and the benchmark.
         .target(name: "GossipSockets", dependencies: ["GossipWire"]),
         // The daemon's runtime: API server, announce queue, handler, per-connection senders.
         .target(
             name: "GossipNode",
             dependencies: [
-                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets",
+                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
@@ -59,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "gossip",
             dependencies: [
-                "GossipClient", "GossipWire", "GossipConfig",
+                "GossipClient", "GossipWire", "GossipConfig", "GossipIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -74,6 +83,7 @@ let package = Package(
         .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"]),
         .testTarget(name: "GossipConfigTests", dependencies: ["GossipConfig"]),
         .testTarget(name: "GossipCoreTests", dependencies: ["GossipCore", "GossipWire"]),
+        .testTarget(name: "GossipIdentityTests", dependencies: ["GossipIdentity"]),
         .testTarget(
             name: "GossipNodeTests",
             dependencies: ["GossipNode", "GossipClient", "GossipConfig", "GossipWire", "GossipSockets"]

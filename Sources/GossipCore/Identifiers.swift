@@ -1,3 +1,5 @@
+import GossipWire
+
 /// Names one local API connection for as long as the node runs; never reused.
 public struct ConnectionID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let rawValue: UInt64
@@ -29,27 +31,6 @@ public struct Moment: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "t+\(nanoseconds / 1_000_000)ms" }
-}
-
-/// Identifies one gossip item network-wide: 128 random bits, so two items never collide by accident.
-public struct ItemID: Hashable, Sendable, CustomStringConvertible {
-    public var high: UInt64
-    public var low: UInt64
-
-    public init(high: UInt64, low: UInt64) {
-        self.high = high
-        self.low = low
-    }
-
-    /// A fresh random ID.
-    public static func random(using generator: inout some RandomNumberGenerator) -> ItemID {
-        ItemID(high: generator.next(), low: generator.next())
-    }
-
-    public var description: String {
-        let hex = String(high, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
-    }
 }
 
 /// Where an item entered this node.

@@ -1,3 +1,4 @@
+import GossipWire
 import DequeModule
 
 /// The newest `capacity` items, by ID; when full, the oldest goes first.

@@ -1,3 +1,4 @@
+import GossipWire
 /// Which API connections are subscribed to which data types. A subscription lasts until its
 /// connection closes; subscribing twice to one type is the same as once.
 public struct SubscriptionTable: Sendable {

@@ -1,3 +1,4 @@
+import GossipWire
 import DequeModule
 
 /// Pairs NOTIFICATION message IDs with VALIDATION answers and decides each item's fate.

@@ -114,6 +114,8 @@ public enum APIMessage: Equatable, Sendable {
             let messageID = try reader.readUInt16()
             let flags = try reader.readUInt16()
             self = .validation(GossipValidation(messageID: messageID, isValid: flags & 1 == 1, reserved: flags >> 1))
+        case .peerHello, .peerPull, .peerPush, .peerItem, .peerPing, .peerPong, .peerDigest, .peerRequest:
+            throw .unknownType(frame.type)
         }
     }
 

@@ -11,6 +11,23 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case gossipNotification = 502
     /// Module -> node: the verdict on a notified item.
     case gossipValidation = 503
+
+    /// Node <-> node: the first message on every P2P connection, each way.
+    case peerHello = 504
+    /// Node -> node: send me your peer list.
+    case peerPull = 505
+    /// Node -> node: my peer list (unsolicited, or the answer to a PULL).
+    case peerPush = 506
+    /// Node -> node: one gossip item.
+    case peerItem = 507
+    /// Node -> node: are you alive?
+    case peerPing = 508
+    /// Node -> node: the answer to a PING.
+    case peerPong = 509
+    /// Node -> node: the IDs of the newest items I hold (anti-entropy).
+    case peerDigest = 510
+    /// Node -> node: send me these items (answer to a DIGEST).
+    case peerRequest = 511
 }
 
 /// Limits of the framing shared by the API and the P2P protocol.

@@ -1,3 +1,4 @@
+import GossipWire
 import Testing
 
 @testable import GossipCore

@@ -1,0 +1,123 @@
+/// A node's listening address in the fixed 18-byte wire form: 16 address bytes (an IPv4 address as
+/// IPv4-mapped IPv6, `::ffff:a.b.c.d`), then the port. One size for both families, so a list of
+/// entries has one entry size and cannot be misread.
+public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
+    /// Always 16 bytes.
+    public let ip: [UInt8]
+    public var port: UInt16
+
+    public static let encodedSize = 18
+    private static let mappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
+
+    /// From 4 (IPv4) or 16 (IPv6) address bytes; nil for any other length.
+    public init?(ip: [UInt8], port: UInt16) {
+        switch ip.count {
+        case 4: self.ip = Self.mappedPrefix + ip
+        case 16: self.ip = ip
+        default: return nil
+        }
+        self.port = port
+    }
+
+    /// From a numeric IPv4 ("127.0.0.1") or IPv6 ("::1", "fe80::1") literal; nil for anything else.
+    public init?(host: String, port: UInt16) {
+        if let v4 = Self.parseIPv4(host) {
+            self.init(ip: v4, port: port)
+        } else if let v6 = Self.parseIPv6(host) {
+            self.init(ip: v6, port: port)
+        } else {
+            return nil
+        }
+    }
+
+    /// Whether this is an IPv4 address carried as IPv4-mapped IPv6.
+    public var isIPv4: Bool { Array(ip.prefix(12)) == Self.mappedPrefix }
+
+    /// The textual host: dotted quad for IPv4, full (uncompressed) hex groups for IPv6.
+    public var host: String {
+        if isIPv4 { return ip[12...].map(String.init).joined(separator: ".") }
+        return stride(from: 0, to: 16, by: 2).map { String(UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]), radix: 16) }
+            .joined(separator: ":")
+    }
+
+    /// Whether the address is the unspecified one (0.0.0.0 or ::), which a peer cannot dial.
+    public var isUnspecified: Bool {
+        isIPv4 ? ip[12...].allSatisfy { $0 == 0 } : ip.allSatisfy { $0 == 0 }
+    }
+
+    public var description: String { isIPv4 ? "\(host):\(port)" : "[\(host)]:\(port)" }
+
+    func encode(into bytes: inout [UInt8]) {
+        bytes.append(contentsOf: ip)
+        bytes.appendBigEndian(port)
+    }
+
+    static func decode(from reader: inout ByteReader) throws(WireError) -> PeerAddress {
+        let ip = try reader.readBytes(16)
+        let port = try reader.readUInt16()
+        return PeerAddress(ip: ip, port: port)!
+    }
+
+    private static func parseIPv4(_ text: String) -> [UInt8]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var bytes: [UInt8] = []
+        for part in parts {
+            guard !part.isEmpty, part.count <= 3, part.allSatisfy(\.isASCII), let value = UInt8(part) else { return nil }
+            bytes.append(value)
+        }
+        return bytes
+    }
+
+    private static func parseIPv6(_ text: String) -> [UInt8]? {
+        guard text.contains(":"), text.allSatisfy({ $0.isHexDigit || $0 == ":" }) else { return nil }
+        let characters = Array(text)
+        var halves: [String] = []
+        var current = ""
+        var index = 0
+        while index < characters.count {
+            if characters[index] == ":" && index + 1 < characters.count && characters[index + 1] == ":" {
+                halves.append(current)
+                current = ""
+                index += 2
+            } else {
+                current.append(characters[index])
+                index += 1
+            }
+        }
+        halves.append(current)
+        guard halves.count <= 2 else { return nil }
+        func groups(_ part: String) -> [UInt16]? {
+            if part.isEmpty { return [] }
+            var out: [UInt16] = []
+            for group in part.split(separator: ":", omittingEmptySubsequences: false) {
+                guard !group.isEmpty, group.count <= 4, let value = UInt16(group, radix: 16) else { return nil }
+                out.append(value)
+            }
+            return out
+        }
+        guard let head = groups(halves[0]) else { return nil }
+        var all = head
+        if halves.count == 2 {
+            guard let tail = groups(halves[1]), head.count + tail.count <= 7 else { return nil }
+            all += Array(repeating: 0, count: 8 - head.count - tail.count) + tail
+        }
+        guard all.count == 8 else { return nil }
+        return all.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+    }
+}
+
+/// One entry of a peer list: a node's identity and where it listens. Always 50 bytes.
+public struct PeerEntry: Hashable, Sendable {
+    /// The SHA-256 of the node's public key: 32 bytes.
+    public var identity: [UInt8]
+    public var address: PeerAddress
+
+    public static let encodedSize = 32 + PeerAddress.encodedSize
+
+    public init(identity: [UInt8], address: PeerAddress) {
+        precondition(identity.count == 32, "identities are 32 bytes")
+        self.identity = identity
+        self.address = address
+    }
+}

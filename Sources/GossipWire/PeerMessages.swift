@@ -1,0 +1,203 @@
+/// 504 HELLO: opens every P2P connection, sent by both sides before anything else.
+public struct PeerHello: Equatable, Sendable {
+    public var version: UInt8
+    /// Reserved, sent as 0 and ignored.
+    public var flags: UInt8
+    /// The sender's identity: the SHA-256 of its public key, 32 bytes.
+    public var identity: [UInt8]
+    /// Where the sender accepts P2P connections.
+    public var listenAddress: PeerAddress
+
+    public static let currentVersion: UInt8 = 1
+    public static let size = 4 + 4 + 32 + PeerAddress.encodedSize
+
+    public init(version: UInt8 = currentVersion, flags: UInt8 = 0, identity: [UInt8], listenAddress: PeerAddress) {
+        self.version = version
+        self.flags = flags
+        self.identity = identity
+        self.listenAddress = listenAddress
+    }
+}
+
+/// 506 PUSH: the sender's address and a list of peers it knows; also the answer to a PULL.
+public struct PeerPush: Equatable, Sendable {
+    public var listenAddress: PeerAddress
+    public var entries: [PeerEntry]
+
+    public static let fixedSize = 4 + PeerAddress.encodedSize + 2
+    /// The most entries that fit in one message: 1,310.
+    public static let maximumEntries = (Framing.maximumMessageSize - fixedSize) / PeerEntry.encodedSize
+
+    public init(listenAddress: PeerAddress, entries: [PeerEntry]) {
+        self.listenAddress = listenAddress
+        self.entries = entries
+    }
+}
+
+/// 507 ITEM: one piece of gossip travelling between nodes.
+public struct PeerItem: Equatable, Sendable {
+    public var id: ItemID
+    /// Hops left after this one; 0 means unlimited.
+    public var ttl: UInt8
+    public var reserved: UInt8
+    public var dataType: UInt16
+    public var data: [UInt8]
+
+    public static let fixedSize = 4 + ItemID.encodedSize + 4
+    /// 65,511 bytes: an ANNOUNCE may carry up to 16 bytes more, and such an item stays local.
+    public static let maximumDataSize = Framing.maximumMessageSize - fixedSize
+
+    public init(id: ItemID, ttl: UInt8, reserved: UInt8 = 0, dataType: UInt16, data: [UInt8]) {
+        self.id = id
+        self.ttl = ttl
+        self.reserved = reserved
+        self.dataType = dataType
+        self.data = data
+    }
+}
+
+/// Any message of the P2P protocol.
+public enum PeerMessage: Equatable, Sendable {
+    case hello(PeerHello)
+    /// 505: carries the asker's listening address.
+    case pull(PeerAddress)
+    case push(PeerPush)
+    case item(PeerItem)
+    /// 508: an opaque nonce the PONG echoes.
+    case ping(UInt64)
+    case pong(UInt64)
+    /// 510: IDs of items the sender holds, newest last.
+    case digest([ItemID])
+    /// 511: IDs of items the sender wants.
+    case request([ItemID])
+
+    public static let pullSize = 4 + PeerAddress.encodedSize
+    public static let pingSize = 4 + 8
+    public static let idListFixedSize = 4 + 2
+    /// The most IDs one DIGEST or REQUEST carries: 4,095.
+    public static let maximumIDs = (Framing.maximumMessageSize - idListFixedSize) / ItemID.encodedSize
+
+    public var type: MessageType {
+        switch self {
+        case .hello: .peerHello
+        case .pull: .peerPull
+        case .push: .peerPush
+        case .item: .peerItem
+        case .ping: .peerPing
+        case .pong: .peerPong
+        case .digest: .peerDigest
+        case .request: .peerRequest
+        }
+    }
+
+    /// Decodes a frame, checking its size against the type's layout exactly.
+    public init(frame: Frame) throws(WireError) {
+        guard let type = MessageType(rawValue: frame.type), type.rawValue >= 504 else { throw .unknownType(frame.type) }
+        var reader = ByteReader(frame.body)
+        func requireSize(_ expected: Int) throws(WireError) {
+            guard frame.size == expected else { throw .badSize(type: frame.type, size: frame.size, expected: "exactly \(expected)") }
+        }
+        switch type {
+        case .peerHello:
+            try requireSize(PeerHello.size)
+            let version = try reader.readUInt8()
+            let flags = try reader.readUInt8()
+            _ = try reader.readUInt16()
+            let identity = try reader.readBytes(32)
+            self = .hello(PeerHello(version: version, flags: flags, identity: identity, listenAddress: try PeerAddress.decode(from: &reader)))
+        case .peerPull:
+            try requireSize(Self.pullSize)
+            self = .pull(try PeerAddress.decode(from: &reader))
+        case .peerPush:
+            guard frame.size >= PeerPush.fixedSize else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "at least \(PeerPush.fixedSize)")
+            }
+            let address = try PeerAddress.decode(from: &reader)
+            let count = Int(try reader.readUInt16())
+            guard count * PeerEntry.encodedSize == reader.remaining else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "\(PeerPush.fixedSize) + \(count) x \(PeerEntry.encodedSize)")
+            }
+            var entries: [PeerEntry] = []
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                let identity = try reader.readBytes(32)
+                entries.append(PeerEntry(identity: identity, address: try PeerAddress.decode(from: &reader)))
+            }
+            self = .push(PeerPush(listenAddress: address, entries: entries))
+        case .peerItem:
+            guard frame.size >= PeerItem.fixedSize else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "at least \(PeerItem.fixedSize)")
+            }
+            let id = ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())
+            let ttl = try reader.readUInt8()
+            let reserved = try reader.readUInt8()
+            let dataType = try reader.readUInt16()
+            self = .item(PeerItem(id: id, ttl: ttl, reserved: reserved, dataType: dataType, data: reader.readRest()))
+        case .peerPing, .peerPong:
+            try requireSize(Self.pingSize)
+            let nonce = try reader.readUInt64()
+            self = type == .peerPing ? .ping(nonce) : .pong(nonce)
+        case .peerDigest, .peerRequest:
+            guard frame.size >= Self.idListFixedSize else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "at least \(Self.idListFixedSize)")
+            }
+            let count = Int(try reader.readUInt16())
+            guard count * ItemID.encodedSize == reader.remaining else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "\(Self.idListFixedSize) + \(count) x 16")
+            }
+            var ids: [ItemID] = []
+            ids.reserveCapacity(count)
+            for _ in 0..<count { ids.append(ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())) }
+            self = type == .peerDigest ? .digest(ids) : .request(ids)
+        case .gossipAnnounce, .gossipNotify, .gossipNotification, .gossipValidation:
+            throw .unknownType(frame.type)
+        }
+    }
+
+    /// Appends this message's bytes, header included. Lists longer than fit are a programming error.
+    public func encode(into bytes: inout [UInt8]) {
+        let start = bytes.beginMessage(type.rawValue)
+        switch self {
+        case .hello(let hello):
+            bytes.append(hello.version)
+            bytes.append(hello.flags)
+            bytes.appendBigEndian(UInt16(0))
+            precondition(hello.identity.count == 32, "identities are 32 bytes")
+            bytes.append(contentsOf: hello.identity)
+            hello.listenAddress.encode(into: &bytes)
+        case .pull(let address):
+            address.encode(into: &bytes)
+        case .push(let push):
+            precondition(push.entries.count <= PeerPush.maximumEntries, "too many entries for one PUSH")
+            push.listenAddress.encode(into: &bytes)
+            bytes.appendBigEndian(UInt16(push.entries.count))
+            for entry in push.entries {
+                bytes.append(contentsOf: entry.identity)
+                entry.address.encode(into: &bytes)
+            }
+        case .item(let item):
+            bytes.appendBigEndian(item.id.high)
+            bytes.appendBigEndian(item.id.low)
+            bytes.append(item.ttl)
+            bytes.append(item.reserved)
+            bytes.appendBigEndian(item.dataType)
+            bytes.append(contentsOf: item.data)
+        case .ping(let nonce), .pong(let nonce):
+            bytes.appendBigEndian(nonce)
+        case .digest(let ids), .request(let ids):
+            precondition(ids.count <= Self.maximumIDs, "too many IDs for one message")
+            bytes.appendBigEndian(UInt16(ids.count))
+            for id in ids {
+                bytes.appendBigEndian(id.high)
+                bytes.appendBigEndian(id.low)
+            }
+        }
+        bytes.finishMessage(startingAt: start)
+    }
+
+    public func encoded() -> [UInt8] {
+        var bytes: [UInt8] = []
+        encode(into: &bytes)
+        return bytes
+    }
+}

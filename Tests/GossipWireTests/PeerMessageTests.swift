@@ -1,0 +1,91 @@
+import Testing
+
+@testable import GossipWire
+
+@Suite("P2P messages")
+struct PeerMessageTests {
+    static let identity = [UInt8](repeating: 0xAB, count: 32)
+    static let v4 = PeerAddress(host: "127.0.0.1", port: 6001)!
+    static let v6 = PeerAddress(host: "2001:db8::1", port: 6002)!
+
+    static let samples: [PeerMessage] = [
+        .hello(PeerHello(identity: identity, listenAddress: v4)),
+        .hello(PeerHello(version: 9, flags: 3, identity: identity, listenAddress: v6)),
+        .pull(v4),
+        .push(PeerPush(listenAddress: v6, entries: [])),
+        .push(PeerPush(listenAddress: v4, entries: [PeerEntry(identity: identity, address: v4), PeerEntry(identity: identity, address: v6)])),
+        .push(PeerPush(listenAddress: v4, entries: Array(repeating: PeerEntry(identity: identity, address: v6), count: PeerPush.maximumEntries))),
+        .item(PeerItem(id: ItemID(high: 1, low: 2), ttl: 3, dataType: 1337, data: [0xDE, 0xAD])),
+        .item(PeerItem(id: ItemID(high: .max, low: 0), ttl: 0, dataType: 0, data: Array(repeating: 7, count: PeerItem.maximumDataSize))),
+        .ping(0x0102_0304_0506_0708),
+        .pong(42),
+        .digest([]),
+        .digest((0..<PeerMessage.maximumIDs).map { ItemID(high: UInt64($0), low: 1) }),
+        .request([ItemID(high: 5, low: 6)]),
+    ]
+
+    @Test("every message survives encode then decode", arguments: samples)
+    func roundTrip(_ message: PeerMessage) throws {
+        let bytes = message.encoded()
+        #expect(bytes.count <= Framing.maximumMessageSize)
+        var reader = FrameReader()
+        reader.append(bytes)
+        let frame = try #require(try reader.nextFrame())
+        #expect(try PeerMessage(frame: frame) == message)
+    }
+
+    @Test("addresses have one 18-byte form; IPv4 travels as IPv4-mapped IPv6")
+    func addressForm() {
+        #expect(Self.v4.ip == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 127, 0, 0, 1])
+        #expect(Self.v4.isIPv4 && !Self.v6.isIPv4)
+        #expect(Self.v4.description == "127.0.0.1:6001")
+        #expect(Self.v6.description == "[2001:db8:0:0:0:0:0:1]:6002")
+        #expect(PeerAddress(host: "::1", port: 1)?.ip == Array(repeating: 0, count: 15) + [1])
+        #expect(PeerAddress(host: "::", port: 1)?.isUnspecified == true)
+        for bad in ["", "1.2.3", "1.2.3.256", "localhost", "1::2::3", "12345::1", "1:2:3:4:5:6:7:8:9"] {
+            #expect(PeerAddress(host: bad, port: 1) == nil, "\(bad)")
+        }
+        var bytes: [UInt8] = []
+        PeerMessage.pull(Self.v4).encode(into: &bytes)
+        #expect(bytes == [0, 22, 0x01, 0xF9] + Self.v4.ip + [0x17, 0x71])
+    }
+
+    @Test("the HELLO layout is byte-exact")
+    func helloBytes() {
+        let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4)).encoded()
+        #expect(bytes.count == 58)
+        #expect(Array(bytes[0..<8]) == [0, 58, 0x01, 0xF8, 1, 0, 0, 0])
+        #expect(Array(bytes[8..<40]) == Self.identity)
+    }
+
+    @Test("a PUSH whose count disagrees with its length is rejected")
+    func pushCountMismatch() {
+        var bytes = PeerMessage.push(PeerPush(listenAddress: Self.v4, entries: [PeerEntry(identity: Self.identity, address: Self.v4)])).encoded()
+        bytes[23] = 2  // claims two entries, carries one
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 506, body: Array(bytes[4...]))) }
+        bytes[23] = 0  // claims none, carries one
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 506, body: Array(bytes[4...]))) }
+        // one byte short of a whole entry
+        let short = PeerMessage.push(PeerPush(listenAddress: Self.v4, entries: [PeerEntry(identity: Self.identity, address: Self.v4)])).encoded()
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 506, body: Array(short[4..<(short.count - 1)]))) }
+    }
+
+    @Test("a DIGEST or REQUEST whose count disagrees with its length is rejected")
+    func idListMismatch() {
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 510, body: [0, 1])) }
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 511, body: [0, 0] + Array(repeating: 0, count: 16))) }
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 511, body: [0])) }
+    }
+
+    @Test(
+        "fixed-size messages with any other size are rejected",
+        arguments: [(UInt16(504), 53), (504, 55), (505, 17), (505, 19), (508, 7), (508, 9), (509, 0), (507, 19)])
+    func fixedSizes(type: UInt16, bodySize: Int) {
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: bodySize))) }
+    }
+
+    @Test("API types and types outside 504-511 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 512, 519, 65535])
+    func foreignTypes(type: UInt16) {
+        #expect(throws: WireError.unknownType(type)) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: 8))) }
+    }
+}
