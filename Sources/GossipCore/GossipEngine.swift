@@ -12,11 +12,20 @@ public struct GossipEngine: Sendable {
         public var validationTimeoutNanoseconds: UInt64
         /// Budget for item data held while awaiting validation.
         public var maximumHeldBytes: Int
+        /// How many item IDs the duplicate filter remembers.
+        public var seenCapacity: Int
+        /// How long an item ID is remembered after it was last seen.
+        public var seenTTLNanoseconds: UInt64
 
-        public init(cacheSize: Int, validationTimeoutNanoseconds: UInt64, maximumHeldBytes: Int = 64 << 20) {
+        public init(
+            cacheSize: Int, validationTimeoutNanoseconds: UInt64, maximumHeldBytes: Int = 64 << 20,
+            seenCapacity: Int = 65_536, seenTTLNanoseconds: UInt64 = 600 * 1_000_000_000
+        ) {
             self.cacheSize = cacheSize
             self.validationTimeoutNanoseconds = validationTimeoutNanoseconds
             self.maximumHeldBytes = maximumHeldBytes
+            self.seenCapacity = seenCapacity
+            self.seenTTLNanoseconds = seenTTLNanoseconds
         }
     }
 
@@ -40,6 +49,7 @@ public struct GossipEngine: Sendable {
     public private(set) var subscriptions = SubscriptionTable()
     public private(set) var cache: ItemCache
     public private(set) var validations: ValidationTracker
+    public private(set) var seen: SeenSet
     private var random: SeededRandom
 
     public init(configuration: Configuration, random: SeededRandom = SeededRandom()) {
@@ -48,6 +58,7 @@ public struct GossipEngine: Sendable {
         self.validations = ValidationTracker(
             timeoutNanoseconds: configuration.validationTimeoutNanoseconds,
             maximumHeldBytes: configuration.maximumHeldBytes)
+        self.seen = SeenSet(capacity: configuration.seenCapacity, ttlNanoseconds: configuration.seenTTLNanoseconds)
         self.random = random
     }
 
@@ -62,6 +73,7 @@ public struct GossipEngine: Sendable {
         let item = GossipItem(
             id: .random(using: &random), ttl: announce.ttl, dataType: announce.dataType, data: announce.data)
         cache.insert(item)
+        seen.observe(item.id, now: now)
         let subscribers = subscriptions.subscribers(of: item.dataType).filter { $0 != connection }
         guard !subscribers.isEmpty else { return Announced(item: item, delivery: nil, evicted: []) }
         // A local item is spread at once; validations are still paired so answers are recognised.
@@ -69,6 +81,61 @@ public struct GossipEngine: Sendable {
             itemID: item.id, origin: .local(connection), item: nil, subscribers: subscribers, now: now)
         let notification = GossipNotification(messageID: messageID, dataType: item.dataType, data: item.data)
         return Announced(item: item, delivery: Delivery(subscribers: subscribers, notification: notification), evicted: evicted)
+    }
+
+    /// What an ITEM from a peer led to.
+    public enum Received: Equatable, Sendable {
+        /// Seen before: ignored.
+        case duplicate
+        /// Notified to local subscribers; forwarding waits for their verdict.
+        case awaitingValidation(Delivery, evicted: [ValidationTracker.Completion])
+        /// No local module subscribed to its type: relayed unvalidated (nil if its TTL ends here).
+        case relayed(forward: GossipItem?)
+    }
+
+    /// ITEM from the peer on link `peer`: drop duplicates; notify local subscribers and hold the
+    /// item until they answer; or, with no subscribers for its type, relay it at once.
+    public mutating func receive(_ item: GossipItem, fromPeer peer: UInt64, now: Moment) -> Received {
+        guard seen.observe(item.id, now: now) else { return .duplicate }
+        let subscribers = subscriptions.subscribers(of: item.dataType)
+        guard !subscribers.isEmpty else {
+            cache.insert(item)
+            return .relayed(forward: Self.forwarded(item))
+        }
+        let (messageID, evicted) = validations.begin(
+            itemID: item.id, origin: .peer(peer), item: item, subscribers: subscribers, now: now)
+        let notification = GossipNotification(messageID: messageID, dataType: item.dataType, data: item.data)
+        return .awaitingValidation(Delivery(subscribers: subscribers, notification: notification), evicted: evicted)
+    }
+
+    /// The item to forward once a peer item's validation ended, or nil: only items every subscriber
+    /// found valid travel on (and are cached for anti-entropy), and only while their TTL allows.
+    public mutating func settle(_ completion: ValidationTracker.Completion) -> GossipItem? {
+        guard case .peer = completion.origin, completion.outcome == .valid, let item = completion.item else { return nil }
+        cache.insert(item)
+        return Self.forwarded(item)
+    }
+
+    /// The TTL rule: 0 is unlimited and stays 0; 1 means this was the last hop; otherwise one hop less.
+    public static func forwarded(_ item: GossipItem) -> GossipItem? {
+        switch item.ttl {
+        case 0: return item
+        case 1: return nil
+        default:
+            var next = item
+            next.ttl -= 1
+            return next
+        }
+    }
+
+    /// Of the IDs a peer offered, those this node has never seen (anti-entropy).
+    public func missing(from offered: [ItemID]) -> [ItemID] {
+        offered.filter { !seen.contains($0) }
+    }
+
+    /// The newest cached item IDs, up to `limit`, oldest first.
+    public func digest(limit: Int) -> [ItemID] {
+        Array(cache.idsOldestFirst.suffix(limit))
     }
 
     /// VALIDATION from `connection`. `.unknown` means the connection broke the protocol.
@@ -84,7 +151,8 @@ public struct GossipEngine: Sendable {
 
     /// Decides items whose validation deadline has passed.
     public mutating func expire(now: Moment) -> [ValidationTracker.Completion] {
-        validations.expire(now: now)
+        seen.expire(now: now)
+        return validations.expire(now: now)
     }
 
     /// When `expire` next has work, if ever.

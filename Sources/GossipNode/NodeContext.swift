@@ -1,62 +1,154 @@
 import GossipConfig
 import GossipCore
+import GossipIdentity
 import GossipWire
 import Logging
 import Synchronization
 
-/// What the node's threads share: the protocol engine behind its lock, the live API connections,
-/// the counters, the clock and the logs.
+/// What enters the announce queue: a module's ANNOUNCE or a peer's ITEM.
+enum QueuedItem: Sendable {
+    case local(ConnectionID, GossipAnnounce)
+    case peer(link: UInt64, GossipItem)
+}
+
+/// What the node's threads share: the protocol engine and the overlay behind their locks, the
+/// live connections, the counters, the clock and the logs.
 final class NodeContext: Sendable {
     let configuration: NodeConfiguration
+    let identity: NodeIdentity
     let engine: Mutex<GossipEngine>
-    let connections = Mutex<[ConnectionID: APIConnection]>([:])
+    let overlay: Mutex<Overlay>
+    let apiConnections = Mutex<[ConnectionID: Connection]>([:])
+    let peerLinks = Mutex<[UInt64: Connection]>([:])
     let statistics = NodeStatistics()
     let clock = NodeClock()
     let logger: Logger
     /// For reports about bad input, which a client controls and could otherwise use to flood the log.
     let abuseLog: RateLimitedLogger
-    let announceQueue: BoundedQueue<(ConnectionID, GossipAnnounce)>
-    private let nextConnectionID = Atomic<UInt64>(1)
+    let announceQueue: BoundedQueue<QueuedItem>
+    private let nextConnectionNumber = Atomic<UInt64>(1)
 
-    init(configuration: NodeConfiguration, logger: Logger, random: SeededRandom) {
+    init(configuration: NodeConfiguration, identity: NodeIdentity, advertised: PeerAddress, logger: Logger, seed: UInt64?) {
         self.configuration = configuration
+        self.identity = identity
         self.logger = logger
         self.abuseLog = RateLimitedLogger(logger: logger)
+        var seeds = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
+        let milliseconds: (Int) -> UInt64 = { UInt64($0) * 1_000_000 }
         self.engine = Mutex(
             GossipEngine(
                 configuration: .init(
                     cacheSize: configuration.cacheSize,
-                    validationTimeoutNanoseconds: UInt64(configuration.validationTimeoutMilliseconds) * 1_000_000),
-                random: random))
+                    validationTimeoutNanoseconds: milliseconds(configuration.validationTimeoutMilliseconds),
+                    seenCapacity: configuration.seenCapacity,
+                    seenTTLNanoseconds: milliseconds(configuration.seenTTLMilliseconds)),
+                random: SeededRandom(seed: seeds.next())))
+        self.overlay = Mutex(
+            Overlay(
+                configuration: .init(
+                    degree: configuration.degree,
+                    viewCapacity: configuration.viewSize,
+                    maximumLinks: configuration.maxPeerConnections,
+                    gossipIntervalNanoseconds: milliseconds(configuration.gossipIntervalMilliseconds),
+                    antiEntropyIntervalNanoseconds: milliseconds(configuration.antiEntropyIntervalMilliseconds),
+                    pingIntervalNanoseconds: milliseconds(configuration.pingIntervalMilliseconds),
+                    peerTimeoutNanoseconds: milliseconds(configuration.peerTimeoutMilliseconds)),
+                selfIdentity: identity.bytes,
+                selfAddress: advertised,
+                bootstrappers: configuration.bootstrappers.map { Overlay.DialTarget(host: $0.host, port: $0.port) },
+                random: SeededRandom(seed: seeds.next())))
         self.announceQueue = BoundedQueue(capacity: configuration.announceQueueCapacity)
     }
 
-    func makeConnectionID() -> ConnectionID {
-        ConnectionID(nextConnectionID.wrappingAdd(1, ordering: .relaxed).oldValue)
+    func makeConnectionNumber() -> UInt64 {
+        nextConnectionNumber.wrappingAdd(1, ordering: .relaxed).oldValue
     }
+
+    // MARK: Local delivery
 
     /// Writes one NOTIFICATION to every listed subscriber, encoded once. A subscriber whose outbox
     /// is full is disconnected: it stopped keeping up, and holding more would grow memory without bound.
     func deliver(_ delivery: GossipEngine.Delivery) {
         let bytes = APIMessage.notification(delivery.notification).encoded()
-        let targets = connections.withLock { table in delivery.subscribers.compactMap { table[$0] } }
-        for connection in targets {
-            switch connection.sender.enqueue(bytes) {
-            case .queued:
-                statistics.notificationsQueued.increment()
-            case .full:
-                connection.terminate(.outboxOverflow, detail: "outbox over \(configuration.outboxCapacityBytes) bytes")
-            case .closed:
+        let targets = apiConnections.withLock { table in delivery.subscribers.compactMap { table[$0] } }
+        for connection in targets where connection.send(bytes) {
+            statistics.notificationsQueued.increment()
+        }
+    }
+
+    // MARK: Spreading
+
+    /// Sends `item` to `degree` random established peers (all, if fewer), never back to `excluded`.
+    func spread(_ item: GossipItem, excluding excluded: UInt64?) {
+        guard item.data.count <= PeerItem.maximumDataSize else {
+            statistics.itemsTooLargeToSpread.increment()
+            return
+        }
+        let chosen = overlay.withLock { $0.randomLinks(configuration.degree, excluding: excluded) }
+        guard !chosen.isEmpty else { return }
+        let bytes = PeerMessage.item(PeerItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)).encoded()
+        let targets = peerLinks.withLock { table in chosen.compactMap { table[$0] } }
+        for link in targets where link.send(bytes) {
+            statistics.peerItemsSent.increment()
+        }
+    }
+
+    /// Accounts for items whose validation ended, and forwards peer items found valid.
+    func settle(_ completions: [ValidationTracker.Completion]) {
+        guard !completions.isEmpty else { return }
+        let forwards = engine.withLock { engine in completions.map { engine.settle($0) } }
+        for (completion, forward) in zip(completions, forwards) {
+            switch completion.outcome {
+            case .timedOut:
+                statistics.validationsTimedOut.increment()
+                logger.debug("validation timed out", metadata: ["message_id": "\(completion.messageID)", "item": "\(completion.itemID)"])
+            case .invalid:
+                if case .peer = completion.origin { statistics.itemsDroppedInvalid.increment() }
+            case .valid:
                 break
+            }
+            if let forward, case .peer(let link) = completion.origin {
+                statistics.itemsForwardedAfterValidation.increment()
+                spread(forward, excluding: link)
             }
         }
     }
 
-    /// Accounts for items whose validation ended.
-    func record(_ completions: [ValidationTracker.Completion]) {
-        for completion in completions where completion.outcome == .timedOut {
-            statistics.validationsTimedOut.increment()
-            logger.debug("validation timed out", metadata: ["message_id": "\(completion.messageID)", "item": "\(completion.itemID)"])
+    // MARK: Peer links
+
+    /// Sends one message to a peer link, if it is still open.
+    func send(_ message: PeerMessage, to link: UInt64) {
+        guard let connection = peerLinks.withLock({ $0[link] }) else { return }
+        connection.send(message.encoded())
+    }
+
+    /// Carries out what the overlay decided.
+    func perform(_ actions: [Overlay.Action], dialer: @Sendable (Overlay.DialTarget) -> Void) {
+        for action in actions {
+            switch action {
+            case .dial(let target):
+                dialer(target)
+            case .send(let link, let message):
+                send(message, to: link)
+            case .close(let link, let reason):
+                peerLinks.withLock { $0[link] }?.terminate(NodeStatistics.CloseReason(reason), detail: "overlay decision")
+            case .antiEntropy(let link):
+                let ids = engine.withLock { $0.digest(limit: configuration.digestSize) }
+                if !ids.isEmpty { send(.digest(ids), to: link) }
+            }
+        }
+    }
+}
+
+extension NodeStatistics.CloseReason {
+    init(_ reason: Overlay.CloseReason) {
+        switch reason {
+        case .selfConnection: self = .selfConnection
+        case .duplicate: self = .duplicateLink
+        case .versionMismatch: self = .versionMismatch
+        case .unresponsive: self = .unresponsive
+        case .handshakeTimeout: self = .handshakeTimeout
+        case .overCapacity: self = .overCapacity
         }
     }
 }

@@ -15,6 +15,24 @@ public final class NodeStatistics: Sendable {
         case outboxOverflow = "outbox_overflow"
         case writeFailed = "write_failed"
         case tooManyConnections = "too_many_connections"
+        // P2P only:
+        case helloMissing = "hello_missing"
+        case unexpectedHello = "unexpected_hello"
+        case selfConnection = "self_connection"
+        case duplicateLink = "duplicate_link"
+        case versionMismatch = "version_mismatch"
+        case unresponsive = "unresponsive"
+        case handshakeTimeout = "handshake_timeout"
+        case overCapacity = "over_capacity"
+        case nodeStopping = "node_stopping"
+
+        /// Closes that are the overlay's routine upkeep rather than a peer's fault.
+        var isPeerHousekeeping: Bool {
+            switch self {
+            case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping: true
+            default: false
+            }
+        }
     }
 
     let apiConnectionsAccepted = Atomic<Int>(0)
@@ -25,11 +43,22 @@ public final class NodeStatistics: Sendable {
     let validationsInvalid = Atomic<Int>(0)
     let validationsLate = Atomic<Int>(0)
     let validationsTimedOut = Atomic<Int>(0)
-    // Closes are rare next to messages, so a lock is cheap enough here.
-    private let closes = Mutex<[CloseReason: Int]>([:])
+    let peerLinksOpen = Atomic<Int>(0)
+    let peerItemsReceived = Atomic<Int>(0)
+    let peerDuplicates = Atomic<Int>(0)
+    let peerItemsSent = Atomic<Int>(0)
+    let itemsRelayedUnvalidated = Atomic<Int>(0)
+    let itemsForwardedAfterValidation = Atomic<Int>(0)
+    let itemsDroppedInvalid = Atomic<Int>(0)
+    let itemsTooLargeToSpread = Atomic<Int>(0)
+    let antiEntropyItemsPulled = Atomic<Int>(0)
+    let dialsFailed = Atomic<Int>(0)
 
-    func countClose(_ reason: CloseReason) {
-        closes.withLock { $0[reason, default: 0] += 1 }
+    // Closes are rare next to messages, so a lock is cheap enough here.
+    private let closes = Mutex<[Connection.Kind: [CloseReason: Int]]>([:])
+
+    func countClose(_ reason: CloseReason, kind: Connection.Kind = .api) {
+        closes.withLock { $0[kind, default: [:]][reason, default: 0] += 1 }
     }
 
     /// A consistent-enough copy of every counter.
@@ -42,8 +71,22 @@ public final class NodeStatistics: Sendable {
         public var validationsInvalid: Int
         public var validationsLate: Int
         public var validationsTimedOut: Int
-        /// Connections the node closed, by reason.
+        /// API connections the node closed, by reason.
         public var closedConnections: [CloseReason: Int]
+        public var peerLinksOpen: Int
+        public var peerItemsReceived: Int
+        /// Items that arrived from a peer a second time (or more) and were dropped.
+        public var peerDuplicates: Int
+        /// ITEM messages written to peers.
+        public var peerItemsSent: Int
+        public var itemsRelayedUnvalidated: Int
+        public var itemsForwardedAfterValidation: Int
+        public var itemsDroppedInvalid: Int
+        public var itemsTooLargeToSpread: Int
+        public var antiEntropyItemsPulled: Int
+        public var dialsFailed: Int
+        /// Peer links the node closed, by reason.
+        public var closedPeerLinks: [CloseReason: Int]
 
         public func closed(_ reason: CloseReason) -> Int { closedConnections[reason, default: 0] }
     }
@@ -59,7 +102,18 @@ public final class NodeStatistics: Sendable {
             validationsInvalid: validationsInvalid.load(ordering: .relaxed),
             validationsLate: validationsLate.load(ordering: .relaxed),
             validationsTimedOut: validationsTimedOut.load(ordering: .relaxed),
-            closedConnections: closed)
+            closedConnections: closed[.api] ?? [:],
+            peerLinksOpen: peerLinksOpen.load(ordering: .relaxed),
+            peerItemsReceived: peerItemsReceived.load(ordering: .relaxed),
+            peerDuplicates: peerDuplicates.load(ordering: .relaxed),
+            peerItemsSent: peerItemsSent.load(ordering: .relaxed),
+            itemsRelayedUnvalidated: itemsRelayedUnvalidated.load(ordering: .relaxed),
+            itemsForwardedAfterValidation: itemsForwardedAfterValidation.load(ordering: .relaxed),
+            itemsDroppedInvalid: itemsDroppedInvalid.load(ordering: .relaxed),
+            itemsTooLargeToSpread: itemsTooLargeToSpread.load(ordering: .relaxed),
+            antiEntropyItemsPulled: antiEntropyItemsPulled.load(ordering: .relaxed),
+            dialsFailed: dialsFailed.load(ordering: .relaxed),
+            closedPeerLinks: closed[.peer] ?? [:])
     }
 }
 

@@ -1,0 +1,279 @@
+import GossipWire
+
+/// The gossip layer's membership logic, with no sockets and no clocks: which peers to dial, whom
+/// to PUSH to and PULL from each round, when to PING, and which links to close. The runtime tells
+/// it what happened on the wire and carries out the actions it returns.
+public struct Overlay: Sendable {
+    public struct Configuration: Sendable {
+        /// Established links to maintain (the INI `degree`).
+        public var degree: Int
+        /// Most peers kept in the view.
+        public var viewCapacity: Int
+        /// Most links, inbound and outbound; more are closed.
+        public var maximumLinks: Int
+        /// Time between push/pull rounds.
+        public var gossipIntervalNanoseconds: UInt64
+        /// Time between anti-entropy digests.
+        public var antiEntropyIntervalNanoseconds: UInt64
+        /// Silence after which a link is pinged.
+        public var pingIntervalNanoseconds: UInt64
+        /// Silence after which a link is closed as dead (zombie detection); also the handshake limit.
+        public var peerTimeoutNanoseconds: UInt64
+        /// Failed dials in a row after which a peer leaves the view.
+        public var dialFailureLimit: Int
+        /// Most dials under way at once.
+        public var maximumConcurrentDials: Int
+
+        public init(
+            degree: Int, viewCapacity: Int, maximumLinks: Int, gossipIntervalNanoseconds: UInt64,
+            antiEntropyIntervalNanoseconds: UInt64, pingIntervalNanoseconds: UInt64, peerTimeoutNanoseconds: UInt64,
+            dialFailureLimit: Int = 3, maximumConcurrentDials: Int = 8
+        ) {
+            self.degree = degree
+            self.viewCapacity = viewCapacity
+            self.maximumLinks = maximumLinks
+            self.gossipIntervalNanoseconds = gossipIntervalNanoseconds
+            self.antiEntropyIntervalNanoseconds = antiEntropyIntervalNanoseconds
+            self.pingIntervalNanoseconds = pingIntervalNanoseconds
+            self.peerTimeoutNanoseconds = peerTimeoutNanoseconds
+            self.dialFailureLimit = dialFailureLimit
+            self.maximumConcurrentDials = maximumConcurrentDials
+        }
+    }
+
+    /// Where to dial: a known peer, or a bootstrapper given by host name and port.
+    public struct DialTarget: Hashable, Sendable, CustomStringConvertible {
+        public var host: String
+        public var port: UInt16
+        /// Known for view entries; nil for bootstrappers.
+        public var identity: [UInt8]?
+
+        public init(host: String, port: UInt16, identity: [UInt8]? = nil) {
+            self.host = host
+            self.port = port
+            self.identity = identity
+        }
+
+        var key: String { "\(host)|\(port)" }
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    public enum CloseReason: String, Sendable {
+        case selfConnection = "self_connection"
+        case duplicate = "duplicate_link"
+        case versionMismatch = "version_mismatch"
+        case unresponsive = "unresponsive"
+        case handshakeTimeout = "handshake_timeout"
+        case overCapacity = "over_capacity"
+    }
+
+    public enum Action: Equatable, Sendable {
+        case dial(DialTarget)
+        case send(link: UInt64, PeerMessage)
+        case close(link: UInt64, CloseReason)
+        /// Send this link a DIGEST of the newest cached items (the runtime asks the engine).
+        case antiEntropy(link: UInt64)
+    }
+
+    struct Link: Sendable {
+        var outbound: Bool
+        var dialed: DialTarget?
+        var identity: [UInt8]?
+        var listenAddress: PeerAddress?
+        var opened: Moment
+        var lastReceived: Moment
+        var lastPing: Moment?
+        var established: Bool { identity != nil }
+    }
+
+    public let configuration: Configuration
+    public let selfIdentity: [UInt8]
+    public let selfAddress: PeerAddress
+    public private(set) var view: PeerView
+    private var links: [UInt64: Link] = [:]
+    private var dialing: [String: DialTarget] = [:]
+    private let bootstrappers: [DialTarget]
+    /// Addresses that turned out to be this node (a bootstrapper naming ourselves, say).
+    private var selfTargets: Set<String> = []
+    private var nextRound: Moment = .zero
+    private var nextAntiEntropy: Moment = .zero
+    private var nextBootstrap: Moment = .zero
+    private var nonce: UInt64 = 0
+    private var random: SeededRandom
+
+    public init(
+        configuration: Configuration, selfIdentity: [UInt8], selfAddress: PeerAddress, bootstrappers: [DialTarget],
+        random: SeededRandom
+    ) {
+        self.configuration = configuration
+        self.selfIdentity = selfIdentity
+        self.selfAddress = selfAddress
+        self.bootstrappers = bootstrappers
+        self.view = PeerView(capacity: configuration.viewCapacity, selfIdentity: selfIdentity)
+        self.random = random
+    }
+
+    // MARK: Queries
+
+    /// Links whose HELLO arrived.
+    public var establishedLinks: [UInt64] { links.filter { $0.value.established }.map(\.key).sorted() }
+
+    public var linkCount: Int { links.count }
+
+    public func identity(of link: UInt64) -> [UInt8]? { links[link]?.identity }
+
+    /// Up to `count` random established links, leaving out `excluded`.
+    public mutating func randomLinks(_ count: Int, excluding excluded: UInt64? = nil) -> [UInt64] {
+        var candidates = links.filter { $0.value.established && $0.key != excluded }.map(\.key)
+        candidates.sort()
+        candidates.shuffle(using: &random)
+        return Array(candidates.prefix(count))
+    }
+
+    private var connectedIdentities: Set<[UInt8]> { Set(links.values.compactMap(\.identity)) }
+
+    private var ourEntry: PeerEntry { PeerEntry(identity: selfIdentity, address: selfAddress) }
+
+    // MARK: Events
+
+    /// A connection opened (we dialed it, or accepted it). Both sides start with HELLO.
+    public mutating func linkOpened(_ link: UInt64, outbound: Bool, dialed: DialTarget?, now: Moment) -> [Action] {
+        if let dialed { dialing[dialed.key] = nil }
+        links[link] = Link(outbound: outbound, dialed: dialed, opened: now, lastReceived: now)
+        var actions: [Action] = [.send(link: link, .hello(PeerHello(identity: selfIdentity, listenAddress: selfAddress)))]
+        if links.count > configuration.maximumLinks && !outbound {
+            actions.append(.close(link: link, .overCapacity))
+        }
+        return actions
+    }
+
+    /// A dial failed before a connection existed.
+    public mutating func dialFailed(_ target: DialTarget) {
+        dialing[target.key] = nil
+        if let identity = target.identity {
+            view.recordFailure(identity, limit: configuration.dialFailureLimit)
+        }
+    }
+
+    /// Any frame arrived on `link`: it is alive.
+    public mutating func received(on link: UInt64, now: Moment) {
+        links[link]?.lastReceived = now
+        links[link]?.lastPing = nil
+    }
+
+    /// The peer's HELLO: learn who it is, or close the link if it is ourselves, a second link to a
+    /// peer we already have, or a protocol version we do not speak.
+    public mutating func receivedHello(_ hello: PeerHello, on link: UInt64, now: Moment) -> [Action] {
+        guard var state = links[link] else { return [] }
+        guard hello.version == PeerHello.currentVersion else { return [.close(link: link, .versionMismatch)] }
+        if hello.identity == selfIdentity {
+            if let dialed = state.dialed { selfTargets.insert(dialed.key) }
+            return [.close(link: link, .selfConnection)]
+        }
+        if let (otherLink, other) = links.first(where: { $0.key != link && $0.value.identity == hello.identity }) {
+            // Two links to one peer. Opened the same way: the newer wins (the older is likely a
+            // dead connection from before the peer restarted). Opposite ways (both dialed at once):
+            // both ends keep the link opened by the node with the smaller identity, so they agree.
+            let keepsNew =
+                state.outbound == other.outbound
+                || (state.outbound ? selfIdentity : hello.identity).lexicographicallyPrecedes(
+                    other.outbound ? selfIdentity : hello.identity)
+            guard keepsNew else { return [.close(link: link, .duplicate)] }
+            links[otherLink] = nil
+            state.identity = hello.identity
+            state.listenAddress = hello.listenAddress
+            state.lastReceived = now
+            links[link] = state
+            return [.close(link: otherLink, .duplicate)]
+        }
+        state.identity = hello.identity
+        state.listenAddress = hello.listenAddress
+        state.lastReceived = now
+        links[link] = state
+        if state.dialed?.identity != nil && state.dialed?.identity != hello.identity, let stale = state.dialed?.identity {
+            view.remove(stale)  // that address now hosts another node
+        }
+        view.merge([PeerEntry(identity: hello.identity, address: hello.listenAddress)], protecting: connectedIdentities, using: &random)
+        view.recordSuccess(hello.identity)
+        return []
+    }
+
+    /// A PUSH: merge its entries into the view.
+    public mutating func receivedPush(_ push: PeerPush, on link: UInt64) {
+        guard links[link]?.established == true else { return }
+        view.merge(push.entries, protecting: connectedIdentities, using: &random)
+    }
+
+    /// A PULL: answer with a PUSH of our view (and ourselves).
+    public mutating func receivedPull(on link: UInt64) -> [Action] {
+        guard links[link]?.established == true else { return [] }
+        return [.send(link: link, .push(makePush()))]
+    }
+
+    /// The link closed, for whatever reason.
+    public mutating func linkClosed(_ link: UInt64) {
+        guard let state = links.removeValue(forKey: link) else { return }
+        if !state.established, let dialed = state.dialed, let identity = dialed.identity {
+            view.recordFailure(identity, limit: configuration.dialFailureLimit)
+        }
+    }
+
+    // MARK: Timer
+
+    /// Everything due at `now`: liveness checks, dials to reach `degree`, the push/pull round and
+    /// anti-entropy.
+    public mutating func tick(now: Moment) -> [Action] {
+        var actions: [Action] = []
+        for (id, state) in links.sorted(by: { $0.key < $1.key }) {
+            let silent = now.nanoseconds &- state.lastReceived.nanoseconds
+            if !state.established {
+                if now.nanoseconds &- state.opened.nanoseconds >= configuration.peerTimeoutNanoseconds {
+                    actions.append(.close(link: id, .handshakeTimeout))
+                }
+            } else if silent >= configuration.peerTimeoutNanoseconds {
+                actions.append(.close(link: id, .unresponsive))
+            } else if silent >= configuration.pingIntervalNanoseconds,
+                state.lastPing.map({ now.nanoseconds &- $0.nanoseconds >= configuration.pingIntervalNanoseconds }) ?? true
+            {
+                nonce &+= 1
+                links[id]?.lastPing = now
+                actions.append(.send(link: id, .ping(nonce)))
+            }
+        }
+        actions += dials(now: now)
+        if now >= nextRound {
+            nextRound = now.adding(nanoseconds: configuration.gossipIntervalNanoseconds)
+            let partners = randomLinks(2)
+            if let pushTo = partners.first { actions.append(.send(link: pushTo, .push(makePush()))) }
+            if let pullFrom = partners.last { actions.append(.send(link: pullFrom, .pull(selfAddress))) }
+        }
+        if now >= nextAntiEntropy {
+            nextAntiEntropy = now.adding(nanoseconds: configuration.antiEntropyIntervalNanoseconds)
+            if let partner = randomLinks(1).first { actions.append(.antiEntropy(link: partner)) }
+        }
+        return actions
+    }
+
+    private mutating func dials(now: Moment) -> [Action] {
+        let wanted = configuration.degree - links.count - dialing.count
+        let room = configuration.maximumConcurrentDials - dialing.count
+        guard wanted > 0, room > 0 else { return [] }
+        var excluded = connectedIdentities
+        excluded.formUnion(dialing.values.compactMap(\.identity))
+        var targets = view.sample(min(wanted, room), excluding: excluded, using: &random).map {
+            DialTarget(host: $0.address.host, port: $0.address.port, identity: $0.identity)
+        }
+        if targets.isEmpty && links.isEmpty && dialing.isEmpty && now >= nextBootstrap {
+            // Alone: (re)join through the bootstrappers, at most once a round.
+            nextBootstrap = now.adding(nanoseconds: configuration.gossipIntervalNanoseconds)
+            targets = bootstrappers.filter { !selfTargets.contains($0.key) }
+        }
+        for target in targets { dialing[target.key] = target }
+        return targets.map { .dial($0) }
+    }
+
+    private mutating func makePush() -> PeerPush {
+        let sample = view.sample(min(configuration.viewCapacity, PeerPush.maximumEntries - 1), using: &random)
+        return PeerPush(listenAddress: selfAddress, entries: [ourEntry] + sample)
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import GossipCore
+import GossipSockets
+import GossipWire
+import Synchronization
+
+/// One socket the node serves, a module's (API) or a peer's (P2P): a reader thread (run by its
+/// server) and a `ConnectionSender` for writes.
+final class Connection: Sendable {
+    enum Kind: String, Sendable {
+        case api
+        case peer
+    }
+
+    let kind: Kind
+    /// The API connection ID or the P2P link number.
+    let number: UInt64
+    let socket: Socket
+    let sender: ConnectionSender
+    let remote: String
+    /// The first reason the node gave for closing; nil while open or if the other side closed.
+    let closeReason = Mutex<NodeStatistics.CloseReason?>(nil)
+    private let context: NodeContext
+
+    init(kind: Kind, number: UInt64, socket: Socket, context: NodeContext) {
+        self.kind = kind
+        self.number = number
+        self.socket = socket
+        self.context = context
+        self.remote = socket.remoteDescription
+        let configuration = context.configuration
+        // The failure handler runs on the sender's thread; it only needs the connection to close.
+        let box = WeakConnectionBox()
+        self.sender = ConnectionSender(
+            socket: socket,
+            capacityBytes: configuration.outboxCapacityBytes,
+            writeTimeout: .milliseconds(configuration.writeTimeoutMilliseconds),
+            onWriteFailure: { error in box.connection?.terminate(.writeFailed, detail: "\(error)") })
+        box.connection = self
+    }
+
+    var apiID: ConnectionID { ConnectionID(number) }
+
+    var label: String { "\(kind.rawValue)#\(number)" }
+
+    /// Queues one message; a full outbox closes the connection (it stopped keeping up).
+    @discardableResult
+    func send(_ bytes: [UInt8]) -> Bool {
+        switch sender.enqueue(bytes) {
+        case .queued:
+            return true
+        case .full:
+            terminate(.outboxOverflow, detail: "outbox over \(sender.capacityBytes) bytes")
+            return false
+        case .closed:
+            return false
+        }
+    }
+
+    /// Closes the connection from any thread, for `reason`: counted once and logged at a bounded rate.
+    /// The reader thread sees the socket shut down and finishes the clean-up.
+    func terminate(_ reason: NodeStatistics.CloseReason, detail: String) {
+        let first = closeReason.withLock { current -> Bool in
+            guard current == nil else { return false }
+            current = reason
+            return true
+        }
+        guard first else { return }
+        context.statistics.countClose(reason, kind: kind)
+        context.abuseLog.log(
+            level: reason.isPeerHousekeeping ? .debug : .notice, "closing \(kind.rawValue) connection: \(reason.rawValue)",
+            metadata: ["connection": "\(label)", "remote": "\(remote)", "detail": "\(detail)"])
+        sender.stop()
+        socket.shutdown()
+    }
+
+    /// The reader's last step: stop the writer and close the socket once both threads are done.
+    func finishClosing() {
+        sender.stop()
+        socket.shutdown()
+        sender.waitUntilFinished()
+        socket.close()
+    }
+}
+
+/// Breaks the reference cycle between a connection and its sender's failure handler.
+private final class WeakConnectionBox: @unchecked Sendable {
+    // Written once in Connection.init before the sender thread starts, read only afterwards.
+    weak var connection: Connection?
+}
