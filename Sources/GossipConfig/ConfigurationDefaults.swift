@@ -52,6 +52,8 @@ public enum ConfigurationDefaults {
     /// The longest line libinih 55 (as Debian builds it: a 200-byte stack buffer) reads whole,
     /// not counting the line break. A longer line is an error, never silently cut.
     public static let maximumLineBytes = 198
+    /// At most this many warnings are kept; one more line then says how many were left out.
+    public static let maximumWarnings = 100
 }
 
 /// Where a key may stand in the file.

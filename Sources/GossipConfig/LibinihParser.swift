@@ -26,7 +26,8 @@ enum LibinihParser {
                 noValue: gossip_ini_get_allow_no_value(),
                 bom: gossip_ini_get_allow_bom()
             )
-            // Multiline off: a repeated key reaches the handler as a duplicate, not a continuation.
+            // Multiline off: an indented line is a key of its own, never a continuation of the one
+            // before, so a repeated key always reaches the handler as a duplicate.
             gossip_ini_set_allow_multiline(false)
             gossip_ini_set_allow_inline_comments(true)
             gossip_ini_set_stop_on_first_error(true)
@@ -81,6 +82,8 @@ private final class ParseContext {
     /// The line each key was set on.
     var seen: [ConfigurationKey: Int] = [:]
     var warnings: [String] = []
+    /// Warnings beyond `ConfigurationDefaults.maximumWarnings`, counted but not kept.
+    var warningsLeftOut = 0
 
     init(bytes: [UInt8], source: String, baseDirectory: String?) {
         self.bytes = bytes
@@ -265,6 +268,12 @@ private final class ParseContext {
         for key in ConfigurationKey.allCases where key.isRequired && seen[key] == nil {
             return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: "missing (required)"))
         }
+        if warningsLeftOut > 0 {
+            warnings.append(
+                formatMessage(
+                    file: source, line: nil, section: nil, key: nil,
+                    problem: "\(warningsLeftOut) more warnings not shown"))
+        }
         return .success(LoadedConfiguration(configuration: configuration, warnings: warnings))
     }
 
@@ -277,6 +286,10 @@ private final class ParseContext {
     }
 
     func warn(section: String?, key: String?, _ problem: String) {
+        if warnings.count == ConfigurationDefaults.maximumWarnings {
+            warningsLeftOut += 1
+            return
+        }
         warnings.append(formatMessage(file: source, line: line, section: section, key: key, problem: problem))
     }
 }

@@ -179,14 +179,41 @@ struct SyntaxTests {
                     let degree = index % 1000 + 1
                     let text = gossipSection("degree = \(degree)\n" + String(repeating: "; filler\n", count: 200))
                     let loaded = try ConfigurationLoader.parse(text)
-                    // A duplicate is only detectable with multiline off; check it stays off under load.
-                    let duplicate = parseError(gossipSection("degree = 1\n  degree = 2"))
-                    #expect(duplicate?.key == "degree")
+                    // Multiline stays off under load: an indented line is a key of its own.
+                    let indented = try ConfigurationLoader.parse(gossipSection("degree = 1\n  cache_size = 2"))
+                    #expect(indented.configuration.cacheSize == 2)
                     return loaded.configuration.degree == degree ? 1 : 0
                 }
             }
             return try await group.reduce(0, +)
         }
         #expect(results == 64)
+    }
+}
+
+@Suite("Robustness")
+struct RobustnessTests {
+    static let tokens = [
+        "[gossip]", "[global]", "[rps]", "[", "]", "degree", "cache_size", "bootstrapper", "p2p_address",
+        "api_address", "hostkey", "outbox_bytes", "=", ":", " = ", "\n", "\r\n", "\r", " ", "\t", ";", "#", ",",
+        "::1", "[::1]:7001", "127.0.0.1:6001", "host:", ":7001", "0", "1", "-1", "65535", "65536", "0x10", "1e3",
+        "99999999999999999999999999", "\u{0}", "é", "\u{FEFF}", "\u{2028}", String(repeating: "z", count: 120),
+    ]
+
+    @Test("random INI-like text never crashes and errors stay on one line")
+    func randomText() {
+        var generator = SplitMix(seed: 7)
+        for _ in 0..<3000 {
+            let count = Int(generator.next() % 40)
+            var text = ""
+            for _ in 0..<count { text += Self.tokens[Int(generator.next() % UInt64(Self.tokens.count))] }
+            do {
+                let loaded = try ConfigurationLoader.parse(text, source: "fuzz.ini")
+                #expect(loaded.warnings.allSatisfy { !$0.contains("\n") && !$0.contains("\r") })
+            } catch {
+                #expect(!error.description.contains("\n") && !error.description.contains("\r"), "\(error)")
+                #expect(error.description.hasPrefix("fuzz.ini"))
+            }
+        }
     }
 }

@@ -281,6 +281,17 @@ struct ValueTests {
             ])
     }
 
+    @Test("at most 100 warnings are kept, then one line counts the rest")
+    func warningCap() throws {
+        let unknown = (1...250).map { "unknown\($0) = x" }.joined(separator: "\n")
+        let loaded = try ConfigurationLoader.parse(gossipSection(unknown), source: "t.ini")
+        #expect(ConfigurationDefaults.maximumWarnings == 100)
+        #expect(loaded.warnings.count == 101)
+        #expect(loaded.warnings.first == "t.ini:4: [gossip] unknown1: unknown key, ignored")
+        #expect(loaded.warnings[99] == "t.ini:103: [gossip] unknown100: unknown key, ignored")
+        #expect(loaded.warnings.last == "t.ini: 150 more warnings not shown")
+    }
+
     @Test("a [gossip] key outside [gossip] is a warning and has no effect")
     func gossipKeyElsewhere() throws {
         let loaded = try ConfigurationLoader.parse(
