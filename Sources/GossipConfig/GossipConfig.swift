@@ -1,39 +1,117 @@
-// TEMPORARY STUB until the config branch merges.
-public struct Endpoint: Hashable, Sendable, CustomStringConvertible {
-    public var host: String
-    public var port: UInt16
-    public init(host: String, port: UInt16) { self.host = host; self.port = port }
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-public struct NodeConfiguration: Sendable, Equatable {
-    public var hostkeyPath: String?
-    public var cacheSize = 50
-    public var degree = 30
-    public var bootstrappers: [Endpoint] = []
-    public var p2pAddress: Endpoint
-    public var apiAddress: Endpoint
-    public var validationTimeoutMilliseconds = 5000
-    public var frameTimeoutMilliseconds = 5000
-    public var writeTimeoutMilliseconds = 10000
-    public var announceQueueCapacity = 4096
-    public var outboxCapacityBytes = 4_194_304
-    public var maxAPIConnections = 1024
-    public init(apiAddress: Endpoint, p2pAddress: Endpoint) { self.apiAddress = apiAddress; self.p2pAddress = p2pAddress }
-}
-public struct EndpointError: Error, CustomStringConvertible { public var description: String }
-extension Endpoint {
-    public init(parsing text: String) throws(EndpointError) {
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { throw EndpointError(description: "bad") }
-        var host = String(text[..<colon]); if host.hasPrefix("[") { host = String(host.dropFirst().dropLast()) }
-        self.init(host: host, port: port)
-    }
-}
-public struct ConfigurationError: Error, CustomStringConvertible { public var description: String }
-public struct LoadedConfiguration: Sendable { public var configuration: NodeConfiguration; public var warnings: [String] }
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Loads the node's INI configuration (parsed by libinih).
 public enum ConfigurationLoader {
-    public static func load(path: String) throws(ConfigurationError) -> LoadedConfiguration { throw ConfigurationError(description: "stub") }
-    public static func parse(_ text: String, source: String = "<string>", baseDirectory: String? = nil) throws(ConfigurationError) -> LoadedConfiguration {
-        LoadedConfiguration(configuration: NodeConfiguration(apiAddress: Endpoint(host: "127.0.0.1", port: 7001), p2pAddress: Endpoint(host: "127.0.0.1", port: 6001)), warnings: [])
+    /// Reads and parses the file at `path`. A relative `hostkey` is resolved against the file's folder.
+    public static func load(path: String) throws(ConfigurationError) -> LoadedConfiguration {
+        let bytes = try readConfigurationFile(path)
+        return try parseBytes(bytes, source: path, baseDirectory: directory(of: path))
     }
-    public static let embeddedDefault = ""
+
+    /// Parses configuration text. `source` names it in messages; a relative `hostkey` is resolved
+    /// against `baseDirectory`, or against the current directory when it is nil.
+    public static func parse(
+        _ text: String, source: String = "<string>", baseDirectory: String? = nil
+    ) throws(ConfigurationError) -> LoadedConfiguration {
+        let bytes = Array(text.utf8)
+        if bytes.count > ConfigurationDefaults.maximumFileBytes {
+            throw ConfigurationError(file: source, problem: tooLargeProblem(bytes.count))
+        }
+        return try parseBytes(bytes, source: source, baseDirectory: baseDirectory)
+    }
+
+    /// A ready config the daemon uses when started without --config: api 127.0.0.1:7001,
+    /// p2p 127.0.0.1:6001, no bootstrapper, no hostkey.
+    public static let embeddedDefault: String = """
+        ; Built-in configuration of gossipd, used when it is started without --config.
+        ; A single node on this machine that starts a network of its own.
+        [gossip]
+        cache_size = \(ConfigurationDefaults.cacheSize)
+        degree = \(ConfigurationDefaults.degree)
+        p2p_address = \(ConfigurationDefaults.embeddedP2PAddress)
+        api_address = \(ConfigurationDefaults.embeddedAPIAddress)
+
+        """
+
+    // MARK: - Internals
+
+    static func parseBytes(
+        _ bytes: [UInt8], source: String, baseDirectory: String?
+    ) throws(ConfigurationError) -> LoadedConfiguration {
+        try LibinihParser.parse(bytes, source: source, baseDirectory: baseDirectory).get()
+    }
+
+    static func tooLargeProblem(_ size: Int) -> String {
+        "file too large (\(size) bytes, the limit is \(ConfigurationDefaults.maximumFileBytes))"
+    }
+
+    /// The folder of `path`, or nil when `path` has none (it is then relative to the current directory).
+    static func directory(of path: String) -> String? {
+        guard let slash = path.lastIndex(of: "/") else { return nil }
+        if slash == path.startIndex { return "/" }
+        return String(path[..<slash])
+    }
+
+    /// `path` unchanged when absolute or when there is no base, else `base/path`.
+    static func resolve(_ path: String, against base: String?) -> String {
+        guard !path.hasPrefix("/"), let base, !base.isEmpty else { return path }
+        return base.hasSuffix("/") ? base + path : base + "/" + path
+    }
+
+    /// The whole file, or an error naming the file and the reason (strerror text).
+    static func readConfigurationFile(_ path: String) throws(ConfigurationError) -> [UInt8] {
+        func fail(_ problem: String) -> ConfigurationError { ConfigurationError(file: path, problem: problem) }
+        if path.utf8.contains(0) { throw fail("cannot open file (the path contains a NUL byte)") }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 { throw fail("cannot open file (\(errorText(errno)))") }
+        defer { close(descriptor) }
+
+        var status = stat()
+        if fstat(descriptor, &status) != 0 { throw fail("cannot open file (\(errorText(errno)))") }
+        if (status.st_mode & S_IFMT) == S_IFDIR { throw fail("cannot open file (\(errorText(EISDIR)))") }
+        let limit = ConfigurationDefaults.maximumFileBytes
+        if (status.st_mode & S_IFMT) == S_IFREG && Int(status.st_size) > limit {
+            throw fail(tooLargeProblem(Int(status.st_size)))
+        }
+
+        // Read at most one byte more than the limit: a file that grew, or a pipe, is still caught.
+        var bytes = [UInt8]()
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while bytes.count <= limit {
+            let wanted = min(chunk.count, limit + 1 - bytes.count)
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
+            if count < 0 {
+                let code = errno
+                if code == EINTR { continue }
+                throw fail("cannot read file (\(errorText(code)))")
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        if bytes.count > limit { throw fail(tooLargeProblem(bytes.count)) }
+        return bytes
+    }
+
+    /// nil when `path` names a readable regular file, else the strerror text of why not.
+    static func unreadableReason(_ path: String) -> String? {
+        if path.utf8.contains(0) { return "the path contains a NUL byte" }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        if descriptor < 0 { return errorText(errno) }
+        defer { close(descriptor) }
+        var status = stat()
+        if fstat(descriptor, &status) != 0 { return errorText(errno) }
+        if (status.st_mode & S_IFMT) == S_IFDIR { return errorText(EISDIR) }
+        return nil
+    }
+
+    static func errorText(_ code: Int32) -> String {
+        guard let text = strerror(code) else { return "error \(code)" }
+        return String(cString: text)
+    }
 }

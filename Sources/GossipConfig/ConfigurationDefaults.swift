@@ -1,0 +1,216 @@
+// Every default and every limit of the configuration, in one place.
+// docs/configuration.md restates this file; a test checks that the two agree.
+
+/// The defaults and permitted ranges of every configuration key, plus the loader's own limits.
+public enum ConfigurationDefaults {
+    /// `[gossip] cache_size`: how many data items the node keeps for spreading.
+    public static let cacheSize = 50
+    public static let cacheSizeRange: ClosedRange<Int> = 1...1_000_000
+
+    /// `[gossip] degree`: how many peers the node exchanges information with.
+    public static let degree = 30
+    public static let degreeRange: ClosedRange<Int> = 1...1000
+
+    /// `[gossip] bootstrapper`: none by default (the node starts a network of its own).
+    public static let bootstrappers: [Endpoint] = []
+
+    /// `[gossip] validation_timeout_ms`.
+    public static let validationTimeoutMilliseconds = 5000
+    public static let validationTimeoutMillisecondsRange: ClosedRange<Int> = 1...3_600_000
+
+    /// `[gossip] frame_timeout_ms`.
+    public static let frameTimeoutMilliseconds = 5000
+    public static let frameTimeoutMillisecondsRange: ClosedRange<Int> = 1...3_600_000
+
+    /// `[gossip] write_timeout_ms`.
+    public static let writeTimeoutMilliseconds = 10_000
+    public static let writeTimeoutMillisecondsRange: ClosedRange<Int> = 1...3_600_000
+
+    /// `[gossip] announce_queue_size`.
+    public static let announceQueueCapacity = 4096
+    public static let announceQueueCapacityRange: ClosedRange<Int> = 1...1_000_000
+
+    /// `[gossip] outbox_bytes` (4 MiB).
+    public static let outboxCapacityBytes = 4_194_304
+    public static let outboxCapacityBytesRange: ClosedRange<Int> = 65_536...1_073_741_824
+
+    /// `[gossip] max_api_connections`.
+    public static let maxAPIConnections = 1024
+    public static let maxAPIConnectionsRange: ClosedRange<Int> = 1...65_536
+
+    /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
+    public static let listenPortRange: ClosedRange<Int> = 0...65_535
+    /// Ports accepted for a bootstrapper (it must be a real port).
+    public static let bootstrapperPortRange: ClosedRange<Int> = 1...65_535
+
+    /// The API and P2P addresses of `ConfigurationLoader.embeddedDefault`.
+    public static let embeddedAPIAddress = Endpoint(host: "127.0.0.1", port: 7001)
+    public static let embeddedP2PAddress = Endpoint(host: "127.0.0.1", port: 6001)
+
+    /// A configuration file (or string) larger than this many bytes is rejected.
+    public static let maximumFileBytes = 1_048_576
+    /// The longest line libinih 55 (as Debian builds it: a 200-byte stack buffer) reads whole,
+    /// not counting the line break. A longer line is an error, never silently cut.
+    public static let maximumLineBytes = 198
+    /// At most this many warnings are kept; one more line then says how many were left out.
+    public static let maximumWarnings = 100
+}
+
+/// Where a key may stand in the file.
+public enum ConfigurationPlacement: String, Sendable, CaseIterable {
+    /// Before any `[section]` header.
+    case topLevel = "top level"
+    /// In a `[global]` section.
+    case global = "[global]"
+    /// In the `[gossip]` section.
+    case gossip = "[gossip]"
+}
+
+/// Every key the loader understands: the one table the parser dispatches on and the
+/// documentation restates.
+public enum ConfigurationKey: String, Sendable, CaseIterable {
+    case hostkey
+    case cacheSize = "cache_size"
+    case degree
+    case bootstrapper
+    case p2pAddress = "p2p_address"
+    case apiAddress = "api_address"
+    case validationTimeoutMilliseconds = "validation_timeout_ms"
+    case frameTimeoutMilliseconds = "frame_timeout_ms"
+    case writeTimeoutMilliseconds = "write_timeout_ms"
+    case announceQueueCapacity = "announce_queue_size"
+    case outboxCapacityBytes = "outbox_bytes"
+    case maxAPIConnections = "max_api_connections"
+
+    /// The key as written in the file (lower case; matching is case-insensitive).
+    public var name: String { rawValue }
+
+    /// The sections the key may stand in.
+    public var placements: [ConfigurationPlacement] {
+        switch self {
+        case .hostkey: [.topLevel, .global, .gossip]
+        default: [.gossip]
+        }
+    }
+
+    /// Whether loading fails when the key is absent.
+    public var isRequired: Bool {
+        switch self {
+        case .p2pAddress, .apiAddress: true
+        default: false
+        }
+    }
+
+    /// The permitted range of an integer key; nil for the other keys.
+    public var integerRange: ClosedRange<Int>? {
+        typealias D = ConfigurationDefaults
+        switch self {
+        case .cacheSize: return D.cacheSizeRange
+        case .degree: return D.degreeRange
+        case .validationTimeoutMilliseconds: return D.validationTimeoutMillisecondsRange
+        case .frameTimeoutMilliseconds: return D.frameTimeoutMillisecondsRange
+        case .writeTimeoutMilliseconds: return D.writeTimeoutMillisecondsRange
+        case .announceQueueCapacity: return D.announceQueueCapacityRange
+        case .outboxCapacityBytes: return D.outboxCapacityBytesRange
+        case .maxAPIConnections: return D.maxAPIConnectionsRange
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
+        }
+    }
+
+    /// The default of an integer key; nil for the other keys.
+    public var integerDefault: Int? {
+        typealias D = ConfigurationDefaults
+        switch self {
+        case .cacheSize: return D.cacheSize
+        case .degree: return D.degree
+        case .validationTimeoutMilliseconds: return D.validationTimeoutMilliseconds
+        case .frameTimeoutMilliseconds: return D.frameTimeoutMilliseconds
+        case .writeTimeoutMilliseconds: return D.writeTimeoutMilliseconds
+        case .announceQueueCapacity: return D.announceQueueCapacity
+        case .outboxCapacityBytes: return D.outboxCapacityBytes
+        case .maxAPIConnections: return D.maxAPIConnections
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
+        }
+    }
+
+    /// Where an integer key lands in `NodeConfiguration`; nil for the other keys.
+    var integerField: WritableKeyPath<NodeConfiguration, Int>? {
+        switch self {
+        case .cacheSize: \.cacheSize
+        case .degree: \.degree
+        case .validationTimeoutMilliseconds: \.validationTimeoutMilliseconds
+        case .frameTimeoutMilliseconds: \.frameTimeoutMilliseconds
+        case .writeTimeoutMilliseconds: \.writeTimeoutMilliseconds
+        case .announceQueueCapacity: \.announceQueueCapacity
+        case .outboxCapacityBytes: \.outboxCapacityBytes
+        case .maxAPIConnections: \.maxAPIConnections
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: nil
+        }
+    }
+
+    /// The default as the documentation states it.
+    public var defaultDescription: String {
+        if let value = integerDefault { return String(value) }
+        switch self {
+        case .hostkey: return "none"
+        case .bootstrapper: return "none"
+        default: return "required"
+        }
+    }
+
+    /// The permitted values as the documentation states them.
+    public var rangeDescription: String {
+        if let range = integerRange { return "integer \(range.lowerBound) to \(range.upperBound)" }
+        switch self {
+        case .hostkey: return "path of a readable file"
+        case .bootstrapper: return "comma-separated host:port list, port 1 to 65535"
+        default: return "host:port, port 0 to 65535"
+        }
+    }
+
+    /// One line saying what the key means.
+    public var summary: String {
+        switch self {
+        case .hostkey:
+            "The node's private key (PEM); a relative path is taken from the config file's folder."
+        case .cacheSize:
+            "How many data items the node keeps for spreading; when full, the oldest go first."
+        case .degree:
+            "How many peers the node exchanges information with."
+        case .bootstrapper:
+            "Nodes to learn the first peers from; empty or absent: this node starts a network."
+        case .p2pAddress:
+            "Where the node listens for other nodes (port 0: the OS picks)."
+        case .apiAddress:
+            "Where the node listens for local modules (port 0: the OS picks)."
+        case .validationTimeoutMilliseconds:
+            "How long the node waits for local modules to validate an item received from a peer, in milliseconds."
+        case .frameTimeoutMilliseconds:
+            "Milliseconds allowed to complete a frame once its first byte has arrived."
+        case .writeTimeoutMilliseconds:
+            "A write blocked longer than this many milliseconds closes the connection."
+        case .announceQueueCapacity:
+            "How many announced items may wait to be spread."
+        case .outboxCapacityBytes:
+            "Bound of each connection's send queue, in bytes."
+        case .maxAPIConnections:
+            "How many local API connections the node accepts at once."
+        }
+    }
+
+    /// The keys as a Markdown table (key, where, default, permitted values, meaning);
+    /// docs/configuration.md contains exactly this table.
+    public static var markdownTable: String {
+        var lines = [
+            "| key | where | default | permitted values | meaning |",
+            "|---|---|---|---|---|",
+        ]
+        for key in allCases {
+            let places = key.placements.map(\.rawValue).joined(separator: ", ")
+            lines.append(
+                "| `\(key.name)` | \(places) | \(key.defaultDescription) | \(key.rangeDescription) | \(key.summary) |"
+            )
+        }
+        return lines.joined(separator: "\n")
+    }
+}

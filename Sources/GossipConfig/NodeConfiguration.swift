@@ -1,0 +1,98 @@
+/// Everything the node reads from its configuration file. Defaults and ranges live in
+/// `ConfigurationDefaults`.
+public struct NodeConfiguration: Sendable, Equatable {
+    /// Top-level `hostkey`, or `hostkey` in [global] or [gossip]; a relative path is resolved
+    /// against the config file's folder. nil: no host key configured.
+    public var hostkeyPath: String?
+    /// [gossip] cache_size.
+    public var cacheSize: Int
+    /// [gossip] degree.
+    public var degree: Int
+    /// [gossip] bootstrapper, a comma-separated list; each has a non-zero port. May contain the
+    /// node's own p2p_address (the node decides what to do with it).
+    public var bootstrappers: [Endpoint]
+    /// [gossip] p2p_address (required). Port 0: the OS picks.
+    public var p2pAddress: Endpoint
+    /// [gossip] api_address (required). Port 0: the OS picks.
+    public var apiAddress: Endpoint
+    /// [gossip] validation_timeout_ms.
+    public var validationTimeoutMilliseconds: Int
+    /// [gossip] frame_timeout_ms: time allowed to complete a started frame.
+    public var frameTimeoutMilliseconds: Int
+    /// [gossip] write_timeout_ms: a blocked write longer than this closes the connection.
+    public var writeTimeoutMilliseconds: Int
+    /// [gossip] announce_queue_size, in items.
+    public var announceQueueCapacity: Int
+    /// [gossip] outbox_bytes: per-connection send queue bound.
+    public var outboxCapacityBytes: Int
+    /// [gossip] max_api_connections.
+    public var maxAPIConnections: Int
+
+    /// A configuration with the given listen addresses and every other value at its default.
+    public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
+        typealias D = ConfigurationDefaults
+        self.hostkeyPath = nil
+        self.cacheSize = D.cacheSize
+        self.degree = D.degree
+        self.bootstrappers = D.bootstrappers
+        self.p2pAddress = p2pAddress
+        self.apiAddress = apiAddress
+        self.validationTimeoutMilliseconds = D.validationTimeoutMilliseconds
+        self.frameTimeoutMilliseconds = D.frameTimeoutMilliseconds
+        self.writeTimeoutMilliseconds = D.writeTimeoutMilliseconds
+        self.announceQueueCapacity = D.announceQueueCapacity
+        self.outboxCapacityBytes = D.outboxCapacityBytes
+        self.maxAPIConnections = D.maxAPIConnections
+    }
+}
+
+/// Why a configuration could not be loaded.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
+    /// The path of the file, or the source name given to `ConfigurationLoader.parse`.
+    public var file: String
+    /// The line the problem is on, when it is on one.
+    public var line: Int?
+    /// The section (lower case, "gossip" or "global"); nil for top-level keys and file-level problems.
+    public var section: String?
+    /// The key (lower case), when the problem concerns one.
+    public var key: String?
+    /// What is wrong.
+    public var problem: String
+
+    public init(file: String, line: Int? = nil, section: String? = nil, key: String? = nil, problem: String) {
+        self.file = file
+        self.line = line
+        self.section = section
+        self.key = key
+        self.problem = problem
+    }
+
+    /// One line: `file[:line]: [[section] ][key: ]problem`, e.g.
+    /// `configs/node.ini:7: [gossip] degree: duplicate key (first set on line 4)`.
+    public var description: String {
+        formatMessage(file: file, line: line, section: section, key: key, problem: problem)
+    }
+}
+
+/// A loaded configuration and the warnings found on the way.
+public struct LoadedConfiguration: Sendable, Equatable {
+    public var configuration: NodeConfiguration
+    /// One line each, naming the file, the line and the key, e.g.
+    /// `node.ini:9: [gossip] degre: unknown key, ignored`.
+    public var warnings: [String]
+
+    public init(configuration: NodeConfiguration, warnings: [String] = []) {
+        self.configuration = configuration
+        self.warnings = warnings
+    }
+}
+
+/// The one format of errors and warnings: `file[:line]: [[section] ][key: ]problem`.
+func formatMessage(file: String, line: Int?, section: String?, key: String?, problem: String) -> String {
+    var text = escapedForOneLine(file)
+    if let line { text += ":\(line)" }
+    text += ": "
+    if let section { text += "[\(escapedForOneLine(section))] " }
+    if let key { text += "\(escapedForOneLine(key)): " }
+    return text + escapedForOneLine(problem)
+}
