@@ -38,6 +38,46 @@ public enum ConfigurationDefaults {
     public static let maxAPIConnections = 1024
     public static let maxAPIConnectionsRange: ClosedRange<Int> = 1...65_536
 
+    /// `[gossip] gossip_interval_ms`.
+    public static let gossipIntervalMilliseconds = 1000
+    public static let gossipIntervalMillisecondsRange: ClosedRange<Int> = 10...3_600_000
+
+    /// `[gossip] anti_entropy_interval_ms`.
+    public static let antiEntropyIntervalMilliseconds = 1000
+    public static let antiEntropyIntervalMillisecondsRange: ClosedRange<Int> = 10...3_600_000
+
+    /// `[gossip] ping_interval_ms`.
+    public static let pingIntervalMilliseconds = 2000
+    public static let pingIntervalMillisecondsRange: ClosedRange<Int> = 10...3_600_000
+
+    /// `[gossip] peer_timeout_ms`.
+    public static let peerTimeoutMilliseconds = 6000
+    public static let peerTimeoutMillisecondsRange: ClosedRange<Int> = 50...3_600_000
+
+    /// `[gossip] connect_timeout_ms`.
+    public static let connectTimeoutMilliseconds = 3000
+    public static let connectTimeoutMillisecondsRange: ClosedRange<Int> = 1...600_000
+
+    /// `[gossip] view_size`.
+    public static let viewSize = 128
+    public static let viewSizeRange: ClosedRange<Int> = 1...1024
+
+    /// `[gossip] max_peer_connections`.
+    public static let maxPeerConnections = 128
+    public static let maxPeerConnectionsRange: ClosedRange<Int> = 1...4096
+
+    /// `[gossip] seen_capacity`.
+    public static let seenCapacity = 65536
+    public static let seenCapacityRange: ClosedRange<Int> = 1...10_000_000
+
+    /// `[gossip] seen_ttl_ms`.
+    public static let seenTTLMilliseconds = 600000
+    public static let seenTTLMillisecondsRange: ClosedRange<Int> = 1000...86_400_000
+
+    /// `[gossip] digest_size`.
+    public static let digestSize = 256
+    public static let digestSizeRange: ClosedRange<Int> = 1...4095
+
     /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
     public static let listenPortRange: ClosedRange<Int> = 0...65_535
     /// Ports accepted for a bootstrapper (it must be a real port).
@@ -81,6 +121,16 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case announceQueueCapacity = "announce_queue_size"
     case outboxCapacityBytes = "outbox_bytes"
     case maxAPIConnections = "max_api_connections"
+    case gossipIntervalMilliseconds = "gossip_interval_ms"
+    case antiEntropyIntervalMilliseconds = "anti_entropy_interval_ms"
+    case pingIntervalMilliseconds = "ping_interval_ms"
+    case peerTimeoutMilliseconds = "peer_timeout_ms"
+    case connectTimeoutMilliseconds = "connect_timeout_ms"
+    case viewSize = "view_size"
+    case maxPeerConnections = "max_peer_connections"
+    case seenCapacity = "seen_capacity"
+    case seenTTLMilliseconds = "seen_ttl_ms"
+    case digestSize = "digest_size"
 
     /// The key as written in the file (lower case; matching is case-insensitive).
     public var name: String { rawValue }
@@ -113,6 +163,16 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .announceQueueCapacity: return D.announceQueueCapacityRange
         case .outboxCapacityBytes: return D.outboxCapacityBytesRange
         case .maxAPIConnections: return D.maxAPIConnectionsRange
+        case .gossipIntervalMilliseconds: return D.gossipIntervalMillisecondsRange
+        case .antiEntropyIntervalMilliseconds: return D.antiEntropyIntervalMillisecondsRange
+        case .pingIntervalMilliseconds: return D.pingIntervalMillisecondsRange
+        case .peerTimeoutMilliseconds: return D.peerTimeoutMillisecondsRange
+        case .connectTimeoutMilliseconds: return D.connectTimeoutMillisecondsRange
+        case .viewSize: return D.viewSizeRange
+        case .maxPeerConnections: return D.maxPeerConnectionsRange
+        case .seenCapacity: return D.seenCapacityRange
+        case .seenTTLMilliseconds: return D.seenTTLMillisecondsRange
+        case .digestSize: return D.digestSizeRange
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -129,6 +189,16 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .announceQueueCapacity: return D.announceQueueCapacity
         case .outboxCapacityBytes: return D.outboxCapacityBytes
         case .maxAPIConnections: return D.maxAPIConnections
+        case .gossipIntervalMilliseconds: return D.gossipIntervalMilliseconds
+        case .antiEntropyIntervalMilliseconds: return D.antiEntropyIntervalMilliseconds
+        case .pingIntervalMilliseconds: return D.pingIntervalMilliseconds
+        case .peerTimeoutMilliseconds: return D.peerTimeoutMilliseconds
+        case .connectTimeoutMilliseconds: return D.connectTimeoutMilliseconds
+        case .viewSize: return D.viewSize
+        case .maxPeerConnections: return D.maxPeerConnections
+        case .seenCapacity: return D.seenCapacity
+        case .seenTTLMilliseconds: return D.seenTTLMilliseconds
+        case .digestSize: return D.digestSize
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -144,6 +214,16 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .announceQueueCapacity: \.announceQueueCapacity
         case .outboxCapacityBytes: \.outboxCapacityBytes
         case .maxAPIConnections: \.maxAPIConnections
+        case .gossipIntervalMilliseconds: \.gossipIntervalMilliseconds
+        case .antiEntropyIntervalMilliseconds: \.antiEntropyIntervalMilliseconds
+        case .pingIntervalMilliseconds: \.pingIntervalMilliseconds
+        case .peerTimeoutMilliseconds: \.peerTimeoutMilliseconds
+        case .connectTimeoutMilliseconds: \.connectTimeoutMilliseconds
+        case .viewSize: \.viewSize
+        case .maxPeerConnections: \.maxPeerConnections
+        case .seenCapacity: \.seenCapacity
+        case .seenTTLMilliseconds: \.seenTTLMilliseconds
+        case .digestSize: \.digestSize
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: nil
         }
     }
@@ -184,7 +264,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiAddress:
             "Where the node listens for local modules (port 0: the OS picks)."
         case .validationTimeoutMilliseconds:
-            "How long the node waits for local modules to validate an item received from a peer, in milliseconds."
+            "Milliseconds local modules have to answer a NOTIFICATION; an unanswered peer item is then dropped."
         case .frameTimeoutMilliseconds:
             "Milliseconds allowed to complete a frame once its first byte has arrived."
         case .writeTimeoutMilliseconds:
@@ -195,6 +275,26 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Bound of each connection's send queue, in bytes."
         case .maxAPIConnections:
             "How many local API connections the node accepts at once."
+        case .gossipIntervalMilliseconds:
+            "Milliseconds between push/pull rounds of peer sampling."
+        case .antiEntropyIntervalMilliseconds:
+            "Milliseconds between anti-entropy digests sent to a random peer."
+        case .pingIntervalMilliseconds:
+            "A peer link silent this many milliseconds is sent a PING."
+        case .peerTimeoutMilliseconds:
+            "A peer link silent this many milliseconds (or not through its handshake) is closed."
+        case .connectTimeoutMilliseconds:
+            "Milliseconds allowed to open a connection to a peer."
+        case .viewSize:
+            "How many known peers the node keeps to choose from."
+        case .maxPeerConnections:
+            "How many peer links (inbound and outbound) the node keeps at most."
+        case .seenCapacity:
+            "How many item IDs the duplicate filter remembers."
+        case .seenTTLMilliseconds:
+            "Milliseconds an item ID is remembered after it was last seen."
+        case .digestSize:
+            "How many of the newest cached item IDs one anti-entropy digest offers."
         }
     }
 

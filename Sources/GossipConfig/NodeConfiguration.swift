@@ -27,6 +27,26 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var outboxCapacityBytes: Int
     /// [gossip] max_api_connections.
     public var maxAPIConnections: Int
+    /// [gossip] gossip_interval_ms.
+    public var gossipIntervalMilliseconds: Int
+    /// [gossip] anti_entropy_interval_ms.
+    public var antiEntropyIntervalMilliseconds: Int
+    /// [gossip] ping_interval_ms.
+    public var pingIntervalMilliseconds: Int
+    /// [gossip] peer_timeout_ms.
+    public var peerTimeoutMilliseconds: Int
+    /// [gossip] connect_timeout_ms.
+    public var connectTimeoutMilliseconds: Int
+    /// [gossip] view_size.
+    public var viewSize: Int
+    /// [gossip] max_peer_connections.
+    public var maxPeerConnections: Int
+    /// [gossip] seen_capacity.
+    public var seenCapacity: Int
+    /// [gossip] seen_ttl_ms.
+    public var seenTTLMilliseconds: Int
+    /// [gossip] digest_size.
+    public var digestSize: Int
 
     /// A configuration with the given listen addresses and every other value at its default.
     public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
@@ -43,6 +63,16 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.announceQueueCapacity = D.announceQueueCapacity
         self.outboxCapacityBytes = D.outboxCapacityBytes
         self.maxAPIConnections = D.maxAPIConnections
+        self.gossipIntervalMilliseconds = D.gossipIntervalMilliseconds
+        self.antiEntropyIntervalMilliseconds = D.antiEntropyIntervalMilliseconds
+        self.pingIntervalMilliseconds = D.pingIntervalMilliseconds
+        self.peerTimeoutMilliseconds = D.peerTimeoutMilliseconds
+        self.connectTimeoutMilliseconds = D.connectTimeoutMilliseconds
+        self.viewSize = D.viewSize
+        self.maxPeerConnections = D.maxPeerConnections
+        self.seenCapacity = D.seenCapacity
+        self.seenTTLMilliseconds = D.seenTTLMilliseconds
+        self.digestSize = D.digestSize
     }
 }
 

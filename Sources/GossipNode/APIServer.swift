@@ -35,8 +35,7 @@ final class APIServer: Sendable {
         listener.shutdown()
         acceptDone.wait()
         listener.close()
-        let open = context.connections.withLock { Array($0.values) }
-        for connection in open {
+        for connection in context.apiConnections.withLock({ Array($0.values) }) {
             connection.sender.stop()
             connection.socket.shutdown()
         }
@@ -64,20 +63,20 @@ final class APIServer: Sendable {
                 socket.close()
                 continue
             }
-            let connection = APIConnection(id: context.makeConnectionID(), socket: socket, context: context)
-            context.connections.withLock { $0[connection.id] = connection }
-            connection.sender.start(name: "api-send-\(connection.id.rawValue)")
+            let connection = Connection(kind: .api, number: context.makeConnectionNumber(), socket: socket, context: context)
+            context.apiConnections.withLock { $0[connection.apiID] = connection }
+            connection.sender.start(name: "api-send-\(connection.number)")
             let thread = Thread { [context] in
                 Self.serve(connection, context: context)
             }
-            thread.name = "api-read-\(connection.id.rawValue)"
+            thread.name = "api-read-\(connection.number)"
             thread.start()
         }
     }
 
     /// The reader: runs until the module closes, breaks the protocol, or the node stops.
-    private static func serve(_ connection: APIConnection, context: NodeContext) {
-        context.logger.debug("API connection opened", metadata: ["connection": "\(connection.id)", "remote": "\(connection.remote)"])
+    private static func serve(_ connection: Connection, context: NodeContext) {
+        context.logger.debug("API connection opened", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])
         var stream = FrameStream(socket: connection.socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
         reading: while true {
             let frame: Frame
@@ -108,11 +107,11 @@ final class APIServer: Sendable {
             case .announce(let announce):
                 context.statistics.announcesReceived.increment()
                 // Waits while the queue is full: back-pressure on this announcer only.
-                guard context.announceQueue.push((connection.id, announce)) else { break reading }
+                guard context.announceQueue.push(.local(connection.apiID, announce)) else { break reading }
             case .notify(let notify):
-                context.engine.withLock { $0.subscribe(connection.id, to: notify.dataType) }
+                context.engine.withLock { $0.subscribe(connection.apiID, to: notify.dataType) }
             case .validation(let validation):
-                let answer = context.engine.withLock { $0.validate(validation, from: connection.id) }
+                let answer = context.engine.withLock { $0.validate(validation, from: connection.apiID) }
                 switch answer {
                 case .unknown:
                     connection.terminate(.unknownValidationID, detail: "message ID \(validation.messageID)")
@@ -120,6 +119,7 @@ final class APIServer: Sendable {
                 case .late:
                     context.statistics.validationsLate.increment()
                 case .recorded, .completed:
+                    if case .completed(let completion) = answer { context.settle([completion]) }
                     if validation.isValid {
                         context.statistics.validationsValid.increment()
                     } else {
@@ -135,16 +135,13 @@ final class APIServer: Sendable {
     }
 
     /// Ends the connection's subscriptions, stops its writer, and closes the socket once both threads are done.
-    private static func finish(_ connection: APIConnection, context: NodeContext) {
-        let completions = context.engine.withLock { $0.close(connection.id) }
-        context.record(completions)
-        context.connections.withLock { _ = $0.removeValue(forKey: connection.id) }
-        connection.sender.stop()
-        connection.socket.shutdown()
-        connection.sender.waitUntilFinished()
-        connection.socket.close()
+    private static func finish(_ connection: Connection, context: NodeContext) {
+        context.apiConnections.withLock { _ = $0.removeValue(forKey: connection.apiID) }
+        let completions = context.engine.withLock { $0.close(connection.apiID) }
+        context.settle(completions)
+        connection.finishClosing()
         context.statistics.apiConnectionsOpen.wrappingSubtract(1, ordering: .relaxed)
-        context.logger.debug("API connection closed", metadata: ["connection": "\(connection.id)"])
+        context.logger.debug("API connection closed", metadata: ["connection": "\(connection.label)"])
     }
 }
 

@@ -33,17 +33,37 @@ final class AnnounceHandler: Sendable {
         while let batch = context.announceQueue.popAll(until: Date(timeIntervalSinceNow: Self.idleWake)) {
             let now = context.clock.now()
             var deliveries: [GossipEngine.Delivery] = []
+            var spreads: [(GossipItem, excluding: UInt64?)] = []
             var completions: [ValidationTracker.Completion] = []
+            var duplicates = 0, relayed = 0
             context.engine.withLock { engine in
-                for (connection, announce) in batch {
-                    let result = engine.announce(announce, from: connection, now: now)
-                    if let delivery = result.delivery { deliveries.append(delivery) }
-                    completions += result.evicted
+                for queued in batch {
+                    switch queued {
+                    case .local(let connection, let announce):
+                        let result = engine.announce(announce, from: connection, now: now)
+                        if let delivery = result.delivery { deliveries.append(delivery) }
+                        completions += result.evicted
+                        spreads.append((result.item, nil))
+                    case .peer(let link, let item):
+                        switch engine.receive(item, fromPeer: link, now: now) {
+                        case .duplicate:
+                            duplicates += 1
+                        case .awaitingValidation(let delivery, let evicted):
+                            deliveries.append(delivery)
+                            completions += evicted
+                        case .relayed(let forward):
+                            relayed += 1
+                            if let forward { spreads.append((forward, link)) }
+                        }
+                    }
                 }
                 completions += engine.expire(now: now)
             }
+            context.statistics.peerDuplicates.increment(by: duplicates)
+            context.statistics.itemsRelayedUnvalidated.increment(by: relayed)
             for delivery in deliveries { context.deliver(delivery) }
-            context.record(completions)
+            for (item, excluded) in spreads { context.spread(item, excluding: excluded) }
+            context.settle(completions)
         }
     }
 }

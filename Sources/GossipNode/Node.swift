@@ -1,76 +1,166 @@
 import GossipConfig
 import GossipCore
+import GossipIdentity
 import GossipSockets
+import GossipWire
 import Logging
 import Synchronization
 
-/// A gossip node: the API server, the announce queue and its handler, wired to one engine.
+/// A gossip node: the API server and the P2P server feeding one announce queue, its handler, and
+/// the gossip layer beside them, all around one protocol engine and one overlay.
 ///
 /// ```swift
-/// let node = Node(configuration: configuration)
+/// let node = try Node(configuration: configuration)
 /// try node.start()
-/// // ... modules connect to node.apiPort ...
+/// // ... modules connect to node.apiPort, peers to node.p2pPort ...
 /// node.stop()
 /// ```
 public final class Node: Sendable {
-    private let context: NodeContext
+    private let configuration: NodeConfiguration
+    private let logger: Logger
+    private let seed: UInt64?
+    public let identity: NodeIdentity
     private let state = Mutex<State>(.idle)
 
     private enum State {
         case idle
-        case running(APIServer, AnnounceHandler)
+        case running(Running)
         case stopped
     }
 
-    /// - Parameters:
-    ///   - seed: fixes the node's random choices (item IDs); nil seeds from the system.
-    public init(configuration: NodeConfiguration, logger: Logger = Logger(label: "gossipd"), seed: UInt64? = nil) {
-        self.context = NodeContext(
-            configuration: configuration, logger: logger, random: seed.map { SeededRandom(seed: $0) } ?? SeededRandom())
+    private struct Running {
+        var context: NodeContext
+        var api: APIServer
+        var p2p: P2PServer
+        var handler: AnnounceHandler
+        var gossip: GossipLayer
     }
 
-    /// Binds the API address and starts the node's threads. Throws if the address cannot be bound.
-    public func start() throws(SocketError) {
-        let server = try APIServer(context: context)
+    /// Why a node could not start.
+    public struct StartError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// - Parameters:
+    ///   - identity: the node's identity; by default derived from the configured host key, or
+    ///     random when there is none.
+    ///   - seed: fixes the node's random choices (item IDs, peer picks); nil seeds from the system.
+    public init(
+        configuration: NodeConfiguration, identity: NodeIdentity? = nil, logger: Logger = Logger(label: "gossipd"),
+        seed: UInt64? = nil
+    ) throws(StartError) {
+        self.configuration = configuration
+        self.logger = logger
+        self.seed = seed
+        if let identity {
+            self.identity = identity
+        } else if let path = configuration.hostkeyPath {
+            do {
+                self.identity = try NodeIdentity.load(hostkeyPath: path)
+            } catch {
+                throw StartError(description: "\(error)")
+            }
+        } else {
+            self.identity = .ephemeral()
+        }
+    }
+
+    /// Binds both listen addresses and starts the node's threads.
+    public func start() throws(StartError) {
+        // The P2P listener comes first: its bound port is part of what the node advertises.
+        let p2pAddress = configuration.p2pAddress
+        let listener: Socket
+        do {
+            listener = try Socket.listen(host: p2pAddress.host, port: p2pAddress.port)
+        } catch {
+            throw StartError(description: "cannot listen on p2p_address \(p2pAddress): \(error)")
+        }
+        var bound = configuration
+        bound.p2pAddress.port = listener.localPort
+        let advertised = Self.advertisedAddress(for: bound.p2pAddress)
+        let context = NodeContext(configuration: bound, identity: identity, advertised: advertised, logger: logger, seed: seed)
+        let p2p = P2PServer(context: context, listener: listener)
+        let api: APIServer
+        do {
+            api = try APIServer(context: context)
+        } catch {
+            throw StartError(description: "cannot listen on api_address \(configuration.apiAddress): \(error)")
+        }
         let handler = AnnounceHandler(context: context)
-        state.withLock { $0 = .running(server, handler) }
+        let gossip = GossipLayer(context: context, p2p: p2p)
+        state.withLock { $0 = .running(Running(context: context, api: api, p2p: p2p, handler: handler, gossip: gossip)) }
         handler.start()
-        server.start()
-        context.logger.info("API listening", metadata: ["address": "\(context.configuration.apiAddress.host):\(server.port)"])
+        p2p.start()
+        api.start()
+        gossip.start()
+        logger.info(
+            "node started",
+            metadata: [
+                "identity": "\(identity)", "api": "\(configuration.apiAddress.host):\(api.port)",
+                "p2p": "\(advertised)", "bootstrappers": "\(configuration.bootstrappers.map(\.description))",
+            ])
     }
 
     /// Closes every connection and stops the threads. Safe to call more than once.
     public func stop() {
-        let running = state.withLock { state -> (APIServer, AnnounceHandler)? in
-            guard case .running(let server, let handler) = state else { return nil }
+        let running = state.withLock { state -> Running? in
+            guard case .running(let running) = state else { return nil }
             state = .stopped
-            return (server, handler)
+            return running
         }
-        guard let (server, handler) = running else { return }
-        server.stop()
-        context.announceQueue.close()
-        handler.waitUntilFinished()
-        context.logger.info("node stopped")
+        guard let running else { return }
+        running.gossip.stop()
+        running.p2p.stop()
+        running.api.stop()
+        running.context.announceQueue.close()
+        running.handler.waitUntilFinished()
+        logger.info("node stopped")
+    }
+
+    private var running: Running? {
+        state.withLock { state in
+            if case .running(let running) = state { return running }
+            return nil
+        }
     }
 
     /// The API port actually bound (useful when the configuration asked for port 0).
-    public var apiPort: UInt16 {
-        state.withLock { state in
-            if case .running(let server, _) = state { return server.port }
-            return 0
-        }
-    }
+    public var apiPort: UInt16 { running?.api.port ?? 0 }
+
+    /// The P2P port actually bound.
+    public var p2pPort: UInt16 { running?.p2p.port ?? 0 }
 
     /// The node's counters.
-    public var statistics: NodeStatistics.Snapshot { context.statistics.snapshot() }
+    public var statistics: NodeStatistics.Snapshot { running?.context.statistics.snapshot() ?? NodeStatistics().snapshot() }
 
     /// How many local connections are subscribed to `dataType`.
     public func subscriberCount(of dataType: UInt16) -> Int {
-        context.engine.withLock { $0.subscriptions.subscribers(of: dataType).count }
+        running?.context.engine.withLock { $0.subscriptions.subscribers(of: dataType).count } ?? 0
     }
 
     /// How many items await validation.
     public var pendingValidations: Int {
-        context.engine.withLock { $0.validations.pendingCount }
+        running?.context.engine.withLock { $0.validations.pendingCount } ?? 0
+    }
+
+    /// Peer links through their handshake.
+    public var establishedPeerCount: Int {
+        running?.context.overlay.withLock { $0.establishedLinks.count } ?? 0
+    }
+
+    /// Peers known in the view.
+    public var viewCount: Int {
+        running?.context.overlay.withLock { $0.view.count } ?? 0
+    }
+
+    /// The address other nodes dial: the P2P address as configured, with the bound port, as a literal.
+    static func advertisedAddress(for endpoint: Endpoint) -> PeerAddress {
+        if let literal = PeerAddress(host: endpoint.host, port: endpoint.port) { return literal }
+        if let resolved = try? resolve(host: endpoint.host, port: endpoint.port, passive: false).first,
+            let address = PeerAddress(ip: resolved.addressBytes, port: endpoint.port)
+        {
+            return address
+        }
+        return PeerAddress(host: "127.0.0.1", port: endpoint.port)!
     }
 }

@@ -193,6 +193,11 @@ public final class Socket: Sendable {
         address(using: getsockname)?.port ?? 0
     }
 
+    /// The other side's numeric host, without brackets or port.
+    public var remoteHost: String {
+        address(using: getpeername)?.hostAndPort.host ?? ""
+    }
+
     /// The other side's address as "host:port" ("[v6]:port" for IPv6).
     public var remoteDescription: String {
         address(using: getpeername)?.description ?? "unknown"

@@ -45,7 +45,7 @@ struct APIBench: ParsableCommand {
         } else {
             var logger = Logger(label: "bench-node")
             logger.logLevel = .warning
-            let started = Node(
+            let started = try Node(
                 configuration: NodeConfiguration(
                     apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0)),
                 logger: logger)

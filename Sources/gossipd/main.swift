@@ -58,11 +58,12 @@ struct GossipDaemon: ParsableCommand {
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
 
         signal(SIGPIPE, SIG_IGN)
-        let node = Node(configuration: configuration, logger: logger)
+        let node: Node
         do {
+            node = try Node(configuration: configuration, logger: logger)
             try node.start()
         } catch {
-            FileHandle.standardError.write(Data("gossipd: cannot listen on api_address \(configuration.apiAddress): \(error)\n".utf8))
+            FileHandle.standardError.write(Data("gossipd: \(error)\n".utf8))
             throw ExitCode(1)
         }
         let stop = DispatchSemaphore(value: 0)

@@ -17,7 +17,7 @@ func withNode<R>(
     configure(&configuration)
     var logger = Logger(label: "test-node")
     logger.logLevel = .critical
-    let node = Node(configuration: configuration, logger: logger)
+    let node = try Node(configuration: configuration, logger: logger)
     try node.start()
     defer { node.stop() }
     return try body(node)

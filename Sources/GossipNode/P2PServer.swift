@@ -1,0 +1,172 @@
+import Foundation
+import GossipCore
+import GossipSockets
+import GossipWire
+
+/// Accepts and dials peer connections and runs one reader thread per link, like the API side.
+/// The first frame each way is HELLO; after it, PUSH/PULL go to the overlay, ITEMs into the
+/// announce queue (waiting while it is full), PING is answered with PONG, and DIGEST/REQUEST run
+/// anti-entropy against the engine's cache. Anything malformed closes the link and is counted.
+final class P2PServer: Sendable {
+    private let context: NodeContext
+    private let listener: Socket
+    private let acceptDone = DispatchSemaphore(value: 0)
+
+    /// - Parameter listener: bound to the P2P address already (the node needs its port first).
+    init(context: NodeContext, listener: Socket) {
+        self.context = context
+        self.listener = listener
+    }
+
+    var port: UInt16 { listener.localPort }
+
+    func start() {
+        let thread = Thread { [self] in
+            acceptLoop()
+            acceptDone.signal()
+        }
+        thread.name = "p2p-accept"
+        thread.start()
+    }
+
+    func stop() {
+        listener.shutdown()
+        acceptDone.wait()
+        listener.close()
+        for link in context.peerLinks.withLock({ Array($0.values) }) {
+            link.terminate(.nodeStopping, detail: "node stopping")
+        }
+    }
+
+    /// Dials `target` on a short-lived thread; the link joins the others once connected.
+    func dial(_ target: Overlay.DialTarget) {
+        let thread = Thread { [self, context] in
+            let timeout = Duration.milliseconds(context.configuration.connectTimeoutMilliseconds)
+            do {
+                let socket = try Socket.connect(host: target.host, port: target.port, deadline: .now + timeout)
+                serve(socket, outbound: true, dialed: target)
+            } catch {
+                context.statistics.dialsFailed.increment()
+                context.overlay.withLock { $0.dialFailed(target) }
+                context.logger.debug("dial failed", metadata: ["target": "\(target)", "error": "\(error)"])
+            }
+        }
+        thread.name = "p2p-dial"
+        thread.start()
+    }
+
+    private func acceptLoop() {
+        while true {
+            let socket: Socket
+            do {
+                socket = try listener.accept()
+            } catch {
+                if case .system(let code) = error.kind, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) {
+                    context.abuseLog.log(level: .warning, "P2P accept failed: \(error); retrying shortly")
+                    Thread.sleep(forTimeInterval: 0.05)
+                    continue
+                }
+                return
+            }
+            let thread = Thread { [self] in serve(socket, outbound: false, dialed: nil) }
+            thread.name = "p2p-read"
+            thread.start()
+        }
+    }
+
+    /// The reader of one link, from HELLO to close.
+    private func serve(_ socket: Socket, outbound: Bool, dialed: Overlay.DialTarget?) {
+        let link = Connection(kind: .peer, number: context.makeConnectionNumber(), socket: socket, context: context)
+        context.peerLinks.withLock { $0[link.number] = link }
+        context.statistics.peerLinksOpen.increment()
+        link.sender.start(name: "p2p-send-\(link.number)")
+        let opened = context.overlay.withLock { $0.linkOpened(link.number, outbound: outbound, dialed: dialed, now: context.clock.now()) }
+        context.perform(opened, dialer: dial)
+        context.logger.debug("peer link opened", metadata: ["link": "\(link.label)", "remote": "\(link.remote)", "outbound": "\(outbound)"])
+
+        var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
+        var greeted = false
+        reading: while true {
+            let message: PeerMessage
+            do {
+                guard let frame = try stream.readFrame() else { break reading }
+                message = try PeerMessage(frame: frame)
+            } catch let error as FrameStream.ReadError {
+                switch error {
+                case .malformed(let wireError): link.terminate(wireError.closeReason, detail: "\(wireError)")
+                case .frameTimedOut(let buffered): link.terminate(.frameTimeout, detail: "\(buffered) bytes, then silence")
+                case .closedMidFrame(let buffered): link.terminate(.closedMidFrame, detail: "after \(buffered) bytes")
+                case .idleTimedOut, .socket: break
+                }
+                break reading
+            } catch let error as WireError {
+                link.terminate(error.closeReason, detail: "\(error)")
+                break reading
+            } catch {
+                break reading
+            }
+            let now = context.clock.now()
+            context.overlay.withLock { $0.received(on: link.number, now: now) }
+            if case .hello(let hello) = message {
+                guard !greeted else {
+                    link.terminate(.unexpectedHello, detail: "second HELLO")
+                    break reading
+                }
+                greeted = true
+                var hello = hello
+                if hello.listenAddress.isUnspecified, let observed = PeerAddress(host: socket.remoteHost, port: hello.listenAddress.port) {
+                    hello.listenAddress = observed  // a node listening on 0.0.0.0 is reached where it came from
+                }
+                let actions = context.overlay.withLock { $0.receivedHello(hello, on: link.number, now: now) }
+                context.perform(actions, dialer: dial)
+                continue
+            }
+            guard greeted else {
+                link.terminate(.helloMissing, detail: "\(message.type) before HELLO")
+                break reading
+            }
+            handle(message, on: link)
+        }
+        context.peerLinks.withLock { _ = $0.removeValue(forKey: link.number) }
+        context.overlay.withLock { $0.linkClosed(link.number) }
+        link.finishClosing()
+        context.statistics.peerLinksOpen.wrappingSubtract(1, ordering: .relaxed)
+        context.logger.debug("peer link closed", metadata: ["link": "\(link.label)"])
+    }
+
+    private func handle(_ message: PeerMessage, on link: Connection) {
+        switch message {
+        case .hello:
+            break  // handled by the reader
+        case .pull:
+            let actions = context.overlay.withLock { $0.receivedPull(on: link.number) }
+            context.perform(actions, dialer: dial)
+        case .push(let push):
+            context.overlay.withLock { $0.receivedPush(push, on: link.number) }
+        case .item(let item):
+            context.statistics.peerItemsReceived.increment()
+            let gossip = GossipItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)
+            _ = context.announceQueue.push(.peer(link: link.number, gossip))
+        case .ping(let nonce):
+            link.send(PeerMessage.pong(nonce).encoded())
+        case .pong:
+            break  // any frame already counted as a sign of life
+        case .digest(let offered):
+            let wanted = context.engine.withLock { $0.missing(from: offered) }
+            if !wanted.isEmpty {
+                context.statistics.antiEntropyItemsPulled.increment(by: wanted.count)
+                link.send(PeerMessage.request(Array(wanted.prefix(context.configuration.digestSize))).encoded())
+            }
+        case .request(let ids):
+            // Only what a digest could have offered: at most digest_size items per request.
+            let items = context.engine.withLock { engine in
+                ids.prefix(context.configuration.digestSize).compactMap { engine.cache[$0] }
+            }
+            for item in items {
+                guard item.data.count <= PeerItem.maximumDataSize else { continue }
+                let bytes = PeerMessage.item(PeerItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)).encoded()
+                if link.send(bytes) { context.statistics.peerItemsSent.increment() }
+            }
+        }
+    }
+}
