@@ -99,8 +99,9 @@ public struct GossipEngine: Sendable {
         guard seen.observe(item.id, now: now) else { return .duplicate }
         let subscribers = subscriptions.subscribers(of: item.dataType)
         guard !subscribers.isEmpty else {
-            cache.insert(item)
-            return .relayed(forward: Self.forwarded(item))
+            let forward = Self.forwarded(item)
+            if let forward { cache.insert(forward) }
+            return .relayed(forward: forward)
         }
         let (messageID, evicted) = validations.begin(
             itemID: item.id, origin: .peer(peer), item: item, subscribers: subscribers, now: now)
@@ -109,11 +110,14 @@ public struct GossipEngine: Sendable {
     }
 
     /// The item to forward once a peer item's validation ended, or nil: only items every subscriber
-    /// found valid travel on (and are cached for anti-entropy), and only while their TTL allows.
+    /// found valid travel on, and only while their TTL allows. What travels on is also what the
+    /// cache offers to anti-entropy, so a pull can never stretch an item past its TTL.
     public mutating func settle(_ completion: ValidationTracker.Completion) -> GossipItem? {
-        guard case .peer = completion.origin, completion.outcome == .valid, let item = completion.item else { return nil }
-        cache.insert(item)
-        return Self.forwarded(item)
+        guard case .peer = completion.origin, completion.outcome == .valid, let item = completion.item,
+            let forward = Self.forwarded(item)
+        else { return nil }
+        cache.insert(forward)
+        return forward
     }
 
     /// The TTL rule: 0 is unlimited and stays 0; 1 means this was the last hop; otherwise one hop less.

@@ -148,6 +148,20 @@ public final class Node: Sendable {
         running?.context.overlay.withLock { $0.establishedLinks.count } ?? 0
     }
 
+    /// Dials `endpoint` now, as if it were a bootstrapper: a way to join or mend a network by hand.
+    public func join(_ endpoint: Endpoint) {
+        guard let running else { return }
+        running.p2p.dial(Overlay.DialTarget(host: endpoint.host, port: endpoint.port))
+    }
+
+    /// The identities of the peers with an established link.
+    public var connectedPeers: [NodeIdentity] {
+        guard let running else { return [] }
+        return running.context.overlay.withLock { overlay in
+            overlay.establishedLinks.compactMap { overlay.identity(of: $0).flatMap(NodeIdentity.init(bytes:)) }
+        }
+    }
+
     /// Peers known in the view.
     public var viewCount: Int {
         running?.context.overlay.withLock { $0.view.count } ?? 0

@@ -1,0 +1,178 @@
+import Foundation
+import GossipClient
+import GossipConfig
+import GossipIdentity
+import GossipNode
+import GossipWire
+import Logging
+import Testing
+
+/// Several real nodes on 127.0.0.1 with OS-chosen ports, with short intervals so the overlay
+/// settles quickly. Every node is stopped when the test ends.
+final class TestNetwork {
+    private(set) var nodes: [Node] = []
+
+    deinit {
+        for node in nodes { node.stop() }
+    }
+
+    /// Starts a node bootstrapping from `bootstrap` (a node of this network), or alone.
+    @discardableResult
+    func add(bootstrap: Node? = nil, configure: (inout NodeConfiguration) -> Void = { _ in }) throws -> Node {
+        var configuration = NodeConfiguration(
+            apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
+        configuration.degree = 3
+        configuration.gossipIntervalMilliseconds = 50
+        configuration.antiEntropyIntervalMilliseconds = 100
+        configuration.pingIntervalMilliseconds = 100
+        configuration.peerTimeoutMilliseconds = 1000
+        configuration.connectTimeoutMilliseconds = 500
+        configuration.validationTimeoutMilliseconds = 1000
+        if let bootstrap { configuration.bootstrappers = [Endpoint(host: "127.0.0.1", port: bootstrap.p2pPort)] }
+        configure(&configuration)
+        var logger = Logger(label: "net-node-\(nodes.count)")
+        logger.logLevel = .critical
+        let node = try Node(configuration: configuration, logger: logger)
+        try node.start()
+        nodes.append(node)
+        return node
+    }
+
+    /// Whether the established links join every listed node into one graph.
+    func isConnected(_ subset: [Node]? = nil) -> Bool {
+        let members = subset ?? nodes
+        guard let first = members.first else { return true }
+        let byIdentity = Dictionary(uniqueKeysWithValues: members.map { ($0.identity, $0) })
+        var reached: Set<NodeIdentity> = [first.identity]
+        var frontier = [first]
+        while let node = frontier.popLast() {
+            for peer in node.connectedPeers where byIdentity[peer] != nil && reached.insert(peer).inserted {
+                frontier.append(byIdentity[peer]!)
+            }
+        }
+        return reached.count == members.count
+    }
+}
+
+@Suite("Gossip network", .serialized)
+struct NetworkTests {
+    /// A validating subscriber on every node; returns them in node order.
+    func subscribers(_ nodes: [Node], type: UInt16) throws -> [GossipAPIClient] {
+        try nodes.map { try $0.subscriber(of: type) }
+    }
+
+    /// Reads one NOTIFICATION and answers it.
+    func receiveAndAnswer(_ client: GossipAPIClient, valid: Bool = true, timeout: Duration = .seconds(5)) throws -> GossipNotification {
+        let notification = try client.expectNotification(timeout: timeout)
+        try client.validate(messageID: notification.messageID, isValid: valid)
+        return notification
+    }
+
+    @Test("an item announced on one node reaches the subscribers of all others exactly once")
+    func exactlyOnceEverywhere() throws {
+        let network = TestNetwork()
+        let seed = try network.add()
+        for _ in 0..<5 { try network.add(bootstrap: seed) }
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        let clients = try subscribers(network.nodes, type: 1337)
+        let announcer = try network.nodes[2].connect()
+        for n in 0..<5 { try announcer.announce(dataType: 1337, ttl: 0, data: [UInt8(n)]) }
+        for (index, client) in clients.enumerated() where index != 2 {
+            var seen: [UInt8] = []
+            for _ in 0..<5 { seen.append(try receiveAndAnswer(client).data[0]) }
+            #expect(Set(seen) == Set(0..<5), "node \(index) got each item")
+            #expect(client.staysQuiet(for: .milliseconds(300)), "node \(index) got no item twice")
+        }
+        #expect(network.nodes.reduce(0) { $0 + $1.statistics.peerDuplicates } > 0, "duplicates did arrive and were filtered")
+    }
+
+    @Test("an invalid verdict on a node stops the item there; a valid one lets it through")
+    func invalidStopsForwarding() throws {
+        let network = TestNetwork()
+        // A line a - b - c: with degree 1 nobody dials a second peer.
+        let a = try network.add { $0.degree = 1 }
+        let b = try network.add(bootstrap: a) { $0.degree = 1 }
+        let c = try network.add(bootstrap: b) { $0.degree = 1 }
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        let atB = try b.subscriber(of: 7)
+        let atC = try c.subscriber(of: 7)
+        let announcer = try a.connect()
+        try announcer.announce(dataType: 7, ttl: 0, data: [1])
+        #expect(try receiveAndAnswer(atB, valid: false).data == [1])
+        #expect(atC.staysQuiet(for: .milliseconds(600)), "c never sees what b rejected, not even by anti-entropy")
+        #expect(b.statistics.itemsDroppedInvalid == 1)
+        try announcer.announce(dataType: 7, ttl: 0, data: [2])
+        #expect(try receiveAndAnswer(atB, valid: true).data == [2])
+        #expect(try receiveAndAnswer(atC).data == [2])
+    }
+
+    @Test("TTL limits hops: TTL 2 from a reaches b and c but not d")
+    func ttlLimitsHops() throws {
+        let network = TestNetwork()
+        let a = try network.add { $0.degree = 1 }
+        let b = try network.add(bootstrap: a) { $0.degree = 1 }
+        let c = try network.add(bootstrap: b) { $0.degree = 1 }
+        let d = try network.add(bootstrap: c) { $0.degree = 1 }
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        let clients = try subscribers([b, c, d], type: 9)
+        let announcer = try a.connect()
+        try announcer.announce(dataType: 9, ttl: 2, data: [2])
+        #expect(try receiveAndAnswer(clients[0]).data == [2])
+        #expect(try receiveAndAnswer(clients[1]).data == [2])
+        #expect(clients[2].staysQuiet(for: .milliseconds(600)), "d is three hops away")
+        try announcer.announce(dataType: 9, ttl: 0, data: [0])
+        for client in clients { #expect(try receiveAndAnswer(client).data == [0], "TTL 0 is unlimited") }
+    }
+
+    @Test("a node that joins late through the bootstrapper is connected and receives later items")
+    func lateJoiner() throws {
+        let network = TestNetwork()
+        let seed = try network.add()
+        for _ in 0..<3 { try network.add(bootstrap: seed) }
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        let late = try network.add(bootstrap: network.nodes[2])
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() && late.establishedPeerCount > 0 })
+        let client = try late.subscriber(of: 5)
+        let announcer = try seed.connect()
+        try announcer.announce(dataType: 5, ttl: 0, data: [5])
+        #expect(try receiveAndAnswer(client).data == [5])
+    }
+
+    @Test("a stopped node is noticed and replaced; survivors still reach each other")
+    func killedNodeReplaced() throws {
+        let network = TestNetwork()
+        let seed = try network.add { $0.degree = 2 }
+        for _ in 0..<4 { try network.add(bootstrap: seed) { $0.degree = 2 } }
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        let victim = network.nodes[1]
+        let survivors = network.nodes.filter { $0 !== victim }
+        victim.stop()
+        #expect(waitUntil(timeout: .seconds(10)) {
+            survivors.allSatisfy { !$0.connectedPeers.contains(victim.identity) && $0.establishedPeerCount >= 1 }
+                && network.isConnected(survivors)
+        })
+        let clients = try subscribers(survivors, type: 11)
+        let announcer = try survivors[0].connect()
+        try announcer.announce(dataType: 11, ttl: 0, data: [11])
+        for client in clients.dropFirst() { #expect(try receiveAndAnswer(client).data == [11]) }
+    }
+
+    @Test("anti-entropy delivers an item to a node that was cut off when it was first spread")
+    func antiEntropyCatchUp() throws {
+        let network = TestNetwork()
+        let a = try network.add()
+        let b = try network.add(bootstrap: a)
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        let atB = try b.subscriber(of: 21)
+        let announcer = try a.connect()
+        try announcer.announce(dataType: 21, ttl: 0, data: [21])
+        #expect(try receiveAndAnswer(atB).data == [21])
+        // c was not there when the item spread: it starts alone, subscribes, and only then joins.
+        let c = try network.add()
+        let atC = try c.subscriber(of: 21)
+        c.join(Endpoint(host: "127.0.0.1", port: b.p2pPort))
+        #expect(try receiveAndAnswer(atC).data == [21])
+        #expect(c.statistics.antiEntropyItemsPulled >= 1)
+        #expect(c.statistics.peerItemsReceived >= 1)
+    }
+}
