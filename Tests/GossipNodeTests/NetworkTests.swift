@@ -25,7 +25,7 @@ final class TestNetwork {
         configuration.gossipIntervalMilliseconds = 50
         configuration.antiEntropyIntervalMilliseconds = 100
         configuration.pingIntervalMilliseconds = 100
-        configuration.peerTimeoutMilliseconds = 1000
+        configuration.peerTimeoutMilliseconds = 3000
         configuration.connectTimeoutMilliseconds = 500
         configuration.validationTimeoutMilliseconds = 1000
         if let bootstrap { configuration.bootstrappers = [Endpoint(host: "127.0.0.1", port: bootstrap.p2pPort)] }
