@@ -1,0 +1,301 @@
+import GossipWire
+import Testing
+
+@testable import GossipCore
+
+func identity(_ n: UInt8) -> [UInt8] { [UInt8](repeating: n, count: 32) }
+func address(_ port: UInt16) -> PeerAddress { PeerAddress(host: "127.0.0.1", port: port)! }
+let ms: UInt64 = 1_000_000
+
+@Suite("Peer view")
+struct PeerViewTests {
+    @Test("merging never grows the view past its capacity and never evicts protected peers")
+    func mergeBounds() {
+        var random = SeededRandom(seed: 1)
+        var view = PeerView(capacity: 8, selfIdentity: identity(0))
+        let protected: Set<[UInt8]> = [identity(1), identity(2)]
+        view.merge([PeerEntry(identity: identity(1), address: address(1)), PeerEntry(identity: identity(2), address: address(2))], protecting: [], using: &random)
+        for round in 0..<10 {
+            let flood = (0..<50).map { n in PeerEntry(identity: identity(UInt8(3 + (round * 50 + n) % 250)), address: address(UInt16(100 + n))) }
+            view.merge(flood, protecting: protected, using: &random)
+            #expect(view.count == 8)
+            #expect(view[identity(1)] != nil && view[identity(2)] != nil)
+        }
+    }
+
+    @Test("merging skips ourselves and undialable addresses, and refreshes a known peer's address")
+    func mergeFilters() {
+        var random = SeededRandom(seed: 2)
+        var view = PeerView(capacity: 8, selfIdentity: identity(0))
+        view.merge(
+            [
+                PeerEntry(identity: identity(0), address: address(1)),
+                PeerEntry(identity: identity(1), address: PeerAddress(host: "0.0.0.0", port: 5)!),
+                PeerEntry(identity: identity(2), address: address(0)),
+                PeerEntry(identity: identity(3), address: address(3)),
+            ], protecting: [], using: &random)
+        #expect(view.count == 1)
+        view.merge([PeerEntry(identity: identity(3), address: address(33))], protecting: [], using: &random)
+        #expect(view[identity(3)]?.address == address(33))
+        #expect(view.count == 1)
+    }
+
+    @Test("a peer leaves the view after the limit of failed dials in a row; a success resets the count")
+    func dialFailures() {
+        var random = SeededRandom(seed: 3)
+        var view = PeerView(capacity: 8, selfIdentity: identity(0))
+        view.merge([PeerEntry(identity: identity(1), address: address(1))], protecting: [], using: &random)
+        let result1 = view.recordFailure(identity(1), limit: 3)
+        #expect(!result1)
+        let result2 = view.recordFailure(identity(1), limit: 3)
+        #expect(!result2)
+        view.recordSuccess(identity(1))
+        let result3 = view.recordFailure(identity(1), limit: 3)
+        #expect(!result3)
+        let result4 = view.recordFailure(identity(1), limit: 3)
+        #expect(!result4)
+        let result5 = view.recordFailure(identity(1), limit: 3)
+        #expect(result5)
+        #expect(view.isEmpty)
+    }
+
+    @Test("samples are distinct, bounded, and leave out the excluded")
+    func sampling() {
+        var random = SeededRandom(seed: 4)
+        var view = PeerView(capacity: 16, selfIdentity: identity(0))
+        view.merge((1...10).map { PeerEntry(identity: identity(UInt8($0)), address: address(UInt16($0))) }, protecting: [], using: &random)
+        let sample = view.sample(4, excluding: [identity(1), identity(2)], using: &random)
+        #expect(sample.count == 4)
+        #expect(Set(sample.map(\.identity)).count == 4)
+        #expect(!sample.contains { $0.identity == identity(1) || $0.identity == identity(2) })
+        #expect(view.sample(50, using: &random).count == 10)
+    }
+}
+
+@Suite("Seen set")
+struct SeenSetTests {
+    let id1 = ItemID(high: 1, low: 1), id2 = ItemID(high: 2, low: 2), id3 = ItemID(high: 3, low: 3)
+
+    @Test("an ID is new once, then a duplicate until it expires after its last sighting")
+    func expiryByLastSighting() {
+        var seen = SeenSet(capacity: 10, ttlNanoseconds: 100 * ms)
+        let result6 = seen.observe(id1, now: .zero)
+        #expect(result6)
+        let result7 = seen.observe(id1, now: Moment(nanoseconds: 90 * ms))
+        #expect(!result7)  // refreshed at 90 ms
+        seen.expire(now: Moment(nanoseconds: 150 * ms))
+        #expect(seen.contains(id1), "the TTL counts from the last sighting")
+        seen.expire(now: Moment(nanoseconds: 190 * ms))
+        #expect(!seen.contains(id1))
+        let result8 = seen.observe(id1, now: Moment(nanoseconds: 200 * ms))
+        #expect(result8)
+    }
+
+    @Test("memory is bounded: past capacity the ID seen longest ago goes first")
+    func capacity() {
+        var seen = SeenSet(capacity: 2, ttlNanoseconds: 1000 * ms)
+        seen.observe(id1, now: .zero)
+        seen.observe(id2, now: Moment(nanoseconds: 1 * ms))
+        seen.observe(id1, now: Moment(nanoseconds: 2 * ms))  // id2 is now the stalest
+        seen.observe(id3, now: Moment(nanoseconds: 3 * ms))
+        #expect(seen.count == 2)
+        #expect(seen.contains(id1) && seen.contains(id3) && !seen.contains(id2))
+        for n in 0..<10_000 { seen.observe(ItemID(high: 9, low: UInt64(n)), now: Moment(nanoseconds: 4 * ms)) }
+        #expect(seen.count == 2)
+    }
+}
+
+@Suite("TTL and peer items in the engine")
+struct PeerItemEngineTests {
+    let subscriber = ConnectionID(1)
+
+    func engine() -> GossipEngine {
+        GossipEngine(configuration: .init(cacheSize: 10, validationTimeoutNanoseconds: 100 * ms), random: SeededRandom(seed: 5))
+    }
+
+    func item(ttl: UInt8, _ n: UInt64 = 1) -> GossipItem { GossipItem(id: ItemID(high: n, low: n), ttl: ttl, dataType: 7, data: [1]) }
+
+    @Test("TTL rule: 0 stays unlimited, 1 ends here, n becomes n - 1")
+    func ttlRule() {
+        #expect(GossipEngine.forwarded(item(ttl: 0))?.ttl == 0)
+        #expect(GossipEngine.forwarded(item(ttl: 1)) == nil)
+        #expect(GossipEngine.forwarded(item(ttl: 2))?.ttl == 1)
+        #expect(GossipEngine.forwarded(item(ttl: 255))?.ttl == 254)
+    }
+
+    @Test("a peer item waits for validation, is forwarded and cached only if valid, and is a duplicate after")
+    func validatedForwarding() throws {
+        var engine = engine()
+        engine.subscribe(subscriber, to: 7)
+        guard case .awaitingValidation(let delivery, _) = engine.receive(item(ttl: 3), fromPeer: 9, now: .zero) else {
+            Issue.record("expected delivery")
+            return
+        }
+        #expect(delivery.subscribers == [subscriber])
+        let result9 = engine.receive(item(ttl: 3), fromPeer: 8, now: .zero)
+        #expect(result9 == .duplicate)
+        #expect(!engine.cache.contains(item(ttl: 3).id), "not cached before it is found valid")
+        guard case .completed(let completion) = engine.validate(GossipValidation(messageID: delivery.notification.messageID, isValid: true), from: subscriber) else {
+            Issue.record("expected completion")
+            return
+        }
+        let forward = engine.settle(completion)
+        #expect(forward?.ttl == 2)
+        #expect(engine.cache[item(ttl: 3).id]?.ttl == 2, "the cache holds what travels on")
+    }
+
+    @Test("an invalid or unanswered peer item is neither forwarded nor cached")
+    func invalidAndTimeout() throws {
+        var engine = engine()
+        engine.subscribe(subscriber, to: 7)
+        guard case .awaitingValidation(let first, _) = engine.receive(item(ttl: 0, 1), fromPeer: 9, now: .zero) else { return }
+        guard case .completed(let rejected) = engine.validate(GossipValidation(messageID: first.notification.messageID, isValid: false), from: subscriber) else { return }
+        let result10 = engine.settle(rejected)
+        #expect(result10 == nil)
+        _ = engine.receive(item(ttl: 0, 2), fromPeer: 9, now: .zero)
+        let expired = engine.expire(now: Moment(nanoseconds: 100 * ms))
+        #expect(expired.map(\.outcome) == [.timedOut])
+        let result11 = engine.settle(expired[0])
+        #expect(result11 == nil)
+        #expect(engine.cache.count == 0)
+    }
+
+    @Test("with no local subscriber an item is relayed at once; a TTL-1 item is delivered nowhere and not cached")
+    func relay() {
+        var engine = engine()
+        let result12 = engine.receive(item(ttl: 0, 1), fromPeer: 9, now: .zero)
+        #expect(result12 == .relayed(forward: item(ttl: 0, 1)))
+        let result13 = engine.receive(item(ttl: 1, 2), fromPeer: 9, now: .zero)
+        #expect(result13 == .relayed(forward: nil))
+        #expect(engine.cache.idsOldestFirst == [item(ttl: 0, 1).id])
+    }
+
+    @Test("anti-entropy: the digest is the newest cached IDs; missing leaves out what was seen")
+    func digest() {
+        var engine = engine()
+        let ids = (0..<5).map { _ in engine.announce(GossipAnnounce(ttl: 0, dataType: 1, data: []), from: subscriber, now: .zero).item.id }
+        #expect(engine.digest(limit: 3) == Array(ids[2...]))
+        let stranger = ItemID(high: 42, low: 42)
+        #expect(engine.missing(from: [ids[0], stranger]) == [stranger])
+    }
+}
+
+@Suite("Overlay")
+struct OverlayTests {
+    func overlay(degree: Int = 2, bootstrappers: [Overlay.DialTarget] = [], me: UInt8 = 5) -> Overlay {
+        Overlay(
+            configuration: .init(
+                degree: degree, viewCapacity: 16, maximumLinks: 4, gossipIntervalNanoseconds: 100 * ms,
+                antiEntropyIntervalNanoseconds: 100 * ms, pingIntervalNanoseconds: 100 * ms, peerTimeoutNanoseconds: 300 * ms),
+            selfIdentity: identity(me), selfAddress: address(6000), bootstrappers: bootstrappers, random: SeededRandom(seed: 6))
+    }
+
+    func hello(_ n: UInt8, port: UInt16 = 0) -> PeerHello { PeerHello(identity: identity(n), listenAddress: address(port == 0 ? UInt16(n) : port)) }
+
+    @Test("a node alone dials its bootstrappers, once a round, and says HELLO on every link")
+    func bootstrap() {
+        let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
+        var overlay = overlay(bootstrappers: [target])
+        let result14 = overlay.tick(now: .zero)
+        #expect(result14.contains(.dial(target)))
+        let result15 = overlay.tick(now: Moment(nanoseconds: 10 * ms))
+        #expect(!result15.contains(.dial(target)), "not again while that dial is under way")
+        overlay.dialFailed(target)
+        let result16 = overlay.tick(now: Moment(nanoseconds: 50 * ms))
+        #expect(!result16.contains(.dial(target)), "at most once a round")
+        let result17 = overlay.tick(now: Moment(nanoseconds: 100 * ms))
+        #expect(result17.contains(.dial(target)))
+        let opened = overlay.linkOpened(1, outbound: true, dialed: target, now: Moment(nanoseconds: 110 * ms))
+        #expect(opened == [.send(link: 1, .hello(PeerHello(identity: identity(5), listenAddress: address(6000))))])
+    }
+
+    @Test("a HELLO from ourselves closes the link and that bootstrapper is not dialed again")
+    func selfConnection() {
+        let target = Overlay.DialTarget(host: "127.0.0.1", port: 6000)
+        var overlay = overlay(bootstrappers: [target])
+        _ = overlay.tick(now: .zero)
+        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
+        let result18 = overlay.receivedHello(hello(5), on: 1, now: .zero)
+        #expect(result18 == [.close(link: 1, .selfConnection)])
+        overlay.linkClosed(1)
+        let result19 = overlay.tick(now: Moment(nanoseconds: 500 * ms))
+        #expect(!result19.contains(.dial(target)))
+    }
+
+    @Test("two links to one peer: both ends keep the one opened by the smaller identity")
+    func duplicateLinks() {
+        // We are 5; the peer is 9. Our outbound link (opened by 5, the smaller) wins.
+        var overlay = overlay()
+        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
+        let result20 = overlay.receivedHello(hello(9), on: 1, now: .zero)
+        #expect(result20 == [])
+        _ = overlay.linkOpened(2, outbound: true, dialed: nil, now: .zero)
+        let result21 = overlay.receivedHello(hello(9), on: 2, now: .zero)
+        #expect(result21 == [.close(link: 1, .duplicate)])
+        #expect(overlay.establishedLinks == [2])
+        // Against a smaller peer (1), its link to us wins over ours.
+        var other = self.overlay(me: 5)
+        _ = other.linkOpened(1, outbound: false, dialed: nil, now: .zero)
+        _ = other.receivedHello(hello(1), on: 1, now: .zero)
+        _ = other.linkOpened(2, outbound: true, dialed: nil, now: .zero)
+        let result22 = other.receivedHello(hello(1), on: 2, now: .zero)
+        #expect(result22 == [.close(link: 2, .duplicate)])
+    }
+
+    @Test("a wrong protocol version closes the link")
+    func version() {
+        var overlay = overlay()
+        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
+        let result23 = overlay.receivedHello(PeerHello(version: 2, identity: identity(9), listenAddress: address(9)), on: 1, now: .zero)
+        #expect(result23 == [.close(link: 1, .versionMismatch)])
+    }
+
+    @Test("zombie detection: a silent link is pinged, then closed at the peer timeout; any frame revives it")
+    func zombie() {
+        var overlay = overlay(degree: 1)
+        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
+        _ = overlay.receivedHello(hello(9), on: 1, now: .zero)
+        let pinged = overlay.tick(now: Moment(nanoseconds: 100 * ms))
+        #expect(pinged.contains { if case .send(1, .ping) = $0 { true } else { false } })
+        let result24 = overlay.tick(now: Moment(nanoseconds: 150 * ms))
+        #expect(!result24.contains { if case .send(1, .ping) = $0 { true } else { false } }, "one ping per interval")
+        overlay.received(on: 1, now: Moment(nanoseconds: 200 * ms))
+        let result25 = overlay.tick(now: Moment(nanoseconds: 450 * ms))
+        #expect(!result25.contains(.close(link: 1, .unresponsive)))
+        let result26 = overlay.tick(now: Moment(nanoseconds: 500 * ms))
+        #expect(result26.contains(.close(link: 1, .unresponsive)))
+    }
+
+    @Test("a link that never says HELLO is closed at the peer timeout")
+    func handshakeTimeout() {
+        var overlay = overlay()
+        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
+        let result27 = overlay.tick(now: Moment(nanoseconds: 300 * ms))
+        #expect(result27.contains(.close(link: 1, .handshakeTimeout)))
+    }
+
+    @Test("peers learnt from HELLO and PUSH are dialed up to degree; each round pushes and pulls")
+    func dialingAndRounds() {
+        var overlay = overlay(degree: 3)
+        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
+        _ = overlay.receivedHello(hello(9), on: 1, now: .zero)
+        overlay.receivedPush(PeerPush(listenAddress: address(9), entries: [10, 11, 12].map { PeerEntry(identity: identity($0), address: address(UInt16($0))) }), on: 1)
+        let actions = overlay.tick(now: .zero)
+        let dials = actions.compactMap { if case .dial(let target) = $0 { target } else { nil } }
+        #expect(dials.count == 2, "one link open, degree 3")
+        #expect(dials.allSatisfy { $0.identity != nil && $0.identity != identity(9) })
+        #expect(actions.contains { if case .send(1, .push(let push)) = $0 { push.entries.first?.identity == identity(5) } else { false } }, "a push leads with ourselves")
+        #expect(actions.contains(.send(link: 1, .pull(address(6000)))))
+        #expect(actions.contains(.antiEntropy(link: 1)))
+        let result28 = overlay.receivedPull(on: 1)
+        #expect(result28.count == 1)
+    }
+
+    @Test("inbound links beyond the maximum are closed")
+    func capacity() {
+        var overlay = overlay()
+        for link in 1...4 { #expect(overlay.linkOpened(UInt64(link), outbound: false, dialed: nil, now: .zero).count == 1) }
+        let result29 = overlay.linkOpened(5, outbound: false, dialed: nil, now: .zero)
+        #expect(result29.contains(.close(link: 5, .overCapacity)))
+    }
+}
