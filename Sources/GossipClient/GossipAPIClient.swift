@@ -52,6 +52,16 @@ public final class GossipAPIClient: @unchecked Sendable {
         try send(.validation(GossipValidation(messageID: messageID, isValid: isValid)))
     }
 
+    /// Asks the node for its status (our extension, type 518) and returns the JSON it answers.
+    /// Call it on a connection that has not subscribed, so no NOTIFICATION can come first.
+    public func status(timeout: Duration = .seconds(5)) throws -> [UInt8] {
+        try send(.statusRequest)
+        guard case .statusReply(let json)? = try receive(timeout: timeout) else {
+            throw ReceiveError.malformed(.invalidField("expected a STATUS reply"))
+        }
+        return json
+    }
+
     /// The next message, waiting at most `timeout` (nil: forever); nil when the node closed the connection.
     public func receive(timeout: Duration? = .seconds(5)) throws(ReceiveError) -> APIMessage? {
         let frame: Frame?

@@ -129,6 +129,11 @@ final class APIServer: Sendable {
             case .notification:
                 connection.terminate(.notificationFromModule, detail: "modules may not send NOTIFICATION")
                 break reading
+            case .statusRequest:
+                connection.send(APIMessage.statusReply(context.statusJSON()).encoded())
+            case .statusReply:
+                connection.terminate(.statusReplyFromModule, detail: "modules may not send STATUS replies")
+                break reading
             }
         }
         finish(connection, context: context)

@@ -86,6 +86,7 @@ public final class Node: Sendable {
         } catch {
             throw StartError(description: "cannot listen on api_address \(configuration.apiAddress): \(error)")
         }
+        context.apiPort.store(api.port, ordering: .relaxed)
         let handler = AnnounceHandler(context: context)
         let gossip = GossipLayer(context: context, p2p: p2p)
         state.withLock { $0 = .running(Running(context: context, api: api, p2p: p2p, handler: handler, gossip: gossip)) }
@@ -153,6 +154,9 @@ public final class Node: Sendable {
         guard let running else { return }
         running.p2p.dial(Overlay.DialTarget(host: endpoint.host, port: endpoint.port))
     }
+
+    /// What a STATUS query would answer.
+    public var status: NodeStatus? { running?.context.status() }
 
     /// The identities of the peers with an established link.
     public var connectedPeers: [NodeIdentity] {

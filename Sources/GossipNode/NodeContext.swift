@@ -27,6 +27,8 @@ final class NodeContext: Sendable {
     let abuseLog: RateLimitedLogger
     let announceQueue: BoundedQueue<QueuedItem>
     private let nextConnectionNumber = Atomic<UInt64>(1)
+    /// The bound API port, once known, for STATUS replies.
+    let apiPort = Atomic<UInt16>(0)
 
     init(configuration: NodeConfiguration, identity: NodeIdentity, advertised: PeerAddress, logger: Logger, seed: UInt64?) {
         self.configuration = configuration

@@ -3,7 +3,7 @@ import Synchronization
 /// Counters of what the node did and refused, readable at any time without stopping it.
 public final class NodeStatistics: Sendable {
     /// Why a connection was closed by the node.
-    public enum CloseReason: String, Sendable, CaseIterable {
+    public enum CloseReason: String, Sendable, CaseIterable, Codable, CodingKeyRepresentable {
         case sizeBelowHeader = "size_below_header"
         case frameTooLarge = "frame_too_large"
         case unknownType = "unknown_type"
@@ -15,6 +15,7 @@ public final class NodeStatistics: Sendable {
         case outboxOverflow = "outbox_overflow"
         case writeFailed = "write_failed"
         case tooManyConnections = "too_many_connections"
+        case statusReplyFromModule = "status_reply_from_module"
         // P2P only:
         case helloMissing = "hello_missing"
         case unexpectedHello = "unexpected_hello"
@@ -62,7 +63,7 @@ public final class NodeStatistics: Sendable {
     }
 
     /// A consistent-enough copy of every counter.
-    public struct Snapshot: Sendable, Equatable {
+    public struct Snapshot: Sendable, Equatable, Codable {
         public var apiConnectionsAccepted: Int
         public var apiConnectionsOpen: Int
         public var announcesReceived: Int

@@ -71,6 +71,10 @@ public enum APIMessage: Equatable, Sendable {
     case notify(GossipNotify)
     case notification(GossipNotification)
     case validation(GossipValidation)
+    /// 518 (extension): size exactly 4.
+    case statusRequest
+    /// 519 (extension): UTF-8 JSON.
+    case statusReply([UInt8])
 
     public var type: MessageType {
         switch self {
@@ -78,6 +82,8 @@ public enum APIMessage: Equatable, Sendable {
         case .notify: .gossipNotify
         case .notification: .gossipNotification
         case .validation: .gossipValidation
+        case .statusRequest: .gossipStatusRequest
+        case .statusReply: .gossipStatusReply
         }
     }
 
@@ -114,6 +120,13 @@ public enum APIMessage: Equatable, Sendable {
             let messageID = try reader.readUInt16()
             let flags = try reader.readUInt16()
             self = .validation(GossipValidation(messageID: messageID, isValid: flags & 1 == 1, reserved: flags >> 1))
+        case .gossipStatusRequest:
+            guard frame.size == Framing.headerSize else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "exactly 4")
+            }
+            self = .statusRequest
+        case .gossipStatusReply:
+            self = .statusReply(frame.body)
         case .peerHello, .peerPull, .peerPush, .peerItem, .peerPing, .peerPong, .peerDigest, .peerRequest:
             throw .unknownType(frame.type)
         }
@@ -138,6 +151,10 @@ public enum APIMessage: Equatable, Sendable {
         case .validation(let validation):
             bytes.appendBigEndian(validation.messageID)
             bytes.appendBigEndian(validation.reserved << 1 | (validation.isValid ? 1 : 0))
+        case .statusRequest:
+            break
+        case .statusReply(let json):
+            bytes.append(contentsOf: json)
         }
         bytes.finishMessage(startingAt: start)
     }
@@ -158,6 +175,8 @@ public enum APIMessage: Equatable, Sendable {
         case .notify: GossipNotify.size
         case .notification(let notification): GossipNotification.fixedSize + notification.data.count
         case .validation: GossipValidation.size
+        case .statusRequest: Framing.headerSize
+        case .statusReply(let json): Framing.headerSize + json.count
         }
     }
 }

@@ -28,6 +28,11 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case peerDigest = 510
     /// Node -> node: send me these items (answer to a DIGEST).
     case peerRequest = 511
+
+    /// Module -> node (our extension, not in the course spec): ask for the node's status.
+    case gossipStatusRequest = 518
+    /// Node -> module (our extension): the status as UTF-8 JSON, only ever sent to the asker.
+    case gossipStatusReply = 519
 }
 
 /// Limits of the framing shared by the API and the P2P protocol.

@@ -92,7 +92,7 @@ public enum PeerMessage: Equatable, Sendable {
 
     /// Decodes a frame, checking its size against the type's layout exactly.
     public init(frame: Frame) throws(WireError) {
-        guard let type = MessageType(rawValue: frame.type), type.rawValue >= 504 else { throw .unknownType(frame.type) }
+        guard let type = MessageType(rawValue: frame.type), (504...511).contains(type.rawValue) else { throw .unknownType(frame.type) }
         var reader = ByteReader(frame.body)
         func requireSize(_ expected: Int) throws(WireError) {
             guard frame.size == expected else { throw .badSize(type: frame.type, size: frame.size, expected: "exactly \(expected)") }
@@ -149,7 +149,8 @@ public enum PeerMessage: Equatable, Sendable {
             ids.reserveCapacity(count)
             for _ in 0..<count { ids.append(ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())) }
             self = type == .peerDigest ? .digest(ids) : .request(ids)
-        case .gossipAnnounce, .gossipNotify, .gossipNotification, .gossipValidation:
+        case .gossipAnnounce, .gossipNotify, .gossipNotification, .gossipValidation, .gossipStatusRequest,
+            .gossipStatusReply:
             throw .unknownType(frame.type)
         }
     }

@@ -2,13 +2,14 @@ import ArgumentParser
 import Foundation
 import GossipClient
 import GossipConfig
+import GossipIdentity
 import GossipWire
 
 struct GossipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gossip",
         abstract: "Talk to a gossip node's API: subscribe to a data type, or announce an item.",
-        subcommands: [Subscribe.self, Announce.self])
+        subcommands: [Subscribe.self, Announce.self, Status.self, Keygen.self])
 }
 
 struct APIOptions: ParsableArguments {
@@ -134,6 +135,55 @@ extension GossipCommand {
             let client = try options.connect()
             defer { client.close() }
             try client.announce(dataType: type, ttl: ttl, data: bytes)
+        }
+    }
+}
+
+extension GossipCommand {
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the node's status as JSON: identity, peers, view, counters (a gossipd extension, type 518).")
+
+        @OptionGroup var options: APIOptions
+
+        @Flag(name: .long, help: "One line instead of indented JSON.")
+        var compact = false
+
+        func run() throws {
+            let client = try options.connect()
+            defer { client.close() }
+            let json = try client.status()
+            if compact {
+                print(String(decoding: json, as: UTF8.self))
+            } else {
+                let object = try JSONSerialization.jsonObject(with: Data(json))
+                let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: pretty, as: UTF8.self))
+            }
+        }
+    }
+
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a new RSA host key (PEM) for the INI `hostkey` key and print the node identity it gives.")
+
+        @Option(name: .long, help: "Where to write the key; refuses to overwrite.")
+        var out: String
+
+        @Option(name: .long, help: "Key size: 2048, 3072 or 4096.")
+        var bits = 4096
+
+        func validate() throws {
+            guard [2048, 3072, 4096].contains(bits) else { throw ValidationError("--bits must be 2048, 3072 or 4096") }
+        }
+
+        func run() throws {
+            guard !FileManager.default.fileExists(atPath: out) else { throw CLIError("\(out) exists; not overwriting it") }
+            let pem = try NodeIdentity.generateRSAKeyPEM(bits: bits)
+            guard FileManager.default.createFile(atPath: out, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw CLIError("cannot write \(out)")
+            }
+            print(try NodeIdentity.fromPEM(pem).hex)
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import GossipClient
 import GossipNode
 import GossipWire
@@ -112,6 +113,20 @@ struct APIFlowTests {
             }
             #expect(waitUntil { node.statistics.validationsValid == 3 })
             #expect(node.statistics.closedConnections.isEmpty)
+        }
+    }
+
+    @Test("a STATUS query answers JSON with the node's identity and counters, to the asker only")
+    func status() throws {
+        try withNode { node in
+            let subscriber = try node.subscriber(of: 1)
+            let asker = try node.connect()
+            let json = try asker.status()
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+            #expect(object["identity"] as? String == node.identity.hex)
+            #expect(object["api_port"] as? Int == Int(node.apiPort))
+            #expect(object["statistics"] is [String: Any])
+            #expect(subscriber.staysQuiet(), "the reply goes to the asker alone")
         }
     }
 }

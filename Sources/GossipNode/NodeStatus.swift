@@ -1,0 +1,55 @@
+import Foundation
+import GossipWire
+
+/// What a STATUS query (API type 518, our extension) answers, as JSON.
+public struct NodeStatus: Codable, Sendable {
+    /// The node's identity, 64 hex digits.
+    public var identity: String
+    public var apiPort: UInt16
+    /// Where other nodes dial this one.
+    public var p2pAddress: String
+    /// Identities (first 16 hex digits) of the peers with an established link.
+    public var peers: [String]
+    public var viewSize: Int
+    public var subscribedTypes: Int
+    public var pendingValidations: Int
+    public var cachedItems: Int
+    public var seenItems: Int
+    public var statistics: NodeStatistics.Snapshot
+}
+
+extension NodeContext {
+    func status() -> NodeStatus {
+        let (peers, viewSize, advertised) = overlay.withLock { overlay in
+            (
+                overlay.establishedLinks.compactMap { overlay.identity(of: $0) }.map { $0.prefix(8).hex },
+                overlay.view.count, overlay.selfAddress.description
+            )
+        }
+        let (subscribed, pending, cached, seen) = engine.withLock {
+            ($0.subscriptions.subscribedTypeCount, $0.validations.pendingCount, $0.cache.count, $0.seen.count)
+        }
+        return NodeStatus(
+            identity: identity.hex, apiPort: apiPort.load(ordering: .relaxed), p2pAddress: advertised, peers: peers,
+            viewSize: viewSize, subscribedTypes: subscribed, pendingValidations: pending, cachedItems: cached,
+            seenItems: seen, statistics: statistics.snapshot())
+    }
+
+    /// The status as compact JSON, small enough for one message.
+    func statusJSON() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        var json = (try? encoder.encode(status())).map(Array.init) ?? Array("{}".utf8)
+        if json.count > Framing.maximumMessageSize - Framing.headerSize {
+            var trimmed = status()
+            trimmed.peers = Array(trimmed.peers.prefix(64))
+            json = (try? encoder.encode(trimmed)).map(Array.init) ?? Array("{}".utf8)
+        }
+        return json
+    }
+}
+
+extension Collection<UInt8> {
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
+}
