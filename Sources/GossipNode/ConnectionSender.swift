@@ -5,8 +5,11 @@ import GossipSockets
 /// The per-connection writer: a byte-bounded outbox drained by a thread of its own, so a slow or
 /// stuck module only ever blocks itself.
 ///
-/// Everything queued is written in one `send` per wake-up. A write that cannot finish within the
-/// write timeout fails the connection.
+/// When nothing is queued or being written, `enqueue` first tries to write the message at once
+/// without blocking (most writes on a healthy connection fit in the socket buffer), which spares
+/// the writer thread a wake-up; only what the kernel does not take right away is queued. Everything
+/// queued is written in one `send` per wake-up. A write that cannot finish within the write timeout
+/// fails the connection.
 ///
 /// `@unchecked Sendable`: the mutable properties are touched only while holding `condition`.
 final class ConnectionSender: @unchecked Sendable {
@@ -22,6 +25,8 @@ final class ConnectionSender: @unchecked Sendable {
     private var outbox: Deque<[UInt8]> = []
     private var queuedBytes = 0
     private var isStopped = false
+    /// The writer thread is sending a batch outside the lock: direct writes must wait their turn.
+    private var isWriting = false
     private let finished = DispatchSemaphore(value: 0)
 
     let socket: Socket
@@ -45,15 +50,41 @@ final class ConnectionSender: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues one whole message. Never blocks.
+    /// Writes or queues one whole message. Never blocks.
     func enqueue(_ message: [UInt8]) -> EnqueueResult {
         condition.lock()
-        defer { condition.unlock() }
-        guard !isStopped else { return .closed }
-        guard queuedBytes + message.count <= capacityBytes else { return .full }
-        outbox.append(message)
-        queuedBytes += message.count
+        guard !isStopped else {
+            condition.unlock()
+            return .closed
+        }
+        var pending = message[...]
+        if outbox.isEmpty && !isWriting {
+            // Holding the lock keeps the writer thread from interleaving; the send cannot block.
+            do {
+                let written = try message.withUnsafeBytes { try socket.sendAvailable($0) }
+                if written == message.count {
+                    condition.unlock()
+                    return .queued
+                }
+                pending = message[written...]
+            } catch let error as SocketError {
+                isStopped = true
+                condition.unlock()
+                onWriteFailure(error)
+                return .closed
+            } catch {
+                condition.unlock()
+                return .closed
+            }
+        }
+        guard queuedBytes + pending.count <= capacityBytes else {
+            condition.unlock()
+            return .full
+        }
+        outbox.append(pending.count == message.count ? message : Array(pending))
+        queuedBytes += pending.count
         if outbox.count == 1 { condition.signal() }
+        condition.unlock()
         return .queued
     }
 
@@ -93,6 +124,7 @@ final class ConnectionSender: @unchecked Sendable {
             for message in outbox { batch.append(contentsOf: message) }
             outbox.removeAll(keepingCapacity: true)
             queuedBytes = 0
+            isWriting = true
             condition.unlock()
             do {
                 try socket.send(batch, deadline: .now + writeTimeout)
@@ -100,6 +132,9 @@ final class ConnectionSender: @unchecked Sendable {
                 onWriteFailure(error)
                 return
             }
+            condition.lock()
+            isWriting = false
+            condition.unlock()
         }
     }
 }

@@ -3,7 +3,7 @@ import Synchronization
 /// Counters of what the node did and refused, readable at any time without stopping it.
 public final class NodeStatistics: Sendable {
     /// Why a connection was closed by the node.
-    public enum CloseReason: String, Sendable, CaseIterable, Codable, CodingKeyRepresentable {
+    public enum CloseReason: String, Sendable, CaseIterable {
         case sizeBelowHeader = "size_below_header"
         case frameTooLarge = "frame_too_large"
         case unknownType = "unknown_type"
@@ -72,8 +72,8 @@ public final class NodeStatistics: Sendable {
         public var validationsInvalid: Int
         public var validationsLate: Int
         public var validationsTimedOut: Int
-        /// API connections the node closed, by reason.
-        public var closedConnections: [CloseReason: Int]
+        /// API connections the node closed, by reason (`CloseReason` raw values).
+        public var closedConnections: [String: Int]
         public var peerLinksOpen: Int
         public var peerItemsReceived: Int
         /// Items that arrived from a peer a second time (or more) and were dropped.
@@ -86,10 +86,18 @@ public final class NodeStatistics: Sendable {
         public var itemsTooLargeToSpread: Int
         public var antiEntropyItemsPulled: Int
         public var dialsFailed: Int
-        /// Peer links the node closed, by reason.
-        public var closedPeerLinks: [CloseReason: Int]
+        /// Peer links the node closed, by reason (`CloseReason` raw values).
+        public var closedPeerLinks: [String: Int]
 
-        public func closed(_ reason: CloseReason) -> Int { closedConnections[reason, default: 0] }
+        /// API connections closed for `reason`.
+        public func closed(_ reason: CloseReason) -> Int { closedConnections[reason.rawValue, default: 0] }
+
+        /// Peer links closed for `reason`.
+        public func closedLinks(_ reason: CloseReason) -> Int { closedPeerLinks[reason.rawValue, default: 0] }
+    }
+
+    private static func byName(_ counts: [CloseReason: Int]?) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: (counts ?? [:]).map { ($0.key.rawValue, $0.value) })
     }
 
     public func snapshot() -> Snapshot {
@@ -103,7 +111,7 @@ public final class NodeStatistics: Sendable {
             validationsInvalid: validationsInvalid.load(ordering: .relaxed),
             validationsLate: validationsLate.load(ordering: .relaxed),
             validationsTimedOut: validationsTimedOut.load(ordering: .relaxed),
-            closedConnections: closed[.api] ?? [:],
+            closedConnections: Self.byName(closed[.api]),
             peerLinksOpen: peerLinksOpen.load(ordering: .relaxed),
             peerItemsReceived: peerItemsReceived.load(ordering: .relaxed),
             peerDuplicates: peerDuplicates.load(ordering: .relaxed),
@@ -114,7 +122,7 @@ public final class NodeStatistics: Sendable {
             itemsTooLargeToSpread: itemsTooLargeToSpread.load(ordering: .relaxed),
             antiEntropyItemsPulled: antiEntropyItemsPulled.load(ordering: .relaxed),
             dialsFailed: dialsFailed.load(ordering: .relaxed),
-            closedPeerLinks: closed[.peer] ?? [:])
+            closedPeerLinks: Self.byName(closed[.peer]))
     }
 }
 

@@ -145,6 +145,12 @@ final class P2PServer: Sendable {
             context.overlay.withLock { $0.receivedPush(push, on: link.number) }
         case .item(let item):
             context.statistics.peerItemsReceived.increment()
+            // Most copies of an item are duplicates; dropping them here spares the queue and the
+            // handler a wake-up each. The handler still decides the first sightings.
+            if context.engine.withLock({ $0.seen.contains(item.id) }) {
+                context.statistics.peerDuplicates.increment()
+                return
+            }
             let gossip = GossipItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)
             _ = context.announceQueue.push(.peer(link: link.number, gossip))
         case .ping(let nonce):

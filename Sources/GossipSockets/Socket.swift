@@ -145,6 +145,22 @@ public final class Socket: Sendable {
         }
     }
 
+    /// Writes what the kernel takes right now, without waiting: returns the bytes written (0 when
+    /// the send buffer is full).
+    public func sendAvailable(_ bytes: UnsafeRawBufferPointer) throws(SocketError) -> Int {
+        guard !bytes.isEmpty else { return 0 }
+        while true {
+            let count = Glibc.send(descriptor, bytes.baseAddress!, bytes.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            if count >= 0 { return count }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return 0
+            case EPIPE, ECONNRESET: throw SocketError("write", .closed)
+            default: throw .system("write")
+            }
+        }
+    }
+
     /// Writes all of `bytes`; see `send(_:deadline:)`.
     public func send(_ bytes: [UInt8], deadline: Deadline?) throws(SocketError) {
         do {

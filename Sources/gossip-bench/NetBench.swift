@@ -66,6 +66,7 @@ struct NetBench: ParsableCommand {
             throw ValidationError("the overlay did not join up within 60 s; see the logs in \(folder)")
         }
         print(String(format: "overlay connected after %.1f s", joined))
+        print(String(format: "links settled after %.1f s more", probe.waitUntilSettled(network.probeNodes, timeout: .seconds(30))))
         try probe.subscribe(network.probeNodes)
         let before = itemsSent(probe, network.probeNodes)
         let sent = try probe.announce(0..<items, from: network.probeNodes, gap: .milliseconds(gap))

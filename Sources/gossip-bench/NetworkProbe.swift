@@ -68,6 +68,20 @@ final class NetworkProbe: @unchecked Sendable {
         return nil
     }
 
+    /// Waits until the number of links stops changing (the nodes have dialed up to their degree),
+    /// so measurements do not include the overlay's start-up. Returns the seconds it took.
+    func waitUntilSettled(_ members: [ProbeNode], timeout: Duration) -> Double {
+        let start = ContinuousClock.now
+        var last = -1
+        while ContinuousClock.now - start < timeout {
+            let links = members.compactMap { status(of: $0)?.peers.count }.reduce(0, +)
+            if links == last { break }
+            last = links
+            Thread.sleep(forTimeInterval: 1)
+        }
+        return seconds(ContinuousClock.now - start)
+    }
+
     // MARK: Subscribers and announcers
 
     /// A validating subscriber on every node of `members`, each reading on a thread of its own.

@@ -129,4 +129,20 @@ struct APIFlowTests {
             #expect(subscriber.staysQuiet(), "the reply goes to the asker alone")
         }
     }
+
+    @Test("the STATUS JSON decodes back to the same counters, close reasons included")
+    func statusRoundTrip() throws {
+        try withNode { node in
+            let offender = try node.connect()
+            try offender.sendRaw([0, 4, 0x01, 0xF3])
+            #expect(offender.waitForClose())
+            #expect(waitUntil { node.statistics.closed(.unknownType) == 1 })
+            let json = try node.connect().status()
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            let status = try decoder.decode(NodeStatus.self, from: Data(json))
+            #expect(status.statistics.closedConnections == ["unknown_type": 1])
+            #expect(status.identity == node.identity.hex)
+        }
+    }
 }
