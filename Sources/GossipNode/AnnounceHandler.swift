@@ -33,7 +33,7 @@ final class AnnounceHandler: Sendable {
         while let batch = context.announceQueue.popAll(until: Date(timeIntervalSinceNow: Self.idleWake)) {
             let now = context.clock.now()
             var deliveries: [GossipEngine.Delivery] = []
-            var spreads: [(GossipItem, excluding: UInt64?)] = []
+            var spreads: [(item: GossipItem, excluding: UInt64?)] = []
             var completions: [ValidationTracker.Completion] = []
             var duplicates = 0, relayed = 0
             context.engine.withLock { engine in
@@ -61,8 +61,8 @@ final class AnnounceHandler: Sendable {
             }
             context.statistics.peerDuplicates.increment(by: duplicates)
             context.statistics.itemsRelayedUnvalidated.increment(by: relayed)
-            for delivery in deliveries { context.deliver(delivery) }
-            for (item, excluded) in spreads { context.spread(item, excluding: excluded) }
+            context.deliver(deliveries)
+            context.spread(spreads)
             context.settle(completions)
         }
     }

@@ -68,30 +68,50 @@ final class NodeContext: Sendable {
 
     // MARK: Local delivery
 
-    /// Writes one NOTIFICATION to every listed subscriber, encoded once. A subscriber whose outbox
-    /// is full is disconnected: it stopped keeping up, and holding more would grow memory without bound.
-    func deliver(_ delivery: GossipEngine.Delivery) {
-        let bytes = APIMessage.notification(delivery.notification).encoded()
-        let targets = apiConnections.withLock { table in delivery.subscribers.compactMap { table[$0] } }
-        for connection in targets where connection.send(bytes) {
-            statistics.notificationsQueued.increment()
+    /// Writes NOTIFICATIONs, each encoded once, with one write per subscriber for the whole batch.
+    /// A subscriber whose outbox is full is disconnected: it stopped keeping up, and holding more
+    /// would grow memory without bound.
+    func deliver(_ deliveries: [GossipEngine.Delivery]) {
+        guard !deliveries.isEmpty else { return }
+        var batches: [ConnectionID: (bytes: [UInt8], count: Int)] = [:]
+        for delivery in deliveries {
+            let bytes = APIMessage.notification(delivery.notification).encoded()
+            for subscriber in delivery.subscribers {
+                batches[subscriber, default: ([], 0)].bytes.append(contentsOf: bytes)
+                batches[subscriber]!.count += 1
+            }
+        }
+        let targets = apiConnections.withLock { table in batches.keys.compactMap { table[$0] } }
+        for connection in targets {
+            let batch = batches[connection.apiID]!
+            if connection.send(batch.bytes) { statistics.notificationsQueued.increment(by: batch.count) }
         }
     }
 
     // MARK: Spreading
 
-    /// Sends `item` to `degree` random established peers (all, if fewer), never back to `excluded`.
-    func spread(_ item: GossipItem, excluding excluded: UInt64?) {
-        guard item.data.count <= PeerItem.maximumDataSize else {
-            statistics.itemsTooLargeToSpread.increment()
-            return
+    /// Sends each item to `degree` random established peers (all, if fewer), never back to the
+    /// peer it came from; one write per peer for the whole batch.
+    func spread(_ items: [(item: GossipItem, excluding: UInt64?)]) {
+        var batches: [UInt64: (bytes: [UInt8], count: Int)] = [:]
+        for (item, excluded) in items {
+            guard item.data.count <= PeerItem.maximumDataSize else {
+                statistics.itemsTooLargeToSpread.increment()
+                continue
+            }
+            let chosen = overlay.withLock { $0.randomLinks(configuration.degree, excluding: excluded) }
+            guard !chosen.isEmpty else { continue }
+            let bytes = PeerMessage.item(PeerItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)).encoded()
+            for link in chosen {
+                batches[link, default: ([], 0)].bytes.append(contentsOf: bytes)
+                batches[link]!.count += 1
+            }
         }
-        let chosen = overlay.withLock { $0.randomLinks(configuration.degree, excluding: excluded) }
-        guard !chosen.isEmpty else { return }
-        let bytes = PeerMessage.item(PeerItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)).encoded()
-        let targets = peerLinks.withLock { table in chosen.compactMap { table[$0] } }
-        for link in targets where link.send(bytes) {
-            statistics.peerItemsSent.increment()
+        guard !batches.isEmpty else { return }
+        let targets = peerLinks.withLock { table in batches.keys.compactMap { table[$0] } }
+        for link in targets {
+            let batch = batches[link.number]!
+            if link.send(batch.bytes) { statistics.peerItemsSent.increment(by: batch.count) }
         }
     }
 
@@ -99,6 +119,7 @@ final class NodeContext: Sendable {
     func settle(_ completions: [ValidationTracker.Completion]) {
         guard !completions.isEmpty else { return }
         let forwards = engine.withLock { engine in completions.map { engine.settle($0) } }
+        var spreads: [(item: GossipItem, excluding: UInt64?)] = []
         for (completion, forward) in zip(completions, forwards) {
             switch completion.outcome {
             case .timedOut:
@@ -111,9 +132,10 @@ final class NodeContext: Sendable {
             }
             if let forward, case .peer(let link) = completion.origin {
                 statistics.itemsForwardedAfterValidation.increment()
-                spread(forward, excluding: link)
+                spreads.append((forward, link))
             }
         }
+        spread(spreads)
     }
 
     // MARK: Peer links
