@@ -314,3 +314,19 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         return lines.joined(separator: "\n")
     }
 }
+
+extension ConfigurationKey {
+    /// This key's effective value in `configuration`, as it would be written in the file.
+    public func value(in configuration: NodeConfiguration) -> String {
+        if let field = integerField { return String(configuration[keyPath: field]) }
+        switch self {
+        case .hostkey: return configuration.hostkeyPath ?? "(none)"
+        case .bootstrapper:
+            return configuration.bootstrappers.isEmpty
+                ? "(none)" : configuration.bootstrappers.map(\.description).joined(separator: ", ")
+        case .p2pAddress: return configuration.p2pAddress.description
+        case .apiAddress: return configuration.apiAddress.description
+        default: return ""
+        }
+    }
+}

@@ -11,11 +11,12 @@ import DequeModule
 public struct ValidationTracker: Sendable {
     /// How an item's validation ended.
     public enum Outcome: Equatable, Sendable {
-        /// Every notified subscriber that stayed connected answered valid.
+        /// Every notified subscriber answered valid.
         case valid
         /// At least one subscriber answered invalid.
         case invalid
-        /// The validation timeout passed (or the item was given up to make room) first.
+        /// No full verdict: the validation timeout passed, the item was given up to make room, or a
+        /// subscriber closed without answering. Such an item is not forwarded.
         case timedOut
     }
 
@@ -48,7 +49,11 @@ public struct ValidationTracker: Sendable {
         var item: GossipItem?
         var awaiting: Set<ConnectionID>
         var sawInvalid: Bool
+        /// A subscriber closed before answering: a crash on a bad item must not let it through.
+        var sawAbandon = false
         var deadline: Moment
+
+        var verdict: Outcome { sawInvalid ? .invalid : (sawAbandon ? .timedOut : .valid) }
     }
 
     public static let idSpace = 65_536
@@ -130,16 +135,19 @@ public struct ValidationTracker: Sendable {
             entries[messageID] = entry
             return .recorded
         }
-        return .completed(finish((messageID, entry), outcome: entry.sawInvalid ? .invalid : .valid, leavingTombstone: false))
+        return .completed(finish((messageID, entry), outcome: entry.verdict, leavingTombstone: false))
     }
 
-    /// Stops awaiting `connection` (it closed); returns items that no longer await anyone.
+    /// Stops awaiting `connection` (it closed without answering); returns items that no longer
+    /// await anyone. Such an item has no full verdict, so it ends `.timedOut` unless someone
+    /// already said invalid.
     public mutating func remove(_ connection: ConnectionID) -> [Completion] {
         var completed: [Completion] = []
         for (id, var entry) in entries where entry.awaiting.contains(connection) {
             entry.awaiting.remove(connection)
+            entry.sawAbandon = true
             if entry.awaiting.isEmpty {
-                completed.append(finish((id, entry), outcome: entry.sawInvalid ? .invalid : .valid, leavingTombstone: false))
+                completed.append(finish((id, entry), outcome: entry.verdict, leavingTombstone: false))
             } else {
                 entries[id] = entry
             }

@@ -29,8 +29,17 @@ final class AnnounceHandler: Sendable {
         done.wait()
     }
 
+    /// The next validation deadline, or the idle wake-up if that comes first.
+    private func nextWake() -> Date {
+        let idle = Date(timeIntervalSinceNow: Self.idleWake)
+        guard let deadline = context.engine.withLock({ $0.nextDeadline }) else { return idle }
+        let now = context.clock.now()
+        let wait = deadline > now ? Double(deadline.nanoseconds - now.nanoseconds) / 1e9 : 0
+        return min(idle, Date(timeIntervalSinceNow: wait))
+    }
+
     private func run() {
-        while let batch = context.announceQueue.popAll(until: Date(timeIntervalSinceNow: Self.idleWake)) {
+        while let batch = context.announceQueue.popAll(until: nextWake()) {
             let now = context.clock.now()
             var deliveries: [GossipEngine.Delivery] = []
             var spreads: [(item: GossipItem, excluding: UInt64?)] = []

@@ -46,7 +46,7 @@ extension NodeContext {
             trimmed.peers = Array(trimmed.peers.prefix(64))
             json = (try? encoder.encode(trimmed)).map(Array.init) ?? Array("{}".utf8)
         }
-        return json
+        return json.count <= Framing.maximumMessageSize - Framing.headerSize ? json : Array("{}".utf8)
     }
 }
 

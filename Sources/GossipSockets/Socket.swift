@@ -15,7 +15,9 @@ public typealias Deadline = ContinuousClock.Instant
 /// The descriptor is closed exactly once, by `close()` or on deinit.
 public final class Socket: Sendable {
     public let descriptor: Int32
-    private let isClosed = Atomic<Bool>(false)
+    /// Guards the descriptor's life: once closed, its number may belong to another socket, so
+    /// `shutdown` must never reach it.
+    private let isClosed = Mutex<Bool>(false)
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -191,15 +193,21 @@ public final class Socket: Sendable {
 
     // MARK: Lifecycle
 
-    /// Wakes every thread blocked on this socket and ends both directions; the descriptor stays open.
+    /// Wakes every thread blocked on this socket and ends both directions; the descriptor stays
+    /// open. Does nothing once the socket is closed.
     public func shutdown() {
-        _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
+        isClosed.withLock { closed in
+            if !closed { _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR)) }
+        }
     }
 
     /// Closes the descriptor (once).
     public func close() {
-        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        _ = Glibc.close(descriptor)
+        isClosed.withLock { closed in
+            guard !closed else { return }
+            closed = true
+            _ = Glibc.close(descriptor)
+        }
     }
 
     // MARK: Addresses

@@ -83,21 +83,8 @@ struct GossipDaemon: ParsableCommand {
     }
 
     private func describe(_ configuration: NodeConfiguration, source: String) -> String {
-        """
-        configuration: \(source)
-        hostkey: \(configuration.hostkeyPath ?? "(none)")
-        api_address: \(configuration.apiAddress)
-        p2p_address: \(configuration.p2pAddress)
-        bootstrapper: \(configuration.bootstrappers.map(\.description).joined(separator: ", "))
-        cache_size: \(configuration.cacheSize)
-        degree: \(configuration.degree)
-        validation_timeout_ms: \(configuration.validationTimeoutMilliseconds)
-        frame_timeout_ms: \(configuration.frameTimeoutMilliseconds)
-        write_timeout_ms: \(configuration.writeTimeoutMilliseconds)
-        announce_queue_size: \(configuration.announceQueueCapacity)
-        outbox_bytes: \(configuration.outboxCapacityBytes)
-        max_api_connections: \(configuration.maxAPIConnections)
-        """
+        (["configuration: \(source)"] + ConfigurationKey.allCases.map { "\($0.name) = \($0.value(in: configuration))" })
+            .joined(separator: "\n")
     }
 }
 
