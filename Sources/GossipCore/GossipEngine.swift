@@ -50,9 +50,11 @@ public struct GossipEngine: Sendable {
     public private(set) var cache: ItemCache
     public private(set) var validations: ValidationTracker
     public private(set) var seen: SeenSet
-    private var random: SeededRandom
+    /// Fixes item IDs for tests and simulations; nil draws them from the system generator, so
+    /// nobody can predict the next ID from the last one and pre-empt an item with junk.
+    private var random: SeededRandom?
 
-    public init(configuration: Configuration, random: SeededRandom = SeededRandom()) {
+    public init(configuration: Configuration, random: SeededRandom? = nil) {
         self.configuration = configuration
         self.cache = ItemCache(capacity: configuration.cacheSize)
         self.validations = ValidationTracker(
@@ -70,8 +72,7 @@ public struct GossipEngine: Sendable {
     /// ANNOUNCE from a local module: cache the item and notify the other subscribers of its type.
     /// The announcer never gets its own item back.
     public mutating func announce(_ announce: GossipAnnounce, from connection: ConnectionID, now: Moment) -> Announced {
-        let item = GossipItem(
-            id: .random(using: &random), ttl: announce.ttl, dataType: announce.dataType, data: announce.data)
+        let item = GossipItem(id: nextItemID(), ttl: announce.ttl, dataType: announce.dataType, data: announce.data)
         cache.insert(item)
         seen.observe(item.id, now: now)
         let subscribers = subscriptions.subscribers(of: item.dataType).filter { $0 != connection }
@@ -96,7 +97,7 @@ public struct GossipEngine: Sendable {
     /// ITEM from the peer on link `peer`: drop duplicates; notify local subscribers and hold the
     /// item until they answer; or, with no subscribers for its type, relay it at once.
     public mutating func receive(_ item: GossipItem, fromPeer peer: UInt64, now: Moment) -> Received {
-        guard seen.observe(item.id, now: now) else { return .duplicate }
+        guard seen.observe(item.id, now: now), !cache.contains(item.id) else { return .duplicate }
         let subscribers = subscriptions.subscribers(of: item.dataType)
         guard !subscribers.isEmpty else {
             let forward = Self.forwarded(item)
@@ -132,14 +133,30 @@ public struct GossipEngine: Sendable {
         }
     }
 
-    /// Of the IDs a peer offered, those this node has never seen (anti-entropy).
+    /// Of the IDs a peer offered, those this node has neither seen nor cached (anti-entropy).
     public func missing(from offered: [ItemID]) -> [ItemID] {
-        offered.filter { !seen.contains($0) }
+        offered.filter { !seen.contains($0) && !cache.contains($0) }
     }
 
     /// The newest cached item IDs, up to `limit`, oldest first.
     public func digest(limit: Int) -> [ItemID] {
         Array(cache.idsOldestFirst.suffix(limit))
+    }
+
+    private mutating func nextItemID() -> ItemID {
+        if random != nil { return .random(using: &random!) }
+        var system = SystemRandomNumberGenerator()
+        return .random(using: &system)
+    }
+
+    /// Whether this node already knows item `id` (seen it, or holds it); a sighting refreshes the
+    /// duplicate filter, so the ID is forgotten only after it stops circulating.
+    public mutating func isKnown(_ id: ItemID, now: Moment) -> Bool {
+        if seen.contains(id) {
+            seen.observe(id, now: now)
+            return true
+        }
+        return cache.contains(id)
     }
 
     /// VALIDATION from `connection`. `.unknown` means the connection broke the protocol.

@@ -37,7 +37,7 @@ public struct Moment: Hashable, Comparable, Sendable, CustomStringConvertible {
 public enum ItemOrigin: Hashable, Sendable {
     /// Announced by a local module on this connection.
     case local(ConnectionID)
-    /// Received from the peer with this identity (see the P2P layer).
+    /// Received on the peer link with this number (the runtime's link, not the peer's identity).
     case peer(UInt64)
 }
 

@@ -44,7 +44,8 @@ final class NodeContext: Sendable {
                     validationTimeoutNanoseconds: milliseconds(configuration.validationTimeoutMilliseconds),
                     seenCapacity: configuration.seenCapacity,
                     seenTTLNanoseconds: milliseconds(configuration.seenTTLMilliseconds)),
-                random: SeededRandom(seed: seeds.next())))
+                // Item IDs come from the system generator unless a test fixed the seed.
+                random: seed.map { _ in SeededRandom(seed: seeds.next()) }))
         self.overlay = Mutex(
             Overlay(
                 configuration: .init(

@@ -86,7 +86,7 @@ final class P2PServer: Sendable {
 
         var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
         var greeted = false
-        reading: while true {
+        reading: while link.closeReason.withLock({ $0 }) == nil {  // stop at once when the node closed it
             let message: PeerMessage
             do {
                 guard let frame = try stream.readFrame() else { break reading }
@@ -147,7 +147,8 @@ final class P2PServer: Sendable {
             context.statistics.peerItemsReceived.increment()
             // Most copies of an item are duplicates; dropping them here spares the queue and the
             // handler a wake-up each. The handler still decides the first sightings.
-            if context.engine.withLock({ $0.seen.contains(item.id) }) {
+            let now = context.clock.now()
+            if context.engine.withLock({ $0.isKnown(item.id, now: now) }) {
                 context.statistics.peerDuplicates.increment()
                 return
             }
@@ -159,9 +160,10 @@ final class P2PServer: Sendable {
             break  // any frame already counted as a sign of life
         case .digest(let offered):
             let wanted = context.engine.withLock { $0.missing(from: offered) }
-            if !wanted.isEmpty {
-                context.statistics.antiEntropyItemsPulled.increment(by: wanted.count)
-                link.send(PeerMessage.request(Array(wanted.prefix(context.configuration.digestSize))).encoded())
+            let requested = Array(wanted.prefix(context.configuration.digestSize))
+            if !requested.isEmpty {
+                context.statistics.antiEntropyItemsPulled.increment(by: requested.count)
+                link.send(PeerMessage.request(requested).encoded())
             }
         case .request(let ids):
             // Only what a digest could have offered: at most digest_size items per request.

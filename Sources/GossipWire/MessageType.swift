@@ -1,4 +1,5 @@
-/// The message types of the Gossip API (500-503) and of our peer-to-peer protocol (504-519).
+/// The message types of the Gossip API (500-503, plus our STATUS extension 518/519) and of our
+/// peer-to-peer protocol (504-511).
 ///
 /// All messages, API and P2P alike, share one framing: a 4-byte header (`size`, `type`, both
 /// big-endian u16) where `size` counts the whole message, header included.

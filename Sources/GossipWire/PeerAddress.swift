@@ -19,8 +19,12 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
         self.port = port
     }
 
-    /// From a numeric IPv4 ("127.0.0.1") or IPv6 ("::1", "fe80::1") literal; nil for anything else.
+    /// From a numeric IPv4 ("127.0.0.1") or IPv6 ("::1", "fe80::1", "::ffff:1.2.3.4") literal; a
+    /// zone ("%eth0") is dropped. nil for anything else.
     public init?(host: String, port: UInt16) {
+        var host = host
+        if let zone = host.firstIndex(of: "%") { host = String(host[..<zone]) }
+        if host.lowercased().hasPrefix("::ffff:"), host.contains(".") { host = String(host.dropFirst(7)) }
         if let v4 = Self.parseIPv4(host) {
             self.init(ip: v4, port: port)
         } else if let v6 = Self.parseIPv6(host) {

@@ -37,7 +37,8 @@ public struct PeerPush: Equatable, Sendable {
 /// 507 ITEM: one piece of gossip travelling between nodes.
 public struct PeerItem: Equatable, Sendable {
     public var id: ItemID
-    /// Hops left after this one; 0 means unlimited.
+    /// Hops left, counting the one this message makes: 1 is delivered but not forwarded, n is
+    /// forwarded as n - 1, 0 means unlimited.
     public var ttl: UInt8
     public var reserved: UInt8
     public var dataType: UInt16

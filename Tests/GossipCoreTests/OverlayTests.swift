@@ -299,3 +299,44 @@ struct OverlayTests {
         #expect(result29.contains(.close(link: 5, .overCapacity)))
     }
 }
+
+@Suite("Duplicate filter and cache together")
+struct KnownItemTests {
+    @Test("an item still cached is not requested or accepted again after its seen entry expired")
+    func cacheOutlivesSeenEntry() {
+        var engine = GossipEngine(
+            configuration: .init(cacheSize: 10, validationTimeoutNanoseconds: 100 * ms, seenCapacity: 100, seenTTLNanoseconds: 10 * ms),
+            random: SeededRandom(seed: 7))
+        let item = GossipItem(id: ItemID(high: 7, low: 7), ttl: 0, dataType: 3, data: [3])
+        let first = engine.receive(item, fromPeer: 1, now: .zero)
+        #expect(first == .relayed(forward: item))
+        _ = engine.expire(now: Moment(nanoseconds: 50 * ms))
+        #expect(!engine.seen.contains(item.id))
+        #expect(engine.missing(from: [item.id]).isEmpty, "still cached: never requested again")
+        let again = engine.receive(item, fromPeer: 2, now: Moment(nanoseconds: 60 * ms))
+        #expect(again == .duplicate)
+    }
+
+    @Test("a sighting of a known item refreshes its seen entry")
+    func sightingRefreshes() {
+        var engine = GossipEngine(
+            configuration: .init(cacheSize: 10, validationTimeoutNanoseconds: 100 * ms, seenCapacity: 100, seenTTLNanoseconds: 10 * ms),
+            random: SeededRandom(seed: 8))
+        engine.subscribe(ConnectionID(1), to: 3)
+        let item = GossipItem(id: ItemID(high: 8, low: 8), ttl: 0, dataType: 3, data: [3])
+        _ = engine.receive(item, fromPeer: 1, now: .zero)
+        let known = engine.isKnown(item.id, now: Moment(nanoseconds: 8 * ms))
+        #expect(known)
+        _ = engine.expire(now: Moment(nanoseconds: 15 * ms))
+        #expect(engine.seen.contains(item.id), "refreshed at 8 ms, so alive until 18 ms")
+    }
+}
+
+@Suite("Addresses")
+struct AddressFormTests {
+    @Test("IPv4-mapped IPv6 text and zones are accepted as the dual-stack listener reports them")
+    func mappedAndZoned() {
+        #expect(PeerAddress(host: "::ffff:10.1.2.3", port: 1) == PeerAddress(host: "10.1.2.3", port: 1))
+        #expect(PeerAddress(host: "fe80::1%eth0", port: 1) == PeerAddress(host: "fe80::1", port: 1))
+    }
+}
