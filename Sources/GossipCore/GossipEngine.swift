@@ -50,6 +50,9 @@ public struct GossipEngine: Sendable {
     public private(set) var cache: ItemCache
     public private(set) var validations: ValidationTracker
     public private(set) var seen: SeenSet
+    /// For peer items awaiting validation: the links that already sent us a copy. They have the
+    /// item, so forwarding skips them.
+    private var holders: [ItemID: Set<UInt64>] = [:]
     /// Fixes item IDs for tests and simulations; nil draws them from the system generator, so
     /// nobody can predict the next ID from the last one and pre-empt an item with junk.
     private var random: SeededRandom?
@@ -97,7 +100,10 @@ public struct GossipEngine: Sendable {
     /// ITEM from the peer on link `peer`: drop duplicates; notify local subscribers and hold the
     /// item until they answer; or, with no subscribers for its type, relay it at once.
     public mutating func receive(_ item: GossipItem, fromPeer peer: UInt64, now: Moment) -> Received {
-        guard seen.observe(item.id, now: now), !cache.contains(item.id) else { return .duplicate }
+        guard seen.observe(item.id, now: now), !cache.contains(item.id) else {
+            holders[item.id]?.insert(peer)
+            return .duplicate
+        }
         let subscribers = subscriptions.subscribers(of: item.dataType)
         guard !subscribers.isEmpty else {
             let forward = Self.forwarded(item)
@@ -106,19 +112,27 @@ public struct GossipEngine: Sendable {
         }
         let (messageID, evicted) = validations.begin(
             itemID: item.id, origin: .peer(peer), item: item, subscribers: subscribers, now: now)
+        holders[item.id] = [peer]
         let notification = GossipNotification(messageID: messageID, dataType: item.dataType, data: item.data)
         return .awaitingValidation(Delivery(subscribers: subscribers, notification: notification), evicted: evicted)
     }
 
-    /// The item to forward once a peer item's validation ended, or nil: only items every subscriber
+    /// An item to send on, and the links not to send it to (they sent it to us).
+    public struct Forward: Equatable, Sendable {
+        public var item: GossipItem
+        public var excluding: Set<UInt64>
+    }
+
+    /// What to forward once a peer item's validation ended, or nil: only items every subscriber
     /// found valid travel on, and only while their TTL allows. What travels on is also what the
     /// cache offers to anti-entropy, so a pull can never stretch an item past its TTL.
-    public mutating func settle(_ completion: ValidationTracker.Completion) -> GossipItem? {
-        guard case .peer = completion.origin, completion.outcome == .valid, let item = completion.item,
+    public mutating func settle(_ completion: ValidationTracker.Completion) -> Forward? {
+        let knownHolders = holders.removeValue(forKey: completion.itemID) ?? []
+        guard case .peer(let sender) = completion.origin, completion.outcome == .valid, let item = completion.item,
             let forward = Self.forwarded(item)
         else { return nil }
         cache.insert(forward)
-        return forward
+        return Forward(item: forward, excluding: knownHolders.union([sender]))
     }
 
     /// The TTL rule: 0 is unlimited and stays 0; 1 means this was the last hop; otherwise one hop less.
@@ -150,10 +164,12 @@ public struct GossipEngine: Sendable {
     }
 
     /// Whether this node already knows item `id` (seen it, or holds it); a sighting refreshes the
-    /// duplicate filter, so the ID is forgotten only after it stops circulating.
-    public mutating func isKnown(_ id: ItemID, now: Moment) -> Bool {
+    /// duplicate filter, so the ID is forgotten only after it stops circulating, and a copy from
+    /// `peer` marks that link as one not to forward to.
+    public mutating func isKnown(_ id: ItemID, fromPeer peer: UInt64? = nil, now: Moment) -> Bool {
         if seen.contains(id) {
             seen.observe(id, now: now)
+            if let peer { holders[id]?.insert(peer) }
             return true
         }
         return cache.contains(id)

@@ -123,8 +123,8 @@ public struct Overlay: Sendable {
     public func identity(of link: UInt64) -> [UInt8]? { links[link]?.identity }
 
     /// Up to `count` random established links, leaving out `excluded`.
-    public mutating func randomLinks(_ count: Int, excluding excluded: UInt64? = nil) -> [UInt64] {
-        var candidates = links.filter { $0.value.established && $0.key != excluded }.map(\.key)
+    public mutating func randomLinks(_ count: Int, excluding excluded: Set<UInt64> = []) -> [UInt64] {
+        var candidates = links.filter { $0.value.established && !excluded.contains($0.key) }.map(\.key)
         candidates.sort()
         candidates.shuffle(using: &random)
         return Array(candidates.prefix(count))

@@ -42,7 +42,7 @@ final class AnnounceHandler: Sendable {
         while let batch = context.announceQueue.popAll(until: nextWake()) {
             let now = context.clock.now()
             var deliveries: [GossipEngine.Delivery] = []
-            var spreads: [(item: GossipItem, excluding: UInt64?)] = []
+            var spreads: [(item: GossipItem, excluding: Set<UInt64>)] = []
             var completions: [ValidationTracker.Completion] = []
             var duplicates = 0, relayed = 0
             context.engine.withLock { engine in
@@ -52,7 +52,7 @@ final class AnnounceHandler: Sendable {
                         let result = engine.announce(announce, from: connection, now: now)
                         if let delivery = result.delivery { deliveries.append(delivery) }
                         completions += result.evicted
-                        spreads.append((result.item, nil))
+                        spreads.append((result.item, []))
                     case .peer(let link, let item):
                         switch engine.receive(item, fromPeer: link, now: now) {
                         case .duplicate:
@@ -62,7 +62,7 @@ final class AnnounceHandler: Sendable {
                             completions += evicted
                         case .relayed(let forward):
                             relayed += 1
-                            if let forward { spreads.append((forward, link)) }
+                            if let forward { spreads.append((forward, [link])) }
                         }
                     }
                 }

@@ -93,7 +93,7 @@ final class NodeContext: Sendable {
 
     /// Sends each item to `degree` random established peers (all, if fewer), never back to the
     /// peer it came from; one write per peer for the whole batch.
-    func spread(_ items: [(item: GossipItem, excluding: UInt64?)]) {
+    func spread(_ items: [(item: GossipItem, excluding: Set<UInt64>)]) {
         var batches: [UInt64: (bytes: [UInt8], count: Int)] = [:]
         for (item, excluded) in items {
             guard item.data.count <= PeerItem.maximumDataSize else {
@@ -120,7 +120,7 @@ final class NodeContext: Sendable {
     func settle(_ completions: [ValidationTracker.Completion]) {
         guard !completions.isEmpty else { return }
         let forwards = engine.withLock { engine in completions.map { engine.settle($0) } }
-        var spreads: [(item: GossipItem, excluding: UInt64?)] = []
+        var spreads: [(item: GossipItem, excluding: Set<UInt64>)] = []
         for (completion, forward) in zip(completions, forwards) {
             switch completion.outcome {
             case .timedOut:
@@ -131,9 +131,9 @@ final class NodeContext: Sendable {
             case .valid:
                 break
             }
-            if let forward, case .peer(let link) = completion.origin {
+            if let forward {
                 statistics.itemsForwardedAfterValidation.increment()
-                spreads.append((forward, link))
+                spreads.append((forward.item, forward.excluding))
             }
         }
         spread(spreads)

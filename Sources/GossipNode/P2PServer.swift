@@ -148,7 +148,7 @@ final class P2PServer: Sendable {
             // Most copies of an item are duplicates; dropping them here spares the queue and the
             // handler a wake-up each. The handler still decides the first sightings.
             let now = context.clock.now()
-            if context.engine.withLock({ $0.isKnown(item.id, now: now) }) {
+            if context.engine.withLock({ $0.isKnown(item.id, fromPeer: link.number, now: now) }) {
                 context.statistics.peerDuplicates.increment()
                 return
             }

@@ -140,7 +140,8 @@ struct PeerItemEngineTests {
             return
         }
         let forward = engine.settle(completion)
-        #expect(forward?.ttl == 2)
+        #expect(forward?.item.ttl == 2)
+        #expect(forward?.excluding == [9, 8], "neither the sender nor a peer that sent a copy gets it back")
         #expect(engine.cache[item(ttl: 3).id]?.ttl == 2, "the cache holds what travels on")
     }
 
