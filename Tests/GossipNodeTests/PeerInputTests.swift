@@ -1,0 +1,103 @@
+import Foundation
+import GossipConfig
+import GossipNode
+import GossipSockets
+import GossipWire
+import Testing
+
+/// Bad input on the P2P port: each closes only that link, is counted under its reason, and the
+/// node keeps serving peers.
+@Suite("Malformed and abusive P2P input", .serialized)
+struct PeerInputTests {
+    static let stranger = [UInt8](repeating: 0x42, count: 32)
+    static let strangerAddress = PeerAddress(host: "127.0.0.1", port: 9)!
+    static let hello = PeerMessage.hello(PeerHello(identity: stranger, listenAddress: strangerAddress)).encoded()
+
+    struct Case: CustomTestStringConvertible, Sendable {
+        var name: String
+        var bytes: [UInt8]
+        var reason: NodeStatistics.CloseReason
+        var testDescription: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "size field below the header", bytes: [0, 2, 0x01, 0xF8], reason: .sizeBelowHeader),
+        Case(name: "an API ANNOUNCE on the P2P port", bytes: [0, 8, 0x01, 0xF4, 1, 0, 0, 1], reason: .unknownType),
+        Case(name: "a PING before HELLO", bytes: PeerMessage.ping(1).encoded(), reason: .helloMissing),
+        Case(name: "a HELLO one byte short", bytes: [0, 57, 0x01, 0xF8] + Array(hello[4..<57]), reason: .badSize),
+        Case(name: "a second HELLO", bytes: hello + hello, reason: .unexpectedHello),
+        Case(
+            name: "a HELLO of another protocol version",
+            bytes: PeerMessage.hello(PeerHello(version: 9, identity: stranger, listenAddress: strangerAddress)).encoded(),
+            reason: .versionMismatch),
+        Case(name: "a PUSH whose count disagrees with its length", bytes: hello + [0, 24, 0x01, 0xFA] + strangerAddress.ip + [0, 9, 0, 1], reason: .badSize),
+        Case(name: "a DIGEST whose count disagrees with its length", bytes: hello + [0, 6, 0x01, 0xFE, 0, 3], reason: .badSize),
+        Case(name: "an ITEM shorter than its fixed part", bytes: hello + [0, 10, 0x01, 0xFB, 0, 0, 0, 0, 0, 0], reason: .badSize),
+    ]
+
+    @Test("a bad frame closes the link and nothing else", arguments: cases)
+    func badFrame(_ testCase: Case) throws {
+        let network = TestNetwork()
+        let node = try network.add()
+        let peer = try network.add(bootstrap: node)
+        #expect(waitUntil(timeout: .seconds(10)) { node.establishedPeerCount == 1 })
+        let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { socket.close() }
+        try socket.send(testCase.bytes, deadline: .now + .seconds(2))
+        #expect(closes(socket), "the node closes the link")
+        #expect(waitUntil { node.statistics.closedLinks(testCase.reason) == 1 })
+        #expect(node.connectedPeers == [peer.identity], "the good link stays")
+        let subscriber = try peer.subscriber(of: 3)
+        let announcer = try node.connect()
+        try announcer.announce(dataType: 3, ttl: 0, data: [3])
+        #expect(try subscriber.expectNotification().data == [3])
+    }
+
+    @Test("items behind a rejected HELLO are never handled")
+    func nothingAfterRejectedHello() throws {
+        let network = TestNetwork()
+        let node = try network.add()
+        let subscriber = try node.subscriber(of: 5)
+        let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { socket.close() }
+        let badHello = PeerMessage.hello(PeerHello(version: 2, identity: Self.stranger, listenAddress: Self.strangerAddress)).encoded()
+        let item = PeerMessage.item(PeerItem(id: ItemID(high: 1, low: 1), ttl: 0, dataType: 5, data: [5])).encoded()
+        try socket.send(badHello + item, deadline: .now + .seconds(2))
+        #expect(closes(socket))
+        #expect(subscriber.staysQuiet(for: .milliseconds(300)))
+        #expect(node.statistics.peerItemsReceived == 0)
+    }
+
+    @Test("a peer that says HELLO and then nothing is pinged; one that never answers is closed")
+    func silentPeer() throws {
+        let network = TestNetwork()
+        let node = try network.add { $0.peerTimeoutMilliseconds = 400 }
+        let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { socket.close() }
+        try socket.send(Self.hello, deadline: .now + .seconds(2))
+        // Read what the node sends: its HELLO, then PINGs, then the close.
+        var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
+        var sawPing = false
+        while let frame = try? stream.readFrame(idleDeadline: .now + .seconds(5)) {
+            if frame.type == MessageType.peerPing.rawValue { sawPing = true }
+        }
+        #expect(sawPing, "a silent link is pinged")
+        #expect(waitUntil { node.statistics.closedLinks(.unresponsive) == 1 }, "and closed as a zombie")
+    }
+
+    /// True once the node closed `socket` (EOF or reset) within a few seconds.
+    private func closes(_ socket: Socket) -> Bool {
+        var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            do {
+                if try stream.readFrame(idleDeadline: deadline) == nil { return true }
+            } catch .idleTimedOut {
+                return false
+            } catch {
+                return true
+            }
+        }
+        return false
+    }
+}
