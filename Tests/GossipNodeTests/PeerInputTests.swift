@@ -46,7 +46,7 @@ struct PeerInputTests {
         try socket.send(testCase.bytes, deadline: .now + .seconds(2))
         #expect(closes(socket), "the node closes the link")
         #expect(waitUntil { node.statistics.closedLinks(testCase.reason) == 1 })
-        #expect(node.connectedPeers == [peer.identity], "the good link stays")
+        #expect(waitUntil { node.connectedPeers == [peer.identity] }, "the bad link goes, the good link stays")
         let subscriber = try peer.subscriber(of: 3)
         let announcer = try node.connect()
         try announcer.announce(dataType: 3, ttl: 0, data: [3])
