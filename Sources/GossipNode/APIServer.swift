@@ -9,69 +9,52 @@ import GossipWire
 /// straight to the engine, anything else closes the connection.
 final class APIServer: Sendable {
     private let context: NodeContext
-    private let listener: Socket
-    private let acceptDone = DispatchSemaphore(value: 0)
+    private let accepting: AcceptLoop
 
     init(context: NodeContext) throws(SocketError) {
         self.context = context
         let address = context.configuration.apiAddress
-        self.listener = try Socket.listen(host: address.host, port: address.port)
+        let listener = try Socket.listen(host: address.host, port: address.port)
+        self.accepting = AcceptLoop(listener: listener, name: "api-accept", context: context) { socket in
+            Self.admit(socket, context: context)
+        }
     }
 
     /// The port modules connect to.
-    var port: UInt16 { listener.localPort }
+    var port: UInt16 { accepting.port }
 
     func start() {
-        let thread = Thread { [self] in
-            acceptLoop()
-            acceptDone.signal()
-        }
-        thread.name = "api-accept"
-        thread.start()
+        accepting.start()
     }
 
-    /// Stops accepting, closes every connection and waits for the accept thread.
+    /// Stops accepting and closes every connection.
     func stop() {
-        listener.shutdown()
-        acceptDone.wait()
-        listener.close()
+        accepting.stop()
         for connection in context.apiConnections.withLock({ Array($0.values) }) {
             connection.sender.stop()
             connection.socket.shutdown()
         }
     }
 
-    private func acceptLoop() {
-        while true {
-            let socket: Socket
-            do {
-                socket = try listener.accept()
-            } catch {
-                if case .system(let code) = error.kind, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) {
-                    context.abuseLog.log(level: .warning, "accept failed: \(error); retrying shortly")
-                    Thread.sleep(forTimeInterval: 0.05)
-                    continue
-                }
-                return  // the listener was shut down
-            }
-            context.statistics.apiConnectionsAccepted.increment()
-            let open = context.statistics.apiConnectionsOpen.wrappingAdd(1, ordering: .relaxed).newValue
-            if open > context.configuration.maxAPIConnections {
-                context.statistics.apiConnectionsOpen.wrappingSubtract(1, ordering: .relaxed)
-                context.statistics.countClose(.tooManyConnections)
-                context.abuseLog.log(level: .warning, "refusing API connection from \(socket.remoteDescription): \(open - 1) open, limit \(context.configuration.maxAPIConnections)")
-                socket.close()
-                continue
-            }
-            let connection = Connection(kind: .api, number: context.makeConnectionNumber(), socket: socket, context: context)
-            context.apiConnections.withLock { $0[connection.apiID] = connection }
-            connection.sender.start(name: "api-send-\(connection.number)")
-            let thread = Thread { [context] in
-                Self.serve(connection, context: context)
-            }
-            thread.name = "api-read-\(connection.number)"
-            thread.start()
+    /// Takes a new connection in, unless the node already serves `max_api_connections`.
+    private static func admit(_ socket: Socket, context: NodeContext) {
+        context.statistics.apiConnectionsAccepted.increment()
+        let limit = context.configuration.maxAPIConnections
+        let open = context.statistics.apiConnectionsOpen.wrappingAdd(1, ordering: .relaxed).newValue
+        guard open <= limit else {
+            context.statistics.apiConnectionsOpen.wrappingSubtract(1, ordering: .relaxed)
+            context.statistics.countClose(.tooManyConnections)
+            context.abuseLog.log(
+                level: .warning, "refusing API connection from \(socket.remoteDescription): \(open - 1) open, limit \(limit)")
+            socket.close()
+            return
         }
+        let connection = Connection(kind: .api, number: context.makeConnectionNumber(), socket: socket, context: context)
+        context.apiConnections.withLock { $0[connection.apiID] = connection }
+        connection.sender.start(name: "api-send-\(connection.number)")
+        let thread = Thread { serve(connection, context: context) }
+        thread.name = "api-read-\(connection.number)"
+        thread.start()
     }
 
     /// The reader: runs until the module closes, breaks the protocol, or the node stops.
@@ -84,16 +67,7 @@ final class APIServer: Sendable {
                 guard let next = try stream.readFrame() else { break reading }
                 frame = next
             } catch {
-                switch error {
-                case .malformed(let wireError):
-                    connection.terminate(wireError.closeReason, detail: "\(wireError)")
-                case .frameTimedOut(let buffered):
-                    connection.terminate(.frameTimeout, detail: "\(buffered) bytes of a frame, then silence")
-                case .closedMidFrame(let buffered):
-                    connection.terminate(.closedMidFrame, detail: "closed after \(buffered) bytes of a frame")
-                case .idleTimedOut, .socket:
-                    break  // a reset, or our own shutdown: nothing the module did wrong
-                }
+                connection.terminate(for: error)
                 break reading
             }
             let message: APIMessage

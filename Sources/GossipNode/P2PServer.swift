@@ -9,30 +9,29 @@ import GossipWire
 /// anti-entropy against the engine's cache. Anything malformed closes the link and is counted.
 final class P2PServer: Sendable {
     private let context: NodeContext
-    private let listener: Socket
-    private let acceptDone = DispatchSemaphore(value: 0)
+    private let accepting: AcceptLoop
 
     /// - Parameter listener: bound to the P2P address already (the node needs its port first).
     init(context: NodeContext, listener: Socket) {
         self.context = context
-        self.listener = listener
+        let box = ServerBox()
+        self.accepting = AcceptLoop(listener: listener, name: "p2p-accept", context: context) { socket in
+            let thread = Thread { box.server?.serve(socket, outbound: false, dialed: nil) }
+            thread.name = "p2p-read"
+            thread.start()
+        }
+        box.server = self
     }
 
-    var port: UInt16 { listener.localPort }
+    var port: UInt16 { accepting.port }
 
     func start() {
-        let thread = Thread { [self] in
-            acceptLoop()
-            acceptDone.signal()
-        }
-        thread.name = "p2p-accept"
-        thread.start()
+        accepting.start()
     }
 
+    /// Stops accepting and closes every link.
     func stop() {
-        listener.shutdown()
-        acceptDone.wait()
-        listener.close()
+        accepting.stop()
         for link in context.peerLinks.withLock({ Array($0.values) }) {
             link.terminate(.nodeStopping, detail: "node stopping")
         }
@@ -55,25 +54,6 @@ final class P2PServer: Sendable {
         thread.start()
     }
 
-    private func acceptLoop() {
-        while true {
-            let socket: Socket
-            do {
-                socket = try listener.accept()
-            } catch {
-                if case .system(let code) = error.kind, [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(code) {
-                    context.abuseLog.log(level: .warning, "P2P accept failed: \(error); retrying shortly")
-                    Thread.sleep(forTimeInterval: 0.05)
-                    continue
-                }
-                return
-            }
-            let thread = Thread { [self] in serve(socket, outbound: false, dialed: nil) }
-            thread.name = "p2p-read"
-            thread.start()
-        }
-    }
-
     /// The reader of one link, from HELLO to close.
     private func serve(_ socket: Socket, outbound: Bool, dialed: Overlay.DialTarget?) {
         let link = Connection(kind: .peer, number: context.makeConnectionNumber(), socket: socket, context: context)
@@ -92,12 +72,7 @@ final class P2PServer: Sendable {
                 guard let frame = try stream.readFrame() else { break reading }
                 message = try PeerMessage(frame: frame)
             } catch let error as FrameStream.ReadError {
-                switch error {
-                case .malformed(let wireError): link.terminate(wireError.closeReason, detail: "\(wireError)")
-                case .frameTimedOut(let buffered): link.terminate(.frameTimeout, detail: "\(buffered) bytes, then silence")
-                case .closedMidFrame(let buffered): link.terminate(.closedMidFrame, detail: "after \(buffered) bytes")
-                case .idleTimedOut, .socket: break
-                }
+                link.terminate(for: error)
                 break reading
             } catch let error as WireError {
                 link.terminate(error.closeReason, detail: "\(error)")
@@ -177,4 +152,10 @@ final class P2PServer: Sendable {
             }
         }
     }
+}
+
+/// Lets the accept loop reach its server without a reference cycle at construction.
+private final class ServerBox: @unchecked Sendable {
+    // Written once in P2PServer.init before the accept thread starts, read only afterwards.
+    weak var server: P2PServer?
 }
