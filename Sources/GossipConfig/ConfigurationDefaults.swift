@@ -78,6 +78,10 @@ public enum ConfigurationDefaults {
     public static let digestSize = 256
     public static let digestSizeRange: ClosedRange<Int> = 1...4095
 
+    /// `[gossip] link_idle_timeout_ms`.
+    public static let linkIdleTimeoutMilliseconds = 300000
+    public static let linkIdleTimeoutMillisecondsRange: ClosedRange<Int> = 0...86_400_000
+
     /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
     public static let listenPortRange: ClosedRange<Int> = 0...65_535
     /// Ports accepted for a bootstrapper (it must be a real port).
@@ -131,6 +135,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case seenCapacity = "seen_capacity"
     case seenTTLMilliseconds = "seen_ttl_ms"
     case digestSize = "digest_size"
+    case linkIdleTimeoutMilliseconds = "link_idle_timeout_ms"
 
     /// The key as written in the file (lower case; matching is case-insensitive).
     public var name: String { rawValue }
@@ -173,6 +178,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .seenCapacity: return D.seenCapacityRange
         case .seenTTLMilliseconds: return D.seenTTLMillisecondsRange
         case .digestSize: return D.digestSizeRange
+        case .linkIdleTimeoutMilliseconds: return D.linkIdleTimeoutMillisecondsRange
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -199,6 +205,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .seenCapacity: return D.seenCapacity
         case .seenTTLMilliseconds: return D.seenTTLMilliseconds
         case .digestSize: return D.digestSize
+        case .linkIdleTimeoutMilliseconds: return D.linkIdleTimeoutMilliseconds
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -224,6 +231,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .seenCapacity: \.seenCapacity
         case .seenTTLMilliseconds: \.seenTTLMilliseconds
         case .digestSize: \.digestSize
+        case .linkIdleTimeoutMilliseconds: \.linkIdleTimeoutMilliseconds
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: nil
         }
     }
@@ -295,6 +303,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Milliseconds an item ID is remembered after it was last seen."
         case .digestSize:
             "How many of the newest cached item IDs one anti-entropy digest offers."
+        case .linkIdleTimeoutMilliseconds:
+            "A peer link that carried nothing but PING/PONG this many milliseconds is closed while the node has more than degree links; 0: never."
         }
     }
 

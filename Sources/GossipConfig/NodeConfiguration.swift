@@ -47,6 +47,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var seenTTLMilliseconds: Int
     /// [gossip] digest_size.
     public var digestSize: Int
+    /// [gossip] link_idle_timeout_ms.
+    public var linkIdleTimeoutMilliseconds: Int
 
     /// A configuration with the given listen addresses and every other value at its default.
     public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
@@ -73,6 +75,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.seenCapacity = D.seenCapacity
         self.seenTTLMilliseconds = D.seenTTLMilliseconds
         self.digestSize = D.digestSize
+        self.linkIdleTimeoutMilliseconds = D.linkIdleTimeoutMilliseconds
     }
 }
 

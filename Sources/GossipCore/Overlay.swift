@@ -19,6 +19,9 @@ public struct Overlay: Sendable {
         public var pingIntervalNanoseconds: UInt64
         /// Silence after which a link is closed as dead (zombie detection); also the handshake limit.
         public var peerTimeoutNanoseconds: UInt64
+        /// A link on which the peer sent nothing but PING/PONG this long is closed while the node
+        /// has more than `degree` links; 0 keeps idle links for ever.
+        public var idleTimeoutNanoseconds: UInt64
         /// Failed dials in a row after which a peer leaves the view.
         public var dialFailureLimit: Int
         /// Most dials under way at once.
@@ -27,8 +30,9 @@ public struct Overlay: Sendable {
         public init(
             degree: Int, viewCapacity: Int, maximumLinks: Int, gossipIntervalNanoseconds: UInt64,
             antiEntropyIntervalNanoseconds: UInt64, pingIntervalNanoseconds: UInt64, peerTimeoutNanoseconds: UInt64,
-            dialFailureLimit: Int = 3, maximumConcurrentDials: Int = 8
+            idleTimeoutNanoseconds: UInt64 = 0, dialFailureLimit: Int = 3, maximumConcurrentDials: Int = 8
         ) {
+            self.idleTimeoutNanoseconds = idleTimeoutNanoseconds
             self.degree = degree
             self.viewCapacity = viewCapacity
             self.maximumLinks = maximumLinks
@@ -65,6 +69,7 @@ public struct Overlay: Sendable {
         case unresponsive = "unresponsive"
         case handshakeTimeout = "handshake_timeout"
         case overCapacity = "over_capacity"
+        case idle = "idle"
     }
 
     public enum Action: Equatable, Sendable {
@@ -82,6 +87,8 @@ public struct Overlay: Sendable {
         var listenAddress: PeerAddress?
         var opened: Moment
         var lastReceived: Moment
+        /// The last frame other than PING/PONG from the peer (or the link's opening).
+        var lastTraffic: Moment
         var lastPing: Moment?
         var established: Bool { identity != nil }
     }
@@ -139,7 +146,7 @@ public struct Overlay: Sendable {
     /// A connection opened (we dialed it, or accepted it). Both sides start with HELLO.
     public mutating func linkOpened(_ link: UInt64, outbound: Bool, dialed: DialTarget?, now: Moment) -> [Action] {
         if let dialed { dialing[dialed.key] = nil }
-        links[link] = Link(outbound: outbound, dialed: dialed, opened: now, lastReceived: now)
+        links[link] = Link(outbound: outbound, dialed: dialed, opened: now, lastReceived: now, lastTraffic: now)
         var actions: [Action] = [.send(link: link, .hello(PeerHello(identity: selfIdentity, listenAddress: selfAddress)))]
         if links.count > configuration.maximumLinks && !outbound {
             actions.append(.close(link: link, .overCapacity))
@@ -155,10 +162,12 @@ public struct Overlay: Sendable {
         }
     }
 
-    /// Any frame arrived on `link`: it is alive.
-    public mutating func received(on link: UInt64, now: Moment) {
+    /// Any frame arrived on `link`: it is alive. `isTraffic` is false for PING and PONG, which keep
+    /// a link alive but do not make it useful.
+    public mutating func received(on link: UInt64, now: Moment, isTraffic: Bool = true) {
         links[link]?.lastReceived = now
         links[link]?.lastPing = nil
+        if isTraffic { links[link]?.lastTraffic = now }
     }
 
     /// The peer's HELLO: learn who it is, or close the link if it is ourselves, a second link to a
@@ -239,6 +248,15 @@ public struct Overlay: Sendable {
                 links[id]?.lastPing = now
                 actions.append(.send(link: id, .ping(nonce)))
             }
+        }
+        if configuration.idleTimeoutNanoseconds > 0, links.count > configuration.degree,
+            let (idle, _) = links.filter({
+                $0.value.established && now.nanoseconds &- $0.value.lastTraffic.nanoseconds >= configuration.idleTimeoutNanoseconds
+            }).min(by: { $0.value.lastTraffic < $1.value.lastTraffic })
+        {
+            // One a tick, the longest idle first, and only while above degree.
+            links[idle]?.lastTraffic = now
+            actions.append(.close(link: idle, .idle))
         }
         actions += dials(now: now)
         if now >= nextRound {

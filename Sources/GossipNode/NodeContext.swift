@@ -55,7 +55,8 @@ final class NodeContext: Sendable {
                     gossipIntervalNanoseconds: milliseconds(configuration.gossipIntervalMilliseconds),
                     antiEntropyIntervalNanoseconds: milliseconds(configuration.antiEntropyIntervalMilliseconds),
                     pingIntervalNanoseconds: milliseconds(configuration.pingIntervalMilliseconds),
-                    peerTimeoutNanoseconds: milliseconds(configuration.peerTimeoutMilliseconds)),
+                    peerTimeoutNanoseconds: milliseconds(configuration.peerTimeoutMilliseconds),
+                    idleTimeoutNanoseconds: milliseconds(configuration.linkIdleTimeoutMilliseconds)),
                 selfIdentity: identity.bytes,
                 selfAddress: advertised,
                 bootstrappers: configuration.bootstrappers.map { Overlay.DialTarget(host: $0.host, port: $0.port) },
@@ -174,6 +175,7 @@ extension NodeStatistics.CloseReason {
         case .unresponsive: self = .unresponsive
         case .handshakeTimeout: self = .handshakeTimeout
         case .overCapacity: self = .overCapacity
+        case .idle: self = .idle
         }
     }
 }

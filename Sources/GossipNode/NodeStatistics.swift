@@ -26,11 +26,12 @@ public final class NodeStatistics: Sendable {
         case handshakeTimeout = "handshake_timeout"
         case overCapacity = "over_capacity"
         case nodeStopping = "node_stopping"
+        case idle = "idle"
 
         /// Closes that are the overlay's routine upkeep rather than a peer's fault.
         var isPeerHousekeeping: Bool {
             switch self {
-            case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping: true
+            case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping, .idle: true
             default: false
             }
         }

@@ -81,7 +81,8 @@ final class P2PServer: Sendable {
                 break reading
             }
             let now = context.clock.now()
-            context.overlay.withLock { $0.received(on: link.number, now: now) }
+            let isTraffic = !(message.type == .peerPing || message.type == .peerPong)
+            context.overlay.withLock { $0.received(on: link.number, now: now, isTraffic: isTraffic) }
             if case .hello(let hello) = message {
                 guard !greeted else {
                     link.terminate(.unexpectedHello, detail: "second HELLO")

@@ -341,3 +341,29 @@ struct AddressFormTests {
         #expect(PeerAddress(host: "fe80::1%eth0", port: 1) == PeerAddress(host: "fe80::1", port: 1))
     }
 }
+
+@Suite("Idle links")
+struct IdleLinkTests {
+    @Test("links carrying only PING/PONG are closed after the idle time, only while above degree")
+    func idleClose() {
+        var overlay = Overlay(
+            configuration: .init(
+                degree: 1, viewCapacity: 16, maximumLinks: 8, gossipIntervalNanoseconds: 10_000 * ms,
+                antiEntropyIntervalNanoseconds: 10_000 * ms, pingIntervalNanoseconds: 100 * ms,
+                peerTimeoutNanoseconds: 10_000 * ms, idleTimeoutNanoseconds: 1000 * ms),
+            selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [], random: SeededRandom(seed: 9))
+        for link: UInt64 in 1...2 {
+            _ = overlay.linkOpened(link, outbound: false, dialed: nil, now: .zero)
+            _ = overlay.receivedHello(PeerHello(identity: identity(UInt8(10 + link)), listenAddress: address(UInt16(10 + link))), on: link, now: .zero)
+        }
+        _ = overlay.tick(now: .zero)  // the first round's push/pull/digest
+        overlay.received(on: 1, now: Moment(nanoseconds: 900 * ms), isTraffic: false)  // a PONG: alive, not useful
+        overlay.received(on: 2, now: Moment(nanoseconds: 900 * ms), isTraffic: true)
+        let actions = overlay.tick(now: Moment(nanoseconds: 1000 * ms))
+        #expect(actions.contains(.close(link: 1, .idle)))
+        #expect(!actions.contains(.close(link: 2, .idle)))
+        overlay.linkClosed(1)
+        let later = overlay.tick(now: Moment(nanoseconds: 5000 * ms))
+        #expect(!later.contains { if case .close(_, .idle) = $0 { true } else { false } }, "never below degree")
+    }
+}
