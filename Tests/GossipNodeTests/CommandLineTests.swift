@@ -1,0 +1,110 @@
+import Foundation
+import GossipNode
+import Synchronization
+import Testing
+
+/// The shipped executables, run as a user would: `gossipd` on good and bad configuration files,
+/// and the `gossip` client against a running node.
+@Suite("Command-line tools")
+struct CommandLineTests {
+    /// The folder holding the built products (next to the test bundle).
+    static var products: URL {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.pathComponents.count > 1 && !FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("gossipd").path) {
+            url.deleteLastPathComponent()
+        }
+        return url
+    }
+
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Result: Sendable {
+        var status: Int32
+        var output: String
+        var error: String
+    }
+
+    func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 20) throws -> Result {
+        let binary = Self.products.appendingPathComponent(tool)
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the products first (scripts/test does)")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let output = Pipe(), error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus,
+            output: String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
+            error: String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+    }
+
+    func temporaryFile(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID()).ini").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("a missing configuration file is one error line and exit status 2")
+    func missingFile() throws {
+        let result = try run("gossipd", ["--config", "/nonexistent/node.ini"])
+        #expect(result.status == 2)
+        #expect(result.error.split(separator: "\n").count == 1)
+        #expect(result.error.contains("/nonexistent/node.ini") && result.error.contains("cannot open"))
+    }
+
+    @Test("a bad value names the file, the line and the key, exit status 2")
+    func badValue() throws {
+        let path = try temporaryFile("[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\ndegree = lots\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try run("gossipd", ["--config", path])
+        #expect(result.status == 2)
+        #expect(result.error.split(separator: "\n").count == 1)
+        #expect(result.error.contains("\(path):4") && result.error.contains("degree"))
+    }
+
+    @Test("--check-config prints every effective setting of the shipped configuration")
+    func checkConfig() throws {
+        let result = try run("gossipd", ["--check-config", "--config", Self.packageRoot.appendingPathComponent("configs/node.ini").path])
+        #expect(result.status == 0)
+        #expect(result.output.contains("api_address = 127.0.0.1:7001"))
+        #expect(result.output.contains("degree = 30"))
+        #expect(result.output.contains("link_idle_timeout_ms = 300000"))
+    }
+
+    @Test("an address already in use is one error line and exit status 1")
+    func addressInUse() throws {
+        try withNode { node in
+            let path = try temporaryFile("[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:\(node.apiPort)\n")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let result = try run("gossipd", ["--config", path])
+            #expect(result.status == 1)
+            #expect(result.error.contains("api_address") && result.error.contains("in use"))
+        }
+    }
+
+    @Test("gossip subscribe prints what gossip announce sends, and answers it valid")
+    func subscribeAndAnnounce() throws {
+        try withNode { node in
+            let api = "127.0.0.1:\(node.apiPort)"
+            let subscribed = Mutex<Result?>(nil)
+            let subscribing = BackgroundJob {
+                let result = try run("gossip", ["subscribe", "--api", api, "--type", "4711", "--count", "1"])
+                subscribed.withLock { $0 = result }
+            }
+            #expect(waitUntil(timeout: .seconds(10)) { node.subscriberCount(of: 4711) == 1 })
+            let announced = try run("gossip", ["announce", "--api", api, "--type", "4711", "--ttl", "4", "--hex", "deadbeef"])
+            #expect(announced.status == 0)
+            try subscribing.join()
+            let result = try #require(subscribed.withLock { $0 })
+            #expect(result.status == 0)
+            #expect(result.output.contains("type=4711 size=4 data=deadbeef"))
+            #expect(waitUntil { node.statistics.validationsValid == 1 })
+        }
+    }
+}
