@@ -278,7 +278,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .writeTimeoutMilliseconds:
             "A write blocked longer than this many milliseconds closes the connection."
         case .announceQueueCapacity:
-            "How many announced items may wait to be spread."
+            "How many items may wait to be processed, per lane (one for local announcements, one for items from peers)."
         case .outboxCapacityBytes:
             "Bound of each connection's send queue, in bytes."
         case .maxAPIConnections:

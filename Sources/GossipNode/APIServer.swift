@@ -81,7 +81,9 @@ final class APIServer: Sendable {
             case .announce(let announce):
                 context.statistics.announcesReceived.increment()
                 // Waits while the queue is full: back-pressure on this announcer only.
-                guard context.announceQueue.push(.local(connection.apiID, announce)) else { break reading }
+                guard context.announceQueue.push(.local(connection.apiID, announce), lane: QueuedItem.localLane) else {
+                    break reading
+                }
             case .notify(let notify):
                 context.engine.withLock { $0.subscribe(connection.apiID, to: notify.dataType) }
             case .validation(let validation):

@@ -1,45 +1,54 @@
 import DequeModule
 import Foundation
 
-/// A blocking FIFO with a fixed capacity: producers wait while it is full (back-pressure),
-/// the consumer takes everything queued at once.
+/// A blocking FIFO in lanes, each with a fixed capacity: a producer waits while its own lane is
+/// full (back-pressure), and the consumer takes everything queued in every lane at once. Lanes
+/// keep one kind of producer from starving another: local modules flooding announcements do not
+/// stall the peers' readers, nor the other way round.
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while holding `condition`.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var elements: Deque<Element> = []
+    private var lanes: [Deque<Element>]
     private var isClosed = false
     let capacity: Int
 
-    init(capacity: Int) {
-        precondition(capacity > 0)
+    /// - Parameters:
+    ///   - capacity: the bound of each lane.
+    ///   - lanes: how many lanes.
+    init(capacity: Int, lanes: Int = 1) {
+        precondition(capacity > 0 && lanes > 0)
         self.capacity = capacity
+        self.lanes = Array(repeating: [], count: lanes)
     }
 
-    /// Appends `element`, waiting while the queue is full. Returns false if the queue was closed.
-    func push(_ element: Element) -> Bool {
+    /// Appends `element` to `lane`, waiting while that lane is full. Returns false if the queue was closed.
+    func push(_ element: Element, lane: Int = 0) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while elements.count >= capacity && !isClosed { condition.wait() }
+        while lanes[lane].count >= capacity && !isClosed { condition.wait() }
         guard !isClosed else { return false }
-        elements.append(element)
-        if elements.count == 1 { condition.broadcast() }
+        let wasEmpty = lanes.allSatisfy(\.isEmpty)
+        lanes[lane].append(element)
+        if wasEmpty { condition.broadcast() }
         return true
     }
 
-    /// Takes every queued element, waiting until `deadline` for at least one.
+    /// Takes every queued element, lane by lane, waiting until `deadline` for at least one.
     /// Returns an empty array at the deadline, and nil once closed and drained.
     func popAll(until deadline: Date) -> [Element]? {
         condition.lock()
         defer { condition.unlock() }
-        while elements.isEmpty && !isClosed {
+        while lanes.allSatisfy(\.isEmpty) && !isClosed {
             if !condition.wait(until: deadline) { return [] }
         }
-        if elements.isEmpty { return nil }
-        let wasFull = elements.count >= capacity
-        let taken = Array(elements)
-        elements.removeAll(keepingCapacity: true)
-        if wasFull || !taken.isEmpty { condition.broadcast() }
+        if lanes.allSatisfy(\.isEmpty) { return nil }
+        var taken: [Element] = []
+        for index in lanes.indices {
+            taken.append(contentsOf: lanes[index])
+            lanes[index].removeAll(keepingCapacity: true)
+        }
+        condition.broadcast()  // producers waiting on a full lane
         return taken
     }
 
@@ -51,9 +60,10 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Elements queued in all lanes.
     var count: Int {
         condition.lock()
         defer { condition.unlock() }
-        return elements.count
+        return lanes.reduce(0) { $0 + $1.count }
     }
 }

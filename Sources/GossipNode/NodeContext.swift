@@ -9,6 +9,10 @@ import Synchronization
 enum QueuedItem: Sendable {
     case local(ConnectionID, GossipAnnounce)
     case peer(link: UInt64, GossipItem)
+
+    /// Local announcements and peer items wait in lanes of their own.
+    static let localLane = 0
+    static let peerLane = 1
 }
 
 /// What the node's threads share: the protocol engine and the overlay behind their locks, the
@@ -61,7 +65,7 @@ final class NodeContext: Sendable {
                 selfAddress: advertised,
                 bootstrappers: configuration.bootstrappers.map { Overlay.DialTarget(host: $0.host, port: $0.port) },
                 random: SeededRandom(seed: seeds.next())))
-        self.announceQueue = BoundedQueue(capacity: configuration.announceQueueCapacity)
+        self.announceQueue = BoundedQueue(capacity: configuration.announceQueueCapacity, lanes: 2)
     }
 
     func makeConnectionNumber() -> UInt64 {

@@ -129,7 +129,7 @@ final class P2PServer: Sendable {
                 return
             }
             let gossip = GossipItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)
-            _ = context.announceQueue.push(.peer(link: link.number, gossip))
+            _ = context.announceQueue.push(.peer(link: link.number, gossip), lane: QueuedItem.peerLane)
         case .ping(let nonce):
             link.send(PeerMessage.pong(nonce).encoded())
         case .pong:
