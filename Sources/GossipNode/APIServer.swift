@@ -52,6 +52,7 @@ final class APIServer: Sendable {
         let connection = Connection(kind: .api, number: context.makeConnectionNumber(), socket: socket, context: context)
         context.apiConnections.withLock { $0[connection.apiID] = connection }
         connection.sender.start(name: "api-send-\(connection.number)")
+        context.liveReaders.increment()
         let thread = Thread { serve(connection, context: context) }
         thread.name = "api-read-\(connection.number)"
         thread.start()
@@ -59,6 +60,7 @@ final class APIServer: Sendable {
 
     /// The reader: runs until the module closes, breaks the protocol, or the node stops.
     private static func serve(_ connection: Connection, context: NodeContext) {
+        defer { context.liveReaders.wrappingSubtract(1, ordering: .releasing) }
         context.logger.debug("API connection opened", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])
         var stream = FrameStream(socket: connection.socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
         reading: while true {

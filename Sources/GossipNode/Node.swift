@@ -1,3 +1,4 @@
+import Foundation
 import GossipConfig
 import GossipCore
 import GossipIdentity
@@ -110,11 +111,18 @@ public final class Node: Sendable {
             return running
         }
         guard let running else { return }
+        running.context.isStopping.store(true, ordering: .releasing)
         running.gossip.stop()
         running.p2p.stop()
         running.api.stop()
         running.context.announceQueue.close()
         running.handler.waitUntilFinished()
+        // Every socket is shut down, so the readers are on their way out; wait for them (bounded),
+        // so nothing touches the node's state after stop() returns.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while running.context.liveReaders.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
+            Thread.sleep(forTimeInterval: 0.001)
+        }
         logger.info("node stopped")
     }
 

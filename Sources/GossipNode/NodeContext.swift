@@ -31,6 +31,10 @@ final class NodeContext: Sendable {
     let abuseLog: RateLimitedLogger
     let announceQueue: BoundedQueue<QueuedItem>
     private let nextConnectionNumber = Atomic<UInt64>(1)
+    /// Set when the node begins to stop: late dials and accepts are turned away.
+    let isStopping = Atomic<Bool>(false)
+    /// Reader threads (API and P2P) still running; `Node.stop` waits for them.
+    let liveReaders = Atomic<Int>(0)
     /// The bound API port, once known, for STATUS replies.
     let apiPort = Atomic<UInt16>(0)
 

@@ -56,6 +56,12 @@ final class P2PServer: Sendable {
 
     /// The reader of one link, from HELLO to close.
     private func serve(_ socket: Socket, outbound: Bool, dialed: Overlay.DialTarget?) {
+        guard !context.isStopping.load(ordering: .acquiring) else {
+            socket.close()  // a dial that finished after stop() began
+            return
+        }
+        context.liveReaders.increment()
+        defer { context.liveReaders.wrappingSubtract(1, ordering: .releasing) }
         let link = Connection(kind: .peer, number: context.makeConnectionNumber(), socket: socket, context: context)
         context.peerLinks.withLock { $0[link.number] = link }
         context.statistics.peerLinksOpen.increment()
