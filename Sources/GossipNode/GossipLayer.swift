@@ -27,6 +27,7 @@ final class GossipLayer: Sendable {
             while stopping.wait(timeout: .now() + tick) == .timedOut {
                 let actions = context.overlay.withLock { $0.tick(now: context.clock.now()) }
                 context.perform(actions, dialer: p2p.dial)
+                context.abuseLog.flush()
             }
             done.signal()
         }

@@ -22,6 +22,20 @@ final class RateLimitedLogger: Sendable {
         self.window = Mutex(Window(start: .now))
     }
 
+    /// Reports the suppressed count of a window that has ended, even if nothing was logged since;
+    /// called periodically, so the tail of a flood is not lost.
+    func flush() {
+        let now = ContinuousClock.now
+        let suppressed = window.withLock { window -> Int in
+            guard now - window.start >= interval, window.suppressed > 0 else { return 0 }
+            defer { window = Window(start: now) }
+            return window.suppressed
+        }
+        if suppressed > 0 {
+            logger.notice("\(suppressed) similar messages suppressed in the last interval")
+        }
+    }
+
     func log(level: Logger.Level, _ message: @autoclosure () -> Logger.Message, metadata: Logger.Metadata? = nil) {
         let now = ContinuousClock.now
         let (allowed, suppressedBefore) = window.withLock { window -> (Bool, Int) in
