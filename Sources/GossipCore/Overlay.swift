@@ -105,6 +105,10 @@ public struct Overlay: Sendable {
     private var nextRound: Moment = .zero
     private var nextAntiEntropy: Moment = .zero
     private var nextBootstrap: Moment = .zero
+    /// Whether a HELLO came back on a link we dialed to a bootstrapper. Until then the node keeps
+    /// dialing its bootstrappers (once a round) even if others already connected to it: peers
+    /// that found us first do not make us part of the bootstrapper's network.
+    private var joined: Bool
     private var nonce: UInt64 = 0
     private var random: SeededRandom
 
@@ -118,6 +122,7 @@ public struct Overlay: Sendable {
         self.bootstrappers = bootstrappers
         self.view = PeerView(capacity: configuration.viewCapacity, selfIdentity: selfIdentity)
         self.random = random
+        self.joined = bootstrappers.isEmpty
     }
 
     // MARK: Queries
@@ -177,8 +182,10 @@ public struct Overlay: Sendable {
         guard hello.version == PeerHello.currentVersion else { return [.close(link: link, .versionMismatch)] }
         if hello.identity == selfIdentity {
             if let dialed = state.dialed { selfTargets.insert(dialed.key) }
+            if bootstrappers.allSatisfy({ selfTargets.contains($0.key) }) { joined = true }  // we are the seed
             return [.close(link: link, .selfConnection)]
         }
+        if state.outbound, let dialed = state.dialed, dialed.identity == nil { joined = true }
         if let (otherLink, other) = links.first(where: { $0.key != link && $0.value.identity == hello.identity }) {
             // Two links to one peer. Opened the same way: the newer wins (the older is likely a
             // dead connection from before the peer restarted). Opposite ways (both dialed at once):
@@ -275,16 +282,19 @@ public struct Overlay: Sendable {
     private mutating func dials(now: Moment) -> [Action] {
         let wanted = configuration.degree - links.count - dialing.count
         let room = configuration.maximumConcurrentDials - dialing.count
-        guard wanted > 0, room > 0 else { return [] }
+        guard (wanted > 0 && room > 0) || !joined else { return [] }
         var excluded = connectedIdentities
         excluded.formUnion(dialing.values.compactMap(\.identity))
-        var targets = view.sample(min(wanted, room), excluding: excluded, using: &random).map {
-            DialTarget(host: $0.address.host, port: $0.address.port, identity: $0.identity)
-        }
-        if targets.isEmpty && links.isEmpty && dialing.isEmpty && now >= nextBootstrap {
-            // Alone: (re)join through the bootstrappers, at most once a round.
+        var targets =
+            wanted > 0 && room > 0
+            ? view.sample(min(wanted, room), excluding: excluded, using: &random).map {
+                DialTarget(host: $0.address.host, port: $0.address.port, identity: $0.identity)
+            } : []
+        let alone = targets.isEmpty && links.isEmpty && dialing.isEmpty
+        if (alone || !joined) && now >= nextBootstrap {
+            // Not yet joined, or alone again: (re)join through the bootstrappers, once a round.
             nextBootstrap = now.adding(nanoseconds: configuration.gossipIntervalNanoseconds)
-            targets = bootstrappers.filter { !selfTargets.contains($0.key) }
+            targets += bootstrappers.filter { !selfTargets.contains($0.key) && dialing[$0.key] == nil }
         }
         for target in targets { dialing[target.key] = target }
         return targets.map { .dial($0) }

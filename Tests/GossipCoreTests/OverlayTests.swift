@@ -210,6 +210,20 @@ struct OverlayTests {
         #expect(opened == [.send(link: 1, .hello(PeerHello(identity: identity(5), listenAddress: address(6000))))])
     }
 
+    @Test("a node that others reached first still joins through its bootstrapper, and stops once it has")
+    func joinDespiteInbound() {
+        let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
+        var overlay = overlay(degree: 1, bootstrappers: [target])
+        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
+        _ = overlay.receivedHello(hello(9), on: 1, now: .zero)  // at degree already, through an inbound link
+        let first = overlay.tick(now: .zero)
+        #expect(first.contains(.dial(target)), "joining does not wait for a free slot")
+        _ = overlay.linkOpened(2, outbound: true, dialed: target, now: Moment(nanoseconds: 10 * ms))
+        _ = overlay.receivedHello(hello(7), on: 2, now: Moment(nanoseconds: 10 * ms))
+        let later = overlay.tick(now: Moment(nanoseconds: 500 * ms))
+        #expect(!later.contains(.dial(target)), "joined: the bootstrapper is left alone")
+    }
+
     @Test("a HELLO from ourselves closes the link and that bootstrapper is not dialed again")
     func selfConnection() {
         let target = Overlay.DialTarget(host: "127.0.0.1", port: 6000)

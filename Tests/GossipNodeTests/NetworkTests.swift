@@ -38,6 +38,13 @@ final class TestNetwork {
         return node
     }
 
+    /// Each node's peers and closed links, for failure messages.
+    var links: String {
+        nodes.enumerated().map { index, node in
+            "node \(index) \(node.identity): peers \(node.connectedPeers), closed \(node.statistics.closedPeerLinks)"
+        }.joined(separator: "; ")
+    }
+
     /// Whether the established links join every listed node into one graph.
     func isConnected(_ subset: [Node]? = nil) -> Bool {
         let members = subset ?? nodes
@@ -56,6 +63,13 @@ final class TestNetwork {
 
 @Suite("Gossip network", .serialized)
 struct NetworkTests {
+    /// Nodes of a line topology: degree 1, and no push/pull rounds, so each node knows only the
+    /// neighbours it said HELLO to and a lost link can only be re-dialed along the line.
+    static func line(_ configuration: inout NodeConfiguration) {
+        configuration.degree = 1
+        configuration.gossipIntervalMilliseconds = 3_600_000
+    }
+
     /// A validating subscriber on every node; returns them in node order.
     func subscribers(_ nodes: [Node], type: UInt16) throws -> [GossipAPIClient] {
         try nodes.map { try $0.subscriber(of: type) }
@@ -73,7 +87,7 @@ struct NetworkTests {
         let network = TestNetwork()
         let seed = try network.add()
         for _ in 0..<5 { try network.add(bootstrap: seed) }
-        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
         let clients = try subscribers(network.nodes, type: 1337)
         let announcer = try network.nodes[2].connect()
         for n in 0..<5 { try announcer.announce(dataType: 1337, ttl: 0, data: [UInt8(n)]) }
@@ -90,10 +104,10 @@ struct NetworkTests {
     func invalidStopsForwarding() throws {
         let network = TestNetwork()
         // A line a - b - c: with degree 1 nobody dials a second peer.
-        let a = try network.add { $0.degree = 1 }
-        let b = try network.add(bootstrap: a) { $0.degree = 1 }
-        let c = try network.add(bootstrap: b) { $0.degree = 1 }
-        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        let a = try network.add(configure: Self.line)
+        let b = try network.add(bootstrap: a, configure: Self.line)
+        let c = try network.add(bootstrap: b, configure: Self.line)
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
         let atB = try b.subscriber(of: 7)
         let atC = try c.subscriber(of: 7)
         let announcer = try a.connect()
@@ -109,11 +123,11 @@ struct NetworkTests {
     @Test("TTL limits hops: TTL 2 from a reaches b and c but not d")
     func ttlLimitsHops() throws {
         let network = TestNetwork()
-        let a = try network.add { $0.degree = 1 }
-        let b = try network.add(bootstrap: a) { $0.degree = 1 }
-        let c = try network.add(bootstrap: b) { $0.degree = 1 }
-        let d = try network.add(bootstrap: c) { $0.degree = 1 }
-        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        let a = try network.add(configure: Self.line)
+        let b = try network.add(bootstrap: a, configure: Self.line)
+        let c = try network.add(bootstrap: b, configure: Self.line)
+        let d = try network.add(bootstrap: c, configure: Self.line)
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
         let clients = try subscribers([b, c, d], type: 9)
         let announcer = try a.connect()
         try announcer.announce(dataType: 9, ttl: 2, data: [2])
@@ -129,7 +143,7 @@ struct NetworkTests {
         let network = TestNetwork()
         let seed = try network.add()
         for _ in 0..<3 { try network.add(bootstrap: seed) }
-        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
         let late = try network.add(bootstrap: network.nodes[2])
         #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() && late.establishedPeerCount > 0 })
         let client = try late.subscriber(of: 5)
@@ -143,7 +157,7 @@ struct NetworkTests {
         let network = TestNetwork()
         let seed = try network.add { $0.degree = 2 }
         for _ in 0..<4 { try network.add(bootstrap: seed) { $0.degree = 2 } }
-        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
         let victim = network.nodes[1]
         let survivors = network.nodes.filter { $0 !== victim }
         victim.stop()
@@ -162,7 +176,7 @@ struct NetworkTests {
         let network = TestNetwork()
         let a = try network.add()
         let b = try network.add(bootstrap: a)
-        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() })
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
         let atB = try b.subscriber(of: 21)
         let announcer = try a.connect()
         try announcer.announce(dataType: 21, ttl: 0, data: [21])
