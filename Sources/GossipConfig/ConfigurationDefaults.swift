@@ -52,7 +52,7 @@ public enum ConfigurationDefaults {
 
     /// `[gossip] peer_timeout_ms`.
     public static let peerTimeoutMilliseconds = 6000
-    public static let peerTimeoutMillisecondsRange: ClosedRange<Int> = 50...3_600_000
+    public static let peerTimeoutMillisecondsRange: ClosedRange<Int> = 50...86_400_000
 
     /// `[gossip] connect_timeout_ms`.
     public static let connectTimeoutMilliseconds = 3000

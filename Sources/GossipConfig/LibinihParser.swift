@@ -268,6 +268,9 @@ private final class ParseContext {
         for key in ConfigurationKey.allCases where key.isRequired && seen[key] == nil {
             return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: "missing (required)"))
         }
+        if let (key, problem) = configuration.inconsistency {
+            return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem))
+        }
         if warningsLeftOut > 0 {
             warnings.append(
                 formatMessage(

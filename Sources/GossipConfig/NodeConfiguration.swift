@@ -79,6 +79,22 @@ public struct NodeConfiguration: Sendable, Equatable {
     }
 }
 
+extension NodeConfiguration {
+    /// The first pair of settings that contradict each other, if any: the key to blame and why.
+    public var inconsistency: (key: ConfigurationKey, problem: String)? {
+        if pingIntervalMilliseconds >= peerTimeoutMilliseconds {
+            return (
+                .pingIntervalMilliseconds,
+                "must be below peer_timeout_ms (\(peerTimeoutMilliseconds)), got \(pingIntervalMilliseconds): links would close before their first PING"
+            )
+        }
+        if degree > maxPeerConnections {
+            return (.degree, "must be at most max_peer_connections (\(maxPeerConnections)), got \(degree)")
+        }
+        return nil
+    }
+}
+
 /// Why a configuration could not be loaded.
 public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The path of the file, or the source name given to `ConfigurationLoader.parse`.

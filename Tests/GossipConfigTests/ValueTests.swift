@@ -81,8 +81,16 @@ struct ValueTests {
     func rangeEnds(key: ConfigurationKey) throws {
         let range = try #require(key.integerRange)
         let field = try #require(key.integerField)
+        // Keys that other keys must stay below or above get partners that keep the file consistent.
+        let partners: [ConfigurationKey: String] = [
+            .degree: "max_peer_connections = 4096",
+            .pingIntervalMilliseconds: "peer_timeout_ms = 86400000",
+            .peerTimeoutMilliseconds: "ping_interval_ms = 10",
+            .maxPeerConnections: "degree = 1",
+        ]
         for value in [range.lowerBound, range.upperBound] {
-            let loaded = try ConfigurationLoader.parse(gossipSection("\(key.name) = \(value)"))
+            let text = [partners[key], "\(key.name) = \(value)"].compactMap { $0 }.joined(separator: "\n")
+            let loaded = try ConfigurationLoader.parse(gossipSection(text))
             #expect(loaded.configuration[keyPath: field] == value)
         }
     }
@@ -338,5 +346,35 @@ struct ValueTests {
         #expect(configuration.hostkeyPath == nil)
         #expect(configuration == NodeConfiguration(apiAddress: configuration.apiAddress, p2pAddress: configuration.p2pAddress))
         #expect(loaded.warnings.isEmpty)
+    }
+}
+
+@Suite("Settings that contradict each other")
+struct ConsistencyTests {
+    let base = "[gossip]\np2p_address = 127.0.0.1:6001\napi_address = 127.0.0.1:7001\n"
+
+    @Test("a PING interval at or above the peer timeout is refused, naming ping_interval_ms")
+    func pingAbovePeerTimeout() {
+        #expect {
+            _ = try ConfigurationLoader.parse(base + "ping_interval_ms = 6000\npeer_timeout_ms = 6000\n", source: "x.ini")
+        } throws: { error in
+            let error = error as! ConfigurationError
+            return error.key == "ping_interval_ms" && error.description.contains("below peer_timeout_ms")
+        }
+    }
+
+    @Test("a degree above max_peer_connections is refused, naming degree")
+    func degreeAboveLinks() {
+        #expect {
+            _ = try ConfigurationLoader.parse(base + "degree = 40\nmax_peer_connections = 30\n", source: "x.ini")
+        } throws: { error in
+            let error = error as! ConfigurationError
+            return error.key == "degree" && error.description.contains("max_peer_connections (30)")
+        }
+    }
+
+    @Test("the defaults agree with each other")
+    func defaults() {
+        #expect(NodeConfiguration(apiAddress: Endpoint(host: "h", port: 1), p2pAddress: Endpoint(host: "h", port: 2)).inconsistency == nil)
     }
 }
