@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(
             name: "gossipd",
             dependencies: [
-                "GossipNode", "GossipConfig",
+                "GossipNode", "GossipConfig", "GossipIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

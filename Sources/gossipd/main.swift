@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import GossipConfig
+import GossipIdentity
 import GossipNode
 import Logging
 
@@ -57,10 +58,20 @@ struct GossipDaemon: ParsableCommand {
         }
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
 
+        // A host key that cannot be used is a configuration error, like a bad value: exit 2.
+        var identity: NodeIdentity?
+        if let path = configuration.hostkeyPath {
+            do {
+                identity = try NodeIdentity.load(hostkeyPath: path)
+            } catch {
+                FileHandle.standardError.write(Data("gossipd: \(config ?? "<embedded default>"): \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
         signal(SIGPIPE, SIG_IGN)
         let node: Node
         do {
-            node = try Node(configuration: configuration, logger: logger)
+            node = try Node(configuration: configuration, identity: identity, logger: logger)
             try node.start()
         } catch {
             FileHandle.standardError.write(Data("gossipd: \(error)\n".utf8))

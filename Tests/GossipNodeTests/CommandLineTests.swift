@@ -68,6 +68,21 @@ struct CommandLineTests {
         #expect(result.error.contains("\(path):4") && result.error.contains("degree"))
     }
 
+    @Test("a host key file that holds no key is one error line and exit status 2")
+    func junkHostkey() throws {
+        let key = FileManager.default.temporaryDirectory.appendingPathComponent("junk-\(UUID()).pem").path
+        try "not a key".write(toFile: key, atomically: true, encoding: .utf8)
+        let path = try temporaryFile("hostkey = \(key)\n[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\n")
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: key)
+        }
+        let result = try run("gossipd", ["--config", path])
+        #expect(result.status == 2)
+        #expect(result.error.split(separator: "\n").count == 1)
+        #expect(result.error.contains("hostkey") && result.error.contains("no RSA or EC"))
+    }
+
     @Test("--check-config prints every effective setting of the shipped configuration")
     func checkConfig() throws {
         let result = try run("gossipd", ["--check-config", "--config", Self.packageRoot.appendingPathComponent("configs/node.ini").path])
