@@ -148,11 +148,16 @@ public struct Overlay: Sendable {
 
     // MARK: Events
 
-    /// A connection opened (we dialed it, or accepted it). Both sides start with HELLO.
-    public mutating func linkOpened(_ link: UInt64, outbound: Bool, dialed: DialTarget?, now: Moment) -> [Action] {
+    /// A connection opened (we dialed it, or accepted it). Both sides start with HELLO, carrying
+    /// `nonce` (fresh random bytes from the runtime) for the peer to sign.
+    public mutating func linkOpened(
+        _ link: UInt64, outbound: Bool, dialed: DialTarget?, nonce: [UInt8] = Array(repeating: 0, count: PeerHello.nonceSize),
+        now: Moment
+    ) -> [Action] {
         if let dialed { dialing[dialed.key] = nil }
         links[link] = Link(outbound: outbound, dialed: dialed, opened: now, lastReceived: now, lastTraffic: now)
-        var actions: [Action] = [.send(link: link, .hello(PeerHello(identity: selfIdentity, listenAddress: selfAddress)))]
+        let hello = PeerHello(identity: selfIdentity, listenAddress: selfAddress, nonce: nonce)
+        var actions: [Action] = [.send(link: link, .hello(hello))]
         if links.count > configuration.maximumLinks && !outbound {
             actions.append(.close(link: link, .overCapacity))
         }
@@ -175,8 +180,8 @@ public struct Overlay: Sendable {
         if isTraffic { links[link]?.lastTraffic = now }
     }
 
-    /// The peer's HELLO: learn who it is, or close the link if it is ourselves, a second link to a
-    /// peer we already have, or a protocol version we do not speak.
+    /// The peer's HELLO, once its AUTH proved the identity: learn who it is, or close the link if
+    /// it is ourselves, a second link to a peer we already have, or a protocol version we do not speak.
     public mutating func receivedHello(_ hello: PeerHello, on link: UInt64, now: Moment) -> [Action] {
         guard var state = links[link] else { return [] }
         guard hello.version == PeerHello.currentVersion else { return [.close(link: link, .versionMismatch)] }

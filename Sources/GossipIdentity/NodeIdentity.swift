@@ -4,7 +4,7 @@ import Foundation
 
 /// A node's identity on the network: the SHA-256 of its host key's public key (DER,
 /// SubjectPublicKeyInfo), as the course's modules define peer identities. A node without a host
-/// key gets a random identity for the life of the process.
+/// key makes a P-256 key for the life of the process (`NodeKey.ephemeral()`).
 public struct NodeIdentity: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Always 32 bytes.
     public let bytes: [UInt8]
@@ -12,12 +12,6 @@ public struct NodeIdentity: Hashable, Comparable, Sendable, CustomStringConverti
     public init?(bytes: [UInt8]) {
         guard bytes.count == 32 else { return nil }
         self.bytes = bytes
-    }
-
-    /// A fresh random identity.
-    public static func ephemeral() -> NodeIdentity {
-        var generator = SystemRandomNumberGenerator()
-        return NodeIdentity(bytes: (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })!
     }
 
     /// The identity of the public key in DER form.
@@ -32,27 +26,12 @@ public struct NodeIdentity: Hashable, Comparable, Sendable, CustomStringConverti
 
     /// Reads a PEM private key (RSA in PKCS#1 or PKCS#8, or an EC P-256/P-384 key) and derives the identity.
     public static func load(hostkeyPath path: String) throws(LoadError) -> NodeIdentity {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw LoadError(description: "hostkey: cannot read '\(path)'")
-        }
-        guard let pem = String(data: data, encoding: .utf8) else {
-            throw LoadError(description: "hostkey: '\(path)' is not a PEM text file")
-        }
-        return try fromPEM(pem, source: path)
+        try NodeKey.load(hostkeyPath: path).identity
     }
 
     /// Derives the identity from a PEM private key held in memory.
     public static func fromPEM(_ pem: String, source: String = "<pem>") throws(LoadError) -> NodeIdentity {
-        if let key = try? _RSA.Signing.PrivateKey(pemRepresentation: pem) {
-            return NodeIdentity(publicKeyDER: key.publicKey.derRepresentation)
-        }
-        if let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) {
-            return NodeIdentity(publicKeyDER: key.publicKey.derRepresentation)
-        }
-        if let key = try? P384.Signing.PrivateKey(pemRepresentation: pem) {
-            return NodeIdentity(publicKeyDER: key.publicKey.derRepresentation)
-        }
-        throw LoadError(description: "hostkey: '\(source)' holds no RSA or EC (P-256, P-384) private key in PEM form")
+        try NodeKey.fromPEM(pem, source: source).identity
     }
 
     /// A new RSA private key in PEM form, as the course's nodes use (4096 bits by default).

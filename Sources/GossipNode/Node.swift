@@ -20,7 +20,9 @@ public final class Node: Sendable {
     private let configuration: NodeConfiguration
     private let logger: Logger
     private let seed: UInt64?
-    public let identity: NodeIdentity
+    private let key: NodeKey
+    /// The node's identity: the SHA-256 of its key's public key.
+    public var identity: NodeIdentity { key.identity }
     private let state = Mutex<State>(.idle)
 
     private enum State {
@@ -43,26 +45,26 @@ public final class Node: Sendable {
     }
 
     /// - Parameters:
-    ///   - identity: the node's identity; by default derived from the configured host key, or
-    ///     random when there is none.
+    ///   - key: the node's key; by default the configured host key, or a fresh P-256 key when
+    ///     there is none.
     ///   - seed: fixes the node's random choices (item IDs, peer picks); nil seeds from the system.
     public init(
-        configuration: NodeConfiguration, identity: NodeIdentity? = nil, logger: Logger = Logger(label: "gossipd"),
+        configuration: NodeConfiguration, key: NodeKey? = nil, logger: Logger = Logger(label: "gossipd"),
         seed: UInt64? = nil
     ) throws(StartError) {
         self.configuration = configuration
         self.logger = logger
         self.seed = seed
-        if let identity {
-            self.identity = identity
+        if let key {
+            self.key = key
         } else if let path = configuration.hostkeyPath {
             do {
-                self.identity = try NodeIdentity.load(hostkeyPath: path)
+                self.key = try NodeKey.load(hostkeyPath: path)
             } catch {
                 throw StartError(description: "\(error)")
             }
         } else {
-            self.identity = .ephemeral()
+            self.key = .ephemeral()
         }
     }
 
@@ -79,7 +81,7 @@ public final class Node: Sendable {
         var bound = configuration
         bound.p2pAddress.port = listener.localPort
         let advertised = Self.advertisedAddress(for: bound.p2pAddress)
-        let context = NodeContext(configuration: bound, identity: identity, advertised: advertised, logger: logger, seed: seed)
+        let context = NodeContext(configuration: bound, key: key, advertised: advertised, logger: logger, seed: seed)
         let p2p = P2PServer(context: context, listener: listener)
         let api: APIServer
         do {

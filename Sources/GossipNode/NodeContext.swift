@@ -19,7 +19,9 @@ enum QueuedItem: Sendable {
 /// live connections, the counters, the clock and the logs.
 final class NodeContext: Sendable {
     let configuration: NodeConfiguration
-    let identity: NodeIdentity
+    /// Signs our side of every P2P handshake.
+    let key: NodeKey
+    var identity: NodeIdentity { key.identity }
     let engine: Mutex<GossipEngine>
     let overlay: Mutex<Overlay>
     let apiConnections = Mutex<[ConnectionID: Connection]>([:])
@@ -38,9 +40,9 @@ final class NodeContext: Sendable {
     /// The bound API port, once known, for STATUS replies.
     let apiPort = Atomic<UInt16>(0)
 
-    init(configuration: NodeConfiguration, identity: NodeIdentity, advertised: PeerAddress, logger: Logger, seed: UInt64?) {
+    init(configuration: NodeConfiguration, key: NodeKey, advertised: PeerAddress, logger: Logger, seed: UInt64?) {
         self.configuration = configuration
-        self.identity = identity
+        self.key = key
         self.logger = logger
         self.abuseLog = RateLimitedLogger(logger: logger)
         var seeds = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
@@ -65,7 +67,7 @@ final class NodeContext: Sendable {
                     pingIntervalNanoseconds: milliseconds(configuration.pingIntervalMilliseconds),
                     peerTimeoutNanoseconds: milliseconds(configuration.peerTimeoutMilliseconds),
                     idleTimeoutNanoseconds: milliseconds(configuration.linkIdleTimeoutMilliseconds)),
-                selfIdentity: identity.bytes,
+                selfIdentity: key.identity.bytes,
                 selfAddress: advertised,
                 bootstrappers: configuration.bootstrappers.map { Overlay.DialTarget(host: $0.host, port: $0.port) },
                 random: SeededRandom(seed: seeds.next())))

@@ -19,6 +19,8 @@ public final class NodeStatistics: Sendable {
         // P2P only:
         case helloMissing = "hello_missing"
         case unexpectedHello = "unexpected_hello"
+        case unexpectedAuth = "unexpected_auth"
+        case authFailed = "auth_failed"
         case selfConnection = "self_connection"
         case duplicateLink = "duplicate_link"
         case versionMismatch = "version_mismatch"

@@ -1,5 +1,6 @@
 import Foundation
 import GossipCore
+import GossipIdentity
 import GossipSockets
 import GossipWire
 
@@ -66,12 +67,18 @@ final class P2PServer: Sendable {
         context.peerLinks.withLock { $0[link.number] = link }
         context.statistics.peerLinksOpen.increment()
         link.sender.start(name: "p2p-send-\(link.number)")
-        let opened = context.overlay.withLock { $0.linkOpened(link.number, outbound: outbound, dialed: dialed, now: context.clock.now()) }
+        var system = SystemRandomNumberGenerator()
+        let ourNonce = (0..<PeerHello.nonceSize).map { _ in UInt8.random(in: 0...255, using: &system) }
+        let opened = context.overlay.withLock {
+            $0.linkOpened(link.number, outbound: outbound, dialed: dialed, nonce: ourNonce, now: context.clock.now())
+        }
         context.perform(opened, dialer: dial)
         context.logger.debug("peer link opened", metadata: ["link": "\(link.label)", "remote": "\(link.remote)", "outbound": "\(outbound)"])
 
         var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
-        var greeted = false
+        // The handshake, each way: HELLO (identity, address, nonce), then AUTH proving the identity.
+        var theirHello: PeerHello?
+        var authenticated = false
         reading: while link.closeReason.withLock({ $0 }) == nil {  // stop at once when the node closed it
             let message: PeerMessage
             do {
@@ -89,23 +96,56 @@ final class P2PServer: Sendable {
             let now = context.clock.now()
             let isTraffic = !(message.type == .peerPing || message.type == .peerPong)
             context.overlay.withLock { $0.received(on: link.number, now: now, isTraffic: isTraffic) }
-            if case .hello(let hello) = message {
-                guard !greeted else {
+            switch message {
+            case .hello(var hello):
+                guard theirHello == nil else {
                     link.terminate(.unexpectedHello, detail: "second HELLO")
                     break reading
                 }
-                greeted = true
-                var hello = hello
+                guard hello.version == PeerHello.currentVersion else {
+                    link.terminate(.versionMismatch, detail: "version \(hello.version)")
+                    break reading
+                }
                 if hello.listenAddress.isUnspecified, let observed = PeerAddress(host: socket.remoteHost, port: hello.listenAddress.port) {
                     hello.listenAddress = observed  // a node listening on 0.0.0.0 is reached where it came from
                 }
+                theirHello = hello
+                let signed = PeerAuth.signedBytes(
+                    receiverNonce: hello.nonce, senderNonce: ourNonce, senderIdentity: context.identity.bytes,
+                    receiverIdentity: hello.identity)
+                guard let signature = try? context.key.sign(signed) else {
+                    link.terminate(.authFailed, detail: "could not sign our AUTH")
+                    break reading
+                }
+                link.send(PeerMessage.auth(PeerAuth(publicKey: context.key.publicKeyDER, signature: signature)).encoded())
+                continue
+            case .auth(let auth):
+                guard let hello = theirHello else {
+                    link.terminate(.helloMissing, detail: "AUTH before HELLO")
+                    break reading
+                }
+                guard !authenticated else {
+                    link.terminate(.unexpectedAuth, detail: "second AUTH")
+                    break reading
+                }
+                let signed = PeerAuth.signedBytes(
+                    receiverNonce: ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
+                    receiverIdentity: context.identity.bytes)
+                guard let proven = NodeKey.verify(signature: auth.signature, of: signed, publicKeyDER: auth.publicKey),
+                    proven.bytes == hello.identity
+                else {
+                    link.terminate(.authFailed, detail: "AUTH does not prove identity \(hello.identity.prefix(8).hex)")
+                    break reading
+                }
+                authenticated = true
                 let actions = context.overlay.withLock { $0.receivedHello(hello, on: link.number, now: now) }
                 context.perform(actions, dialer: dial)
                 continue
-            }
-            guard greeted else {
-                link.terminate(.helloMissing, detail: "\(message.type) before HELLO")
-                break reading
+            default:
+                guard authenticated else {
+                    link.terminate(.helloMissing, detail: "\(message.type) before the handshake completed")
+                    break reading
+                }
             }
             handle(message, on: link)
         }
@@ -118,7 +158,7 @@ final class P2PServer: Sendable {
 
     private func handle(_ message: PeerMessage, on link: Connection) {
         switch message {
-        case .hello:
+        case .hello, .auth:
             break  // handled by the reader
         case .pull:
             let actions = context.overlay.withLock { $0.receivedPull(on: link.number) }

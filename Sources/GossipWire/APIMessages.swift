@@ -127,7 +127,7 @@ public enum APIMessage: Equatable, Sendable {
             self = .statusRequest
         case .gossipStatusReply:
             self = .statusReply(frame.body)
-        case .peerHello, .peerPull, .peerPush, .peerItem, .peerPing, .peerPong, .peerDigest, .peerRequest:
+        case .peerHello, .peerAuth, .peerPull, .peerPush, .peerItem, .peerPing, .peerPong, .peerDigest, .peerRequest:
             throw .unknownType(frame.type)
         }
     }

@@ -1,5 +1,5 @@
 /// The message types of the Gossip API (500-503, plus our STATUS extension 518/519) and of our
-/// peer-to-peer protocol (504-511).
+/// peer-to-peer protocol (504-512).
 ///
 /// All messages, API and P2P alike, share one framing: a 4-byte header (`size`, `type`, both
 /// big-endian u16) where `size` counts the whole message, header included.
@@ -29,6 +29,8 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case peerDigest = 510
     /// Node -> node: send me these items (answer to a DIGEST).
     case peerRequest = 511
+    /// Node <-> node: proof of the identity claimed in HELLO, sent by both sides after HELLO.
+    case peerAuth = 512
 
     /// Module -> node (our extension, not in the course spec): ask for the node's status.
     case gossipStatusRequest = 518

@@ -7,15 +7,46 @@ public struct PeerHello: Equatable, Sendable {
     public var identity: [UInt8]
     /// Where the sender accepts P2P connections.
     public var listenAddress: PeerAddress
+    /// 16 random bytes the other side must sign in its AUTH, so an AUTH cannot be replayed.
+    public var nonce: [UInt8]
 
     public static let currentVersion: UInt8 = 1
-    public static let size = 4 + 4 + 32 + PeerAddress.encodedSize
+    public static let nonceSize = 16
+    public static let size = 4 + 4 + 32 + PeerAddress.encodedSize + nonceSize
 
-    public init(version: UInt8 = currentVersion, flags: UInt8 = 0, identity: [UInt8], listenAddress: PeerAddress) {
+    public init(
+        version: UInt8 = currentVersion, flags: UInt8 = 0, identity: [UInt8], listenAddress: PeerAddress,
+        nonce: [UInt8] = Array(repeating: 0, count: nonceSize)
+    ) {
         self.version = version
         self.flags = flags
         self.identity = identity
         self.listenAddress = listenAddress
+        self.nonce = nonce
+    }
+}
+
+/// 512 AUTH: the sender's public key (DER, SubjectPublicKeyInfo) and its signature of
+/// `PeerAuth.signedBytes`; the receiver checks that the key hashes to the identity of the HELLO.
+public struct PeerAuth: Equatable, Sendable {
+    public var publicKey: [UInt8]
+    public var signature: [UInt8]
+
+    /// Each field is at most this long (an RSA-16384 key fits).
+    public static let maximumFieldSize = 4096
+
+    public init(publicKey: [UInt8], signature: [UInt8]) {
+        self.publicKey = publicKey
+        self.signature = signature
+    }
+
+    /// What the sender of an AUTH signs: a label, the receiver's nonce, the sender's nonce, the
+    /// sender's identity, the receiver's identity. Binding both nonces and both identities ties the
+    /// proof to this one connection.
+    public static func signedBytes(
+        receiverNonce: [UInt8], senderNonce: [UInt8], senderIdentity: [UInt8], receiverIdentity: [UInt8]
+    ) -> [UInt8] {
+        Array("gossip-auth-v1".utf8) + receiverNonce + senderNonce + senderIdentity + receiverIdentity
     }
 }
 
@@ -60,6 +91,7 @@ public struct PeerItem: Equatable, Sendable {
 /// Any message of the P2P protocol.
 public enum PeerMessage: Equatable, Sendable {
     case hello(PeerHello)
+    case auth(PeerAuth)
     /// 505: carries the asker's listening address.
     case pull(PeerAddress)
     case push(PeerPush)
@@ -81,6 +113,7 @@ public enum PeerMessage: Equatable, Sendable {
     public var type: MessageType {
         switch self {
         case .hello: .peerHello
+        case .auth: .peerAuth
         case .pull: .peerPull
         case .push: .peerPush
         case .item: .peerItem
@@ -93,7 +126,7 @@ public enum PeerMessage: Equatable, Sendable {
 
     /// Decodes a frame, checking its size against the type's layout exactly.
     public init(frame: Frame) throws(WireError) {
-        guard let type = MessageType(rawValue: frame.type), (504...511).contains(type.rawValue) else { throw .unknownType(frame.type) }
+        guard let type = MessageType(rawValue: frame.type), (504...512).contains(type.rawValue) else { throw .unknownType(frame.type) }
         var reader = ByteReader(frame.body)
         func requireSize(_ expected: Int) throws(WireError) {
             guard frame.size == expected else { throw .badSize(type: frame.type, size: frame.size, expected: "exactly \(expected)") }
@@ -105,7 +138,18 @@ public enum PeerMessage: Equatable, Sendable {
             let flags = try reader.readUInt8()
             _ = try reader.readUInt16()
             let identity = try reader.readBytes(32)
-            self = .hello(PeerHello(version: version, flags: flags, identity: identity, listenAddress: try PeerAddress.decode(from: &reader)))
+            let address = try PeerAddress.decode(from: &reader)
+            let nonce = try reader.readBytes(PeerHello.nonceSize)
+            self = .hello(PeerHello(version: version, flags: flags, identity: identity, listenAddress: address, nonce: nonce))
+        case .peerAuth:
+            let keyLength = Int(try reader.readUInt16())
+            guard keyLength <= PeerAuth.maximumFieldSize else { throw .invalidField("public key of \(keyLength) bytes") }
+            let key = try reader.readBytes(keyLength)
+            let signatureLength = Int(try reader.readUInt16())
+            guard signatureLength <= PeerAuth.maximumFieldSize, signatureLength == reader.remaining else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "8 + key length + signature length")
+            }
+            self = .auth(PeerAuth(publicKey: key, signature: try reader.readBytes(signatureLength)))
         case .peerPull:
             try requireSize(Self.pullSize)
             self = .pull(try PeerAddress.decode(from: &reader))
@@ -167,6 +211,14 @@ public enum PeerMessage: Equatable, Sendable {
             precondition(hello.identity.count == 32, "identities are 32 bytes")
             bytes.append(contentsOf: hello.identity)
             hello.listenAddress.encode(into: &bytes)
+            precondition(hello.nonce.count == PeerHello.nonceSize, "nonces are 16 bytes")
+            bytes.append(contentsOf: hello.nonce)
+        case .auth(let auth):
+            precondition(auth.publicKey.count <= PeerAuth.maximumFieldSize && auth.signature.count <= PeerAuth.maximumFieldSize)
+            bytes.appendBigEndian(UInt16(auth.publicKey.count))
+            bytes.append(contentsOf: auth.publicKey)
+            bytes.appendBigEndian(UInt16(auth.signature.count))
+            bytes.append(contentsOf: auth.signature)
         case .pull(let address):
             address.encode(into: &bytes)
         case .push(let push):

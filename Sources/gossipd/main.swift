@@ -59,10 +59,10 @@ struct GossipDaemon: ParsableCommand {
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
 
         // A host key that cannot be used is a configuration error, like a bad value: exit 2.
-        var identity: NodeIdentity?
+        var key: NodeKey?
         if let path = configuration.hostkeyPath {
             do {
-                identity = try NodeIdentity.load(hostkeyPath: path)
+                key = try NodeKey.load(hostkeyPath: path)
             } catch {
                 FileHandle.standardError.write(Data("gossipd: \(config ?? "<embedded default>"): \(error)\n".utf8))
                 throw ExitCode(2)
@@ -71,7 +71,7 @@ struct GossipDaemon: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         let node: Node
         do {
-            node = try Node(configuration: configuration, identity: identity, logger: logger)
+            node = try Node(configuration: configuration, key: key, logger: logger)
             try node.start()
         } catch {
             FileHandle.standardError.write(Data("gossipd: \(error)\n".utf8))

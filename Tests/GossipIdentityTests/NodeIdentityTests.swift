@@ -32,11 +32,26 @@ struct NodeIdentityTests {
         #expect(throws: NodeIdentity.LoadError.self) { try NodeIdentity.load(hostkeyPath: junk) }
     }
 
-    @Test("ephemeral identities are 32 random bytes")
+    @Test("ephemeral keys give distinct 32-byte identities")
     func ephemeral() {
-        let a = NodeIdentity.ephemeral(), b = NodeIdentity.ephemeral()
+        let a = NodeKey.ephemeral().identity, b = NodeKey.ephemeral().identity
         #expect(a != b)
         #expect(a.bytes.count == 32)
         #expect(NodeIdentity(bytes: [1, 2, 3]) == nil)
+    }
+
+    @Test("a signature proves the signer's identity, and nothing else", arguments: ["p256", "rsa"])
+    func signatures(kind: String) throws {
+        let key = kind == "rsa" ? try NodeKey.fromPEM(NodeIdentity.generateRSAKeyPEM(bits: 2048)) : NodeKey.ephemeral()
+        let message = Array("hello".utf8)
+        let signature = try key.sign(message)
+        #expect(NodeKey.verify(signature: signature, of: message, publicKeyDER: key.publicKeyDER) == key.identity)
+        #expect(NodeKey.verify(signature: signature, of: Array("hellO".utf8), publicKeyDER: key.publicKeyDER) == nil, "another message")
+        var tampered = signature
+        tampered[tampered.count / 2] ^= 0x01
+        #expect(NodeKey.verify(signature: tampered, of: message, publicKeyDER: key.publicKeyDER) == nil, "a changed signature")
+        let other = NodeKey.ephemeral()
+        #expect(NodeKey.verify(signature: signature, of: message, publicKeyDER: other.publicKeyDER) == nil, "another key")
+        #expect(NodeKey.verify(signature: signature, of: message, publicKeyDER: [0x30, 0x00]) == nil, "junk key")
     }
 }

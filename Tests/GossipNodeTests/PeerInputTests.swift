@@ -1,5 +1,6 @@
 import Foundation
 import GossipConfig
+import GossipIdentity
 import GossipNode
 import GossipSockets
 import GossipWire
@@ -12,6 +13,7 @@ struct PeerInputTests {
     static let stranger = [UInt8](repeating: 0x42, count: 32)
     static let strangerAddress = PeerAddress(host: "127.0.0.1", port: 9)!
     static let hello = PeerMessage.hello(PeerHello(identity: stranger, listenAddress: strangerAddress)).encoded()
+    static let strangerNonce = [UInt8](repeating: 0x33, count: 16)
 
     struct Case: CustomTestStringConvertible, Sendable {
         var name: String
@@ -24,7 +26,10 @@ struct PeerInputTests {
         Case(name: "size field below the header", bytes: [0, 2, 0x01, 0xF8], reason: .sizeBelowHeader),
         Case(name: "an API ANNOUNCE on the P2P port", bytes: [0, 8, 0x01, 0xF4, 1, 0, 0, 1], reason: .unknownType),
         Case(name: "a PING before HELLO", bytes: PeerMessage.ping(1).encoded(), reason: .helloMissing),
-        Case(name: "a HELLO one byte short", bytes: [0, 57, 0x01, 0xF8] + Array(hello[4..<57]), reason: .badSize),
+        Case(name: "a HELLO one byte short", bytes: [0, 73, 0x01, 0xF8] + Array(hello[4..<73]), reason: .badSize),
+        Case(name: "a PING after HELLO but before AUTH", bytes: hello + PeerMessage.ping(1).encoded(), reason: .helloMissing),
+        Case(name: "an AUTH before HELLO", bytes: PeerMessage.auth(PeerAuth(publicKey: [1], signature: [2])).encoded(), reason: .helloMissing),
+        Case(name: "an AUTH with junk key and signature", bytes: hello + PeerMessage.auth(PeerAuth(publicKey: [1], signature: [2])).encoded(), reason: .authFailed),
         Case(name: "a second HELLO", bytes: hello + hello, reason: .unexpectedHello),
         Case(
             name: "a HELLO of another protocol version",
@@ -68,21 +73,67 @@ struct PeerInputTests {
         #expect(node.statistics.peerItemsReceived == 0)
     }
 
-    @Test("a peer that says HELLO and then nothing is pinged; one that never answers is closed")
+    /// Completes the handshake as a peer holding `key` would, claiming `claimed` (its own identity
+    /// unless a test lies); returns the stream, past the node's HELLO and AUTH.
+    private func handshake(_ socket: Socket, key: NodeKey, claiming claimed: [UInt8]? = nil, signWith signer: NodeKey? = nil) throws -> FrameStream {
+        var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
+        guard let frame = try stream.readFrame(idleDeadline: .now + .seconds(5)), case .hello(let theirs) = try PeerMessage(frame: frame) else {
+            throw TestFailure.unexpected
+        }
+        let identity = claimed ?? key.identity.bytes
+        let ours = PeerHello(identity: identity, listenAddress: Self.strangerAddress, nonce: Self.strangerNonce)
+        let signed = PeerAuth.signedBytes(
+            receiverNonce: theirs.nonce, senderNonce: Self.strangerNonce, senderIdentity: identity, receiverIdentity: theirs.identity)
+        let proof = signer ?? key
+        let auth = PeerAuth(publicKey: proof.publicKeyDER, signature: try proof.sign(signed))
+        try socket.send(PeerMessage.hello(ours).encoded() + PeerMessage.auth(auth).encoded(), deadline: .now + .seconds(2))
+        return stream
+    }
+
+    @Test("a peer whose AUTH proves its identity is accepted; one that claims another identity is not")
+    func authentication() throws {
+        let network = TestNetwork()
+        let node = try network.add()
+        let honest = NodeKey.ephemeral()
+        let good = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { good.close() }
+        _ = try handshake(good, key: honest)
+        #expect(waitUntil { node.connectedPeers == [honest.identity] })
+
+        // An impostor claims the honest node's identity but can only sign with its own key.
+        let impostor = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { impostor.close() }
+        _ = try handshake(impostor, key: NodeKey.ephemeral(), claiming: honest.identity.bytes)
+        #expect(closes(impostor))
+        #expect(waitUntil { node.statistics.closedLinks(.authFailed) == 1 })
+        #expect(node.connectedPeers == [honest.identity], "the honest link stays")
+    }
+
+    @Test("a peer that completes the handshake and then goes silent is pinged, then closed as a zombie")
     func silentPeer() throws {
         let network = TestNetwork()
         let node = try network.add { $0.peerTimeoutMilliseconds = 400 }
         let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
         defer { socket.close() }
-        try socket.send(Self.hello, deadline: .now + .seconds(2))
-        // Read what the node sends: its HELLO, then PINGs, then the close.
-        var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
+        var stream = try handshake(socket, key: NodeKey.ephemeral())
+        // Read what the node sends: its AUTH, then PINGs, then the close.
         var sawPing = false
         while let frame = try? stream.readFrame(idleDeadline: .now + .seconds(5)) {
             if frame.type == MessageType.peerPing.rawValue { sawPing = true }
         }
         #expect(sawPing, "a silent link is pinged")
         #expect(waitUntil { node.statistics.closedLinks(.unresponsive) == 1 }, "and closed as a zombie")
+    }
+
+    @Test("a peer that says HELLO but never proves it is closed at the handshake limit")
+    func noAuth() throws {
+        let network = TestNetwork()
+        let node = try network.add { $0.peerTimeoutMilliseconds = 300 }
+        let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { socket.close() }
+        try socket.send(Self.hello, deadline: .now + .seconds(2))
+        #expect(closes(socket))
+        #expect(waitUntil { node.statistics.closedLinks(.handshakeTimeout) == 1 })
     }
 
     /// True once the node closed `socket` (EOF or reset) within a few seconds.

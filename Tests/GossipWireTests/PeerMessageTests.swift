@@ -10,7 +10,10 @@ struct PeerMessageTests {
 
     static let samples: [PeerMessage] = [
         .hello(PeerHello(identity: identity, listenAddress: v4)),
-        .hello(PeerHello(version: 9, flags: 3, identity: identity, listenAddress: v6)),
+        .hello(PeerHello(version: 9, flags: 3, identity: identity, listenAddress: v6, nonce: Array(1...16))),
+        .auth(PeerAuth(publicKey: Array(repeating: 0x30, count: 91), signature: Array(repeating: 7, count: 72))),
+        .auth(PeerAuth(publicKey: [], signature: [])),
+        .auth(PeerAuth(publicKey: Array(repeating: 1, count: PeerAuth.maximumFieldSize), signature: Array(repeating: 2, count: 512))),
         .pull(v4),
         .push(PeerPush(listenAddress: v6, entries: [])),
         .push(PeerPush(listenAddress: v4, entries: [PeerEntry(identity: identity, address: v4), PeerEntry(identity: identity, address: v6)])),
@@ -52,10 +55,33 @@ struct PeerMessageTests {
 
     @Test("the HELLO layout is byte-exact")
     func helloBytes() {
-        let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4)).encoded()
-        #expect(bytes.count == 58)
-        #expect(Array(bytes[0..<8]) == [0, 58, 0x01, 0xF8, 1, 0, 0, 0])
+        let nonce = Array(UInt8(100)..<116)
+        let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4, nonce: nonce)).encoded()
+        #expect(bytes.count == 74)
+        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 1, 0, 0, 0])
         #expect(Array(bytes[8..<40]) == Self.identity)
+        #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
+        #expect(Array(bytes[58..<74]) == nonce)
+    }
+
+    @Test("AUTH lengths must add up exactly, and each field is bounded")
+    func authLengths() {
+        let good = PeerMessage.auth(PeerAuth(publicKey: [1, 2, 3], signature: [4, 5])).encoded()
+        #expect(good == [0, 13, 0x02, 0x00, 0, 3, 1, 2, 3, 0, 2, 4, 5])
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 3, 1, 2, 3, 0, 3, 4, 5])) }  // signature short
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 3, 1, 2, 3, 0, 1, 4, 5])) }  // trailing byte
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 9, 1, 2])) }  // key runs past the end
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0x10, 0x01] + Array(repeating: 0, count: 4097) + [0, 0])) }
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0])) }
+    }
+
+    @Test("what an AUTH signs binds both nonces and both identities")
+    func signedBytes() {
+        let bytes = PeerAuth.signedBytes(
+            receiverNonce: Array(repeating: 1, count: 16), senderNonce: Array(repeating: 2, count: 16),
+            senderIdentity: Array(repeating: 3, count: 32), receiverIdentity: Array(repeating: 4, count: 32))
+        #expect(bytes == Array("gossip-auth-v1".utf8) + Array(repeating: 1, count: 16) + Array(repeating: 2, count: 16)
+            + Array(repeating: 3, count: 32) + Array(repeating: 4, count: 32))
     }
 
     @Test("a PUSH whose count disagrees with its length is rejected")
@@ -79,12 +105,12 @@ struct PeerMessageTests {
 
     @Test(
         "fixed-size messages with any other size are rejected",
-        arguments: [(UInt16(504), 53), (504, 55), (505, 17), (505, 19), (508, 7), (508, 9), (509, 0), (507, 19)])
+        arguments: [(UInt16(504), 69), (504, 71), (505, 17), (505, 19), (508, 7), (508, 9), (509, 0), (507, 19)])
     func fixedSizes(type: UInt16, bodySize: Int) {
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: bodySize))) }
     }
 
-    @Test("API types and types outside 504-511 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 512, 519, 65535])
+    @Test("API types and types outside 504-512 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 513, 518, 519, 65535])
     func foreignTypes(type: UInt16) {
         #expect(throws: WireError.unknownType(type)) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: 8))) }
     }

@@ -1,0 +1,85 @@
+import Crypto
+import CryptoExtras
+import Foundation
+
+/// A node's private key: the host key from the configuration (RSA, or EC P-256/P-384), or a
+/// P-256 key made for this run. Its public key's SHA-256 is the node's identity, and the key
+/// signs the P2P handshake so a peer cannot claim an identity it does not hold.
+public struct NodeKey: Sendable {
+    private enum Backing: Sendable {
+        case rsa(_RSA.Signing.PrivateKey)
+        case p256(P256.Signing.PrivateKey)
+        case p384(P384.Signing.PrivateKey)
+    }
+
+    private let backing: Backing
+    /// The public key, DER (SubjectPublicKeyInfo): what the handshake sends.
+    public let publicKeyDER: [UInt8]
+    public let identity: NodeIdentity
+
+    private init(_ backing: Backing) {
+        self.backing = backing
+        let der: Data =
+            switch backing {
+            case .rsa(let key): key.publicKey.derRepresentation
+            case .p256(let key): key.publicKey.derRepresentation
+            case .p384(let key): key.publicKey.derRepresentation
+            }
+        publicKeyDER = Array(der)
+        identity = NodeIdentity(publicKeyDER: der)
+    }
+
+    /// A fresh P-256 key for a node without a host key: cheap to make and to sign with.
+    public static func ephemeral() -> NodeKey {
+        NodeKey(.p256(P256.Signing.PrivateKey()))
+    }
+
+    /// Reads a PEM private key file (RSA in PKCS#1 or PKCS#8, or EC P-256/P-384).
+    public static func load(hostkeyPath path: String) throws(NodeIdentity.LoadError) -> NodeKey {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw NodeIdentity.LoadError(description: "hostkey: cannot read '\(path)'")
+        }
+        guard let pem = String(data: data, encoding: .utf8) else {
+            throw NodeIdentity.LoadError(description: "hostkey: '\(path)' is not a PEM text file")
+        }
+        return try fromPEM(pem, source: path)
+    }
+
+    /// A key from PEM text held in memory.
+    public static func fromPEM(_ pem: String, source: String = "<pem>") throws(NodeIdentity.LoadError) -> NodeKey {
+        if let key = try? _RSA.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.rsa(key)) }
+        if let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.p256(key)) }
+        if let key = try? P384.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.p384(key)) }
+        throw NodeIdentity.LoadError(description: "hostkey: '\(source)' holds no RSA or EC (P-256, P-384) private key in PEM form")
+    }
+
+    /// Signs `message`: RSA-PSS with SHA-256, or ECDSA (DER) with the curve's hash.
+    public func sign(_ message: [UInt8]) throws -> [UInt8] {
+        switch backing {
+        case .rsa(let key): Array(try key.signature(for: SHA256.hash(data: message), padding: .PSS).rawRepresentation)
+        case .p256(let key): Array(try key.signature(for: message).derRepresentation)
+        case .p384(let key): Array(try key.signature(for: message).derRepresentation)
+        }
+    }
+
+    /// The identity a signature proves: nil unless `signature` is `publicKeyDER`'s valid signature
+    /// of `message`; otherwise the SHA-256 of that public key.
+    public static func verify(signature: [UInt8], of message: [UInt8], publicKeyDER: [UInt8]) -> NodeIdentity? {
+        let valid: Bool
+        if let key = try? _RSA.Signing.PublicKey(derRepresentation: publicKeyDER) {
+            valid = key.keySizeInBits >= 2048
+                && key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: message), padding: .PSS)
+        } else if let key = try? P256.Signing.PublicKey(derRepresentation: publicKeyDER),
+            let parsed = try? P256.Signing.ECDSASignature(derRepresentation: signature)
+        {
+            valid = key.isValidSignature(parsed, for: message)
+        } else if let key = try? P384.Signing.PublicKey(derRepresentation: publicKeyDER),
+            let parsed = try? P384.Signing.ECDSASignature(derRepresentation: signature)
+        {
+            valid = key.isValidSignature(parsed, for: message)
+        } else {
+            valid = false
+        }
+        return valid ? NodeIdentity(publicKeyDER: publicKeyDER) : nil
+    }
+}
