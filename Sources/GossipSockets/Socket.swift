@@ -33,12 +33,8 @@ public final class Socket: Sendable {
     public static func listen(host: String, port: UInt16, backlog: Int32 = 512) throws(SocketError) -> Socket {
         var lastError = SocketError("listen on \(host):\(port)", .resolution("no usable address"))
         for address in try resolve(host: host, port: port, passive: true) {
-            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else {
-                lastError = .system("socket")
-                continue
-            }
-            let socket = Socket(descriptor: fd)
+            guard let socket = open(address, error: &lastError) else { continue }
+            let fd = socket.descriptor
             var one: Int32 = 1
             setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
             let bound = address.withSockAddr { bind(fd, $0, $1) }
@@ -59,12 +55,8 @@ public final class Socket: Sendable {
     public static func connect(host: String, port: UInt16, deadline: Deadline) throws(SocketError) -> Socket {
         var lastError = SocketError("connect \(host):\(port)", .resolution("no usable address"))
         for address in try resolve(host: host, port: port, passive: false) {
-            let fd = socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else {
-                lastError = .system("socket")
-                continue
-            }
-            let socket = Socket(descriptor: fd)
+            guard let socket = open(address, error: &lastError) else { continue }
+            let fd = socket.descriptor
             socket.configureConnected()
             let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
             if result == 0 { return socket }
@@ -85,6 +77,16 @@ public final class Socket: Sendable {
             lastError = SocketError("connect \(host):\(port)", .system(code))
         }
         throw lastError
+    }
+
+    /// A new TCP socket of `address`'s family, or nil with `error` set.
+    private static func open(_ address: SocketAddress, error: inout SocketError) -> Socket? {
+        let fd = socket(address.family, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else {
+            error = .system("socket")
+            return nil
+        }
+        return Socket(descriptor: fd)
     }
 
     /// Waits for the next connection; throws once the listener is shut down.

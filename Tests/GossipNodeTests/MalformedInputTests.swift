@@ -7,12 +7,7 @@ import Testing
 /// node serving: a fresh subscriber/announcer pair still works afterwards.
 @Suite("Malformed and abusive API input")
 struct MalformedInputTests {
-    struct Case: CustomTestStringConvertible, Sendable {
-        var name: String
-        var bytes: [UInt8]
-        var reason: NodeStatistics.CloseReason
-        var testDescription: String { name }
-    }
+    typealias Case = BadInput
 
     static let cases: [Case] = [
         Case(name: "size field 0", bytes: [0, 0, 0x01, 0xF4], reason: .sizeBelowHeader),

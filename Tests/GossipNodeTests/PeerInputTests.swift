@@ -15,12 +15,7 @@ struct PeerInputTests {
     static let hello = PeerMessage.hello(PeerHello(identity: stranger, listenAddress: strangerAddress)).encoded()
     static let strangerNonce = [UInt8](repeating: 0x33, count: 16)
 
-    struct Case: CustomTestStringConvertible, Sendable {
-        var name: String
-        var bytes: [UInt8]
-        var reason: NodeStatistics.CloseReason
-        var testDescription: String { name }
-    }
+    typealias Case = BadInput
 
     static let cases: [Case] = [
         Case(name: "size field below the header", bytes: [0, 2, 0x01, 0xF8], reason: .sizeBelowHeader),

@@ -92,3 +92,11 @@ final class BackgroundJob: Sendable {
         if let error = failure.withLock({ $0 }) { throw error }
     }
 }
+
+/// Bytes a misbehaving client or peer sends, and the reason the node must close it for.
+struct BadInput: CustomTestStringConvertible, Sendable {
+    var name: String
+    var bytes: [UInt8]
+    var reason: NodeStatistics.CloseReason
+    var testDescription: String { name }
+}
