@@ -154,7 +154,7 @@ public struct GossipEngine: Sendable {
 
     /// The newest cached item IDs, up to `limit`, oldest first.
     public func digest(limit: Int) -> [ItemID] {
-        Array(cache.idsOldestFirst.suffix(limit))
+        cache.newestIDs(limit)
     }
 
     private mutating func nextItemID() -> ItemID {

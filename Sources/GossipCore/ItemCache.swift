@@ -32,6 +32,9 @@ public struct ItemCache: Sendable {
         return evicted
     }
 
+    /// The newest `limit` IDs, oldest of them first, without copying the rest.
+    public func newestIDs(_ limit: Int) -> [ItemID] { Array(order.suffix(limit)) }
+
     /// IDs from oldest to newest.
     public var idsOldestFirst: [ItemID] { Array(order) }
 }

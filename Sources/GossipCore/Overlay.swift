@@ -130,16 +130,25 @@ public struct Overlay: Sendable {
     /// Links whose HELLO arrived.
     public var establishedLinks: [UInt64] { links.filter { $0.value.established }.map(\.key).sorted() }
 
-    public var linkCount: Int { links.count }
-
     public func identity(of link: UInt64) -> [UInt8]? { links[link]?.identity }
 
     /// Up to `count` random established links, leaving out `excluded`.
     public mutating func randomLinks(_ count: Int, excluding excluded: Set<UInt64> = []) -> [UInt64] {
-        var candidates = links.filter { $0.value.established && !excluded.contains($0.key) }.map(\.key)
-        candidates.sort()
-        candidates.shuffle(using: &random)
-        return Array(candidates.prefix(count))
+        randomLinks(count, excludingEach: [excluded])[0]
+    }
+
+    /// For each set of exclusions, up to `count` random established links outside it: one pass
+    /// over the links for a whole batch of items, and a partial shuffle per item.
+    public mutating func randomLinks(_ count: Int, excludingEach exclusions: [Set<UInt64>]) -> [[UInt64]] {
+        let established = links.filter { $0.value.established }.map(\.key).sorted()
+        return exclusions.map { excluded in
+            var candidates = excluded.isEmpty ? established : established.filter { !excluded.contains($0) }
+            let take = min(count, candidates.count)
+            for index in 0..<take {
+                candidates.swapAt(index, Int.random(in: index..<candidates.count, using: &random))
+            }
+            return Array(candidates.prefix(take))
+        }
     }
 
     private var connectedIdentities: Set<[UInt8]> { Set(links.values.compactMap(\.identity)) }

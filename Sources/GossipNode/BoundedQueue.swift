@@ -10,6 +10,8 @@ import Foundation
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var lanes: [Deque<Element>]
+    /// Elements in all lanes together, so emptiness is one comparison on the hot path.
+    private var total = 0
     private var isClosed = false
     let capacity: Int
 
@@ -28,9 +30,9 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         defer { condition.unlock() }
         while lanes[lane].count >= capacity && !isClosed { condition.wait() }
         guard !isClosed else { return false }
-        let wasEmpty = lanes.allSatisfy(\.isEmpty)
         lanes[lane].append(element)
-        if wasEmpty { condition.broadcast() }
+        total += 1
+        if total == 1 { condition.broadcast() }
         return true
     }
 
@@ -39,15 +41,17 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func popAll(until deadline: Date) -> [Element]? {
         condition.lock()
         defer { condition.unlock() }
-        while lanes.allSatisfy(\.isEmpty) && !isClosed {
+        while total == 0 && !isClosed {
             if !condition.wait(until: deadline) { return [] }
         }
-        if lanes.allSatisfy(\.isEmpty) { return nil }
+        if total == 0 { return nil }
         var taken: [Element] = []
-        for index in lanes.indices {
+        taken.reserveCapacity(total)
+        for index in lanes.indices where !lanes[index].isEmpty {
             taken.append(contentsOf: lanes[index])
             lanes[index].removeAll(keepingCapacity: true)
         }
+        total = 0
         condition.broadcast()  // producers waiting on a full lane
         return taken
     }
@@ -64,6 +68,6 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     var count: Int {
         condition.lock()
         defer { condition.unlock() }
-        return lanes.reduce(0) { $0 + $1.count }
+        return total
     }
 }

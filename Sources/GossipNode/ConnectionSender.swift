@@ -88,13 +88,6 @@ final class ConnectionSender: @unchecked Sendable {
         return .queued
     }
 
-    /// Bytes waiting to be written.
-    var pendingBytes: Int {
-        condition.lock()
-        defer { condition.unlock() }
-        return queuedBytes
-    }
-
     /// Stops the writer; what is still queued is discarded.
     func stop() {
         condition.lock()

@@ -176,10 +176,6 @@ public final class Node: Sendable {
         }
     }
 
-    /// Peers known in the view.
-    public var viewCount: Int {
-        running?.context.overlay.withLock { $0.view.count } ?? 0
-    }
 
     /// The address other nodes dial: the P2P address as configured, with the bound port, as a literal.
     static func advertisedAddress(for endpoint: Endpoint) -> PeerAddress {

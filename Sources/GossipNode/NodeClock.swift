@@ -9,8 +9,4 @@ struct NodeClock: Sendable {
         return Moment(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000))
     }
 
-    /// The wall-clock-free instant matching `moment`, for timed waits.
-    func instant(of moment: Moment) -> ContinuousClock.Instant {
-        epoch + .nanoseconds(Int64(clamping: moment.nanoseconds))
-    }
 }

@@ -105,14 +105,12 @@ final class NodeContext: Sendable {
     /// Sends each item to `degree` random established peers (all, if fewer), never back to the
     /// peer it came from; one write per peer for the whole batch.
     func spread(_ items: [(item: GossipItem, excluding: Set<UInt64>)]) {
+        let spreadable = items.filter { $0.item.data.count <= PeerItem.maximumDataSize }
+        statistics.itemsTooLargeToSpread.increment(by: items.count - spreadable.count)
+        guard !spreadable.isEmpty else { return }
+        let choices = overlay.withLock { $0.randomLinks(configuration.degree, excludingEach: spreadable.map(\.excluding)) }
         var batches: [UInt64: (bytes: [UInt8], count: Int)] = [:]
-        for (item, excluded) in items {
-            guard item.data.count <= PeerItem.maximumDataSize else {
-                statistics.itemsTooLargeToSpread.increment()
-                continue
-            }
-            let chosen = overlay.withLock { $0.randomLinks(configuration.degree, excluding: excluded) }
-            guard !chosen.isEmpty else { continue }
+        for ((item, _), chosen) in zip(spreadable, choices) where !chosen.isEmpty {
             let bytes = PeerMessage.item(PeerItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)).encoded()
             for link in chosen {
                 batches[link, default: ([], 0)].bytes.append(contentsOf: bytes)

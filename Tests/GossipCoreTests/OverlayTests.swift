@@ -306,6 +306,20 @@ struct OverlayTests {
         #expect(result28.count == 1)
     }
 
+    @Test("random link picks are distinct, bounded, and leave out each item's exclusions")
+    func randomPicks() {
+        var overlay = overlay(degree: 3)
+        for link: UInt64 in 1...4 {
+            _ = overlay.linkOpened(link, outbound: false, dialed: nil, now: .zero)
+            _ = overlay.receivedHello(hello(UInt8(20 + link)), on: link, now: .zero)
+        }
+        _ = overlay.linkOpened(9, outbound: false, dialed: nil, now: .zero)  // not established: never picked
+        let picks = overlay.randomLinks(3, excludingEach: [[], [1, 2], [1, 2, 3, 4]])
+        #expect(picks[0].count == 3 && Set(picks[0]).count == 3 && Set(picks[0]).isSubset(of: [1, 2, 3, 4]))
+        #expect(Set(picks[1]) == [3, 4])
+        #expect(picks[2].isEmpty)
+    }
+
     @Test("inbound links beyond the maximum are closed")
     func capacity() {
         var overlay = overlay()
