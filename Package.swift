@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "gossipd", targets: ["gossipd"]),
         .executable(name: "gossip", targets: ["gossip"]),
         .executable(name: "gossip-bench", targets: ["gossip-bench"]),
+        .executable(name: "gossip-sim", targets: ["gossip-sim"]),
         .library(name: "GossipNode", targets: ["GossipNode"]),
         .library(name: "GossipClient", targets: ["GossipClient"]),
     ],
@@ -27,7 +28,7 @@ let package = Package(
         // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
         .target(name: "GossipWire"),
         // The INI configuration: keys, defaults and limits in one place.
-        .target(name: "GossipConfig", dependencies: ["CInih"]),
+        .target(name: "GossipConfig", dependencies: ["CInih", "GossipCore"]),
         // Protocol logic with no sockets and no clocks: subscriptions, cache, message IDs, validation.
         .target(
             name: "GossipCore",
@@ -40,6 +41,7 @@ let package = Package(
         .target(
             name: "GossipIdentity",
             dependencies: [
+                "GossipWire",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
@@ -53,6 +55,22 @@ let package = Package(
                 "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        // A deterministic discrete-event simulator that runs the protocol core over a simulated network.
+        .target(
+            name: "GossipSimulation",
+            dependencies: [
+                "GossipCore", "GossipWire", "GossipConfig",
+                .product(name: "HeapModule", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "gossip-sim",
+            dependencies: [
+                "GossipSimulation", "GossipConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // A blocking client of the Gossip API, for the CLI, the benchmark and tests.
@@ -83,10 +101,11 @@ let package = Package(
         .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"]),
         .testTarget(name: "GossipConfigTests", dependencies: ["GossipConfig"]),
         .testTarget(name: "GossipCoreTests", dependencies: ["GossipCore", "GossipWire"]),
-        .testTarget(name: "GossipIdentityTests", dependencies: ["GossipIdentity"]),
+        .testTarget(name: "GossipSimulationTests", dependencies: ["GossipSimulation", "GossipCore", "GossipWire", "GossipConfig"]),
+        .testTarget(name: "GossipIdentityTests", dependencies: ["GossipIdentity", "GossipWire"]),
         .testTarget(
             name: "GossipNodeTests",
-            dependencies: ["GossipNode", "GossipClient", "GossipConfig", "GossipWire", "GossipSockets"]
+            dependencies: ["GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipWire", "GossipSockets"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,14 +1,30 @@
 import GossipWire
 
 /// Names one local API connection for as long as the node runs; never reused.
-public struct ConnectionID: Hashable, Comparable, Sendable, CustomStringConvertible {
+public struct ConnectionID: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral {
     public let rawValue: UInt64
 
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
+    public init(integerLiteral value: UInt64) { self.rawValue = value }
+
     public static func < (lhs: ConnectionID, rhs: ConnectionID) -> Bool { lhs.rawValue < rhs.rawValue }
 
     public var description: String { "api#\(rawValue)" }
+}
+
+/// Names one P2P connection (link) for as long as the node runs; never reused. A link is a
+/// connection, not a peer: a peer that reconnects comes back on a new link.
+public struct LinkID: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral {
+    public let rawValue: UInt64
+
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+
+    public init(integerLiteral value: UInt64) { self.rawValue = value }
+
+    public static func < (lhs: LinkID, rhs: LinkID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var description: String { "peer#\(rawValue)" }
 }
 
 /// A point on a monotonic time line, in nanoseconds. The core never reads a clock: callers pass
@@ -37,22 +53,6 @@ public struct Moment: Hashable, Comparable, Sendable, CustomStringConvertible {
 public enum ItemOrigin: Hashable, Sendable {
     /// Announced by a local module on this connection.
     case local(ConnectionID)
-    /// Received on the peer link with this number (the runtime's link, not the peer's identity).
-    case peer(UInt64)
-}
-
-/// One piece of gossip: what a module announced, plus the network-wide ID and remaining hops.
-public struct GossipItem: Hashable, Sendable {
-    public var id: ItemID
-    /// Hops left; 0 means unlimited.
-    public var ttl: UInt8
-    public var dataType: UInt16
-    public var data: [UInt8]
-
-    public init(id: ItemID, ttl: UInt8, dataType: UInt16, data: [UInt8]) {
-        self.id = id
-        self.ttl = ttl
-        self.dataType = dataType
-        self.data = data
-    }
+    /// Received on this peer link.
+    case peer(LinkID)
 }

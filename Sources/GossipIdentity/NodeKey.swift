@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import GossipWire
 
 /// A node's private key: the host key from the configuration (RSA, or EC P-256/P-384), or a
 /// P-256 key made for this run. Its public key's SHA-256 is the node's identity, and the key
@@ -12,10 +13,25 @@ public struct NodeKey: Sendable {
         case p384(P384.Signing.PrivateKey)
     }
 
+    /// Why a host key could not be used.
+    public struct LoadError: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// A new RSA private key in PEM form, as the course's nodes use (4096 bits by default).
+    public static func generateRSAKeyPEM(bits: Int = 4096) throws -> String {
+        let size: _RSA.Signing.KeySize = switch bits {
+        case 2048: .bits2048
+        case 3072: .bits3072
+        default: .bits4096
+        }
+        return try _RSA.Signing.PrivateKey(keySize: size).pemRepresentation
+    }
+
     private let backing: Backing
     /// The public key, DER (SubjectPublicKeyInfo): what the handshake sends.
     public let publicKeyDER: [UInt8]
-    public let identity: NodeIdentity
+    public let identity: PeerIdentity
 
     private init(_ backing: Backing) {
         self.backing = backing
@@ -26,7 +42,7 @@ public struct NodeKey: Sendable {
             case .p384(let key): key.publicKey.derRepresentation
             }
         publicKeyDER = Array(der)
-        identity = NodeIdentity(publicKeyDER: der)
+        identity = PeerIdentity(publicKeyDER: der)
     }
 
     /// A fresh P-256 key for a node without a host key: cheap to make and to sign with.
@@ -35,22 +51,22 @@ public struct NodeKey: Sendable {
     }
 
     /// Reads a PEM private key file (RSA in PKCS#1 or PKCS#8, or EC P-256/P-384).
-    public static func load(hostkeyPath path: String) throws(NodeIdentity.LoadError) -> NodeKey {
+    public static func load(hostkeyPath path: String) throws(NodeKey.LoadError) -> NodeKey {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw NodeIdentity.LoadError(description: "hostkey: cannot read '\(path)'")
+            throw NodeKey.LoadError(description: "hostkey: cannot read '\(path)'")
         }
         guard let pem = String(data: data, encoding: .utf8) else {
-            throw NodeIdentity.LoadError(description: "hostkey: '\(path)' is not a PEM text file")
+            throw NodeKey.LoadError(description: "hostkey: '\(path)' is not a PEM text file")
         }
         return try fromPEM(pem, source: path)
     }
 
     /// A key from PEM text held in memory.
-    public static func fromPEM(_ pem: String, source: String = "<pem>") throws(NodeIdentity.LoadError) -> NodeKey {
+    public static func fromPEM(_ pem: String, source: String = "<pem>") throws(NodeKey.LoadError) -> NodeKey {
         if let key = try? _RSA.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.rsa(key)) }
         if let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.p256(key)) }
         if let key = try? P384.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.p384(key)) }
-        throw NodeIdentity.LoadError(description: "hostkey: '\(source)' holds no RSA or EC (P-256, P-384) private key in PEM form")
+        throw NodeKey.LoadError(description: "hostkey: '\(source)' holds no RSA or EC (P-256, P-384) private key in PEM form")
     }
 
     /// Signs `message`: RSA-PSS with SHA-256, or ECDSA (DER) with the curve's hash.
@@ -64,7 +80,7 @@ public struct NodeKey: Sendable {
 
     /// The identity a signature proves: nil unless `signature` is `publicKeyDER`'s valid signature
     /// of `message`; otherwise the SHA-256 of that public key.
-    public static func verify(signature: [UInt8], of message: [UInt8], publicKeyDER: [UInt8]) -> NodeIdentity? {
+    public static func verify(signature: [UInt8], of message: [UInt8], publicKeyDER: [UInt8]) -> PeerIdentity? {
         let valid: Bool
         if let key = try? _RSA.Signing.PublicKey(derRepresentation: publicKeyDER) {
             valid = key.keySizeInBits >= 2048
@@ -80,6 +96,6 @@ public struct NodeKey: Sendable {
         } else {
             valid = false
         }
-        return valid ? NodeIdentity(publicKeyDER: publicKeyDER) : nil
+        return valid ? PeerIdentity(publicKeyDER: publicKeyDER) : nil
     }
 }

@@ -4,9 +4,7 @@ import GossipSockets
 import GossipWire
 
 /// Accepts module connections and runs one reader thread per connection, as the design card has
-/// it. Readers decode frames and act on them: ANNOUNCE goes into the announce queue (waiting while
-/// it is full, so a fast announcer is slowed rather than dropped), NOTIFY and VALIDATION go
-/// straight to the engine, anything else closes the connection.
+/// it. Readers decode frames into the core's events; what the core decides comes back as effects.
 final class APIServer: Sendable {
     private let context: NodeContext
     private let accepting: AcceptLoop
@@ -58,12 +56,15 @@ final class APIServer: Sendable {
         thread.start()
     }
 
-    /// The reader: runs until the module closes, breaks the protocol, or the node stops.
+    /// The reader: runs until the module closes, breaks the protocol, or the node stops. It
+    /// only turns frames into the core's events: ANNOUNCE through the item queue (waiting while
+    /// its lane is full, so a fast announcer is slowed rather than dropped), the rest at once.
     private static func serve(_ connection: Connection, context: NodeContext) {
         defer { context.liveReaders.wrappingSubtract(1, ordering: .releasing) }
         context.logger.debug("API connection opened", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])
+        context.withCore { core, now in core.moduleConnected(connection.apiID, now: now) }
         var stream = FrameStream(socket: connection.socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
-        reading: while true {
+        reading: while !connection.isClosing {
             let frame: Frame
             do {
                 guard let next = try stream.readFrame() else { break reading }
@@ -81,37 +82,13 @@ final class APIServer: Sendable {
             }
             switch message {
             case .announce(let announce):
-                context.statistics.announcesReceived.increment()
-                // Waits while the queue is full: back-pressure on this announcer only.
-                guard context.announceQueue.push(.local(connection.apiID, announce), lane: QueuedItem.localLane) else {
+                guard context.itemQueue.push(.local(connection.apiID, announce), lane: InboundItem.localLane) else {
                     break reading
                 }
-            case .notify(let notify):
-                context.engine.withLock { $0.subscribe(connection.apiID, to: notify.dataType) }
-            case .validation(let validation):
-                let answer = context.engine.withLock { $0.validate(validation, from: connection.apiID) }
-                switch answer {
-                case .unknown:
-                    connection.terminate(.unknownValidationID, detail: "message ID \(validation.messageID)")
-                    break reading
-                case .late:
-                    context.statistics.validationsLate.increment()
-                case .recorded, .completed:
-                    if case .completed(let completion) = answer { context.settle([completion]) }
-                    if validation.isValid {
-                        context.statistics.validationsValid.increment()
-                    } else {
-                        context.statistics.validationsInvalid.increment()
-                    }
-                }
-            case .notification:
-                connection.terminate(.notificationFromModule, detail: "modules may not send NOTIFICATION")
-                break reading
             case .statusRequest:
                 connection.send(APIMessage.statusReply(context.statusJSON()).encoded())
-            case .statusReply:
-                connection.terminate(.statusReplyFromModule, detail: "modules may not send STATUS replies")
-                break reading
+            default:
+                context.withCore { core, now in core.received(apiMessage: message, from: connection.apiID, now: now) }
             }
         }
         finish(connection, context: context)
@@ -120,8 +97,7 @@ final class APIServer: Sendable {
     /// Ends the connection's subscriptions, stops its writer, and closes the socket once both threads are done.
     private static func finish(_ connection: Connection, context: NodeContext) {
         context.apiConnections.withLock { _ = $0.removeValue(forKey: connection.apiID) }
-        let completions = context.engine.withLock { $0.close(connection.apiID) }
-        context.settle(completions)
+        context.withCore { core, now in core.moduleDisconnected(connection.apiID, now: now) }
         connection.finishClosing()
         context.statistics.apiConnectionsOpen.wrappingSubtract(1, ordering: .relaxed)
         context.logger.debug("API connection closed", metadata: ["connection": "\(connection.label)"])
@@ -130,7 +106,7 @@ final class APIServer: Sendable {
 
 extension WireError {
     /// The counter a connection closed for this error is filed under.
-    var closeReason: NodeStatistics.CloseReason {
+    var closeReason: CloseReason {
         switch self {
         case .sizeBelowHeader: .sizeBelowHeader
         case .frameTooLarge: .frameTooLarge

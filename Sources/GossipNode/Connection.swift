@@ -19,7 +19,7 @@ final class Connection: Sendable {
     let sender: ConnectionSender
     let remote: String
     /// The first reason the node gave for closing; nil while open or if the other side closed.
-    let closeReason = Mutex<NodeStatistics.CloseReason?>(nil)
+    let closeReason = Mutex<CloseReason?>(nil)
     private let context: NodeContext
 
     init(kind: Kind, number: UInt64, socket: Socket, context: NodeContext) {
@@ -41,6 +41,8 @@ final class Connection: Sendable {
 
     var apiID: ConnectionID { ConnectionID(number) }
 
+    var linkID: LinkID { LinkID(number) }
+
     var label: String { "\(kind.rawValue)#\(number)" }
 
     /// Queues one message; a full outbox closes the connection (it stopped keeping up).
@@ -57,9 +59,12 @@ final class Connection: Sendable {
         }
     }
 
+    /// Whether the node decided to close this connection.
+    var isClosing: Bool { closeReason.withLock { $0 } != nil }
+
     /// Closes the connection from any thread, for `reason`: counted once and logged at a bounded rate.
     /// The reader thread sees the socket shut down and finishes the clean-up.
-    func terminate(_ reason: NodeStatistics.CloseReason, detail: String) {
+    func terminate(_ reason: CloseReason, detail: String) {
         let first = closeReason.withLock { current -> Bool in
             guard current == nil else { return false }
             current = reason

@@ -7,8 +7,8 @@ import GossipWire
 import Logging
 import Synchronization
 
-/// A gossip node: the API server and the P2P server feeding one announce queue, its handler, and
-/// the gossip layer beside them, all around one protocol engine and one overlay.
+/// A gossip node: the API server and the P2P server feeding one item queue, its handler, and the
+/// protocol ticker beside them, all around one protocol core (`GossipProtocol`).
 ///
 /// ```swift
 /// let node = try Node(configuration: configuration)
@@ -22,7 +22,8 @@ public final class Node: Sendable {
     private let seed: UInt64?
     private let key: NodeKey
     /// The node's identity: the SHA-256 of its key's public key.
-    public var identity: NodeIdentity { key.identity }
+    public var identity: PeerIdentity { key.identity }
+    private let clock: any NodeClock
     private let state = Mutex<State>(.idle)
 
     private enum State {
@@ -35,33 +36,51 @@ public final class Node: Sendable {
         var context: NodeContext
         var api: APIServer
         var p2p: P2PServer
-        var handler: AnnounceHandler
-        var gossip: GossipLayer
+        var handler: ItemHandler
+        var ticker: ProtocolTicker
     }
 
     /// Why a node could not start.
-    public struct StartError: Error, CustomStringConvertible {
-        public var description: String
+    public enum StartError: Error, CustomStringConvertible {
+        /// The configured host key cannot be used: a configuration error.
+        case hostKey(NodeKey.LoadError)
+        /// A listen address cannot be bound: `which` is `p2p_address` or `api_address`.
+        case listen(which: String, Endpoint, SocketError)
+
+        public var description: String {
+            switch self {
+            case .hostKey(let error): "\(error)"
+            case .listen(let which, let endpoint, let error): "cannot listen on \(which) \(endpoint): \(error)"
+            }
+        }
+
+        /// Whether the configuration is at fault (rather than the machine's state).
+        public var isConfigurationError: Bool {
+            if case .hostKey = self { return true }
+            return false
+        }
     }
 
     /// - Parameters:
     ///   - key: the node's key; by default the configured host key, or a fresh P-256 key when
     ///     there is none.
     ///   - seed: fixes the node's random choices (item IDs, peer picks); nil seeds from the system.
+    ///   - clock: the time the core is given with each event.
     public init(
         configuration: NodeConfiguration, key: NodeKey? = nil, logger: Logger = Logger(label: "gossipd"),
-        seed: UInt64? = nil
+        seed: UInt64? = nil, clock: any NodeClock = MonotonicNodeClock()
     ) throws(StartError) {
         self.configuration = configuration
         self.logger = logger
         self.seed = seed
+        self.clock = clock
         if let key {
             self.key = key
         } else if let path = configuration.hostkeyPath {
             do {
                 self.key = try NodeKey.load(hostkeyPath: path)
             } catch {
-                throw StartError(description: "\(error)")
+                throw .hostKey(error)
             }
         } else {
             self.key = .ephemeral()
@@ -76,27 +95,28 @@ public final class Node: Sendable {
         do {
             listener = try Socket.listen(host: p2pAddress.host, port: p2pAddress.port)
         } catch {
-            throw StartError(description: "cannot listen on p2p_address \(p2pAddress): \(error)")
+            throw .listen(which: "p2p_address", p2pAddress, error)
         }
         var bound = configuration
         bound.p2pAddress.port = listener.localPort
         let advertised = Self.advertisedAddress(for: bound.p2pAddress)
-        let context = NodeContext(configuration: bound, key: key, advertised: advertised, logger: logger, seed: seed)
+        let context = NodeContext(
+            configuration: bound, signer: KeySigner(key: key), advertised: advertised, clock: clock, logger: logger, seed: seed)
         let p2p = P2PServer(context: context, listener: listener)
         let api: APIServer
         do {
             api = try APIServer(context: context)
         } catch {
-            throw StartError(description: "cannot listen on api_address \(configuration.apiAddress): \(error)")
+            throw .listen(which: "api_address", configuration.apiAddress, error)
         }
         context.apiPort.store(api.port, ordering: .relaxed)
-        let handler = AnnounceHandler(context: context)
-        let gossip = GossipLayer(context: context, p2p: p2p)
-        state.withLock { $0 = .running(Running(context: context, api: api, p2p: p2p, handler: handler, gossip: gossip)) }
+        let handler = ItemHandler(context: context)
+        let ticker = ProtocolTicker(context: context)
+        state.withLock { $0 = .running(Running(context: context, api: api, p2p: p2p, handler: handler, ticker: ticker)) }
         handler.start()
         p2p.start()
         api.start()
-        gossip.start()
+        ticker.start()
         logger.info(
             "node started",
             metadata: [
@@ -114,10 +134,10 @@ public final class Node: Sendable {
         }
         guard let running else { return }
         running.context.isStopping.store(true, ordering: .releasing)
-        running.gossip.stop()
+        running.ticker.stop()
         running.p2p.stop()
         running.api.stop()
-        running.context.announceQueue.close()
+        running.context.itemQueue.close()
         running.handler.waitUntilFinished()
         // Every socket is shut down, so the readers are on their way out; wait for them (bounded),
         // so nothing touches the node's state after stop() returns.
@@ -146,17 +166,17 @@ public final class Node: Sendable {
 
     /// How many local connections are subscribed to `dataType`.
     public func subscriberCount(of dataType: UInt16) -> Int {
-        running?.context.engine.withLock { $0.subscriptions.subscribers(of: dataType).count } ?? 0
+        running?.context.core.withLock { $0.engine.subscriptions.subscribers(of: dataType).count } ?? 0
     }
 
     /// How many items await validation.
     public var pendingValidations: Int {
-        running?.context.engine.withLock { $0.validations.pendingCount } ?? 0
+        running?.context.core.withLock { $0.engine.validations.pendingCount } ?? 0
     }
 
     /// Peer links through their handshake.
     public var establishedPeerCount: Int {
-        running?.context.overlay.withLock { $0.establishedLinks.count } ?? 0
+        running?.context.core.withLock { $0.overlay.establishedLinks.count } ?? 0
     }
 
     /// Dials `endpoint` now, as if it were a bootstrapper: a way to join or mend a network by hand.
@@ -169,13 +189,10 @@ public final class Node: Sendable {
     public var status: NodeStatus? { running?.context.status() }
 
     /// The identities of the peers with an established link.
-    public var connectedPeers: [NodeIdentity] {
+    public var connectedPeers: [PeerIdentity] {
         guard let running else { return [] }
-        return running.context.overlay.withLock { overlay in
-            overlay.establishedLinks.compactMap { overlay.identity(of: $0).flatMap(NodeIdentity.init(bytes:)) }
-        }
+        return running.context.core.withLock { core in core.overlay.establishedLinks.compactMap { core.overlay.identity(of: $0) } }
     }
-
 
     /// The address other nodes dial: the P2P address as configured, with the bound port, as a literal.
     static func advertisedAddress(for endpoint: Endpoint) -> PeerAddress {

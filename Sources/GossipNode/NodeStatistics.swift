@@ -1,44 +1,8 @@
+import GossipCore
 import Synchronization
 
 /// Counters of what the node did and refused, readable at any time without stopping it.
 public final class NodeStatistics: Sendable {
-    /// Why a connection was closed by the node.
-    public enum CloseReason: String, Sendable, CaseIterable {
-        case sizeBelowHeader = "size_below_header"
-        case frameTooLarge = "frame_too_large"
-        case unknownType = "unknown_type"
-        case badSize = "bad_size"
-        case notificationFromModule = "notification_from_module"
-        case unknownValidationID = "unknown_validation_id"
-        case frameTimeout = "frame_timeout"
-        case closedMidFrame = "closed_mid_frame"
-        case outboxOverflow = "outbox_overflow"
-        case writeFailed = "write_failed"
-        case tooManyConnections = "too_many_connections"
-        case statusReplyFromModule = "status_reply_from_module"
-        // P2P only:
-        case helloMissing = "hello_missing"
-        case unexpectedHello = "unexpected_hello"
-        case unexpectedAuth = "unexpected_auth"
-        case authFailed = "auth_failed"
-        case selfConnection = "self_connection"
-        case duplicateLink = "duplicate_link"
-        case versionMismatch = "version_mismatch"
-        case unresponsive = "unresponsive"
-        case handshakeTimeout = "handshake_timeout"
-        case overCapacity = "over_capacity"
-        case nodeStopping = "node_stopping"
-        case idle = "idle"
-
-        /// Closes that are the overlay's routine upkeep rather than a peer's fault.
-        var isPeerHousekeeping: Bool {
-            switch self {
-            case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping, .idle: true
-            default: false
-            }
-        }
-    }
-
     let apiConnectionsAccepted = Atomic<Int>(0)
     let apiConnectionsOpen = Atomic<Int>(0)
     let announcesReceived = Atomic<Int>(0)
@@ -57,6 +21,25 @@ public final class NodeStatistics: Sendable {
     let itemsTooLargeToSpread = Atomic<Int>(0)
     let antiEntropyItemsPulled = Atomic<Int>(0)
     let dialsFailed = Atomic<Int>(0)
+
+    /// Adds what the protocol core counted.
+    func count(_ counter: GossipCounter, by amount: Int) {
+        switch counter {
+        case .announcesReceived: announcesReceived.increment(by: amount)
+        case .validationsValid: validationsValid.increment(by: amount)
+        case .validationsInvalid: validationsInvalid.increment(by: amount)
+        case .validationsLate: validationsLate.increment(by: amount)
+        case .validationsTimedOut: validationsTimedOut.increment(by: amount)
+        case .peerItemsReceived: peerItemsReceived.increment(by: amount)
+        case .peerDuplicates: peerDuplicates.increment(by: amount)
+        case .itemsRelayedUnvalidated: itemsRelayedUnvalidated.increment(by: amount)
+        case .itemsForwardedAfterValidation: itemsForwardedAfterValidation.increment(by: amount)
+        case .itemsDroppedInvalid: itemsDroppedInvalid.increment(by: amount)
+        case .itemsTooLargeToSpread: itemsTooLargeToSpread.increment(by: amount)
+        case .antiEntropyItemsPulled: antiEntropyItemsPulled.increment(by: amount)
+        case .dialsFailed: dialsFailed.increment(by: amount)
+        }
+    }
 
     // Closes are rare next to messages, so a lock is cheap enough here.
     private let closes = Mutex<[Connection.Kind: [CloseReason: Int]]>([:])

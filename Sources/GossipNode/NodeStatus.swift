@@ -20,14 +20,13 @@ public struct NodeStatus: Codable, Sendable {
 
 extension NodeContext {
     func status() -> NodeStatus {
-        let (peers, viewSize, advertised) = overlay.withLock { overlay in
-            (
-                overlay.establishedLinks.compactMap { overlay.identity(of: $0) }.map { $0.prefix(8).hex },
-                overlay.view.count, overlay.selfAddress.description
+        let (peers, viewSize, advertised, subscribed, pending, cached, seen) = core.withLock { core in
+            let overlay = core.overlay, engine = core.engine
+            return (
+                overlay.establishedLinks.compactMap { overlay.identity(of: $0) }.map(\.description),
+                overlay.view.count, overlay.selfAddress.description,
+                engine.subscriptions.subscribedTypeCount, engine.validations.pendingCount, engine.cache.count, engine.seen.count
             )
-        }
-        let (subscribed, pending, cached, seen) = engine.withLock {
-            ($0.subscriptions.subscribedTypeCount, $0.validations.pendingCount, $0.cache.count, $0.seen.count)
         }
         return NodeStatus(
             identity: identity.hex, apiPort: apiPort.load(ordering: .relaxed), p2pAddress: advertised, peers: peers,

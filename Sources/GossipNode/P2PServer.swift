@@ -5,9 +5,8 @@ import GossipSockets
 import GossipWire
 
 /// Accepts and dials peer connections and runs one reader thread per link, like the API side.
-/// The first frame each way is HELLO; after it, PUSH/PULL go to the overlay, ITEMs into the
-/// announce queue (waiting while it is full), PING is answered with PONG, and DIGEST/REQUEST run
-/// anti-entropy against the engine's cache. Anything malformed closes the link and is counted.
+/// Readers decode frames into the core's events (the core runs the handshake, the overlay, the
+/// spreading and anti-entropy); anything malformed closes the link and is counted.
 final class P2PServer: Sendable {
     private let context: NodeContext
     private let accepting: AcceptLoop
@@ -22,6 +21,7 @@ final class P2PServer: Sendable {
             thread.start()
         }
         box.server = self
+        context.dialer.withLock { $0 = { [weak self] target in self?.dial(target) } }
     }
 
     var port: UInt16 { accepting.port }
@@ -46,8 +46,7 @@ final class P2PServer: Sendable {
                 let socket = try Socket.connect(host: target.host, port: target.port, deadline: .now + timeout)
                 serve(socket, outbound: true, dialed: target)
             } catch {
-                context.statistics.dialsFailed.increment()
-                context.overlay.withLock { $0.dialFailed(target) }
+                context.withCore { core, now in core.dialFailed(target, now: now) }
                 context.logger.debug("dial failed", metadata: ["target": "\(target)", "error": "\(error)"])
             }
         }
@@ -55,7 +54,9 @@ final class P2PServer: Sendable {
         thread.start()
     }
 
-    /// The reader of one link, from HELLO to close.
+    /// The reader of one link, from HELLO to close. It only turns frames into the core's events;
+    /// ITEMs that are not duplicates go through the item queue (waiting while its peer lane is
+    /// full, so TCP pushes back on the sender), everything else to the core at once.
     private func serve(_ socket: Socket, outbound: Bool, dialed: Overlay.DialTarget?) {
         guard !context.isStopping.load(ordering: .acquiring) else {
             socket.close()  // a dial that finished after stop() began
@@ -64,22 +65,20 @@ final class P2PServer: Sendable {
         context.liveReaders.increment()
         defer { context.liveReaders.wrappingSubtract(1, ordering: .releasing) }
         let link = Connection(kind: .peer, number: context.makeConnectionNumber(), socket: socket, context: context)
-        context.peerLinks.withLock { $0[link.number] = link }
+        let id = link.linkID
+        context.peerLinks.withLock { $0[id] = link }
         context.statistics.peerLinksOpen.increment()
         link.sender.start(name: "p2p-send-\(link.number)")
         var system = SystemRandomNumberGenerator()
-        let ourNonce = (0..<PeerHello.nonceSize).map { _ in UInt8.random(in: 0...255, using: &system) }
-        let opened = context.overlay.withLock {
-            $0.linkOpened(link.number, outbound: outbound, dialed: dialed, nonce: ourNonce, now: context.clock.now())
+        let nonce = (0..<PeerHello.nonceSize).map { _ in UInt8.random(in: 0...255, using: &system) }
+        let remote = PeerAddress(host: socket.remoteHost, port: 0)
+        context.withCore { core, now in
+            core.linkOpened(id, outbound: outbound, dialed: dialed, remote: remote, nonce: nonce, now: now)
         }
-        context.perform(opened, dialer: dial)
         context.logger.debug("peer link opened", metadata: ["link": "\(link.label)", "remote": "\(link.remote)", "outbound": "\(outbound)"])
 
         var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
-        // The handshake, each way: HELLO (identity, address, nonce), then AUTH proving the identity.
-        var theirHello: PeerHello?
-        var authenticated = false
-        reading: while link.closeReason.withLock({ $0 }) == nil {  // stop at once when the node closed it
+        reading: while !link.isClosing {  // stop at once when the node closed it
             let message: PeerMessage
             do {
                 guard let frame = try stream.readFrame() else { break reading }
@@ -93,111 +92,24 @@ final class P2PServer: Sendable {
             } catch {
                 break reading
             }
-            let now = context.clock.now()
-            let isTraffic = !(message.type == .peerPing || message.type == .peerPong)
-            context.overlay.withLock { $0.received(on: link.number, now: now, isTraffic: isTraffic) }
-            switch message {
-            case .hello(var hello):
-                guard theirHello == nil else {
-                    link.terminate(.unexpectedHello, detail: "second HELLO")
-                    break reading
+            if case .item(let item) = message {
+                // Most copies of an item are duplicates; the core drops them here, which spares the
+                // queue and the handler a wake-up each. The handler decides the first sightings.
+                let now = context.clock.now()
+                if let dropped = context.core.withLock({ $0.screenItem(item.id, on: id, now: now) }) {
+                    context.perform(dropped)
+                } else {
+                    guard context.itemQueue.push(.peer(id, item), lane: InboundItem.peerLane) else { break reading }
                 }
-                guard hello.version == PeerHello.currentVersion else {
-                    link.terminate(.versionMismatch, detail: "version \(hello.version)")
-                    break reading
-                }
-                if hello.listenAddress.isUnspecified, let observed = PeerAddress(host: socket.remoteHost, port: hello.listenAddress.port) {
-                    hello.listenAddress = observed  // a node listening on 0.0.0.0 is reached where it came from
-                }
-                theirHello = hello
-                let signed = PeerAuth.signedBytes(
-                    receiverNonce: hello.nonce, senderNonce: ourNonce, senderIdentity: context.identity.bytes,
-                    receiverIdentity: hello.identity)
-                guard let signature = try? context.key.sign(signed) else {
-                    link.terminate(.authFailed, detail: "could not sign our AUTH")
-                    break reading
-                }
-                link.send(PeerMessage.auth(PeerAuth(publicKey: context.key.publicKeyDER, signature: signature)).encoded())
                 continue
-            case .auth(let auth):
-                guard let hello = theirHello else {
-                    link.terminate(.helloMissing, detail: "AUTH before HELLO")
-                    break reading
-                }
-                guard !authenticated else {
-                    link.terminate(.unexpectedAuth, detail: "second AUTH")
-                    break reading
-                }
-                let signed = PeerAuth.signedBytes(
-                    receiverNonce: ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
-                    receiverIdentity: context.identity.bytes)
-                guard let proven = NodeKey.verify(signature: auth.signature, of: signed, publicKeyDER: auth.publicKey),
-                    proven.bytes == hello.identity
-                else {
-                    link.terminate(.authFailed, detail: "AUTH does not prove identity \(hello.identity.prefix(8).hex)")
-                    break reading
-                }
-                authenticated = true
-                let actions = context.overlay.withLock { $0.receivedHello(hello, on: link.number, now: now) }
-                context.perform(actions, dialer: dial)
-                continue
-            default:
-                guard authenticated else {
-                    link.terminate(.helloMissing, detail: "\(message.type) before the handshake completed")
-                    break reading
-                }
             }
-            handle(message, on: link)
+            context.withCore { core, now in core.received(peerMessage: message, on: id, now: now) }
         }
-        context.peerLinks.withLock { _ = $0.removeValue(forKey: link.number) }
-        context.overlay.withLock { $0.linkClosed(link.number) }
+        context.peerLinks.withLock { _ = $0.removeValue(forKey: id) }
+        context.withCore { core, now in core.linkClosed(id, now: now) }
         link.finishClosing()
         context.statistics.peerLinksOpen.wrappingSubtract(1, ordering: .relaxed)
         context.logger.debug("peer link closed", metadata: ["link": "\(link.label)"])
-    }
-
-    private func handle(_ message: PeerMessage, on link: Connection) {
-        switch message {
-        case .hello, .auth:
-            break  // handled by the reader
-        case .pull:
-            let actions = context.overlay.withLock { $0.receivedPull(on: link.number) }
-            context.perform(actions, dialer: dial)
-        case .push(let push):
-            context.overlay.withLock { $0.receivedPush(push, on: link.number) }
-        case .item(let item):
-            context.statistics.peerItemsReceived.increment()
-            // Most copies of an item are duplicates; dropping them here spares the queue and the
-            // handler a wake-up each. The handler still decides the first sightings.
-            let now = context.clock.now()
-            if context.engine.withLock({ $0.isKnown(item.id, fromPeer: link.number, now: now) }) {
-                context.statistics.peerDuplicates.increment()
-                return
-            }
-            let gossip = GossipItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)
-            _ = context.announceQueue.push(.peer(link: link.number, gossip), lane: QueuedItem.peerLane)
-        case .ping(let nonce):
-            link.send(PeerMessage.pong(nonce).encoded())
-        case .pong:
-            break  // any frame already counted as a sign of life
-        case .digest(let offered):
-            let wanted = context.engine.withLock { $0.missing(from: offered) }
-            let requested = Array(wanted.prefix(context.configuration.digestSize))
-            if !requested.isEmpty {
-                context.statistics.antiEntropyItemsPulled.increment(by: requested.count)
-                link.send(PeerMessage.request(requested).encoded())
-            }
-        case .request(let ids):
-            // Only what a digest could have offered: at most digest_size items per request.
-            let items = context.engine.withLock { engine in
-                ids.prefix(context.configuration.digestSize).compactMap { engine.cache[$0] }
-            }
-            for item in items {
-                guard item.data.count <= PeerItem.maximumDataSize else { continue }
-                let bytes = PeerMessage.item(PeerItem(id: item.id, ttl: item.ttl, dataType: item.dataType, data: item.data)).encoded()
-                if link.send(bytes) { context.statistics.peerItemsSent.increment() }
-            }
-        }
     }
 }
 

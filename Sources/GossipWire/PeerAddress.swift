@@ -2,20 +2,33 @@
 /// IPv4-mapped IPv6, `::ffff:a.b.c.d`), then the port. One size for both families, so a list of
 /// entries has one entry size and cannot be misread.
 public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
-    /// Always 16 bytes.
-    public let ip: [UInt8]
+    /// The 16 address bytes as two big-endian words, held inline (no allocation per address).
+    private let high: UInt64
+    private let low: UInt64
     public var port: UInt16
+
+    /// The 16 address bytes.
+    public var ip: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        bytes.appendBigEndian(high)
+        bytes.appendBigEndian(low)
+        return bytes
+    }
 
     public static let encodedSize = 18
     private static let mappedPrefix: [UInt8] = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF]
 
     /// From 4 (IPv4) or 16 (IPv6) address bytes; nil for any other length.
     public init?(ip: [UInt8], port: UInt16) {
+        let full: [UInt8]
         switch ip.count {
-        case 4: self.ip = Self.mappedPrefix + ip
-        case 16: self.ip = ip
+        case 4: full = Self.mappedPrefix + ip
+        case 16: full = ip
         default: return nil
         }
+        self.high = full[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        self.low = full[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
         self.port = port
     }
 
@@ -35,10 +48,11 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Whether this is an IPv4 address carried as IPv4-mapped IPv6.
-    public var isIPv4: Bool { Array(ip.prefix(12)) == Self.mappedPrefix }
+    public var isIPv4: Bool { high == 0 && low >> 32 == 0xFFFF }
 
     /// The textual host: dotted quad for IPv4, full (uncompressed) hex groups for IPv6.
     public var host: String {
+        let ip = self.ip
         if isIPv4 { return ip[12...].map(String.init).joined(separator: ".") }
         return stride(from: 0, to: 16, by: 2).map { String(UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]), radix: 16) }
             .joined(separator: ":")
@@ -46,20 +60,25 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Whether the address is the unspecified one (0.0.0.0 or ::), which a peer cannot dial.
     public var isUnspecified: Bool {
-        isIPv4 ? ip[12...].allSatisfy { $0 == 0 } : ip.allSatisfy { $0 == 0 }
+        isIPv4 ? low & 0xFFFF_FFFF == 0 : high == 0 && low == 0
     }
 
     public var description: String { isIPv4 ? "\(host):\(port)" : "[\(host)]:\(port)" }
 
+    private init(high: UInt64, low: UInt64, port: UInt16) {
+        self.high = high
+        self.low = low
+        self.port = port
+    }
+
     func encode(into bytes: inout [UInt8]) {
-        bytes.append(contentsOf: ip)
+        bytes.appendBigEndian(high)
+        bytes.appendBigEndian(low)
         bytes.appendBigEndian(port)
     }
 
     static func decode(from reader: inout ByteReader) throws(WireError) -> PeerAddress {
-        let ip = try reader.readBytes(16)
-        let port = try reader.readUInt16()
-        return PeerAddress(ip: ip, port: port)!
+        PeerAddress(high: try reader.readUInt64(), low: try reader.readUInt64(), port: try reader.readUInt16())
     }
 
     private static func parseIPv4(_ text: String) -> [UInt8]? {
@@ -113,14 +132,12 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
 
 /// One entry of a peer list: a node's identity and where it listens. Always 50 bytes.
 public struct PeerEntry: Hashable, Sendable {
-    /// The SHA-256 of the node's public key: 32 bytes.
-    public var identity: [UInt8]
+    public var identity: PeerIdentity
     public var address: PeerAddress
 
     public static let encodedSize = 32 + PeerAddress.encodedSize
 
-    public init(identity: [UInt8], address: PeerAddress) {
-        precondition(identity.count == 32, "identities are 32 bytes")
+    public init(identity: PeerIdentity, address: PeerAddress) {
         self.identity = identity
         self.address = address
     }

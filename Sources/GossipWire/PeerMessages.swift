@@ -3,8 +3,8 @@ public struct PeerHello: Equatable, Sendable {
     public var version: UInt8
     /// Reserved, sent as 0 and ignored.
     public var flags: UInt8
-    /// The sender's identity: the SHA-256 of its public key, 32 bytes.
-    public var identity: [UInt8]
+    /// The sender's identity: the SHA-256 of its public key.
+    public var identity: PeerIdentity
     /// Where the sender accepts P2P connections.
     public var listenAddress: PeerAddress
     /// 16 random bytes the other side must sign in its AUTH, so an AUTH cannot be replayed.
@@ -15,7 +15,7 @@ public struct PeerHello: Equatable, Sendable {
     public static let size = 4 + 4 + 32 + PeerAddress.encodedSize + nonceSize
 
     public init(
-        version: UInt8 = currentVersion, flags: UInt8 = 0, identity: [UInt8], listenAddress: PeerAddress,
+        version: UInt8 = currentVersion, flags: UInt8 = 0, identity: PeerIdentity, listenAddress: PeerAddress,
         nonce: [UInt8] = Array(repeating: 0, count: nonceSize)
     ) {
         self.version = version
@@ -44,9 +44,9 @@ public struct PeerAuth: Equatable, Sendable {
     /// sender's identity, the receiver's identity. Binding both nonces and both identities ties the
     /// proof to this one connection.
     public static func signedBytes(
-        receiverNonce: [UInt8], senderNonce: [UInt8], senderIdentity: [UInt8], receiverIdentity: [UInt8]
+        receiverNonce: [UInt8], senderNonce: [UInt8], senderIdentity: PeerIdentity, receiverIdentity: PeerIdentity
     ) -> [UInt8] {
-        Array("gossip-auth-v1".utf8) + receiverNonce + senderNonce + senderIdentity + receiverIdentity
+        Array("gossip-auth-v1".utf8) + receiverNonce + senderNonce + senderIdentity.bytes + receiverIdentity.bytes
     }
 }
 
@@ -65,29 +65,6 @@ public struct PeerPush: Equatable, Sendable {
     }
 }
 
-/// 507 ITEM: one piece of gossip travelling between nodes.
-public struct PeerItem: Equatable, Sendable {
-    public var id: ItemID
-    /// Hops left, counting the one this message makes: 1 is delivered but not forwarded, n is
-    /// forwarded as n - 1, 0 means unlimited.
-    public var ttl: UInt8
-    public var reserved: UInt8
-    public var dataType: UInt16
-    public var data: [UInt8]
-
-    public static let fixedSize = 4 + ItemID.encodedSize + 4
-    /// 65,511 bytes: an ANNOUNCE may carry up to 16 bytes more, and such an item stays local.
-    public static let maximumDataSize = Framing.maximumMessageSize - fixedSize
-
-    public init(id: ItemID, ttl: UInt8, reserved: UInt8 = 0, dataType: UInt16, data: [UInt8]) {
-        self.id = id
-        self.ttl = ttl
-        self.reserved = reserved
-        self.dataType = dataType
-        self.data = data
-    }
-}
-
 /// Any message of the P2P protocol.
 public enum PeerMessage: Equatable, Sendable {
     case hello(PeerHello)
@@ -95,7 +72,7 @@ public enum PeerMessage: Equatable, Sendable {
     /// 505: carries the asker's listening address.
     case pull(PeerAddress)
     case push(PeerPush)
-    case item(PeerItem)
+    case item(GossipItem)
     /// 508: an opaque nonce the PONG echoes.
     case ping(UInt64)
     case pong(UInt64)
@@ -137,7 +114,7 @@ public enum PeerMessage: Equatable, Sendable {
             let version = try reader.readUInt8()
             let flags = try reader.readUInt8()
             _ = try reader.readUInt16()
-            let identity = try reader.readBytes(32)
+            let identity = try PeerIdentity.decode(from: &reader)
             let address = try PeerAddress.decode(from: &reader)
             let nonce = try reader.readBytes(PeerHello.nonceSize)
             self = .hello(PeerHello(version: version, flags: flags, identity: identity, listenAddress: address, nonce: nonce))
@@ -165,19 +142,19 @@ public enum PeerMessage: Equatable, Sendable {
             var entries: [PeerEntry] = []
             entries.reserveCapacity(count)
             for _ in 0..<count {
-                let identity = try reader.readBytes(32)
+                let identity = try PeerIdentity.decode(from: &reader)
                 entries.append(PeerEntry(identity: identity, address: try PeerAddress.decode(from: &reader)))
             }
             self = .push(PeerPush(listenAddress: address, entries: entries))
         case .peerItem:
-            guard frame.size >= PeerItem.fixedSize else {
-                throw .badSize(type: frame.type, size: frame.size, expected: "at least \(PeerItem.fixedSize)")
+            guard frame.size >= GossipItem.fixedSize else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "at least \(GossipItem.fixedSize)")
             }
             let id = ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())
             let ttl = try reader.readUInt8()
-            let reserved = try reader.readUInt8()
+            _ = try reader.readUInt8()  // reserved
             let dataType = try reader.readUInt16()
-            self = .item(PeerItem(id: id, ttl: ttl, reserved: reserved, dataType: dataType, data: reader.readRest()))
+            self = .item(GossipItem(id: id, ttl: ttl, dataType: dataType, data: reader.readRest()))
         case .peerPing, .peerPong:
             try requireSize(Self.pingSize)
             let nonce = try reader.readUInt64()
@@ -208,8 +185,7 @@ public enum PeerMessage: Equatable, Sendable {
             bytes.append(hello.version)
             bytes.append(hello.flags)
             bytes.appendBigEndian(UInt16(0))
-            precondition(hello.identity.count == 32, "identities are 32 bytes")
-            bytes.append(contentsOf: hello.identity)
+            hello.identity.encode(into: &bytes)
             hello.listenAddress.encode(into: &bytes)
             precondition(hello.nonce.count == PeerHello.nonceSize, "nonces are 16 bytes")
             bytes.append(contentsOf: hello.nonce)
@@ -226,14 +202,14 @@ public enum PeerMessage: Equatable, Sendable {
             push.listenAddress.encode(into: &bytes)
             bytes.appendBigEndian(UInt16(push.entries.count))
             for entry in push.entries {
-                bytes.append(contentsOf: entry.identity)
+                entry.identity.encode(into: &bytes)
                 entry.address.encode(into: &bytes)
             }
         case .item(let item):
             bytes.appendBigEndian(item.id.high)
             bytes.appendBigEndian(item.id.low)
             bytes.append(item.ttl)
-            bytes.append(item.reserved)
+            bytes.append(0)  // reserved
             bytes.appendBigEndian(item.dataType)
             bytes.append(contentsOf: item.data)
         case .ping(let nonce), .pong(let nonce):
@@ -247,6 +223,19 @@ public enum PeerMessage: Equatable, Sendable {
             }
         }
         bytes.finishMessage(startingAt: start)
+    }
+
+    /// The bytes `encoded()` would produce, header included, without encoding.
+    public var encodedSize: Int {
+        switch self {
+        case .hello: PeerHello.size
+        case .auth(let auth): 4 + 2 + auth.publicKey.count + 2 + auth.signature.count
+        case .pull: Self.pullSize
+        case .push(let push): PeerPush.fixedSize + push.entries.count * PeerEntry.encodedSize
+        case .item(let item): GossipItem.fixedSize + item.data.count
+        case .ping, .pong: Self.pingSize
+        case .digest(let ids), .request(let ids): Self.idListFixedSize + ids.count * ItemID.encodedSize
+        }
     }
 
     public func encoded() -> [UInt8] {

@@ -179,11 +179,11 @@ extension GossipCommand {
 
         func run() throws {
             guard !FileManager.default.fileExists(atPath: out) else { throw CLIError("\(out) exists; not overwriting it") }
-            let pem = try NodeIdentity.generateRSAKeyPEM(bits: bits)
+            let pem = try NodeKey.generateRSAKeyPEM(bits: bits)
             guard FileManager.default.createFile(atPath: out, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]) else {
                 throw CLIError("cannot write \(out)")
             }
-            print(try NodeIdentity.fromPEM(pem).hex)
+            print(try NodeKey.fromPEM(pem).identity.hex)
         }
     }
 }

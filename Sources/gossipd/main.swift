@@ -58,24 +58,16 @@ struct GossipDaemon: ParsableCommand {
         }
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
 
-        // A host key that cannot be used is a configuration error, like a bad value: exit 2.
-        var key: NodeKey?
-        if let path = configuration.hostkeyPath {
-            do {
-                key = try NodeKey.load(hostkeyPath: path)
-            } catch {
-                FileHandle.standardError.write(Data("gossipd: \(config ?? "<embedded default>"): \(error)\n".utf8))
-                throw ExitCode(2)
-            }
-        }
         signal(SIGPIPE, SIG_IGN)
         let node: Node
         do {
-            node = try Node(configuration: configuration, key: key, logger: logger)
+            node = try Node(configuration: configuration, logger: logger)
             try node.start()
         } catch {
-            FileHandle.standardError.write(Data("gossipd: \(error)\n".utf8))
-            throw ExitCode(1)
+            // A host key that cannot be used is a configuration error, like a bad value: exit 2.
+            let prefix = error.isConfigurationError ? "\(config ?? "<embedded default>"): " : ""
+            FileHandle.standardError.write(Data("gossipd: \(prefix)\(error)\n".utf8))
+            throw ExitCode(error.isConfigurationError ? 2 : 1)
         }
         let stop = DispatchSemaphore(value: 0)
         var sources: [DispatchSourceSignal] = []

@@ -3,7 +3,7 @@ import Testing
 
 @testable import GossipCore
 
-func identity(_ n: UInt8) -> [UInt8] { [UInt8](repeating: n, count: 32) }
+func identity(_ n: UInt8) -> PeerIdentity { PeerIdentity(bytes: [UInt8](repeating: n, count: 32))! }
 func address(_ port: UInt16) -> PeerAddress { PeerAddress(host: "127.0.0.1", port: port)! }
 let ms: UInt64 = 1_000_000
 
@@ -13,7 +13,7 @@ struct PeerViewTests {
     func mergeBounds() {
         var random = SeededRandom(seed: 1)
         var view = PeerView(capacity: 8, selfIdentity: identity(0))
-        let protected: Set<[UInt8]> = [identity(1), identity(2)]
+        let protected: Set<PeerIdentity> = [identity(1), identity(2)]
         view.merge([PeerEntry(identity: identity(1), address: address(1)), PeerEntry(identity: identity(2), address: address(2))], protecting: [], using: &random)
         for round in 0..<10 {
             let flood = (0..<50).map { n in PeerEntry(identity: identity(UInt8(3 + (round * 50 + n) % 250)), address: address(UInt16(100 + n))) }
@@ -246,7 +246,7 @@ struct OverlayTests {
         #expect(result20 == [])
         _ = overlay.linkOpened(2, outbound: true, dialed: nil, now: .zero)
         let result21 = overlay.receivedHello(hello(9), on: 2, now: .zero)
-        #expect(result21 == [.close(link: 1, .duplicate)])
+        #expect(result21 == [.close(link: 1, .duplicateLink)])
         #expect(overlay.establishedLinks == [2])
         // Against a smaller peer (1), its link to us wins over ours.
         var other = self.overlay(me: 5)
@@ -254,7 +254,7 @@ struct OverlayTests {
         _ = other.receivedHello(hello(1), on: 1, now: .zero)
         _ = other.linkOpened(2, outbound: true, dialed: nil, now: .zero)
         let result22 = other.receivedHello(hello(1), on: 2, now: .zero)
-        #expect(result22 == [.close(link: 2, .duplicate)])
+        #expect(result22 == [.close(link: 2, .duplicateLink)])
     }
 
     @Test("a wrong protocol version closes the link")
@@ -309,12 +309,13 @@ struct OverlayTests {
     @Test("random link picks are distinct, bounded, and leave out each item's exclusions")
     func randomPicks() {
         var overlay = overlay(degree: 3)
-        for link: UInt64 in 1...4 {
+        for number: UInt64 in 1...4 {
+            let link = LinkID(number)
             _ = overlay.linkOpened(link, outbound: false, dialed: nil, now: .zero)
-            _ = overlay.receivedHello(hello(UInt8(20 + link)), on: link, now: .zero)
+            _ = overlay.receivedHello(hello(UInt8(20 + number)), on: link, now: .zero)
         }
         _ = overlay.linkOpened(9, outbound: false, dialed: nil, now: .zero)  // not established: never picked
-        let picks = overlay.randomLinks(3, excludingEach: [[], [1, 2], [1, 2, 3, 4]])
+        let picks = [[], [1, 2], [1, 2, 3, 4]].map { overlay.randomLinks(3, excluding: $0) }
         #expect(picks[0].count == 3 && Set(picks[0]).count == 3 && Set(picks[0]).isSubset(of: [1, 2, 3, 4]))
         #expect(Set(picks[1]) == [3, 4])
         #expect(picks[2].isEmpty)
@@ -323,7 +324,7 @@ struct OverlayTests {
     @Test("inbound links beyond the maximum are closed")
     func capacity() {
         var overlay = overlay()
-        for link in 1...4 { #expect(overlay.linkOpened(UInt64(link), outbound: false, dialed: nil, now: .zero).count == 1) }
+        for link in 1...4 { #expect(overlay.linkOpened(LinkID(UInt64(link)), outbound: false, dialed: nil, now: .zero).count == 1) }
         let result29 = overlay.linkOpened(5, outbound: false, dialed: nil, now: .zero)
         #expect(result29.contains(.close(link: 5, .overCapacity)))
     }
@@ -380,9 +381,10 @@ struct IdleLinkTests {
                 antiEntropyIntervalNanoseconds: 10_000 * ms, pingIntervalNanoseconds: 100 * ms,
                 peerTimeoutNanoseconds: 10_000 * ms, idleTimeoutNanoseconds: 1000 * ms),
             selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [], random: SeededRandom(seed: 9))
-        for link: UInt64 in 1...2 {
+        for number: UInt64 in 1...2 {
+            let link = LinkID(number)
             _ = overlay.linkOpened(link, outbound: false, dialed: nil, now: .zero)
-            _ = overlay.receivedHello(PeerHello(identity: identity(UInt8(10 + link)), listenAddress: address(UInt16(10 + link))), on: link, now: .zero)
+            _ = overlay.receivedHello(PeerHello(identity: identity(UInt8(10 + number)), listenAddress: address(UInt16(10 + number))), on: link, now: .zero)
         }
         _ = overlay.tick(now: .zero)  // the first round's push/pull/digest
         overlay.received(on: 1, now: Moment(nanoseconds: 900 * ms), isTraffic: false)  // a PONG: alive, not useful

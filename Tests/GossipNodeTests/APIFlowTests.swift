@@ -1,4 +1,5 @@
 import Foundation
+import GossipCore
 import GossipClient
 import GossipNode
 import GossipWire

@@ -1,4 +1,5 @@
 import Foundation
+import GossipCore
 import Synchronization
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import GossipCore
 import GossipNode
 import Synchronization
 import Testing

@@ -1,4 +1,5 @@
 import GossipClient
+import GossipCore
 import GossipNode
 import GossipWire
 import Testing

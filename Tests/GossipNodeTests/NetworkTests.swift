@@ -1,4 +1,5 @@
 import Foundation
+import GossipCore
 import GossipClient
 import GossipConfig
 import GossipIdentity
@@ -50,7 +51,7 @@ final class TestNetwork {
         let members = subset ?? nodes
         guard let first = members.first else { return true }
         let byIdentity = Dictionary(uniqueKeysWithValues: members.map { ($0.identity, $0) })
-        var reached: Set<NodeIdentity> = [first.identity]
+        var reached: Set<PeerIdentity> = [first.identity]
         var frontier = [first]
         while let node = frontier.popLast() {
             for peer in node.connectedPeers where byIdentity[peer] != nil && reached.insert(peer).inserted {

@@ -1,4 +1,5 @@
 import Foundation
+import GossipCore
 import GossipConfig
 import GossipIdentity
 import GossipNode
@@ -10,7 +11,7 @@ import Testing
 /// node keeps serving peers.
 @Suite("Malformed and abusive P2P input", .serialized)
 struct PeerInputTests {
-    static let stranger = [UInt8](repeating: 0x42, count: 32)
+    static let stranger = PeerIdentity(bytes: [UInt8](repeating: 0x42, count: 32))!
     static let strangerAddress = PeerAddress(host: "127.0.0.1", port: 9)!
     static let hello = PeerMessage.hello(PeerHello(identity: stranger, listenAddress: strangerAddress)).encoded()
     static let strangerNonce = [UInt8](repeating: 0x33, count: 16)
@@ -61,7 +62,7 @@ struct PeerInputTests {
         let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
         defer { socket.close() }
         let badHello = PeerMessage.hello(PeerHello(version: 2, identity: Self.stranger, listenAddress: Self.strangerAddress)).encoded()
-        let item = PeerMessage.item(PeerItem(id: ItemID(high: 1, low: 1), ttl: 0, dataType: 5, data: [5])).encoded()
+        let item = PeerMessage.item(GossipItem(id: ItemID(high: 1, low: 1), ttl: 0, dataType: 5, data: [5])).encoded()
         try socket.send(badHello + item, deadline: .now + .seconds(2))
         #expect(closes(socket))
         #expect(subscriber.staysQuiet(for: .milliseconds(300)))
@@ -70,12 +71,12 @@ struct PeerInputTests {
 
     /// Completes the handshake as a peer holding `key` would, claiming `claimed` (its own identity
     /// unless a test lies); returns the stream, past the node's HELLO and AUTH.
-    private func handshake(_ socket: Socket, key: NodeKey, claiming claimed: [UInt8]? = nil, signWith signer: NodeKey? = nil) throws -> FrameStream {
+    private func handshake(_ socket: Socket, key: NodeKey, claiming claimed: PeerIdentity? = nil, signWith signer: NodeKey? = nil) throws -> FrameStream {
         var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
         guard let frame = try stream.readFrame(idleDeadline: .now + .seconds(5)), case .hello(let theirs) = try PeerMessage(frame: frame) else {
             throw TestFailure.unexpected
         }
-        let identity = claimed ?? key.identity.bytes
+        let identity = claimed ?? key.identity
         let ours = PeerHello(identity: identity, listenAddress: Self.strangerAddress, nonce: Self.strangerNonce)
         let signed = PeerAuth.signedBytes(
             receiverNonce: theirs.nonce, senderNonce: Self.strangerNonce, senderIdentity: identity, receiverIdentity: theirs.identity)
@@ -98,7 +99,7 @@ struct PeerInputTests {
         // An impostor claims the honest node's identity but can only sign with its own key.
         let impostor = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
         defer { impostor.close() }
-        _ = try handshake(impostor, key: NodeKey.ephemeral(), claiming: honest.identity.bytes)
+        _ = try handshake(impostor, key: NodeKey.ephemeral(), claiming: honest.identity)
         #expect(closes(impostor))
         #expect(waitUntil { node.statistics.closedLinks(.authFailed) == 1 })
         #expect(node.connectedPeers == [honest.identity], "the honest link stays")

@@ -1,4 +1,5 @@
 import Foundation
+import GossipCore
 import GossipClient
 import GossipConfig
 import GossipNode
@@ -97,6 +98,6 @@ final class BackgroundJob: Sendable {
 struct BadInput: CustomTestStringConvertible, Sendable {
     var name: String
     var bytes: [UInt8]
-    var reason: NodeStatistics.CloseReason
+    var reason: CloseReason
     var testDescription: String { name }
 }

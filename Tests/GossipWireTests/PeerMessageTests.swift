@@ -1,10 +1,12 @@
+import Foundation
 import Testing
 
 @testable import GossipWire
 
 @Suite("P2P messages")
 struct PeerMessageTests {
-    static let identity = [UInt8](repeating: 0xAB, count: 32)
+    static let identityBytes = [UInt8](repeating: 0xAB, count: 32)
+    static let identity = PeerIdentity(bytes: identityBytes)!
     static let v4 = PeerAddress(host: "127.0.0.1", port: 6001)!
     static let v6 = PeerAddress(host: "2001:db8::1", port: 6002)!
 
@@ -18,8 +20,8 @@ struct PeerMessageTests {
         .push(PeerPush(listenAddress: v6, entries: [])),
         .push(PeerPush(listenAddress: v4, entries: [PeerEntry(identity: identity, address: v4), PeerEntry(identity: identity, address: v6)])),
         .push(PeerPush(listenAddress: v4, entries: Array(repeating: PeerEntry(identity: identity, address: v6), count: PeerPush.maximumEntries))),
-        .item(PeerItem(id: ItemID(high: 1, low: 2), ttl: 3, dataType: 1337, data: [0xDE, 0xAD])),
-        .item(PeerItem(id: ItemID(high: .max, low: 0), ttl: 0, dataType: 0, data: Array(repeating: 7, count: PeerItem.maximumDataSize))),
+        .item(GossipItem(id: ItemID(high: 1, low: 2), ttl: 3, dataType: 1337, data: [0xDE, 0xAD])),
+        .item(GossipItem(id: ItemID(high: .max, low: 0), ttl: 0, dataType: 0, data: Array(repeating: 7, count: GossipItem.maximumDataSize))),
         .ping(0x0102_0304_0506_0708),
         .pong(42),
         .digest([]),
@@ -35,6 +37,18 @@ struct PeerMessageTests {
         reader.append(bytes)
         let frame = try #require(try reader.nextFrame())
         #expect(try PeerMessage(frame: frame) == message)
+    }
+
+    @Test("an identity keeps its 32 bytes, in order, and compares as they do")
+    func identityBytes() {
+        let bytes = (0..<32).map { UInt8($0 * 7 & 0xFF) }
+        let identity = PeerIdentity(bytes: bytes)!
+        #expect(identity.bytes == bytes)
+        #expect(PeerIdentity(bytes: [1, 2]) == nil)
+        let smaller = PeerIdentity(bytes: [0] + Array(repeating: 0xFF, count: 31))!
+        let larger = PeerIdentity(bytes: [1] + Array(repeating: 0, count: 31))!
+        #expect(smaller < larger)
+        #expect(identity.hex == bytes.map { String(format: "%02x", $0) }.joined())
     }
 
     @Test("addresses have one 18-byte form; IPv4 travels as IPv4-mapped IPv6")
@@ -59,7 +73,7 @@ struct PeerMessageTests {
         let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4, nonce: nonce)).encoded()
         #expect(bytes.count == 74)
         #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 1, 0, 0, 0])
-        #expect(Array(bytes[8..<40]) == Self.identity)
+        #expect(Array(bytes[8..<40]) == Self.identityBytes)
         #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
         #expect(Array(bytes[58..<74]) == nonce)
     }
@@ -79,7 +93,7 @@ struct PeerMessageTests {
     func signedBytes() {
         let bytes = PeerAuth.signedBytes(
             receiverNonce: Array(repeating: 1, count: 16), senderNonce: Array(repeating: 2, count: 16),
-            senderIdentity: Array(repeating: 3, count: 32), receiverIdentity: Array(repeating: 4, count: 32))
+            senderIdentity: PeerIdentity(bytes: Array(repeating: 3, count: 32))!, receiverIdentity: PeerIdentity(bytes: Array(repeating: 4, count: 32))!)
         #expect(bytes == Array("gossip-auth-v1".utf8) + Array(repeating: 1, count: 16) + Array(repeating: 2, count: 16)
             + Array(repeating: 3, count: 32) + Array(repeating: 4, count: 32))
     }

@@ -14,12 +14,12 @@ public struct PeerView: Sendable {
     }
 
     public let capacity: Int
-    public let selfIdentity: [UInt8]
-    private(set) var entries: [[UInt8]: Entry] = [:]
+    public let selfIdentity: PeerIdentity
+    private(set) var entries: [PeerIdentity: Entry] = [:]
     /// The same identities, for uniform random picks.
-    private var identities: [[UInt8]] = []
+    private var identities: [PeerIdentity] = []
 
-    public init(capacity: Int, selfIdentity: [UInt8]) {
+    public init(capacity: Int, selfIdentity: PeerIdentity) {
         precondition(capacity > 0)
         self.capacity = capacity
         self.selfIdentity = selfIdentity
@@ -28,13 +28,13 @@ public struct PeerView: Sendable {
     public var count: Int { identities.count }
     public var isEmpty: Bool { identities.isEmpty }
 
-    public subscript(identity: [UInt8]) -> Entry? { entries[identity] }
+    public subscript(identity: PeerIdentity) -> Entry? { entries[identity] }
 
     /// Every entry, in no particular order.
     public var all: [PeerEntry] { identities.map { PeerEntry(identity: $0, address: entries[$0]!.address) } }
 
     /// Adds or refreshes `incoming`, then trims to capacity without touching `protected` identities.
-    public mutating func merge(_ incoming: [PeerEntry], protecting protected: Set<[UInt8]>, using random: inout some RandomNumberGenerator) {
+    public mutating func merge(_ incoming: [PeerEntry], protecting protected: Set<PeerIdentity>, using random: inout some RandomNumberGenerator) {
         for entry in incoming {
             guard entry.identity != selfIdentity, !entry.address.isUnspecified, entry.address.port != 0 else { continue }
             if entries[entry.identity] != nil {
@@ -49,7 +49,7 @@ public struct PeerView: Sendable {
 
     /// Counts a failed dial; after `limit` in a row the entry is dropped. Returns whether it was.
     @discardableResult
-    public mutating func recordFailure(_ identity: [UInt8], limit: Int) -> Bool {
+    public mutating func recordFailure(_ identity: PeerIdentity, limit: Int) -> Bool {
         guard var entry = entries[identity] else { return false }
         entry.failures += 1
         if entry.failures >= limit {
@@ -61,24 +61,30 @@ public struct PeerView: Sendable {
     }
 
     /// A dial or a HELLO succeeded: the failure count starts over.
-    public mutating func recordSuccess(_ identity: [UInt8]) {
+    public mutating func recordSuccess(_ identity: PeerIdentity) {
         entries[identity]?.failures = 0
     }
 
-    public mutating func remove(_ identity: [UInt8]) {
+    public mutating func remove(_ identity: PeerIdentity) {
         guard entries.removeValue(forKey: identity) != nil, let index = identities.firstIndex(of: identity) else { return }
         identities.swapAt(index, identities.count - 1)
         identities.removeLast()
     }
 
+    /// Whether the view holds `identity`.
+    public func contains(_ identity: PeerIdentity) -> Bool { entries[identity] != nil }
+
     /// Up to `count` distinct random entries, leaving out `excluded` identities.
-    public func sample(_ count: Int, excluding excluded: Set<[UInt8]> = [], using random: inout some RandomNumberGenerator) -> [PeerEntry] {
-        var candidates = identities.filter { !excluded.contains($0) }
-        candidates.shuffle(using: &random)
-        return candidates.prefix(count).map { PeerEntry(identity: $0, address: entries[$0]!.address) }
+    public func sample(_ count: Int, excluding excluded: Set<PeerIdentity> = [], using random: inout some RandomNumberGenerator) -> [PeerEntry] {
+        var candidates = excluded.isEmpty ? identities : identities.filter { !excluded.contains($0) }
+        let take = min(count, candidates.count)
+        for index in 0..<take {
+            candidates.swapAt(index, Int.random(in: index..<candidates.count, using: &random))
+        }
+        return candidates.prefix(take).map { PeerEntry(identity: $0, address: entries[$0]!.address) }
     }
 
-    private mutating func trim(protecting protected: Set<[UInt8]>, using random: inout some RandomNumberGenerator) {
+    private mutating func trim(protecting protected: Set<PeerIdentity>, using random: inout some RandomNumberGenerator) {
         guard identities.count > capacity else { return }
         var removable = identities.filter { !protected.contains($0) }
         removable.shuffle(using: &random)

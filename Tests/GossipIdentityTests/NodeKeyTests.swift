@@ -1,18 +1,19 @@
 import Foundation
+import GossipWire
 import Testing
 
 @testable import GossipIdentity
 
 @Suite("Node identity")
-struct NodeIdentityTests {
+struct NodeKeyTests {
     @Test("an RSA host key gives the SHA-256 of its public key, the same every time")
     func rsaIdentity() throws {
-        let pem = try NodeIdentity.generateRSAKeyPEM(bits: 2048)
-        let first = try NodeIdentity.fromPEM(pem)
-        let second = try NodeIdentity.fromPEM(pem)
+        let pem = try NodeKey.generateRSAKeyPEM(bits: 2048)
+        let first = try NodeKey.fromPEM(pem).identity
+        let second = try NodeKey.fromPEM(pem).identity
         #expect(first == second)
         #expect(first.bytes.count == 32)
-        let other = try NodeIdentity.fromPEM(try NodeIdentity.generateRSAKeyPEM(bits: 2048))
+        let other = try NodeKey.fromPEM(try NodeKey.generateRSAKeyPEM(bits: 2048)).identity
         #expect(first != other)
     }
 
@@ -22,14 +23,14 @@ struct NodeIdentityTests {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let keyPath = directory.appendingPathComponent("hostkey.pem").path
-        let pem = try NodeIdentity.generateRSAKeyPEM(bits: 2048)
+        let pem = try NodeKey.generateRSAKeyPEM(bits: 2048)
         try pem.write(toFile: keyPath, atomically: true, encoding: .utf8)
-        #expect(try NodeIdentity.load(hostkeyPath: keyPath) == NodeIdentity.fromPEM(pem))
+        #expect(try NodeKey.load(hostkeyPath: keyPath).identity == NodeKey.fromPEM(pem).identity)
 
-        #expect(throws: NodeIdentity.LoadError.self) { try NodeIdentity.load(hostkeyPath: directory.appendingPathComponent("missing").path) }
+        #expect(throws: NodeKey.LoadError.self) { try NodeKey.load(hostkeyPath: directory.appendingPathComponent("missing").path) }
         let junk = directory.appendingPathComponent("junk.pem").path
         try "not a key".write(toFile: junk, atomically: true, encoding: .utf8)
-        #expect(throws: NodeIdentity.LoadError.self) { try NodeIdentity.load(hostkeyPath: junk) }
+        #expect(throws: NodeKey.LoadError.self) { try NodeKey.load(hostkeyPath: junk) }
     }
 
     @Test("ephemeral keys give distinct 32-byte identities")
@@ -37,12 +38,12 @@ struct NodeIdentityTests {
         let a = NodeKey.ephemeral().identity, b = NodeKey.ephemeral().identity
         #expect(a != b)
         #expect(a.bytes.count == 32)
-        #expect(NodeIdentity(bytes: [1, 2, 3]) == nil)
+        #expect(PeerIdentity(bytes: [1, 2, 3]) == nil)
     }
 
     @Test("a signature proves the signer's identity, and nothing else", arguments: ["p256", "rsa"])
     func signatures(kind: String) throws {
-        let key = kind == "rsa" ? try NodeKey.fromPEM(NodeIdentity.generateRSAKeyPEM(bits: 2048)) : NodeKey.ephemeral()
+        let key = kind == "rsa" ? try NodeKey.fromPEM(NodeKey.generateRSAKeyPEM(bits: 2048)) : NodeKey.ephemeral()
         let message = Array("hello".utf8)
         let signature = try key.sign(message)
         #expect(NodeKey.verify(signature: signature, of: message, publicKeyDER: key.publicKeyDER) == key.identity)

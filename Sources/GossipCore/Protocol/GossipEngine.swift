@@ -52,7 +52,7 @@ public struct GossipEngine: Sendable {
     public private(set) var seen: SeenSet
     /// For peer items awaiting validation: the links that already sent us a copy. They have the
     /// item, so forwarding skips them.
-    private var holders: [ItemID: Set<UInt64>] = [:]
+    private var holders: [ItemID: Set<LinkID>] = [:]
     /// Fixes item IDs for tests and simulations; nil draws them from the system generator, so
     /// nobody can predict the next ID from the last one and pre-empt an item with junk.
     private var random: SeededRandom?
@@ -99,7 +99,7 @@ public struct GossipEngine: Sendable {
 
     /// ITEM from the peer on link `peer`: drop duplicates; notify local subscribers and hold the
     /// item until they answer; or, with no subscribers for its type, relay it at once.
-    public mutating func receive(_ item: GossipItem, fromPeer peer: UInt64, now: Moment) -> Received {
+    public mutating func receive(_ item: GossipItem, fromPeer peer: LinkID, now: Moment) -> Received {
         guard seen.observe(item.id, now: now), !cache.contains(item.id) else {
             holders[item.id]?.insert(peer)
             return .duplicate
@@ -120,7 +120,7 @@ public struct GossipEngine: Sendable {
     /// An item to send on, and the links not to send it to (they sent it to us).
     public struct Forward: Equatable, Sendable {
         public var item: GossipItem
-        public var excluding: Set<UInt64>
+        public var excluding: Set<LinkID>
     }
 
     /// What to forward once a peer item's validation ended, or nil: only items every subscriber
@@ -166,7 +166,7 @@ public struct GossipEngine: Sendable {
     /// Whether this node already knows item `id` (seen it, or holds it); a sighting refreshes the
     /// duplicate filter, so the ID is forgotten only after it stops circulating, and a copy from
     /// `peer` marks that link as one not to forward to.
-    public mutating func isKnown(_ id: ItemID, fromPeer peer: UInt64? = nil, now: Moment) -> Bool {
+    public mutating func isKnown(_ id: ItemID, fromPeer peer: LinkID? = nil, now: Moment) -> Bool {
         if seen.contains(id) {
             seen.observe(id, now: now)
             if let peer { holders[id]?.insert(peer) }

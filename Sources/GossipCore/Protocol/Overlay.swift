@@ -50,9 +50,9 @@ public struct Overlay: Sendable {
         public var host: String
         public var port: UInt16
         /// Known for view entries; nil for bootstrappers.
-        public var identity: [UInt8]?
+        public var identity: PeerIdentity?
 
-        public init(host: String, port: UInt16, identity: [UInt8]? = nil) {
+        public init(host: String, port: UInt16, identity: PeerIdentity? = nil) {
             self.host = host
             self.port = port
             self.identity = identity
@@ -62,28 +62,18 @@ public struct Overlay: Sendable {
         public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
     }
 
-    public enum CloseReason: String, Sendable {
-        case selfConnection = "self_connection"
-        case duplicate = "duplicate_link"
-        case versionMismatch = "version_mismatch"
-        case unresponsive = "unresponsive"
-        case handshakeTimeout = "handshake_timeout"
-        case overCapacity = "over_capacity"
-        case idle = "idle"
-    }
-
     public enum Action: Equatable, Sendable {
         case dial(DialTarget)
-        case send(link: UInt64, PeerMessage)
-        case close(link: UInt64, CloseReason)
-        /// Send this link a DIGEST of the newest cached items (the runtime asks the engine).
-        case antiEntropy(link: UInt64)
+        case send(link: LinkID, PeerMessage)
+        case close(link: LinkID, CloseReason)
+        /// Send this link a DIGEST of the newest cached items (the protocol asks the engine).
+        case antiEntropy(link: LinkID)
     }
 
     struct Link: Sendable {
         var outbound: Bool
         var dialed: DialTarget?
-        var identity: [UInt8]?
+        var identity: PeerIdentity?
         var listenAddress: PeerAddress?
         var opened: Moment
         var lastReceived: Moment
@@ -94,10 +84,12 @@ public struct Overlay: Sendable {
     }
 
     public let configuration: Configuration
-    public let selfIdentity: [UInt8]
+    public let selfIdentity: PeerIdentity
     public let selfAddress: PeerAddress
     public private(set) var view: PeerView
-    private var links: [UInt64: Link] = [:]
+    private var links: [LinkID: Link] = [:]
+    /// The links whose HELLO arrived, in order; kept with `links` so picks cost no pass over them.
+    private var established: [LinkID] = []
     private var dialing: [String: DialTarget] = [:]
     private let bootstrappers: [DialTarget]
     /// Addresses that turned out to be this node (a bootstrapper naming ourselves, say).
@@ -113,7 +105,7 @@ public struct Overlay: Sendable {
     private var random: SeededRandom
 
     public init(
-        configuration: Configuration, selfIdentity: [UInt8], selfAddress: PeerAddress, bootstrappers: [DialTarget],
+        configuration: Configuration, selfIdentity: PeerIdentity, selfAddress: PeerAddress, bootstrappers: [DialTarget],
         random: SeededRandom
     ) {
         self.configuration = configuration
@@ -127,31 +119,32 @@ public struct Overlay: Sendable {
 
     // MARK: Queries
 
-    /// Links whose HELLO arrived.
-    public var establishedLinks: [UInt64] { links.filter { $0.value.established }.map(\.key).sorted() }
+    /// Links whose HELLO arrived, in order.
+    public var establishedLinks: [LinkID] { established }
 
-    public func identity(of link: UInt64) -> [UInt8]? { links[link]?.identity }
+    /// Every open link, established or not.
+    public var linkCount: Int { links.count }
 
-    /// Up to `count` random established links, leaving out `excluded`.
-    public mutating func randomLinks(_ count: Int, excluding excluded: Set<UInt64> = []) -> [UInt64] {
-        randomLinks(count, excludingEach: [excluded])[0]
-    }
+    public func identity(of link: LinkID) -> PeerIdentity? { links[link]?.identity }
 
-    /// For each set of exclusions, up to `count` random established links outside it: one pass
-    /// over the links for a whole batch of items, and a partial shuffle per item.
-    public mutating func randomLinks(_ count: Int, excludingEach exclusions: [Set<UInt64>]) -> [[UInt64]] {
-        let established = links.filter { $0.value.established }.map(\.key).sorted()
-        return exclusions.map { excluded in
-            var candidates = excluded.isEmpty ? established : established.filter { !excluded.contains($0) }
-            let take = min(count, candidates.count)
-            for index in 0..<take {
-                candidates.swapAt(index, Int.random(in: index..<candidates.count, using: &random))
-            }
-            return Array(candidates.prefix(take))
+    /// Whether `link` finished its handshake.
+    public func isEstablished(_ link: LinkID) -> Bool { links[link]?.established == true }
+
+    /// Up to `count` random established links, leaving out `excluded`: a partial shuffle.
+    public mutating func randomLinks(_ count: Int, excluding excluded: Set<LinkID> = []) -> [LinkID] {
+        var candidates = excluded.isEmpty ? established : established.filter { !excluded.contains($0) }
+        let take = min(count, candidates.count)
+        for index in 0..<take {
+            candidates.swapAt(index, Int.random(in: index..<candidates.count, using: &random))
         }
+        return Array(candidates.prefix(take))
     }
 
-    private var connectedIdentities: Set<[UInt8]> { Set(links.values.compactMap(\.identity)) }
+    private mutating func refreshEstablished() {
+        established = links.filter { $0.value.established }.map(\.key).sorted()
+    }
+
+    private var connectedIdentities: Set<PeerIdentity> { Set(links.values.compactMap(\.identity)) }
 
     private var ourEntry: PeerEntry { PeerEntry(identity: selfIdentity, address: selfAddress) }
 
@@ -160,7 +153,7 @@ public struct Overlay: Sendable {
     /// A connection opened (we dialed it, or accepted it). Both sides start with HELLO, carrying
     /// `nonce` (fresh random bytes from the runtime) for the peer to sign.
     public mutating func linkOpened(
-        _ link: UInt64, outbound: Bool, dialed: DialTarget?, nonce: [UInt8] = Array(repeating: 0, count: PeerHello.nonceSize),
+        _ link: LinkID, outbound: Bool, dialed: DialTarget?, nonce: [UInt8] = Array(repeating: 0, count: PeerHello.nonceSize),
         now: Moment
     ) -> [Action] {
         if let dialed { dialing[dialed.key] = nil }
@@ -183,7 +176,7 @@ public struct Overlay: Sendable {
 
     /// Any frame arrived on `link`: it is alive. `isTraffic` is false for PING and PONG, which keep
     /// a link alive but do not make it useful.
-    public mutating func received(on link: UInt64, now: Moment, isTraffic: Bool = true) {
+    public mutating func received(on link: LinkID, now: Moment, isTraffic: Bool = true) {
         links[link]?.lastReceived = now
         links[link]?.lastPing = nil
         if isTraffic { links[link]?.lastTraffic = now }
@@ -191,7 +184,7 @@ public struct Overlay: Sendable {
 
     /// The peer's HELLO, once its AUTH proved the identity: learn who it is, or close the link if
     /// it is ourselves, a second link to a peer we already have, or a protocol version we do not speak.
-    public mutating func receivedHello(_ hello: PeerHello, on link: UInt64, now: Moment) -> [Action] {
+    public mutating func receivedHello(_ hello: PeerHello, on link: LinkID, now: Moment) -> [Action] {
         guard var state = links[link] else { return [] }
         guard hello.version == PeerHello.currentVersion else { return [.close(link: link, .versionMismatch)] }
         if hello.identity == selfIdentity {
@@ -206,20 +199,21 @@ public struct Overlay: Sendable {
             // both ends keep the link opened by the node with the smaller identity, so they agree.
             let keepsNew =
                 state.outbound == other.outbound
-                || (state.outbound ? selfIdentity : hello.identity).lexicographicallyPrecedes(
-                    other.outbound ? selfIdentity : hello.identity)
-            guard keepsNew else { return [.close(link: link, .duplicate)] }
+                || (state.outbound ? selfIdentity : hello.identity) < (other.outbound ? selfIdentity : hello.identity)
+            guard keepsNew else { return [.close(link: link, .duplicateLink)] }
             links[otherLink] = nil
             state.identity = hello.identity
             state.listenAddress = hello.listenAddress
             state.lastReceived = now
             links[link] = state
-            return [.close(link: otherLink, .duplicate)]
+            refreshEstablished()
+            return [.close(link: otherLink, .duplicateLink)]
         }
         state.identity = hello.identity
         state.listenAddress = hello.listenAddress
         state.lastReceived = now
         links[link] = state
+        refreshEstablished()
         if state.dialed?.identity != nil && state.dialed?.identity != hello.identity, let stale = state.dialed?.identity {
             view.remove(stale)  // that address now hosts another node
         }
@@ -229,20 +223,21 @@ public struct Overlay: Sendable {
     }
 
     /// A PUSH: merge its entries into the view.
-    public mutating func receivedPush(_ push: PeerPush, on link: UInt64) {
+    public mutating func receivedPush(_ push: PeerPush, on link: LinkID) {
         guard links[link]?.established == true else { return }
         view.merge(push.entries, protecting: connectedIdentities, using: &random)
     }
 
     /// A PULL: answer with a PUSH of our view (and ourselves).
-    public mutating func receivedPull(on link: UInt64) -> [Action] {
+    public mutating func receivedPull(on link: LinkID) -> [Action] {
         guard links[link]?.established == true else { return [] }
         return [.send(link: link, .push(makePush()))]
     }
 
     /// The link closed, for whatever reason.
-    public mutating func linkClosed(_ link: UInt64) {
+    public mutating func linkClosed(_ link: LinkID) {
         guard let state = links.removeValue(forKey: link) else { return }
+        if state.established { refreshEstablished() }
         if !state.established, let dialed = state.dialed, let identity = dialed.identity {
             view.recordFailure(identity, limit: configuration.dialFailureLimit)
         }
@@ -273,7 +268,7 @@ public struct Overlay: Sendable {
         if configuration.idleTimeoutNanoseconds > 0, links.count > configuration.degree,
             let (idle, _) = links.filter({
                 $0.value.established && now.nanoseconds &- $0.value.lastTraffic.nanoseconds >= configuration.idleTimeoutNanoseconds
-            }).min(by: { $0.value.lastTraffic < $1.value.lastTraffic })
+            }).min(by: { ($0.value.lastTraffic, $0.key) < ($1.value.lastTraffic, $1.key) })
         {
             // One a tick, the longest idle first, and only while above degree.
             links[idle]?.lastTraffic = now
@@ -291,6 +286,31 @@ public struct Overlay: Sendable {
             if let partner = randomLinks(1).first { actions.append(.antiEntropy(link: partner)) }
         }
         return actions
+    }
+
+    /// The next moment `tick` has work to do: a link's ping or timeout, the push/pull round,
+    /// anti-entropy, or, while the node is below `degree` with peers left to try, its next dial.
+    /// `tickInterval` paces retries that no deadline drives.
+    public func nextWake(after now: Moment, tickInterval: UInt64) -> Moment {
+        var next = min(nextRound, nextAntiEntropy)
+        let idleCheck = configuration.idleTimeoutNanoseconds > 0 && links.count > configuration.degree
+        for state in links.values {
+            if !state.established {
+                next = min(next, state.opened.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
+                continue
+            }
+            next = min(next, state.lastReceived.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
+            let pingFrom = state.lastPing ?? state.lastReceived
+            next = min(next, pingFrom.adding(nanoseconds: configuration.pingIntervalNanoseconds))
+            if idleCheck { next = min(next, state.lastTraffic.adding(nanoseconds: configuration.idleTimeoutNanoseconds)) }
+        }
+        let wanted = configuration.degree - links.count - dialing.count
+        let room = configuration.maximumConcurrentDials - dialing.count
+        if wanted > 0 && room > 0 && view.count > links.count + dialing.count {
+            next = min(next, now.adding(nanoseconds: tickInterval))
+        }
+        if !joined || (links.isEmpty && dialing.isEmpty) { next = min(next, max(nextBootstrap, now.adding(nanoseconds: tickInterval))) }
+        return max(next, now.adding(nanoseconds: 1))
     }
 
     private mutating func dials(now: Moment) -> [Action] {

@@ -1,0 +1,37 @@
+/// Why the node closed a connection, API or P2P: one list for the core's decisions, the
+/// runtime's reading errors, and the counters.
+public enum CloseReason: String, Sendable, CaseIterable {
+    case sizeBelowHeader = "size_below_header"
+    case frameTooLarge = "frame_too_large"
+    case unknownType = "unknown_type"
+    case badSize = "bad_size"
+    case notificationFromModule = "notification_from_module"
+    case unknownValidationID = "unknown_validation_id"
+    case frameTimeout = "frame_timeout"
+    case closedMidFrame = "closed_mid_frame"
+    case outboxOverflow = "outbox_overflow"
+    case writeFailed = "write_failed"
+    case tooManyConnections = "too_many_connections"
+    case statusReplyFromModule = "status_reply_from_module"
+    // P2P only:
+    case helloMissing = "hello_missing"
+    case unexpectedHello = "unexpected_hello"
+    case unexpectedAuth = "unexpected_auth"
+    case authFailed = "auth_failed"
+    case selfConnection = "self_connection"
+    case duplicateLink = "duplicate_link"
+    case versionMismatch = "version_mismatch"
+    case unresponsive = "unresponsive"
+    case handshakeTimeout = "handshake_timeout"
+    case overCapacity = "over_capacity"
+    case nodeStopping = "node_stopping"
+    case idle = "idle"
+
+    /// Closes that are the overlay's routine upkeep rather than a peer's fault.
+    public var isPeerHousekeeping: Bool {
+        switch self {
+        case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping, .idle: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,18 @@
+/// The statistics the protocol core counts (the runtime counts what only it can see, such as
+/// bytes that reached an outbox). Each `GossipEffect.count` adds to one of these.
+public enum GossipCounter: Int, Sendable, CaseIterable {
+    case announcesReceived
+    case validationsValid
+    case validationsInvalid
+    case validationsLate
+    case validationsTimedOut
+    case peerItemsReceived
+    /// Items that arrived from a peer a second time (or more) and were dropped.
+    case peerDuplicates
+    case itemsRelayedUnvalidated
+    case itemsForwardedAfterValidation
+    case itemsDroppedInvalid
+    case itemsTooLargeToSpread
+    case antiEntropyItemsPulled
+    case dialsFailed
+}

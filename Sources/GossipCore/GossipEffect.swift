@@ -1,0 +1,21 @@
+import GossipWire
+
+/// What the protocol core asks its driver to do after an event. The driver (gossipd's runtime, or
+/// the simulator) carries effects out in order; the core never touches a socket or a clock.
+public enum GossipEffect: Equatable, Sendable {
+    /// Write one NOTIFICATION to each of these local connections; `item` names the gossip item it
+    /// carries (for logs and the simulator's bookkeeping).
+    case notify([ConnectionID], GossipNotification, item: ItemID)
+    /// Write one P2P message on each of these links.
+    case send([LinkID], PeerMessage)
+    /// Open a connection to `target`; report `linkOpened` or `dialFailed`.
+    case dial(Overlay.DialTarget)
+    /// Close a peer link for `reason`; report `linkClosed` once it is gone.
+    case closeLink(LinkID, CloseReason)
+    /// Close a local API connection for `reason`; report `moduleDisconnected` once it is gone.
+    case closeModule(ConnectionID, CloseReason)
+    /// Add to a statistic.
+    case count(GossipCounter, Int)
+    /// Call `tick` again no later than this moment.
+    case wake(at: Moment)
+}

@@ -1,0 +1,139 @@
+import GossipWire
+
+extension GossipProtocol {
+    // MARK: Links
+
+    /// A connection opened: we dialed `dialed` (outbound), or a peer reached us. Both sides start
+    /// with HELLO, carrying `nonce` (fresh random bytes from the driver) for the peer to sign.
+    /// `remote` is the address the connection came from, if known.
+    public mutating func linkOpened(
+        _ link: LinkID, outbound: Bool, dialed: Overlay.DialTarget?, remote: PeerAddress?, nonce: [UInt8], now: Moment
+    ) -> [GossipEffect] {
+        handshakes[link] = Handshake(ourNonce: nonce, remote: remote)
+        var effects: [GossipEffect] = []
+        perform(overlay.linkOpened(link, outbound: outbound, dialed: dialed, nonce: nonce, now: now), into: &effects)
+        // A handshake deadline is now pending: make sure the driver wakes for it.
+        let deadline = now.adding(nanoseconds: configuration.overlay.peerTimeoutNanoseconds)
+        if scheduledWake.map({ $0 > deadline }) ?? true {
+            scheduledWake = deadline
+            effects.append(.wake(at: deadline))
+        }
+        return effects
+    }
+
+    /// A dial failed before a connection existed.
+    public mutating func dialFailed(_ target: Overlay.DialTarget, now: Moment) -> [GossipEffect] {
+        overlay.dialFailed(target)
+        return [.count(.dialsFailed, 1)]
+    }
+
+    /// A link closed, whoever closed it.
+    public mutating func linkClosed(_ link: LinkID, now: Moment) -> [GossipEffect] {
+        handshakes[link] = nil
+        overlay.linkClosed(link)
+        return []
+    }
+
+    /// Screens an ITEM as its frame arrives: nil if it must take the full path
+    /// (`received(peerMessage:)`, after the driver's queue), or the effects of dropping it here as a
+    /// copy of an item this node already knows. Most copies are duplicates, so drivers that queue
+    /// items spare the queue most of them; the full path applies the same rule again.
+    public mutating func screenItem(_ id: ItemID, on link: LinkID, now: Moment) -> [GossipEffect]? {
+        guard handshakes[link]?.authenticated == true else { return nil }  // the full path closes it
+        overlay.received(on: link, now: now, isTraffic: true)
+        guard engine.isKnown(id, fromPeer: link, now: now) else { return nil }
+        return [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
+    }
+
+    // MARK: Messages
+
+    /// A message from the peer on `link`. Until both HELLO and AUTH have arrived, only they are
+    /// allowed; after that the overlay, the engine and anti-entropy take their share.
+    public mutating func received(peerMessage message: PeerMessage, on link: LinkID, now: Moment) -> [GossipEffect] {
+        guard var handshake = handshakes[link] else { return [] }  // closed already
+        var effects: [GossipEffect] = []
+        let isTraffic = !(message.type == .peerPing || message.type == .peerPong)
+        overlay.received(on: link, now: now, isTraffic: isTraffic)
+        switch message {
+        case .hello(var hello):
+            guard handshake.theirHello == nil else { return [.closeLink(link, .unexpectedHello)] }
+            guard hello.version == PeerHello.currentVersion else { return [.closeLink(link, .versionMismatch)] }
+            if hello.listenAddress.isUnspecified, let remote = handshake.remote,
+                let observed = PeerAddress(ip: remote.ip, port: hello.listenAddress.port)
+            {
+                hello.listenAddress = observed  // a node listening on 0.0.0.0 is reached where it came from
+            }
+            handshake.theirHello = hello
+            handshakes[link] = handshake
+            let signed = PeerAuth.signedBytes(
+                receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
+                receiverIdentity: hello.identity)
+            guard let signature = signer.sign(signed) else { return [.closeLink(link, .authFailed)] }
+            return [.send([link], .auth(PeerAuth(publicKey: signer.publicKey, signature: signature)))]
+        case .auth(let auth):
+            guard let hello = handshake.theirHello else { return [.closeLink(link, .helloMissing)] }
+            guard !handshake.authenticated else { return [.closeLink(link, .unexpectedAuth)] }
+            let signed = PeerAuth.signedBytes(
+                receiverNonce: handshake.ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
+                receiverIdentity: identity)
+            guard signer.verify(signature: auth.signature, of: signed, publicKey: auth.publicKey) == hello.identity else {
+                return [.closeLink(link, .authFailed)]
+            }
+            handshake.authenticated = true
+            handshakes[link] = handshake
+            perform(overlay.receivedHello(hello, on: link, now: now), into: &effects)
+            return effects
+        default:
+            guard handshake.authenticated else { return [.closeLink(link, .helloMissing)] }
+        }
+        switch message {
+        case .hello, .auth:
+            break  // handled above
+        case .pull:
+            perform(overlay.receivedPull(on: link), into: &effects)
+        case .push(let push):
+            overlay.receivedPush(push, on: link)
+        case .item(let item):
+            effects.append(.count(.peerItemsReceived, 1))
+            received(item, on: link, now: now, into: &effects)
+        case .ping(let nonce):
+            effects.append(.send([link], .pong(nonce)))
+        case .pong:
+            break  // any frame already counted as a sign of life
+        case .digest(let offered):
+            let wanted = Array(engine.missing(from: offered).prefix(configuration.digestSize))
+            if !wanted.isEmpty {
+                effects.append(.count(.antiEntropyItemsPulled, wanted.count))
+                effects.append(.send([link], .request(wanted)))
+            }
+        case .request(let ids):
+            // Only what a digest could have offered: at most digest_size items per request.
+            for id in ids.prefix(configuration.digestSize) {
+                guard let item = engine.cache[id], item.data.count <= GossipItem.maximumDataSize else { continue }
+                effects.append(.send([link], .item(item)))
+            }
+        }
+        return effects
+    }
+
+    /// An ITEM from a peer (its duplicate screen passed, or not yet applied): drop it if known;
+    /// notify local subscribers and hold it for their verdict; or, with no subscribers for its
+    /// type, relay it at once.
+    mutating func received(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
+        if engine.isKnown(item.id, fromPeer: link, now: now) {
+            effects.append(.count(.peerDuplicates, 1))
+            return
+        }
+        switch engine.receive(item, fromPeer: link, now: now) {
+        case .duplicate:
+            effects.append(.count(.peerDuplicates, 1))
+        case .awaitingValidation(let delivery, let evicted):
+            effects.append(.notify(delivery.subscribers, delivery.notification, item: item.id))
+            wakeForValidation(now: now, into: &effects)
+            settle(evicted, into: &effects)
+        case .relayed(let forward):
+            effects.append(.count(.itemsRelayedUnvalidated, 1))
+            if let forward { spread(forward, excluding: [link], into: &effects) }
+        }
+    }
+}

@@ -1,0 +1,10 @@
+import Crypto
+import Foundation
+import GossipWire
+
+extension PeerIdentity {
+    /// The identity of a public key in DER form (SubjectPublicKeyInfo): its SHA-256.
+    public init(publicKeyDER: some DataProtocol) {
+        self.init(bytes: Array(SHA256.hash(data: publicKeyDER)))!
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import GossipCore
+
+/// The thread that drives the core's timers: it sleeps until the moment the core asked for (a
+/// `.wake(at:)` effect), calls `tick`, and carries out what is due (validation deadlines, pings,
+/// dials, the push/pull round, anti-entropy).
+final class ProtocolTicker: Sendable {
+    private let context: NodeContext
+    private let done = DispatchSemaphore(value: 0)
+    /// Never sleep longer than this, so a missed wake-up costs little; never spin faster than 1 kHz.
+    private let longest: Double
+    private static let shortest = 0.001
+
+    init(context: NodeContext) {
+        self.context = context
+        self.longest = Double(context.configuration.protocolConfiguration.tickIntervalNanoseconds) / 1e9
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            while context.wakeups.waitForTick(clock: context.clock, minimum: Self.shortest, maximum: longest) {
+                context.withCore { core, now in core.tick(now: now) }
+                context.abuseLog.flush()
+            }
+            done.signal()
+        }
+        thread.name = "protocol-ticker"
+        thread.start()
+    }
+
+    func stop() {
+        context.wakeups.close()
+        done.wait()
+    }
+}

@@ -1,0 +1,1 @@
+print("gossip-sim: not built yet")
