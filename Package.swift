@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "gossip",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "gossipd", targets: ["gossipd"]),
         .executable(name: "gossip", targets: ["gossip"]),

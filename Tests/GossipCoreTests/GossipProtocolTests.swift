@@ -1,0 +1,223 @@
+import GossipWire
+import Testing
+
+@testable import GossipCore
+
+/// A signer for tests: the "public key" is the identity, the "signature" a checksum of the message
+/// and the key, so a wrong key or a changed message fails.
+struct TestSigner: HandshakeSigner {
+    let identity: PeerIdentity
+    var publicKey: [UInt8] { identity.bytes }
+
+    static func checksum(_ message: [UInt8], _ key: [UInt8]) -> [UInt8] {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in message + key { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return (0..<8).map { UInt8(truncatingIfNeeded: hash >> ($0 * 8)) }
+    }
+
+    func sign(_ message: [UInt8]) -> [UInt8]? { Self.checksum(message, publicKey) }
+
+    func verify(signature: [UInt8], of message: [UInt8], publicKey: [UInt8]) -> PeerIdentity? {
+        signature == Self.checksum(message, publicKey) ? PeerIdentity(bytes: publicKey) : nil
+    }
+}
+
+/// Two cores joined by one link, with the messages between them carried by hand.
+struct CorePair {
+    var a: GossipProtocol
+    var b: GossipProtocol
+    let link: LinkID = 7
+    var now = Moment.milliseconds(1)
+    /// Effects of each side that were not messages on the link.
+    var otherEffects: (a: [GossipEffect], b: [GossipEffect]) = ([], [])
+
+    static func node(_ n: UInt8, degree: Int = 3) -> GossipProtocol {
+        var random = SeededRandom(seed: UInt64(n))
+        return GossipProtocol(
+            configuration: .init(
+                engine: .init(cacheSize: 16, validationTimeoutNanoseconds: 1000 * ms),
+                overlay: .init(
+                    degree: degree, viewCapacity: 16, maximumLinks: 8, gossipIntervalNanoseconds: 1000 * ms,
+                    antiEntropyIntervalNanoseconds: 1000 * ms, pingIntervalNanoseconds: 500 * ms,
+                    peerTimeoutNanoseconds: 2000 * ms),
+                digestSize: 8),
+            signer: TestSigner(identity: identity(n)), selfAddress: address(6000 + UInt16(n)), bootstrappers: [],
+            random: &random, fixedItemIDs: true)
+    }
+
+    init() {
+        a = Self.node(1)
+        b = Self.node(2)
+    }
+
+    /// Opens the link (a dialed b) and carries messages until both sides are quiet.
+    mutating func connect() {
+        let fromA = a.linkOpened(link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: now)
+        let fromB = b.linkOpened(link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 2, count: 16), now: now)
+        carry(fromA: fromA, fromB: fromB)
+    }
+
+    /// Delivers every `.send` on the link to the other side, and theirs back, until none is left.
+    mutating func carry(fromA: [GossipEffect], fromB: [GossipEffect]) {
+        var fromA = fromA, fromB = fromB
+        while !fromA.isEmpty || !fromB.isEmpty {
+            var nextA: [GossipEffect] = [], nextB: [GossipEffect] = []
+            for effect in fromA {
+                if case .send(let links, let message) = effect, links.contains(link) {
+                    nextB += b.received(peerMessage: message, on: link, now: now)
+                } else {
+                    otherEffects.a.append(effect)
+                }
+            }
+            for effect in fromB {
+                if case .send(let links, let message) = effect, links.contains(link) {
+                    nextA += a.received(peerMessage: message, on: link, now: now)
+                } else {
+                    otherEffects.b.append(effect)
+                }
+            }
+            fromA = nextA
+            fromB = nextB
+        }
+    }
+}
+
+func notifications(in effects: [GossipEffect]) -> [(ConnectionID, GossipNotification)] {
+    effects.flatMap { effect -> [(ConnectionID, GossipNotification)] in
+        guard case .notify(let subscribers, let notification, _) = effect else { return [] }
+        return subscribers.map { ($0, notification) }
+    }
+}
+
+func itemSends(in effects: [GossipEffect]) -> [LinkID] {
+    effects.flatMap { effect -> [LinkID] in
+        guard case .send(let links, .item) = effect else { return [] }
+        return links
+    }
+}
+
+@Suite("Protocol core")
+struct GossipProtocolTests {
+    @Test("the handshake through the core: HELLO and AUTH each way establish the link on both sides")
+    func handshake() {
+        var pair = CorePair()
+        pair.connect()
+        #expect(pair.a.overlay.establishedLinks == [pair.link])
+        #expect(pair.b.overlay.establishedLinks == [pair.link])
+        #expect(pair.a.overlay.identity(of: pair.link) == identity(2))
+        #expect(pair.b.overlay.identity(of: pair.link) == identity(1))
+        #expect(!pair.otherEffects.a.contains { if case .closeLink = $0 { true } else { false } })
+    }
+
+    @Test("an AUTH that does not prove the HELLO's identity closes the link")
+    func forgedAuth() {
+        var a = CorePair.node(1)
+        _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: .zero)
+        _ = a.received(peerMessage: .hello(PeerHello(identity: identity(9), listenAddress: address(9))), on: 3, now: .zero)
+        let forged = PeerAuth(publicKey: identity(8).bytes, signature: Array(repeating: 0, count: 8))
+        #expect(a.received(peerMessage: .auth(forged), on: 3, now: .zero) == [.closeLink(3, .authFailed)])
+        #expect(a.overlay.establishedLinks.isEmpty)
+    }
+
+    @Test("anything but HELLO and AUTH before the handshake closes the link; after close, nothing is handled")
+    func beforeHandshake() {
+        var a = CorePair.node(1)
+        _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: .zero)
+        let item = GossipItem(id: ItemID(high: 1, low: 1), ttl: 0, dataType: 5, data: [1])
+        #expect(a.received(peerMessage: .item(item), on: 3, now: .zero) == [.closeLink(3, .helloMissing)])
+        #expect(a.screenItem(item.id, on: 3, now: .zero) == nil, "the screen leaves it to the full path")
+        _ = a.linkClosed(3, now: .zero)
+        #expect(a.received(peerMessage: .ping(1), on: 3, now: .zero).isEmpty)
+    }
+
+    @Test("an announcement is notified to the other local subscribers and pushed to the peer")
+    func announce() {
+        var pair = CorePair()
+        pair.connect()
+        _ = pair.a.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
+        let effects = pair.a.received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 5, data: [9])), from: 2, now: pair.now)
+        #expect(notifications(in: effects).map(\.0) == [1], "the announcer itself is not notified")
+        #expect(itemSends(in: effects) == [pair.link])
+        #expect(effects.contains(.count(.announcesReceived, 1)))
+        #expect(effects.contains { if case .wake = $0 { true } else { false } }, "a pending validation asks for a wake-up")
+    }
+
+    @Test("a peer item travels on only after every local subscriber said valid, never back to its sender")
+    func validationGate() {
+        var pair = CorePair()
+        pair.connect()
+        // b gets a second established peer so forwarding has somewhere to go.
+        let other: LinkID = 8
+        func messages(_ effects: [GossipEffect]) -> [PeerMessage] {
+            effects.compactMap { if case .send(_, let message) = $0 { message } else { nil } }
+        }
+        var c = CorePair.node(3)
+        var toC = messages(pair.b.linkOpened(other, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 3, count: 16), now: pair.now))
+        var toB = messages(c.linkOpened(other, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 4, count: 16), now: pair.now))
+        while !toB.isEmpty || !toC.isEmpty {
+            let nextC = toB.flatMap { messages(pair.b.received(peerMessage: $0, on: other, now: pair.now)) }
+            toB = toC.flatMap { messages(c.received(peerMessage: $0, on: other, now: pair.now)) }
+            toC = nextC
+        }
+        #expect(pair.b.overlay.establishedLinks.count == 2)
+
+        _ = pair.b.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
+        let item = GossipItem(id: ItemID(high: 4, low: 2), ttl: 0, dataType: 5, data: [7])
+        let arrival = pair.b.received(peerMessage: .item(item), on: pair.link, now: pair.now)
+        let notified = notifications(in: arrival)
+        #expect(notified.count == 1 && notified[0].0 == 1)
+        #expect(itemSends(in: arrival).isEmpty, "nothing travels before the verdict")
+        #expect(pair.b.screenItem(item.id, on: pair.link, now: pair.now) == [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)])
+        let verdict = pair.b.received(
+            apiMessage: .validation(GossipValidation(messageID: notified[0].1.messageID, isValid: true)), from: 1, now: pair.now)
+        #expect(itemSends(in: verdict) == [other], "forwarded, but not back to the sender")
+
+        let second = GossipItem(id: ItemID(high: 4, low: 3), ttl: 0, dataType: 5, data: [8])
+        let secondArrival = pair.b.received(peerMessage: .item(second), on: pair.link, now: pair.now)
+        let rejected = pair.b.received(
+            apiMessage: .validation(GossipValidation(messageID: notifications(in: secondArrival)[0].1.messageID, isValid: false)),
+            from: 1, now: pair.now)
+        #expect(itemSends(in: rejected).isEmpty)
+        #expect(rejected.contains(.count(.itemsDroppedInvalid, 1)))
+    }
+
+    @Test("tick always names its next wake-up, no later than a pending validation's deadline")
+    func wakeUps() {
+        var pair = CorePair()
+        pair.connect()
+        let quiet = pair.a.tick(now: pair.now)
+        guard case .wake(let first) = quiet.last else {
+            Issue.record("tick did not end with a wake-up")
+            return
+        }
+        #expect(first > pair.now)
+        _ = pair.a.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
+        let item = GossipItem(id: ItemID(high: 5, low: 5), ttl: 0, dataType: 5, data: [1])
+        _ = pair.a.received(peerMessage: .item(item), on: pair.link, now: pair.now)
+        let deadline = pair.now.adding(nanoseconds: 1000 * ms)
+        guard case .wake(let next) = pair.a.tick(now: pair.now).last else {
+            Issue.record("tick did not end with a wake-up")
+            return
+        }
+        #expect(next <= deadline)
+        let expired = pair.a.tick(now: deadline)
+        #expect(expired.contains(.count(.validationsTimedOut, 1)))
+        #expect(itemSends(in: expired).isEmpty, "an item nobody judged does not travel")
+    }
+
+    @Test("a digest is answered with a request for what is missing, and a request with the cached items, once each")
+    func antiEntropy() {
+        var pair = CorePair()
+        pair.connect()
+        let announced = pair.a.received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 6, data: [1])), from: 2, now: pair.now)
+        guard case .send(_, .item(let item)) = announced.first(where: { if case .send = $0 { true } else { false } }) else {
+            Issue.record("the announcement was not sent")
+            return
+        }
+        let missing = ItemID(high: 99, low: 99)
+        let request = pair.b.received(peerMessage: .digest([item.id, missing]), on: pair.link, now: pair.now)
+        #expect(request.contains(.send([pair.link], .request([item.id, missing]))))
+        let answer = pair.a.received(peerMessage: .request([item.id, missing]), on: pair.link, now: pair.now)
+        #expect(answer == [.send([pair.link], .item(item))])
+    }
+}
