@@ -129,9 +129,12 @@ public struct GossipProtocol: Sendable {
 
     // MARK: Shared steps
 
-    /// Asks for a wake-up at the earliest validation deadline if the last one asked is later.
+    /// A validation just began: asks for a wake-up at its deadline if the last one asked is later.
+    /// Every validation gets the same timeout, so the newest deadline is the latest, and keeping
+    /// the wake-up no later than each new deadline keeps it no later than all of them (without
+    /// searching the tracker on this hot path).
     mutating func wakeForValidation(now: Moment, into effects: inout [GossipEffect]) {
-        guard let deadline = engine.nextDeadline else { return }
+        let deadline = now.adding(nanoseconds: configuration.engine.validationTimeoutNanoseconds)
         if let scheduled = scheduledWake, scheduled <= deadline { return }
         scheduledWake = deadline
         effects.append(.wake(at: deadline))

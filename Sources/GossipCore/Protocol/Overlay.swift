@@ -177,9 +177,11 @@ public struct Overlay: Sendable {
     /// Any frame arrived on `link`: it is alive. `isTraffic` is false for PING and PONG, which keep
     /// a link alive but do not make it useful.
     public mutating func received(on link: LinkID, now: Moment, isTraffic: Bool = true) {
-        links[link]?.lastReceived = now
-        links[link]?.lastPing = nil
-        if isTraffic { links[link]?.lastTraffic = now }
+        guard var state = links[link] else { return }
+        state.lastReceived = now
+        state.lastPing = nil
+        if isTraffic { state.lastTraffic = now }
+        links[link] = state
     }
 
     /// The peer's HELLO, once its AUTH proved the identity: learn who it is, or close the link if
