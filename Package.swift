@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "GossipWire"),
         // The INI configuration: keys, defaults and limits in one place.
         .target(name: "GossipConfig", dependencies: ["CInih", "GossipCore"]),
-        // Protocol logic with no sockets and no clocks: subscriptions, cache, message IDs, validation.
+        // The protocol core with no sockets and no clocks: GossipProtocol (engine, overlay, handshake, anti-entropy).
         .target(
             name: "GossipCore",
             dependencies: [
@@ -47,7 +47,7 @@ let package = Package(
         ),
         // Blocking POSIX sockets with deadlines, shared by the node, the client and the benchmark.
         .target(name: "GossipSockets", dependencies: ["GossipWire"]),
-        // The daemon's runtime: API server, announce queue, handler, per-connection senders.
+        // The daemon's runtime: API and P2P servers, item queue, handler, ticker, per-connection senders; drives the core.
         .target(
             name: "GossipNode",
             dependencies: [

@@ -125,9 +125,10 @@ struct GossipProtocolTests {
         _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: .zero)
         let item = GossipItem(id: ItemID(high: 1, low: 1), ttl: 0, dataType: 5, data: [1])
         #expect(a.received(peerMessage: .item(item), on: 3, now: .zero) == [.closeLink(3, .helloMissing)])
-        #expect(a.screenItem(item.id, on: 3, now: .zero) == nil, "the screen leaves it to the full path")
+        #expect(a.screenItem(item.id, on: 3, now: .zero) == [.closeLink(3, .helloMissing)], "never queued behind a later AUTH")
         _ = a.linkClosed(3, now: .zero)
         #expect(a.received(peerMessage: .ping(1), on: 3, now: .zero).isEmpty)
+        #expect(a.screenItem(item.id, on: 3, now: .zero) == [], "a closed link's frames are ignored")
     }
 
     @Test("an announcement is notified to the other local subscribers and pushed to the peer")

@@ -35,11 +35,14 @@ extension GossipProtocol {
     }
 
     /// Screens an ITEM as its frame arrives: nil if it must take the full path
-    /// (`received(peerMessage:)`, after the driver's queue), or the effects of dropping it here as a
-    /// copy of an item this node already knows. Most copies are duplicates, so drivers that queue
-    /// items spare the queue most of them; the full path applies the same rule again.
+    /// (`received(peerMessage:)`, after the driver's queue), or the effects of settling it here: a
+    /// copy of an item this node already knows is dropped and counted, an ITEM before the
+    /// handshake completed closes the link (so it can never be queued and handled after a later
+    /// AUTH), and one on a closed link is ignored. Most copies are duplicates, so drivers that
+    /// queue items spare the queue most of them; the full path applies the same rules again.
     public mutating func screenItem(_ id: ItemID, on link: LinkID, now: Moment) -> [GossipEffect]? {
-        guard handshakes[link]?.authenticated == true else { return nil }  // the full path closes it
+        guard let handshake = handshakes[link] else { return [] }
+        guard handshake.authenticated else { return [.closeLink(link, .helloMissing)] }
         overlay.received(on: link, now: now, isTraffic: true)
         guard engine.isKnown(id, fromPeer: link, now: now) else { return nil }
         return [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]

@@ -1,8 +1,8 @@
 import GossipWire
 
-/// The gossip layer's membership logic, with no sockets and no clocks: which peers to dial, whom
+/// The membership logic of the protocol core, with no sockets and no clocks: which peers to dial, whom
 /// to PUSH to and PULL from each round, when to PING, and which links to close. The runtime tells
-/// it what happened on the wire and carries out the actions it returns.
+/// it what happened on the wire, and `GossipProtocol` turns the actions it returns into effects.
 public struct Overlay: Sendable {
     public struct Configuration: Sendable {
         /// Established links to maintain (the INI `degree`).
