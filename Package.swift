@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "GossipIdentityTests", dependencies: ["GossipIdentity", "GossipWire"]),
         .testTarget(
             name: "GossipNodeTests",
-            dependencies: ["GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipWire", "GossipSockets"]
+            dependencies: ["GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipWire", "GossipSockets", "GossipSimulation"]
         ),
     ],
     swiftLanguageModes: [.v6]

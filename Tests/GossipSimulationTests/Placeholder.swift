@@ -1,1 +1,1 @@
-// Replaced by the simulator tests.
+import Testing

@@ -1,0 +1,90 @@
+import Foundation
+
+extension SimulationReport {
+    /// The report as JSON: sorted snake_case keys, two-space indentation, numbers already rounded,
+    /// so equal reports give equal bytes. `includingSimulation: false` leaves the wall-clock block
+    /// out (what two runs of one seed must agree on).
+    public func json(includingSimulation: Bool = true) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        var copy = self
+        if !includingSimulation { copy.simulation = .init(wallS: 0, events: 0, eventsPerS: 0, peakRssMib: 0) }
+        var data = try encoder.encode(copy)
+        data.append(0x0A)
+        return data
+    }
+
+    /// Reads a report written by `json()`.
+    public static func decode(_ data: Data) throws -> SimulationReport {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try decoder.decode(SimulationReport.self, from: data)
+    }
+
+    /// A few lines for a terminal.
+    public var summaryText: String {
+        let s = itemSummary
+        var lines: [String] = []
+        lines.append(
+            "nodes \(nodes) (running \(liveNodes), killed \(killedNodes)), virtual time \(format(virtualS, 1)) s, seed \(settings.seed)")
+        lines.append(
+            "items \(s.announced)/\(s.count) announced, \(s.complete) reached every eligible node; "
+                + "reliability mean \(format(s.reliability.mean, 4)) min \(format(s.reliability.min, 4))")
+        lines.append(
+            "time to 50/90/99/100%: mean \(format(s.t50Ms.mean, 0))/\(format(s.t90Ms.mean, 0))/\(format(s.t99Ms.mean, 0))/\(format(s.t100Ms.mean, 0)) ms, "
+                + "max t100 \(format(s.t100Ms.max, 0)) ms (\(s.t100Ms.count) items complete)")
+        lines.append(
+            "RMR mean \(format(s.rmr.mean, 2)), last hop mean \(format(s.lastHop.mean, 1)) max \(format(s.lastHop.max, 0)), "
+                + "duplicate notifications \(s.duplicateNotifications)")
+        lines.append(
+            "overlay: \(overlay.components) component(s), largest \(overlay.largestComponent), isolated \(overlay.isolated), "
+                + "links min/mean/max \(overlay.linksMin)/\(format(overlay.linksMean, 1))/\(overlay.linksMax), "
+                + "view in-degree mean \(format(overlay.inDegree.mean, 1)) (zero: \(overlay.inDegreeZero))")
+        lines.append(
+            "traffic: \(abbreviated(Double(traffic.totalMessages))) messages, \(abbreviated(Double(traffic.totalBytes)))B; "
+                + "per node mean \(abbreviated(traffic.bytesSent.mean))B max \(abbreviated(traffic.bytesSent.max))B")
+        lines.append(
+            "simulation: \(format(simulation.wallS, 1)) s wall, \(abbreviated(Double(simulation.events))) events "
+                + "(\(abbreviated(simulation.eventsPerS))/s), peak RSS \(format(simulation.peakRssMib, 0)) MiB")
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Writes the CSV files for plotting into one folder: items.csv, coverage.csv, links.csv,
+/// in_degree.csv, hops.csv and nodes.csv (see docs/simulator.md).
+public enum CSVWriter {
+    public static func write(_ report: SimulationReport, nodes: [NodeRow], to directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        func save(_ name: String, _ header: String, _ rows: [String]) throws {
+            let text = ([header] + rows).joined(separator: "\n") + "\n"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: directory).appendingPathComponent(name))
+        }
+        func field(_ value: Double?) -> String { value.map { "\($0)" } ?? "" }
+        func field(_ value: Int?) -> String { value.map { "\($0)" } ?? "" }
+        try save(
+            "items.csv",
+            "item,announced,origin,announced_s,ttl,eligible,reached,reached_total,reliability,t50_ms,t90_ms,t99_ms,t100_ms,messages,rmr,last_hop,max_hop,mean_hop,duplicate_notifications",
+            report.items.map { item in
+                [
+                    "\(item.index)", item.announced ? "1" : "0", "\(item.origin)", field(item.announcedS), "\(item.ttl)",
+                    "\(item.eligible)", "\(item.reached)", "\(item.reachedTotal)", "\(item.reliability)", field(item.t50Ms),
+                    field(item.t90Ms), field(item.t99Ms), field(item.t100Ms), "\(item.messages)", field(item.rmr),
+                    field(item.lastHop), field(item.maxHop), field(item.meanHop), "\(item.duplicateNotifications)",
+                ].joined(separator: ",")
+            })
+        try save("coverage.csv", "ms,mean,min,max", report.coverage.map { "\($0.ms),\($0.mean),\($0.min),\($0.max)" })
+        try save("links.csv", "links,nodes", report.overlay.linksHistogram.map { "\($0.value),\($0.count)" })
+        try save("in_degree.csv", "in_degree,nodes", report.overlay.inDegreeHistogram.map { "\($0.value),\($0.count)" })
+        try save("hops.csv", "hop,deliveries", report.hopHistogram.map { "\($0.value),\($0.count)" })
+        try save(
+            "nodes.csv", "node,state,start_s,died_s,module,links,in_degree,bytes_sent,messages_sent,items_reached",
+            nodes.map { row in
+                [
+                    "\(row.node)", row.state, field(row.startS), field(row.diedS), row.module, "\(row.links)", "\(row.inDegree)",
+                    "\(row.bytesSent)", "\(row.messagesSent)", "\(row.itemsReached)",
+                ].joined(separator: ",")
+            })
+    }
+}
