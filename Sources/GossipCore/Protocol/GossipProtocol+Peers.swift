@@ -30,6 +30,7 @@ extension GossipProtocol {
     /// A link closed, whoever closed it.
     public mutating func linkClosed(_ link: LinkID, now: Moment) -> [GossipEffect] {
         handshakes[link] = nil
+        authenticated.remove(link)
         overlay.linkClosed(link)
         return []
     }
@@ -41,8 +42,7 @@ extension GossipProtocol {
     /// AUTH), and one on a closed link is ignored. Most copies are duplicates, so drivers that
     /// queue items spare the queue most of them; the full path applies the same rules again.
     public mutating func screenItem(_ id: ItemID, on link: LinkID, now: Moment) -> [GossipEffect]? {
-        guard let handshake = handshakes[link] else { return [] }
-        guard handshake.authenticated else { return [.closeLink(link, .helloMissing)] }
+        guard authenticated.contains(link) else { return handshakes[link] == nil ? [] : [.closeLink(link, .helloMissing)] }
         overlay.received(on: link, now: now, isTraffic: true)
         guard engine.isKnown(id, fromPeer: link, now: now) else { return nil }
         return [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
@@ -53,45 +53,15 @@ extension GossipProtocol {
     /// A message from the peer on `link`. Until both HELLO and AUTH have arrived, only they are
     /// allowed; after that the overlay, the engine and anti-entropy take their share.
     public mutating func received(peerMessage message: PeerMessage, on link: LinkID, now: Moment) -> [GossipEffect] {
-        guard var handshake = handshakes[link] else { return [] }  // closed already
+        guard authenticated.contains(link) else { return handshake(message, on: link, now: now) }
         var effects: [GossipEffect] = []
         let isTraffic = !(message.type == .peerPing || message.type == .peerPong)
         overlay.received(on: link, now: now, isTraffic: isTraffic)
         switch message {
-        case .hello(var hello):
-            guard handshake.theirHello == nil else { return [.closeLink(link, .unexpectedHello)] }
-            guard hello.version == PeerHello.currentVersion else { return [.closeLink(link, .versionMismatch)] }
-            if hello.listenAddress.isUnspecified, let remote = handshake.remote,
-                let observed = PeerAddress(ip: remote.ip, port: hello.listenAddress.port)
-            {
-                hello.listenAddress = observed  // a node listening on 0.0.0.0 is reached where it came from
-            }
-            handshake.theirHello = hello
-            handshakes[link] = handshake
-            let signed = PeerAuth.signedBytes(
-                receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
-                receiverIdentity: hello.identity)
-            guard let signature = signer.sign(signed) else { return [.closeLink(link, .authFailed)] }
-            return [.send([link], .auth(PeerAuth(publicKey: signer.publicKey, signature: signature)))]
-        case .auth(let auth):
-            guard let hello = handshake.theirHello else { return [.closeLink(link, .helloMissing)] }
-            guard !handshake.authenticated else { return [.closeLink(link, .unexpectedAuth)] }
-            let signed = PeerAuth.signedBytes(
-                receiverNonce: handshake.ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
-                receiverIdentity: identity)
-            guard signer.verify(signature: auth.signature, of: signed, publicKey: auth.publicKey) == hello.identity else {
-                return [.closeLink(link, .authFailed)]
-            }
-            handshake.authenticated = true
-            handshakes[link] = handshake
-            perform(overlay.receivedHello(hello, on: link, now: now), into: &effects)
-            return effects
-        default:
-            guard handshake.authenticated else { return [.closeLink(link, .helloMissing)] }
-        }
-        switch message {
-        case .hello, .auth:
-            break  // handled above
+        case .hello:
+            effects.append(.closeLink(link, .unexpectedHello))
+        case .auth:
+            effects.append(.closeLink(link, .unexpectedAuth))
         case .pull:
             perform(overlay.receivedPull(on: link), into: &effects)
         case .push(let push):
@@ -117,6 +87,44 @@ extension GossipProtocol {
             }
         }
         return effects
+    }
+
+    /// A message on a link still in its handshake: HELLO, then AUTH; anything else closes it.
+    mutating func handshake(_ message: PeerMessage, on link: LinkID, now: Moment) -> [GossipEffect] {
+        guard var handshake = handshakes[link] else { return [] }  // closed already
+        overlay.received(on: link, now: now, isTraffic: true)
+        switch message {
+        case .hello(var hello):
+            guard handshake.theirHello == nil else { return [.closeLink(link, .unexpectedHello)] }
+            guard hello.version == PeerHello.currentVersion else { return [.closeLink(link, .versionMismatch)] }
+            if hello.listenAddress.isUnspecified, let remote = handshake.remote,
+                let observed = PeerAddress(ip: remote.ip, port: hello.listenAddress.port)
+            {
+                hello.listenAddress = observed  // a node listening on 0.0.0.0 is reached where it came from
+            }
+            handshake.theirHello = hello
+            handshakes[link] = handshake
+            let signed = PeerAuth.signedBytes(
+                receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
+                receiverIdentity: hello.identity)
+            guard let signature = signer.sign(signed) else { return [.closeLink(link, .authFailed)] }
+            return [.send([link], .auth(PeerAuth(publicKey: signer.publicKey, signature: signature)))]
+        case .auth(let auth):
+            guard let hello = handshake.theirHello else { return [.closeLink(link, .helloMissing)] }
+            let signed = PeerAuth.signedBytes(
+                receiverNonce: handshake.ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
+                receiverIdentity: identity)
+            guard signer.verify(signature: auth.signature, of: signed, publicKey: auth.publicKey) == hello.identity else {
+                return [.closeLink(link, .authFailed)]
+            }
+            handshakes[link] = nil
+            authenticated.insert(link)
+            var effects: [GossipEffect] = []
+            perform(overlay.receivedHello(hello, on: link, now: now), into: &effects)
+            return effects
+        default:
+            return [.closeLink(link, .helloMissing)]
+        }
     }
 
     /// An ITEM from a peer (its duplicate screen passed, or not yet applied): drop it if known;

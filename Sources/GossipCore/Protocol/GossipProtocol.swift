@@ -29,20 +29,23 @@ public struct GossipProtocol: Sendable {
     }
 
     /// The handshake of one link, each way: HELLO (identity, address, nonce), then AUTH proving the
-    /// identity by a signature over both nonces and both identities.
+    /// identity by a signature over both nonces and both identities. Kept only until the link is
+    /// authenticated.
     struct Handshake: Sendable {
         var ourNonce: [UInt8]
         /// Where the connection came from, to stand in for a peer that advertises 0.0.0.0.
         var remote: PeerAddress?
         var theirHello: PeerHello?
-        var authenticated = false
     }
 
     public let configuration: Configuration
     public internal(set) var engine: GossipEngine
     public internal(set) var overlay: Overlay
     let signer: any HandshakeSigner
+    /// Links still in their handshake.
     var handshakes: [LinkID: Handshake] = [:]
+    /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
+    var authenticated: Set<LinkID> = []
     /// The wake-up last asked for, so an event asks for an earlier one only when it needs it.
     var scheduledWake: Moment?
 

@@ -144,6 +144,12 @@ public struct Overlay: Sendable {
         established = links.filter { $0.value.established }.map(\.key).sorted()
     }
 
+    /// The identities a merge of `count` entries must not evict: the connected peers, needed only
+    /// when the merge may overflow the view (building the set costs a pass over the links).
+    private func protectedIdentities(adding count: Int) -> Set<PeerIdentity> {
+        view.count + count > view.capacity ? connectedIdentities : []
+    }
+
     private var connectedIdentities: Set<PeerIdentity> { Set(links.values.compactMap(\.identity)) }
 
     private var ourEntry: PeerEntry { PeerEntry(identity: selfIdentity, address: selfAddress) }
@@ -219,7 +225,7 @@ public struct Overlay: Sendable {
         if state.dialed?.identity != nil && state.dialed?.identity != hello.identity, let stale = state.dialed?.identity {
             view.remove(stale)  // that address now hosts another node
         }
-        view.merge([PeerEntry(identity: hello.identity, address: hello.listenAddress)], protecting: connectedIdentities, using: &random)
+        view.merge([PeerEntry(identity: hello.identity, address: hello.listenAddress)], protecting: protectedIdentities(adding: 1), using: &random)
         view.recordSuccess(hello.identity)
         return []
     }
@@ -227,7 +233,7 @@ public struct Overlay: Sendable {
     /// A PUSH: merge its entries into the view.
     public mutating func receivedPush(_ push: PeerPush, on link: LinkID) {
         guard links[link]?.established == true else { return }
-        view.merge(push.entries, protecting: connectedIdentities, using: &random)
+        view.merge(push.entries, protecting: protectedIdentities(adding: push.entries.count), using: &random)
     }
 
     /// A PULL: answer with a PUSH of our view (and ourselves).
@@ -251,7 +257,8 @@ public struct Overlay: Sendable {
     /// anti-entropy.
     public mutating func tick(now: Moment) -> [Action] {
         var actions: [Action] = []
-        for (id, state) in links.sorted(by: { $0.key < $1.key }) {
+        for id in links.keys.sorted() {
+            let state = links[id]!
             let silent = now.nanoseconds &- state.lastReceived.nanoseconds
             if !state.established {
                 if now.nanoseconds &- state.opened.nanoseconds >= configuration.peerTimeoutNanoseconds {
@@ -267,11 +274,7 @@ public struct Overlay: Sendable {
                 actions.append(.send(link: id, .ping(nonce)))
             }
         }
-        if configuration.idleTimeoutNanoseconds > 0, links.count > configuration.degree,
-            let (idle, _) = links.filter({
-                $0.value.established && now.nanoseconds &- $0.value.lastTraffic.nanoseconds >= configuration.idleTimeoutNanoseconds
-            }).min(by: { ($0.value.lastTraffic, $0.key) < ($1.value.lastTraffic, $1.key) })
-        {
+        if configuration.idleTimeoutNanoseconds > 0, links.count > configuration.degree, let idle = longestIdle(now: now) {
             // One a tick, the longest idle first, and only while above degree.
             links[idle]?.lastTraffic = now
             actions.append(.close(link: idle, .idle))
@@ -290,22 +293,36 @@ public struct Overlay: Sendable {
         return actions
     }
 
+    /// The established link idle for `idleTimeoutNanoseconds` or more that has been idle longest.
+    private func longestIdle(now: Moment) -> LinkID? {
+        var best: (at: Moment, id: LinkID)?
+        for (id, state) in links
+        where state.established && now.nanoseconds &- state.lastTraffic.nanoseconds >= configuration.idleTimeoutNanoseconds {
+            if best.map({ (state.lastTraffic, id) < ($0.at, $0.id) }) ?? true { best = (state.lastTraffic, id) }
+        }
+        return best?.id
+    }
+
     /// The next moment `tick` has work to do: a link's ping or timeout, the push/pull round,
     /// anti-entropy, or, while the node is below `degree` with peers left to try, its next dial.
     /// `tickInterval` paces retries that no deadline drives.
     public func nextWake(after now: Moment, tickInterval: UInt64) -> Moment {
         var next = min(nextRound, nextAntiEntropy)
         let idleCheck = configuration.idleTimeoutNanoseconds > 0 && links.count > configuration.degree
+        var linkCheck = Moment(nanoseconds: .max)
         for state in links.values {
             if !state.established {
-                next = min(next, state.opened.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
+                linkCheck = min(linkCheck, state.opened.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
                 continue
             }
-            next = min(next, state.lastReceived.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
+            linkCheck = min(linkCheck, state.lastReceived.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
             let pingFrom = state.lastPing ?? state.lastReceived
-            next = min(next, pingFrom.adding(nanoseconds: configuration.pingIntervalNanoseconds))
-            if idleCheck { next = min(next, state.lastTraffic.adding(nanoseconds: configuration.idleTimeoutNanoseconds)) }
+            linkCheck = min(linkCheck, pingFrom.adding(nanoseconds: configuration.pingIntervalNanoseconds))
+            if idleCheck { linkCheck = min(linkCheck, state.lastTraffic.adding(nanoseconds: configuration.idleTimeoutNanoseconds)) }
         }
+        // Link checks run at most once a tick interval: each link's deadline falls at its own
+        // moment, and a tick looks at every link, so exact wake-ups would cost links² a round.
+        next = min(next, max(linkCheck, now.adding(nanoseconds: tickInterval)))
         let wanted = configuration.degree - links.count - dialing.count
         let room = configuration.maximumConcurrentDials - dialing.count
         if wanted > 0 && room > 0 && view.count > links.count + dialing.count {

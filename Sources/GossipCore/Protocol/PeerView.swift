@@ -84,13 +84,21 @@ public struct PeerView: Sendable {
         return candidates.prefix(take).map { PeerEntry(identity: $0, address: entries[$0]!.address) }
     }
 
+    /// Drops random unprotected entries until the view fits. Picks by rejection (protected peers
+    /// are few next to the view), so a trim costs no pass over the whole view.
     private mutating func trim(protecting protected: Set<PeerIdentity>, using random: inout some RandomNumberGenerator) {
-        guard identities.count > capacity else { return }
-        var removable = identities.filter { !protected.contains($0) }
-        removable.shuffle(using: &random)
-        for identity in removable {
-            guard identities.count > capacity else { break }
-            remove(identity)
+        var misses = 0
+        while identities.count > capacity {
+            let index = Int.random(in: 0..<identities.count, using: &random)
+            let identity = identities[index]
+            if protected.contains(identity) {
+                misses += 1
+                if misses > 8 * identities.count { return }  // only protected entries left
+                continue
+            }
+            entries[identity] = nil
+            identities.swapAt(index, identities.count - 1)
+            identities.removeLast()
         }
     }
 }
