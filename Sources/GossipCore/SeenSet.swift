@@ -23,6 +23,9 @@ public struct SeenSet: Sendable {
 
     public func contains(_ id: ItemID) -> Bool { lastSeen[id] != nil }
 
+    /// Sightings held, stale ones included (for tests of the memory bound).
+    var sightingCount: Int { sightings.count }
+
     /// Records a sighting; returns true if the ID was new.
     @discardableResult
     public mutating func observe(_ id: ItemID, now: Moment) -> Bool {
@@ -32,7 +35,11 @@ public struct SeenSet: Sendable {
         while lastSeen.count > capacity, let oldest = sightings.popFirst() {
             if lastSeen[oldest.id] == oldest.at { lastSeen[oldest.id] = nil }
         }
-        if sightings.count > 2 * capacity { sightings = Deque(sightings.filter { lastSeen[$0.id] == $0.at }) }
+        // Stale sightings (of IDs seen again later) are dropped once they outnumber the live ones,
+        // so memory follows the IDs actually held, not the capacity: amortised O(1) a sighting.
+        if sightings.count > 2 * max(lastSeen.count, 64) {
+            sightings = Deque(sightings.filter { lastSeen[$0.id] == $0.at })
+        }
         return isNew
     }
 

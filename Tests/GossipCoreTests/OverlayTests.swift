@@ -103,6 +103,15 @@ struct SeenSetTests {
         for n in 0..<10_000 { seen.observe(ItemID(high: 9, low: UInt64(n)), now: Moment(nanoseconds: 4 * ms)) }
         #expect(seen.count == 2)
     }
+
+    @Test("repeated sightings of a few IDs keep memory near those IDs, not the capacity")
+    func sightingsFollowLiveIDs() {
+        var seen = SeenSet(capacity: 65_536, ttlNanoseconds: 1000 * ms)
+        for n in 0..<100_000 { seen.observe(ItemID(high: 1, low: UInt64(n % 10)), now: Moment(nanoseconds: UInt64(n))) }
+        #expect(seen.count == 10)
+        #expect(seen.sightingCount <= 2 * 64 + 1, "stale sightings are compacted away")
+        for n in 0..<10 { #expect(seen.contains(ItemID(high: 1, low: UInt64(n)))) }
+    }
 }
 
 @Suite("TTL and peer items in the engine")
