@@ -1,11 +1,8 @@
 import GossipCore
 import GossipWire
 
-/// What the simulator tracks of one item while it spreads.
-struct ItemRecord: Sendable {
-    static let notReached = UInt32.max
-    static let noHop = UInt8.max
-
+/// An item as the scenario knows it (kept by the coordinator).
+struct ItemInfo: Sendable {
     var index: Int
     /// nil until announced.
     var id: ItemID?
@@ -19,17 +16,27 @@ struct ItemRecord: Sendable {
     var announcedAt: UInt64?
     /// True if the announcement could not happen (its origin was not running).
     var skipped = false
-    /// ITEM messages carrying it (one per link of each send), anti-entropy answers included.
+}
+
+/// What one partition saw of one item, for its own nodes (indexed by local node index).
+struct ItemTrace: Sendable {
+    static let notReached = UInt32.max
+    static let noHop = UInt8.max
+
+    /// Microseconds from the announcement to the node's NOTIFICATION (or, on a node without a
+    /// subscriber, its first ITEM); `notReached` if never.
+    var reachedAt: [UInt32] = []
+    /// Hop count of the first ITEM that reached the node (the origin is 0).
+    var hops: [UInt8] = []
+    /// NOTIFICATIONs the node's subscriber got.
+    var notifications: [UInt8] = []
+    /// ITEM messages carrying it sent by this partition's nodes (one per link of each send).
     var messages = 0
     var bytes = 0
-    /// Per node: microseconds from the announcement to the node's NOTIFICATION (or, on a node
-    /// without a subscriber, its first ITEM); `notReached` if never.
-    var reachedAt: [UInt32] = []
-    /// Per node: the hop count of the first ITEM that reached it (the origin is 0).
-    var hops: [UInt8] = []
-    /// Per node: NOTIFICATIONs its subscriber got for this item.
-    var notifications: [UInt8] = []
-    var reachedCount = 0
+
+    init(nodes: Int) {
+        grow(to: nodes)
+    }
 
     mutating func grow(to count: Int) {
         guard reachedAt.count < count else { return }
@@ -39,26 +46,25 @@ struct ItemRecord: Sendable {
         notifications.append(contentsOf: repeatElement(0, count: extra))
     }
 
-    /// Records that `node` holds the item at `now`.
-    mutating func reach(_ node: Int, now: UInt64) {
-        grow(to: node + 1)
-        guard reachedAt[node] == Self.notReached, let announcedAt else { return }
+    /// Records that local node `node` holds the item at `now`; returns whether that is news.
+    @discardableResult
+    mutating func reach(_ node: Int, now: UInt64, announcedAt: UInt64) -> Bool {
+        guard reachedAt[node] == Self.notReached else { return false }
         let micros = (now &- announcedAt) / 1000
         reachedAt[node] = UInt32(clamping: min(micros, UInt64(UInt32.max - 1)))
-        reachedCount += 1
+        return true
     }
 }
 
-/// Counters the simulator keeps besides the items: traffic per node and per message type, the
-/// core's own counters, close reasons and network events.
-struct Metrics: Sendable {
-    var items: [ItemRecord] = []
-    var itemByID: [ItemID: Int32] = [:]
+/// Counters one partition keeps: traffic per node and per message type, the core's counters,
+/// close reasons, network and event tallies. Summed over partitions for the report.
+struct PartitionMetrics: Sendable {
+    var items: [ItemTrace] = []
 
-    /// Per node.
+    /// Per local node.
     var bytesSent: [UInt64] = []
     var messagesSent: [UInt32] = []
-    /// Per node, the core's counters (`GossipCounter.allCases.count` per node).
+    /// Per local node, `GossipCounter.allCases.count` each.
     var nodeCounters: [UInt32] = []
 
     /// Per message type (`MessageType.rawValue - 504`).
@@ -66,8 +72,6 @@ struct Metrics: Sendable {
     var typeBytes = [Int](repeating: 0, count: 9)
     var counters = [Int](repeating: 0, count: GossipCounter.allCases.count)
     var closeReasons = [Int](repeating: 0, count: CloseReason.allCases.count)
-    static let reasonIndex: [CloseReason: Int] = Dictionary(
-        uniqueKeysWithValues: CloseReason.allCases.enumerated().map { ($1, $0) })
 
     var linksOpened = 0
     var dials = 0
@@ -77,26 +81,34 @@ struct Metrics: Sendable {
     var messagesDropped = 0
     var validationsAnswered = 0
     var modulesClosed = 0
+    var events = 0
+    var eventsByKind = [Int](repeating: 0, count: EventKind.allCases.count)
+    /// Ticks skipped because an earlier wake-up replaced them or the node died.
+    var staleTicks = 0
+    var peakPendingEvents = 0
 
     static let counterCount = GossipCounter.allCases.count
+    static let reasonIndex: [CloseReason: Int] = Dictionary(
+        uniqueKeysWithValues: CloseReason.allCases.enumerated().map { ($1, $0) })
 
     mutating func addNode() {
         bytesSent.append(0)
         messagesSent.append(0)
         nodeCounters.append(contentsOf: repeatElement(0, count: Self.counterCount))
+        for index in items.indices { items[index].grow(to: bytesSent.count) }
     }
 
-    mutating func count(_ counter: GossipCounter, _ amount: Int, node: Int) {
+    mutating func count(_ counter: GossipCounter, _ amount: Int, local node: Int) {
         counters[counter.rawValue] += amount
         let slot = node * Self.counterCount + counter.rawValue
         nodeCounters[slot] = nodeCounters[slot] &+ UInt32(truncatingIfNeeded: amount)
     }
 
-    func counter(_ counter: GossipCounter, node: Int) -> Int {
+    func counter(_ counter: GossipCounter, local node: Int) -> Int {
         Int(nodeCounters[node * Self.counterCount + counter.rawValue])
     }
 
-    mutating func sent(_ message: PeerMessage, size: Int, copies: Int, node: Int, item: Int32) {
+    mutating func sent(_ message: PeerMessage, size: Int, copies: Int, local node: Int, item: Int32) {
         bytesSent[node] &+= UInt64(size * copies)
         messagesSent[node] &+= UInt32(copies)
         let type = Int(message.type.rawValue) - 504

@@ -8,9 +8,14 @@ extension SimulationReport {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var copy = self
-        if !includingSimulation { copy.simulation = .init(wallS: 0, events: 0, eventsPerS: 0, peakRssMib: 0) }
+        if !includingSimulation {
+            copy.simulation = .init(
+                wallS: 0, events: 0, eventsPerS: 0, peakRssMib: 0, threads: 0, windows: 0, parallelWindows: 0,
+                peakPendingEvents: 0)
+        }
         var data = try encoder.encode(copy)
         data.append(0x0A)
         return data
@@ -28,13 +33,17 @@ extension SimulationReport {
         let s = itemSummary
         var lines: [String] = []
         lines.append(
-            "nodes \(nodes) (running \(liveNodes), killed \(killedNodes)), virtual time \(format(virtualS, 1)) s, seed \(settings.seed)")
+            "nodes \(nodes) (running \(liveNodes), killed \(killedNodes)), virtual time \(format(virtualS, 1)) s, seed \(settings.seed)"
+        )
         lines.append(
             "items \(s.announced)/\(s.count) announced, \(s.complete) reached every eligible node; "
                 + "reliability mean \(format(s.reliability.mean, 4)) min \(format(s.reliability.min, 4))")
+        /// The mean of a time distribution, or "-" when no item got that far.
+        func mean(_ times: Distribution) -> String { times.count > 0 ? format(times.mean, 0) : "-" }
         lines.append(
-            "time to 50/90/99/100%: mean \(format(s.t50Ms.mean, 0))/\(format(s.t90Ms.mean, 0))/\(format(s.t99Ms.mean, 0))/\(format(s.t100Ms.mean, 0)) ms, "
-                + "max t100 \(format(s.t100Ms.max, 0)) ms (\(s.t100Ms.count) items complete)")
+            "time to 50/90/99/100%: mean \(mean(s.t50Ms))/\(mean(s.t90Ms))/\(mean(s.t99Ms))/\(mean(s.t100Ms)) ms "
+                + "(over the items that got that far), max t100 \(s.t100Ms.count > 0 ? format(s.t100Ms.max, 0) : "-") ms "
+                + "(\(s.t100Ms.count) items complete)")
         lines.append(
             "RMR mean \(format(s.rmr.mean, 2)), last hop mean \(format(s.lastHop.mean, 1)) max \(format(s.lastHop.max, 0)), "
                 + "duplicate notifications \(s.duplicateNotifications)")
@@ -68,8 +77,10 @@ public enum CSVWriter {
             "item,announced,origin,announced_s,ttl,eligible,reached,reached_total,reliability,t50_ms,t90_ms,t99_ms,t100_ms,messages,rmr,last_hop,max_hop,mean_hop,duplicate_notifications",
             report.items.map { item in
                 [
-                    "\(item.index)", item.announced ? "1" : "0", "\(item.origin)", field(item.announcedS), "\(item.ttl)",
-                    "\(item.eligible)", "\(item.reached)", "\(item.reachedTotal)", "\(item.reliability)", field(item.t50Ms),
+                    "\(item.index)", item.announced ? "1" : "0", "\(item.origin)", field(item.announcedS),
+                    "\(item.ttl)",
+                    "\(item.eligible)", "\(item.reached)", "\(item.reachedTotal)", "\(item.reliability)",
+                    field(item.t50Ms),
                     field(item.t90Ms), field(item.t99Ms), field(item.t100Ms), "\(item.messages)", field(item.rmr),
                     field(item.lastHop), field(item.maxHop), field(item.meanHop), "\(item.duplicateNotifications)",
                 ].joined(separator: ",")
@@ -79,10 +90,12 @@ public enum CSVWriter {
         try save("in_degree.csv", "in_degree,nodes", report.overlay.inDegreeHistogram.map { "\($0.value),\($0.count)" })
         try save("hops.csv", "hop,deliveries", report.hopHistogram.map { "\($0.value),\($0.count)" })
         try save(
-            "nodes.csv", "node,state,start_s,died_s,module,links,in_degree,bytes_sent,messages_sent,items_reached",
+            "nodes.csv",
+            "node,state,start_s,died_s,module,bootstrappers,links,in_degree,bytes_sent,messages_sent,items_reached",
             nodes.map { row in
                 [
-                    "\(row.node)", row.state, field(row.startS), field(row.diedS), row.module, "\(row.links)", "\(row.inDegree)",
+                    "\(row.node)", row.state, field(row.startS), field(row.diedS), row.module,
+                    row.bootstrappers.map(String.init).joined(separator: ";"), "\(row.links)", "\(row.inDegree)",
                     "\(row.bytesSent)", "\(row.messagesSent)", "\(row.itemsReached)",
                 ].joined(separator: ",")
             })

@@ -24,7 +24,9 @@ public struct SimulatedSigner: HandshakeSigner {
     }
 
     public func verify(signature: [UInt8], of message: [UInt8], publicKey: [UInt8]) -> PeerIdentity? {
-        guard let claimed = PeerIdentity(bytes: publicKey), Self.signature(of: message, by: claimed) == signature else { return nil }
+        guard let claimed = PeerIdentity(bytes: publicKey), Self.signature(of: message, by: claimed) == signature else {
+            return nil
+        }
         return claimed
     }
 

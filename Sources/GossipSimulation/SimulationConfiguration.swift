@@ -117,6 +117,9 @@ public struct SimulationConfiguration: Sendable {
     public var drainSeconds: Double
     /// Bucket width of the coverage-over-time series.
     public var coverageBucketMilliseconds: Double
+    /// Threads (and partitions) to run on; 0: 2 for 5,000 nodes or more (if there are 2 cores), else 1.
+    /// The results do not depend on it.
+    public var threads: Int
 
     public init(node: NodeConfiguration = SimulationConfiguration.defaultNode) {
         self.node = node
@@ -126,7 +129,7 @@ public struct SimulationConfiguration: Sendable {
         seedCount = 3
         joinSpreadSeconds = 10
         lateJoinerFraction = 0
-        warmupSeconds = 20
+        warmupSeconds = 15
         latency = LatencyModel()
         lossRate = 0
         retransmissionTimeoutMilliseconds = 200
@@ -147,10 +150,13 @@ public struct SimulationConfiguration: Sendable {
         silentModuleFraction = 0
         drainSeconds = 15
         coverageBucketMilliseconds = 10
+        threads = 0
     }
 
     /// A scripted scenario: no nodes and no items until the caller adds them.
-    public static func scripted(node: NodeConfiguration = SimulationConfiguration.defaultNode, seed: UInt64 = 1) -> SimulationConfiguration {
+    public static func scripted(node: NodeConfiguration = SimulationConfiguration.defaultNode, seed: UInt64 = 1)
+        -> SimulationConfiguration
+    {
         var configuration = SimulationConfiguration(node: node)
         configuration.nodeCount = 0
         configuration.itemCount = 0
@@ -158,9 +164,19 @@ public struct SimulationConfiguration: Sendable {
         return configuration
     }
 
-    /// gossipd's defaults (the addresses are placeholders).
+    /// gossipd's defaults except `degree` 8 (gossipd: 30) and `view_size` 32 (gossipd: 128), which
+    /// keep 100,000-node runs within minutes and a few GiB (the addresses are placeholders).
     public static var defaultNode: NodeConfiguration {
-        NodeConfiguration(apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 6001))
+        var node = gossipdNode
+        node.degree = 8
+        node.viewSize = 32
+        return node
+    }
+
+    /// gossipd's own defaults (the addresses are placeholders).
+    public static var gossipdNode: NodeConfiguration {
+        NodeConfiguration(
+            apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 6001))
     }
 
     /// The moment of the first announcement, in seconds.
@@ -198,18 +214,24 @@ public struct SimulationConfiguration: Sendable {
             if let problem = fraction(value, name) { return problem }
         }
         if lossRate >= 1 { return "loss must be below 1, got \(lossRate)" }
-        if invalidFraction + silentModuleFraction > 1 { return "invalid and silent module fractions add up to more than 1" }
+        if invalidFraction + silentModuleFraction > 1 {
+            return "invalid and silent module fractions add up to more than 1"
+        }
         for (value, name) in [
             (joinSpreadSeconds, "join spread"), (warmupSeconds, "warm-up"), (drainSeconds, "drain"),
             (validationDelayMilliseconds, "validation delay"), (latency.meanMilliseconds, "latency"),
-            (latency.jitterMilliseconds, "latency jitter"), (retransmissionTimeoutMilliseconds, "retransmission timeout"),
+            (latency.jitterMilliseconds, "latency jitter"),
+            (retransmissionTimeoutMilliseconds, "retransmission timeout"),
         ] {
             if !(value >= 0) || !value.isFinite { return "\(name) must be a non-negative number, got \(value)" }
         }
         if latency.distribution != .constant && latency.jitterMilliseconds > latency.meanMilliseconds {
-            return "latency jitter (\(latency.jitterMilliseconds) ms) must not exceed the mean (\(latency.meanMilliseconds) ms)"
+            return
+                "latency jitter (\(latency.jitterMilliseconds) ms) must not exceed the mean (\(latency.meanMilliseconds) ms)"
         }
-        if !(coverageBucketMilliseconds > 0) { return "coverage bucket must be positive, got \(coverageBucketMilliseconds)" }
+        if !(coverageBucketMilliseconds > 0) {
+            return "coverage bucket must be positive, got \(coverageBucketMilliseconds)"
+        }
         if let heal = healAtSeconds, heal < effectivePartitionSeconds {
             return "heal-at (\(heal) s) is before partition-at (\(effectivePartitionSeconds) s)"
         }

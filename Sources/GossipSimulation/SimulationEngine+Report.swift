@@ -1,16 +1,60 @@
 import GossipCore
 import GossipWire
 
-extension Simulation {
+extension SimulationEngine {
+    /// The partitions' counters summed.
+    struct Totals {
+        var typeMessages = [Int](repeating: 0, count: 9)
+        var typeBytes = [Int](repeating: 0, count: 9)
+        var counters = [Int](repeating: 0, count: GossipCounter.allCases.count)
+        var closeReasons = [Int](repeating: 0, count: CloseReason.allCases.count)
+        var eventsByKind = [Int](repeating: 0, count: EventKind.allCases.count)
+        var linksOpened = 0
+        var dials = 0
+        var dialsRefused = 0
+        var dialsTimedOut = 0
+        var messagesDropped = 0
+        var validationsAnswered = 0
+        var modulesClosed = 0
+        var staleTicks = 0
+        var peakPendingEvents = 0
+        var events = 0
+    }
+
+    var totals: Totals {
+        var totals = Totals()
+        func add(_ sum: inout [Int], _ part: [Int]) { for index in sum.indices { sum[index] += part[index] } }
+        for partition in partitions {
+            let m = partition.metrics
+            add(&totals.typeMessages, m.typeMessages)
+            add(&totals.typeBytes, m.typeBytes)
+            add(&totals.counters, m.counters)
+            add(&totals.closeReasons, m.closeReasons)
+            add(&totals.eventsByKind, m.eventsByKind)
+            totals.linksOpened += m.linksOpened
+            totals.dials += m.dials
+            totals.dialsRefused += m.dialsRefused
+            totals.dialsTimedOut += m.dialsTimedOut
+            totals.messagesDropped += m.messagesDropped
+            totals.validationsAnswered += m.validationsAnswered
+            totals.modulesClosed += m.modulesClosed
+            totals.staleTicks += m.staleTicks
+            totals.peakPendingEvents += m.peakPendingEvents
+            totals.events += m.events
+        }
+        return totals
+    }
+
     /// The report of the run so far (normally called after `run`).
-    public func report() -> SimulationReport {
+    func report() -> SimulationReport {
         let items = itemReports()
         let overlay = overlayState()
+        let totals = self.totals
         let wall = wallSeconds
         return SimulationReport(
-            nodes: nodes.count,
+            nodes: shared.nodes.count,
             liveNodes: running.count,
-            killedNodes: nodes.count { $0.diedAt != nil },
+            killedNodes: shared.nodes.count { $0.diedAt != nil },
             virtualS: significant(Double(clock) / 1e9),
             settings: settings,
             items: items.map(\.report),
@@ -18,38 +62,43 @@ extension Simulation {
             coverage: coverage(items),
             hopHistogram: hopHistogram(items),
             overlay: overlay.report,
-            traffic: traffic,
-            counters: Dictionary(uniqueKeysWithValues: GossipCounter.allCases.map { (snakeCase("\($0)"), metrics.counters[$0.rawValue]) }),
-            closeReasons: Dictionary(uniqueKeysWithValues: CloseReason.allCases.enumerated().map { ($1.rawValue, metrics.closeReasons[$0]) }),
+            traffic: traffic(totals),
+            counters: Dictionary(
+                uniqueKeysWithValues: GossipCounter.allCases.map { (snakeCase("\($0)"), totals.counters[$0.rawValue]) }),
+            closeReasons: Dictionary(
+                uniqueKeysWithValues: CloseReason.allCases.enumerated().map { ($1.rawValue, totals.closeReasons[$0]) }),
             network: .init(
-                dials: metrics.dials, linksOpened: metrics.linksOpened, dialsRefused: metrics.dialsRefused,
-                dialsTimedOut: metrics.dialsTimedOut, messagesDropped: metrics.messagesDropped,
-                validationsAnswered: metrics.validationsAnswered, modulesClosed: metrics.modulesClosed,
-                peakPendingEvents: queue.peakCount,
-                eventsByKind: Dictionary(uniqueKeysWithValues: zip(Event.kindNames, eventsByKind)),
-                staleTicks: staleTicks),
+                dials: totals.dials, linksOpened: totals.linksOpened, dialsRefused: totals.dialsRefused,
+                dialsTimedOut: totals.dialsTimedOut, messagesDropped: totals.messagesDropped,
+                validationsAnswered: totals.validationsAnswered, modulesClosed: totals.modulesClosed,
+                eventsByKind: Dictionary(uniqueKeysWithValues: zip(EventKind.names, totals.eventsByKind)),
+                staleTicks: totals.staleTicks),
             simulation: .init(
-                wallS: significant(wall, digits: 4), events: eventCount,
-                eventsPerS: significant(wall > 0 ? Double(eventCount) / wall : 0, digits: 4),
-                peakRssMib: significant(peakResidentMebibytes(), digits: 4)))
+                wallS: significant(wall, digits: 4), events: totals.events,
+                eventsPerS: significant(wall > 0 ? Double(totals.events) / wall : 0, digits: 4),
+                peakRssMib: significant(peakResidentMebibytes(), digits: 4), threads: partitions.count,
+                windows: windows, parallelWindows: parallelWindows, peakPendingEvents: totals.peakPendingEvents))
     }
 
     /// One row per node for nodes.csv.
-    public func nodeRows() -> [NodeRow] {
+    func nodeRows() -> [NodeRow] {
         let overlay = overlayState()
-        return nodes.indices.map { node in
-            let state = nodes[node]
+        return shared.nodes.indices.map { node in
+            let state = shared.nodes[node]
+            let metrics = partitions[shared.partition(of: node)].metrics
+            let local = shared.local(node)
             return NodeRow(
                 node: node,
                 state: state.diedAt != nil ? "killed" : (state.startedAt != nil ? "running" : "pending"),
                 startS: state.startedAt.map { significant(Double($0) / 1e9) },
                 diedS: state.diedAt.map { significant(Double($0) / 1e9) },
                 module: state.module.rawValue,
+                bootstrappers: state.bootstrapList >= 0 ? shared.bootstrapLists[Int(state.bootstrapList)] : [],
                 links: overlay.links[node],
                 inDegree: overlay.inDegree[node],
-                bytesSent: Int(metrics.bytesSent[node]),
-                messagesSent: Int(metrics.messagesSent[node]),
-                itemsReached: metrics.items.reduce(0) { $0 + (node < $1.reachedAt.count && $1.reachedAt[node] != ItemRecord.notReached ? 1 : 0) })
+                bytesSent: Int(metrics.bytesSent[local]),
+                messagesSent: Int(metrics.messagesSent[local]),
+                itemsReached: metrics.items.reduce(0) { $0 + ($1.reachedAt[local] != ItemTrace.notReached ? 1 : 0) })
         }
     }
 
@@ -58,12 +107,15 @@ extension Simulation {
         let n = c.node
         return .init(
             seed: c.seed, join: c.join.rawValue, seeds: c.seedCount, joinSpreadS: c.joinSpreadSeconds,
-            lateJoiners: c.lateJoinerFraction, warmupS: c.warmupSeconds, latencyDistribution: c.latency.distribution.rawValue,
+            lateJoiners: c.lateJoinerFraction, warmupS: c.warmupSeconds,
+            latencyDistribution: c.latency.distribution.rawValue,
             latencyMs: c.latency.meanMilliseconds, latencyJitterMs: c.latency.jitterMilliseconds, loss: c.lossRate,
-            retransmissionTimeoutMs: c.retransmissionTimeoutMilliseconds, crashMode: c.crashMode.rawValue, kill: c.killFraction,
+            retransmissionTimeoutMs: c.retransmissionTimeoutMilliseconds, crashMode: c.crashMode.rawValue,
+            kill: c.killFraction,
             killAtS: significant(c.effectiveKillSeconds), partition: c.partitionFraction,
             partitionAtS: significant(c.effectivePartitionSeconds), healAtS: c.healAtSeconds, itemRate: c.itemRate,
-            itemSize: c.itemSize, ttl: Int(c.itemTTL), origins: c.originCount, validationDelayMs: c.validationDelayMilliseconds,
+            itemSize: c.itemSize, ttl: Int(c.itemTTL), origins: c.originCount,
+            validationDelayMs: c.validationDelayMilliseconds,
             invalidFraction: c.invalidFraction, silentModuleFraction: c.silentModuleFraction, drainS: c.drainSeconds,
             degree: n.degree, cacheSize: n.cacheSize, viewSize: n.viewSize, maxPeerConnections: n.maxPeerConnections,
             gossipIntervalMs: n.gossipIntervalMilliseconds, antiEntropyIntervalMs: n.antiEntropyIntervalMilliseconds,
@@ -74,7 +126,7 @@ extension Simulation {
 
     // MARK: Items
 
-    /// An item's report with the sorted reach times (microseconds) of its eligible nodes.
+    /// An item's report with the sorted reach times (microseconds) and hops of its eligible nodes.
     struct ItemAnalysis {
         var report: SimulationReport.ItemReport
         var times: [UInt32]
@@ -83,50 +135,60 @@ extension Simulation {
 
     /// Whether `node` counts for an item announced at `moment`: running then and at the end.
     private func isEligible(_ node: Int, at moment: UInt64) -> Bool {
-        guard let started = nodes[node].startedAt else { return false }
-        return started <= moment && nodes[node].diedAt == nil
+        guard let started = shared.nodes[node].startedAt else { return false }
+        return started <= moment && shared.nodes[node].diedAt == nil
     }
 
     private func itemReports() -> [ItemAnalysis] {
-        metrics.items.map { record in
-            guard let announced = record.announcedAt else {
+        items.map { info in
+            guard let announced = info.announcedAt else {
                 return ItemAnalysis(
                     report: .init(
-                        index: record.index, announced: false, origin: -1, announcedS: nil, ttl: Int(record.ttl), eligible: 0,
+                        index: info.index, announced: false, origin: -1, announcedS: nil, ttl: Int(info.ttl),
+                        eligible: 0,
                         reached: 0, reachedTotal: 0, reliability: 0, t50Ms: nil, t90Ms: nil, t99Ms: nil, t100Ms: nil,
-                        messages: record.messages, rmr: nil, lastHop: nil, maxHop: nil, meanHop: nil, duplicateNotifications: 0),
+                        messages: 0, rmr: nil, lastHop: nil, maxHop: nil, meanHop: nil, duplicateNotifications: 0),
                     times: [], hops: [])
             }
+            let item = info.index
             var eligible = 0
-            var reached: [(time: UInt32, node: Int)] = []
+            var total = 0
+            var messages = 0
+            var reached: [(time: UInt32, node: Int, hop: UInt8)] = []
             var duplicates = 0
-            for node in nodes.indices {
-                let time = node < record.reachedAt.count ? record.reachedAt[node] : ItemRecord.notReached
-                if node < record.notifications.count, record.notifications[node] > 1 { duplicates += Int(record.notifications[node]) - 1 }
-                guard isEligible(node, at: announced) else { continue }
-                eligible += 1
-                if time != ItemRecord.notReached { reached.append((time, node)) }
+            for partition in partitions {
+                let trace = partition.metrics.items[item]
+                messages += trace.messages
+                for local in trace.reachedAt.indices {
+                    let node = partition.global(local)
+                    let time = trace.reachedAt[local]
+                    if trace.notifications[local] > 1 { duplicates += Int(trace.notifications[local]) - 1 }
+                    if time != ItemTrace.notReached { total += 1 }
+                    guard isEligible(node, at: announced) else { continue }
+                    eligible += 1
+                    if time != ItemTrace.notReached { reached.append((time, node, trace.hops[local])) }
+                }
             }
             reached.sort { ($0.time, $0.node) < ($1.time, $1.node) }
             let times = reached.map(\.time)
-            let hops = reached.map { record.hops[$0.node] }.filter { $0 != ItemRecord.noHop }
+            let hops = reached.map(\.hop).filter { $0 != ItemTrace.noHop }
             func time(at share: Double) -> Double? {
                 let needed = Int((share * Double(eligible)).rounded(.up))
-                guard needed >= 1, needed <= times.count else { return needed == 0 && eligible == 0 ? nil : nil }
+                guard needed >= 1, needed <= times.count else { return nil }
                 return significant(Double(times[needed - 1]) / 1000)
             }
-            let lastHop = reached.last.map { record.hops[$0.node] }.flatMap { $0 == ItemRecord.noHop ? nil : Int($0) }
-            let total = record.reachedCount
+            let lastHop = reached.last.flatMap { $0.hop == ItemTrace.noHop ? nil : Int($0.hop) }
             return ItemAnalysis(
                 report: .init(
-                    index: record.index, announced: true, origin: record.origin, announcedS: significant(Double(announced) / 1e9),
-                    ttl: Int(record.ttl), eligible: eligible, reached: times.count, reachedTotal: total,
+                    index: item, announced: true, origin: info.origin, announcedS: significant(Double(announced) / 1e9),
+                    ttl: Int(info.ttl), eligible: eligible, reached: times.count, reachedTotal: total,
                     reliability: eligible > 0 ? significant(Double(times.count) / Double(eligible)) : 0,
                     t50Ms: time(at: 0.5), t90Ms: time(at: 0.9), t99Ms: time(at: 0.99), t100Ms: time(at: 1),
-                    messages: record.messages,
-                    rmr: total > 1 ? significant(Double(record.messages) / Double(total - 1) - 1) : nil,
+                    messages: messages,
+                    rmr: total > 1 ? significant(Double(messages) / Double(total - 1) - 1) : nil,
                     lastHop: lastHop, maxHop: hops.max().map(Int.init),
-                    meanHop: hops.isEmpty ? nil : significant(Double(hops.reduce(0) { $0 + Int($1) }) / Double(hops.count)),
+                    meanHop: hops.isEmpty
+                        ? nil : significant(Double(hops.reduce(0) { $0 + Int($1) }) / Double(hops.count)),
                     duplicateNotifications: duplicates),
                 times: times, hops: hops)
         }
@@ -163,14 +225,18 @@ extension Simulation {
             var low = 1.0
             var high = 0.0
             for (index, item) in measured.enumerated() {
-                while positions[index] < item.times.count, Double(item.times[positions[index]]) / 1000 <= limit { positions[index] += 1 }
+                while positions[index] < item.times.count, Double(item.times[positions[index]]) / 1000 <= limit {
+                    positions[index] += 1
+                }
                 let share = Double(positions[index]) / Double(item.report.eligible)
                 sum += share
                 low = min(low, share)
                 high = max(high, share)
             }
             series.append(
-                .init(ms: significant(limit), mean: significant(sum / Double(measured.count)), min: significant(low), max: significant(high)))
+                .init(
+                    ms: significant(limit), mean: significant(sum / Double(measured.count)), min: significant(low),
+                    max: significant(high)))
         }
         return series
     }
@@ -179,7 +245,9 @@ extension Simulation {
         var counts: [Int] = []
         for item in items {
             for hop in item.hops {
-                if Int(hop) >= counts.count { counts.append(contentsOf: repeatElement(0, count: Int(hop) + 1 - counts.count)) }
+                if Int(hop) >= counts.count {
+                    counts.append(contentsOf: repeatElement(0, count: Int(hop) + 1 - counts.count))
+                }
                 counts[Int(hop)] += 1
             }
         }
@@ -196,7 +264,7 @@ extension Simulation {
     }
 
     func overlayState() -> OverlayState {
-        let count = nodes.count
+        let count = shared.nodes.count
         var links = [Int](repeating: 0, count: count)
         var inDegree = [Int](repeating: 0, count: count)
         var parent = Array(0..<count)
@@ -213,15 +281,15 @@ extension Simulation {
         var viewSizes: [Double] = []
         let live = running.members.sorted()
         for node in live {
-            guard let state = protocols[node] else { continue }
+            let partition = partitions[shared.partition(of: node)]
+            guard let state = partition.protocols[shared.local(node)] else { continue }
             let established = state.overlay.establishedLinks
             links[node] = established.count
             for link in established {
-                let endpoint = Int(link.rawValue)
-                guard endpoint < network.endpoints.count else { continue }
-                let peerEndpoint = network.endpoints[Int(network.endpoints[endpoint].peer)]
-                let peer = Int(peerEndpoint.node)
-                guard peer != node, peerEndpoint.isOpen, nodes[peer].isRunning else { continue }
+                let endpoint = partition.endpoints[LinkEndpoint.index(of: link)]
+                let peer = Int(endpoint.peerNode)
+                let peerEnd = partitions[shared.partition(of: peer)].endpoints[Int(endpoint.peerIndex)]
+                guard peer != node, peerEnd.isOpen, shared.nodes[peer].isRunning else { continue }
                 hasLivePeer[node] = true
                 let (a, b) = (root(node), root(peer))
                 if a != b { parent[max(a, b)] = min(a, b) }
@@ -229,15 +297,18 @@ extension Simulation {
             let view = state.overlay.view.all
             viewSizes.append(Double(view.count))
             for entry in view {
-                if let peer = SimulatedSigner.index(of: entry.identity, mix: identityMix), peer < count, nodes[peer].isRunning {
+                if let peer = SimulatedSigner.index(of: entry.identity, mix: shared.identityMix), peer < count,
+                    shared.nodes[peer].isRunning
+                {
                     inDegree[peer] += 1
                 } else {
                     stale += 1
                 }
             }
         }
-        var componentSizes: [Int: Int] = [:]
-        for node in live { componentSizes[root(node), default: 0] += 1 }
+        var componentSizes = [Int](repeating: 0, count: count)
+        for node in live { componentSizes[root(node)] += 1 }
+        let components = componentSizes.filter { $0 > 0 }
         let liveLinks = live.map { links[$0] }
         let liveInDegree = live.map { inDegree[$0] }
         func histogram(_ values: [Int]) -> [SimulationReport.HistogramBin] {
@@ -247,7 +318,7 @@ extension Simulation {
             return counts.enumerated().filter { $0.element > 0 }.map { .init(value: $0.offset, count: $0.element) }
         }
         let report = SimulationReport.OverlayReport(
-            liveNodes: live.count, components: componentSizes.count, largestComponent: componentSizes.values.max() ?? 0,
+            liveNodes: live.count, components: components.count, largestComponent: components.max() ?? 0,
             isolated: live.count { !hasLivePeer[$0] }, linksMin: liveLinks.min() ?? 0, linksMax: liveLinks.max() ?? 0,
             linksMean: significant(live.isEmpty ? 0 : Double(liveLinks.reduce(0, +)) / Double(live.count)),
             links: .init(liveLinks.map(Double.init)), linksHistogram: histogram(liveLinks),
@@ -260,15 +331,20 @@ extension Simulation {
 
     static let typeNames = ["hello", "pull", "push", "item", "ping", "pong", "digest", "request", "auth"]
 
-    private var traffic: SimulationReport.TrafficReport {
-        let ran = nodes.indices.filter { nodes[$0].startedAt != nil }
+    private func traffic(_ totals: Totals) -> SimulationReport.TrafficReport {
+        var bytes: [Double] = []
+        var messages: [Double] = []
+        for node in shared.nodes.indices where shared.nodes[node].startedAt != nil {
+            let metrics = partitions[shared.partition(of: node)].metrics
+            bytes.append(Double(metrics.bytesSent[shared.local(node)]))
+            messages.append(Double(metrics.messagesSent[shared.local(node)]))
+        }
         return .init(
-            bytesSent: .init(ran.map { Double(metrics.bytesSent[$0]) }),
-            messagesSent: .init(ran.map { Double(metrics.messagesSent[$0]) }),
-            totalBytes: metrics.typeBytes.reduce(0, +), totalMessages: metrics.typeMessages.reduce(0, +),
+            bytesSent: .init(bytes), messagesSent: .init(messages),
+            totalBytes: totals.typeBytes.reduce(0, +), totalMessages: totals.typeMessages.reduce(0, +),
             byType: Dictionary(
                 uniqueKeysWithValues: Self.typeNames.enumerated().map {
-                    ($1, SimulationReport.TypeTraffic(messages: metrics.typeMessages[$0], bytes: metrics.typeBytes[$0]))
+                    ($1, SimulationReport.TypeTraffic(messages: totals.typeMessages[$0], bytes: totals.typeBytes[$0]))
                 }))
     }
 }
@@ -281,6 +357,9 @@ public struct NodeRow: Sendable, Equatable {
     public var startS: Double?
     public var diedS: Double?
     public var module: String
+    /// The nodes it bootstrapped from.
+    public var bootstrappers: [Int]
+    /// Established links at the end (0 unless running).
     public var links: Int
     public var inDegree: Int
     public var bytesSent: Int

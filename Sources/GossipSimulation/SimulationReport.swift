@@ -223,10 +223,9 @@ public struct SimulationReport: Codable, Sendable, Equatable {
         public var validationsAnswered: Int
         /// Local module connections the core closed.
         public var modulesClosed: Int
-        /// Most events waiting at once.
-        public var peakPendingEvents: Int
-        /// Events handled, by kind: deliver (a P2P message), close (FIN/RST), tick, connect (a
-        /// dial's SYN arrives), dial_failed, validation (a module answers), start, action.
+        /// Node events handled, by kind: deliver (a P2P message), close (FIN/RST), tick, syn (a
+        /// dial reaches the target's host), reply (its answer reaches the dialer), validation (a
+        /// module answers). Scenario steps (starts, announcements, kills) are not events here.
         public var eventsByKind: [String: Int]
         /// Ticks skipped because an earlier wake-up replaced them or the node died.
         public var staleTicks: Int
@@ -238,6 +237,13 @@ public struct SimulationReport: Codable, Sendable, Equatable {
         public var events: Int
         public var eventsPerS: Double
         public var peakRssMib: Double
+        /// Threads (partitions) the run used; the other fields do not depend on it.
+        public var threads: Int
+        /// Windows of events run, and how many of them on several threads.
+        public var windows: Int
+        public var parallelWindows: Int
+        /// Most events waiting at once (summed over partitions).
+        public var peakPendingEvents: Int
     }
 }
 

@@ -10,23 +10,28 @@ extension LatencyModel.Distribution: ExpressibleByArgument {}
 struct GossipSimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gossip-sim",
-        abstract: "Simulate a network of gossip nodes on a virtual clock: the node's own protocol core over a modelled network.",
+        abstract:
+            "Simulate a network of gossip nodes on a virtual clock: the node's own protocol core over a modelled network.",
         discussion: """
             Every node runs the same protocol code as gossipd (GossipCore) with the node knobs of an INI \
-            file (--config) or the defaults, overridden by the options below. Events run on a virtual \
-            clock from a priority queue: no sleeping, no threads; the same seed gives the same output \
-            (apart from the "simulation" block of the JSON: wall time, events per second, memory).
+            file (--config) or the simulator's defaults (gossipd's, except degree 8 and view size 32), \
+            overridden by the options below. Events run on a virtual clock from priority queues: no \
+            sleeping; nodes are split over --threads partitions that run in parallel windows shorter \
+            than the smallest link latency. The same seed gives the same output whatever the thread \
+            count (apart from the "simulation" block of the JSON: wall time, events per second, memory).
 
             Timeline: nodes start evenly over --join-spread seconds; the first item is announced at \
             --warmup, then one every 1/--item-rate seconds; the run ends --drain seconds after the last.
 
             Examples:
               gossip-sim --nodes 1000 --items 100 --seed 1
-              gossip-sim --nodes 100000 --items 100 --seed 1 --json-out run.json --csv-out run-csv
-              gossip-sim --nodes 2000 --join single --degree 8 --loss 0.01 --kill 0.2 --kill-at 25
-              gossip-sim --nodes 5000 --join seeds --seeds 5 --crash-mode silent --kill 0.3
-              gossip-sim --nodes 1000 --partition 0.3 --partition-at 20 --heal-at 30 --drain 30
-              gossip-sim --config configs/node.ini --nodes 500 --invalid-fraction 0.05 --silent-module-fraction 0.05
+              gossip-sim --nodes 100000 --json-out run.json --csv-out run-csv
+              gossip-sim --nodes 2000 --join single --loss 0.01 --kill 0.2
+              gossip-sim --nodes 5000 --join seeds --seeds 5 --crash-mode silent \\
+                --kill 0.3 --kill-at 25
+              gossip-sim --partition 0.3 --partition-at 20 --heal-at 30 --drain 30
+              gossip-sim --config configs/node.ini --invalid-fraction 0.05 \\
+                --silent-module-fraction 0.05 --late-joiners 0.1
 
             See docs/simulator.md for the network model and every field of the JSON and CSV output.
             """)
@@ -39,7 +44,10 @@ struct GossipSimCommand: ParsableCommand {
     @Option(help: "Seed of every random choice.")
     var seed: UInt64 = 1
 
-    @Option(help: "How nodes find the network: single (node 0 bootstraps everyone), seeds (every node is given the seed set), random (a random running node).")
+    @Option(
+        help:
+            "How nodes find the network: single (node 0 bootstraps everyone), seeds (every node is given the seed set), random (a random running node)."
+    )
     var join: JoinMode = .random
 
     @Option(help: "Size of the seed set for --join seeds.")
@@ -52,14 +60,16 @@ struct GossipSimCommand: ParsableCommand {
     var lateJoiners: Double = 0
 
     @Option(help: "Virtual seconds before the first item, for the overlay to form.")
-    var warmup: Double = 20
+    var warmup: Double = 15
 
     // MARK: Network
 
     @Option(name: .customLong("latency-ms"), help: "Mean one-way link latency (ms).")
     var latencyMs: Double = 50
 
-    @Option(name: .customLong("latency-jitter-ms"), help: "Spread of the latency (ms): uniform ±jitter, or the mean of the exponential tail.")
+    @Option(
+        name: .customLong("latency-jitter-ms"),
+        help: "Spread of the latency (ms): uniform ±jitter, or the mean of the exponential tail.")
     var latencyJitterMs: Double = 20
 
     @Option(name: .customLong("latency-dist"), help: "Latency distribution per link: constant, uniform or exponential.")
@@ -79,7 +89,11 @@ struct GossipSimCommand: ParsableCommand {
     @Option(name: .customLong("kill-at"), help: "Virtual second of the kill (default: halfway through the item phase).")
     var killAt: Double?
 
-    @Option(name: .customLong("crash-mode"), help: "What peers of a killed node see: reset (links reset, dials refused) or silent (links go quiet, dials time out).")
+    @Option(
+        name: .customLong("crash-mode"),
+        help:
+            "What peers of a killed node see: reset (links reset, dials refused) or silent (links go quiet, dials time out)."
+    )
     var crashMode: CrashMode = .reset
 
     @Option(help: "Fraction of the nodes cut off from the rest at --partition-at.")
@@ -128,46 +142,56 @@ struct GossipSimCommand: ParsableCommand {
 
     // MARK: Node knobs
 
-    @Option(name: .customLong("config"), help: "An INI file of node knobs ([gossip] section, as for gossipd); the options below override it.")
+    @Option(
+        name: .customLong("config"),
+        help: "An INI file of node knobs ([gossip] section, as for gossipd); the options below override it.")
     var configFile: String?
 
-    @Option(help: "Links each node maintains.")
+    @Option(help: "Links each node maintains (default: 8, or the --config file's).")
     var degree: Int?
 
-    @Option(name: .customLong("cache-size"), help: "Items each node keeps for spreading and anti-entropy.")
+    @Option(
+        name: .customLong("cache-size"), help: "Items each node keeps for spreading and anti-entropy (default: 50).")
     var cacheSize: Int?
 
-    @Option(name: .customLong("gossip-interval-ms"), help: "Push/pull round interval (ms).")
+    @Option(name: .customLong("gossip-interval-ms"), help: "Push/pull round interval (ms, default: 1000).")
     var gossipIntervalMs: Int?
 
-    @Option(name: .customLong("anti-entropy-interval-ms"), help: "Anti-entropy digest interval (ms).")
+    @Option(name: .customLong("anti-entropy-interval-ms"), help: "Anti-entropy digest interval (ms, default: 1000).")
     var antiEntropyIntervalMs: Int?
 
-    @Option(name: .customLong("ping-interval-ms"), help: "Silence before a link is pinged (ms).")
+    @Option(name: .customLong("ping-interval-ms"), help: "Silence before a link is pinged (ms, default: 2000).")
     var pingIntervalMs: Int?
 
-    @Option(name: .customLong("peer-timeout-ms"), help: "Silence before a link is closed as dead (ms).")
+    @Option(name: .customLong("peer-timeout-ms"), help: "Silence before a link is closed as dead (ms, default: 6000).")
     var peerTimeoutMs: Int?
 
-    @Option(name: .customLong("view-size"), help: "Peers kept in each node's view.")
+    @Option(
+        name: .customLong("view-size"), help: "Peers kept in each node's view (default: 32, or the --config file's).")
     var viewSize: Int?
 
-    @Option(name: .customLong("max-peer-connections"), help: "Most links per node.")
+    @Option(name: .customLong("max-peer-connections"), help: "Most links per node (default: 128).")
     var maxPeerConnections: Int?
 
-    @Option(name: .customLong("validation-timeout-ms"), help: "Time a node waits for its module's verdict (ms).")
+    @Option(
+        name: .customLong("validation-timeout-ms"),
+        help: "Time a node waits for its module's verdict (ms, default: 5000).")
     var validationTimeoutMs: Int?
 
-    @Option(name: .customLong("connect-timeout-ms"), help: "Time a dial into silence takes to fail (ms).")
+    @Option(
+        name: .customLong("connect-timeout-ms"), help: "Time a dial into silence takes to fail (ms, default: 3000).")
     var connectTimeoutMs: Int?
 
-    @Option(name: .customLong("seen-capacity"), help: "Item IDs each node's duplicate filter remembers.")
+    @Option(
+        name: .customLong("seen-capacity"), help: "Item IDs each node's duplicate filter remembers (default: 65536).")
     var seenCapacity: Int?
 
-    @Option(name: .customLong("digest-size"), help: "Most IDs per anti-entropy digest.")
+    @Option(name: .customLong("digest-size"), help: "Most IDs per anti-entropy digest (default: 256).")
     var digestSize: Int?
 
-    @Option(name: .customLong("link-idle-timeout-ms"), help: "Idle time before a surplus link is closed (ms, 0: never).")
+    @Option(
+        name: .customLong("link-idle-timeout-ms"),
+        help: "Idle time before a surplus link is closed (ms, 0: never; default: 300000).")
     var linkIdleTimeoutMs: Int?
 
     // MARK: Output
@@ -180,6 +204,11 @@ struct GossipSimCommand: ParsableCommand {
 
     @Option(name: .customLong("coverage-bucket-ms"), help: "Step of the coverage-over-time series (ms).")
     var coverageBucketMs: Double = 10
+
+    @Option(
+        help: "Threads to run on (0: 2 from 5,000 nodes on, if there are 2 cores; else 1). Results do not depend on it."
+    )
+    var threads: Int = 0
 
     @Flag(help: "No progress line and no summary.")
     var quiet = false
@@ -202,7 +231,9 @@ struct GossipSimCommand: ParsableCommand {
         func set(_ value: Int?, _ key: ConfigurationKey, _ apply: (inout NodeConfiguration, Int) -> Void) throws {
             guard let value else { return }
             if let range = key.integerRange, !range.contains(value) {
-                throw ValidationError("--\(key.name.replacingOccurrences(of: "_", with: "-")) must be in \(range.lowerBound)...\(range.upperBound), got \(value)")
+                throw ValidationError(
+                    "--\(key.name.replacingOccurrences(of: "_", with: "-")) must be in \(range.lowerBound)...\(range.upperBound), got \(value)"
+                )
             }
             apply(&node, value)
         }
@@ -228,7 +259,8 @@ struct GossipSimCommand: ParsableCommand {
         c.joinSpreadSeconds = joinSpread
         c.lateJoinerFraction = lateJoiners
         c.warmupSeconds = warmup
-        c.latency = LatencyModel(distribution: latencyDistribution, meanMilliseconds: latencyMs, jitterMilliseconds: latencyJitterMs)
+        c.latency = LatencyModel(
+            distribution: latencyDistribution, meanMilliseconds: latencyMs, jitterMilliseconds: latencyJitterMs)
         c.lossRate = loss
         c.retransmissionTimeoutMilliseconds = rtoMs
         c.crashMode = crashMode
@@ -248,9 +280,12 @@ struct GossipSimCommand: ParsableCommand {
         c.silentModuleFraction = silentModuleFraction
         c.drainSeconds = drain
         c.coverageBucketMilliseconds = coverageBucketMs
+        c.threads = threads
+        if threads < 0 || threads > 64 { throw ValidationError("--threads must be between 0 and 64, got \(threads)") }
         if let duration {
             guard duration >= c.lastItemSeconds else {
-                throw ValidationError("--duration \(duration) ends before the last item is announced (at \(c.lastItemSeconds) s)")
+                throw ValidationError(
+                    "--duration \(duration) ends before the last item is announced (at \(c.lastItemSeconds) s)")
             }
             c.drainSeconds = duration - c.lastItemSeconds
         }
@@ -261,6 +296,17 @@ struct GossipSimCommand: ParsableCommand {
 
     func run() throws {
         let configuration = try makeConfiguration()
+        // Fail now rather than after a long run.
+        if let jsonOut, !FileManager.default.createFile(atPath: jsonOut, contents: nil) {
+            throw RuntimeError("cannot write \(jsonOut)")
+        }
+        if let csvOut {
+            do {
+                try FileManager.default.createDirectory(atPath: csvOut, withIntermediateDirectories: true)
+            } catch {
+                throw RuntimeError("cannot create the folder \(csvOut): \(error.localizedDescription)")
+            }
+        }
         var simulation = Simulation(configuration: configuration)
         if !quiet {
             simulation.progressHandler = { progress in printError(progress.line) }
