@@ -143,7 +143,8 @@ public struct ValidationTracker: Sendable {
     /// already said invalid.
     public mutating func remove(_ connection: ConnectionID) -> [Completion] {
         var completed: [Completion] = []
-        for (id, var entry) in entries where entry.awaiting.contains(connection) {
+        // In allocation order, so what follows (spreads, random picks) does not depend on hashing.
+        for (id, var entry) in entries.filter({ $0.value.awaiting.contains(connection) }).sorted(by: { $0.value.sequence < $1.value.sequence }) {
             entry.awaiting.remove(connection)
             entry.sawAbandon = true
             if entry.awaiting.isEmpty {

@@ -36,7 +36,7 @@ final class ItemHandler: Sendable {
                     case .local(let connection, let announce):
                         effects += core.received(apiMessage: .announce(announce), from: connection, now: now)
                     case .peer(let link, let item):
-                        effects += core.received(peerMessage: .item(item), on: link, now: now)
+                        effects += core.receivedScreenedItem(item, on: link, now: now)
                     }
                 }
                 return effects

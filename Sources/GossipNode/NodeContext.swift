@@ -66,9 +66,9 @@ final class NodeContext: Sendable {
     }
 
     /// Runs `body` on the core under its lock, then carries out the effects it returned.
+    /// The time is read under the lock, so the core sees moments in the order it sees events.
     func withCore(_ body: (inout GossipProtocol, Moment) -> [GossipEffect]) {
-        let now = clock.now()
-        let effects = core.withLock { body(&$0, now) }
+        let effects = core.withLock { body(&$0, clock.now()) }
         perform(effects)
     }
 
@@ -79,6 +79,7 @@ final class NodeContext: Sendable {
         var toModules: [ConnectionID: (bytes: [UInt8], count: Int)] = [:]
         var toPeers: [LinkID: (bytes: [UInt8], items: Int)] = [:]
         var peerOrder: [LinkID] = []
+        var closes: [GossipEffect] = []
         for effect in effects {
             switch effect {
             case .notify(let subscribers, let notification, _):
@@ -97,10 +98,8 @@ final class NodeContext: Sendable {
                 }
             case .dial(let target):
                 dialer.withLock { $0 }?(target)
-            case .closeLink(let link, let reason):
-                peerLinks.withLock { $0[link] }?.terminate(reason, detail: "protocol decision")
-            case .closeModule(let connection, let reason):
-                apiConnections.withLock { $0[connection] }?.terminate(reason, detail: "protocol decision")
+            case .closeLink, .closeModule:
+                closes.append(effect)  // after the writes, so a HELLO before an over-capacity close goes out
             case .count(let counter, let amount):
                 statistics.count(counter, by: amount)
             case .wake(let moment):
@@ -119,6 +118,16 @@ final class NodeContext: Sendable {
             for link in targets {
                 let batch = toPeers[link.linkID]!
                 if link.send(batch.bytes) { statistics.peerItemsSent.increment(by: batch.items) }
+            }
+        }
+        for effect in closes {
+            switch effect {
+            case .closeLink(let link, let reason):
+                peerLinks.withLock { $0[link] }?.terminate(reason, detail: "protocol decision")
+            case .closeModule(let connection, let reason):
+                apiConnections.withLock { $0[connection] }?.terminate(reason, detail: "protocol decision")
+            default:
+                break
             }
         }
     }

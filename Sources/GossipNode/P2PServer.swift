@@ -67,6 +67,9 @@ final class P2PServer: Sendable {
         let link = Connection(kind: .peer, number: context.makeConnectionNumber(), socket: socket, context: context)
         let id = link.linkID
         context.peerLinks.withLock { $0[id] = link }
+        if context.isStopping.load(ordering: .acquiring) {
+            link.terminate(.nodeStopping, detail: "node stopping")  // stop() may have missed it
+        }
         context.statistics.peerLinksOpen.increment()
         link.sender.start(name: "p2p-send-\(link.number)")
         var system = SystemRandomNumberGenerator()
@@ -95,8 +98,7 @@ final class P2PServer: Sendable {
             if case .item(let item) = message {
                 // Most copies of an item are duplicates; the core drops them here, which spares the
                 // queue and the handler a wake-up each. The handler decides the first sightings.
-                let now = context.clock.now()
-                if let dropped = context.core.withLock({ $0.screenItem(item.id, on: id, now: now) }) {
+                if let dropped = context.core.withLock({ $0.screenItem(item.id, on: id, now: context.clock.now()) }) {
                     context.perform(dropped)
                 } else {
                     guard context.itemQueue.push(.peer(id, item), lane: InboundItem.peerLane) else { break reading }

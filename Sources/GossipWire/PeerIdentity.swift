@@ -33,11 +33,13 @@ public struct PeerIdentity: Hashable, Comparable, Sendable, CustomStringConverti
         lhs.words == rhs.words
     }
 
-    /// Hashes the first 128 bits only: identities are SHA-256 outputs, which nobody can steer
-    /// into collisions on 128 bits, and views hash identities on every merge.
+    /// Hashes all 32 bytes: identities in a PUSH are the sender's claims, not proven, so a
+    /// shorter hash would let a peer pick colliding entries.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(words.0)
         hasher.combine(words.1)
+        hasher.combine(words.2)
+        hasher.combine(words.3)
     }
 
     /// Byte order (the words compare as the bytes do).

@@ -221,4 +221,27 @@ struct GossipProtocolTests {
         let answer = pair.a.received(peerMessage: .request([item.id, missing]), on: pair.link, now: pair.now)
         #expect(answer == [.send([pair.link], .item(item))])
     }
+
+    @Test("an item queued from a link that closed before the handler got to it is still handled")
+    func queuedItemOutlivesItsLink() {
+        var pair = CorePair()
+        pair.connect()
+        _ = pair.b.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
+        let item = GossipItem(id: ItemID(high: 6, low: 6), ttl: 0, dataType: 5, data: [6])
+        #expect(pair.b.screenItem(item.id, on: pair.link, now: pair.now) == nil, "new: goes to the queue")
+        _ = pair.b.linkClosed(pair.link, now: pair.now)
+        let handled = pair.b.receivedScreenedItem(item, on: pair.link, now: pair.now)
+        #expect(notifications(in: handled).count == 1)
+        #expect(handled.contains(.count(.peerItemsReceived, 1)))
+    }
+
+    @Test("a tick handed a moment older than a link's last frame does not take the link for dead")
+    func momentsOutOfOrder() {
+        var pair = CorePair()
+        pair.now = .milliseconds(10_000)
+        pair.connect()
+        _ = pair.a.received(peerMessage: .ping(1), on: pair.link, now: Moment(nanoseconds: 10_000_000_001))
+        let effects = pair.a.tick(now: .milliseconds(10_000))
+        #expect(!effects.contains { if case .closeLink = $0 { true } else { false } })
+    }
 }

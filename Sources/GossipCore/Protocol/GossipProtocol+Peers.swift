@@ -48,6 +48,14 @@ extension GossipProtocol {
         return [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
     }
 
+    /// An ITEM that `screenItem` passed on its authenticated link and the driver queued: handled
+    /// even if the link closed meanwhile, as a peer that sent items and then left still sent them.
+    public mutating func receivedScreenedItem(_ item: GossipItem, on link: LinkID, now: Moment) -> [GossipEffect] {
+        var effects: [GossipEffect] = [.count(.peerItemsReceived, 1)]
+        received(item, on: link, now: now, into: &effects)
+        return effects
+    }
+
     // MARK: Messages
 
     /// A message from the peer on `link`. Until both HELLO and AUTH have arrived, only they are

@@ -259,15 +259,15 @@ public struct Overlay: Sendable {
         var actions: [Action] = []
         for id in links.keys.sorted() {
             let state = links[id]!
-            let silent = now.nanoseconds &- state.lastReceived.nanoseconds
+            let silent = Self.span(state.lastReceived, now)
             if !state.established {
-                if now.nanoseconds &- state.opened.nanoseconds >= configuration.peerTimeoutNanoseconds {
+                if Self.span(state.opened, now) >= configuration.peerTimeoutNanoseconds {
                     actions.append(.close(link: id, .handshakeTimeout))
                 }
             } else if silent >= configuration.peerTimeoutNanoseconds {
                 actions.append(.close(link: id, .unresponsive))
             } else if silent >= configuration.pingIntervalNanoseconds,
-                state.lastPing.map({ now.nanoseconds &- $0.nanoseconds >= configuration.pingIntervalNanoseconds }) ?? true
+                state.lastPing.map({ Self.span($0, now) >= configuration.pingIntervalNanoseconds }) ?? true
             {
                 nonce &+= 1
                 links[id]?.lastPing = now
@@ -293,11 +293,17 @@ public struct Overlay: Sendable {
         return actions
     }
 
+    /// Nanoseconds from `earlier` to `now`; 0 if `earlier` is later (a driver may hand in moments
+    /// read on different threads).
+    private static func span(_ earlier: Moment, _ now: Moment) -> UInt64 {
+        now.nanoseconds > earlier.nanoseconds ? now.nanoseconds - earlier.nanoseconds : 0
+    }
+
     /// The established link idle for `idleTimeoutNanoseconds` or more that has been idle longest.
     private func longestIdle(now: Moment) -> LinkID? {
         var best: (at: Moment, id: LinkID)?
         for (id, state) in links
-        where state.established && now.nanoseconds &- state.lastTraffic.nanoseconds >= configuration.idleTimeoutNanoseconds {
+        where state.established && Self.span(state.lastTraffic, now) >= configuration.idleTimeoutNanoseconds {
             if best.map({ (state.lastTraffic, id) < ($0.at, $0.id) }) ?? true { best = (state.lastTraffic, id) }
         }
         return best?.id
