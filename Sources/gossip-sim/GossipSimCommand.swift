@@ -290,6 +290,7 @@ struct GossipSimCommand: ParsableCommand {
             c.drainSeconds = duration - c.lastItemSeconds
         }
         if origins < 0 { throw ValidationError("--origins must not be negative, got \(origins)") }
+        if nodes < 1 { throw ValidationError("--nodes must be at least 1, got \(nodes)") }
         if let problem = c.problem { throw ValidationError(problem) }
         return c
     }
