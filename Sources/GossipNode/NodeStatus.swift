@@ -48,7 +48,3 @@ extension NodeContext {
         return json.count <= Framing.maximumMessageSize - Framing.headerSize ? json : Array("{}".utf8)
     }
 }
-
-extension Collection<UInt8> {
-    var hex: String { map { String(format: "%02x", $0) }.joined() }
-}

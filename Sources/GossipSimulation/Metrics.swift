@@ -67,6 +67,52 @@ struct PartitionMetrics: Sendable {
     /// Per local node, `GossipCounter.allCases.count` each.
     var nodeCounters: [UInt32] = []
 
+    /// The run-wide tallies of this partition.
+    var tallies = RunTallies()
+
+    static let counterCount = GossipCounter.allCases.count
+    static let reasonIndex: [CloseReason: Int] = Dictionary(
+        uniqueKeysWithValues: CloseReason.allCases.enumerated().map { ($1, $0) })
+
+    mutating func addNode() {
+        bytesSent.append(0)
+        messagesSent.append(0)
+        nodeCounters.append(contentsOf: repeatElement(0, count: Self.counterCount))
+        for index in items.indices { items[index].grow(to: bytesSent.count) }
+    }
+
+    mutating func count(_ counter: GossipCounter, _ amount: Int, local node: Int) {
+        tallies.counters[counter.rawValue] += amount
+        let slot = node * Self.counterCount + counter.rawValue
+        nodeCounters[slot] = nodeCounters[slot] &+ UInt32(truncatingIfNeeded: amount)
+    }
+
+    func counter(_ counter: GossipCounter, local node: Int) -> Int {
+        Int(nodeCounters[node * Self.counterCount + counter.rawValue])
+    }
+
+    mutating func sent(_ message: PeerMessage, size: Int, copies: Int, local node: Int, item: Int32) {
+        bytesSent[node] &+= UInt64(size * copies)
+        messagesSent[node] &+= UInt32(copies)
+        let type = Int(message.type.rawValue) - 504
+        if type >= 0 && type < tallies.typeMessages.count {
+            tallies.typeMessages[type] += copies
+            tallies.typeBytes[type] += size * copies
+        }
+        if item >= 0 {
+            items[Int(item)].messages += copies
+            items[Int(item)].bytes += size * copies
+        }
+    }
+
+    mutating func closed(_ reason: CloseReason) {
+        tallies.closeReasons[Self.reasonIndex[reason]!] += 1
+    }
+}
+
+/// Network-wide tallies: traffic per message type, the core's counters, close reasons, network
+/// and event counts. Each partition keeps its own; the report sums them.
+struct RunTallies: Sendable {
     /// Per message type (`MessageType.rawValue - 504`).
     var typeMessages = [Int](repeating: 0, count: 9)
     var typeBytes = [Int](repeating: 0, count: 9)
@@ -87,42 +133,24 @@ struct PartitionMetrics: Sendable {
     var staleTicks = 0
     var peakPendingEvents = 0
 
-    static let counterCount = GossipCounter.allCases.count
-    static let reasonIndex: [CloseReason: Int] = Dictionary(
-        uniqueKeysWithValues: CloseReason.allCases.enumerated().map { ($1, $0) })
-
-    mutating func addNode() {
-        bytesSent.append(0)
-        messagesSent.append(0)
-        nodeCounters.append(contentsOf: repeatElement(0, count: Self.counterCount))
-        for index in items.indices { items[index].grow(to: bytesSent.count) }
-    }
-
-    mutating func count(_ counter: GossipCounter, _ amount: Int, local node: Int) {
-        counters[counter.rawValue] += amount
-        let slot = node * Self.counterCount + counter.rawValue
-        nodeCounters[slot] = nodeCounters[slot] &+ UInt32(truncatingIfNeeded: amount)
-    }
-
-    func counter(_ counter: GossipCounter, local node: Int) -> Int {
-        Int(nodeCounters[node * Self.counterCount + counter.rawValue])
-    }
-
-    mutating func sent(_ message: PeerMessage, size: Int, copies: Int, local node: Int, item: Int32) {
-        bytesSent[node] &+= UInt64(size * copies)
-        messagesSent[node] &+= UInt32(copies)
-        let type = Int(message.type.rawValue) - 504
-        if type >= 0 && type < typeMessages.count {
-            typeMessages[type] += copies
-            typeBytes[type] += size * copies
-        }
-        if item >= 0 {
-            items[Int(item)].messages += copies
-            items[Int(item)].bytes += size * copies
-        }
-    }
-
-    mutating func closed(_ reason: CloseReason) {
-        closeReasons[Self.reasonIndex[reason]!] += 1
+    /// Adds another partition's tallies (the peak of pending events adds up too: the
+    /// partitions' queues coexist).
+    mutating func add(_ other: RunTallies) {
+        func add(_ sum: inout [Int], _ part: [Int]) { for index in sum.indices { sum[index] += part[index] } }
+        add(&typeMessages, other.typeMessages)
+        add(&typeBytes, other.typeBytes)
+        add(&counters, other.counters)
+        add(&closeReasons, other.closeReasons)
+        add(&eventsByKind, other.eventsByKind)
+        linksOpened += other.linksOpened
+        dials += other.dials
+        dialsRefused += other.dialsRefused
+        dialsTimedOut += other.dialsTimedOut
+        messagesDropped += other.messagesDropped
+        validationsAnswered += other.validationsAnswered
+        modulesClosed += other.modulesClosed
+        staleTicks += other.staleTicks
+        peakPendingEvents += other.peakPendingEvents
+        events += other.events
     }
 }

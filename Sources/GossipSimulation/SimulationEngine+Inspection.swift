@@ -96,7 +96,7 @@ extension SimulationEngine {
 
     /// A core counter summed over all nodes.
     func total(_ counter: GossipCounter) -> Int {
-        partitions.reduce(0) { $0 + $1.metrics.counters[counter.rawValue] }
+        partitions.reduce(0) { $0 + $1.metrics.tallies.counters[counter.rawValue] }
     }
 
     /// A core counter of one node.
@@ -107,7 +107,7 @@ extension SimulationEngine {
     /// Links closed for `reason`, counted at the closing node.
     func closes(_ reason: CloseReason) -> Int {
         let slot = PartitionMetrics.reasonIndex[reason]!
-        return partitions.reduce(0) { $0 + $1.metrics.closeReasons[slot] }
+        return partitions.reduce(0) { $0 + $1.metrics.tallies.closeReasons[slot] }
     }
 
     /// Bytes and messages `node` sent.

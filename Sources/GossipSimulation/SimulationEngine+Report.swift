@@ -2,47 +2,9 @@ import GossipCore
 import GossipWire
 
 extension SimulationEngine {
-    /// The partitions' counters summed.
-    struct Totals {
-        var typeMessages = [Int](repeating: 0, count: 9)
-        var typeBytes = [Int](repeating: 0, count: 9)
-        var counters = [Int](repeating: 0, count: GossipCounter.allCases.count)
-        var closeReasons = [Int](repeating: 0, count: CloseReason.allCases.count)
-        var eventsByKind = [Int](repeating: 0, count: EventKind.allCases.count)
-        var linksOpened = 0
-        var dials = 0
-        var dialsRefused = 0
-        var dialsTimedOut = 0
-        var messagesDropped = 0
-        var validationsAnswered = 0
-        var modulesClosed = 0
-        var staleTicks = 0
-        var peakPendingEvents = 0
-        var events = 0
-    }
-
-    var totals: Totals {
-        var totals = Totals()
-        func add(_ sum: inout [Int], _ part: [Int]) { for index in sum.indices { sum[index] += part[index] } }
-        for partition in partitions {
-            let m = partition.metrics
-            add(&totals.typeMessages, m.typeMessages)
-            add(&totals.typeBytes, m.typeBytes)
-            add(&totals.counters, m.counters)
-            add(&totals.closeReasons, m.closeReasons)
-            add(&totals.eventsByKind, m.eventsByKind)
-            totals.linksOpened += m.linksOpened
-            totals.dials += m.dials
-            totals.dialsRefused += m.dialsRefused
-            totals.dialsTimedOut += m.dialsTimedOut
-            totals.messagesDropped += m.messagesDropped
-            totals.validationsAnswered += m.validationsAnswered
-            totals.modulesClosed += m.modulesClosed
-            totals.staleTicks += m.staleTicks
-            totals.peakPendingEvents += m.peakPendingEvents
-            totals.events += m.events
-        }
-        return totals
+    /// The partitions' tallies summed.
+    var totals: RunTallies {
+        partitions.reduce(into: RunTallies()) { $0.add($1.metrics.tallies) }
     }
 
     /// The report of the run so far (normally called after `run`).
@@ -331,7 +293,7 @@ extension SimulationEngine {
 
     static let typeNames = ["hello", "pull", "push", "item", "ping", "pong", "digest", "request", "auth"]
 
-    private func traffic(_ totals: Totals) -> SimulationReport.TrafficReport {
+    private func traffic(_ totals: RunTallies) -> SimulationReport.TrafficReport {
         var bytes: [Double] = []
         var messages: [Double] = []
         for node in shared.nodes.indices where shared.nodes[node].startedAt != nil {

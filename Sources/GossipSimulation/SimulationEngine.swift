@@ -299,7 +299,7 @@ final class SimulationEngine {
     var wallSeconds: Double { Double(wallSpent) / 1e9 }
 
     /// Events handled so far.
-    var eventCount: Int { partitions.reduce(0) { $0 + $1.metrics.events } }
+    var eventCount: Int { partitions.reduce(0) { $0 + $1.metrics.tallies.events } }
 
     private func runWindow(from start: UInt64, until end: UInt64) {
         windows += 1

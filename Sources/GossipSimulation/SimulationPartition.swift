@@ -75,10 +75,8 @@ final class SimulationPartition: @unchecked Sendable {
     private var messageHops: [UInt8] = []
     private var freeMessages: [UInt32] = []
 
-    private var dials: [DialRecord] = []
-    private var freeDials: [UInt32] = []
-    private var syns: [SynRecord] = []
-    private var freeSyns: [UInt32] = []
+    private var dials = SlotTable<DialRecord>()
+    private var syns = SlotTable<SynRecord>()
 
     /// Nodes started by `.start` events since the coordinator last collected them, with the moment.
     var started: [(time: UInt64, node: Int)] = []
@@ -142,8 +140,8 @@ final class SimulationPartition: @unchecked Sendable {
     func runWindow(until end: UInt64) {
         while let event = queue.pop(before: end) {
             clock = event.time
-            metrics.events += 1
-            metrics.eventsByKind[Int(event.kind.rawValue)] += 1
+            metrics.tallies.events += 1
+            metrics.tallies.eventsByKind[Int(event.kind.rawValue)] += 1
             switch event.kind {
             case .deliver: deliver(to: Int(event.a), slot: event.b)
             case .close: peerClosed(Int(event.a))
@@ -158,7 +156,7 @@ final class SimulationPartition: @unchecked Sendable {
                 started.append((clock, global(node)))
             }
         }
-        metrics.peakPendingEvents = max(metrics.peakPendingEvents, queue.peakCount)
+        metrics.tallies.peakPendingEvents = max(metrics.tallies.peakPendingEvents, queue.peakCount)
     }
 
     /// Takes in events other partitions scheduled for this one.
@@ -170,9 +168,9 @@ final class SimulationPartition: @unchecked Sendable {
             case .message(let message, let item, let hop):
                 outgoing.event.b = store(message, copies: 1, item: item, hop: hop)
             case .syn(let syn):
-                outgoing.event.a = storeSyn(syn)
+                outgoing.event.a = syns.store(syn)
             case .accepted(let peerIndex):
-                dials[Int(outgoing.event.a)].peerIndex = peerIndex
+                dials[outgoing.event.a].peerIndex = peerIndex
             }
             queue.insert(outgoing.event)
         }
@@ -260,29 +258,11 @@ final class SimulationPartition: @unchecked Sendable {
         }
     }
 
-    private func storeSyn(_ syn: SynRecord) -> UInt32 {
-        if let slot = freeSyns.popLast() {
-            syns[Int(slot)] = syn
-            return slot
-        }
-        syns.append(syn)
-        return UInt32(syns.count - 1)
-    }
-
-    private func storeDial(_ dial: DialRecord) -> UInt32 {
-        if let slot = freeDials.popLast() {
-            dials[Int(slot)] = dial
-            return slot
-        }
-        dials.append(dial)
-        return UInt32(dials.count - 1)
-    }
-
     // MARK: Events
 
     private func tick(_ node: Int, at time: UInt64) {
         guard nextTick[node] == time, isUp[node] else {
-            metrics.staleTicks += 1
+            metrics.tallies.staleTicks += 1
             return
         }
         nextTick[node] = .max
@@ -298,7 +278,7 @@ final class SimulationPartition: @unchecked Sendable {
         let receiver = endpoints[endpoint]
         let node = local(Int(receiver.node))
         guard receiver.isOpen, isUp[node] else {
-            metrics.messagesDropped += 1
+            metrics.tallies.messagesDropped += 1
             return
         }
         if item >= 0 { arrived(item: Int(item), at: node, hop: hop) }
@@ -326,15 +306,14 @@ final class SimulationPartition: @unchecked Sendable {
 
     /// A SYN reaches the target's host: accept, refuse, or let the dialer time out.
     private func synArrived(_ slot: UInt32) {
-        let syn = syns[Int(slot)]
-        freeSyns.append(slot)
+        let syn = syns.take(slot)
         let target = Int(syn.target)
         let dialer = Int(syn.dialer)
         let node = local(target)
         let dialerPartition = shared.partition(of: dialer)
         // The answer goes back from the target (its events, its order).
         if !shared.canReach(dialer, target) || (shared.isDead[target] && shared.configuration.crashMode == .silent) {
-            metrics.dialsTimedOut += 1
+            metrics.tallies.dialsTimedOut += 1
             let at = max(syn.startedAt &+ model.connectTimeout, clock &+ model.lookahead)
             schedule(
                 .reply, at: at, by: node, for: dialerPartition, a: syn.dialSlot, b: DialOutcome.timedOut.rawValue,
@@ -342,7 +321,7 @@ final class SimulationPartition: @unchecked Sendable {
             return
         }
         guard isUp[node] else {
-            metrics.dialsRefused += 1
+            metrics.tallies.dialsRefused += 1
             let at = clock &+ UInt64(syn.latencyMicroseconds) * 1000
             schedule(
                 .reply, at: at, by: node, for: dialerPartition, a: syn.dialSlot, b: DialOutcome.refused.rawValue,
@@ -355,7 +334,7 @@ final class SimulationPartition: @unchecked Sendable {
             LinkEndpoint(
                 lastArrival: 0, node: UInt32(target), peerNode: syn.dialer, peerIndex: syn.dialerEndpoint,
                 latencyMicroseconds: syn.latencyMicroseconds, serial: linkSerial[node], isOpen: true))
-        metrics.linksOpened += 1
+        metrics.tallies.linksOpened += 1
         // SYN-ACK first on this direction, so everything the target sends arrives after it.
         let at = arrival(from: endpoint, local: node) ?? (clock &+ UInt64(syn.latencyMicroseconds) * 1000)
         schedule(
@@ -370,8 +349,7 @@ final class SimulationPartition: @unchecked Sendable {
 
     /// The answer to a dial reaches the dialer.
     private func replyArrived(_ slot: UInt32, outcome: DialOutcome) {
-        let dial = dials[Int(slot)]
-        freeDials.append(slot)
+        let dial = dials.take(slot)
         let node = local(Int(dial.node))
         guard isUp[node] else { return }
         guard outcome == .accepted else {
@@ -392,7 +370,7 @@ final class SimulationPartition: @unchecked Sendable {
 
     private func answer(_ node: Int, word: UInt32) {
         guard isUp[node] else { return }
-        metrics.validationsAnswered += 1
+        metrics.tallies.validationsAnswered += 1
         let validation = GossipValidation(messageID: UInt16(truncatingIfNeeded: word), isValid: word >> 16 == 1)
         perform(
             protocols[node]!.received(
@@ -490,7 +468,7 @@ final class SimulationPartition: @unchecked Sendable {
             case .closeLink(let link, let reason):
                 close(link, at: node, reason: reason)
             case .closeModule(let connection, _):
-                metrics.modulesClosed += 1
+                metrics.tallies.modulesClosed += 1
                 perform(protocols[node]!.moduleDisconnected(connection, now: now), at: node)
             case .count(let counter, let amount):
                 metrics.count(counter, amount, local: node)
@@ -519,12 +497,12 @@ final class SimulationPartition: @unchecked Sendable {
         for link in links {
             let endpoint = LinkEndpoint.index(of: link)
             guard endpoint < endpoints.count, endpoints[endpoint].isOpen, Int(endpoints[endpoint].node) == sender else {
-                metrics.messagesDropped += 1
+                metrics.tallies.messagesDropped += 1
                 continue
             }
             let peerNode = Int(endpoints[endpoint].peerNode)
             guard !shared.isDead[peerNode], let at = arrival(from: endpoint, local: node) else {
-                metrics.messagesDropped += 1
+                metrics.tallies.messagesDropped += 1
                 continue
             }
             let peerIndex = endpoints[endpoint].peerIndex
@@ -564,7 +542,7 @@ final class SimulationPartition: @unchecked Sendable {
     }
 
     private func dial(_ target: Overlay.DialTarget, from node: Int) {
-        metrics.dials += 1
+        metrics.tallies.dials += 1
         let dialer = global(node)
         let targetNode = NetworkModel.node(host: target.host, port: target.port, nodeCount: shared.nodes.count)
         let latency = model.sampleLatency(using: &random[node])
@@ -574,12 +552,12 @@ final class SimulationPartition: @unchecked Sendable {
                 lastArrival: 0, node: UInt32(dialer), peerNode: UInt32(targetNode ?? 0), peerIndex: 0,
                 latencyMicroseconds: latency,
                 serial: 0, isOpen: false))
-        let slot = storeDial(
+        let slot = dials.store(
             DialRecord(
                 node: UInt32(dialer), endpoint: UInt32(endpoint), target: target, peerIndex: 0,
                 targetNode: Int32(targetNode ?? -1)))
         guard let targetNode else {
-            metrics.dialsTimedOut += 1  // nobody has that address: silence
+            metrics.tallies.dialsTimedOut += 1  // nobody has that address: silence
             schedule(.reply, at: clock &+ model.connectTimeout, by: node, a: slot, b: DialOutcome.timedOut.rawValue)
             return
         }

@@ -17,11 +17,9 @@ final class TestNetwork {
         for node in nodes { node.stop() }
     }
 
-    /// Starts a node bootstrapping from `bootstrap` (a node of this network), or alone.
-    @discardableResult
-    func add(bootstrap: Node? = nil, configure: (inout NodeConfiguration) -> Void = { _ in }) throws -> Node {
-        var configuration = NodeConfiguration(
-            apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
+    /// The settings of test networks: a small degree and short intervals, so an overlay settles
+    /// quickly. The simulator agreement test runs the same.
+    static func shortIntervals(_ configuration: inout NodeConfiguration) {
         configuration.degree = 3
         configuration.gossipIntervalMilliseconds = 50
         configuration.antiEntropyIntervalMilliseconds = 100
@@ -29,6 +27,14 @@ final class TestNetwork {
         configuration.peerTimeoutMilliseconds = 3000
         configuration.connectTimeoutMilliseconds = 500
         configuration.validationTimeoutMilliseconds = 1000
+    }
+
+    /// Starts a node bootstrapping from `bootstrap` (a node of this network), or alone.
+    @discardableResult
+    func add(bootstrap: Node? = nil, configure: (inout NodeConfiguration) -> Void = { _ in }) throws -> Node {
+        var configuration = NodeConfiguration(
+            apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
+        Self.shortIntervals(&configuration)
         if let bootstrap { configuration.bootstrappers = [Endpoint(host: "127.0.0.1", port: bootstrap.p2pPort)] }
         configure(&configuration)
         var logger = Logger(label: "net-node-\(nodes.count)")

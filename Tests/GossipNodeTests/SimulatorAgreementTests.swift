@@ -17,15 +17,9 @@ struct SimulatorAgreementTests {
     static let itemCount = 10
     static let dataType: UInt16 = 4242
 
-    /// The settings both runs use (as in NetworkTests: small degree, short intervals).
+    /// The settings both runs use: those of `TestNetwork`.
     static func configure(_ configuration: inout NodeConfiguration) {
-        configuration.degree = 3
-        configuration.gossipIntervalMilliseconds = 50
-        configuration.antiEntropyIntervalMilliseconds = 100
-        configuration.pingIntervalMilliseconds = 100
-        configuration.peerTimeoutMilliseconds = 3000
-        configuration.connectTimeoutMilliseconds = 500
-        configuration.validationTimeoutMilliseconds = 1000
+        TestNetwork.shortIntervals(&configuration)
     }
 
     /// What a run measured: the share of (node, item) pairs reached, and deliveries beyond the first.

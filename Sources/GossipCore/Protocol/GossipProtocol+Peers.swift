@@ -139,10 +139,6 @@ extension GossipProtocol {
     /// notify local subscribers and hold it for their verdict; or, with no subscribers for its
     /// type, relay it at once.
     mutating func received(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
-        if engine.isKnown(item.id, fromPeer: link, now: now) {
-            effects.append(.count(.peerDuplicates, 1))
-            return
-        }
         switch engine.receive(item, fromPeer: link, now: now) {
         case .duplicate:
             effects.append(.count(.peerDuplicates, 1))
