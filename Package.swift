@@ -34,6 +34,7 @@ let package = Package(
             dependencies: [
                 "GossipWire",
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ]
         ),
         // The node's identity: SHA-256 of its host key's public key (or an ephemeral one).

@@ -82,6 +82,22 @@ public enum ConfigurationDefaults {
     public static let linkIdleTimeoutMilliseconds = 300000
     public static let linkIdleTimeoutMillisecondsRange: ClosedRange<Int> = 0...86_400_000
 
+    /// `[gossip] degree_slack`.
+    public static let degreeSlack = 2
+    public static let degreeSlackRange: ClosedRange<Int> = 0...100
+
+    /// `[gossip] join_walk_length`.
+    public static let joinWalkLength = 6
+    public static let joinWalkLengthRange: ClosedRange<Int> = 0...20
+
+    /// `[gossip] ihave_interval_ms`.
+    public static let ihaveIntervalMilliseconds = 100
+    public static let ihaveIntervalMillisecondsRange: ClosedRange<Int> = 1...60_000
+
+    /// `[gossip] graft_timeout_ms`.
+    public static let graftTimeoutMilliseconds = 1000
+    public static let graftTimeoutMillisecondsRange: ClosedRange<Int> = 10...600_000
+
     /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
     public static let listenPortRange: ClosedRange<Int> = 0...65_535
     /// Ports accepted for a bootstrapper (it must be a real port).
@@ -136,6 +152,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case seenTTLMilliseconds = "seen_ttl_ms"
     case digestSize = "digest_size"
     case linkIdleTimeoutMilliseconds = "link_idle_timeout_ms"
+    case degreeSlack = "degree_slack"
+    case joinWalkLength = "join_walk_length"
+    case ihaveIntervalMilliseconds = "ihave_interval_ms"
+    case graftTimeoutMilliseconds = "graft_timeout_ms"
 
     /// The key as written in the file (lower case; matching is case-insensitive).
     public var name: String { rawValue }
@@ -179,6 +199,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .seenTTLMilliseconds: return D.seenTTLMillisecondsRange
         case .digestSize: return D.digestSizeRange
         case .linkIdleTimeoutMilliseconds: return D.linkIdleTimeoutMillisecondsRange
+        case .degreeSlack: return D.degreeSlackRange
+        case .joinWalkLength: return D.joinWalkLengthRange
+        case .ihaveIntervalMilliseconds: return D.ihaveIntervalMillisecondsRange
+        case .graftTimeoutMilliseconds: return D.graftTimeoutMillisecondsRange
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -206,6 +230,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .seenTTLMilliseconds: return D.seenTTLMilliseconds
         case .digestSize: return D.digestSize
         case .linkIdleTimeoutMilliseconds: return D.linkIdleTimeoutMilliseconds
+        case .degreeSlack: return D.degreeSlack
+        case .joinWalkLength: return D.joinWalkLength
+        case .ihaveIntervalMilliseconds: return D.ihaveIntervalMilliseconds
+        case .graftTimeoutMilliseconds: return D.graftTimeoutMilliseconds
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -232,6 +260,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .seenTTLMilliseconds: \.seenTTLMilliseconds
         case .digestSize: \.digestSize
         case .linkIdleTimeoutMilliseconds: \.linkIdleTimeoutMilliseconds
+        case .degreeSlack: \.degreeSlack
+        case .joinWalkLength: \.joinWalkLength
+        case .ihaveIntervalMilliseconds: \.ihaveIntervalMilliseconds
+        case .graftTimeoutMilliseconds: \.graftTimeoutMilliseconds
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: nil
         }
     }
@@ -264,7 +296,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .cacheSize:
             "How many data items the node keeps for spreading; when full, the oldest go first."
         case .degree:
-            "How many peers the node exchanges information with."
+            "How many peers the node keeps as neighbours (active links); items travel only on these."
         case .bootstrapper:
             "Nodes to learn the first peers from; empty or absent: this node starts a network."
         case .p2pAddress:
@@ -284,7 +316,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxAPIConnections:
             "How many local API connections the node accepts at once."
         case .gossipIntervalMilliseconds:
-            "Milliseconds between push/pull rounds of peer sampling."
+            "Milliseconds between shuffles: push/pull exchanges of known peers with a random neighbour."
         case .antiEntropyIntervalMilliseconds:
             "Milliseconds between anti-entropy digests sent to a random peer."
         case .pingIntervalMilliseconds:
@@ -294,9 +326,9 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .connectTimeoutMilliseconds:
             "Milliseconds allowed to open a connection to a peer."
         case .viewSize:
-            "How many known peers the node keeps to choose from."
+            "How many known peers the node keeps (the passive view) to replace neighbours from."
         case .maxPeerConnections:
-            "How many peer links (inbound and outbound) the node keeps at most."
+            "How many peer connections (neighbours, requests and handshakes) the node keeps at most."
         case .seenCapacity:
             "How many item IDs the duplicate filter remembers."
         case .seenTTLMilliseconds:
@@ -304,7 +336,15 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .digestSize:
             "How many of the newest cached item IDs one anti-entropy digest offers."
         case .linkIdleTimeoutMilliseconds:
-            "A peer link that carried nothing but PING/PONG this many milliseconds is closed while the node has more than degree links; 0: never."
+            "An active link that carried nothing but PING/PONG this many milliseconds is dropped while the node has more than degree active links; 0: never."
+        case .degreeSlack:
+            "Active links a node accepts above degree before it drops a neighbour to make room; never more than degree + degree_slack."
+        case .joinWalkLength:
+            "Hops of the random walks that introduce a joining node to the network; 0: the contact introduces nobody (the joiner links to its contact only)."
+        case .ihaveIntervalMilliseconds:
+            "Milliseconds announcements of new item IDs wait to share one IHAVE per lazy link."
+        case .graftTimeoutMilliseconds:
+            "Milliseconds an announced item may take to arrive before the node asks the announcer for it (GRAFT)."
         }
     }
 

@@ -13,13 +13,18 @@ extension NodeConfiguration {
                 seenTTLNanoseconds: milliseconds(seenTTLMilliseconds)),
             overlay: .init(
                 degree: degree,
+                degreeSlack: degreeSlack,
                 viewCapacity: viewSize,
                 maximumLinks: maxPeerConnections,
                 gossipIntervalNanoseconds: milliseconds(gossipIntervalMilliseconds),
                 antiEntropyIntervalNanoseconds: milliseconds(antiEntropyIntervalMilliseconds),
                 pingIntervalNanoseconds: milliseconds(pingIntervalMilliseconds),
                 peerTimeoutNanoseconds: milliseconds(peerTimeoutMilliseconds),
-                idleTimeoutNanoseconds: milliseconds(linkIdleTimeoutMilliseconds)),
+                idleTimeoutNanoseconds: milliseconds(linkIdleTimeoutMilliseconds),
+                joinWalkLength: joinWalkLength),
+            broadcast: .init(
+                announceIntervalNanoseconds: milliseconds(ihaveIntervalMilliseconds),
+                graftTimeoutNanoseconds: milliseconds(graftTimeoutMilliseconds)),
             digestSize: digestSize,
             // Retries no deadline drives: often enough for the shortest interval, at most 100 Hz.
             tickIntervalNanoseconds: milliseconds(max(10, min(100, shortest / 4))))

@@ -49,6 +49,14 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var digestSize: Int
     /// [gossip] link_idle_timeout_ms.
     public var linkIdleTimeoutMilliseconds: Int
+    /// [gossip] degree_slack.
+    public var degreeSlack: Int
+    /// [gossip] join_walk_length.
+    public var joinWalkLength: Int
+    /// [gossip] ihave_interval_ms.
+    public var ihaveIntervalMilliseconds: Int
+    /// [gossip] graft_timeout_ms.
+    public var graftTimeoutMilliseconds: Int
 
     /// A configuration with the given listen addresses and every other value at its default.
     public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
@@ -76,6 +84,10 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.seenTTLMilliseconds = D.seenTTLMilliseconds
         self.digestSize = D.digestSize
         self.linkIdleTimeoutMilliseconds = D.linkIdleTimeoutMilliseconds
+        self.degreeSlack = D.degreeSlack
+        self.joinWalkLength = D.joinWalkLength
+        self.ihaveIntervalMilliseconds = D.ihaveIntervalMilliseconds
+        self.graftTimeoutMilliseconds = D.graftTimeoutMilliseconds
     }
 }
 

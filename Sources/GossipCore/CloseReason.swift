@@ -26,11 +26,19 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case overCapacity = "over_capacity"
     case nodeStopping = "node_stopping"
     case idle = "idle"
+    /// A MEMBERSHIP message the link's state does not allow (a JOIN on a link we dialed, say).
+    case unexpectedMembership = "unexpected_membership"
+    /// A neighbour request was refused, by us or by the peer (its active view is full).
+    case neighborRejected = "neighbor_rejected"
+    /// The peer dropped the link from its active view (its DISCONNECT).
+    case disconnected = "disconnected"
+    /// We dropped the link from our active view to make room for another (our DISCONNECT).
+    case displaced = "displaced"
 
     /// Closes that are the overlay's routine upkeep rather than a peer's fault.
     public var isPeerHousekeeping: Bool {
         switch self {
-        case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping, .idle: true
+        case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping, .idle, .neighborRejected, .disconnected, .displaced: true
         default: false
         }
     }

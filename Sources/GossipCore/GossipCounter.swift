@@ -15,4 +15,10 @@ public enum GossipCounter: Int, Sendable, CaseIterable {
     case itemsTooLargeToSpread
     case antiEntropyItemsPulled
     case dialsFailed
+    /// Item IDs announced lazily (in IHAVE messages).
+    case itemIDsAnnounced
+    /// Item IDs asked for with GRAFT after an announcement was not followed by the item in time.
+    case itemsGrafted
+    /// PRUNE messages sent (a duplicate arrived on a tree link).
+    case prunesSent
 }

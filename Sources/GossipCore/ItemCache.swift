@@ -6,6 +6,8 @@ public struct ItemCache: Sendable {
     public let capacity: Int
     private var items: [ItemID: GossipItem] = [:]
     private var order: Deque<ItemID> = []
+    /// When each item in `order` was inserted, in the same order.
+    private var insertedAt: Deque<Moment> = []
 
     public init(capacity: Int) {
         precondition(capacity > 0, "cache capacity must be positive")
@@ -21,19 +23,28 @@ public struct ItemCache: Sendable {
     /// Inserts `item` as the newest; returns the item evicted to make room, if any.
     /// Inserting an ID that is already cached changes nothing.
     @discardableResult
-    public mutating func insert(_ item: GossipItem) -> GossipItem? {
+    public mutating func insert(_ item: GossipItem, at moment: Moment = .zero) -> GossipItem? {
         guard items[item.id] == nil else { return nil }
         var evicted: GossipItem?
         if items.count == capacity, let oldest = order.popFirst() {
+            insertedAt.removeFirst()
             evicted = items.removeValue(forKey: oldest)
         }
         items[item.id] = item
         order.append(item.id)
+        insertedAt.append(max(moment, insertedAt.last ?? .zero))  // kept ascending
         return evicted
     }
 
     /// The newest `limit` IDs, oldest of them first, without copying the rest.
     public func newestIDs(_ limit: Int) -> [ItemID] { Array(order.suffix(limit)) }
+
+    /// The newest `limit` IDs of items inserted at `latest` or before, oldest of them first.
+    public func newestIDs(_ limit: Int, insertedBy latest: Moment) -> [ItemID] {
+        var end = order.count
+        while end > 0 && insertedAt[end - 1] > latest { end -= 1 }  // only the few newest are skipped
+        return Array(order[max(0, end - limit)..<end])
+    }
 
     /// IDs from oldest to newest.
     public var idsOldestFirst: [ItemID] { Array(order) }

@@ -176,7 +176,7 @@ public final class Node: Sendable {
 
     /// Peer links through their handshake.
     public var establishedPeerCount: Int {
-        running?.context.core.withLock { $0.overlay.establishedLinks.count } ?? 0
+        running?.context.core.withLock { $0.overlay.activeLinks.count } ?? 0
     }
 
     /// Dials `endpoint` now, as if it were a bootstrapper: a way to join or mend a network by hand.
@@ -191,7 +191,7 @@ public final class Node: Sendable {
     /// The identities of the peers with an established link.
     public var connectedPeers: [PeerIdentity] {
         guard let running else { return [] }
-        return running.context.core.withLock { core in core.overlay.establishedLinks.compactMap { core.overlay.identity(of: $0) } }
+        return running.context.core.withLock { core in core.overlay.activeLinks.compactMap { core.overlay.identity(of: $0) } }
     }
 
     /// The address other nodes dial: the P2P address as configured, with the bound port, as a literal.

@@ -21,6 +21,9 @@ public final class NodeStatistics: Sendable {
     let itemsTooLargeToSpread = Atomic<Int>(0)
     let antiEntropyItemsPulled = Atomic<Int>(0)
     let dialsFailed = Atomic<Int>(0)
+    let itemIDsAnnounced = Atomic<Int>(0)
+    let itemsGrafted = Atomic<Int>(0)
+    let prunesSent = Atomic<Int>(0)
 
     /// Adds what the protocol core counted.
     func count(_ counter: GossipCounter, by amount: Int) {
@@ -38,6 +41,9 @@ public final class NodeStatistics: Sendable {
         case .itemsTooLargeToSpread: itemsTooLargeToSpread.increment(by: amount)
         case .antiEntropyItemsPulled: antiEntropyItemsPulled.increment(by: amount)
         case .dialsFailed: dialsFailed.increment(by: amount)
+        case .itemIDsAnnounced: itemIDsAnnounced.increment(by: amount)
+        case .itemsGrafted: itemsGrafted.increment(by: amount)
+        case .prunesSent: prunesSent.increment(by: amount)
         }
     }
 
@@ -72,6 +78,12 @@ public final class NodeStatistics: Sendable {
         public var itemsTooLargeToSpread: Int
         public var antiEntropyItemsPulled: Int
         public var dialsFailed: Int
+        /// Item IDs announced in IHAVE messages (the broadcast tree's lazy path).
+        public var itemIDsAnnounced: Int
+        /// Items asked for with GRAFT (announced, but not received in time).
+        public var itemsGrafted: Int
+        /// PRUNE messages sent (a duplicate came over a tree link).
+        public var prunesSent: Int
         /// Peer links the node closed, by reason (`CloseReason` raw values).
         public var closedPeerLinks: [String: Int]
 
@@ -108,6 +120,9 @@ public final class NodeStatistics: Sendable {
             itemsTooLargeToSpread: itemsTooLargeToSpread.load(ordering: .relaxed),
             antiEntropyItemsPulled: antiEntropyItemsPulled.load(ordering: .relaxed),
             dialsFailed: dialsFailed.load(ordering: .relaxed),
+            itemIDsAnnounced: itemIDsAnnounced.load(ordering: .relaxed),
+            itemsGrafted: itemsGrafted.load(ordering: .relaxed),
+            prunesSent: prunesSent.load(ordering: .relaxed),
             closedPeerLinks: Self.byName(closed[.peer]))
     }
 }

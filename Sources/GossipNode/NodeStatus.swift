@@ -23,7 +23,7 @@ extension NodeContext {
         let (peers, viewSize, advertised, subscribed, pending, cached, seen) = core.withLock { core in
             let overlay = core.overlay, engine = core.engine
             return (
-                overlay.establishedLinks.compactMap { overlay.identity(of: $0) }.map(\.description),
+                overlay.activeLinks.compactMap { overlay.identity(of: $0) }.map(\.description),
                 overlay.view.count, overlay.selfAddress.description,
                 engine.subscriptions.subscribedTypeCount, engine.validations.pendingCount, engine.cache.count, engine.seen.count
             )

@@ -31,7 +31,7 @@ extension SimulationEngine {
     func peers(of node: Int) -> [Int] {
         let partition = partitions[shared.partition(of: node)]
         guard let state = partition.protocols[shared.local(node)] else { return [] }
-        return state.overlay.establishedLinks.map { link in
+        return state.overlay.activeLinks.map { link in
             Int(partition.endpoints[LinkEndpoint.index(of: link)].peerNode)
         }.sorted()
     }

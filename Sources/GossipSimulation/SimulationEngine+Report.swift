@@ -245,7 +245,7 @@ extension SimulationEngine {
         for node in live {
             let partition = partitions[shared.partition(of: node)]
             guard let state = partition.protocols[shared.local(node)] else { continue }
-            let established = state.overlay.establishedLinks
+            let established = state.overlay.activeLinks
             links[node] = established.count
             for link in established {
                 let endpoint = partition.endpoints[LinkEndpoint.index(of: link)]

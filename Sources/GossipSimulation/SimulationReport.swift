@@ -178,7 +178,7 @@ public struct SimulationReport: Codable, Sendable, Equatable {
         public var largestComponent: Int
         /// Running nodes without an established link to another running node.
         public var isolated: Int
-        /// Established links per running node (`overlay.establishedLinks`, dead peers included).
+        /// Established links per running node (`overlay.activeLinks`, dead peers included).
         public var linksMin: Int
         public var linksMax: Int
         public var linksMean: Double

@@ -127,7 +127,8 @@ public enum APIMessage: Equatable, Sendable {
             self = .statusRequest
         case .gossipStatusReply:
             self = .statusReply(frame.body)
-        case .peerHello, .peerAuth, .peerPull, .peerPush, .peerItem, .peerPing, .peerPong, .peerDigest, .peerRequest:
+        case .peerHello, .peerAuth, .peerPull, .peerPush, .peerItem, .peerPing, .peerPong, .peerDigest, .peerRequest,
+            .peerMembership, .peerIHave, .peerGraft, .peerPrune:
             throw .unknownType(frame.type)
         }
     }

@@ -1,5 +1,5 @@
 /// The message types of the Gossip API (500-503, plus our STATUS extension 518/519) and of our
-/// peer-to-peer protocol (504-512).
+/// peer-to-peer protocol (504-516).
 ///
 /// All messages, API and P2P alike, share one framing: a 4-byte header (`size`, `type`, both
 /// big-endian u16) where `size` counts the whole message, header included.
@@ -31,6 +31,15 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case peerRequest = 511
     /// Node <-> node: proof of the identity claimed in HELLO, sent by both sides after HELLO.
     case peerAuth = 512
+    /// Node -> node: membership of the active view (join, forwarded join, neighbour request,
+    /// its answer, disconnect).
+    case peerMembership = 513
+    /// Node -> node: the IDs of items I just received (the broadcast tree's lazy path).
+    case peerIHave = 514
+    /// Node -> node: send me these items, and make this link part of your tree.
+    case peerGraft = 515
+    /// Node -> node: take this link out of your tree (it brought a duplicate).
+    case peerPrune = 516
 
     /// Module -> node (our extension, not in the course spec): ask for the node's status.
     case gossipStatusRequest = 518

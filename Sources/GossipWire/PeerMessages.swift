@@ -10,7 +10,8 @@ public struct PeerHello: Equatable, Sendable {
     /// 16 random bytes the other side must sign in its AUTH, so an AUTH cannot be replayed.
     public var nonce: [UInt8]
 
-    public static let currentVersion: UInt8 = 1
+    /// 2: the active/passive membership (513) and the broadcast tree (514-516).
+    public static let currentVersion: UInt8 = 2
     public static let nonceSize = 16
     public static let size = 4 + 4 + 32 + PeerAddress.encodedSize + nonceSize
 
@@ -65,6 +66,45 @@ public struct PeerPush: Equatable, Sendable {
     }
 }
 
+/// 513 MEMBERSHIP: one step of the active view's upkeep. `entry` is the peer the step is about:
+/// the joiner for a forwarded join, the sender itself for every other kind.
+public struct PeerMembership: Equatable, Sendable {
+    public enum Kind: UInt8, Sendable, CaseIterable {
+        /// A new node asks its contact to take it in and introduce it to the network.
+        case join = 1
+        /// Introduce `entry` (a joiner) further: a random walk of `ttl` more hops.
+        case forwardJoin = 2
+        /// Make this link active; the receiver must accept, dropping a neighbour if it is full
+        /// (the sender has no active link, or answers a forwarded join).
+        case neighborHigh = 3
+        /// Make this link active if you have room.
+        case neighborLow = 4
+        /// The link is active now.
+        case accept = 5
+        /// No room: the link closes (a PUSH of peers to try comes first).
+        case reject = 6
+        /// The sender dropped this link from its active view; the link closes.
+        case disconnect = 7
+    }
+
+    public var kind: Kind
+    /// Hops left for a forwarded join; 0 for the other kinds.
+    public var ttl: UInt8
+    /// On JOIN and NEIGHBOR: the sender has no tree link, and asks for this one to be one. On
+    /// ACCEPT: the link is a tree link (eager) at both ends. Ignored on the other kinds.
+    public var tree: Bool
+    public var entry: PeerEntry
+
+    public static let size = 4 + 4 + PeerEntry.encodedSize
+
+    public init(kind: Kind, ttl: UInt8 = 0, tree: Bool = false, entry: PeerEntry) {
+        self.kind = kind
+        self.ttl = ttl
+        self.tree = tree
+        self.entry = entry
+    }
+}
+
 /// Any message of the P2P protocol.
 public enum PeerMessage: Equatable, Sendable {
     case hello(PeerHello)
@@ -80,6 +120,15 @@ public enum PeerMessage: Equatable, Sendable {
     case digest([ItemID])
     /// 511: IDs of items the sender wants.
     case request([ItemID])
+    case membership(PeerMembership)
+    /// 514: IDs of items the sender received and holds (lazy push).
+    case ihave([ItemID])
+    /// 515: IDs of items the sender misses; the link joins the receiver's tree.
+    case graft([ItemID])
+    /// 516: the link leaves the receiver's tree.
+    case prune
+
+    public static let pruneSize = 4
 
     public static let pullSize = 4 + PeerAddress.encodedSize
     public static let pingSize = 4 + 8
@@ -98,12 +147,16 @@ public enum PeerMessage: Equatable, Sendable {
         case .pong: .peerPong
         case .digest: .peerDigest
         case .request: .peerRequest
+        case .membership: .peerMembership
+        case .ihave: .peerIHave
+        case .graft: .peerGraft
+        case .prune: .peerPrune
         }
     }
 
     /// Decodes a frame, checking its size against the type's layout exactly.
     public init(frame: Frame) throws(WireError) {
-        guard let type = MessageType(rawValue: frame.type), (504...512).contains(type.rawValue) else { throw .unknownType(frame.type) }
+        guard let type = MessageType(rawValue: frame.type), (504...516).contains(type.rawValue) else { throw .unknownType(frame.type) }
         var reader = ByteReader(frame.body)
         func requireSize(_ expected: Int) throws(WireError) {
             guard frame.size == expected else { throw .badSize(type: frame.type, size: frame.size, expected: "exactly \(expected)") }
@@ -159,7 +212,20 @@ public enum PeerMessage: Equatable, Sendable {
             try requireSize(Self.pingSize)
             let nonce = try reader.readUInt64()
             self = type == .peerPing ? .ping(nonce) : .pong(nonce)
-        case .peerDigest, .peerRequest:
+        case .peerMembership:
+            try requireSize(PeerMembership.size)
+            let rawKind = try reader.readUInt8()
+            guard let kind = PeerMembership.Kind(rawValue: rawKind) else { throw .invalidField("membership kind \(rawKind)") }
+            let ttl = try reader.readUInt8()
+            let flags = try reader.readUInt8()
+            _ = try reader.readUInt8()  // reserved
+            let identity = try PeerIdentity.decode(from: &reader)
+            let entry = PeerEntry(identity: identity, address: try PeerAddress.decode(from: &reader))
+            self = .membership(PeerMembership(kind: kind, ttl: ttl, tree: flags & 1 != 0, entry: entry))
+        case .peerPrune:
+            try requireSize(Self.pruneSize)
+            self = .prune
+        case .peerDigest, .peerRequest, .peerIHave, .peerGraft:
             guard frame.size >= Self.idListFixedSize else {
                 throw .badSize(type: frame.type, size: frame.size, expected: "at least \(Self.idListFixedSize)")
             }
@@ -170,7 +236,12 @@ public enum PeerMessage: Equatable, Sendable {
             var ids: [ItemID] = []
             ids.reserveCapacity(count)
             for _ in 0..<count { ids.append(ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())) }
-            self = type == .peerDigest ? .digest(ids) : .request(ids)
+            switch type {
+            case .peerDigest: self = .digest(ids)
+            case .peerRequest: self = .request(ids)
+            case .peerIHave: self = .ihave(ids)
+            default: self = .graft(ids)
+            }
         case .gossipAnnounce, .gossipNotify, .gossipNotification, .gossipValidation, .gossipStatusRequest,
             .gossipStatusReply:
             throw .unknownType(frame.type)
@@ -214,7 +285,16 @@ public enum PeerMessage: Equatable, Sendable {
             bytes.append(contentsOf: item.data)
         case .ping(let nonce), .pong(let nonce):
             bytes.appendBigEndian(nonce)
-        case .digest(let ids), .request(let ids):
+        case .membership(let membership):
+            bytes.append(membership.kind.rawValue)
+            bytes.append(membership.ttl)
+            bytes.append(membership.tree ? 1 : 0)  // flags: bit 0 tree, others reserved
+            bytes.append(0)
+            membership.entry.identity.encode(into: &bytes)
+            membership.entry.address.encode(into: &bytes)
+        case .prune:
+            break
+        case .digest(let ids), .request(let ids), .ihave(let ids), .graft(let ids):
             precondition(ids.count <= Self.maximumIDs, "too many IDs for one message")
             bytes.appendBigEndian(UInt16(ids.count))
             for id in ids {
@@ -234,7 +314,10 @@ public enum PeerMessage: Equatable, Sendable {
         case .push(let push): PeerPush.fixedSize + push.entries.count * PeerEntry.encodedSize
         case .item(let item): GossipItem.fixedSize + item.data.count
         case .ping, .pong: Self.pingSize
-        case .digest(let ids), .request(let ids): Self.idListFixedSize + ids.count * ItemID.encodedSize
+        case .digest(let ids), .request(let ids), .ihave(let ids), .graft(let ids):
+            Self.idListFixedSize + ids.count * ItemID.encodedSize
+        case .membership: PeerMembership.size
+        case .prune: Self.pruneSize
         }
     }
 

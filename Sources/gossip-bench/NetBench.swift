@@ -10,13 +10,30 @@ import Glibc
 
 /// Real gossipd processes on loopback, a validating subscriber on each, items announced from
 /// random nodes; then, optionally, a part of the network killed with SIGKILL and more items.
+/// Measures how the overlay forms (`--join`), checks the targets, and exits 1 if one fails.
 struct NetBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "net",
-        abstract: "Coverage, latency, duplicates, message cost and per-node resources of a local network.")
+        abstract: "Join, coverage, latency, duplicates, message cost and per-node resources of a local network.",
+        discussion: """
+            Targets (checked with --join single, or with --targets): one connected overlay with no \
+            isolated node within --join-timeout and no node above --link-bound links; 100% of items \
+            at 100% of nodes; 0 duplicates; p99 time to 100% at most --p99-target-ms; P2P ITEM \
+            messages per item at most 2 x (nodes - 1). A failed target makes the exit status 1; \
+            an overlay that is not connected by the deadline always does.
+            """)
 
     @Option(help: "Nodes to start.")
     var nodes = 50
+
+    @Option(help: "How nodes find the network: single (node 0 is every node's only bootstrapper), seeds (nodes 0-2 are every node's bootstrappers, the old behaviour), random (a random node started earlier).")
+    var join: JoinMode = .single
+
+    @Option(help: "Seconds from the start of node 0 for the overlay to become one connected graph with no isolated node.")
+    var joinTimeout = 30
+
+    @Option(help: "Links per node above which a node counts against the overlay target (default: degree + degree_slack).")
+    var linkBound: Int?
 
     @Option(help: "Items to announce (per phase).")
     var items = 100
@@ -27,8 +44,17 @@ struct NetBench: ParsableCommand {
     @Option(help: "The degree every node is configured with.")
     var degree = ConfigurationDefaults.degree
 
-    @Option(help: "Milliseconds between announcements.")
-    var gap = 20
+    @Option(help: "Milliseconds between announcements (default 20, i.e. 50 items/s).")
+    var gap: Int?
+
+    @Option(help: "Items per second, instead of --gap.")
+    var rate: Double?
+
+    @Option(help: "Target for the p99 time from ANNOUNCE to 100% of nodes, in milliseconds.")
+    var p99TargetMs = 50.0
+
+    @Flag(inversion: .prefixedNo, help: "Check the targets and print PASS/FAIL (default: with --join single).")
+    var targets: Bool?
 
     @Option(help: "Fraction of nodes to kill -9 after the first phase (0: no churn phase).")
     var kill = 0.0
@@ -46,7 +72,22 @@ struct NetBench: ParsableCommand {
         guard nodes >= 2 && nodes <= 500 else { throw ValidationError("--nodes must be 2...500") }
         guard (0.0..<1.0).contains(kill) else { throw ValidationError("--kill must be in 0..<1") }
         guard size >= 16 && size <= 60_000 else { throw ValidationError("--size must be 16...60000") }
+        guard gap == nil || rate == nil else { throw ValidationError("give --gap or --rate, not both") }
+        if let gap, gap < 0 { throw ValidationError("--gap must be 0 or more") }
+        if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate must be above 0 (items per second)") }
+        guard joinTimeout >= 1 else { throw ValidationError("--join-timeout must be at least 1 (seconds)") }
+        if let linkBound, linkBound < 1 { throw ValidationError("--link-bound must be at least 1") }
     }
+
+    /// Time between announcements.
+    private var interval: Duration {
+        if let rate { return .nanoseconds(Int64((1e9 / rate).rounded())) }
+        return .milliseconds(gap ?? 20)
+    }
+
+    private var bound: Int { linkBound ?? degree + ConfigurationDefaults.degreeSlack }
+
+    private var boundNote: String { linkBound == nil ? "degree \(degree) + degree_slack \(ConfigurationDefaults.degreeSlack)" : "--link-bound" }
 
     func run() throws {
         let binary = gossipd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
@@ -55,58 +96,174 @@ struct NetBench: ParsableCommand {
         }
         let folder = runDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("gossip-net-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let perSecond = 1 / seconds(interval)
+        print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart); run folder \(folder)")
+        print("limits: \(raiseOpenFileLimit(needed: 3 * nodes + 100))")
+        if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
         let network = try LocalNetwork(
-            count: nodes, folder: folder, gossipd: binary,
+            count: nodes, join: join, folder: folder, gossipd: binary,
             extraKeys: ["degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000"])
-        defer { network.stopAll() }
-        print("gossip-bench net: \(nodes) gossipd processes, degree \(degree), \(items) items of \(size) bytes, \(gap) ms apart; run folder \(folder)")
+        let signalSources = network.stopOnSignals()
+        defer {
+            network.finish()
+            signalSources.forEach { $0.cancel() }
+        }
+        print("ports: \(network.portNote)")
 
+        // Start every node, then watch the overlay form, timed from the start of node 0.
         let probe = NetworkProbe(nodes: network.probeNodes, size: size)
-        guard let joined = probe.waitUntilConnected(network.probeNodes, timeout: .seconds(60)) else {
-            throw ValidationError("the overlay did not join up within 60 s; see the logs in \(folder)")
+        let start = ContinuousClock.now
+        let members = try network.start { first in
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if probe.status(of: first) != nil { return true }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+            return false
         }
-        print(String(format: "overlay connected after %.1f s", joined))
-        print(String(format: "links settled after %.1f s more", probe.waitUntilSettled(network.probeNodes, timeout: .seconds(30))))
-        try probe.subscribe(network.probeNodes)
-        let before = itemsSent(probe, network.probeNodes)
-        let sent = try probe.announce(0..<items, from: network.probeNodes, gap: .milliseconds(gap))
-        probe.waitForCoverage(0..<items, members: network.probeNodes, timeout: .seconds(10))
-        let messages = itemsSent(probe, network.probeNodes) - before
-        report("steady", probe.coverage(sent, members: network.probeNodes), members: nodes, messages: messages)
-        resources(network.probeNodes)
-
-        guard kill > 0 else { return }
-        var victims = network.probeNodes
-        victims.shuffle()
-        victims = Array(victims.prefix(Int(Double(nodes) * kill)))
-        let victimSet = Set(victims.map(\.index))
-        for victim in victims { network.kill(victim.index) }
-        let survivors = network.probeNodes.filter { !victimSet.contains($0.index) }
-        print("killed \(victims.count) of \(nodes) nodes with SIGKILL")
-        if let settled = probe.waitUntilConnected(survivors, timeout: .seconds(30)) {
-            print(String(format: "survivors connected again after %.1f s", settled))
+        guard members.count == nodes else { throw ExitCode(1) }  // stopped by a signal meanwhile
+        print(String(format: "started %d gossipd processes in %.2f s (process group %d; `kill -- -%d` stops them should this benchmark die)",
+                     nodes, network.spawnSeconds, network.processGroup, network.processGroup))
+        let joined = probe.waitForOverlay(members, since: start, timeout: .seconds(joinTimeout))
+        reportExits(network)
+        if let answering = joined.allAnswering {
+            print(String(format: "all %d nodes answered STATUS %.1f s after node 0 started", nodes, answering))
+        }
+        if let seconds = joined.connected {
+            print(String(format: "overlay: one connected graph with no isolated node %.1f s after node 0 started (deadline %d s, %d polls of all nodes)", seconds, joinTimeout, joined.polls))
         } else {
-            print("survivors not yet one graph after 30 s; measuring anyway")
+            print("overlay: NOT one connected graph with no isolated node \(joinTimeout) s after node 0 started (\(joined.polls) polls); measuring anyway")
         }
-        let beforeChurn = itemsSent(probe, survivors)
-        let churnSent = try probe.announce(items..<(2 * items), from: survivors, gap: .milliseconds(gap))
-        probe.waitForCoverage(items..<(2 * items), members: survivors, timeout: .seconds(15))
-        report("churn (survivors)", probe.coverage(churnSent, members: survivors), members: survivors.count, messages: itemsSent(probe, survivors) - beforeChurn)
-        resources(survivors)
+        describe("join", joined.last)
+        print(String(format: "links settled after %.1f s more", probe.waitUntilSettled(members, timeout: .seconds(30))))
+        let settled = probe.overlay(members)
+        reportExits(network)
+        describe("settled", settled)
+
+        try probe.subscribe(members)
+        let before = itemsSent(probe, members)
+        let sent = try probe.announce(0..<items, from: members, gap: interval)
+        probe.waitForCoverage(0..<items, members: members, timeout: .seconds(10))
+        let messages = itemsSent(probe, members) - before
+        let coverage = probe.coverage(sent, members: members)
+        report("steady", coverage, members: nodes, messages: messages)
+        resources(members)
+
+        var verdicts = [overlayVerdict(joined.connected, settled)]
+        verdicts += phaseVerdicts(coverage, members: nodes, messages: messages)
+
+        if kill > 0 {
+            var victims = members
+            victims.shuffle()
+            victims = Array(victims.prefix(Int(Double(nodes) * kill)))
+            let victimSet = Set(victims.map(\.index))
+            for victim in victims { network.kill(victim.index) }
+            let survivors = members.filter { !victimSet.contains($0.index) }
+            print("killed \(victims.count) of \(nodes) nodes with SIGKILL")
+            if let settled = probe.waitUntilConnected(survivors, timeout: .seconds(30)) {
+                print(String(format: "survivors connected again after %.1f s", settled))
+            } else {
+                print("survivors not yet one graph after 30 s; measuring anyway")
+            }
+            describe("churn", probe.overlay(survivors))
+            let beforeChurn = itemsSent(probe, survivors)
+            let churnSent = try probe.announce(items..<(2 * items), from: survivors, gap: interval)
+            probe.waitForCoverage(items..<(2 * items), members: survivors, timeout: .seconds(15))
+            report("churn (survivors)", probe.coverage(churnSent, members: survivors), members: survivors.count, messages: itemsSent(probe, survivors) - beforeChurn)
+            resources(survivors)
+        }
         probe.closeClients()
+
+        // Targets: the issue's, for the steady phase.
+        let checked = targets ?? (join == .single)
+        if checked {
+            for verdict in verdicts { print(verdict.line) }
+        } else {
+            print("targets: not checked (they apply to --join single; --targets checks them)")
+        }
+        // Without the targets, an overlay that never joined up still fails the run, as it always did.
+        let failed = verdicts.filter { !$0.pass && (checked || ($0.name == "overlay" && joined.connected == nil)) }
+        if failed.isEmpty {
+            if checked { print("PASS: all \(verdicts.count) targets") }
+        } else {
+            if !checked { print(failed[0].line) }
+            print("FAIL: " + failed.map(\.name).joined(separator: ", "))
+            throw ExitCode(1)
+        }
+    }
+
+    private struct Verdict {
+        /// A short name for the FAIL line.
+        var name: String
+        var rule: String
+        var pass: Bool
+        var detail: String
+        var line: String { "target \(name) (\(rule)): \(pass ? "PASS" : "FAIL"), \(detail)" }
+    }
+
+    private func overlayVerdict(_ connectedAfter: Double?, _ settled: NetworkProbe.Overlay) -> Verdict {
+        let above = settled.above(bound)
+        var detail = connectedAfter.map { String(format: "one graph after %.1f s", $0) } ?? "not one graph by the deadline"
+        detail += "; before the items: \(settled.components) component\(settled.components == 1 ? "" : "s"), \(settled.isolated.count) isolated, \(above.count) above \(bound) links"
+        return Verdict(
+            name: "overlay", rule: "one connected graph within \(joinTimeout) s, no isolated node, no node above \(bound) links",
+            pass: connectedAfter != nil && settled.connected && above.isEmpty, detail: detail)
+    }
+
+    private func phaseVerdicts(_ coverage: NetworkProbe.Coverage, members: Int, messages: Int) -> [Verdict] {
+        // The p99 over all items: an item that never reached every node counts as infinitely late.
+        let missing = coverage.items - coverage.toFull.count
+        let all = coverage.toFull + Array(repeating: Double.infinity, count: missing)
+        let p99 = percentile(all, 0.99)
+        let perItem = Double(messages) / Double(max(1, coverage.items))
+        let limit = 2 * (members - 1)
+        return [
+            Verdict(name: "coverage", rule: "100% of items at 100% of nodes", pass: coverage.items > 0 && coverage.fullyCovered == coverage.items,
+                    detail: "\(coverage.fullyCovered) of \(coverage.items) items"),
+            Verdict(name: "duplicates", rule: "0 delivered to modules", pass: coverage.duplicates == 0, detail: "\(coverage.duplicates)"),
+            Verdict(name: "p99", rule: "p99 time to 100% of nodes <= \(format(p99TargetMs))", pass: p99.map { $0 <= p99TargetMs } ?? false,
+                    detail: p99.map { $0.isFinite ? format($0) : "\(missing) of \(coverage.items) items never reached 100%" } ?? "no items"),
+            Verdict(name: "messages", rule: "P2P ITEMs per item <= 2 x (nodes - 1) = \(limit)", pass: perItem <= Double(limit),
+                    detail: String(format: "%.1f per item", perItem)),
+        ]
+    }
+
+    /// Components, isolated nodes and the link-count distribution of an overlay.
+    private func describe(_ phase: String, _ overlay: NetworkProbe.Overlay) {
+        func list(_ indices: [Int]) -> String {
+            indices.isEmpty ? "" : " (" + indices.prefix(10).map { "node \($0)" }.joined(separator: ", ") + (indices.count > 10 ? ", ..." : "") + ")"
+        }
+        print("[\(phase)] overlay: \(overlay.components) component\(overlay.components == 1 ? "" : "s") (largest \(overlay.largestComponent) of \(overlay.members) nodes), \(overlay.isolated.count) isolated\(list(overlay.isolated)), \(overlay.answering) of \(overlay.members) answer STATUS")
+        let counts = overlay.links.values.sorted()
+        let above = overlay.above(bound)
+        func show(_ value: Int?) -> String { value.map(String.init) ?? "n/a" }
+        let median = counts.isEmpty ? nil : counts[counts.count / 2]
+        print("[\(phase)] links per node: min \(show(counts.first)) median \(show(median)) max \(show(counts.last)); node 0: \(show(overlay.links[0])); above the bound of \(bound) (\(boundNote)): \(above.count) nodes\(list(above))")
+        if !overlay.wrongPorts.isEmpty {
+            print("[\(phase)] warning: \(overlay.wrongPorts.count) nodes answer STATUS with other ports than they were given (a port collision?)\(list(overlay.wrongPorts))")
+        }
+    }
+
+    private func reportExits(_ network: LocalNetwork) {
+        for exit in network.reapExited() { print("node \(exit.index) exited (\(exit.why))") }
     }
 
     private func itemsSent(_ probe: NetworkProbe, _ members: [ProbeNode]) -> Int {
-        members.compactMap { probe.status(of: $0)?.statistics.peerItemsSent }.reduce(0, +)
+        let answers = probe.statuses(of: members)
+        let silent = answers.count { $0 == nil }
+        if silent > 0 { print("warning: \(silent) nodes did not answer STATUS; their ITEM counters are missing from the sum") }
+        return answers.compactMap { $0?.statistics.peerItemsSent }.reduce(0, +)
     }
 
     private func report(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int, messages: Int) {
         let perItem = Double(messages) / Double(max(1, coverage.items))
         let redundancy = perItem / Double(max(1, members - 1)) - 1
         print("[\(phase)] \(coverage.fullyCovered) of \(coverage.items) items reached 100% of \(members) nodes; mean coverage \(String(format: "%.2f", coverage.meanCoverage))%")
-        print("[\(phase)] time to 50%: p50 \(format(percentile(coverage.toHalf, 0.5))), p99 \(format(percentile(coverage.toHalf, 0.99)))")
-        print("[\(phase)] time to 90%: p50 \(format(percentile(coverage.toNinety, 0.5))), p99 \(format(percentile(coverage.toNinety, 0.99)))")
-        print("[\(phase)] time to 100%: p50 \(format(percentile(coverage.toFull, 0.5))), p99 \(format(percentile(coverage.toFull, 0.99))), max \(format(coverage.toFull.max()))")
+        // Percentiles are over the items that got there; say so when some did not.
+        func over(_ times: [Double]) -> String { times.count < coverage.items ? " (over the \(times.count) of \(coverage.items) items that got there)" : "" }
+        print("[\(phase)] time to 50%: p50 \(format(percentile(coverage.toHalf, 0.5))), p99 \(format(percentile(coverage.toHalf, 0.99)))\(over(coverage.toHalf))")
+        print("[\(phase)] time to 90%: p50 \(format(percentile(coverage.toNinety, 0.5))), p99 \(format(percentile(coverage.toNinety, 0.99)))\(over(coverage.toNinety))")
+        print("[\(phase)] time to 100%: p50 \(format(percentile(coverage.toFull, 0.5))), p99 \(format(percentile(coverage.toFull, 0.99))), max \(format(coverage.toFull.max()))\(over(coverage.toFull))")
         print("[\(phase)] duplicates delivered to modules: \(coverage.duplicates)")
         print(String(format: "[\(phase)] P2P ITEM messages: %.1f per item (relative message redundancy %.2f)", perItem, redundancy))
     }
@@ -116,56 +273,5 @@ struct NetBench: ParsableCommand {
         guard !stats.isEmpty else { return }
         let rss = stats.map(\.rssMiB), threads = stats.map { Double($0.threads) }, cpu = stats.map(\.cpuSeconds)
         print("per node: RSS MiB min \(format(rss.min(), "")) median \(format(percentile(rss, 0.5), "")) max \(format(rss.max(), "")); threads median \(format(percentile(threads, 0.5), "")) max \(format(threads.max(), "")); CPU s median \(format(percentile(cpu, 0.5), "")) max \(format(cpu.max(), ""))")
-    }
-}
-
-/// gossipd processes on 127.0.0.1 with generated INI files, stopped by `stopAll`.
-final class LocalNetwork {
-    private(set) var processes: [Int: Process] = [:]
-    let probeNodes: [ProbeNode]
-
-    init(count: Int, folder: String, gossipd: String, extraKeys: [String: String]) throws {
-        // Ports the OS hands out now are free; they are held until all are chosen.
-        var held: [Socket] = []
-        for _ in 0..<(2 * count) { held.append(try Socket.listen(host: "127.0.0.1", port: 0)) }
-        let ports = held.map(\.localPort)
-        held.forEach { $0.close() }
-        var nodes: [ProbeNode] = []
-        for index in 0..<count {
-            let p2p = ports[2 * index], api = ports[2 * index + 1]
-            // A seed set: the first three nodes, so losing one of them does not strand newcomers.
-            let seeds = (0..<min(3, index)).map { "127.0.0.1:\(ports[2 * $0])" }.joined(separator: ", ")
-            var ini = "[gossip]\np2p_address = 127.0.0.1:\(p2p)\napi_address = 127.0.0.1:\(api)\n"
-            if !seeds.isEmpty { ini += "bootstrapper = \(seeds)\n" }
-            for (key, value) in extraKeys.sorted(by: { $0.key < $1.key }) { ini += "\(key) = \(value)\n" }
-            let configPath = "\(folder)/node\(index).ini"
-            try ini.write(toFile: configPath, atomically: true, encoding: .utf8)
-            let logPath = "\(folder)/node\(index).log"
-            guard FileManager.default.createFile(atPath: logPath, contents: nil) else {
-                throw ValidationError("cannot create \(logPath)")
-            }
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: gossipd)
-            process.arguments = ["--config", configPath, "--log-level", "notice"]
-            let log = FileHandle(forWritingAtPath: logPath)
-            process.standardOutput = log
-            process.standardError = log
-            try process.run()
-            processes[index] = process
-            nodes.append(ProbeNode(index: index, host: "127.0.0.1", apiPort: api, pid: process.processIdentifier))
-            if index == 0 { Thread.sleep(forTimeInterval: 0.2) }  // the first seed listens before others dial it
-        }
-        probeNodes = nodes
-    }
-
-    func kill(_ index: Int) {
-        guard let process = processes[index] else { return }
-        Glibc.kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-    }
-
-    func stopAll() {
-        for process in processes.values where process.isRunning { process.terminate() }
-        for process in processes.values { process.waitUntilExit() }
     }
 }

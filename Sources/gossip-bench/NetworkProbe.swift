@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import GossipClient
 import GossipNode
@@ -10,6 +11,8 @@ struct ProbeNode: Sendable {
     var host: String
     var apiPort: UInt16
     var pid: Int32?
+    /// The P2P port, where known (to check that the node listening there is this one).
+    var p2pPort: UInt16? = nil
 }
 
 /// Drives a running network from outside through the API of each node: waits for the overlay to
@@ -44,28 +47,115 @@ final class NetworkProbe: @unchecked Sendable {
         return try? decoder.decode(NodeStatus.self, from: Data(json))
     }
 
+    /// The STATUS of every node of `members` (nil where none came), asked by up to 16 threads
+    /// at once so that a poll of hundreds of nodes takes a fraction of a second.
+    func statuses(of members: [ProbeNode]) -> [NodeStatus?] {
+        final class Work: Sendable {
+            let next = Atomic<Int>(0)
+            let results: Mutex<[NodeStatus?]>
+            init(count: Int) { results = Mutex(Array(repeating: nil, count: count)) }
+        }
+        let work = Work(count: members.count)
+        let group = DispatchGroup()
+        for _ in 0..<min(16, members.count) {
+            group.enter()
+            let thread = Thread { [self] in
+                while true {
+                    let index = work.next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard index < members.count else { break }
+                    let answer = status(of: members[index])
+                    work.results.withLock { $0[index] = answer }
+                }
+                group.leave()
+            }
+            thread.start()
+        }
+        group.wait()
+        return work.results.withLock { $0 }
+    }
+
+    /// The overlay among `members` at one moment, from their STATUS answers.
+    struct Overlay {
+        var members: Int
+        /// Members that answered STATUS.
+        var answering: Int
+        /// Connected components among the members (links in either direction count; a member
+        /// that does not answer is a component of its own).
+        var components: Int
+        var largestComponent: Int
+        /// Members with no link to another member, or that did not answer.
+        var isolated: [Int]
+        /// Established links each answering member reports (any peer, member or not), by index.
+        var links: [Int: Int]
+        /// Answering members whose STATUS names another API or P2P port than the one they were given.
+        var wrongPorts: [Int]
+
+        var connected: Bool { components == 1 && isolated.isEmpty }
+        func above(_ bound: Int) -> [Int] { links.filter { $0.value > bound }.map(\.key).sorted() }
+    }
+
+    func overlay(_ members: [ProbeNode]) -> Overlay {
+        let answers = statuses(of: members)
+        // (Two answers with one identity would be one node behind two API ports: keep the first.)
+        let position = Dictionary(answers.enumerated().compactMap { offset, status in
+            status.map { (String($0.identity.prefix(16)), offset) }
+        }, uniquingKeysWith: { first, _ in first })
+        // Union-find over positions in `members`.
+        var parent = Array(0..<members.count)
+        func root(_ x: Int) -> Int {
+            var x = x
+            while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
+            return x
+        }
+        var linked = Set<Int>()
+        var links: [Int: Int] = [:]
+        var wrongPorts: [Int] = []
+        for (offset, status) in answers.enumerated() {
+            guard let status else { continue }
+            let node = members[offset]
+            links[node.index] = status.peers.count
+            if status.apiPort != node.apiPort || (node.p2pPort.map { !status.p2pAddress.hasSuffix(":\($0)") } ?? false) {
+                wrongPorts.append(node.index)
+            }
+            for peer in status.peers {
+                guard let other = position[peer], other != offset else { continue }
+                linked.insert(offset)
+                linked.insert(other)
+                parent[root(offset)] = root(other)
+            }
+        }
+        var sizes: [Int: Int] = [:]
+        for offset in members.indices { sizes[root(offset), default: 0] += 1 }
+        let isolated = members.indices.filter { answers[$0] == nil || !linked.contains($0) }.map { members[$0].index }
+        return Overlay(
+            members: members.count, answering: answers.count { $0 != nil }, components: sizes.count,
+            largestComponent: sizes.values.max() ?? 0, isolated: isolated, links: links, wrongPorts: wrongPorts)
+    }
+
+    /// Polls the overlay until it is one connected graph with no isolated node, or `timeout`
+    /// after `start` passes. `connected` is the seconds from `start` to the end of the first poll
+    /// that found it so (nil if none did); `allAnswering` the same for the first poll where every
+    /// member answered; `last` is that poll's overlay (or the last one's, at the deadline).
+    func waitForOverlay(_ members: [ProbeNode], since start: ContinuousClock.Instant, timeout: Duration)
+        -> (connected: Double?, allAnswering: Double?, polls: Int, last: Overlay)
+    {
+        var polls = 0
+        var allAnswering: Double?
+        while true {
+            let snapshot = overlay(members)
+            polls += 1
+            let elapsed = ContinuousClock.now - start
+            if allAnswering == nil && snapshot.answering == members.count { allAnswering = seconds(elapsed) }
+            if snapshot.connected { return (seconds(elapsed), allAnswering, polls, snapshot) }
+            if elapsed >= timeout { return (nil, allAnswering, polls, snapshot) }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
     /// Waits until every node in `members` answers, has a peer, and the links join them all into
     /// one graph. Returns the seconds it took, or nil at the timeout.
     func waitUntilConnected(_ members: [ProbeNode], timeout: Duration) -> Double? {
-        let start = ContinuousClock.now
-        while ContinuousClock.now - start < timeout {
-            let statuses = members.map { status(of: $0) }
-            if statuses.allSatisfy({ $0 != nil && !$0!.peers.isEmpty }) {
-                let list = statuses.map { $0! }
-                let prefixes = list.map { String($0.identity.prefix(16)) }
-                let index = Dictionary(uniqueKeysWithValues: prefixes.enumerated().map { ($1, $0) })
-                var reached: Set<Int> = [0]
-                var frontier = [0]
-                while let next = frontier.popLast() {
-                    for peer in list[next].peers {
-                        if let other = index[peer], reached.insert(other).inserted { frontier.append(other) }
-                    }
-                }
-                if reached.count == members.count { return seconds(ContinuousClock.now - start) }
-            }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        return nil
+        waitForOverlay(members, since: .now, timeout: timeout).connected
     }
 
     /// Waits until the number of links stops changing (the nodes have dialed up to their degree),
@@ -74,7 +164,7 @@ final class NetworkProbe: @unchecked Sendable {
         let start = ContinuousClock.now
         var last = -1
         while ContinuousClock.now - start < timeout {
-            let links = members.compactMap { status(of: $0)?.peers.count }.reduce(0, +)
+            let links = statuses(of: members).compactMap { $0?.peers.count }.reduce(0, +)
             if links == last { break }
             last = links
             Thread.sleep(forTimeInterval: 1)
@@ -122,11 +212,15 @@ final class NetworkProbe: @unchecked Sendable {
         }
     }
 
-    /// Announces items `sequences` one after another from random nodes of `members`, `gap` apart.
+    /// Announces items `sequences` one after another from random nodes of `members`, item k
+    /// `k * gap` after the first (a fixed rate: the time an ANNOUNCE takes does not add up).
     /// Returns when each was sent and from which node.
     func announce(_ sequences: Range<Int>, from members: [ProbeNode], gap: Duration) throws -> [Int: (sent: ContinuousClock.Instant, node: Int)] {
         var sent: [Int: (ContinuousClock.Instant, Int)] = [:]
-        for sequence in sequences {
+        let first = ContinuousClock.now
+        for (offset, sequence) in sequences.enumerated() {
+            let wait = first + gap * offset - .now
+            if wait > .zero { Thread.sleep(forTimeInterval: seconds(wait)) }
             let node = members.randomElement(using: &random)!
             let announcer: GossipAPIClient
             if let existing = announcers[node.index] {
@@ -140,7 +234,6 @@ final class NetworkProbe: @unchecked Sendable {
             withUnsafeBytes(of: nonce.bigEndian) { data.replaceSubrange(8..<16, with: $0) }
             sent[sequence] = (.now, node.index)
             try announcer.announce(dataType: dataType, ttl: 0, data: data)
-            Thread.sleep(forTimeInterval: seconds(gap))
         }
         return sent
     }

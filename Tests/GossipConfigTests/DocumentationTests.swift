@@ -38,7 +38,7 @@ struct DocumentationTests {
     func table() {
         let rows = ConfigurationKey.markdownTable.split(separator: "\n")
         #expect(rows.count == ConfigurationKey.allCases.count + 2)
-        #expect(rows.contains("| `degree` | [gossip] | 30 | integer 1 to 1000 | How many peers the node exchanges information with. |"))
+        #expect(rows.contains("| `degree` | [gossip] | 30 | integer 1 to 1000 | How many peers the node keeps as neighbours (active links); items travel only on these. |"))
         #expect(rows.contains { $0.hasPrefix("| `hostkey` | top level, [global], [gossip] | none |") })
         #expect(rows.contains { $0.hasPrefix("| `api_address` | [gossip] | required | host:port, port 0 to 65535 |") })
     }

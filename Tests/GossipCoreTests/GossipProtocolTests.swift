@@ -102,8 +102,8 @@ struct GossipProtocolTests {
     func handshake() {
         var pair = CorePair()
         pair.connect()
-        #expect(pair.a.overlay.establishedLinks == [pair.link])
-        #expect(pair.b.overlay.establishedLinks == [pair.link])
+        #expect(pair.a.overlay.activeLinks == [pair.link])
+        #expect(pair.b.overlay.activeLinks == [pair.link])
         #expect(pair.a.overlay.identity(of: pair.link) == identity(2))
         #expect(pair.b.overlay.identity(of: pair.link) == identity(1))
         #expect(!pair.otherEffects.a.contains { if case .closeLink = $0 { true } else { false } })
@@ -116,7 +116,7 @@ struct GossipProtocolTests {
         _ = a.received(peerMessage: .hello(PeerHello(identity: identity(9), listenAddress: address(9))), on: 3, now: .zero)
         let forged = PeerAuth(publicKey: identity(8).bytes, signature: Array(repeating: 0, count: 8))
         #expect(a.received(peerMessage: .auth(forged), on: 3, now: .zero) == [.closeLink(3, .authFailed)])
-        #expect(a.overlay.establishedLinks.isEmpty)
+        #expect(a.overlay.activeLinks.isEmpty)
     }
 
     @Test("anything but HELLO and AUTH before the handshake closes the link; after close, nothing is handled")
@@ -160,7 +160,7 @@ struct GossipProtocolTests {
             toB = toC.flatMap { messages(c.received(peerMessage: $0, on: other, now: pair.now)) }
             toC = nextC
         }
-        #expect(pair.b.overlay.establishedLinks.count == 2)
+        #expect(pair.b.overlay.activeLinks.count == 2)
 
         _ = pair.b.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
         let item = GossipItem(id: ItemID(high: 4, low: 2), ttl: 0, dataType: 5, data: [7])
@@ -168,7 +168,8 @@ struct GossipProtocolTests {
         let notified = notifications(in: arrival)
         #expect(notified.count == 1 && notified[0].0 == 1)
         #expect(itemSends(in: arrival).isEmpty, "nothing travels before the verdict")
-        #expect(pair.b.screenItem(item.id, on: pair.link, now: pair.now) == [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)])
+        let copy = pair.b.screenItem(item.id, on: pair.link, now: pair.now)
+        #expect(copy?.starts(with: [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]) == true, "a second copy is dropped at once")
         let verdict = pair.b.received(
             apiMessage: .validation(GossipValidation(messageID: notified[0].1.messageID, isValid: true)), from: 1, now: pair.now)
         #expect(itemSends(in: verdict) == [other], "forwarded, but not back to the sender")

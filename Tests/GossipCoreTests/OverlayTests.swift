@@ -190,6 +190,15 @@ struct PeerItemEngineTests {
     }
 }
 
+/// Makes `link` an active link to peer `n` that the peer opened: HELLO, then its NEIGHBOR request.
+@discardableResult
+func connect(_ overlay: inout Overlay, _ link: LinkID, _ n: UInt8, high: Bool = true, now: Moment = .zero) -> [Overlay.Action] {
+    _ = overlay.linkOpened(link, outbound: false, dialed: nil, now: now)
+    _ = overlay.receivedHello(PeerHello(identity: identity(n), listenAddress: address(UInt16(n))), on: link, now: now)
+    let entry = PeerEntry(identity: identity(n), address: address(UInt16(n)))
+    return overlay.receivedMembership(PeerMembership(kind: high ? .neighborHigh : .neighborLow, entry: entry), on: link, now: now)
+}
+
 @Suite("Overlay")
 struct OverlayTests {
     func overlay(degree: Int = 2, bootstrappers: [Overlay.DialTarget] = [], me: UInt8 = 5) -> Overlay {
@@ -201,6 +210,12 @@ struct OverlayTests {
     }
 
     func hello(_ n: UInt8, port: UInt16 = 0) -> PeerHello { PeerHello(identity: identity(n), listenAddress: address(port == 0 ? UInt16(n) : port)) }
+
+    func entry(_ n: UInt8) -> PeerEntry { PeerEntry(identity: identity(n), address: address(UInt16(n))) }
+
+    func request(_ kind: PeerMembership.Kind, from n: UInt8, ttl: UInt8 = 0) -> PeerMembership {
+        PeerMembership(kind: kind, ttl: ttl, entry: entry(n))
+    }
 
     @Test("a node alone dials its bootstrappers, once a round, and says HELLO on every link")
     func bootstrap() {
@@ -219,16 +234,20 @@ struct OverlayTests {
         #expect(opened == [.send(link: 1, .hello(PeerHello(identity: identity(5), listenAddress: address(6000))))])
     }
 
-    @Test("a node that others reached first still joins through its bootstrapper, and stops once it has")
+    @Test("a node that others reached first still joins through its bootstrapper, and stops once the contact accepted")
     func joinDespiteInbound() {
         let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
         var overlay = overlay(degree: 1, bootstrappers: [target])
-        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
-        _ = overlay.receivedHello(hello(9), on: 1, now: .zero)  // at degree already, through an inbound link
+        connect(&overlay, 1, 9)  // at degree already, through an inbound link
         let first = overlay.tick(now: .zero)
         #expect(first.contains(.dial(target)), "joining does not wait for a free slot")
         _ = overlay.linkOpened(2, outbound: true, dialed: target, now: Moment(nanoseconds: 10 * ms))
-        _ = overlay.receivedHello(hello(7), on: 2, now: Moment(nanoseconds: 10 * ms))
+        let asked = overlay.receivedHello(hello(7), on: 2, now: Moment(nanoseconds: 10 * ms))
+        #expect(asked.contains { if case .send(2, .membership(let m)) = $0 { m.kind == .join } else { false } }, "JOIN follows HELLO")
+        #expect(!overlay.hasJoined)
+        let accepted = overlay.receivedMembership(request(.accept, from: 7), on: 2, now: Moment(nanoseconds: 20 * ms))
+        #expect(accepted.contains(.activated(2)))
+        #expect(overlay.hasJoined)
         let later = overlay.tick(now: Moment(nanoseconds: 500 * ms))
         #expect(!later.contains(.dial(target)), "joined: the bootstrapper is left alone")
     }
@@ -255,8 +274,8 @@ struct OverlayTests {
         #expect(result20 == [])
         _ = overlay.linkOpened(2, outbound: true, dialed: nil, now: .zero)
         let result21 = overlay.receivedHello(hello(9), on: 2, now: .zero)
-        #expect(result21 == [.close(link: 1, .duplicateLink)])
-        #expect(overlay.establishedLinks == [2])
+        #expect(result21.first == .close(link: 1, .duplicateLink))
+        #expect(overlay.identity(of: 2) == identity(9) && overlay.identity(of: 1) == nil)
         // Against a smaller peer (1), its link to us wins over ours.
         var other = self.overlay(me: 5)
         _ = other.linkOpened(1, outbound: false, dialed: nil, now: .zero)
@@ -270,15 +289,14 @@ struct OverlayTests {
     func version() {
         var overlay = overlay()
         _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
-        let result23 = overlay.receivedHello(PeerHello(version: 2, identity: identity(9), listenAddress: address(9)), on: 1, now: .zero)
+        let result23 = overlay.receivedHello(PeerHello(version: 1, identity: identity(9), listenAddress: address(9)), on: 1, now: .zero)
         #expect(result23 == [.close(link: 1, .versionMismatch)])
     }
 
     @Test("zombie detection: a silent link is pinged, then closed at the peer timeout; any frame revives it")
     func zombie() {
         var overlay = overlay(degree: 1)
-        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
-        _ = overlay.receivedHello(hello(9), on: 1, now: .zero)
+        connect(&overlay, 1, 9)
         let pinged = overlay.tick(now: Moment(nanoseconds: 100 * ms))
         #expect(pinged.contains { if case .send(1, .ping) = $0 { true } else { false } })
         let result24 = overlay.tick(now: Moment(nanoseconds: 150 * ms))
@@ -301,8 +319,7 @@ struct OverlayTests {
     @Test("peers learnt from HELLO and PUSH are dialed up to degree; each round pushes and pulls")
     func dialingAndRounds() {
         var overlay = overlay(degree: 3)
-        _ = overlay.linkOpened(1, outbound: false, dialed: nil, now: .zero)
-        _ = overlay.receivedHello(hello(9), on: 1, now: .zero)
+        connect(&overlay, 1, 9)
         overlay.receivedPush(PeerPush(listenAddress: address(9), entries: [10, 11, 12].map { PeerEntry(identity: identity($0), address: address(UInt16($0))) }), on: 1)
         let actions = overlay.tick(now: .zero)
         let dials = actions.compactMap { if case .dial(let target) = $0 { target } else { nil } }
@@ -318,16 +335,87 @@ struct OverlayTests {
     @Test("random link picks are distinct, bounded, and leave out each item's exclusions")
     func randomPicks() {
         var overlay = overlay(degree: 3)
-        for number: UInt64 in 1...4 {
-            let link = LinkID(number)
-            _ = overlay.linkOpened(link, outbound: false, dialed: nil, now: .zero)
-            _ = overlay.receivedHello(hello(UInt8(20 + number)), on: link, now: .zero)
-        }
-        _ = overlay.linkOpened(9, outbound: false, dialed: nil, now: .zero)  // not established: never picked
+        for number: UInt64 in 1...4 { connect(&overlay, LinkID(number), UInt8(20 + number)) }
+        _ = overlay.linkOpened(9, outbound: false, dialed: nil, now: .zero)  // not active: never picked
         let picks = [[], [1, 2], [1, 2, 3, 4]].map { overlay.randomLinks(3, excluding: $0) }
         #expect(picks[0].count == 3 && Set(picks[0]).count == 3 && Set(picks[0]).isSubset(of: [1, 2, 3, 4]))
         #expect(Set(picks[1]) == [3, 4])
         #expect(picks[2].isEmpty)
+    }
+
+    @Test("a contact takes a joiner in and starts one join walk per other neighbour")
+    func joinWalks() {
+        var overlay = overlay(degree: 3)
+        connect(&overlay, 1, 21)
+        connect(&overlay, 2, 22)
+        _ = overlay.linkOpened(3, outbound: false, dialed: nil, now: .zero)
+        _ = overlay.receivedHello(hello(30), on: 3, now: .zero)
+        let actions = overlay.receivedMembership(request(.join, from: 30), on: 3, now: .zero)
+        #expect(actions.contains(.activated(3)))
+        #expect(actions.contains { if case .send(3, .membership(let m)) = $0 { m.kind == .accept } else { false } })
+        for link: LinkID in [1, 2] {
+            #expect(
+                actions.contains(.send(link: link, .membership(PeerMembership(kind: .forwardJoin, ttl: 6, entry: entry(30))))),
+                "walk on link \(link)")
+        }
+        #expect(overlay.activeLinks.count == 3)
+    }
+
+    @Test("a join walk is passed on until its hops run out, then the last node dials the joiner")
+    func forwardJoin() {
+        var overlay = overlay(degree: 3)
+        connect(&overlay, 1, 21)
+        connect(&overlay, 2, 22)
+        let passed = overlay.receivedMembership(request(.forwardJoin, from: 30, ttl: 4), on: 1, now: .zero)
+        #expect(passed == [.send(link: 2, .membership(PeerMembership(kind: .forwardJoin, ttl: 3, entry: entry(30))))])
+        #expect(overlay.view.contains(identity(30)) == false, "only at the passive-walk hop does the joiner enter the view")
+        let passive = overlay.receivedMembership(request(.forwardJoin, from: 31, ttl: 3), on: 1, now: .zero)
+        #expect(passive.count == 1 && overlay.view.contains(identity(31)))
+        let ended = overlay.receivedMembership(request(.forwardJoin, from: 32, ttl: 1), on: 1, now: .zero)
+        #expect(ended == [.dial(Overlay.DialTarget(host: "127.0.0.1", port: 32, identity: identity(32)))])
+        let longer = overlay.receivedMembership(request(.forwardJoin, from: 33, ttl: 200), on: 1, now: .zero)
+        #expect(longer == [.send(link: 2, .membership(PeerMembership(kind: .forwardJoin, ttl: 5, entry: entry(33))))], "a walk never runs longer than ours")
+    }
+
+    @Test("a full node hands a low-priority requester peers and refuses; a high-priority one displaces a neighbour")
+    func fullNode() {
+        var overlay = overlay(degree: 1)  // slack 2: at most 3 active links
+        for number: UInt64 in 1...3 { connect(&overlay, LinkID(number), UInt8(20 + number)) }
+        #expect(overlay.activeLinks.count == 3)
+        let refused = connect(&overlay, 4, 30, high: false)
+        #expect(refused.first.map { if case .send(4, .push) = $0 { true } else { false } } == true, "peers to try first")
+        #expect(refused.contains { if case .send(4, .membership(let m)) = $0 { m.kind == .reject } else { false } })
+        #expect(refused.last == .close(link: 4, .neighborRejected))
+        let taken = connect(&overlay, 5, 31, high: true)
+        #expect(taken.contains { if case .send(_, .membership(let m)) = $0 { m.kind == .disconnect } else { false } })
+        #expect(taken.contains { if case .close(_, .displaced) = $0 { true } else { false } })
+        #expect(taken.contains(.activated(5)))
+        #expect(overlay.activeLinks.count == 3, "never above degree + slack")
+    }
+
+    @Test("a node below degree asks its passive view, then its bootstrappers, and keeps trying")
+    func belowDegree() {
+        let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
+        var overlay = overlay(degree: 2, bootstrappers: [target])
+        // Joined once through the bootstrapper; its link then closed.
+        _ = overlay.tick(now: .zero)
+        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
+        _ = overlay.receivedHello(hello(7), on: 1, now: .zero)
+        _ = overlay.receivedMembership(request(.accept, from: 7), on: 1, now: .zero)
+        overlay.receivedPush(PeerPush(listenAddress: address(7), entries: [entry(40)]), on: 1)
+        overlay.linkClosed(1, now: Moment(nanoseconds: 10 * ms))
+        var dialed: Set<UInt16> = []
+        var now = Moment(nanoseconds: 20 * ms)
+        for _ in 0..<40 {
+            for action in overlay.tick(now: now) {
+                guard case .dial(let target) = action else { continue }
+                dialed.insert(target.port)
+                overlay.dialFailed(target, now: now)
+            }
+            now = now.adding(nanoseconds: 100 * ms)
+        }
+        #expect(dialed.contains(40) && dialed.contains(7), "the passive view (40 and the old neighbour 7)")
+        #expect(dialed.contains(7000), "and the bootstrapper again, alone with an exhausted view")
     }
 
     @Test("inbound links beyond the maximum are closed")
@@ -390,16 +478,13 @@ struct IdleLinkTests {
                 antiEntropyIntervalNanoseconds: 10_000 * ms, pingIntervalNanoseconds: 100 * ms,
                 peerTimeoutNanoseconds: 10_000 * ms, idleTimeoutNanoseconds: 1000 * ms),
             selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [], random: SeededRandom(seed: 9))
-        for number: UInt64 in 1...2 {
-            let link = LinkID(number)
-            _ = overlay.linkOpened(link, outbound: false, dialed: nil, now: .zero)
-            _ = overlay.receivedHello(PeerHello(identity: identity(UInt8(10 + number)), listenAddress: address(UInt16(10 + number))), on: link, now: .zero)
-        }
+        for number: UInt64 in 1...2 { connect(&overlay, LinkID(number), UInt8(10 + number)) }
         _ = overlay.tick(now: .zero)  // the first round's push/pull/digest
         overlay.received(on: 1, now: Moment(nanoseconds: 900 * ms), isTraffic: false)  // a PONG: alive, not useful
         overlay.received(on: 2, now: Moment(nanoseconds: 900 * ms), isTraffic: true)
         let actions = overlay.tick(now: Moment(nanoseconds: 1000 * ms))
         #expect(actions.contains(.close(link: 1, .idle)))
+        #expect(actions.contains { if case .send(1, .membership(let m)) = $0 { m.kind == .disconnect } else { false } }, "told first")
         #expect(!actions.contains(.close(link: 2, .idle)))
         overlay.linkClosed(1)
         let later = overlay.tick(now: Moment(nanoseconds: 5000 * ms))

@@ -61,7 +61,7 @@ struct PeerInputTests {
         let subscriber = try node.subscriber(of: 5)
         let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
         defer { socket.close() }
-        let badHello = PeerMessage.hello(PeerHello(version: 2, identity: Self.stranger, listenAddress: Self.strangerAddress)).encoded()
+        let badHello = PeerMessage.hello(PeerHello(version: 9, identity: Self.stranger, listenAddress: Self.strangerAddress)).encoded()
         let item = PeerMessage.item(GossipItem(id: ItemID(high: 1, low: 1), ttl: 0, dataType: 5, data: [5])).encoded()
         try socket.send(badHello + item, deadline: .now + .seconds(2))
         #expect(closes(socket))
@@ -70,7 +70,7 @@ struct PeerInputTests {
     }
 
     /// Completes the handshake as a peer holding `key` would, claiming `claimed` (its own identity
-    /// unless a test lies); returns the stream, past the node's HELLO and AUTH.
+    /// unless a test lies), and asks to be a neighbour; returns the stream, past the node's HELLO.
     private func handshake(_ socket: Socket, key: NodeKey, claiming claimed: PeerIdentity? = nil, signWith signer: NodeKey? = nil) throws -> FrameStream {
         var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
         guard let frame = try stream.readFrame(idleDeadline: .now + .seconds(5)), case .hello(let theirs) = try PeerMessage(frame: frame) else {
@@ -82,7 +82,9 @@ struct PeerInputTests {
             receiverNonce: theirs.nonce, senderNonce: Self.strangerNonce, senderIdentity: identity, receiverIdentity: theirs.identity)
         let proof = signer ?? key
         let auth = PeerAuth(publicKey: proof.publicKeyDER, signature: try proof.sign(signed))
-        try socket.send(PeerMessage.hello(ours).encoded() + PeerMessage.auth(auth).encoded(), deadline: .now + .seconds(2))
+        // Then ask to be a neighbour, as a node joining would, so the link becomes active.
+        let ask = PeerMessage.membership(PeerMembership(kind: .neighborHigh, entry: PeerEntry(identity: identity, address: Self.strangerAddress)))
+        try socket.send(PeerMessage.hello(ours).encoded() + PeerMessage.auth(auth).encoded() + ask.encoded(), deadline: .now + .seconds(2))
         return stream
     }
 

@@ -25,6 +25,11 @@ struct PeerMessageTests {
         .ping(0x0102_0304_0506_0708),
         .pong(42),
         .digest([]),
+        .membership(PeerMembership(kind: .join, entry: PeerEntry(identity: identity, address: v4))),
+        .membership(PeerMembership(kind: .forwardJoin, ttl: 6, entry: PeerEntry(identity: identity, address: v6))),
+        .ihave([ItemID(high: 1, low: 2)]),
+        .graft([ItemID(high: 3, low: 4), ItemID(high: 5, low: 6)]),
+        .prune,
         .digest((0..<PeerMessage.maximumIDs).map { ItemID(high: UInt64($0), low: 1) }),
         .request([ItemID(high: 5, low: 6)]),
     ]
@@ -72,7 +77,7 @@ struct PeerMessageTests {
         let nonce = Array(UInt8(100)..<116)
         let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4, nonce: nonce)).encoded()
         #expect(bytes.count == 74)
-        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 1, 0, 0, 0])
+        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 2, 0, 0, 0])
         #expect(Array(bytes[8..<40]) == Self.identityBytes)
         #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
         #expect(Array(bytes[58..<74]) == nonce)
@@ -119,12 +124,28 @@ struct PeerMessageTests {
 
     @Test(
         "fixed-size messages with any other size are rejected",
-        arguments: [(UInt16(504), 69), (504, 71), (505, 17), (505, 19), (508, 7), (508, 9), (509, 0), (507, 19)])
+        arguments: [(UInt16(504), 69), (504, 71), (505, 17), (505, 19), (508, 7), (508, 9), (509, 0), (507, 19), (513, 53), (513, 55), (516, 1)])
     func fixedSizes(type: UInt16, bodySize: Int) {
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: bodySize))) }
     }
 
-    @Test("API types and types outside 504-512 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 513, 518, 519, 65535])
+    @Test("the MEMBERSHIP and PRUNE layouts are byte-exact; unknown membership kinds are rejected")
+    func membershipBytes() {
+        let entry = PeerEntry(identity: Self.identity, address: Self.v4)
+        let bytes = PeerMessage.membership(PeerMembership(kind: .forwardJoin, ttl: 5, entry: entry)).encoded()
+        #expect(bytes.count == PeerMembership.size && bytes.count == 58)
+        #expect(Array(bytes[0..<8]) == [0, 58, 0x02, 0x01, 2, 5, 0, 0])
+        #expect(Array(bytes[8..<40]) == Self.identityBytes)
+        #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
+        #expect(PeerMessage.prune.encoded() == [0, 4, 0x02, 0x04])
+        var unknown = Array(bytes[4...])
+        unknown[0] = 8
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 513, body: unknown)) }
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 516, body: [0])) }
+        #expect(PeerMessage.ihave([ItemID(high: 1, low: 2)]).encoded() == [0, 22, 0x02, 0x02, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2])
+    }
+
+    @Test("API types and types outside 504-516 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 517, 518, 519, 65535])
     func foreignTypes(type: UInt16) {
         #expect(throws: WireError.unknownType(type)) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: 8))) }
     }

@@ -76,7 +76,7 @@ public struct GossipEngine: Sendable {
     /// The announcer never gets its own item back.
     public mutating func announce(_ announce: GossipAnnounce, from connection: ConnectionID, now: Moment) -> Announced {
         let item = GossipItem(id: nextItemID(), ttl: announce.ttl, dataType: announce.dataType, data: announce.data)
-        cache.insert(item)
+        cache.insert(item, at: now)
         seen.observe(item.id, now: now)
         let subscribers = subscriptions.subscribers(of: item.dataType).filter { $0 != connection }
         guard !subscribers.isEmpty else { return Announced(item: item, delivery: nil, evicted: []) }
@@ -107,7 +107,7 @@ public struct GossipEngine: Sendable {
         let subscribers = subscriptions.subscribers(of: item.dataType)
         guard !subscribers.isEmpty else {
             let forward = Self.forwarded(item)
-            if let forward { cache.insert(forward) }
+            if let forward { cache.insert(forward, at: now) }
             return .relayed(forward: forward)
         }
         let (messageID, evicted) = validations.begin(
@@ -126,12 +126,12 @@ public struct GossipEngine: Sendable {
     /// What to forward once a peer item's validation ended, or nil: only items every subscriber
     /// found valid travel on, and only while their TTL allows. What travels on is also what the
     /// cache offers to anti-entropy, so a pull can never stretch an item past its TTL.
-    public mutating func settle(_ completion: ValidationTracker.Completion) -> Forward? {
+    public mutating func settle(_ completion: ValidationTracker.Completion, now: Moment = .zero) -> Forward? {
         let knownHolders = holders.removeValue(forKey: completion.itemID) ?? []
         guard case .peer(let sender) = completion.origin, completion.outcome == .valid, let item = completion.item,
             let forward = Self.forwarded(item)
         else { return nil }
-        cache.insert(forward)
+        cache.insert(forward, at: now)
         return Forward(item: forward, excluding: knownHolders.union([sender]))
     }
 
@@ -152,9 +152,10 @@ public struct GossipEngine: Sendable {
         offered.filter { !seen.contains($0) && !cache.contains($0) }
     }
 
-    /// The newest cached item IDs, up to `limit`, oldest first.
-    public func digest(limit: Int) -> [ItemID] {
-        cache.newestIDs(limit)
+    /// The newest cached item IDs, up to `limit`, oldest first; with `cachedBy`, only items
+    /// cached at that moment or before (younger ones are likely still on their way to the peer).
+    public func digest(limit: Int, cachedBy latest: Moment? = nil) -> [ItemID] {
+        latest.map { cache.newestIDs(limit, insertedBy: $0) } ?? cache.newestIDs(limit)
     }
 
     private mutating func nextItemID() -> ItemID {
@@ -174,6 +175,9 @@ public struct GossipEngine: Sendable {
         }
         return cache.contains(id)
     }
+
+    /// Whether this node has seen or holds item `id`, without refreshing anything.
+    public func knows(_ id: ItemID) -> Bool { seen.contains(id) || cache.contains(id) }
 
     /// VALIDATION from `connection`. `.unknown` means the connection broke the protocol.
     public mutating func validate(_ validation: GossipValidation, from connection: ConnectionID) -> ValidationTracker.Answer {

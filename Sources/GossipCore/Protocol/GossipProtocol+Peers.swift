@@ -23,16 +23,28 @@ extension GossipProtocol {
 
     /// A dial failed before a connection existed.
     public mutating func dialFailed(_ target: Overlay.DialTarget, now: Moment) -> [GossipEffect] {
-        overlay.dialFailed(target)
-        return [.count(.dialsFailed, 1)]
+        overlay.dialFailed(target, now: now)
+        var effects: [GossipEffect] = [.count(.dialsFailed, 1)]
+        if overlay.takeTreeRequestFailure() { repairTree(into: &effects) }
+        return effects
     }
 
     /// A link closed, whoever closed it.
     public mutating func linkClosed(_ link: LinkID, now: Moment) -> [GossipEffect] {
+        let wasTree = broadcast.isEager(link)
+        forget(link)
+        overlay.linkClosed(link, now: now)
+        var effects: [GossipEffect] = []
+        if (wasTree && !overlay.isActive(link)) || overlay.takeTreeRequestFailure() { repairTree(into: &effects) }
+        return effects
+    }
+
+    /// Drops every trace of `link` outside the overlay (closed, or being closed).
+    mutating func forget(_ link: LinkID) {
+        treeRequests.remove(link)
         handshakes[link] = nil
         authenticated.remove(link)
-        overlay.linkClosed(link)
-        return []
+        broadcast.remove(link)
     }
 
     /// Screens an ITEM as its frame arrives: nil if it must take the full path
@@ -45,7 +57,9 @@ extension GossipProtocol {
         guard authenticated.contains(link) else { return handshakes[link] == nil ? [] : [.closeLink(link, .helloMissing)] }
         overlay.received(on: link, now: now, isTraffic: true)
         guard engine.isKnown(id, fromPeer: link, now: now) else { return nil }
-        return [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
+        var effects: [GossipEffect] = [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
+        if overlay.isActive(link), let pruned = broadcast.duplicate(id, from: link) { sendPrune(on: pruned, into: &effects) }
+        return effects
     }
 
     /// An ITEM that `screenItem` passed on its authenticated link and the driver queued: handled
@@ -84,15 +98,29 @@ extension GossipProtocol {
         case .digest(let offered):
             let wanted = Array(engine.missing(from: offered).prefix(configuration.digestSize))
             if !wanted.isEmpty {
+                for id in wanted { broadcast.markOffTree(id) }
                 effects.append(.count(.antiEntropyItemsPulled, wanted.count))
                 effects.append(.send([link], .request(wanted)))
             }
         case .request(let ids):
             // Only what a digest could have offered: at most digest_size items per request.
-            for id in ids.prefix(configuration.digestSize) {
-                guard let item = engine.cache[id], item.data.count <= GossipItem.maximumDataSize else { continue }
-                effects.append(.send([link], .item(item)))
-            }
+            sendCached(ids, on: link, into: &effects)
+        case .membership(let membership):
+            perform(
+                overlay.receivedMembership(membership, on: link, now: now, treeLinks: broadcast.eager),
+                into: &effects, now: now, request: (membership, link, overlay.identity(of: link)))
+        case .ihave(let ids):
+            guard overlay.isActive(link) else { break }  // announcements come over the tree's links only
+            let engine = self.engine
+            broadcast.announced(
+                Array(ids.prefix(broadcast.configuration.maximumBatch)), on: link, now: now, isKnown: { engine.knows($0) })
+            if let deadline = broadcast.nextDeadline { wake(by: deadline, into: &effects) }
+        case .graft(let ids):
+            guard overlay.isActive(link) else { break }
+            broadcast.grafted(link)
+            sendCached(Array(ids.prefix(broadcast.configuration.maximumBatch)), on: link, into: &effects)
+        case .prune:
+            if overlay.isActive(link) { broadcast.pruned(link) }
         }
         return effects
     }
@@ -135,6 +163,25 @@ extension GossipProtocol {
         }
     }
 
+    /// Sends the cached items among `ids` (at most `digestSize`): only items found valid (or
+    /// relayed unvalidated) and still within their TTL are cached.
+    mutating func sendCached(_ ids: [ItemID], on link: LinkID, into effects: inout [GossipEffect]) {
+        for id in ids.prefix(configuration.digestSize) {
+            guard let item = engine.cache[id], item.data.count <= GossipItem.maximumDataSize else { continue }
+            effects.append(.send([link], .item(item)))
+        }
+    }
+
+    mutating func sendPrune(on link: LinkID, into effects: inout [GossipEffect]) {
+        effects.append(.count(.prunesSent, 1))
+        effects.append(.send([link], .prune))
+    }
+
+    /// The first copy of `item` came over `link`: it is no longer missing.
+    mutating func firstCopy(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
+        broadcast.delivered(item.id, from: overlay.isActive(link) ? link : nil, now: now)
+    }
+
     /// An ITEM from a peer (its duplicate screen passed, or not yet applied): drop it if known;
     /// notify local subscribers and hold it for their verdict; or, with no subscribers for its
     /// type, relay it at once.
@@ -142,13 +189,16 @@ extension GossipProtocol {
         switch engine.receive(item, fromPeer: link, now: now) {
         case .duplicate:
             effects.append(.count(.peerDuplicates, 1))
+            if overlay.isActive(link), let pruned = broadcast.duplicate(item.id, from: link) { sendPrune(on: pruned, into: &effects) }
         case .awaitingValidation(let delivery, let evicted):
+            firstCopy(item, on: link, now: now, into: &effects)
             effects.append(.notify(delivery.subscribers, delivery.notification, item: item.id))
             wakeForValidation(now: now, into: &effects)
-            settle(evicted, into: &effects)
+            settle(evicted, into: &effects, now: now)
         case .relayed(let forward):
+            firstCopy(item, on: link, now: now, into: &effects)
             effects.append(.count(.itemsRelayedUnvalidated, 1))
-            if let forward { spread(forward, excluding: [link], into: &effects) }
+            if let forward { spread(forward, excluding: [link], now: now, into: &effects) }
         }
     }
 }

@@ -1,7 +1,8 @@
 import GossipWire
 
 /// The whole protocol of one node as a value: the engine (subscriptions, cache, validation, the
-/// seen set), the overlay (links, view, timers), the handshake and the anti-entropy answers. Each
+/// seen set), the overlay (active and passive views, timers), the broadcast tree (eager and lazy
+/// links, announcements, grafts), the handshake and the anti-entropy answers. Each
 /// event has one method that returns the effects to carry out; time comes in with every event and
 /// the core never reads a clock, opens a socket or starts a thread. gossipd drives it from its
 /// reader, handler and ticker threads; `gossip-sim` drives the very same code over a simulated
@@ -12,17 +13,21 @@ public struct GossipProtocol: Sendable {
     public struct Configuration: Sendable {
         public var engine: GossipEngine.Configuration
         public var overlay: Overlay.Configuration
+        public var broadcast: BroadcastTree.Configuration
         /// Most IDs one DIGEST offers and one REQUEST asks for or is answered.
         public var digestSize: Int
         /// How often to retry work that no deadline drives (dials while below degree).
         public var tickIntervalNanoseconds: UInt64
 
         public init(
-            engine: GossipEngine.Configuration, overlay: Overlay.Configuration, digestSize: Int,
-            tickIntervalNanoseconds: UInt64 = 100_000_000
+            engine: GossipEngine.Configuration, overlay: Overlay.Configuration,
+            broadcast: BroadcastTree.Configuration = .init(
+                announceIntervalNanoseconds: 50_000_000, graftTimeoutNanoseconds: 250_000_000),
+            digestSize: Int, tickIntervalNanoseconds: UInt64 = 100_000_000
         ) {
             self.engine = engine
             self.overlay = overlay
+            self.broadcast = broadcast
             self.digestSize = digestSize
             self.tickIntervalNanoseconds = tickIntervalNanoseconds
         }
@@ -41,11 +46,16 @@ public struct GossipProtocol: Sendable {
     public let configuration: Configuration
     public internal(set) var engine: GossipEngine
     public internal(set) var overlay: Overlay
+    public internal(set) var broadcast: BroadcastTree
     let signer: any HandshakeSigner
     /// Links still in their handshake.
     var handshakes: [LinkID: Handshake] = [:]
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
     var authenticated: Set<LinkID> = []
+    /// Links on which we asked for a tree link and await the answer.
+    var treeRequests: Set<LinkID> = []
+    /// Picks the link a tree repair grafts.
+    var repairRandom: SeededRandom
     /// The wake-up last asked for, so an event asks for an earlier one only when it needs it.
     var scheduledWake: Moment?
 
@@ -60,6 +70,8 @@ public struct GossipProtocol: Sendable {
         self.overlay = Overlay(
             configuration: configuration.overlay, selfIdentity: signer.identity, selfAddress: selfAddress,
             bootstrappers: bootstrappers, random: SeededRandom(seed: random.next()))
+        self.broadcast = BroadcastTree(configuration: configuration.broadcast, random: SeededRandom(seed: random.next()))
+        self.repairRandom = SeededRandom(seed: random.next())
     }
 
     public var identity: PeerIdentity { signer.identity }
@@ -81,8 +93,9 @@ public struct GossipProtocol: Sendable {
                 effects.append(.notify(delivery.subscribers, delivery.notification, item: result.item.id))
                 wakeForValidation(now: now, into: &effects)
             }
-            settle(result.evicted, into: &effects)
-            spread(result.item, excluding: [], into: &effects)
+            settle(result.evicted, into: &effects, now: now)
+            broadcast.delivered(result.item.id, from: nil, now: now)
+            spread(result.item, excluding: [], now: now, into: &effects)
         case .notify(let notify):
             engine.subscribe(connection, to: notify.dataType)
         case .validation(let validation):
@@ -95,7 +108,7 @@ public struct GossipProtocol: Sendable {
                 effects.append(.count(validation.isValid ? .validationsValid : .validationsInvalid, 1))
             case .completed(let completion):
                 effects.append(.count(validation.isValid ? .validationsValid : .validationsInvalid, 1))
-                settle([completion], into: &effects)
+                settle([completion], into: &effects, now: now)
             }
         case .notification:
             effects.append(.closeModule(connection, .notificationFromModule))
@@ -111,7 +124,7 @@ public struct GossipProtocol: Sendable {
     /// verdict are decided (not valid, so not forwarded).
     public mutating func moduleDisconnected(_ connection: ConnectionID, now: Moment) -> [GossipEffect] {
         var effects: [GossipEffect] = []
-        settle(engine.close(connection), into: &effects)
+        settle(engine.close(connection), into: &effects, now: now)
         return effects
     }
 
@@ -121,10 +134,20 @@ public struct GossipProtocol: Sendable {
     /// anti-entropy. Always ends with the moment to be woken next.
     public mutating func tick(now: Moment) -> [GossipEffect] {
         var effects: [GossipEffect] = []
-        settle(engine.expire(now: now), into: &effects)
-        perform(overlay.tick(now: now), into: &effects)
+        settle(engine.expire(now: now), into: &effects, now: now)
+        perform(overlay.tick(now: now), into: &effects, now: now)
+        if !broadcast.hasEager(among: overlay.activeLinks) && treeRequests.isEmpty && !overlay.isSeekingTreeLink {
+            repairTree(into: &effects)  // off the tree, and no way back under way
+        }
+        let links = overlay  // a copy the closure can read while the tree changes
+        for (link, message) in broadcast.tick(now: now, isActive: { links.isActive($0) }) {
+            if case .graft(let ids) = message { effects.append(.count(.itemsGrafted, ids.count)) }
+            effects.append(.send([link], message))
+        }
         var next = overlay.nextWake(after: now, tickInterval: configuration.tickIntervalNanoseconds)
-        if let deadline = engine.nextDeadline { next = min(next, max(deadline, now.adding(nanoseconds: 1))) }
+        for deadline in [engine.nextDeadline, broadcast.nextDeadline].compactMap({ $0 }) {
+            next = min(next, max(deadline, now.adding(nanoseconds: 1)))
+        }
         scheduledWake = next
         effects.append(.wake(at: next))
         return effects
@@ -137,48 +160,150 @@ public struct GossipProtocol: Sendable {
     /// the wake-up no later than each new deadline keeps it no later than all of them (without
     /// searching the tracker on this hot path).
     mutating func wakeForValidation(now: Moment, into effects: inout [GossipEffect]) {
-        let deadline = now.adding(nanoseconds: configuration.engine.validationTimeoutNanoseconds)
+        wake(by: now.adding(nanoseconds: configuration.engine.validationTimeoutNanoseconds), into: &effects)
+    }
+
+    /// Asks for a wake-up at `deadline` unless one no later is already asked for.
+    mutating func wake(by deadline: Moment, into effects: inout [GossipEffect]) {
         if let scheduled = scheduledWake, scheduled <= deadline { return }
         scheduledWake = deadline
         effects.append(.wake(at: deadline))
     }
 
     /// Accounts for items whose validation ended, and forwards peer items found valid.
-    mutating func settle(_ completions: [ValidationTracker.Completion], into effects: inout [GossipEffect]) {
+    mutating func settle(_ completions: [ValidationTracker.Completion], into effects: inout [GossipEffect], now: Moment) {
         for completion in completions {
             switch completion.outcome {
             case .timedOut: effects.append(.count(.validationsTimedOut, 1))
             case .invalid: if case .peer = completion.origin { effects.append(.count(.itemsDroppedInvalid, 1)) }
             case .valid: break
             }
-            if let forward = engine.settle(completion) {
+            if let forward = engine.settle(completion, now: now) {
                 effects.append(.count(.itemsForwardedAfterValidation, 1))
-                spread(forward.item, excluding: forward.excluding, into: &effects)
+                spread(forward.item, excluding: forward.excluding, now: now, into: &effects)
             }
         }
     }
 
-    /// Sends `item` to `degree` random established links (all, if fewer) outside `excluded`.
-    mutating func spread(_ item: GossipItem, excluding excluded: Set<LinkID>, into effects: inout [GossipEffect]) {
+    /// A tree link was lost, which splits the tree in two: the node hangs its part back on through
+    /// a random lazy link (an empty GRAFT makes it eager at both ends). Should that link lead into
+    /// its own part, the cycle it closes is pruned by the first duplicate; grafts for missed
+    /// items remain the fallback.
+    mutating func repairTree(into effects: inout [GossipEffect]) {
+        let lazyLinks = overlay.activeLinks.filter { !broadcast.isEager($0) }
+        guard !lazyLinks.isEmpty else { return }
+        let link = lazyLinks[Int.random(in: 0..<lazyLinks.count, using: &repairRandom)]
+        broadcast.grafted(link)
+        effects.append(.send([link], .graft([])))
+    }
+
+    /// A neighbour dropped our tree link and handed over `entry`, one of its tree neighbours: make
+    /// the link to it a tree link, dialing it first if there is none.
+    mutating func rejoinTree(through entry: PeerEntry, into effects: inout [GossipEffect]) {
+        if let link = overlay.link(to: entry.identity), overlay.isActive(link) {
+            broadcast.grafted(link)
+            effects.append(.send([link], .graft([])))
+            return
+        }
+        let dial = overlay.dialForTree(entry)
+        if dial.isEmpty { repairTree(into: &effects) } else { perform(dial, into: &effects) }
+    }
+
+    /// Sends `item` on the eager links of the tree outside `excluded`, and queues an announcement
+    /// of its ID on the lazy ones. Callers have applied validation and the TTL rule already.
+    mutating func spread(_ item: GossipItem, excluding excluded: Set<LinkID>, now: Moment, into effects: inout [GossipEffect]) {
         guard item.data.count <= GossipItem.maximumDataSize else {
             effects.append(.count(.itemsTooLargeToSpread, 1))
             return
         }
-        let chosen = overlay.randomLinks(configuration.overlay.degree, excluding: excluded)
-        if !chosen.isEmpty { effects.append(.send(chosen, .item(item))) }
+        let (eager, lazy) = broadcast.targets(among: overlay.activeLinks, excluding: excluded)
+        if !eager.isEmpty { effects.append(.send(eager, .item(item))) }
+        guard !lazy.isEmpty else { return }
+        effects.append(.count(.itemIDsAnnounced, lazy.count))
+        for (link, message) in broadcast.announce(item.id, on: lazy, now: now) { effects.append(.send([link], message)) }
+        if let deadline = broadcast.nextDeadline { wake(by: deadline, into: &effects) }
     }
 
     /// Turns the overlay's decisions into effects; a digest is made here from the cache.
-    mutating func perform(_ actions: [Overlay.Action], into effects: inout [GossipEffect]) {
+    /// `request` is the MEMBERSHIP message that led to them, if any: its tree flag decides whether
+    /// the link it activates joins the tree.
+    mutating func perform(
+        _ actions: [Overlay.Action], into effects: inout [GossipEffect], now: Moment = .zero,
+        request: (message: PeerMembership, link: LinkID, sender: PeerIdentity?)? = nil
+    ) {
+        var treeLinks: Set<LinkID> = []
         for action in actions {
             switch action {
             case .dial(let target): effects.append(.dial(target))
+            case .send(let link, .membership(var membership)):
+                switch membership.kind {
+                case .join:
+                    membership.tree = true
+                case .neighborHigh, .neighborLow:
+                    // Ask for a tree link while this node has none and asked nobody else for one
+                    // (it joins the tree through it; two would close a cycle).
+                    if !membership.tree && !broadcast.hasEager(among: overlay.activeLinks) && treeRequests.isEmpty
+                        && !overlay.isSeekingTreeLink
+                    {
+                        membership.tree = true
+                    }
+                    if membership.tree { treeRequests.insert(link) }
+                case .disconnect where broadcast.isEager(link):
+                    // Dropping a tree link: hand the peer over to another tree neighbour, its
+                    // way back onto the tree that cannot lead into its own part of it.
+                    let others = overlay.activeLinks.filter { $0 != link && broadcast.isEager($0) }
+                    if !others.isEmpty, let entry = overlay.entry(of: others[Int.random(in: 0..<others.count, using: &repairRandom)]) {
+                        membership.entry = entry
+                    }
+                case .accept:
+                    membership.tree = treeLinks.contains(link)
+                default: break
+                }
+                effects.append(.send([link], .membership(membership)))
             case .send(let link, let message): effects.append(.send([link], message))
-            case .close(let link, let reason): effects.append(.closeLink(link, reason))
+            case .close(let link, let reason):
+                treeRequests.remove(link)
+                let wasTree = broadcast.isEager(link)
+                forget(link)
+                effects.append(.closeLink(link, reason))
+                // Dropping a tree link to make room leaves the repair to the other end, which has
+                // room and knows it lost its way to the tree.
+                // Dropping a tree link to make room leaves the repair to the other end, which has
+                // room and knows it lost its way to the tree.
+                if wasTree, reason == .disconnected, let request, request.link == link,
+                    request.message.kind == .disconnect, request.message.entry.identity != request.sender
+                {
+                    rejoinTree(through: request.message.entry, into: &effects)
+                } else if wasTree && reason != .displaced {
+                    repairTree(into: &effects)
+                }
+            case .activated(let link):
+                // A tree link if the peer asked for one, or if we have none; on our own request,
+                // as the peer's ACCEPT says. Both ends decide alike.
+                let inTree: Bool
+                if let request, request.link == link, request.message.kind == .accept {
+                    inTree = request.message.tree
+                } else if let request, request.link == link, request.message.kind == .join {
+                    // A joiner hangs on to the tree through its contact, which is on it. (The
+                    // contact drops one of these links when it must make room for the next
+                    // joiner; the dropped node hangs itself back on through another neighbour.)
+                    inTree = true
+                } else {
+                    let asked = request.map { $0.link == link && $0.message.tree } ?? false
+                    let seeking = !treeRequests.subtracting([link]).isEmpty || overlay.isSeekingTreeLink
+                    inTree = asked || (!broadcast.hasEager(among: overlay.activeLinks, excluding: link) && !seeking)
+                }
+                treeRequests.remove(link)
+                broadcast.add(link, inTree: inTree)
+                if inTree { treeLinks.insert(link) }
             case .antiEntropy(let link):
-                let ids = engine.digest(limit: configuration.digestSize)
+                // Items younger than the graft timeout are left to the tree: offering them would
+                // race their eager copies and pull duplicates.
+                let settled = Moment(nanoseconds: now.nanoseconds &- min(now.nanoseconds, configuration.broadcast.graftTimeoutNanoseconds))
+                let ids = engine.digest(limit: configuration.digestSize, cachedBy: settled)
                 if !ids.isEmpty { effects.append(.send([link], .digest(ids))) }
             }
         }
+        if overlay.takeTreeRequestFailure() { repairTree(into: &effects) }
     }
 }

@@ -1,48 +1,77 @@
 import GossipWire
 
-/// The membership logic of the protocol core, with no sockets and no clocks: which peers to dial, whom
-/// to PUSH to and PULL from each round, when to PING, and which links to close. The runtime tells
-/// it what happened on the wire, and `GossipProtocol` turns the actions it returns into effects.
+/// The membership logic of the protocol core (HyParView-style), with no sockets and no clocks.
+///
+/// Each node keeps an **active view**: `degree` symmetric links (up to `degree + degreeSlack`),
+/// the only links items travel on; and a **passive view** (`PeerView`) of peers it knows of, to
+/// repair the active view from. A new node joins through one contact: it sends JOIN, the contact
+/// takes it in (dropping a random neighbour if it is full) and sends FORWARD_JOIN random walks
+/// through the network, each of which ends at a node that dials the joiner. A node below `degree`
+/// asks peers from its passive view to become neighbours (they accept while they have room, or
+/// answer with peers to try), and falls back to its bootstrappers. Periodic PUSH/PULL shuffles
+/// keep the passive views fresh.
+///
+/// The runtime tells it what happened on the wire, and `GossipProtocol` turns the actions it
+/// returns into effects.
 public struct Overlay: Sendable {
     public struct Configuration: Sendable {
-        /// Established links to maintain (the INI `degree`).
+        /// Active links to maintain (the INI `degree`).
         public var degree: Int
-        /// Most peers kept in the view.
+        /// Active links accepted above `degree` before a neighbour is dropped to make room.
+        public var degreeSlack: Int
+        /// Most peers kept in the passive view.
         public var viewCapacity: Int
-        /// Most links, inbound and outbound; more are closed.
+        /// Most links, active or not (requests, handshakes); more are closed at once.
         public var maximumLinks: Int
-        /// Time between push/pull rounds.
+        /// Time between shuffles (PUSH/PULL with a random neighbour).
         public var gossipIntervalNanoseconds: UInt64
         /// Time between anti-entropy digests.
         public var antiEntropyIntervalNanoseconds: UInt64
         /// Silence after which a link is pinged.
         public var pingIntervalNanoseconds: UInt64
-        /// Silence after which a link is closed as dead (zombie detection); also the handshake limit.
+        /// Silence after which a link is closed as dead (zombie detection); also the limit for a
+        /// handshake and for a link to become active.
         public var peerTimeoutNanoseconds: UInt64
-        /// A link on which the peer sent nothing but PING/PONG this long is closed while the node
-        /// has more than `degree` links; 0 keeps idle links for ever.
+        /// An active link on which the peer sent nothing but PING/PONG this long is dropped while
+        /// the node has more than `degree` active links; 0 keeps idle links for ever.
         public var idleTimeoutNanoseconds: UInt64
-        /// Failed dials in a row after which a peer leaves the view.
+        /// Failed dials in a row after which a peer leaves the passive view.
         public var dialFailureLimit: Int
         /// Most dials under way at once.
         public var maximumConcurrentDials: Int
+        /// Hops of a FORWARD_JOIN walk (HyParView's active random walk length); 0: a contact
+        /// introduces nobody, and a joiner links to its contact only.
+        public var joinWalkLength: Int
+        /// Entries in a shuffle's PUSH (the sender's own entry included).
+        public var shuffleSize: Int
 
         public init(
-            degree: Int, viewCapacity: Int, maximumLinks: Int, gossipIntervalNanoseconds: UInt64,
+            degree: Int, degreeSlack: Int = 2, viewCapacity: Int, maximumLinks: Int, gossipIntervalNanoseconds: UInt64,
             antiEntropyIntervalNanoseconds: UInt64, pingIntervalNanoseconds: UInt64, peerTimeoutNanoseconds: UInt64,
-            idleTimeoutNanoseconds: UInt64 = 0, dialFailureLimit: Int = 3, maximumConcurrentDials: Int = 8
+            idleTimeoutNanoseconds: UInt64 = 0, dialFailureLimit: Int = 3, maximumConcurrentDials: Int = 8,
+            joinWalkLength: Int = 6, shuffleSize: Int = 16
         ) {
-            self.idleTimeoutNanoseconds = idleTimeoutNanoseconds
             self.degree = degree
+            self.degreeSlack = degreeSlack
             self.viewCapacity = viewCapacity
             self.maximumLinks = maximumLinks
             self.gossipIntervalNanoseconds = gossipIntervalNanoseconds
             self.antiEntropyIntervalNanoseconds = antiEntropyIntervalNanoseconds
             self.pingIntervalNanoseconds = pingIntervalNanoseconds
             self.peerTimeoutNanoseconds = peerTimeoutNanoseconds
+            self.idleTimeoutNanoseconds = idleTimeoutNanoseconds
             self.dialFailureLimit = dialFailureLimit
             self.maximumConcurrentDials = maximumConcurrentDials
+            self.joinWalkLength = joinWalkLength
+            self.shuffleSize = shuffleSize
         }
+
+        /// The most active links a node ever holds.
+        public var activeBound: Int { degree + degreeSlack }
+
+        /// The walk hop at which a forwarded joiner also enters the passive view (HyParView's
+        /// passive random walk length).
+        var passiveWalkLength: Int { max(0, joinWalkLength - 3) }
     }
 
     /// Where to dial: a known peer, or a bootstrapper given by host name and port.
@@ -65,16 +94,45 @@ public struct Overlay: Sendable {
     public enum Action: Equatable, Sendable {
         case dial(DialTarget)
         case send(link: LinkID, PeerMessage)
+        /// Close the link; the overlay has already forgotten it.
         case close(link: LinkID, CloseReason)
         /// Send this link a DIGEST of the newest cached items (the protocol asks the engine).
         case antiEntropy(link: LinkID)
+        /// The link joined the active view: items may travel on it. (A link leaves the view
+        /// only by closing.)
+        case activated(LinkID)
+    }
+
+    /// What an outbound link asks for once its handshake is done.
+    enum Intent: Equatable, Sendable {
+        /// JOIN through a bootstrapper.
+        case join
+        /// Become neighbours; `high` when the peer must accept.
+        case neighbor(high: Bool)
+        /// Become neighbours (high priority) on a tree link: the way back onto the broadcast tree
+        /// that a neighbour handed over when it dropped us.
+        case treeNeighbor
+
+        /// Whether the peer must accept, and we take the link in even if full.
+        var isHigh: Bool { self == .neighbor(high: true) || self == .treeNeighbor }
+    }
+
+    enum Role: Equatable, Sendable {
+        /// HELLO and AUTH under way.
+        case handshaking
+        /// Authenticated, not active: an outbound link awaits the answer to its request, an
+        /// inbound one the peer's request.
+        case waiting
+        case active
     }
 
     struct Link: Sendable {
         var outbound: Bool
         var dialed: DialTarget?
+        var intent: Intent?
         var identity: PeerIdentity?
         var listenAddress: PeerAddress?
+        var role: Role = .handshaking
         var opened: Moment
         var lastReceived: Moment
         /// The last frame other than PING/PONG from the peer (or the link's opening).
@@ -86,23 +144,36 @@ public struct Overlay: Sendable {
     public let configuration: Configuration
     public let selfIdentity: PeerIdentity
     public let selfAddress: PeerAddress
+    /// The passive view: every peer known by a proven HELLO or from others' lists.
     public private(set) var view: PeerView
     private var links: [LinkID: Link] = [:]
-    /// The links whose HELLO arrived, in order; kept with `links` so picks cost no pass over them.
-    private var established: [LinkID] = []
-    private var dialing: [String: DialTarget] = [:]
+    /// The active links, in the order they became active.
+    private var active: [LinkID] = []
+    /// The link of each authenticated peer.
+    private var linkOf: [PeerIdentity: LinkID] = [:]
+    private var dialing: [String: (target: DialTarget, intent: Intent)] = [:]
     private let bootstrappers: [DialTarget]
+    /// The identity found behind each bootstrapper address, once one answered.
+    private var bootstrapperIdentities: [String: PeerIdentity] = [:]
     /// Addresses that turned out to be this node (a bootstrapper naming ourselves, say).
     private var selfTargets: Set<String> = []
     private var nextRound: Moment = .zero
     private var nextAntiEntropy: Moment = .zero
     private var nextBootstrap: Moment = .zero
-    /// Whether a HELLO came back on a link we dialed to a bootstrapper. Until then the node keeps
-    /// dialing its bootstrappers (once a round) even if others already connected to it: peers
-    /// that found us first do not make us part of the bootstrapper's network.
+    /// Doubles while the bootstrappers are tried without reaching `degree`, up to a limit.
+    private var bootstrapBackoff: UInt64
+    /// Whether a contact took our JOIN (or we are the seed). Until then the node keeps joining
+    /// through its bootstrappers.
     private var joined: Bool
     private var nonce: UInt64 = 0
     private var random: SeededRandom
+    /// A tree-link dial or request ended without the link (see `takeTreeRequestFailure`).
+    private var treeRequestFailed = false
+    /// While a MEMBERSHIP message is handled: the links to spare when dropping a neighbour.
+    private var spareLinks: Set<LinkID> = []
+
+    /// The longest wait between two rounds of dials to the bootstrappers.
+    static let bootstrapBackoffLimitNanoseconds: UInt64 = 4_000_000_000
 
     public init(
         configuration: Configuration, selfIdentity: PeerIdentity, selfAddress: PeerAddress, bootstrappers: [DialTarget],
@@ -115,14 +186,19 @@ public struct Overlay: Sendable {
         self.view = PeerView(capacity: configuration.viewCapacity, selfIdentity: selfIdentity)
         self.random = random
         self.joined = bootstrappers.isEmpty
+        self.bootstrapBackoff = Self.baseBackoff(configuration)
+    }
+
+    private static func baseBackoff(_ configuration: Configuration) -> UInt64 {
+        min(configuration.gossipIntervalNanoseconds, bootstrapBackoffLimitNanoseconds)
     }
 
     // MARK: Queries
 
-    /// Links whose HELLO arrived, in order.
-    public var establishedLinks: [LinkID] { established }
+    /// The active links, in the order they became active.
+    public var activeLinks: [LinkID] { active }
 
-    /// Every open link, established or not.
+    /// Every open link, active or not.
     public var linkCount: Int { links.count }
 
     public func identity(of link: LinkID) -> PeerIdentity? { links[link]?.identity }
@@ -130,9 +206,42 @@ public struct Overlay: Sendable {
     /// Whether `link` finished its handshake.
     public func isEstablished(_ link: LinkID) -> Bool { links[link]?.established == true }
 
-    /// Up to `count` random established links, leaving out `excluded`: a partial shuffle.
+    /// Whether `link` is in the active view.
+    public func isActive(_ link: LinkID) -> Bool { links[link]?.role == .active }
+
+    /// The peer on `link` as a view entry (its proven identity and its listening address).
+    public func entry(of link: LinkID) -> PeerEntry? {
+        guard let state = links[link], let identity = state.identity, let address = state.listenAddress else { return nil }
+        return PeerEntry(identity: identity, address: address)
+    }
+
+    /// Whether a dial or a request for a tree link (see `dialForTree`) is under way.
+    public var isSeekingTreeLink: Bool {
+        dialing.values.contains { $0.intent == .treeNeighbor }
+            || links.values.contains { $0.intent == .treeNeighbor && $0.role != .active }
+    }
+
+    /// The link to `identity`, if any.
+    public func link(to identity: PeerIdentity) -> LinkID? { linkOf[identity] }
+
+    /// Dials `entry` to make it a neighbour on a tree link (a neighbour that dropped us handed it
+    /// over); nothing if a link or a dial to it exists already.
+    public mutating func dialForTree(_ entry: PeerEntry) -> [Action] {
+        guard entry.identity != selfIdentity, linkOf[entry.identity] == nil, !entry.address.isUnspecified,
+            entry.address.port != 0
+        else { return [] }
+        let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
+        guard dialing[target.key] == nil else { return [] }
+        dialing[target.key] = (target, .treeNeighbor)
+        return [.dial(target)]
+    }
+
+    /// Whether a contact took this node in (always true for a node without bootstrappers).
+    public var hasJoined: Bool { joined }
+
+    /// Up to `count` random active links, leaving out `excluded`: a partial shuffle.
     public mutating func randomLinks(_ count: Int, excluding excluded: Set<LinkID> = []) -> [LinkID] {
-        var candidates = excluded.isEmpty ? established : established.filter { !excluded.contains($0) }
+        var candidates = excluded.isEmpty ? active : active.filter { !excluded.contains($0) }
         let take = min(count, candidates.count)
         for index in 0..<take {
             candidates.swapAt(index, Int.random(in: index..<candidates.count, using: &random))
@@ -140,19 +249,17 @@ public struct Overlay: Sendable {
         return Array(candidates.prefix(take))
     }
 
-    private mutating func refreshEstablished() {
-        established = links.filter { $0.value.established }.map(\.key).sorted()
-    }
-
-    /// The identities a merge of `count` entries must not evict: the connected peers, needed only
-    /// when the merge may overflow the view (building the set costs a pass over the links).
+    /// The identities a merge of `count` entries must not evict: the linked peers, needed only
+    /// when the merge may overflow the view.
     private func protectedIdentities(adding count: Int) -> Set<PeerIdentity> {
-        view.count + count > view.capacity ? connectedIdentities : []
+        view.count + count > view.capacity ? Set(linkOf.keys) : []
     }
-
-    private var connectedIdentities: Set<PeerIdentity> { Set(links.values.compactMap(\.identity)) }
 
     private var ourEntry: PeerEntry { PeerEntry(identity: selfIdentity, address: selfAddress) }
+
+    private func membership(_ kind: PeerMembership.Kind) -> PeerMessage {
+        .membership(PeerMembership(kind: kind, entry: ourEntry))
+    }
 
     // MARK: Events
 
@@ -162,21 +269,38 @@ public struct Overlay: Sendable {
         _ link: LinkID, outbound: Bool, dialed: DialTarget?, nonce: [UInt8] = Array(repeating: 0, count: PeerHello.nonceSize),
         now: Moment
     ) -> [Action] {
-        if let dialed { dialing[dialed.key] = nil }
-        links[link] = Link(outbound: outbound, dialed: dialed, opened: now, lastReceived: now, lastTraffic: now)
+        var intent: Intent?
+        if let dialed, let pending = dialing.removeValue(forKey: dialed.key) { intent = pending.intent }
+        if outbound && intent == nil { intent = .neighbor(high: active.isEmpty) }
+        links[link] = Link(
+            outbound: outbound, dialed: dialed, intent: intent, opened: now, lastReceived: now, lastTraffic: now)
         let hello = PeerHello(identity: selfIdentity, listenAddress: selfAddress, nonce: nonce)
         var actions: [Action] = [.send(link: link, .hello(hello))]
         if links.count > configuration.maximumLinks && !outbound {
-            actions.append(.close(link: link, .overCapacity))
+            actions.append(close(link, .overCapacity))
         }
         return actions
     }
 
     /// A dial failed before a connection existed.
-    public mutating func dialFailed(_ target: DialTarget) {
-        dialing[target.key] = nil
-        if let identity = target.identity {
-            view.recordFailure(identity, limit: configuration.dialFailureLimit)
+    public mutating func dialFailed(_ target: DialTarget, now: Moment = .zero) {
+        if dialing.removeValue(forKey: target.key)?.intent == .treeNeighbor { treeRequestFailed = true }
+        if let identity = target.identity { recordFailure(identity, now: now) }
+    }
+
+    /// Whether a dial or link for a tree link (see `dialForTree`) ended without the link since
+    /// the last call; the caller then finds another way back onto the tree.
+    public mutating func takeTreeRequestFailure() -> Bool {
+        defer { treeRequestFailed = false }
+        return treeRequestFailed
+    }
+
+    private mutating func recordFailure(_ identity: PeerIdentity, now: Moment) {
+        guard let entry = view[identity] else { return }
+        if !view.recordFailure(identity, limit: configuration.dialFailureLimit) {
+            // Retry after 1, 2, 4 ... shuffle intervals, at most 4 s.
+            let wait = min(configuration.gossipIntervalNanoseconds << UInt64(min(entry.failures, 16)), Self.bootstrapBackoffLimitNanoseconds)
+            view.postpone(identity, until: now.adding(nanoseconds: wait))
         }
     }
 
@@ -191,46 +315,168 @@ public struct Overlay: Sendable {
     }
 
     /// The peer's HELLO, once its AUTH proved the identity: learn who it is, or close the link if
-    /// it is ourselves, a second link to a peer we already have, or a protocol version we do not speak.
+    /// it is ourselves, a second link to a peer we already have, or a protocol version we do not
+    /// speak. On a link we dialed, our request (JOIN or NEIGHBOR) follows.
     public mutating func receivedHello(_ hello: PeerHello, on link: LinkID, now: Moment) -> [Action] {
         guard var state = links[link] else { return [] }
-        guard hello.version == PeerHello.currentVersion else { return [.close(link: link, .versionMismatch)] }
+        guard hello.version == PeerHello.currentVersion else { return [close(link, .versionMismatch)] }
         if hello.identity == selfIdentity {
             if let dialed = state.dialed { selfTargets.insert(dialed.key) }
             if bootstrappers.allSatisfy({ selfTargets.contains($0.key) }) { joined = true }  // we are the seed
-            return [.close(link: link, .selfConnection)]
+            return [close(link, .selfConnection)]
         }
-        if state.outbound, let dialed = state.dialed, dialed.identity == nil { joined = true }
-        if let (otherLink, other) = links.first(where: { $0.key != link && $0.value.identity == hello.identity }) {
-            // Two links to one peer. Opened the same way: the newer wins (the older is likely a
-            // dead connection from before the peer restarted). Opposite ways (both dialed at once):
+        if let dialed = state.dialed, dialed.identity == nil { bootstrapperIdentities[dialed.key] = hello.identity }
+        var actions: [Action] = []
+        if let otherLink = linkOf[hello.identity], let other = links[otherLink] {
+            // Two links to one peer. An active link stays: the new one is a request the peer need
+            // not make. Otherwise, opened the same way: the newer wins (the older is likely a dead
+            // connection from before the peer restarted). Opposite ways (both dialed at once):
             // both ends keep the link opened by the node with the smaller identity, so they agree.
             let keepsNew =
-                state.outbound == other.outbound
-                || (state.outbound ? selfIdentity : hello.identity) < (other.outbound ? selfIdentity : hello.identity)
-            guard keepsNew else { return [.close(link: link, .duplicateLink)] }
-            links[otherLink] = nil
-            state.identity = hello.identity
-            state.listenAddress = hello.listenAddress
-            state.lastReceived = now
-            links[link] = state
-            refreshEstablished()
-            return [.close(link: otherLink, .duplicateLink)]
+                other.role != .active
+                && (state.outbound == other.outbound
+                    || (state.outbound ? selfIdentity : hello.identity) < (other.outbound ? selfIdentity : hello.identity))
+            guard keepsNew else {
+                if state.intent == .join { joined = true }  // already linked to our contact
+                return [close(link, .duplicateLink)]
+            }
+            actions.append(close(otherLink, .duplicateLink))
         }
         state.identity = hello.identity
         state.listenAddress = hello.listenAddress
         state.lastReceived = now
+        state.role = .waiting
         links[link] = state
-        refreshEstablished()
-        if state.dialed?.identity != nil && state.dialed?.identity != hello.identity, let stale = state.dialed?.identity {
+        linkOf[hello.identity] = link
+        if let stale = state.dialed?.identity, stale != hello.identity {
             view.remove(stale)  // that address now hosts another node
         }
-        view.merge([PeerEntry(identity: hello.identity, address: hello.listenAddress)], protecting: protectedIdentities(adding: 1), using: &random)
+        view.merge(
+            [PeerEntry(identity: hello.identity, address: hello.listenAddress)], protecting: protectedIdentities(adding: 1),
+            using: &random)
         view.recordSuccess(hello.identity)
-        return []
+        switch state.intent {
+        case .join: actions.append(.send(link: link, membership(.join)))
+        case .neighbor(let high): actions.append(.send(link: link, membership(high || active.isEmpty ? .neighborHigh : .neighborLow)))
+        case .treeNeighbor:
+            actions.append(.send(link: link, .membership(PeerMembership(kind: .neighborHigh, tree: true, entry: ourEntry))))
+        case nil: break  // inbound: the peer asks
+        }
+        return actions
     }
 
-    /// A PUSH: merge its entries into the view.
+    /// A MEMBERSHIP message on an authenticated link. `treeLinks` are the active links that carry
+    /// the broadcast tree: when a neighbour must be dropped to make room, others go first.
+    public mutating func receivedMembership(
+        _ message: PeerMembership, on link: LinkID, now: Moment, treeLinks: Set<LinkID> = []
+    ) -> [Action] {
+        spareLinks = treeLinks
+        defer { spareLinks = [] }
+        guard let state = links[link], let peer = state.identity else { return [] }
+        let requestable = !state.outbound && state.role == .waiting
+        let answerable = state.outbound && state.role == .waiting && state.intent != nil
+        switch message.kind {
+        case .join:
+            guard requestable else { return [close(link, .unexpectedMembership)] }
+            var actions = activate(link, evicting: true, now: now)
+            actions.append(.send(link: link, membership(.accept)))
+            let joiner = PeerEntry(identity: peer, address: state.listenAddress ?? message.entry.address)
+            let walk = UInt8(clamping: configuration.joinWalkLength)
+            for other in active where other != link && walk > 0 {
+                actions.append(.send(link: other, .membership(PeerMembership(kind: .forwardJoin, ttl: walk, entry: joiner))))
+            }
+            return actions
+        case .neighborHigh, .neighborLow:
+            guard requestable else { return [close(link, .unexpectedMembership)] }
+            if message.kind == .neighborHigh || active.count < configuration.activeBound {
+                var actions = activate(link, evicting: true, now: now)
+                actions.append(.send(link: link, membership(.accept)))
+                return actions
+            }
+            // Full: hand over peers to try, then say no.
+            return [.send(link: link, .push(makePush())), .send(link: link, membership(.reject)), close(link, .neighborRejected)]
+        case .accept:
+            guard answerable else { return [close(link, .unexpectedMembership)] }
+            if state.intent == .join { joined = true }
+            guard active.count < configuration.activeBound || state.intent?.isHigh == true else {
+                // Filled up meanwhile (dials run in parallel): not this one after all.
+                return [.send(link: link, membership(.disconnect)), close(link, .displaced)]
+            }
+            // The end of a join walk takes the joiner in even if full, as the contact did.
+            return activate(link, evicting: state.intent?.isHigh == true, now: now)
+        case .reject:
+            guard answerable else { return [close(link, .unexpectedMembership)] }
+            view.postpone(peer, until: now.adding(nanoseconds: 5 * configuration.gossipIntervalNanoseconds))
+            return [close(link, .neighborRejected)]
+        case .disconnect:
+            guard state.role == .active else { return [close(link, .unexpectedMembership)] }
+            view.postpone(peer, until: now.adding(nanoseconds: configuration.gossipIntervalNanoseconds))
+            return [close(link, .disconnected)]
+        case .forwardJoin:
+            guard state.role == .active else { return [close(link, .unexpectedMembership)] }
+            return forwardJoin(message, from: link, now: now)
+        }
+    }
+
+    /// One hop of a joiner's random walk: the walk ends here (this node dials the joiner) when its
+    /// hops are used up or this node has no other neighbour to pass it to.
+    private mutating func forwardJoin(_ message: PeerMembership, from link: LinkID, now: Moment) -> [Action] {
+        let joiner = message.entry
+        guard joiner.identity != selfIdentity, linkOf[joiner.identity] == nil,
+            !joiner.address.isUnspecified, joiner.address.port != 0
+        else { return [] }
+        let hops = min(Int(message.ttl), configuration.joinWalkLength)  // a peer cannot make a walk longer
+        let next = randomLinks(1, excluding: [link]).first
+        if hops <= 1 || next == nil {
+            let target = DialTarget(host: joiner.address.host, port: joiner.address.port, identity: joiner.identity)
+            guard dialing[target.key] == nil else { return [] }
+            dialing[target.key] = (target, .neighbor(high: true))
+            return [.dial(target)]
+        }
+        if hops == configuration.passiveWalkLength {
+            view.merge([joiner], protecting: protectedIdentities(adding: 1), using: &random)
+        }
+        return [.send(link: next!, .membership(PeerMembership(kind: .forwardJoin, ttl: UInt8(hops - 1), entry: joiner)))]
+    }
+
+    /// Makes `link` active; if the view is full, drops a random neighbour first (telling it), or,
+    /// when not `evicting`, leaves it out.
+    private mutating func activate(_ link: LinkID, evicting: Bool, now: Moment) -> [Action] {
+        guard var state = links[link], state.role != .active else { return [] }
+        var actions: [Action] = []
+        if active.count >= configuration.activeBound {
+            guard evicting,
+                let victim = randomLinks(1, excluding: spareLinks.union([link])).first ?? randomLinks(1, excluding: [link]).first
+            else { return [] }
+            if let identity = links[victim]?.identity {
+                view.postpone(identity, until: now.adding(nanoseconds: configuration.gossipIntervalNanoseconds))
+            }
+            actions.append(.send(link: victim, membership(.disconnect)))
+            actions.append(close(victim, .displaced))
+        }
+        state.role = .active
+        links[link] = state
+        active.append(link)
+        if let identity = state.identity { view.recordSuccess(identity) }
+        if active.count >= configuration.degree { bootstrapBackoff = Self.baseBackoff(configuration) }
+        actions.append(.activated(link))
+        return actions
+    }
+
+    /// Forgets `link` and returns the action that closes it.
+    private mutating func close(_ link: LinkID, _ reason: CloseReason) -> Action {
+        forget(link)
+        return .close(link: link, reason)
+    }
+
+    private mutating func forget(_ link: LinkID) {
+        guard let state = links.removeValue(forKey: link) else { return }
+        if state.intent == .treeNeighbor && state.role != .active { treeRequestFailed = true }
+        if let identity = state.identity, linkOf[identity] == link { linkOf[identity] = nil }
+        if state.role == .active, let index = active.firstIndex(of: link) { active.remove(at: index) }
+    }
+
+    /// A PUSH: merge its entries into the passive view.
     public mutating func receivedPush(_ push: PeerPush, on link: LinkID) {
         guard links[link]?.established == true else { return }
         view.merge(push.entries, protecting: protectedIdentities(adding: push.entries.count), using: &random)
@@ -242,30 +488,30 @@ public struct Overlay: Sendable {
         return [.send(link: link, .push(makePush()))]
     }
 
-    /// The link closed, for whatever reason.
-    public mutating func linkClosed(_ link: LinkID) {
-        guard let state = links.removeValue(forKey: link) else { return }
-        if state.established { refreshEstablished() }
-        if !state.established, let dialed = state.dialed, let identity = dialed.identity {
-            view.recordFailure(identity, limit: configuration.dialFailureLimit)
-        }
+    /// The link closed, for whatever reason. Returns whether it was active.
+    @discardableResult
+    public mutating func linkClosed(_ link: LinkID, now: Moment = .zero) -> Bool {
+        guard let state = links[link] else { return false }
+        forget(link)
+        if !state.established, let identity = state.dialed?.identity { recordFailure(identity, now: now) }
+        return state.role == .active
     }
 
     // MARK: Timer
 
-    /// Everything due at `now`: liveness checks, dials to reach `degree`, the push/pull round and
+    /// Everything due at `now`: liveness checks, dials to reach `degree`, the shuffle and
     /// anti-entropy.
     public mutating func tick(now: Moment) -> [Action] {
         var actions: [Action] = []
         for id in links.keys.sorted() {
-            let state = links[id]!
+            guard let state = links[id] else { continue }
             let silent = Self.span(state.lastReceived, now)
-            if !state.established {
+            if state.role != .active {
                 if Self.span(state.opened, now) >= configuration.peerTimeoutNanoseconds {
-                    actions.append(.close(link: id, .handshakeTimeout))
+                    actions.append(close(id, .handshakeTimeout))
                 }
             } else if silent >= configuration.peerTimeoutNanoseconds {
-                actions.append(.close(link: id, .unresponsive))
+                actions.append(close(id, .unresponsive))
             } else if silent >= configuration.pingIntervalNanoseconds,
                 state.lastPing.map({ Self.span($0, now) >= configuration.pingIntervalNanoseconds }) ?? true
             {
@@ -274,10 +520,10 @@ public struct Overlay: Sendable {
                 actions.append(.send(link: id, .ping(nonce)))
             }
         }
-        if configuration.idleTimeoutNanoseconds > 0, links.count > configuration.degree, let idle = longestIdle(now: now) {
+        if configuration.idleTimeoutNanoseconds > 0, active.count > configuration.degree, let idle = longestIdle(now: now) {
             // One a tick, the longest idle first, and only while above degree.
-            links[idle]?.lastTraffic = now
-            actions.append(.close(link: idle, .idle))
+            actions.append(.send(link: idle, membership(.disconnect)))
+            actions.append(close(idle, .idle))
         }
         actions += dials(now: now)
         if now >= nextRound {
@@ -299,25 +545,39 @@ public struct Overlay: Sendable {
         now.nanoseconds > earlier.nanoseconds ? now.nanoseconds - earlier.nanoseconds : 0
     }
 
-    /// The established link idle for `idleTimeoutNanoseconds` or more that has been idle longest.
+    /// The active link idle for `idleTimeoutNanoseconds` or more that has been idle longest.
     private func longestIdle(now: Moment) -> LinkID? {
         var best: (at: Moment, id: LinkID)?
-        for (id, state) in links
-        where state.established && Self.span(state.lastTraffic, now) >= configuration.idleTimeoutNanoseconds {
+        for id in active {
+            let state = links[id]!
+            guard Self.span(state.lastTraffic, now) >= configuration.idleTimeoutNanoseconds else { continue }
             if best.map({ (state.lastTraffic, id) < ($0.at, $0.id) }) ?? true { best = (state.lastTraffic, id) }
         }
         return best?.id
     }
 
-    /// The next moment `tick` has work to do: a link's ping or timeout, the push/pull round,
-    /// anti-entropy, or, while the node is below `degree` with peers left to try, its next dial.
-    /// `tickInterval` paces retries that no deadline drives.
+    /// Links we opened that are not active yet, plus dials under way: requests in flight.
+    private var pendingRequests: Int {
+        dialing.count + links.values.reduce(0) { $0 + ($1.outbound && $1.role != .active ? 1 : 0) }
+    }
+
+    /// Whether the node wants to dial its bootstrappers: it has not joined, or it is below
+    /// `degree` with nothing else to try.
+    private func wantsBootstrap(now: Moment, candidates: Int) -> Bool {
+        guard !bootstrappers.isEmpty else { return false }
+        if !joined { return true }
+        return active.count < configuration.degree && candidates == 0 && pendingRequests == 0
+    }
+
+    /// The next moment `tick` has work to do: a link's ping or timeout, the shuffle, anti-entropy,
+    /// or, while the node is below `degree`, its next dial. `tickInterval` paces retries that no
+    /// deadline drives.
     public func nextWake(after now: Moment, tickInterval: UInt64) -> Moment {
         var next = min(nextRound, nextAntiEntropy)
-        let idleCheck = configuration.idleTimeoutNanoseconds > 0 && links.count > configuration.degree
+        let idleCheck = configuration.idleTimeoutNanoseconds > 0 && active.count > configuration.degree
         var linkCheck = Moment(nanoseconds: .max)
         for state in links.values {
-            if !state.established {
+            if state.role != .active {
                 linkCheck = min(linkCheck, state.opened.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
                 continue
             }
@@ -329,38 +589,52 @@ public struct Overlay: Sendable {
         // Link checks run at most once a tick interval: each link's deadline falls at its own
         // moment, and a tick looks at every link, so exact wake-ups would cost links² a round.
         next = min(next, max(linkCheck, now.adding(nanoseconds: tickInterval)))
-        let wanted = configuration.degree - links.count - dialing.count
+        let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
-        if wanted > 0 && room > 0 && view.count > links.count + dialing.count {
+        if wanted > 0 && room > 0 && view.count > linkOf.count + dialing.count {
             next = min(next, now.adding(nanoseconds: tickInterval))
         }
-        if !joined || (links.isEmpty && dialing.isEmpty) { next = min(next, max(nextBootstrap, now.adding(nanoseconds: tickInterval))) }
+        if wantsBootstrap(now: now, candidates: view.count > linkOf.count + dialing.count ? 1 : 0) {
+            next = min(next, max(nextBootstrap, now.adding(nanoseconds: tickInterval)))
+        }
         return max(next, now.adding(nanoseconds: 1))
     }
 
     private mutating func dials(now: Moment) -> [Action] {
-        let wanted = configuration.degree - links.count - dialing.count
+        let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
-        guard (wanted > 0 && room > 0) || !joined else { return [] }
-        var excluded = connectedIdentities
-        excluded.formUnion(dialing.values.compactMap(\.identity))
-        var targets =
-            wanted > 0 && room > 0
-            ? view.sample(min(wanted, room), excluding: excluded, using: &random).map {
-                DialTarget(host: $0.address.host, port: $0.address.port, identity: $0.identity)
-            } : []
-        let alone = targets.isEmpty && links.isEmpty && dialing.isEmpty
-        if (alone || !joined) && now >= nextBootstrap {
-            // Not yet joined, or alone again: (re)join through the bootstrappers, once a round.
-            nextBootstrap = now.adding(nanoseconds: configuration.gossipIntervalNanoseconds)
-            targets += bootstrappers.filter { !selfTargets.contains($0.key) && dialing[$0.key] == nil }
+        var actions: [Action] = []
+        var candidates = 0
+        if wanted > 0 && room > 0 {
+            var excluded = Set(linkOf.keys)
+            excluded.formUnion(dialing.values.compactMap(\.target.identity))
+            let picks = view.sample(min(wanted, room), excluding: excluded, eligibleAt: now, using: &random)
+            candidates = picks.count
+            let high = active.isEmpty
+            for entry in picks {
+                let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
+                dialing[target.key] = (target, .neighbor(high: high))
+                actions.append(.dial(target))
+            }
         }
-        for target in targets { dialing[target.key] = target }
-        return targets.map { .dial($0) }
+        if wantsBootstrap(now: now, candidates: candidates) && now >= nextBootstrap {
+            // Not joined yet, or below degree with no one else to ask: through the bootstrappers,
+            // less often each round until the node is back at degree.
+            nextBootstrap = now.adding(nanoseconds: bootstrapBackoff)
+            bootstrapBackoff = min(bootstrapBackoff * 2, Self.bootstrapBackoffLimitNanoseconds)
+            let intent: Intent = !joined || active.isEmpty ? .join : .neighbor(high: false)
+            for target in bootstrappers where !selfTargets.contains(target.key) && dialing[target.key] == nil {
+                if let known = bootstrapperIdentities[target.key], linkOf[known] != nil { continue }  // linked already
+                dialing[target.key] = (target, intent)
+                actions.append(.dial(target))
+            }
+        }
+        return actions
     }
 
     private mutating func makePush() -> PeerPush {
-        let sample = view.sample(min(configuration.viewCapacity, PeerPush.maximumEntries - 1), using: &random)
+        let count = min(configuration.shuffleSize, PeerPush.maximumEntries) - 1
+        let sample = count > 0 ? view.sample(count, using: &random) : []
         return PeerPush(listenAddress: selfAddress, entries: [ourEntry] + sample)
     }
 }

@@ -11,6 +11,8 @@ public struct PeerView: Sendable {
         public var address: PeerAddress
         /// Failed dials since the last success.
         public var failures: Int
+        /// Not to be dialed before this moment (it failed, refused us or dropped us lately).
+        public var notBefore: Moment = .zero
     }
 
     public let capacity: Int
@@ -63,6 +65,12 @@ public struct PeerView: Sendable {
     /// A dial or a HELLO succeeded: the failure count starts over.
     public mutating func recordSuccess(_ identity: PeerIdentity) {
         entries[identity]?.failures = 0
+        entries[identity]?.notBefore = .zero
+    }
+
+    /// Keeps `identity` out of dial picks until `moment`.
+    public mutating func postpone(_ identity: PeerIdentity, until moment: Moment) {
+        entries[identity]?.notBefore = moment
     }
 
     public mutating func remove(_ identity: PeerIdentity) {
@@ -75,8 +83,17 @@ public struct PeerView: Sendable {
     public func contains(_ identity: PeerIdentity) -> Bool { entries[identity] != nil }
 
     /// Up to `count` distinct random entries, leaving out `excluded` identities.
-    public func sample(_ count: Int, excluding excluded: Set<PeerIdentity> = [], using random: inout some RandomNumberGenerator) -> [PeerEntry] {
-        var candidates = excluded.isEmpty ? identities : identities.filter { !excluded.contains($0) }
+    /// With `eligibleAt`, only entries not postponed past that moment.
+    public func sample(
+        _ count: Int, excluding excluded: Set<PeerIdentity> = [], eligibleAt now: Moment? = nil,
+        using random: inout some RandomNumberGenerator
+    ) -> [PeerEntry] {
+        var candidates =
+            excluded.isEmpty && now == nil
+            ? identities
+            : identities.filter { identity in
+                !excluded.contains(identity) && (now.map { entries[identity]!.notBefore <= $0 } ?? true)
+            }
         let take = min(count, candidates.count)
         for index in 0..<take {
             candidates.swapAt(index, Int.random(in: index..<candidates.count, using: &random))

@@ -1,0 +1,276 @@
+import DequeModule
+import HeapModule
+import GossipWire
+
+/// Which active links carry items eagerly and which only announce them (Plumtree-style), with no
+/// sockets and no clocks.
+///
+/// The **eager** links form a spanning tree: a new item goes out on them as an ITEM, and only its
+/// ID goes out on the other (**lazy**) active links, in batched IHAVEs. The tree is built as the
+/// overlay grows rather than by flooding: a link becomes eager when one of its ends has no eager
+/// link yet (it joins the tree through it), so each node hangs on to the tree by the link it joined
+/// with, and the first items travel without duplicates. If an announced item does not arrive within
+/// the graft timeout, the node asks the announcer for it with GRAFT, which makes that link eager:
+/// the tree repairs itself when a tree link fails. A link that brings a copy the node already had
+/// closes a cycle and is **pruned** (PRUNE, both ends make it lazy). What is sent, announced and
+/// answered is decided by `GossipProtocol`, which applies validation first; this type only keeps
+/// the links' state and the timers.
+public struct BroadcastTree: Sendable {
+    public struct Configuration: Sendable {
+        /// How long announcements wait to share one IHAVE per link.
+        public var announceIntervalNanoseconds: UInt64
+        /// How long after an announcement the item may still arrive before the node grafts; each
+        /// wait is drawn between this and 1.5 times this, so the nodes that heard the same
+        /// announcements do not all graft at once (the first graft's copy reaches the others).
+        public var graftTimeoutNanoseconds: UInt64
+        /// Most announced-but-missing items tracked at once; announcements beyond are ignored
+        /// (anti-entropy still finds them).
+        public var maximumMissing: Int
+        /// Most IDs in one IHAVE or GRAFT.
+        public var maximumBatch: Int
+
+        public init(
+            announceIntervalNanoseconds: UInt64, graftTimeoutNanoseconds: UInt64, maximumMissing: Int = 4096,
+            maximumBatch: Int = 256
+        ) {
+            self.announceIntervalNanoseconds = announceIntervalNanoseconds
+            self.graftTimeoutNanoseconds = graftTimeoutNanoseconds
+            self.maximumMissing = maximumMissing
+            self.maximumBatch = maximumBatch
+        }
+    }
+
+    /// An item announced to us that has not arrived.
+    struct Missing: Sendable {
+        /// Links that announced it, the next to graft from first.
+        var announcers: [LinkID]
+        var deadline: Moment
+    }
+
+    /// The most announcers remembered for one missing item.
+    static let maximumAnnouncers = 4
+
+    public let configuration: Configuration
+    /// The active links in the tree.
+    public private(set) var eager: Set<LinkID> = []
+    private var pending: [LinkID: [ItemID]] = [:]
+    private var nextFlush: Moment?
+    private var missing: [ItemID: Missing] = [:]
+    struct Timer: Comparable, Sendable {
+        var deadline: Moment
+        var id: ItemID
+        static func < (lhs: Timer, rhs: Timer) -> Bool {
+            (lhs.deadline, lhs.id.high, lhs.id.low) < (rhs.deadline, rhs.id.high, rhs.id.low)
+        }
+    }
+
+    /// Graft deadlines, earliest first; entries whose item arrived meanwhile are skipped when
+    /// they come up.
+    private var timers = Heap<Timer>()
+    private var random: SeededRandom
+    /// Items whose first copy did not come over a tree link (a lazy link whose PRUNE the peer had
+    /// not yet seen, or an anti-entropy answer): the tree's own copy may still be on its way, and
+    /// its arrival is no sign of a cycle. Bounded, oldest forgotten first.
+    private var offTree: Set<ItemID> = []
+    private var offTreeOrder: Deque<ItemID> = []
+
+    /// Duplicates in a row per eager link since it last brought a first copy. A link leaves the
+    /// tree only after `pruneAfter` of them: a single duplicate may just be two items crossing
+    /// (items from different origins take different paths while the tree forms), and pruning
+    /// for every crossing cuts nodes off the tree; a link in a cycle brings duplicates again
+    /// and again.
+    private var duplicateRun: [LinkID: Int] = [:]
+    private var firstArrival: [ItemID: (at: Moment, link: LinkID?)] = [:]
+    /// When each eager link joined the tree, as a sequence number: of the two links that brought
+    /// an item twice, the younger is the one whose addition closed the cycle.
+    private var eagerSince: [LinkID: UInt64] = [:]
+    private var eagerSequence: UInt64 = 0
+    private var firstArrivalOrder: Deque<ItemID> = []
+    private var lastFirstCopy: Moment = .zero
+
+    /// Duplicates in a row after which an eager link is pruned.
+    static let pruneAfter = 1
+
+    /// The most items remembered as having come off the tree.
+    static let offTreeCapacity = 4096
+
+    public init(configuration: Configuration, random: SeededRandom) {
+        self.configuration = configuration
+        self.random = random
+    }
+
+    private mutating func graftDeadline(after now: Moment) -> Moment {
+        let timeout = configuration.graftTimeoutNanoseconds
+        return now.adding(nanoseconds: timeout + UInt64.random(in: 0...timeout, using: &random))
+    }
+
+    /// Whether `link` carries items eagerly.
+    public func isEager(_ link: LinkID) -> Bool { eager.contains(link) }
+
+    /// Whether any of `links` is in the tree.
+    public func hasEager(among links: [LinkID], excluding excluded: LinkID? = nil) -> Bool {
+        links.contains { $0 != excluded && eager.contains($0) }
+    }
+
+    /// A link joined the active view: eager if `inTree` (agreed with the peer), lazy otherwise.
+    public mutating func add(_ link: LinkID, inTree: Bool) {
+        if inTree { makeEager(link) } else { eager.remove(link) }
+        duplicateRun[link] = nil
+    }
+
+    /// Items announced to us and awaited.
+    public var missingCount: Int { missing.count }
+
+    /// A link left the active view.
+    /// Returns whether it was in the tree.
+    @discardableResult
+    public mutating func remove(_ link: LinkID) -> Bool {
+        defer { duplicateRun[link] = nil }
+        pending[link] = nil
+        eagerSince[link] = nil
+        return eager.remove(link) != nil
+    }
+
+    /// The active links an item goes to, split into eager and lazy, leaving out `excluded`.
+    public func targets(among links: [LinkID], excluding excluded: Set<LinkID>) -> (eager: [LinkID], lazy: [LinkID]) {
+        var eagerLinks: [LinkID] = [], lazyLinks: [LinkID] = []
+        for link in links where !excluded.contains(link) {
+            if eager.contains(link) { eagerLinks.append(link) } else { lazyLinks.append(link) }
+        }
+        return (eagerLinks, lazyLinks)
+    }
+
+    /// Queues an announcement of `id` on each of `links`; returns IHAVEs for batches that filled up.
+    public mutating func announce(_ id: ItemID, on links: [LinkID], now: Moment) -> [(LinkID, PeerMessage)] {
+        var full: [(LinkID, PeerMessage)] = []
+        for link in links {
+            pending[link, default: []].append(id)
+            if pending[link]!.count >= configuration.maximumBatch {
+                full.append((link, .ihave(pending.removeValue(forKey: link)!)))
+            }
+        }
+        if nextFlush == nil && !pending.isEmpty { nextFlush = now.adding(nanoseconds: configuration.announceIntervalNanoseconds) }
+        return full
+    }
+
+    /// The first copy of `id` arrived on active link `link` (nil: announced locally, or from a
+    /// link outside the active view): the item is no longer missing. A first copy over a lazy link
+    /// (the peer had not yet heard our PRUNE, or answered a GRAFT late) does not shape the tree.
+    public mutating func delivered(_ id: ItemID, from link: LinkID?, now: Moment) {
+        missing[id] = nil
+        if firstArrival.updateValue((now, link), forKey: id) == nil {
+            firstArrivalOrder.append(id)
+            if firstArrivalOrder.count > Self.offTreeCapacity, let oldest = firstArrivalOrder.popFirst() {
+                firstArrival[oldest] = nil
+            }
+        }
+        lastFirstCopy = now
+        guard let link else { return }
+        if eager.contains(link) { duplicateRun[link] = nil } else { markOffTree(id) }
+    }
+
+    /// `id` was asked for outside the tree (anti-entropy): its copies do not shape the tree.
+    public mutating func markOffTree(_ id: ItemID) {
+        guard offTree.insert(id).inserted else { return }
+        offTreeOrder.append(id)
+        if offTreeOrder.count > Self.offTreeCapacity, let oldest = offTreeOrder.popFirst() { offTree.remove(oldest) }
+    }
+
+    /// A copy of a known item `id` arrived on active link `link`: returns the link to send PRUNE
+    /// on, if any. An eager link that brings a duplicate is part of a cycle, and leaves the tree.
+    /// Nothing is pruned for an item whose first copy came off the tree, or when another item's
+    /// first copy arrived in between (items crossing, not a cycle). A lazy link should not have
+    /// carried the item at all: its peer is told again.
+    public mutating func duplicate(_ id: ItemID, from link: LinkID) -> LinkID? {
+        guard !offTree.contains(id) else { return nil }
+        guard eager.contains(link) else { return link }  // the peer sent eagerly: it has not heard our PRUNE
+        guard let first = firstArrival[id], lastFirstCopy <= first.at else { return nil }
+        eager.remove(link)
+        eagerSince[link] = nil
+        return link
+    }
+
+    /// The peer pruned `link`.
+    public mutating func pruned(_ link: LinkID) {
+        eager.remove(link)
+        eagerSince[link] = nil
+    }
+
+    /// The peer grafted `link`: it is eager again.
+    public mutating func grafted(_ link: LinkID) { makeEager(link) }
+
+    private mutating func makeEager(_ link: LinkID) {
+        guard eager.insert(link).inserted else { return }
+        eagerSequence += 1
+        eagerSince[link] = eagerSequence
+    }
+
+    /// IDs announced on `link`; those `isKnown` rejects are ignored, the rest are awaited.
+    public mutating func announced(_ ids: [ItemID], on link: LinkID, now: Moment, isKnown: (ItemID) -> Bool) {
+        for id in ids where !isKnown(id) {
+            if var entry = missing[id] {
+                if entry.announcers.count < Self.maximumAnnouncers && !entry.announcers.contains(link) {
+                    entry.announcers.append(link)
+                    missing[id] = entry
+                }
+                continue
+            }
+            guard missing.count < configuration.maximumMissing else { continue }
+            let deadline = graftDeadline(after: now)
+            missing[id] = Missing(announcers: [link], deadline: deadline)
+            timers.insert(Timer(deadline: deadline, id: id))
+        }
+    }
+
+    /// Everything due at `now`: announcements whose batch waited long enough, and grafts for
+    /// items still missing at their deadline (to their first announcer still linked, per
+    /// `isActive`; the next announcer gets a turn after another timeout).
+    public mutating func tick(now: Moment, isActive: (LinkID) -> Bool) -> [(LinkID, PeerMessage)] {
+        var messages: [(LinkID, PeerMessage)] = []
+        if let flush = nextFlush, flush <= now {
+            for link in pending.keys.sorted() { messages.append((link, .ihave(pending[link]!))) }
+            pending.removeAll(keepingCapacity: true)
+            nextFlush = nil
+        }
+        var grafts: [LinkID: [ItemID]] = [:]
+        while let first = timers.min, first.deadline <= now {
+            timers.removeMin()
+            guard var entry = missing[first.id], entry.deadline == first.deadline else { continue }
+            entry.announcers.removeAll { !isActive($0) }
+            // Prefer an announcer already in the tree (grafted for an earlier item): each new
+            // tree link may close a cycle, so a part cut off from the tree is joined once.
+            guard let index = entry.announcers.firstIndex(where: { eager.contains($0) }) ?? entry.announcers.indices.first
+            else {
+                missing[first.id] = nil  // nobody left to ask: anti-entropy is the safety net
+                continue
+            }
+            let announcer = entry.announcers.remove(at: index)
+            makeEager(announcer)
+            grafts[announcer, default: []].append(first.id)
+            entry.deadline = graftDeadline(after: now)
+            if entry.announcers.isEmpty {
+                missing[first.id] = nil
+            } else {
+                missing[first.id] = entry
+                timers.insert(Timer(deadline: entry.deadline, id: first.id))
+            }
+        }
+        for link in grafts.keys.sorted() {
+            let ids = grafts[link]!
+            for start in stride(from: 0, to: ids.count, by: configuration.maximumBatch) {
+                messages.append((link, .graft(Array(ids[start..<min(ids.count, start + configuration.maximumBatch)]))))
+            }
+        }
+        return messages
+    }
+
+    /// When `tick` next has work, if ever.
+    public var nextDeadline: Moment? {
+        switch (nextFlush, timers.min?.deadline) {
+        case let (flush?, timer?): min(flush, timer)
+        case let (flush?, nil): flush
+        case let (nil, timer?): timer
+        case (nil, nil): nil
+        }
+    }
+}
