@@ -81,7 +81,13 @@ let package = Package(
                 "GossipNode", "GossipConfig", "GossipIdentity",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            // Release gossipd links the Swift runtime and FoundationEssentials statically: an idle
+            // node then holds about 14 MiB instead of 17 MiB, which counts with many nodes on one
+            // machine. Compiling this module with the flag too makes it name the static libraries'
+            // own dependencies, so no flag is needed on the command line. Debug builds stay dynamic.
+            swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))]
         ),
         .executableTarget(
             name: "gossip",

@@ -1,7 +1,12 @@
 import Crypto
 import CryptoExtras
-import Foundation
 import GossipWire
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// A node's private key: the host key from the configuration (RSA, or EC P-256/P-384), or a
 /// P-256 key made for this run. Its public key's SHA-256 is the node's identity, and the key

@@ -1,6 +1,11 @@
 import Crypto
-import Foundation
 import GossipWire
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 extension PeerIdentity {
     /// The identity of a public key in DER form (SubjectPublicKeyInfo): its SHA-256.

@@ -1,4 +1,3 @@
-import Foundation
 import GossipCore
 import GossipSockets
 import GossipWire
@@ -51,9 +50,7 @@ final class APIServer: Sendable {
         context.apiConnections.withLock { $0[connection.apiID] = connection }
         connection.sender.start(name: "api-send-\(connection.number)")
         context.liveReaders.increment()
-        let thread = Thread { serve(connection, context: context) }
-        thread.name = "api-read-\(connection.number)"
-        thread.start()
+        startThread(name: "api-read-\(connection.number)") { serve(connection, context: context) }
     }
 
     /// The reader: runs until the module closes, breaks the protocol, or the node stops. It

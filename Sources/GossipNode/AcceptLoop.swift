@@ -1,5 +1,11 @@
-import Foundation
+import Dispatch
 import GossipSockets
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A listening socket and the thread that accepts on it, shared by the API and P2P servers.
 /// Running out of descriptors or memory pauses accepting briefly instead of ending it.
@@ -20,12 +26,10 @@ final class AcceptLoop: Sendable {
     var port: UInt16 { listener.localPort }
 
     func start() {
-        let thread = Thread { [self] in
+        startThread(name: name) { [self] in
             run()
             done.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Stops accepting and waits for the thread; connections already accepted are the caller's.
@@ -44,7 +48,7 @@ final class AcceptLoop: Sendable {
                     return  // the listener was shut down
                 }
                 context.abuseLog.log(level: .warning, "\(name): accept failed: \(error); retrying shortly")
-                Thread.sleep(forTimeInterval: 0.05)
+                usleep(50_000)
             }
         }
     }

@@ -1,5 +1,10 @@
 import DequeModule
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // Date; not Foundation (Threads.swift says why)
+#else
 import Foundation
+#endif
 
 /// A blocking FIFO in lanes, each with a fixed capacity: a producer waits while its own lane is
 /// full (back-pressure), and the consumer takes everything queued in every lane at once. Lanes
@@ -8,7 +13,7 @@ import Foundation
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while holding `condition`.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var lanes: [Deque<Element>]
     /// Elements in all lanes together, so emptiness is one comparison on the hot path.
     private var total = 0

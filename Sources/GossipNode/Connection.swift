@@ -1,4 +1,3 @@
-import Foundation
 import GossipCore
 import GossipSockets
 import GossipWire

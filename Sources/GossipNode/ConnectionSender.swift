@@ -1,5 +1,5 @@
+import Dispatch
 import DequeModule
-import Foundation
 import GossipSockets
 
 /// The per-connection writer: a byte-bounded outbox drained by a thread of its own, so a slow or
@@ -21,7 +21,7 @@ final class ConnectionSender: @unchecked Sendable {
         case closed
     }
 
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var outbox: Deque<[UInt8]> = []
     private var queuedBytes = 0
     private var isStopped = false
@@ -42,12 +42,10 @@ final class ConnectionSender: @unchecked Sendable {
     }
 
     func start(name: String) {
-        let thread = Thread { [self] in
+        startThread(name: name) { [self] in
             run()
             finished.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Writes or queues one whole message. Never blocks.

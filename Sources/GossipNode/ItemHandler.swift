@@ -1,6 +1,12 @@
-import Foundation
+import Dispatch
 import GossipCore
 import GossipWire
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // Date; not Foundation (Threads.swift says why)
+#else
+import Foundation
+#endif
 
 /// The thread that consumes the item queue (modules' ANNOUNCEs and peers' ITEMs): it hands each
 /// batch to the core under one lock acquisition and carries out the effects (NOTIFICATIONs to
@@ -14,12 +20,10 @@ final class ItemHandler: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        startThread(name: "item-handler") { [self] in
             run()
             done.signal()
         }
-        thread.name = "item-handler"
-        thread.start()
     }
 
     /// Waits for the handler to drain the (closed) queue and end.
@@ -28,7 +32,7 @@ final class ItemHandler: Sendable {
     }
 
     private func run() {
-        while let batch = context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600)) {  // NSCondition traps on .distantFuture
+        while let batch = context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600)) {  // NSCondition trapped on .distantFuture
             context.withCore { core, now in
                 var effects: [GossipEffect] = []
                 for entry in batch {

@@ -1,4 +1,3 @@
-import Foundation
 import GossipConfig
 import GossipCore
 import GossipIdentity
@@ -6,6 +5,12 @@ import GossipSockets
 import GossipWire
 import Logging
 import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A gossip node: the API server and the P2P server feeding one item queue, its handler, and the
 /// protocol ticker beside them, all around one protocol core (`GossipProtocol`).
@@ -143,7 +148,7 @@ public final class Node: Sendable {
         // so nothing touches the node's state after stop() returns.
         let deadline = ContinuousClock.now + .seconds(5)
         while running.context.liveReaders.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
-            Thread.sleep(forTimeInterval: 0.001)
+            usleep(1_000)
         }
         logger.info("node stopped")
     }

@@ -1,5 +1,10 @@
-import Foundation
 import GossipWire
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials  // JSONEncoder; not Foundation (Threads.swift says why)
+#else
+import Foundation
+#endif
 
 /// What a STATUS query (API type 518, our extension) answers, as JSON.
 public struct NodeStatus: Codable, Sendable {

@@ -1,4 +1,3 @@
-import Foundation
 import GossipCore
 import GossipIdentity
 import GossipSockets
@@ -16,9 +15,7 @@ final class P2PServer: Sendable {
         self.context = context
         let box = ServerBox()
         self.accepting = AcceptLoop(listener: listener, name: "p2p-accept", context: context) { socket in
-            let thread = Thread { box.server?.serve(socket, outbound: false, dialed: nil) }
-            thread.name = "p2p-read"
-            thread.start()
+            startThread(name: "p2p-read") { box.server?.serve(socket, outbound: false, dialed: nil) }
         }
         box.server = self
         context.dialer.withLock { $0 = { [weak self] target in self?.dial(target) } }
@@ -40,7 +37,7 @@ final class P2PServer: Sendable {
 
     /// Dials `target` on a short-lived thread; the link joins the others once connected.
     func dial(_ target: Overlay.DialTarget) {
-        let thread = Thread { [self, context] in
+        startThread(name: "p2p-dial") { [self, context] in
             let timeout = Duration.milliseconds(context.configuration.connectTimeoutMilliseconds)
             do {
                 let socket = try Socket.connect(host: target.host, port: target.port, deadline: .now + timeout)
@@ -50,8 +47,6 @@ final class P2PServer: Sendable {
                 context.logger.debug("dial failed", metadata: ["target": "\(target)", "error": "\(error)"])
             }
         }
-        thread.name = "p2p-dial"
-        thread.start()
     }
 
     /// The reader of one link, from HELLO to close. It only turns frames into the core's events;

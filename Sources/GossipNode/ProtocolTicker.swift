@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 import GossipCore
 
 /// The thread that drives the core's timers: it sleeps until the moment the core asked for (a
@@ -17,15 +17,19 @@ final class ProtocolTicker: Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in
+        startThread(name: "protocol-ticker") { [self] in
+            var isolation = IsolationWatch()
+            let hasBootstrappers = !context.configuration.bootstrappers.isEmpty
             while context.wakeups.waitForTick(clock: context.clock, minimum: Self.shortest, maximum: longest) {
                 context.withCore { core, now in core.tick(now: now) }
                 context.abuseLog.flush()
+                let (active, known) = context.core.withLock { ($0.overlay.activeLinks.count, $0.overlay.view.count) }
+                isolation.observe(
+                    activeLinks: active, knownPeers: known, hasBootstrappers: hasBootstrappers, now: context.clock.now(),
+                    logger: context.logger)
             }
             done.signal()
         }
-        thread.name = "protocol-ticker"
-        thread.start()
     }
 
     func stop() {

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Dispatch
-import Foundation
 import GossipConfig
 import GossipIdentity
 import GossipNode
@@ -41,7 +40,7 @@ struct GossipDaemon: ParsableCommand {
                 loaded = try ConfigurationLoader.parse(ConfigurationLoader.embeddedDefault, source: "<embedded default>")
             }
         } catch {
-            FileHandle.standardError.write(Data("gossipd: \(error)\n".utf8))
+            writeStandardError("gossipd: \(error)\n")
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap { label in
@@ -66,7 +65,7 @@ struct GossipDaemon: ParsableCommand {
         } catch {
             // A host key that cannot be used is a configuration error, like a bad value: exit 2.
             let prefix = error.isConfigurationError ? "\(config ?? "<embedded default>"): " : ""
-            FileHandle.standardError.write(Data("gossipd: \(prefix)\(error)\n".utf8))
+            writeStandardError("gossipd: \(prefix)\(error)\n")
             throw ExitCode(error.isConfigurationError ? 2 : 1)
         }
         let stop = DispatchSemaphore(value: 0)
@@ -88,6 +87,18 @@ struct GossipDaemon: ParsableCommand {
     private func describe(_ configuration: NodeConfiguration, source: String) -> String {
         (["configuration: \(source)"] + ConfigurationKey.allCases.map { "\($0.name) = \($0.value(in: configuration))" })
             .joined(separator: "\n")
+    }
+}
+
+/// Writes `text` to standard error unbuffered, as Foundation's `FileHandle.standardError` did
+/// (gossipd does not link Foundation: see Sources/GossipNode/Threads.swift).
+private func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
     }
 }
 

@@ -166,7 +166,11 @@ final class RunningDaemon: Sendable {
         if let bootstrapper { lines.append("bootstrapper = 127.0.0.1:\(bootstrapper)") }
         let ini = folder.appendingPathComponent("node\(index).ini")
         try (lines.joined(separator: "\n") + "\n").write(to: ini, atomically: true, encoding: .utf8)
-        let log = folder.appendingPathComponent("node\(index).log")
+        return try start(ini: ini, log: folder.appendingPathComponent("node\(index).log"))
+    }
+
+    /// Starts gossipd on `ini`, its log (standard error) going to `log`, and waits for its ports.
+    static func start(ini: URL, log: URL) throws -> RunningDaemon {
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let process = Process()
         process.executableURL = CommandLineTests.products.appendingPathComponent("gossipd")
