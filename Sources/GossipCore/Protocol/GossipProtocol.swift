@@ -257,6 +257,13 @@ public struct GossipProtocol: Sendable {
                     }
                 case .accept:
                     membership.tree = treeLinks.contains(link)
+                    if !membership.tree, let request, request.link == link, request.message.kind == .join {
+                        // A handover: the joiner's way onto the tree is one of our tree neighbours.
+                        let others = overlay.activeLinks.filter { $0 != link && broadcast.isEager($0) }
+                        if !others.isEmpty, let entry = overlay.entry(of: others[Int.random(in: 0..<others.count, using: &repairRandom)]) {
+                            membership.entry = entry
+                        }
+                    }
                 default: break
                 }
                 effects.append(.send([link], .membership(membership)))
@@ -284,10 +291,12 @@ public struct GossipProtocol: Sendable {
                 if let request, request.link == link, request.message.kind == .accept {
                     inTree = request.message.tree
                 } else if let request, request.link == link, request.message.kind == .join {
-                    // A joiner hangs on to the tree through its contact, which is on it. (The
-                    // contact drops one of these links when it must make room for the next
-                    // joiner; the dropped node hangs itself back on through another neighbour.)
-                    inTree = true
+                    // A joiner hangs on to the tree through its contact while the contact has
+                    // few tree links; after that, the ACCEPT hands it over to one of them, so
+                    // a bootstrapper does not become the hub of a star whose links it keeps
+                    // dropping, and the tree stays shallow.
+                    let treeLinks = overlay.activeLinks.filter { $0 != link && broadcast.isEager($0) }.count
+                    inTree = treeLinks < max(2, configuration.overlay.degree / 2)
                 } else {
                     let asked = request.map { $0.link == link && $0.message.tree } ?? false
                     let seeking = !treeRequests.subtracting([link]).isEmpty || overlay.isSeekingTreeLink
@@ -296,6 +305,11 @@ public struct GossipProtocol: Sendable {
                 treeRequests.remove(link)
                 broadcast.add(link, inTree: inTree)
                 if inTree { treeLinks.insert(link) }
+                if let request, request.link == link, request.message.kind == .accept, !request.message.tree,
+                    request.message.entry.identity != request.sender, !broadcast.hasEager(among: overlay.activeLinks)
+                {
+                    rejoinTree(through: request.message.entry, into: &effects)  // the contact handed us over
+                }
             case .antiEntropy(let link):
                 // Items younger than the graft timeout are left to the tree: offering them would
                 // race their eager copies and pull duplicates.
