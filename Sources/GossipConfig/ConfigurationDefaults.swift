@@ -91,11 +91,11 @@ public enum ConfigurationDefaults {
     public static let joinWalkLengthRange: ClosedRange<Int> = 0...20
 
     /// `[gossip] ihave_interval_ms`.
-    public static let ihaveIntervalMilliseconds = 100
+    public static let ihaveIntervalMilliseconds = 250
     public static let ihaveIntervalMillisecondsRange: ClosedRange<Int> = 1...60_000
 
     /// `[gossip] graft_timeout_ms`.
-    public static let graftTimeoutMilliseconds = 1000
+    public static let graftTimeoutMilliseconds = 250
     public static let graftTimeoutMillisecondsRange: ClosedRange<Int> = 10...600_000
 
     /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
@@ -344,7 +344,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .ihaveIntervalMilliseconds:
             "Milliseconds announcements of new item IDs wait to share one IHAVE per lazy link."
         case .graftTimeoutMilliseconds:
-            "Milliseconds an announced item may take to arrive before the node asks the announcer for it (GRAFT)."
+            "Milliseconds an announced item may take to arrive before the node asks the announcer for it (GRAFT); each wait is drawn between this and twice this."
         }
     }
 

@@ -252,7 +252,11 @@ struct NetBench: ParsableCommand {
         let answers = probe.statuses(of: members)
         let silent = answers.count { $0 == nil }
         if silent > 0 { print("warning: \(silent) nodes did not answer STATUS; their ITEM counters are missing from the sum") }
-        return answers.compactMap { $0?.statistics.peerItemsSent }.reduce(0, +)
+        let statistics = answers.compactMap { $0?.statistics }
+        func sum(_ field: KeyPath<NodeStatistics.Snapshot, Int>) -> Int { statistics.map { $0[keyPath: field] }.reduce(0, +) }
+        print(
+            "counters so far: ITEM sent \(sum(\.peerItemsSent)), duplicates \(sum(\.peerDuplicates)), IDs announced \(sum(\.itemIDsAnnounced)), grafted \(sum(\.itemsGrafted)), prunes \(sum(\.prunesSent)), anti-entropy pulls \(sum(\.antiEntropyItemsPulled))")
+        return sum(\.peerItemsSent)
     }
 
     private func report(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int, messages: Int) {

@@ -20,7 +20,7 @@ public struct BroadcastTree: Sendable {
         /// How long announcements wait to share one IHAVE per link.
         public var announceIntervalNanoseconds: UInt64
         /// How long after an announcement the item may still arrive before the node grafts; each
-        /// wait is drawn between this and 1.5 times this, so the nodes that heard the same
+        /// wait is drawn between this and twice this, so the nodes that heard the same
         /// announcements do not all graft at once (the first graft's copy reaches the others).
         public var graftTimeoutNanoseconds: UInt64
         /// Most announced-but-missing items tracked at once; announcements beyond are ignored
@@ -74,23 +74,6 @@ public struct BroadcastTree: Sendable {
     private var offTree: Set<ItemID> = []
     private var offTreeOrder: Deque<ItemID> = []
 
-    /// Duplicates in a row per eager link since it last brought a first copy. A link leaves the
-    /// tree only after `pruneAfter` of them: a single duplicate may just be two items crossing
-    /// (items from different origins take different paths while the tree forms), and pruning
-    /// for every crossing cuts nodes off the tree; a link in a cycle brings duplicates again
-    /// and again.
-    private var duplicateRun: [LinkID: Int] = [:]
-    private var firstArrival: [ItemID: (at: Moment, link: LinkID?)] = [:]
-    /// When each eager link joined the tree, as a sequence number: of the two links that brought
-    /// an item twice, the younger is the one whose addition closed the cycle.
-    private var eagerSince: [LinkID: UInt64] = [:]
-    private var eagerSequence: UInt64 = 0
-    private var firstArrivalOrder: Deque<ItemID> = []
-    private var lastFirstCopy: Moment = .zero
-
-    /// Duplicates in a row after which an eager link is pruned.
-    static let pruneAfter = 1
-
     /// The most items remembered as having come off the tree.
     static let offTreeCapacity = 4096
 
@@ -115,7 +98,6 @@ public struct BroadcastTree: Sendable {
     /// A link joined the active view: eager if `inTree` (agreed with the peer), lazy otherwise.
     public mutating func add(_ link: LinkID, inTree: Bool) {
         if inTree { makeEager(link) } else { eager.remove(link) }
-        duplicateRun[link] = nil
     }
 
     /// Items announced to us and awaited.
@@ -125,9 +107,7 @@ public struct BroadcastTree: Sendable {
     /// Returns whether it was in the tree.
     @discardableResult
     public mutating func remove(_ link: LinkID) -> Bool {
-        defer { duplicateRun[link] = nil }
         pending[link] = nil
-        eagerSince[link] = nil
         return eager.remove(link) != nil
     }
 
@@ -156,17 +136,9 @@ public struct BroadcastTree: Sendable {
     /// The first copy of `id` arrived on active link `link` (nil: announced locally, or from a
     /// link outside the active view): the item is no longer missing. A first copy over a lazy link
     /// (the peer had not yet heard our PRUNE, or answered a GRAFT late) does not shape the tree.
-    public mutating func delivered(_ id: ItemID, from link: LinkID?, now: Moment) {
+    public mutating func delivered(_ id: ItemID, from link: LinkID?) {
         missing[id] = nil
-        if firstArrival.updateValue((now, link), forKey: id) == nil {
-            firstArrivalOrder.append(id)
-            if firstArrivalOrder.count > Self.offTreeCapacity, let oldest = firstArrivalOrder.popFirst() {
-                firstArrival[oldest] = nil
-            }
-        }
-        lastFirstCopy = now
-        guard let link else { return }
-        if eager.contains(link) { duplicateRun[link] = nil } else { markOffTree(id) }
+        if let link, !eager.contains(link) { markOffTree(id) }
     }
 
     /// `id` was asked for outside the tree (anti-entropy): its copies do not shape the tree.
@@ -178,32 +150,23 @@ public struct BroadcastTree: Sendable {
 
     /// A copy of a known item `id` arrived on active link `link`: returns the link to send PRUNE
     /// on, if any. An eager link that brings a duplicate is part of a cycle, and leaves the tree.
-    /// Nothing is pruned for an item whose first copy came off the tree, or when another item's
-    /// first copy arrived in between (items crossing, not a cycle). A lazy link should not have
-    /// carried the item at all: its peer is told again.
+    /// Nothing is pruned for an item whose first copy came off the tree (the tree's copy arriving
+    /// late is no sign of a cycle). A lazy link should not have carried the item at all: its peer
+    /// is told again.
     public mutating func duplicate(_ id: ItemID, from link: LinkID) -> LinkID? {
         guard !offTree.contains(id) else { return nil }
         guard eager.contains(link) else { return link }  // the peer sent eagerly: it has not heard our PRUNE
-        guard let first = firstArrival[id], lastFirstCopy <= first.at else { return nil }
         eager.remove(link)
-        eagerSince[link] = nil
         return link
     }
 
     /// The peer pruned `link`.
-    public mutating func pruned(_ link: LinkID) {
-        eager.remove(link)
-        eagerSince[link] = nil
-    }
+    public mutating func pruned(_ link: LinkID) { eager.remove(link) }
 
     /// The peer grafted `link`: it is eager again.
     public mutating func grafted(_ link: LinkID) { makeEager(link) }
 
-    private mutating func makeEager(_ link: LinkID) {
-        guard eager.insert(link).inserted else { return }
-        eagerSequence += 1
-        eagerSince[link] = eagerSequence
-    }
+    private mutating func makeEager(_ link: LinkID) { eager.insert(link) }
 
     /// IDs announced on `link`; those `isKnown` rejects are ignored, the rest are awaited.
     public mutating func announced(_ ids: [ItemID], on link: LinkID, now: Moment, isKnown: (ItemID) -> Bool) {

@@ -35,7 +35,8 @@ extension GossipProtocol {
         forget(link)
         overlay.linkClosed(link, now: now)
         var effects: [GossipEffect] = []
-        if (wasTree && !overlay.isActive(link)) || overlay.takeTreeRequestFailure() { repairTree(into: &effects) }
+        let treeRequestFailed = overlay.takeTreeRequestFailure()
+        if wasTree || treeRequestFailed { repairTree(into: &effects) }
         return effects
     }
 
@@ -179,7 +180,7 @@ extension GossipProtocol {
 
     /// The first copy of `item` came over `link`: it is no longer missing.
     mutating func firstCopy(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
-        broadcast.delivered(item.id, from: overlay.isActive(link) ? link : nil, now: now)
+        broadcast.delivered(item.id, from: overlay.isActive(link) ? link : nil)
     }
 
     /// An ITEM from a peer (its duplicate screen passed, or not yet applied): drop it if known;

@@ -94,7 +94,7 @@ public struct GossipProtocol: Sendable {
                 wakeForValidation(now: now, into: &effects)
             }
             settle(result.evicted, into: &effects, now: now)
-            broadcast.delivered(result.item.id, from: nil, now: now)
+            broadcast.delivered(result.item.id, from: nil)
             spread(result.item, excluding: [], now: now, into: &effects)
         case .notify(let notify):
             engine.subscribe(connection, to: notify.dataType)
@@ -273,10 +273,9 @@ public struct GossipProtocol: Sendable {
                 let wasTree = broadcast.isEager(link)
                 forget(link)
                 effects.append(.closeLink(link, reason))
-                // Dropping a tree link to make room leaves the repair to the other end, which has
-                // room and knows it lost its way to the tree.
-                // Dropping a tree link to make room leaves the repair to the other end, which has
-                // room and knows it lost its way to the tree.
+                // A tree link lost: the peer that dropped us named our way back (a handover);
+                // otherwise we find one. Dropping a tree link ourselves to make room leaves the
+                // repair to the other end, which we handed over.
                 if wasTree, reason == .disconnected, let request, request.link == link,
                     request.message.kind == .disconnect, request.message.entry.identity != request.sender
                 {
