@@ -194,6 +194,18 @@ struct GossipSimCommand: ParsableCommand {
         help: "Idle time before a surplus link is closed (ms, 0: never; default: 300000).")
     var linkIdleTimeoutMs: Int?
 
+    @Option(name: .customLong("degree-slack"), help: "Active links accepted above the degree (default: 2).")
+    var degreeSlack: Int?
+
+    @Option(name: .customLong("join-walk-length"), help: "Hops of the join walks (default: 6).")
+    var joinWalkLength: Int?
+
+    @Option(name: .customLong("ihave-interval-ms"), help: "Batching interval of IHAVE announcements (ms, default: 250).")
+    var ihaveIntervalMs: Int?
+
+    @Option(name: .customLong("graft-timeout-ms"), help: "Wait for an announced item before GRAFT (ms, default: 250).")
+    var graftTimeoutMs: Int?
+
     // MARK: Output
 
     @Option(name: .customLong("json-out"), help: "Write the report as JSON to this file.")
@@ -250,6 +262,10 @@ struct GossipSimCommand: ParsableCommand {
         try set(seenCapacity, .seenCapacity) { $0.seenCapacity = $1 }
         try set(digestSize, .digestSize) { $0.digestSize = $1 }
         try set(linkIdleTimeoutMs, .linkIdleTimeoutMilliseconds) { $0.linkIdleTimeoutMilliseconds = $1 }
+        try set(degreeSlack, .degreeSlack) { $0.degreeSlack = $1 }
+        try set(joinWalkLength, .joinWalkLength) { $0.joinWalkLength = $1 }
+        try set(ihaveIntervalMs, .ihaveIntervalMilliseconds) { $0.ihaveIntervalMilliseconds = $1 }
+        try set(graftTimeoutMs, .graftTimeoutMilliseconds) { $0.graftTimeoutMilliseconds = $1 }
 
         var c = SimulationConfiguration(node: node)
         c.nodeCount = nodes
