@@ -28,15 +28,20 @@ public struct BroadcastTree: Sendable {
         public var maximumMissing: Int
         /// Most IDs in one IHAVE or GRAFT.
         public var maximumBatch: Int
+        /// Most lazy links an item is announced on (gossipsub's D_lazy); 0: all of them. Each node
+        /// keeps announcing on the same ones while its links last, so a wide active view costs
+        /// few IHAVE frames, and every node still hears of each item from several neighbours.
+        public var lazyFanout: Int
 
         public init(
             announceIntervalNanoseconds: UInt64, graftTimeoutNanoseconds: UInt64, maximumMissing: Int = 4096,
-            maximumBatch: Int = 256
+            maximumBatch: Int = 256, lazyFanout: Int = 6
         ) {
             self.announceIntervalNanoseconds = announceIntervalNanoseconds
             self.graftTimeoutNanoseconds = graftTimeoutNanoseconds
             self.maximumMissing = maximumMissing
             self.maximumBatch = maximumBatch
+            self.lazyFanout = lazyFanout
         }
     }
 
@@ -68,22 +73,35 @@ public struct BroadcastTree: Sendable {
     /// they come up.
     private var timers = Heap<Timer>()
     private var random: SeededRandom
+    private let rankSalt: UInt64
     /// Items whose first copy did not come over a tree link (a lazy link whose PRUNE the peer had
     /// not yet seen, or an anti-entropy answer): the tree's own copy may still be on its way, and
     /// its arrival is no sign of a cycle. Bounded, oldest forgotten first.
     private var offTree: Set<ItemID> = []
     private var offTreeOrder: Deque<ItemID> = []
 
+    /// The graft timeout in use: the configured one, doubled (up to 8 times) each time a graft
+    /// proves needless (the tree's copy came first after all: the node or its neighbours are
+    /// slow, and grafting more would only add load and duplicates), and halved back each time a
+    /// graft brought the item.
+    public private(set) var graftTimeout: UInt64
+    /// Items grafted lately, and the link each was grafted from; bounded like `offTree`.
+    private var grafted: [ItemID: LinkID] = [:]
+    private var graftedOrder: Deque<ItemID> = []
+
     /// The most items remembered as having come off the tree.
     static let offTreeCapacity = 4096
 
     public init(configuration: Configuration, random: SeededRandom) {
         self.configuration = configuration
+        var random = random
+        self.rankSalt = random.next()
         self.random = random
+        self.graftTimeout = configuration.graftTimeoutNanoseconds
     }
 
     private mutating func graftDeadline(after now: Moment) -> Moment {
-        let timeout = configuration.graftTimeoutNanoseconds
+        let timeout = graftTimeout
         return now.adding(nanoseconds: timeout + UInt64.random(in: 0...timeout, using: &random))
     }
 
@@ -112,12 +130,25 @@ public struct BroadcastTree: Sendable {
     }
 
     /// The active links an item goes to, split into eager and lazy, leaving out `excluded`.
+    /// At most `lazyFanout` lazy links are returned: those that rank first in this node's own
+    /// (seeded) order of links.
     public func targets(among links: [LinkID], excluding excluded: Set<LinkID>) -> (eager: [LinkID], lazy: [LinkID]) {
         var eagerLinks: [LinkID] = [], lazyLinks: [LinkID] = []
         for link in links where !excluded.contains(link) {
             if eager.contains(link) { eagerLinks.append(link) } else { lazyLinks.append(link) }
         }
+        if configuration.lazyFanout > 0 && lazyLinks.count > configuration.lazyFanout {
+            lazyLinks = Array(lazyLinks.sorted { rank($0) < rank($1) }.prefix(configuration.lazyFanout))
+        }
         return (eagerLinks, lazyLinks)
+    }
+
+    /// A link's place in this node's announcement order: a fixed scramble of its number.
+    private func rank(_ link: LinkID) -> UInt64 {
+        var x = link.rawValue &+ rankSalt
+        x = (x ^ (x >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        x = (x ^ (x >> 27)) &* 0x94d0_49bb_1331_11eb
+        return x ^ (x >> 31)
     }
 
     /// Queues an announcement of `id` on each of `links`; returns IHAVEs for batches that filled up.
@@ -138,6 +169,10 @@ public struct BroadcastTree: Sendable {
     /// (the peer had not yet heard our PRUNE, or answered a GRAFT late) does not shape the tree.
     public mutating func delivered(_ id: ItemID, from link: LinkID?) {
         missing[id] = nil
+        if let source = grafted.removeValue(forKey: id) {
+            let base = configuration.graftTimeoutNanoseconds
+            graftTimeout = source == link ? max(base, graftTimeout / 2) : min(8 * base, graftTimeout * 2)
+        }
         if let link, !eager.contains(link) { markOffTree(id) }
     }
 
@@ -210,6 +245,10 @@ public struct BroadcastTree: Sendable {
             let announcer = entry.announcers.remove(at: index)
             makeEager(announcer)
             grafts[announcer, default: []].append(first.id)
+            if grafted.updateValue(announcer, forKey: first.id) == nil {
+                graftedOrder.append(first.id)
+                if graftedOrder.count > Self.offTreeCapacity, let oldest = graftedOrder.popFirst() { grafted[oldest] = nil }
+            }
             entry.deadline = graftDeadline(after: now)
             if entry.announcers.isEmpty {
                 missing[first.id] = nil

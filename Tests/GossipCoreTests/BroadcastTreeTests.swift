@@ -1,0 +1,179 @@
+import GossipWire
+import Testing
+
+@testable import GossipCore
+
+/// Cores joined by links, with the messages between them carried by hand; time moves only when a
+/// test says so.
+struct CoreMesh {
+    var nodes: [GossipProtocol]
+    /// Each link and the two nodes at its ends (the first dialed the second).
+    var ends: [LinkID: (Int, Int)] = [:]
+    var now = Moment.milliseconds(1)
+
+    init(count: Int) {
+        nodes = (0..<count).map { CorePair.node(UInt8($0 + 1)) }
+    }
+
+    /// Opens `link` from node `dialer` to node `listener` and carries the handshake and the
+    /// neighbour request until both are quiet.
+    mutating func connect(_ dialer: Int, _ listener: Int, link: LinkID) {
+        ends[link] = (dialer, listener)
+        let fromDialer = nodes[dialer].linkOpened(
+            link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: UInt8(dialer), count: 16), now: now)
+        let fromListener = nodes[listener].linkOpened(
+            link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: UInt8(listener), count: 16), now: now)
+        carry(fromDialer.map { (dialer, $0) } + fromListener.map { (listener, $0) })
+    }
+
+    /// Delivers every `.send` in `effects` (from node `sender`) over its links, and whatever that
+    /// leads to, until nothing is left; returns the effects that were not messages on a link, per node.
+    @discardableResult
+    mutating func carry(_ effects: [GossipEffect], from sender: Int) -> [(node: Int, effect: GossipEffect)] {
+        carry(effects.map { (sender, $0) })
+    }
+
+    /// Delivers every `.send` in `effects` (each from its node), in order, and what follows.
+    @discardableResult
+    mutating func carry(_ effects: [(Int, GossipEffect)]) -> [(node: Int, effect: GossipEffect)] {
+        var queue = effects
+        var rest: [(node: Int, effect: GossipEffect)] = []
+        while !queue.isEmpty {
+            let (node, effect) = queue.removeFirst()
+            guard case .send(let links, let message) = effect else {
+                rest.append((node, effect))
+                continue
+            }
+            for link in links {
+                guard let (x, y) = ends[link] else { continue }
+                let receiver = node == x ? y : x
+                queue += nodes[receiver].received(peerMessage: message, on: link, now: now).map { (receiver, $0) }
+            }
+        }
+        return rest
+    }
+
+    /// Every message node `node` sends in `effects` on `link`.
+    static func messages(_ effects: [GossipEffect], on link: LinkID) -> [PeerMessage] {
+        effects.compactMap { if case .send(let links, let message) = $0, links.contains(link) { message } else { nil } }
+    }
+
+    /// Runs node `node`'s timer at the current moment, without delivering what it sends.
+    mutating func tick(_ node: Int) -> [GossipEffect] { nodes[node].tick(now: now) }
+
+    mutating func advance(milliseconds: UInt64) { now = now.adding(nanoseconds: milliseconds * ms) }
+}
+
+@Suite("Broadcast tree (core)")
+struct BroadcastTreeTests {
+    /// a (0) - b (1) - c (2) in a line, both links tree links.
+    func line() -> CoreMesh {
+        var mesh = CoreMesh(count: 3)
+        mesh.connect(0, 1, link: 10)
+        mesh.connect(2, 1, link: 12)
+        return mesh
+    }
+
+    @Test("links that join a node to the tree are eager at both ends; a third link between tree members is lazy")
+    func treeLinksAgree() {
+        var mesh = line()
+        #expect(mesh.nodes[0].broadcast.isEager(10) && mesh.nodes[1].broadcast.isEager(10))
+        #expect(mesh.nodes[2].broadcast.isEager(12) && mesh.nodes[1].broadcast.isEager(12))
+        mesh.connect(0, 2, link: 20)  // a and c both have a tree link already
+        #expect(mesh.nodes[0].overlay.isActive(20) && mesh.nodes[2].overlay.isActive(20))
+        #expect(!mesh.nodes[0].broadcast.isEager(20) && !mesh.nodes[2].broadcast.isEager(20))
+    }
+
+    @Test("an item goes eagerly along tree links and only as an announcement on lazy ones")
+    func eagerAndLazy() {
+        var mesh = line()
+        mesh.connect(0, 2, link: 20)
+        let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [1])), from: 1, now: mesh.now)
+        #expect(CoreMesh.messages(announced, on: 10).contains { if case .item = $0 { true } else { false } })
+        #expect(CoreMesh.messages(announced, on: 20).isEmpty, "nothing at once on the lazy link")
+        #expect(announced.contains(.count(.itemIDsAnnounced, 1)))
+        mesh.carry(announced, from: 0)
+        mesh.advance(milliseconds: 300)
+        let flushed = mesh.tick(0)
+        guard case .ihave(let entries)? = CoreMesh.messages(flushed, on: 20).first(where: { if case .ihave = $0 { true } else { false } }) else {
+            Issue.record("no IHAVE on the lazy link after the batching interval")
+            return
+        }
+        #expect(entries.count == 1)
+        let atC = mesh.carry(flushed, from: 0)
+        #expect(!atC.contains { if case .send(_, .graft) = $0.effect { true } else { false } }, "c has the item from b: no graft")
+    }
+
+    @Test("a duplicate over a tree link prunes it at both ends; later items are announced there instead")
+    func pruneOnDuplicate() {
+        var mesh = CoreMesh(count: 2)
+        mesh.connect(0, 1, link: 10)
+        let item = GossipItem(id: ItemID(high: 9, low: 1), ttl: 0, dataType: 3, data: [1])
+        _ = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        let again = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        #expect(CoreMesh.messages(again, on: 10) == [.prune])
+        #expect(again.contains(.count(.prunesSent, 1)))
+        #expect(!mesh.nodes[1].broadcast.isEager(10))
+        mesh.carry(again, from: 1)
+        #expect(!mesh.nodes[0].broadcast.isEager(10), "the PRUNE made it lazy at the sender too")
+        let next = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [2])), from: 1, now: mesh.now)
+        #expect(!CoreMesh.messages(next, on: 10).contains { if case .item = $0 { true } else { false } })
+        #expect(next.contains(.count(.itemIDsAnnounced, 1)))
+    }
+
+    @Test("an announced item that does not arrive is grafted from its announcer, which answers from its cache")
+    func graftAfterMissingItem() {
+        var mesh = line()
+        mesh.connect(0, 2, link: 20)  // lazy: a and c both hang on the tree through b
+        // a holds an item whose tree copies are lost on the way (not carried); it announces it to c.
+        let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [7])), from: 1, now: mesh.now)
+        guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else {
+            Issue.record("the item did not go out on the tree link")
+            return
+        }
+        _ = mesh.nodes[2].received(peerMessage: .ihave([item.id]), on: 20, now: mesh.now)
+        mesh.advance(milliseconds: 100)
+        #expect(!CoreMesh.messages(mesh.tick(2), on: 20).contains { if case .graft = $0 { true } else { false } }, "not before the timeout")
+        mesh.advance(milliseconds: 600)
+        let timedOut = mesh.tick(2)
+        guard case .graft(let ids)? = CoreMesh.messages(timedOut, on: 20).first(where: { if case .graft = $0 { true } else { false } }) else {
+            Issue.record("no GRAFT after the graft timeout")
+            return
+        }
+        #expect(ids == [item.id])
+        #expect(timedOut.contains(.count(.itemsGrafted, 1)))
+        #expect(mesh.nodes[2].broadcast.isEager(20), "the grafted link is a tree link now")
+        let answer = mesh.nodes[0].received(peerMessage: .graft(ids), on: 20, now: mesh.now)
+        #expect(CoreMesh.messages(answer, on: 20) == [.item(item)])
+        #expect(mesh.nodes[0].broadcast.isEager(20))
+        let delivered = mesh.nodes[2].received(peerMessage: .item(item), on: 20, now: mesh.now)
+        #expect(delivered.contains(.count(.peerItemsReceived, 1)) && !delivered.contains(.count(.peerDuplicates, 1)))
+    }
+
+    @Test("validation gates the lazy path: no announcement, no GRAFT answer and no digest before a verdict, nor after an invalid one")
+    func validationGatesLazyPath() {
+        var mesh = line()
+        mesh.connect(0, 2, link: 20)
+        // b subscribes; an item from a waits at b for b's module.
+        _ = mesh.nodes[1].received(apiMessage: .notify(GossipNotify(dataType: 3)), from: 5, now: mesh.now)
+        let item = GossipItem(id: ItemID(high: 4, low: 4), ttl: 0, dataType: 3, data: [4])
+        let arrival = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        guard case .notify(_, let notification, _)? = arrival.first(where: { if case .notify = $0 { true } else { false } }) else {
+            Issue.record("b's module was not notified")
+            return
+        }
+        #expect(CoreMesh.messages(arrival, on: 12).isEmpty, "nothing to c before the verdict")
+        mesh.advance(milliseconds: 300)
+        #expect(!CoreMesh.messages(mesh.tick(1), on: 12).contains { if case .ihave = $0 { true } else { false } })
+        #expect(CoreMesh.messages(mesh.nodes[1].received(peerMessage: .graft([item.id]), on: 12, now: mesh.now), on: 12).isEmpty)
+        let verdict = mesh.nodes[1].received(
+            apiMessage: .validation(GossipValidation(messageID: notification.messageID, isValid: false)), from: 5, now: mesh.now)
+        #expect(CoreMesh.messages(verdict, on: 12).isEmpty)
+        mesh.advance(milliseconds: 300)
+        let later = mesh.tick(1)
+        #expect(!CoreMesh.messages(later, on: 12).contains { if case .ihave = $0 { true } else { false } })
+        #expect(!CoreMesh.messages(later, on: 12).contains { if case .digest(let ids) = $0 { ids.contains(item.id) } else { false } })
+        #expect(CoreMesh.messages(mesh.nodes[1].received(peerMessage: .graft([item.id]), on: 12, now: mesh.now), on: 12).isEmpty)
+        #expect(CoreMesh.messages(mesh.nodes[1].received(peerMessage: .request([item.id]), on: 12, now: mesh.now), on: 12).isEmpty)
+    }
+}
