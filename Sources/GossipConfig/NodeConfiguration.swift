@@ -100,8 +100,11 @@ extension NodeConfiguration {
                 "must be below peer_timeout_ms (\(peerTimeoutMilliseconds)), got \(pingIntervalMilliseconds): links would close before their first PING"
             )
         }
-        if degree > maxPeerConnections {
-            return (.degree, "must be at most max_peer_connections (\(maxPeerConnections)), got \(degree)")
+        if degree + degreeSlack > maxPeerConnections {
+            return (
+                .degree,
+                "plus degree_slack (\(degreeSlack)) must be at most max_peer_connections (\(maxPeerConnections)), got \(degree)"
+            )
         }
         return nil
     }

@@ -86,7 +86,8 @@ struct ValueTests {
             .degree: "max_peer_connections = 4096",
             .pingIntervalMilliseconds: "peer_timeout_ms = 86400000",
             .peerTimeoutMilliseconds: "ping_interval_ms = 10",
-            .maxPeerConnections: "degree = 1",
+            .maxPeerConnections: "degree = 1\ndegree_slack = 0",
+            .degreeSlack: "max_peer_connections = 4096",
         ]
         for value in [range.lowerBound, range.upperBound] {
             let text = [partners[key], "\(key.name) = \(value)"].compactMap { $0 }.joined(separator: "\n")
@@ -363,14 +364,20 @@ struct ConsistencyTests {
         }
     }
 
-    @Test("a degree above max_peer_connections is refused, naming degree")
-    func degreeAboveLinks() {
+    @Test("a degree plus slack above max_peer_connections is refused, naming degree")
+    func degreeAboveLinks() throws {
         #expect {
             _ = try ConfigurationLoader.parse(base + "degree = 40\nmax_peer_connections = 30\n", source: "x.ini")
         } throws: { error in
             let error = error as! ConfigurationError
             return error.key == "degree" && error.description.contains("max_peer_connections (30)")
         }
+        #expect {
+            _ = try ConfigurationLoader.parse(base + "degree = 29\nmax_peer_connections = 30\n", source: "x.ini")
+        } throws: { error in
+            (error as! ConfigurationError).description.contains("degree_slack (2)")
+        }
+        _ = try ConfigurationLoader.parse(base + "degree = 28\nmax_peer_connections = 30\n", source: "x.ini")
     }
 
     @Test("the defaults agree with each other")
