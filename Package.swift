@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "GossipWire"),
         // The INI configuration: keys, defaults and limits in one place.
         .target(name: "GossipConfig", dependencies: ["CInih", "GossipCore"]),
-        // The protocol core with no sockets and no clocks: GossipProtocol (engine, overlay, handshake, anti-entropy).
+        // The protocol core with no sockets and no clocks: GossipProtocol (engine, membership, broadcast tree, handshake, anti-entropy).
         .target(
             name: "GossipCore",
             dependencies: [

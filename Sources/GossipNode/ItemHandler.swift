@@ -32,7 +32,7 @@ final class ItemHandler: Sendable {
     }
 
     private func run() {
-        while let batch = context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600)) {  // NSCondition trapped on .distantFuture
+        while let batch = context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600)) {  // a bounded deadline: the wait is re-armed each hour
             context.withCore { core, now in
                 var effects: [GossipEffect] = []
                 for entry in batch {

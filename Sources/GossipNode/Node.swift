@@ -179,7 +179,7 @@ public final class Node: Sendable {
         running?.context.core.withLock { $0.engine.validations.pendingCount } ?? 0
     }
 
-    /// Peer links through their handshake.
+    /// Active peer links (neighbours).
     public var establishedPeerCount: Int {
         running?.context.core.withLock { $0.overlay.activeLinks.count } ?? 0
     }

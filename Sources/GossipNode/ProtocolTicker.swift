@@ -3,7 +3,7 @@ import GossipCore
 
 /// The thread that drives the core's timers: it sleeps until the moment the core asked for (a
 /// `.wake(at:)` effect), calls `tick`, and carries out what is due (validation deadlines, pings,
-/// dials, the push/pull round, anti-entropy).
+/// dials, shuffles, IHAVE batches, grafts, anti-entropy).
 final class ProtocolTicker: Sendable {
     private let context: NodeContext
     private let done = DispatchSemaphore(value: 0)

@@ -83,7 +83,9 @@ extension SimulationEngine {
             gossipIntervalMs: n.gossipIntervalMilliseconds, antiEntropyIntervalMs: n.antiEntropyIntervalMilliseconds,
             pingIntervalMs: n.pingIntervalMilliseconds, peerTimeoutMs: n.peerTimeoutMilliseconds,
             validationTimeoutMs: n.validationTimeoutMilliseconds, connectTimeoutMs: n.connectTimeoutMilliseconds,
-            seenCapacity: n.seenCapacity, digestSize: n.digestSize, linkIdleTimeoutMs: n.linkIdleTimeoutMilliseconds)
+            seenCapacity: n.seenCapacity, digestSize: n.digestSize, linkIdleTimeoutMs: n.linkIdleTimeoutMilliseconds,
+            degreeSlack: n.degreeSlack, joinWalkLength: n.joinWalkLength, ihaveIntervalMs: n.ihaveIntervalMilliseconds,
+            graftTimeoutMs: n.graftTimeoutMilliseconds)
     }
 
     // MARK: Items
@@ -291,7 +293,9 @@ extension SimulationEngine {
 
     // MARK: Traffic
 
-    static let typeNames = ["hello", "pull", "push", "item", "ping", "pong", "digest", "request", "auth"]
+    static let typeNames = [
+        "hello", "pull", "push", "item", "ping", "pong", "digest", "request", "auth", "membership", "ihave", "graft", "prune",
+    ]
 
     private func traffic(_ totals: RunTallies) -> SimulationReport.TrafficReport {
         var bytes: [Double] = []

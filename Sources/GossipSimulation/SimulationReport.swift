@@ -67,6 +67,10 @@ public struct SimulationReport: Codable, Sendable, Equatable {
         public var seenCapacity: Int
         public var digestSize: Int
         public var linkIdleTimeoutMs: Int
+        public var degreeSlack: Int
+        public var joinWalkLength: Int
+        public var ihaveIntervalMs: Int
+        public var graftTimeoutMs: Int
     }
 
     /// One item.
@@ -201,7 +205,8 @@ public struct SimulationReport: Codable, Sendable, Equatable {
         public var messagesSent: Distribution
         public var totalBytes: Int
         public var totalMessages: Int
-        /// By message type (hello, auth, pull, push, item, ping, pong, digest, request).
+        /// By message type (hello, auth, pull, push, item, ping, pong, digest, request, membership,
+        /// ihave, graft, prune).
         public var byType: [String: TypeTraffic]
     }
 

@@ -59,7 +59,7 @@ struct NetBench: ParsableCommand {
     @Option(help: "Fraction of nodes to kill -9 after the first phase (0: no churn phase).")
     var kill = 0.0
 
-    @Option(help: "Milliseconds between push/pull rounds (gossip_interval_ms).")
+    @Option(help: "Milliseconds between shuffles (gossip_interval_ms).")
     var gossipInterval = 500
 
     @Option(help: "Folder for configs and logs (default: a new temporary folder).")

@@ -22,7 +22,7 @@ public struct GossipProtocol: Sendable {
         public init(
             engine: GossipEngine.Configuration, overlay: Overlay.Configuration,
             broadcast: BroadcastTree.Configuration = .init(
-                announceIntervalNanoseconds: 50_000_000, graftTimeoutNanoseconds: 250_000_000),
+                announceIntervalNanoseconds: 250_000_000, graftTimeoutNanoseconds: 250_000_000),
             digestSize: Int, tickIntervalNanoseconds: UInt64 = 100_000_000
         ) {
             self.engine = engine
@@ -130,8 +130,8 @@ public struct GossipProtocol: Sendable {
 
     // MARK: Timer
 
-    /// Everything due at `now`: validation deadlines, link liveness, dials, the push/pull round and
-    /// anti-entropy. Always ends with the moment to be woken next.
+    /// Everything due at `now`: validation deadlines, link liveness, dials, the shuffle, IHAVE
+    /// batches, grafts and anti-entropy. Always ends with the moment to be woken next.
     public mutating func tick(now: Moment) -> [GossipEffect] {
         var effects: [GossipEffect] = []
         settle(engine.expire(now: now), into: &effects, now: now)
