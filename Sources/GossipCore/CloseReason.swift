@@ -34,6 +34,8 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case disconnected = "disconnected"
     /// We dropped the link from our active view to make room for another (our DISCONNECT).
     case displaced = "displaced"
+    /// A dial for one particular peer (a joiner, a handover) reached another node at its address.
+    case wrongPeer = "wrong_peer"
 
     /// Closes that are the overlay's routine upkeep rather than a peer's fault.
     public var isPeerHousekeeping: Bool {

@@ -143,11 +143,24 @@ struct BroadcastTreeTests {
         #expect(ids == [item.id])
         #expect(timedOut.contains(.count(.itemsGrafted, 1)))
         #expect(mesh.nodes[2].broadcast.isEager(20), "the grafted link is a tree link now")
-        let answer = mesh.nodes[0].received(peerMessage: .graft(ids), on: 20, now: mesh.now)
-        #expect(CoreMesh.messages(answer, on: 20) == [.item(item)])
+        let answer = mesh.nodes[0].received(peerMessage: .graft(ids + ids + ids), on: 20, now: mesh.now)
+        #expect(CoreMesh.messages(answer, on: 20) == [.item(item)], "an ID asked for three times is sent once")
         #expect(mesh.nodes[0].broadcast.isEager(20))
         let delivered = mesh.nodes[2].received(peerMessage: .item(item), on: 20, now: mesh.now)
         #expect(delivered.contains(.count(.peerItemsReceived, 1)) && !delivered.contains(.count(.peerDuplicates, 1)))
+    }
+
+    @Test("a neighbour that drops a tree link without naming another is not dialed back; the node grafts a lazy link instead")
+    func disconnectWithoutHandover() {
+        var mesh = line()
+        mesh.connect(0, 2, link: 20)  // c: tree link 12 to b, lazy link 20 to a
+        let b = mesh.nodes[1].identity
+        let effects = mesh.nodes[2].received(
+            peerMessage: .membership(PeerMembership(kind: .disconnect, entry: PeerEntry(identity: b, address: address(6002)))), on: 12,
+            now: mesh.now)
+        #expect(effects.contains(.closeLink(12, .disconnected)))
+        #expect(!effects.contains { if case .dial = $0 { true } else { false } }, "no dial back to the node that dropped us")
+        #expect(effects.contains(.send([20], .graft([]))), "back on the tree through the other link")
     }
 
     @Test("validation gates the lazy path: no announcement, no GRAFT answer and no digest before a verdict, nor after an invalid one")

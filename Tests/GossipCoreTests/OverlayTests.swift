@@ -418,6 +418,22 @@ struct OverlayTests {
         #expect(dialed.contains(7000), "and the bootstrapper again, alone with an exhausted view")
     }
 
+    @Test("join walks share the dial limit, and a walk's dial that reaches another node there is closed")
+    func walkDialsBounded() {
+        var overlay = overlay(degree: 3)
+        connect(&overlay, 1, 21)
+        var dials: [Overlay.DialTarget] = []
+        for joiner in UInt8(100)..<UInt8(130) {
+            for action in overlay.receivedMembership(request(.forwardJoin, from: joiner, ttl: 1), on: 1, now: .zero) {
+                if case .dial(let target) = action { dials.append(target) }
+            }
+        }
+        #expect(dials.count == 8, "at most maximumConcurrentDials (8) at once, got \(dials.count)")
+        _ = overlay.linkOpened(2, outbound: true, dialed: dials[0], now: .zero)
+        let answered = overlay.receivedHello(hello(77, port: dials[0].port), on: 2, now: .zero)
+        #expect(answered == [.close(link: 2, .wrongPeer)], "no request to a node we did not mean to dial")
+    }
+
     @Test("inbound links beyond the maximum are closed")
     func capacity() {
         var overlay = overlay()

@@ -107,9 +107,10 @@ extension GossipProtocol {
             // Only what a digest could have offered: at most digest_size items per request.
             sendCached(ids, on: link, into: &effects)
         case .membership(let membership):
+            let sender = overlay.identity(of: link)  // before the overlay forgets a link it closes
             perform(
                 overlay.receivedMembership(membership, on: link, now: now, treeLinks: broadcast.eager),
-                into: &effects, now: now, request: (membership, link, overlay.identity(of: link)))
+                into: &effects, now: now, request: (membership, link, sender))
         case .ihave(let ids):
             guard overlay.isActive(link) else { break }  // announcements come over the tree's links only
             let engine = self.engine
@@ -167,7 +168,8 @@ extension GossipProtocol {
     /// Sends the cached items among `ids` (at most `digestSize`): only items found valid (or
     /// relayed unvalidated) and still within their TTL are cached.
     mutating func sendCached(_ ids: [ItemID], on link: LinkID, into effects: inout [GossipEffect]) {
-        for id in ids.prefix(configuration.digestSize) {
+        var sent: Set<ItemID> = []
+        for id in ids.prefix(configuration.digestSize) where sent.insert(id).inserted {  // each item once per ask
             guard let item = engine.cache[id], item.data.count <= GossipItem.maximumDataSize else { continue }
             effects.append(.send([link], .item(item)))
         }

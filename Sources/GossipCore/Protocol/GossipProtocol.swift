@@ -135,7 +135,7 @@ public struct GossipProtocol: Sendable {
     public mutating func tick(now: Moment) -> [GossipEffect] {
         var effects: [GossipEffect] = []
         settle(engine.expire(now: now), into: &effects, now: now)
-        perform(overlay.tick(now: now), into: &effects, now: now)
+        perform(overlay.tick(now: now, treeLinks: broadcast.eager), into: &effects, now: now)
         if !broadcast.hasEager(among: overlay.activeLinks) && treeRequests.isEmpty && !overlay.isSeekingTreeLink {
             repairTree(into: &effects)  // off the tree, and no way back under way
         }
@@ -199,13 +199,13 @@ public struct GossipProtocol: Sendable {
 
     /// A neighbour dropped our tree link and handed over `entry`, one of its tree neighbours: make
     /// the link to it a tree link, dialing it first if there is none.
-    mutating func rejoinTree(through entry: PeerEntry, into effects: inout [GossipEffect]) {
+    mutating func rejoinTree(through entry: PeerEntry, now: Moment, into effects: inout [GossipEffect]) {
         if let link = overlay.link(to: entry.identity), overlay.isActive(link) {
             broadcast.grafted(link)
             effects.append(.send([link], .graft([])))
             return
         }
-        let dial = overlay.dialForTree(entry)
+        let dial = overlay.dialForTree(entry, now: now)
         if dial.isEmpty { repairTree(into: &effects) } else { perform(dial, into: &effects) }
     }
 
@@ -239,6 +239,7 @@ public struct GossipProtocol: Sendable {
                 switch membership.kind {
                 case .join:
                     membership.tree = true
+                    treeRequests.insert(link)  // the contact may make it our tree link
                 case .neighborHigh, .neighborLow:
                     // Ask for a tree link while this node has none and asked nobody else for one
                     // (it joins the tree through it; two would close a cycle).
@@ -279,7 +280,7 @@ public struct GossipProtocol: Sendable {
                 if wasTree, reason == .disconnected, let request, request.link == link,
                     request.message.kind == .disconnect, request.message.entry.identity != request.sender
                 {
-                    rejoinTree(through: request.message.entry, into: &effects)
+                    rejoinTree(through: request.message.entry, now: now, into: &effects)
                 } else if wasTree && reason != .displaced {
                     repairTree(into: &effects)
                 }
@@ -307,7 +308,7 @@ public struct GossipProtocol: Sendable {
                 if let request, request.link == link, request.message.kind == .accept, !request.message.tree,
                     request.message.entry.identity != request.sender, !broadcast.hasEager(among: overlay.activeLinks)
                 {
-                    rejoinTree(through: request.message.entry, into: &effects)  // the contact handed us over
+                    rejoinTree(through: request.message.entry, now: now, into: &effects)  // the contact handed us over
                 }
             case .antiEntropy(let link):
                 // Items younger than the graft timeout are left to the tree: offering them would

@@ -112,9 +112,15 @@ public struct Overlay: Sendable {
         /// Become neighbours (high priority) on a tree link: the way back onto the broadcast tree
         /// that a neighbour handed over when it dropped us.
         case treeNeighbor
+        /// Become neighbours (high priority): the end of a joiner's walk dials the joiner.
+        case walkEnd
 
         /// Whether the peer must accept, and we take the link in even if full.
-        var isHigh: Bool { self == .neighbor(high: true) || self == .treeNeighbor }
+        var isHigh: Bool { self == .neighbor(high: true) || self == .treeNeighbor || self == .walkEnd }
+
+        /// Whether the dial was for one particular peer, so that another node answering there
+        /// must not get the request.
+        var needsDialedPeer: Bool { self == .treeNeighbor || self == .walkEnd }
     }
 
     enum Role: Equatable, Sendable {
@@ -151,7 +157,8 @@ public struct Overlay: Sendable {
     private var active: [LinkID] = []
     /// The link of each authenticated peer.
     private var linkOf: [PeerIdentity: LinkID] = [:]
-    private var dialing: [String: (target: DialTarget, intent: Intent)] = [:]
+    /// Dials under way, with what they are for and when they started.
+    private var dialing: [String: (target: DialTarget, intent: Intent, started: Moment)] = [:]
     private let bootstrappers: [DialTarget]
     /// The identity found behind each bootstrapper address, once one answered.
     private var bootstrapperIdentities: [String: PeerIdentity] = [:]
@@ -226,13 +233,13 @@ public struct Overlay: Sendable {
 
     /// Dials `entry` to make it a neighbour on a tree link (a neighbour that dropped us handed it
     /// over); nothing if a link or a dial to it exists already.
-    public mutating func dialForTree(_ entry: PeerEntry) -> [Action] {
+    public mutating func dialForTree(_ entry: PeerEntry, now: Moment) -> [Action] {
         guard entry.identity != selfIdentity, linkOf[entry.identity] == nil, !entry.address.isUnspecified,
-            entry.address.port != 0
+            entry.address.port != 0, dialing.count < configuration.maximumConcurrentDials
         else { return [] }
         let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
         guard dialing[target.key] == nil else { return [] }
-        dialing[target.key] = (target, .treeNeighbor)
+        dialing[target.key] = (target, .treeNeighbor, now)
         return [.dial(target)]
     }
 
@@ -350,6 +357,7 @@ public struct Overlay: Sendable {
         linkOf[hello.identity] = link
         if let stale = state.dialed?.identity, stale != hello.identity {
             view.remove(stale)  // that address now hosts another node
+            if state.intent?.needsDialedPeer == true { return actions + [close(link, .wrongPeer)] }
         }
         view.merge(
             [PeerEntry(identity: hello.identity, address: hello.listenAddress)], protecting: protectedIdentities(adding: 1),
@@ -360,6 +368,8 @@ public struct Overlay: Sendable {
         case .neighbor(let high): actions.append(.send(link: link, membership(high || active.isEmpty ? .neighborHigh : .neighborLow)))
         case .treeNeighbor:
             actions.append(.send(link: link, .membership(PeerMembership(kind: .neighborHigh, tree: true, entry: ourEntry))))
+        case .walkEnd:
+            actions.append(.send(link: link, membership(.neighborHigh)))
         case nil: break  // inbound: the peer asks
         }
         return actions
@@ -429,8 +439,9 @@ public struct Overlay: Sendable {
         let next = randomLinks(1, excluding: [link]).first
         if hops <= 1 || next == nil {
             let target = DialTarget(host: joiner.address.host, port: joiner.address.port, identity: joiner.identity)
-            guard dialing[target.key] == nil else { return [] }
-            dialing[target.key] = (target, .neighbor(high: true))
+            // Walks share the dial limit: a neighbour cannot make this node dial without bound.
+            guard dialing[target.key] == nil, dialing.count < configuration.maximumConcurrentDials else { return [] }
+            dialing[target.key] = (target, .walkEnd, now)
             return [.dial(target)]
         }
         if hops == configuration.passiveWalkLength {
@@ -501,7 +512,13 @@ public struct Overlay: Sendable {
 
     /// Everything due at `now`: liveness checks, dials to reach `degree`, the shuffle and
     /// anti-entropy.
-    public mutating func tick(now: Moment) -> [Action] {
+    /// `treeLinks` are spared by the idle rule: dropping one would cut the broadcast tree.
+    public mutating func tick(now: Moment, treeLinks: Set<LinkID> = []) -> [Action] {
+        // A dial the runtime never answered (no thread to run it) counts as failed.
+        for (key, pending) in dialing where Self.span(pending.started, now) >= 2 * configuration.peerTimeoutNanoseconds {
+            dialing[key] = nil
+            if pending.intent == .treeNeighbor { treeRequestFailed = true }
+        }
         var actions: [Action] = []
         for id in links.keys.sorted() {
             guard let state = links[id] else { continue }
@@ -520,7 +537,7 @@ public struct Overlay: Sendable {
                 actions.append(.send(link: id, .ping(nonce)))
             }
         }
-        if configuration.idleTimeoutNanoseconds > 0, active.count > configuration.degree, let idle = longestIdle(now: now) {
+        if configuration.idleTimeoutNanoseconds > 0, active.count > configuration.degree, let idle = longestIdle(now: now, sparing: treeLinks) {
             // One a tick, the longest idle first, and only while above degree.
             actions.append(.send(link: idle, membership(.disconnect)))
             actions.append(close(idle, .idle))
@@ -546,9 +563,9 @@ public struct Overlay: Sendable {
     }
 
     /// The active link idle for `idleTimeoutNanoseconds` or more that has been idle longest.
-    private func longestIdle(now: Moment) -> LinkID? {
+    private func longestIdle(now: Moment, sparing spared: Set<LinkID>) -> LinkID? {
         var best: (at: Moment, id: LinkID)?
-        for id in active {
+        for id in active where !spared.contains(id) {
             let state = links[id]!
             guard Self.span(state.lastTraffic, now) >= configuration.idleTimeoutNanoseconds else { continue }
             if best.map({ (state.lastTraffic, id) < ($0.at, $0.id) }) ?? true { best = (state.lastTraffic, id) }
@@ -613,7 +630,7 @@ public struct Overlay: Sendable {
             let high = active.isEmpty
             for entry in picks {
                 let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
-                dialing[target.key] = (target, .neighbor(high: high))
+                dialing[target.key] = (target, .neighbor(high: high), now)
                 actions.append(.dial(target))
             }
         }
@@ -625,7 +642,7 @@ public struct Overlay: Sendable {
             let intent: Intent = !joined || active.isEmpty ? .join : .neighbor(high: false)
             for target in bootstrappers where !selfTargets.contains(target.key) && dialing[target.key] == nil {
                 if let known = bootstrapperIdentities[target.key], linkOf[known] != nil { continue }  // linked already
-                dialing[target.key] = (target, intent)
+                dialing[target.key] = (target, intent, now)
                 actions.append(.dial(target))
             }
         }
