@@ -1,4 +1,3 @@
-import DequeModule
 import HeapModule
 import GossipWire
 
@@ -77,20 +76,18 @@ public struct BroadcastTree: Sendable {
     /// Items whose first copy did not come over a tree link (a lazy link whose PRUNE the peer had
     /// not yet seen, or an anti-entropy answer): the tree's own copy may still be on its way, and
     /// its arrival is no sign of a cycle. Bounded, oldest forgotten first.
-    private var offTree: Set<ItemID> = []
-    private var offTreeOrder: Deque<ItemID> = []
+    private var offTree = RecentMemory<Void>(capacity: BroadcastTree.memoryCapacity)
 
     /// The graft timeout in use: the configured one, doubled (up to 8 times) each time a graft
     /// proves needless (the tree's copy came first after all: the node or its neighbours are
     /// slow, and grafting more would only add load and duplicates), and halved back each time a
     /// graft brought the item.
     public private(set) var graftTimeout: UInt64
-    /// Items grafted lately, and the link each was grafted from; bounded like `offTree`.
-    private var grafted: [ItemID: LinkID] = [:]
-    private var graftedOrder: Deque<ItemID> = []
+    /// Items grafted lately, and the link each was grafted from.
+    private var grafted = RecentMemory<LinkID>(capacity: BroadcastTree.memoryCapacity)
 
     /// The most items remembered as having come off the tree.
-    static let offTreeCapacity = 4096
+    static let memoryCapacity = 4096
 
     public init(configuration: Configuration, random: SeededRandom) {
         self.configuration = configuration
@@ -117,9 +114,6 @@ public struct BroadcastTree: Sendable {
     public mutating func add(_ link: LinkID, inTree: Bool) {
         if inTree { makeEager(link) } else { eager.remove(link) }
     }
-
-    /// Items announced to us and awaited.
-    public var missingCount: Int { missing.count }
 
     /// A link left the active view.
     /// Returns whether it was in the tree.
@@ -169,7 +163,7 @@ public struct BroadcastTree: Sendable {
     /// (the peer had not yet heard our PRUNE, or answered a GRAFT late) does not shape the tree.
     public mutating func delivered(_ id: ItemID, from link: LinkID?) {
         missing[id] = nil
-        if let source = grafted.removeValue(forKey: id) {
+        if let source = grafted.remove(id) {
             let base = configuration.graftTimeoutNanoseconds
             graftTimeout = source == link ? max(base, graftTimeout / 2) : min(8 * base, graftTimeout * 2)
         }
@@ -178,9 +172,7 @@ public struct BroadcastTree: Sendable {
 
     /// `id` was asked for outside the tree (anti-entropy): its copies do not shape the tree.
     public mutating func markOffTree(_ id: ItemID) {
-        guard offTree.insert(id).inserted else { return }
-        offTreeOrder.append(id)
-        if offTreeOrder.count > Self.offTreeCapacity, let oldest = offTreeOrder.popFirst() { offTree.remove(oldest) }
+        offTree.insert(id, ())
     }
 
     /// A copy of a known item `id` arrived on active link `link`: returns the link to send PRUNE
@@ -245,10 +237,7 @@ public struct BroadcastTree: Sendable {
             let announcer = entry.announcers.remove(at: index)
             makeEager(announcer)
             grafts[announcer, default: []].append(first.id)
-            if grafted.updateValue(announcer, forKey: first.id) == nil {
-                graftedOrder.append(first.id)
-                if graftedOrder.count > Self.offTreeCapacity, let oldest = graftedOrder.popFirst() { grafted[oldest] = nil }
-            }
+            grafted.insert(first.id, announcer)
             entry.deadline = graftDeadline(after: now)
             if entry.announcers.isEmpty {
                 missing[first.id] = nil

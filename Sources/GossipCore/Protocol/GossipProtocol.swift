@@ -209,6 +209,13 @@ public struct GossipProtocol: Sendable {
         if dial.isEmpty { repairTree(into: &effects) } else { perform(dial, into: &effects) }
     }
 
+    /// A random tree neighbour other than `link`, to hand a peer over to.
+    mutating func randomTreeNeighbour(excluding link: LinkID) -> PeerEntry? {
+        let others = overlay.activeLinks.filter { $0 != link && broadcast.isEager($0) }
+        guard !others.isEmpty else { return nil }
+        return overlay.entry(of: others[Int.random(in: 0..<others.count, using: &repairRandom)])
+    }
+
     /// Sends `item` on the eager links of the tree outside `excluded`, and queues an announcement
     /// of its ID on the lazy ones. Callers have applied validation and the TTL rule already.
     mutating func spread(_ item: GossipItem, excluding excluded: Set<LinkID>, now: Moment, into effects: inout [GossipEffect]) {
@@ -252,18 +259,12 @@ public struct GossipProtocol: Sendable {
                 case .disconnect where broadcast.isEager(link):
                     // Dropping a tree link: hand the peer over to another tree neighbour, its
                     // way back onto the tree that cannot lead into its own part of it.
-                    let others = overlay.activeLinks.filter { $0 != link && broadcast.isEager($0) }
-                    if !others.isEmpty, let entry = overlay.entry(of: others[Int.random(in: 0..<others.count, using: &repairRandom)]) {
-                        membership.entry = entry
-                    }
+                    if let entry = randomTreeNeighbour(excluding: link) { membership.entry = entry }
                 case .accept:
                     membership.tree = treeLinks.contains(link)
                     if !membership.tree, let request, request.link == link, request.message.kind == .join {
                         // A handover: the joiner's way onto the tree is one of our tree neighbours.
-                        let others = overlay.activeLinks.filter { $0 != link && broadcast.isEager($0) }
-                        if !others.isEmpty, let entry = overlay.entry(of: others[Int.random(in: 0..<others.count, using: &repairRandom)]) {
-                            membership.entry = entry
-                        }
+                        if let entry = randomTreeNeighbour(excluding: link) { membership.entry = entry }
                     }
                 default: break
                 }

@@ -205,13 +205,9 @@ public struct Overlay: Sendable {
     /// The active links, in the order they became active.
     public var activeLinks: [LinkID] { active }
 
-    /// Every open link, active or not.
-    public var linkCount: Int { links.count }
 
     public func identity(of link: LinkID) -> PeerIdentity? { links[link]?.identity }
 
-    /// Whether `link` finished its handshake.
-    public func isEstablished(_ link: LinkID) -> Bool { links[link]?.established == true }
 
     /// Whether `link` is in the active view.
     public func isActive(_ link: LinkID) -> Bool { links[link]?.role == .active }

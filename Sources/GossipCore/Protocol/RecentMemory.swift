@@ -1,0 +1,29 @@
+import DequeModule
+import GossipWire
+
+/// What the node remembers about the most recent items, at most `capacity` of them: a key
+/// inserted beyond that makes the oldest insertion forgotten. Removing an entry early leaves its
+/// place in the order, so the order never holds more than `capacity` keys.
+struct RecentMemory<Value: Sendable>: Sendable {
+    let capacity: Int
+    private var values: [ItemID: Value] = [:]
+    private var order: Deque<ItemID> = []
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    func contains(_ id: ItemID) -> Bool { values[id] != nil }
+
+    /// Remembers `value` for `id` unless `id` is remembered already; returns whether it was new.
+    @discardableResult
+    mutating func insert(_ id: ItemID, _ value: Value) -> Bool {
+        guard values[id] == nil else { return false }
+        values[id] = value
+        order.append(id)
+        if order.count > capacity, let oldest = order.popFirst() { values[oldest] = nil }
+        return true
+    }
+
+    mutating func remove(_ id: ItemID) -> Value? { values.removeValue(forKey: id) }
+}
