@@ -44,4 +44,14 @@ public enum CloseReason: String, Sendable, CaseIterable {
         default: false
         }
     }
+
+    /// Closes that follow a last message to the peer (REJECT, DISCONNECT, a full node's peers):
+    /// the runtime sends what is queued and ends its side before it stops reading, so that the
+    /// peer gets that message rather than a reset.
+    public var flushesBeforeClosing: Bool {
+        switch self {
+        case .overCapacity, .idle, .neighborRejected, .disconnected, .displaced: true
+        default: false
+        }
+    }
 }

@@ -74,9 +74,21 @@ final class Connection: Sendable {
         context.abuseLog.log(
             level: reason.isPeerHousekeeping ? .debug : .notice, "closing \(kind.rawValue) connection: \(reason.rawValue)",
             metadata: ["connection": "\(label)", "remote": "\(remote)", "detail": "\(detail)"])
-        sender.stop()
-        socket.shutdown()
+        if kind == .peer && reason.flushesBeforeClosing {
+            sender.finish(linger: Self.linger)
+        } else {
+            sender.stop()
+            socket.shutdown()
+        }
     }
+
+    /// How long a link closed after a last message (`CloseReason.flushesBeforeClosing`) waits for
+    /// the peer to close its side.
+    static let linger: Duration = .seconds(1)
+
+    /// Whether the node closes this connection after a last message: the reader then drains the
+    /// input (`Socket.discardInput`) before `finishClosing`.
+    var isFlushingBeforeClose: Bool { closeReason.withLock { $0 }?.flushesBeforeClosing == true && kind == .peer }
 
     /// The reader's last step: stop the writer and close the socket once both threads are done.
     func finishClosing() {

@@ -1,4 +1,9 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import DequeModule
 import GossipSockets
 
@@ -25,6 +30,9 @@ final class ConnectionSender: @unchecked Sendable {
     private var outbox: Deque<[UInt8]> = []
     private var queuedBytes = 0
     private var isStopped = false
+    /// `finish` was called, with this linger: write what is queued, end our direction, then wait
+    /// for `stop`.
+    private var finishLinger: Duration?
     /// The writer thread is sending a batch outside the lock: direct writes must wait their turn.
     private var isWriting = false
     private let finished = DispatchSemaphore(value: 0)
@@ -51,7 +59,7 @@ final class ConnectionSender: @unchecked Sendable {
     /// Writes or queues one whole message. Never blocks.
     func enqueue(_ message: [UInt8]) -> EnqueueResult {
         condition.lock()
-        guard !isStopped else {
+        guard !isStopped && finishLinger == nil else {
             condition.unlock()
             return .closed
         }
@@ -96,6 +104,18 @@ final class ConnectionSender: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Writes what is queued, then ends our direction (the peer sees end of stream), and takes no
+    /// more messages. If `stop()` has not come by `linger` after that, shuts the socket down in
+    /// both directions, which wakes a reader still waiting for the peer to close.
+    func finish(linger: Duration) {
+        condition.lock()
+        if !isStopped && finishLinger == nil {
+            finishLinger = linger
+            condition.signal()
+        }
+        condition.unlock()
+    }
+
     /// Waits for the writer thread to end (after `stop()`).
     func waitUntilFinished() {
         finished.wait()
@@ -106,9 +126,14 @@ final class ConnectionSender: @unchecked Sendable {
         batch.reserveCapacity(64 * 1024)
         while true {
             condition.lock()
-            while outbox.isEmpty && !isStopped { condition.wait() }
+            while outbox.isEmpty && !isStopped && finishLinger == nil { condition.wait() }
             if isStopped {
                 condition.unlock()
+                return
+            }
+            if outbox.isEmpty, let linger = finishLinger {
+                condition.unlock()
+                lingerAfterFinish(for: linger)
                 return
             }
             batch.removeAll(keepingCapacity: true)
@@ -127,5 +152,18 @@ final class ConnectionSender: @unchecked Sendable {
             isWriting = false
             condition.unlock()
         }
+    }
+
+    /// After `finish`: end our direction, give the peer `linger` to close its side (the
+    /// reader drains it), then shut down both directions.
+    private func lingerAfterFinish(for linger: Duration) {
+        socket.shutdownWrite()
+        let wallDeadline = Date(timeIntervalSinceNow: Double(linger.components.seconds) + Double(linger.components.attoseconds) / 1e18)
+        condition.lock()
+        while !isStopped {
+            if !condition.wait(until: wallDeadline) { break }
+        }
+        condition.unlock()
+        socket.shutdown()
     }
 }

@@ -104,6 +104,10 @@ final class P2PServer: Sendable {
         }
         context.peerLinks.withLock { _ = $0.removeValue(forKey: id) }
         context.withCore { core, now in core.linkClosed(id, now: now) }
+        if link.isFlushingBeforeClose {
+            // The writer sends the last message and ends our side; wait for the peer's end.
+            stream.socket.discardInput(until: .now + Connection.linger)
+        }
         link.finishClosing()
         context.statistics.peerLinksOpen.wrappingSubtract(1, ordering: .relaxed)
         context.logger.debug("peer link closed", metadata: ["link": "\(link.label)"])

@@ -52,6 +52,9 @@ extension SimulationReport {
                 + "links min/mean/max \(overlay.linksMin)/\(format(overlay.linksMean, 1))/\(overlay.linksMax), "
                 + "view in-degree mean \(format(overlay.inDegree.mean, 1)) (zero: \(overlay.inDegreeZero))")
         lines.append(
+            "broadcast tree at the end: \(overlay.treeLinks) links eager at both ends, \(overlay.treeComponents) component(s), "
+                + "\(overlay.treeOneSidedLinks) link end(s) eager on one side only")
+        lines.append(
             "traffic: \(abbreviated(Double(traffic.totalMessages))) messages, \(abbreviated(Double(traffic.totalBytes)))B; "
                 + "per node mean \(abbreviated(traffic.bytesSent.mean))B max \(abbreviated(traffic.bytesSent.max))B")
         lines.append(

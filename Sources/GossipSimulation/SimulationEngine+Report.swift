@@ -240,6 +240,18 @@ extension SimulationEngine {
             }
             return node
         }
+        // The broadcast tree: links eager at both ends, joined like the overlay's links.
+        var treeParent = Array(0..<count)
+        func treeRoot(_ node: Int) -> Int {
+            var node = node
+            while treeParent[node] != node {
+                treeParent[node] = treeParent[treeParent[node]]
+                node = treeParent[node]
+            }
+            return node
+        }
+        var treeLinks = 0
+        var oneSided = 0
         var hasLivePeer = [Bool](repeating: false, count: count)
         var stale = 0
         var viewSizes: [Double] = []
@@ -257,6 +269,18 @@ extension SimulationEngine {
                 hasLivePeer[node] = true
                 let (a, b) = (root(node), root(peer))
                 if a != b { parent[max(a, b)] = min(a, b) }
+                let peerPartition = partitions[shared.partition(of: peer)]
+                guard let peerState = peerPartition.protocols[shared.local(peer)] else { continue }
+                let peerLink = LinkEndpoint.linkID(serial: peerEnd.serial, index: Int(endpoint.peerIndex))
+                let eagerHere = state.broadcast.isEager(link)
+                let eagerThere = peerState.broadcast.isEager(peerLink) && peerState.overlay.isActive(peerLink)
+                if eagerHere && eagerThere {
+                    if node < peer { treeLinks += 1 }
+                    let (x, y) = (treeRoot(node), treeRoot(peer))
+                    if x != y { treeParent[max(x, y)] = min(x, y) }
+                } else if eagerHere {
+                    oneSided += 1
+                }
             }
             let view = state.overlay.view.all
             viewSizes.append(Double(view.count))
@@ -273,6 +297,8 @@ extension SimulationEngine {
         var componentSizes = [Int](repeating: 0, count: count)
         for node in live { componentSizes[root(node)] += 1 }
         let components = componentSizes.filter { $0 > 0 }
+        var treeSizes = [Int](repeating: 0, count: count)
+        for node in live { treeSizes[treeRoot(node)] += 1 }
         let liveLinks = live.map { links[$0] }
         let liveInDegree = live.map { inDegree[$0] }
         func histogram(_ values: [Int]) -> [SimulationReport.HistogramBin] {
@@ -287,7 +313,8 @@ extension SimulationEngine {
             linksMean: significant(live.isEmpty ? 0 : Double(liveLinks.reduce(0, +)) / Double(live.count)),
             links: .init(liveLinks.map(Double.init)), linksHistogram: histogram(liveLinks),
             inDegree: .init(liveInDegree.map(Double.init)), inDegreeHistogram: histogram(liveInDegree),
-            inDegreeZero: liveInDegree.count { $0 == 0 }, staleViewEntries: stale, viewSize: .init(viewSizes))
+            inDegreeZero: liveInDegree.count { $0 == 0 }, staleViewEntries: stale, viewSize: .init(viewSizes),
+            treeLinks: treeLinks, treeOneSidedLinks: oneSided, treeComponents: treeSizes.count { $0 > 0 })
         return OverlayState(report: report, links: links, inDegree: inDegree)
     }
 

@@ -196,6 +196,13 @@ public struct SimulationReport: Codable, Sendable, Equatable {
         /// View entries (over all running views) that name a dead or never started node.
         public var staleViewEntries: Int
         public var viewSize: Distribution
+        /// Links between running nodes that are eager (on the broadcast tree) at both ends.
+        public var treeLinks: Int
+        /// Link ends eager on one side only (the other end treats the link as lazy).
+        public var treeOneSidedLinks: Int
+        /// Connected components of the broadcast tree (its links eager at both ends); 1 when the
+        /// tree spans every running node, more while parts are reached only by IHAVE and GRAFT.
+        public var treeComponents: Int
     }
 
     /// What the nodes sent.

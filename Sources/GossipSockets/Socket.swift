@@ -203,6 +203,24 @@ public final class Socket: Sendable {
         }
     }
 
+    /// Ends our direction only: the peer reads what was sent, then end of stream. Reading goes on.
+    public func shutdownWrite() {
+        isClosed.withLock { closed in
+            if !closed { _ = Glibc.shutdown(descriptor, Int32(SHUT_WR)) }
+        }
+    }
+
+    /// Reads and drops whatever arrives until the peer closes, the socket fails or `deadline`
+    /// passes. Closing a socket with unread input makes the kernel send a reset, which can destroy
+    /// data we sent last; draining first avoids that.
+    public func discardInput(until deadline: Deadline) {
+        var scratch = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = scratch.withUnsafeMutableBytes { buffer in (try? receive(into: buffer, deadline: deadline)) ?? 0 }
+            if count == 0 { return }
+        }
+    }
+
     /// Closes the descriptor (once).
     public func close() {
         isClosed.withLock { closed in

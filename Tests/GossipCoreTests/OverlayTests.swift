@@ -434,12 +434,51 @@ struct OverlayTests {
         #expect(answered == [.close(link: 2, .wrongPeer)], "no request to a node we did not mean to dial")
     }
 
-    @Test("inbound links beyond the maximum are closed")
+    @Test("inbound links beyond the maximum get peers to try and REJECT after the handshake; beyond the busy allowance they close at once")
     func capacity() {
         var overlay = overlay()
-        for link in 1...4 { #expect(overlay.linkOpened(LinkID(UInt64(link)), outbound: false, dialed: nil, now: .zero).count == 1) }
-        let result29 = overlay.linkOpened(5, outbound: false, dialed: nil, now: .zero)
-        #expect(result29.contains(.close(link: 5, .overCapacity)))
+        for link in 1...4 { connect(&overlay, LinkID(UInt64(link)), UInt8(20 + link), high: false) }
+        overlay.receivedPush(PeerPush(listenAddress: address(21), entries: [entry(40), entry(41)]), on: 1)
+        let busy = overlay.linkOpened(5, outbound: false, dialed: nil, now: .zero)
+        #expect(busy.count == 1, "HELLO only: the handshake goes on")
+        let answer = overlay.receivedHello(hello(30), on: 5, now: .zero)
+        guard answer.count == 3, case .send(5, .push(let push)) = answer[0] else {
+            Issue.record("expected PUSH, REJECT, close; got \(answer)")
+            return
+        }
+        #expect(!push.entries.isEmpty, "peers to try")
+        #expect(!push.entries.contains { $0.identity == identity(5) || $0.identity == identity(30) }, "neither the full node nor the dialer")
+        #expect(answer[1] == .send(link: 5, .membership(PeerMembership(kind: .reject, entry: PeerEntry(identity: identity(5), address: address(6000))))))
+        #expect(answer[2] == .close(link: 5, .overCapacity))
+        #expect(overlay.identity(of: 5) == nil, "the dialer was not taken in")
+        #expect(overlay.activeLinks.count == 4)
+        // Busy links are few: past the allowance, closed after HELLO.
+        for number in 0..<Overlay.busyLinkLimit {
+            #expect(overlay.linkOpened(LinkID(UInt64(100 + number)), outbound: false, dialed: nil, now: .zero).count == 1)
+        }
+        let refused = overlay.linkOpened(200, outbound: false, dialed: nil, now: .zero)
+        #expect(refused.contains(.close(link: 200, .overCapacity)))
+    }
+
+    @Test("a joiner that a full contact turned away links through the peers it was handed, and counts as joined")
+    func joinThroughHandedPeers() {
+        let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
+        var overlay = overlay(degree: 2, bootstrappers: [target])
+        _ = overlay.tick(now: .zero)
+        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
+        _ = overlay.receivedHello(hello(7, port: 7000), on: 1, now: .zero)
+        overlay.receivedPush(PeerPush(listenAddress: address(7000), entries: [entry(40), entry(41)]), on: 1)
+        let rejected = overlay.receivedMembership(request(.reject, from: 7), on: 1, now: .zero)
+        #expect(rejected == [.close(link: 1, .neighborRejected)])
+        let dials = overlay.tick(now: Moment(nanoseconds: 10 * ms)).compactMap { if case .dial(let t) = $0 { t.port } else { nil } }
+        #expect(Set(dials) == [40, 41], "the handed peers, got \(dials)")
+        _ = overlay.linkOpened(2, outbound: true, dialed: Overlay.DialTarget(host: "127.0.0.1", port: 40, identity: identity(40)), now: Moment(nanoseconds: 20 * ms))
+        let asked = overlay.receivedHello(hello(40), on: 2, now: Moment(nanoseconds: 20 * ms))
+        #expect(asked.contains { if case .send(2, .membership(let m)) = $0 { m.kind == .neighborHigh } else { false } }, "alone: must be taken in")
+        #expect(!overlay.hasJoined)
+        let accepted = overlay.receivedMembership(request(.accept, from: 40), on: 2, now: Moment(nanoseconds: 30 * ms))
+        #expect(accepted.contains(.activated(2)))
+        #expect(overlay.hasJoined, "on the overlay: the bootstrapper is not asked to JOIN again")
     }
 }
 

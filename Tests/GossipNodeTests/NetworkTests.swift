@@ -160,6 +160,27 @@ struct NetworkTests {
         #expect(try receiveAndAnswer(client).data == [5])
     }
 
+    @Test("a full bootstrapper hands a joiner peers to try (PUSH, REJECT, then the close), and the joiner links through them")
+    func fullBootstrapperHandsOutPeers() throws {
+        let network = TestNetwork()
+        let full: (inout NodeConfiguration) -> Void = {
+            $0.degree = 1
+            $0.degreeSlack = 0
+            $0.maxPeerConnections = 1
+            $0.joinWalkLength = 0
+        }
+        let seed = try network.add(configure: full)
+        let first = try network.add(bootstrap: seed) { $0.joinWalkLength = 0 }
+        #expect(waitUntil(timeout: .seconds(10)) { seed.connectedPeers == [first.identity] }, "\(network.links)")
+        let joiner = try network.add(bootstrap: seed) { $0.degree = 1; $0.joinWalkLength = 0 }
+        #expect(
+            waitUntil(timeout: .seconds(10)) { joiner.connectedPeers.contains(first.identity) },
+            "the joiner reached the peer the full seed handed it: \(network.links)")
+        #expect(seed.statistics.closedLinks(.overCapacity) >= 1, "the seed turned the joiner away as over capacity")
+        #expect(joiner.statistics.closedLinks(.neighborRejected) >= 1, "the joiner got the REJECT, not a reset: \(network.links)")
+        #expect(!joiner.connectedPeers.contains(seed.identity))
+    }
+
     @Test("a stopped node is noticed and replaced; survivors still reach each other")
     func killedNodeReplaced() throws {
         let network = TestNetwork()

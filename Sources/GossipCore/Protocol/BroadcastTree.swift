@@ -195,6 +195,10 @@ public struct BroadcastTree: Sendable {
 
     private mutating func makeEager(_ link: LinkID) { eager.insert(link) }
 
+    /// Whether an IHAVE announced `id` and its graft timer runs: the item is on its way or will
+    /// be grafted, so anti-entropy leaves it alone.
+    public func isAwaiting(_ id: ItemID) -> Bool { missing[id] != nil }
+
     /// IDs announced on `link`; those `isKnown` rejects are ignored, the rest are awaited.
     public mutating func announced(_ ids: [ItemID], on link: LinkID, now: Moment, isKnown: (ItemID) -> Bool) {
         for id in ids where !isKnown(id) {

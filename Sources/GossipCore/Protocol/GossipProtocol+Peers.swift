@@ -97,7 +97,9 @@ extension GossipProtocol {
         case .pong:
             break  // any frame already counted as a sign of life
         case .digest(let offered):
-            let wanted = Array(engine.missing(from: offered).prefix(configuration.digestSize))
+            // Items an IHAVE announced are left to their graft timers.
+            let tree = broadcast
+            let wanted = Array(engine.missing(from: offered).lazy.filter { !tree.isAwaiting($0) }.prefix(configuration.digestSize))
             if !wanted.isEmpty {
                 for id in wanted { broadcast.markOffTree(id) }
                 effects.append(.count(.antiEntropyItemsPulled, wanted.count))

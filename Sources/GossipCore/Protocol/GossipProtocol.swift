@@ -52,6 +52,9 @@ public struct GossipProtocol: Sendable {
     var handshakes: [LinkID: Handshake] = [:]
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
     var authenticated: Set<LinkID> = []
+    /// Anti-entropy digests offer items cached at least this many graft timeouts ago.
+    static let antiEntropyAgeFactor: UInt64 = 4
+
     /// Links on which we asked for a tree link and await the answer.
     var treeRequests: Set<LinkID> = []
     /// Picks the link a tree repair grafts.
@@ -312,9 +315,10 @@ public struct GossipProtocol: Sendable {
                     rejoinTree(through: request.message.entry, now: now, into: &effects)  // the contact handed us over
                 }
             case .antiEntropy(let link):
-                // Items younger than the graft timeout are left to the tree: offering them would
-                // race their eager copies and pull duplicates.
-                let settled = Moment(nanoseconds: now.nanoseconds &- min(now.nanoseconds, configuration.broadcast.graftTimeoutNanoseconds))
+                // Items younger than a few graft timeouts are left to the tree and its grafts:
+                // offering them would race their eager copies and pull duplicates.
+                let age = Self.antiEntropyAgeFactor * configuration.broadcast.graftTimeoutNanoseconds
+                let settled = Moment(nanoseconds: now.nanoseconds &- min(now.nanoseconds, age))
                 let ids = engine.digest(limit: configuration.digestSize, cachedBy: settled)
                 if !ids.isEmpty { effects.append(.send([link], .digest(ids))) }
             }

@@ -144,6 +144,9 @@ public struct Overlay: Sendable {
         /// The last frame other than PING/PONG from the peer (or the link's opening).
         var lastTraffic: Moment
         var lastPing: Moment?
+        /// Inbound beyond `maximumLinks`: the handshake runs only so that the peer can trust the
+        /// peers we hand it (peer exchange); then it gets REJECT and the link closes.
+        var busy = false
         var established: Bool { identity != nil }
     }
 
@@ -169,8 +172,10 @@ public struct Overlay: Sendable {
     private var nextBootstrap: Moment = .zero
     /// Doubles while the bootstrappers are tried without reaching `degree`, up to a limit.
     private var bootstrapBackoff: UInt64
-    /// Whether a contact took our JOIN (or we are the seed). Until then the node keeps joining
-    /// through its bootstrappers.
+    /// Whether the node is on the overlay: a peer accepted a request of ours (a contact took our
+    /// JOIN, or a peer that a full contact handed us took our NEIGHBOR), or we are the seed. Until
+    /// then the node keeps joining through its bootstrappers; links that others opened to us do
+    /// not count.
     private var joined: Bool
     private var nonce: UInt64 = 0
     private var random: SeededRandom
@@ -181,6 +186,10 @@ public struct Overlay: Sendable {
 
     /// The longest wait between two rounds of dials to the bootstrappers.
     static let bootstrapBackoffLimitNanoseconds: UInt64 = 4_000_000_000
+
+    /// Inbound links over `maximumLinks` that still get peers to try before they are closed (see
+    /// `Link.busy`); beyond these, a link is closed right after our HELLO.
+    public static let busyLinkLimit = 16
 
     public init(
         configuration: Configuration, selfIdentity: PeerIdentity, selfAddress: PeerAddress, bootstrappers: [DialTarget],
@@ -279,8 +288,17 @@ public struct Overlay: Sendable {
             outbound: outbound, dialed: dialed, intent: intent, opened: now, lastReceived: now, lastTraffic: now)
         let hello = PeerHello(identity: selfIdentity, listenAddress: selfAddress, nonce: nonce)
         var actions: [Action] = [.send(link: link, .hello(hello))]
-        if links.count > configuration.maximumLinks && !outbound {
-            actions.append(close(link, .overCapacity))
+        if !outbound {
+            let busyLinks = links.values.reduce(0) { $0 + ($1.busy ? 1 : 0) }
+            if links.count - busyLinks > configuration.maximumLinks {
+                // Full. A few dialers still get peers to try (a full node must not be a dead end
+                // for a network that joins through it); the rest are closed at once.
+                if busyLinks < Self.busyLinkLimit {
+                    links[link]?.busy = true
+                } else {
+                    actions.append(close(link, .overCapacity))
+                }
+            }
         }
         return actions
     }
@@ -323,6 +341,12 @@ public struct Overlay: Sendable {
     public mutating func receivedHello(_ hello: PeerHello, on link: LinkID, now: Moment) -> [Action] {
         guard var state = links[link] else { return [] }
         guard hello.version == PeerHello.currentVersion else { return [close(link, .versionMismatch)] }
+        if state.busy {
+            // Peer exchange from a full node: whatever the peer was going to ask, the answer is no.
+            var push = makePush()
+            push.entries.removeAll { $0.identity == selfIdentity || $0.identity == hello.identity }
+            return [.send(link: link, .push(push)), .send(link: link, membership(.reject)), close(link, .overCapacity)]
+        }
         if hello.identity == selfIdentity {
             if let dialed = state.dialed { selfTargets.insert(dialed.key) }
             if bootstrappers.allSatisfy({ selfTargets.contains($0.key) }) { joined = true }  // we are the seed
@@ -403,7 +427,7 @@ public struct Overlay: Sendable {
             return [.send(link: link, .push(makePush())), .send(link: link, membership(.reject)), close(link, .neighborRejected)]
         case .accept:
             guard answerable else { return [close(link, .unexpectedMembership)] }
-            if state.intent == .join { joined = true }
+            joined = true  // a contact took our JOIN, or a peer our request (a full contact sends peers instead)
             guard active.count < configuration.activeBound || state.intent?.isHigh == true else {
                 // Filled up meanwhile (dials run in parallel): not this one after all.
                 return [.send(link: link, membership(.disconnect)), close(link, .displaced)]
