@@ -60,7 +60,7 @@ final class APIServer: Sendable {
         defer { context.liveReaders.wrappingSubtract(1, ordering: .releasing) }
         context.logger.debug("API connection opened", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])
         context.withCore { core, now in core.moduleConnected(connection.apiID, now: now) }
-        var stream = FrameStream(socket: connection.socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
+        var stream = FrameStream(socket: connection.socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds), headerRule: .apiFromModule)
         reading: while !connection.isClosing {
             let frame: Frame
             do {

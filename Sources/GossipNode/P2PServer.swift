@@ -75,7 +75,7 @@ final class P2PServer: Sendable {
         }
         context.logger.debug("peer link opened", metadata: ["link": "\(link.label)", "remote": "\(link.remote)", "outbound": "\(outbound)"])
 
-        var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds))
+        var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds), headerRule: .peer)
         reading: while !link.isClosing {  // stop at once when the node closed it
             let message: PeerMessage
             do {

@@ -17,9 +17,12 @@ public struct FrameStream: ~Copyable {
     public var bufferedByteCount: Int { reader.bufferedByteCount }
     public let frameTimeout: Duration
 
-    public init(socket: Socket, frameTimeout: Duration, maximumFrameSize: Int = Framing.maximumMessageSize, bufferSize: Int = 65_536) {
+    public init(
+        socket: Socket, frameTimeout: Duration, maximumFrameSize: Int = Framing.maximumMessageSize, headerRule: HeaderRule? = nil,
+        bufferSize: Int = 65_536
+    ) {
         self.socket = socket
-        self.reader = FrameReader(maximumFrameSize: maximumFrameSize)
+        self.reader = FrameReader(maximumFrameSize: maximumFrameSize, headerRule: headerRule)
         // Owned by this stream alone and freed in deinit.
         self.buffer = .allocate(byteCount: bufferSize, alignment: 16)
         self.frameTimeout = frameTimeout

@@ -1,15 +1,18 @@
 /// Splits a byte stream into frames. Feed it whatever chunks the socket returns, in any split,
 /// and take out whole frames as they complete.
 ///
-/// The reader only checks the header (size at least 4, at most `maximumFrameSize`); the layout of
-/// each type is checked by the message decoders.
+/// The reader checks the header (size at least 4, at most `maximumFrameSize`, and, with a
+/// `HeaderRule`, a type this endpoint accepts with a size that type allows) as soon as its 4 bytes
+/// are in, before waiting for the body; the layout of each type is checked by the message decoders.
 public struct FrameReader: Sendable {
     private var buffer: [UInt8] = []
     private var readIndex = 0
     public let maximumFrameSize: Int
+    public let headerRule: HeaderRule?
 
-    public init(maximumFrameSize: Int = Framing.maximumMessageSize) {
+    public init(maximumFrameSize: Int = Framing.maximumMessageSize, headerRule: HeaderRule? = nil) {
         self.maximumFrameSize = maximumFrameSize
+        self.headerRule = headerRule
     }
 
     /// Bytes received but not yet returned as frames.
@@ -35,8 +38,9 @@ public struct FrameReader: Sendable {
         let size = Int(buffer[readIndex]) << 8 | Int(buffer[readIndex + 1])
         guard size >= Framing.headerSize else { throw .sizeBelowHeader(size: size) }
         guard size <= maximumFrameSize else { throw .frameTooLarge(size: size, limit: maximumFrameSize) }
-        guard bufferedByteCount >= size else { return nil }
         let type = UInt16(buffer[readIndex + 2]) << 8 | UInt16(buffer[readIndex + 3])
+        if let headerRule, let error = headerRule.check(type, size) { throw error }
+        guard bufferedByteCount >= size else { return nil }
         let body = Array(buffer[(readIndex + Framing.headerSize)..<(readIndex + size)])
         readIndex += size
         if readIndex == buffer.count {
@@ -53,4 +57,36 @@ public struct FrameReader: Sendable {
             readIndex = 0
         }
     }
+}
+
+/// Which headers an endpoint accepts: a type it handles with a size that type allows. A header
+/// that fails is rejected on its first 4 bytes, so a peer cannot hold the connection for the
+/// frame timeout with a body that could never be valid.
+public struct HeaderRule: Sendable {
+    /// The error for a header (type, size) that cannot start a valid message; nil if it may.
+    public let check: @Sendable (UInt16, Int) -> WireError?
+
+    public init(check: @escaping @Sendable (UInt16, Int) -> WireError?) {
+        self.check = check
+    }
+
+    /// What a node accepts on its API port (module -> node): ANNOUNCE, NOTIFY, VALIDATION, the
+    /// STATUS request, and NOTIFICATION and STATUS reply, which the server then refuses by name.
+    public static let apiFromModule = HeaderRule { type, size in
+        switch MessageType(rawValue: type) {
+        case .gossipAnnounce, .gossipNotification:
+            size >= GossipAnnounce.fixedSize ? nil : .badSize(type: type, size: size, expected: "at least 8")
+        case .gossipNotify, .gossipValidation:
+            size == GossipNotify.size ? nil : .badSize(type: type, size: size, expected: "exactly 8")
+        case .gossipStatusRequest:
+            size == Framing.headerSize ? nil : .badSize(type: type, size: size, expected: "exactly 4")
+        case .gossipStatusReply:
+            nil
+        default:
+            .unknownType(type)
+        }
+    }
+
+    /// What a node accepts on its P2P port: the peer messages 504-516 (`PeerMessage.checkHeader`).
+    public static let peer = HeaderRule { type, size in PeerMessage.checkHeader(type: type, size: size) }
 }

@@ -154,6 +154,32 @@ public enum PeerMessage: Equatable, Sendable {
         }
     }
 
+    /// Whether a header (type, size) can start a valid peer message: nil if so, else the error
+    /// `init(frame:)` would throw once the body is in. Lets a reader close on the first 4 bytes.
+    public static func checkHeader(type: UInt16, size: Int) -> WireError? {
+        func exactly(_ expected: Int) -> WireError? {
+            size == expected ? nil : .badSize(type: type, size: size, expected: "exactly \(expected)")
+        }
+        func list(fixed: Int, entry: Int) -> WireError? {
+            size >= fixed && (size - fixed) % entry == 0 ? nil : .badSize(type: type, size: size, expected: "\(fixed) + n x \(entry)")
+        }
+        switch MessageType(rawValue: type) {
+        case .peerHello: return exactly(PeerHello.size)
+        case .peerAuth:
+            let largest = 8 + 2 * PeerAuth.maximumFieldSize
+            return size >= 8 && size <= largest ? nil : .badSize(type: type, size: size, expected: "8 + key length + signature length")
+        case .peerPull: return exactly(Self.pullSize)
+        case .peerPush: return list(fixed: PeerPush.fixedSize, entry: PeerEntry.encodedSize)
+        case .peerItem:
+            return size >= GossipItem.fixedSize ? nil : .badSize(type: type, size: size, expected: "at least \(GossipItem.fixedSize)")
+        case .peerPing, .peerPong: return exactly(Self.pingSize)
+        case .peerMembership: return exactly(PeerMembership.size)
+        case .peerPrune: return exactly(Self.pruneSize)
+        case .peerDigest, .peerRequest, .peerIHave, .peerGraft: return list(fixed: Self.idListFixedSize, entry: ItemID.encodedSize)
+        default: return .unknownType(type)
+        }
+    }
+
     /// Decodes a frame, checking its size against the type's layout exactly.
     public init(frame: Frame) throws(WireError) {
         guard let type = MessageType(rawValue: frame.type), (504...516).contains(type.rawValue) else { throw .unknownType(frame.type) }

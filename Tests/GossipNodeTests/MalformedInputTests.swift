@@ -114,6 +114,22 @@ struct MalformedInputTests {
         }
     }
 
+    @Test(
+        "a header that cannot be valid closes the connection on its first 4 bytes, not at the frame timeout",
+        arguments: [
+            ([UInt8]([0, 200, 0x01, 0xF3]), CloseReason.unknownType),  // type 499, a body promised
+            ([0, 100, 0x01, 0xF5], .badSize),  // NOTIFY is always 8 bytes
+            ([0, 9, 0x02, 0x06], .badSize),  // STATUS request is always 4 bytes
+        ])
+    func impossibleHeader(_ header: [UInt8], _ reason: CloseReason) throws {
+        try withNode(configure: { $0.frameTimeoutMilliseconds = 60_000 }) { node in
+            let offender = try node.connect()
+            try offender.sendRaw(header)
+            #expect(offender.waitForClose(), "closed long before the 60 s frame timeout")
+            #expect(waitUntil { node.statistics.closed(reason) == 1 })
+        }
+    }
+
     @Test("a connection that closes in the middle of a frame is counted; the partial frame is dropped")
     func closedMidFrame() throws {
         try withNode { node in

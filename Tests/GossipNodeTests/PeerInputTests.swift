@@ -54,6 +54,23 @@ struct PeerInputTests {
         #expect(try subscriber.expectNotification().data == [3])
     }
 
+    @Test(
+        "a header that cannot be valid closes the link on its first 4 bytes, not at the frame timeout",
+        arguments: [
+            ([UInt8]([0, 200, 0x02, 0x10]), CloseReason.unknownType),  // type 528, a body promised
+            ([0, 100, 0x01, 0xF8], .badSize),  // HELLO is always 74 bytes
+            ([0, 30, 0x01, 0xFE], .badSize),  // a DIGEST's IDs are 16 bytes each: 6 + 16n
+        ])
+    func impossibleHeader(_ header: [UInt8], _ reason: CloseReason) throws {
+        let network = TestNetwork()
+        let node = try network.add { $0.frameTimeoutMilliseconds = 60_000 }
+        let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { socket.close() }
+        try socket.send(header, deadline: .now + .seconds(2))
+        #expect(closes(socket), "closed long before the 60 s frame timeout")
+        #expect(waitUntil { node.statistics.closedLinks(reason) == 1 })
+    }
+
     @Test("items behind a rejected HELLO are never handled")
     func nothingAfterRejectedHello() throws {
         let network = TestNetwork()

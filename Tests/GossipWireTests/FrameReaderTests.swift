@@ -100,4 +100,24 @@ struct FrameReaderTests {
         reader.append([0, 4, 0x01, 0xF4])
         #expect(try reader.nextFrame() == Frame(type: 500, body: []))
     }
+
+    @Test("with a header rule, an impossible header is rejected as soon as its 4 bytes are in")
+    func headerRule() {
+        var peer = FrameReader(headerRule: .peer)
+        peer.append([0, 100, 0x01, 0xF8])  // HELLO of 100 bytes: no body yet
+        #expect(throws: WireError.badSize(type: 504, size: 100, expected: "exactly 74")) { try peer.nextFrame() }
+        var unknown = FrameReader(headerRule: .peer)
+        unknown.append([0, 8, 0x01, 0xF4])  // an API ANNOUNCE on the P2P port
+        #expect(throws: WireError.unknownType(500)) { try unknown.nextFrame() }
+        var api = FrameReader(headerRule: .apiFromModule)
+        api.append([0, 20, 0x01, 0xF8])
+        #expect(throws: WireError.unknownType(504)) { try api.nextFrame() }
+        var fine = FrameReader(headerRule: .peer)
+        fine.append(PeerMessage.ping(7).encoded().prefix(6))
+        #expect((try? fine.nextFrame()) == .some(nil), "a possible header waits for its body")
+        for message in [PeerMessage.ping(1), .prune, .ihave([ItemID(high: 1, low: 2)]), .push(PeerPush(listenAddress: PeerAddress(host: "127.0.0.1", port: 1)!, entries: []))] {
+            let bytes = message.encoded()
+            #expect(PeerMessage.checkHeader(type: UInt16(bytes[2]) << 8 | UInt16(bytes[3]), size: bytes.count) == nil, "\(message)")
+        }
+    }
 }
