@@ -21,4 +21,6 @@ public enum GossipCounter: Int, Sendable, CaseIterable {
     case itemsGrafted
     /// PRUNE messages sent (a duplicate arrived on a tree link).
     case prunesSent
+    /// Items not sent in answer to a REQUEST or GRAFT because the link's answer budget was spent.
+    case answersWithheld
 }

@@ -24,6 +24,7 @@ public final class NodeStatistics: Sendable {
     let itemIDsAnnounced = Atomic<Int>(0)
     let itemsGrafted = Atomic<Int>(0)
     let prunesSent = Atomic<Int>(0)
+    let answersWithheld = Atomic<Int>(0)
 
     /// Adds what the protocol core counted.
     func count(_ counter: GossipCounter, by amount: Int) {
@@ -44,6 +45,7 @@ public final class NodeStatistics: Sendable {
         case .itemIDsAnnounced: itemIDsAnnounced.increment(by: amount)
         case .itemsGrafted: itemsGrafted.increment(by: amount)
         case .prunesSent: prunesSent.increment(by: amount)
+        case .answersWithheld: answersWithheld.increment(by: amount)
         }
     }
 
@@ -84,6 +86,7 @@ public final class NodeStatistics: Sendable {
         public var itemsGrafted: Int
         /// PRUNE messages sent (a duplicate came over a tree link).
         public var prunesSent: Int
+        public var answersWithheld: Int
         /// Peer links the node closed, by reason (`CloseReason` raw values).
         public var closedPeerLinks: [String: Int]
 
@@ -123,6 +126,7 @@ public final class NodeStatistics: Sendable {
             itemIDsAnnounced: itemIDsAnnounced.load(ordering: .relaxed),
             itemsGrafted: itemsGrafted.load(ordering: .relaxed),
             prunesSent: prunesSent.load(ordering: .relaxed),
+            answersWithheld: answersWithheld.load(ordering: .relaxed),
             closedPeerLinks: Self.byName(closed[.peer]))
     }
 }

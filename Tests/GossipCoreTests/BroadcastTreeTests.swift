@@ -190,3 +190,31 @@ struct BroadcastTreeTests {
         #expect(CoreMesh.messages(mesh.nodes[1].received(peerMessage: .request([item.id]), on: 12, now: mesh.now), on: 12).isEmpty)
     }
 }
+
+@Suite("Answer budget")
+struct AnswerBudgetTests {
+    @Test("a REQUEST repeated for a large cached item is answered up to the link's byte budget, then withheld until it refills")
+    func requestCannotAmplify() {
+        var mesh = CoreMesh(count: 2)
+        mesh.connect(0, 1, link: 10)
+        let data = [UInt8](repeating: 7, count: 60_000)
+        let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: data)), from: 1, now: mesh.now)
+        guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else {
+            Issue.record("the announcement went nowhere")
+            return
+        }
+        var answeredBytes = 0
+        var withheld = 0
+        for _ in 0..<256 {
+            let answer = mesh.nodes[0].received(peerMessage: .request([item.id, item.id, item.id]), on: 10, now: mesh.now)
+            for message in CoreMesh.messages(answer, on: 10) { if case .item(let sent) = message { answeredBytes += 24 + sent.data.count } }
+            for case .count(.answersWithheld, let n) in answer { withheld += n }
+        }
+        #expect(answeredBytes <= Int(AnswerBudget.burstBytes), "answered \(answeredBytes) bytes for 256 requests of 54 bytes")
+        #expect(answeredBytes >= 60_024, "the first asks are answered")
+        #expect(withheld >= 256 - Int(AnswerBudget.burstBytes) / 60_024, "the rest are withheld and counted")
+        mesh.advance(milliseconds: 1000)
+        let later = mesh.nodes[0].received(peerMessage: .request([item.id]), on: 10, now: mesh.now)
+        #expect(CoreMesh.messages(later, on: 10).count == 1, "a second later the bucket has refilled enough for one more")
+    }
+}

@@ -46,6 +46,7 @@ extension GossipProtocol {
         handshakes[link] = nil
         authenticated.remove(link)
         broadcast.remove(link)
+        answerBudget.remove(link)
     }
 
     /// Screens an ITEM as its frame arrives: nil if it must take the full path
@@ -107,7 +108,7 @@ extension GossipProtocol {
             }
         case .request(let ids):
             // Only what a digest could have offered: at most digest_size items per request.
-            sendCached(ids, on: link, into: &effects)
+            sendCached(ids, on: link, now: now, into: &effects)
         case .membership(let membership):
             let sender = overlay.identity(of: link)  // before the overlay forgets a link it closes
             perform(
@@ -122,7 +123,7 @@ extension GossipProtocol {
         case .graft(let ids):
             guard overlay.isActive(link) else { break }
             broadcast.grafted(link)
-            sendCached(Array(ids.prefix(broadcast.configuration.maximumBatch)), on: link, into: &effects)
+            sendCached(Array(ids.prefix(broadcast.configuration.maximumBatch)), on: link, now: now, into: &effects)
         case .prune:
             if overlay.isActive(link) { broadcast.pruned(link) }
         }
@@ -167,14 +168,21 @@ extension GossipProtocol {
         }
     }
 
-    /// Sends the cached items among `ids` (at most `digestSize`): only items found valid (or
-    /// relayed unvalidated) and still within their TTL are cached.
-    mutating func sendCached(_ ids: [ItemID], on link: LinkID, into effects: inout [GossipEffect]) {
+    /// Sends the cached items among `ids` (at most `digestSize`, each once): only items found
+    /// valid (or relayed unvalidated) and still within their TTL are cached. What the link may make
+    /// us send is bounded by its `AnswerBudget`; items beyond it are withheld and counted.
+    mutating func sendCached(_ ids: [ItemID], on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
         var sent: Set<ItemID> = []
+        var withheld = 0
         for id in ids.prefix(configuration.digestSize) where sent.insert(id).inserted {  // each item once per ask
             guard let item = engine.cache[id], item.data.count <= GossipItem.maximumDataSize else { continue }
+            guard answerBudget.spend(GossipItem.fixedSize + item.data.count, on: link, now: now) else {
+                withheld += 1
+                continue
+            }
             effects.append(.send([link], .item(item)))
         }
+        if withheld > 0 { effects.append(.count(.answersWithheld, withheld)) }
     }
 
     mutating func sendPrune(on link: LinkID, into effects: inout [GossipEffect]) {

@@ -55,6 +55,9 @@ public struct GossipProtocol: Sendable {
     /// Anti-entropy digests offer items cached at least this many graft timeouts ago.
     static let antiEntropyAgeFactor: UInt64 = 4
 
+    /// What each link may still make us send by asking (REQUEST, GRAFT).
+    var answerBudget = AnswerBudget()
+
     /// Links on which we asked for a tree link and await the answer.
     var treeRequests: Set<LinkID> = []
     /// Picks the link a tree repair grafts.
