@@ -33,6 +33,7 @@ let package = Package(
             name: "GossipCore",
             dependencies: [
                 "GossipWire",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),
             ]

@@ -36,6 +36,8 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case displaced = "displaced"
     /// A dial for one particular peer (a joiner, a handover) reached another node at its address.
     case wrongPeer = "wrong_peer"
+    /// An ITEM whose ID is not the one its content gives (a forged or corrupted copy).
+    case itemIDMismatch = "item_id_mismatch"
 
     /// Closes that are the overlay's routine upkeep rather than a peer's fault.
     public var isPeerHousekeeping: Bool {

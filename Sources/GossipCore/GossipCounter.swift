@@ -23,4 +23,7 @@ public enum GossipCounter: Int, Sendable, CaseIterable {
     case prunesSent
     /// Items not sent in answer to a REQUEST or GRAFT because the link's answer budget was spent.
     case answersWithheld
+    /// Peer items dropped because their ID's stamp was older than the seen set remembers (or too
+    /// far ahead of our clock): replays, or origins with a clock far off.
+    case itemsStale
 }

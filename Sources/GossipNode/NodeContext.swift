@@ -3,6 +3,9 @@ import GossipCore
 import GossipWire
 import Logging
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What enters the item queue: a module's ANNOUNCE or a peer's ITEM, both bound for the core.
 enum InboundItem: Sendable {
@@ -52,9 +55,14 @@ final class NodeContext: Sendable {
         self.logger = logger
         self.abuseLog = RateLimitedLogger(logger: logger)
         var random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
+        var protocolConfiguration = configuration.protocolConfiguration
+        // Item IDs carry the Unix second of their announcement: tell the core where the wall
+        // clock stood when the node's clock read zero.
+        let wallNow = UInt64(max(0, time(nil)))
+        protocolConfiguration.engine.unixSecondsAtZero = wallNow - min(wallNow, clock.now().nanoseconds / 1_000_000_000)
         self.core = Mutex(
             GossipProtocol(
-                configuration: configuration.protocolConfiguration, signer: signer, selfAddress: advertised,
+                configuration: protocolConfiguration, signer: signer, selfAddress: advertised,
                 bootstrappers: configuration.bootstrapTargets, random: &random,
                 // Item IDs come from the system generator unless a test fixed the seed.
                 fixedItemIDs: seed != nil))

@@ -25,6 +25,7 @@ public final class NodeStatistics: Sendable {
     let itemsGrafted = Atomic<Int>(0)
     let prunesSent = Atomic<Int>(0)
     let answersWithheld = Atomic<Int>(0)
+    let itemsStale = Atomic<Int>(0)
 
     /// Adds what the protocol core counted.
     func count(_ counter: GossipCounter, by amount: Int) {
@@ -46,6 +47,7 @@ public final class NodeStatistics: Sendable {
         case .itemsGrafted: itemsGrafted.increment(by: amount)
         case .prunesSent: prunesSent.increment(by: amount)
         case .answersWithheld: answersWithheld.increment(by: amount)
+        case .itemsStale: itemsStale.increment(by: amount)
         }
     }
 
@@ -87,6 +89,7 @@ public final class NodeStatistics: Sendable {
         /// PRUNE messages sent (a duplicate came over a tree link).
         public var prunesSent: Int
         public var answersWithheld: Int
+        public var itemsStale: Int
         /// Peer links the node closed, by reason (`CloseReason` raw values).
         public var closedPeerLinks: [String: Int]
 
@@ -127,6 +130,7 @@ public final class NodeStatistics: Sendable {
             itemsGrafted: itemsGrafted.load(ordering: .relaxed),
             prunesSent: prunesSent.load(ordering: .relaxed),
             answersWithheld: answersWithheld.load(ordering: .relaxed),
+            itemsStale: itemsStale.load(ordering: .relaxed),
             closedPeerLinks: Self.byName(closed[.peer]))
     }
 }

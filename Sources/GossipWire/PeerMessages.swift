@@ -11,7 +11,7 @@ public struct PeerHello: Equatable, Sendable {
     public var nonce: [UInt8]
 
     /// 2: the active/passive membership (513) and the broadcast tree (514-516).
-    public static let currentVersion: UInt8 = 2
+    public static let currentVersion: UInt8 = 3
     public static let nonceSize = 16
     public static let size = 4 + 4 + 32 + PeerAddress.encodedSize + nonceSize
 

@@ -108,7 +108,7 @@ struct BroadcastTreeTests {
     func pruneOnDuplicate() {
         var mesh = CoreMesh(count: 2)
         mesh.connect(0, 1, link: 10)
-        let item = GossipItem(id: ItemID(high: 9, low: 1), ttl: 0, dataType: 3, data: [1])
+        let item = GossipItem.bound(salt: UInt32(9), ttl: 0, dataType: 3, data: [1])
         _ = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
         let again = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
         #expect(CoreMesh.messages(again, on: 10) == [.prune])
@@ -169,7 +169,7 @@ struct BroadcastTreeTests {
         mesh.connect(0, 2, link: 20)
         // b subscribes; an item from a waits at b for b's module.
         _ = mesh.nodes[1].received(apiMessage: .notify(GossipNotify(dataType: 3)), from: 5, now: mesh.now)
-        let item = GossipItem(id: ItemID(high: 4, low: 4), ttl: 0, dataType: 3, data: [4])
+        let item = GossipItem.bound(salt: UInt32(4), ttl: 0, dataType: 3, data: [4])
         let arrival = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
         guard case .notify(_, let notification, _)? = arrival.first(where: { if case .notify = $0 { true } else { false } }) else {
             Issue.record("b's module was not notified")

@@ -123,7 +123,7 @@ struct GossipProtocolTests {
     func beforeHandshake() {
         var a = CorePair.node(1)
         _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: .zero)
-        let item = GossipItem(id: ItemID(high: 1, low: 1), ttl: 0, dataType: 5, data: [1])
+        let item = GossipItem.bound(salt: UInt32(1), ttl: 0, dataType: 5, data: [1])
         #expect(a.received(peerMessage: .item(item), on: 3, now: .zero) == [.closeLink(3, .helloMissing)])
         #expect(a.screenItem(item.id, on: 3, now: .zero) == [.closeLink(3, .helloMissing)], "never queued behind a later AUTH")
         _ = a.linkClosed(3, now: .zero)
@@ -163,7 +163,7 @@ struct GossipProtocolTests {
         #expect(pair.b.overlay.activeLinks.count == 2)
 
         _ = pair.b.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
-        let item = GossipItem(id: ItemID(high: 4, low: 2), ttl: 0, dataType: 5, data: [7])
+        let item = GossipItem.bound(salt: UInt32(4), ttl: 0, dataType: 5, data: [7])
         let arrival = pair.b.received(peerMessage: .item(item), on: pair.link, now: pair.now)
         let notified = notifications(in: arrival)
         #expect(notified.count == 1 && notified[0].0 == 1)
@@ -174,7 +174,7 @@ struct GossipProtocolTests {
             apiMessage: .validation(GossipValidation(messageID: notified[0].1.messageID, isValid: true)), from: 1, now: pair.now)
         #expect(itemSends(in: verdict) == [other], "forwarded, but not back to the sender")
 
-        let second = GossipItem(id: ItemID(high: 4, low: 3), ttl: 0, dataType: 5, data: [8])
+        let second = GossipItem.bound(salt: UInt32(4), ttl: 0, dataType: 5, data: [8])
         let secondArrival = pair.b.received(peerMessage: .item(second), on: pair.link, now: pair.now)
         let rejected = pair.b.received(
             apiMessage: .validation(GossipValidation(messageID: notifications(in: secondArrival)[0].1.messageID, isValid: false)),
@@ -194,7 +194,7 @@ struct GossipProtocolTests {
         }
         #expect(first > pair.now)
         _ = pair.a.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
-        let item = GossipItem(id: ItemID(high: 5, low: 5), ttl: 0, dataType: 5, data: [1])
+        let item = GossipItem.bound(salt: UInt32(5), ttl: 0, dataType: 5, data: [1])
         _ = pair.a.received(peerMessage: .item(item), on: pair.link, now: pair.now)
         let deadline = pair.now.adding(nanoseconds: 1000 * ms)
         guard case .wake(let next) = pair.a.tick(now: pair.now).last else {
@@ -216,7 +216,7 @@ struct GossipProtocolTests {
             Issue.record("the announcement was not sent")
             return
         }
-        let missing = ItemID(high: 99, low: 99)
+        let missing = GossipItem.bound(salt: 99, ttl: 0, dataType: 6, data: [9]).id
         let request = pair.b.received(peerMessage: .digest([item.id, missing]), on: pair.link, now: pair.now)
         #expect(request.contains(.send([pair.link], .request([item.id, missing]))))
         let answer = pair.a.received(peerMessage: .request([item.id, missing]), on: pair.link, now: pair.now)
@@ -228,7 +228,7 @@ struct GossipProtocolTests {
         var pair = CorePair()
         pair.connect()
         _ = pair.b.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
-        let item = GossipItem(id: ItemID(high: 6, low: 6), ttl: 0, dataType: 5, data: [6])
+        let item = GossipItem.bound(salt: UInt32(6), ttl: 0, dataType: 5, data: [6])
         #expect(pair.b.screenItem(item.id, on: pair.link, now: pair.now) == nil, "new: goes to the queue")
         _ = pair.b.linkClosed(pair.link, now: pair.now)
         let handled = pair.b.receivedScreenedItem(item, on: pair.link, now: pair.now)
@@ -244,5 +244,67 @@ struct GossipProtocolTests {
         _ = pair.a.received(peerMessage: .ping(1), on: pair.link, now: Moment(nanoseconds: 10_000_000_001))
         let effects = pair.a.tick(now: .milliseconds(10_000))
         #expect(!effects.contains { if case .closeLink = $0 { true } else { false } })
+    }
+
+    @Test("a junk copy under a real item's ID closes the link it came on, is not recorded as seen, and the real item is still taken")
+    func junkCopyRejected() {
+        var pair = CorePair()
+        pair.connect()
+        let real = GossipItem.bound(salt: 5, ttl: 0, dataType: 5, data: [1, 2, 3])
+        let junk = GossipItem(id: real.id, ttl: 0, dataType: 5, data: [6, 6, 6])
+        let effects = pair.b.received(peerMessage: .item(junk), on: pair.link, now: pair.now)
+        #expect(effects.contains(.closeLink(pair.link, .itemIDMismatch)))
+        #expect(!pair.b.engine.knows(real.id), "the forged copy left no trace in the seen set")
+        #expect(pair.b.engine.receive(real, fromPeer: 9, now: pair.now) == .relayed(forward: real))
+    }
+
+    @Test("an item replayed after the seen set forgot it is recognised by the age in its ID")
+    func replayAfterSeenSetForgot() {
+        var engine = GossipEngine(
+            configuration: .init(cacheSize: 1, validationTimeoutNanoseconds: 100 * ms, seenCapacity: 100, seenTTLNanoseconds: 2_000 * ms),
+            random: SeededRandom(seed: 3))
+        let item = GossipItem.bound(salt: 1, ttl: 0, dataType: 3, data: [1])
+        #expect(engine.receive(item, fromPeer: 1, now: .zero) == .relayed(forward: item))
+        let other = GossipItem.bound(salt: 2, ttl: 0, dataType: 3, data: [2])
+        #expect(engine.receive(other, fromPeer: 1, now: .zero) == .relayed(forward: other))  // pushes the first out of the cache
+        let later = Moment(nanoseconds: 5_000 * ms)
+        _ = engine.expire(now: later)
+        #expect(!engine.knows(item.id), "forgotten: neither seen nor cached")
+        #expect(engine.receive(item, fromPeer: 2, now: later) == .stale, "but announced 5 s ago, past the 2 s it would be remembered")
+        let fresh = GossipItem.bound(stamp: 1_800_000_005, salt: 3, ttl: 0, dataType: 3, data: [3])
+        #expect(engine.receive(fresh, fromPeer: 2, now: later) == .relayed(forward: fresh))
+        let future = GossipItem.bound(stamp: 1_800_000_100, salt: 4, ttl: 0, dataType: 3, data: [4])
+        #expect(engine.receive(future, fromPeer: 2, now: later) == .stale, "over a minute ahead of our clock")
+    }
+}
+
+@Suite("Item IDs bound to content")
+struct ItemBindingTests {
+    @Test("the ID layout is byte-exact (docs/protocol.md 2.4 and 3.4)")
+    func layout() {
+        let hi = ItemBinding.id(stamp: 1_800_000_000, salt: 5, dataType: 7, data: Array("hi".utf8))
+        #expect(hi == ItemID(high: 0x6b49_d200_0000_0005, low: 0xeaad_e2f1_bf4c_0f62))
+        let example = GossipItem.bound(stamp: 1_800_000_000, salt: 5, ttl: 4, dataType: 1337, data: [0xDE, 0xAD, 0xBE, 0xEF])
+        let hex = PeerMessage.item(example).encoded().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        #expect(hex == "001c01fb6b49d20000000005c3581a392fa9a3c804000539deadbeef")
+        #expect(ItemBinding.stamp(of: hi) == 1_800_000_000)
+    }
+
+    @Test("any change to data, data type or salt breaks the binding; the TTL does not")
+    func binding() {
+        let item = GossipItem.bound(salt: 1, ttl: 3, dataType: 9, data: [1, 2, 3])
+        #expect(ItemBinding.isBound(item))
+        var changed = item
+        changed.data[0] = 9
+        #expect(!ItemBinding.isBound(changed))
+        changed = item
+        changed.dataType = 10
+        #expect(!ItemBinding.isBound(changed))
+        changed = item
+        changed.id.high ^= 1
+        #expect(!ItemBinding.isBound(changed))
+        changed = item
+        changed.ttl = 0
+        #expect(ItemBinding.isBound(changed))
     }
 }

@@ -122,7 +122,7 @@ struct PeerItemEngineTests {
         GossipEngine(configuration: .init(cacheSize: 10, validationTimeoutNanoseconds: 100 * ms), random: SeededRandom(seed: 5))
     }
 
-    func item(ttl: UInt8, _ n: UInt64 = 1) -> GossipItem { GossipItem(id: ItemID(high: n, low: n), ttl: ttl, dataType: 7, data: [1]) }
+    func item(ttl: UInt8, _ n: UInt64 = 1) -> GossipItem { GossipItem.bound(salt: UInt32(n), ttl: ttl, dataType: 7, data: [1]) }
 
     @Test("TTL rule: 0 stays unlimited, 1 ends here, n becomes n - 1")
     func ttlRule() {
@@ -185,8 +185,10 @@ struct PeerItemEngineTests {
         var engine = engine()
         let ids = (0..<5).map { _ in engine.announce(GossipAnnounce(ttl: 0, dataType: 1, data: []), from: subscriber, now: .zero).item.id }
         #expect(engine.digest(limit: 3) == Array(ids[2...]))
-        let stranger = ItemID(high: 42, low: 42)
-        #expect(engine.missing(from: [ids[0], stranger]) == [stranger])
+        let stranger = GossipItem.bound(salt: 42, ttl: 0, dataType: 1, data: []).id
+        #expect(engine.missing(from: [ids[0], stranger], now: .zero) == [stranger])
+        let ancient = GossipItem.bound(stamp: 1_000_000, salt: 43, ttl: 0, dataType: 1, data: []).id
+        #expect(engine.missing(from: [ancient], now: .zero).isEmpty, "too old to take: never asked for")
     }
 }
 
@@ -489,12 +491,12 @@ struct KnownItemTests {
         var engine = GossipEngine(
             configuration: .init(cacheSize: 10, validationTimeoutNanoseconds: 100 * ms, seenCapacity: 100, seenTTLNanoseconds: 10 * ms),
             random: SeededRandom(seed: 7))
-        let item = GossipItem(id: ItemID(high: 7, low: 7), ttl: 0, dataType: 3, data: [3])
+        let item = GossipItem.bound(salt: UInt32(7), ttl: 0, dataType: 3, data: [3])
         let first = engine.receive(item, fromPeer: 1, now: .zero)
         #expect(first == .relayed(forward: item))
         _ = engine.expire(now: Moment(nanoseconds: 50 * ms))
         #expect(!engine.seen.contains(item.id))
-        #expect(engine.missing(from: [item.id]).isEmpty, "still cached: never requested again")
+        #expect(engine.missing(from: [item.id], now: Moment(nanoseconds: 50 * ms)).isEmpty, "still cached: never requested again")
         let again = engine.receive(item, fromPeer: 2, now: Moment(nanoseconds: 60 * ms))
         #expect(again == .duplicate)
     }
@@ -505,7 +507,7 @@ struct KnownItemTests {
             configuration: .init(cacheSize: 10, validationTimeoutNanoseconds: 100 * ms, seenCapacity: 100, seenTTLNanoseconds: 10 * ms),
             random: SeededRandom(seed: 8))
         engine.subscribe(ConnectionID(1), to: 3)
-        let item = GossipItem(id: ItemID(high: 8, low: 8), ttl: 0, dataType: 3, data: [3])
+        let item = GossipItem.bound(salt: UInt32(8), ttl: 0, dataType: 3, data: [3])
         _ = engine.receive(item, fromPeer: 1, now: .zero)
         let known = engine.isKnown(item.id, now: Moment(nanoseconds: 8 * ms))
         #expect(known)

@@ -40,7 +40,7 @@ struct SubscriptionTableTests {
 
 @Suite("Item cache")
 struct ItemCacheTests {
-    func item(_ n: UInt64) -> GossipItem { GossipItem(id: ItemID(high: n, low: n), ttl: 1, dataType: 1, data: [UInt8(n & 0xFF)]) }
+    func item(_ n: UInt64) -> GossipItem { GossipItem.bound(salt: UInt32(n), ttl: 1, dataType: 1, data: [UInt8(n & 0xFF)]) }
 
     @Test("keeps the newest items up to its capacity, evicting the oldest first")
     func eviction() {

@@ -79,7 +79,7 @@ struct PeerInputTests {
         let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
         defer { socket.close() }
         let badHello = PeerMessage.hello(PeerHello(version: 9, identity: Self.stranger, listenAddress: Self.strangerAddress)).encoded()
-        let item = PeerMessage.item(GossipItem(id: ItemID(high: 1, low: 1), ttl: 0, dataType: 5, data: [5])).encoded()
+        let item = PeerMessage.item(Self.freshItem(salt: 1, dataType: 5, data: [5])).encoded()
         try socket.send(badHello + item, deadline: .now + .seconds(2))
         #expect(closes(socket))
         #expect(subscriber.staysQuiet(for: .milliseconds(300)))
@@ -138,6 +138,40 @@ struct PeerInputTests {
         }
         #expect(sawPing, "a silent link is pinged")
         #expect(waitUntil { node.statistics.closedLinks(.unresponsive) == 1 }, "and closed as a zombie")
+    }
+
+    /// An item bound to its content and stamped now, as a node announcing it would make it.
+    static func freshItem(salt: UInt32, dataType: UInt16, data: [UInt8]) -> GossipItem {
+        GossipItem.bound(stamp: UInt32(Date().timeIntervalSince1970), salt: salt, ttl: 0, dataType: dataType, data: data)
+    }
+
+    @Test("a junk copy under a real item's ID closes its link and does not stop the real item; a stale copy is dropped")
+    func junkCopyRacingRealItem() throws {
+        let network = TestNetwork()
+        let node = try network.add()
+        let subscriber = try node.subscriber(of: 5)
+        let real = Self.freshItem(salt: 77, dataType: 5, data: Array("real".utf8))
+        let junk = GossipItem(id: real.id, ttl: 0, dataType: 5, data: Array("junk".utf8))
+        let attacker = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { attacker.close() }
+        _ = try handshake(attacker, key: NodeKey.ephemeral())
+        try socket(attacker, sends: .item(junk))
+        #expect(closes(attacker), "the forger's link is closed")
+        #expect(waitUntil { node.statistics.closedLinks(.itemIDMismatch) == 1 })
+        #expect(subscriber.staysQuiet(for: .milliseconds(200)), "the junk reached no module")
+
+        let honest = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { honest.close() }
+        _ = try handshake(honest, key: NodeKey.ephemeral())
+        let stale = GossipItem.bound(stamp: UInt32(Date().timeIntervalSince1970) - 3600, salt: 78, ttl: 0, dataType: 5, data: [1])
+        try socket(honest, sends: .item(stale))
+        try socket(honest, sends: .item(real))
+        #expect(try subscriber.expectNotification().data == Array("real".utf8), "the real item still arrives")
+        #expect(waitUntil { node.statistics.itemsStale == 1 }, "the hour-old copy (older than seen_ttl_ms) was dropped as stale")
+    }
+
+    private func socket(_ socket: Socket, sends message: PeerMessage) throws {
+        try socket.send(message.encoded(), deadline: .now + .seconds(2))
     }
 
     @Test("a peer that says HELLO but never proves it is closed at the handshake limit")

@@ -77,7 +77,7 @@ struct PeerMessageTests {
         let nonce = Array(UInt8(100)..<116)
         let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4, nonce: nonce)).encoded()
         #expect(bytes.count == 74)
-        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 2, 0, 0, 0])
+        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 3, 0, 0, 0])
         #expect(Array(bytes[8..<40]) == Self.identityBytes)
         #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
         #expect(Array(bytes[58..<74]) == nonce)

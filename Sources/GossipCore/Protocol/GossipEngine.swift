@@ -14,18 +14,28 @@ public struct GossipEngine: Sendable {
         public var maximumHeldBytes: Int
         /// How many item IDs the duplicate filter remembers.
         public var seenCapacity: Int
-        /// How long an item ID is remembered after it was last seen.
+        /// How long an item ID is remembered after it was last seen. Also the age (by the stamp
+        /// in its ID) past which an item is refused as stale: older than that, this node may have
+        /// forgotten it, and would take a replayed copy for new.
         public var seenTTLNanoseconds: UInt64
+        /// The Unix time, in seconds, at `Moment.zero`: where the wall clock stood when the
+        /// driver's clock started. Item IDs carry the Unix second of their announcement.
+        public var unixSecondsAtZero: UInt64
+
+        /// How far in the future (by our clock) an item's stamp may be: origins' clocks differ.
+        public static let maximumClockSkewSeconds: UInt64 = 60
 
         public init(
             cacheSize: Int, validationTimeoutNanoseconds: UInt64, maximumHeldBytes: Int = 64 << 20,
-            seenCapacity: Int = 65_536, seenTTLNanoseconds: UInt64 = 600 * 1_000_000_000
+            seenCapacity: Int = 65_536, seenTTLNanoseconds: UInt64 = 600 * 1_000_000_000,
+            unixSecondsAtZero: UInt64 = 1_800_000_000
         ) {
             self.cacheSize = cacheSize
             self.validationTimeoutNanoseconds = validationTimeoutNanoseconds
             self.maximumHeldBytes = maximumHeldBytes
             self.seenCapacity = seenCapacity
             self.seenTTLNanoseconds = seenTTLNanoseconds
+            self.unixSecondsAtZero = unixSecondsAtZero
         }
     }
 
@@ -75,7 +85,8 @@ public struct GossipEngine: Sendable {
     /// ANNOUNCE from a local module: cache the item and notify the other subscribers of its type.
     /// The announcer never gets its own item back.
     public mutating func announce(_ announce: GossipAnnounce, from connection: ConnectionID, now: Moment) -> Announced {
-        let item = GossipItem(id: nextItemID(), ttl: announce.ttl, dataType: announce.dataType, data: announce.data)
+        let id = ItemBinding.id(stamp: unixSeconds(at: now), salt: nextSalt(), dataType: announce.dataType, data: announce.data)
+        let item = GossipItem(id: id, ttl: announce.ttl, dataType: announce.dataType, data: announce.data)
         cache.insert(item, at: now)
         seen.observe(item.id, now: now)
         let subscribers = subscriptions.subscribers(of: item.dataType).filter { $0 != connection }
@@ -91,6 +102,12 @@ public struct GossipEngine: Sendable {
     public enum Received: Equatable, Sendable {
         /// Seen before: ignored.
         case duplicate
+        /// Its ID is not the one its content gives (`ItemBinding`): a forgery, or a corrupted
+        /// copy. Not recorded as seen, so the real item is still taken when it comes.
+        case unbound
+        /// Announced longer ago than this node remembers items (or too far in the future): a
+        /// replay, or a clock far off. Dropped.
+        case stale
         /// Notified to local subscribers; forwarding waits for their verdict.
         case awaitingValidation(Delivery, evicted: [ValidationTracker.Completion])
         /// No local module subscribed to its type: relayed unvalidated (nil if its TTL ends here).
@@ -100,6 +117,10 @@ public struct GossipEngine: Sendable {
     /// ITEM from the peer on link `peer`: drop duplicates; notify local subscribers and hold the
     /// item until they answer; or, with no subscribers for its type, relay it at once.
     public mutating func receive(_ item: GossipItem, fromPeer peer: LinkID, now: Moment) -> Received {
+        if !seen.contains(item.id) && !cache.contains(item.id) {
+            guard isFresh(item.id, now: now) else { return .stale }
+            guard ItemBinding.isBound(item) else { return .unbound }
+        }
         guard seen.observe(item.id, now: now), !cache.contains(item.id) else {
             holders[item.id]?.insert(peer)
             return .duplicate
@@ -147,9 +168,24 @@ public struct GossipEngine: Sendable {
         }
     }
 
-    /// Of the IDs a peer offered, those this node has neither seen nor cached (anti-entropy).
-    public func missing(from offered: [ItemID]) -> [ItemID] {
-        offered.filter { !seen.contains($0) && !cache.contains($0) }
+    /// Of the IDs a peer offered, those this node has neither seen nor cached, and that are not
+    /// too old to take (anti-entropy).
+    public func missing(from offered: [ItemID], now: Moment) -> [ItemID] {
+        offered.filter { !seen.contains($0) && !cache.contains($0) && isFresh($0, now: now) }
+    }
+
+    /// The Unix second at `now`, by this node's clock.
+    func unixSeconds(at now: Moment) -> UInt32 {
+        UInt32(truncatingIfNeeded: configuration.unixSecondsAtZero + now.nanoseconds / 1_000_000_000)
+    }
+
+    /// Whether an item with this ID may be taken at `now`: announced no longer ago than the seen
+    /// set remembers (`seenTTLNanoseconds`), and not more than a minute ahead of our clock.
+    public func isFresh(_ id: ItemID, now: Moment) -> Bool {
+        let stamp = UInt64(ItemBinding.stamp(of: id))
+        let current = configuration.unixSecondsAtZero + now.nanoseconds / 1_000_000_000
+        let maximumAge = configuration.seenTTLNanoseconds / 1_000_000_000
+        return stamp + maximumAge >= current && stamp <= current + Configuration.maximumClockSkewSeconds
     }
 
     /// The newest cached item IDs, up to `limit`, oldest first; with `cachedBy`, only items
@@ -158,10 +194,10 @@ public struct GossipEngine: Sendable {
         latest.map { cache.newestIDs(limit, insertedBy: $0) } ?? cache.newestIDs(limit)
     }
 
-    private mutating func nextItemID() -> ItemID {
-        if random != nil { return .random(using: &random!) }
+    private mutating func nextSalt() -> UInt32 {
+        if random != nil { return UInt32(truncatingIfNeeded: random!.next()) }
         var system = SystemRandomNumberGenerator()
-        return .random(using: &system)
+        return UInt32.random(in: 0...UInt32.max, using: &system)
     }
 
     /// Whether this node already knows item `id` (seen it, or holds it); a sighting refreshes the

@@ -100,7 +100,7 @@ extension GossipProtocol {
         case .digest(let offered):
             // Items an IHAVE announced are left to their graft timers.
             let tree = broadcast
-            let wanted = Array(engine.missing(from: offered).lazy.filter { !tree.isAwaiting($0) }.prefix(configuration.digestSize))
+            let wanted = Array(engine.missing(from: offered, now: now).lazy.filter { !tree.isAwaiting($0) }.prefix(configuration.digestSize))
             if !wanted.isEmpty {
                 for id in wanted { broadcast.markOffTree(id) }
                 effects.append(.count(.antiEntropyItemsPulled, wanted.count))
@@ -118,7 +118,8 @@ extension GossipProtocol {
             guard overlay.isActive(link) else { break }  // announcements come over the tree's links only
             let engine = self.engine
             broadcast.announced(
-                Array(ids.prefix(broadcast.configuration.maximumBatch)), on: link, now: now, isKnown: { engine.knows($0) })
+                Array(ids.prefix(broadcast.configuration.maximumBatch)), on: link, now: now,
+                isKnown: { engine.knows($0) || !engine.isFresh($0, now: now) })
             if let deadline = broadcast.nextDeadline { wake(by: deadline, into: &effects) }
         case .graft(let ids):
             guard overlay.isActive(link) else { break }
@@ -203,6 +204,10 @@ extension GossipProtocol {
         case .duplicate:
             effects.append(.count(.peerDuplicates, 1))
             if overlay.isActive(link), let pruned = broadcast.duplicate(item.id, from: link) { sendPrune(on: pruned, into: &effects) }
+        case .unbound:
+            effects.append(.closeLink(link, .itemIDMismatch))  // honest nodes never send one
+        case .stale:
+            effects.append(.count(.itemsStale, 1))
         case .awaitingValidation(let delivery, let evicted):
             firstCopy(item, on: link, now: now, into: &effects)
             effects.append(.notify(delivery.subscribers, delivery.notification, item: item.id))
