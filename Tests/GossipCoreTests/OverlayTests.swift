@@ -448,7 +448,8 @@ struct OverlayTests {
             Issue.record("expected PUSH, REJECT, close; got \(answer)")
             return
         }
-        #expect(!push.entries.isEmpty, "peers to try")
+        let neighbours = Set((21...24).map { identity(UInt8($0)) })
+        #expect(Set(push.entries.map(\.identity)).isSuperset(of: neighbours), "its own neighbours first (linked, on the tree), then passive entries")
         #expect(!push.entries.contains { $0.identity == identity(5) || $0.identity == identity(30) }, "neither the full node nor the dialer")
         #expect(answer[1] == .send(link: 5, .membership(PeerMembership(kind: .reject, entry: PeerEntry(identity: identity(5), address: address(6000))))))
         #expect(answer[2] == .close(link: 5, .overCapacity))

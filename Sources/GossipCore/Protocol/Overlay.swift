@@ -343,9 +343,7 @@ public struct Overlay: Sendable {
         guard hello.version == PeerHello.currentVersion else { return [close(link, .versionMismatch)] }
         if state.busy {
             // Peer exchange from a full node: whatever the peer was going to ask, the answer is no.
-            var push = makePush()
-            push.entries.removeAll { $0.identity == selfIdentity || $0.identity == hello.identity }
-            return [.send(link: link, .push(push)), .send(link: link, membership(.reject)), close(link, .overCapacity)]
+            return [.send(link: link, .push(makeBusyPush(excluding: hello.identity))), .send(link: link, membership(.reject)), close(link, .overCapacity)]
         }
         if hello.identity == selfIdentity {
             if let dialed = state.dialed { selfTargets.insert(dialed.key) }
@@ -667,6 +665,20 @@ public struct Overlay: Sendable {
             }
         }
         return actions
+    }
+
+    /// The peers a full node hands a dialer it turns away: its own neighbours first (linked and
+    /// proven, and on the broadcast tree if this node is: a joiner that links to one of them
+    /// is part of the network at once, where two joiners that found each other in a passive
+    /// view would only have each other), then passive entries, never itself or the dialer.
+    private mutating func makeBusyPush(excluding dialer: PeerIdentity) -> PeerPush {
+        let wanted = min(configuration.shuffleSize, PeerPush.maximumEntries) - 1
+        var entries = randomLinks(wanted).compactMap { entry(of: $0) }.filter { $0.identity != dialer }
+        if entries.count < wanted {
+            let known = Set(entries.map(\.identity)).union([dialer, selfIdentity])
+            entries += view.sample(wanted - entries.count, excluding: known, using: &random)
+        }
+        return PeerPush(listenAddress: selfAddress, entries: entries)
     }
 
     private mutating func makePush() -> PeerPush {
