@@ -98,6 +98,22 @@ public enum ConfigurationDefaults {
     public static let graftTimeoutMilliseconds = 250
     public static let graftTimeoutMillisecondsRange: ClosedRange<Int> = 10...600_000
 
+    /// `[gossip] handshake_timeout_ms`.
+    public static let handshakeTimeoutMilliseconds = 5000
+    public static let handshakeTimeoutMillisecondsRange: ClosedRange<Int> = 100...600_000
+
+    /// `[gossip] max_pending_handshakes`.
+    public static let maxPendingHandshakes = 32
+    public static let maxPendingHandshakesRange: ClosedRange<Int> = 1...4096
+
+    /// `[gossip] max_links_per_ip`.
+    public static let maxLinksPerIP = 8
+    public static let maxLinksPerIPRange: ClosedRange<Int> = 0...4096
+
+    /// `[gossip] max_links_per_prefix`.
+    public static let maxLinksPerPrefix = 64
+    public static let maxLinksPerPrefixRange: ClosedRange<Int> = 0...4096
+
     /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
     public static let listenPortRange: ClosedRange<Int> = 0...65_535
     /// Ports accepted for a bootstrapper (it must be a real port).
@@ -156,6 +172,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case joinWalkLength = "join_walk_length"
     case ihaveIntervalMilliseconds = "ihave_interval_ms"
     case graftTimeoutMilliseconds = "graft_timeout_ms"
+    case handshakeTimeoutMilliseconds = "handshake_timeout_ms"
+    case maxPendingHandshakes = "max_pending_handshakes"
+    case maxLinksPerIP = "max_links_per_ip"
+    case maxLinksPerPrefix = "max_links_per_prefix"
 
     /// The key as written in the file (lower case; matching is case-insensitive).
     public var name: String { rawValue }
@@ -203,6 +223,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .joinWalkLength: return D.joinWalkLengthRange
         case .ihaveIntervalMilliseconds: return D.ihaveIntervalMillisecondsRange
         case .graftTimeoutMilliseconds: return D.graftTimeoutMillisecondsRange
+        case .handshakeTimeoutMilliseconds: return D.handshakeTimeoutMillisecondsRange
+        case .maxPendingHandshakes: return D.maxPendingHandshakesRange
+        case .maxLinksPerIP: return D.maxLinksPerIPRange
+        case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -234,6 +258,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .joinWalkLength: return D.joinWalkLength
         case .ihaveIntervalMilliseconds: return D.ihaveIntervalMilliseconds
         case .graftTimeoutMilliseconds: return D.graftTimeoutMilliseconds
+        case .handshakeTimeoutMilliseconds: return D.handshakeTimeoutMilliseconds
+        case .maxPendingHandshakes: return D.maxPendingHandshakes
+        case .maxLinksPerIP: return D.maxLinksPerIP
+        case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -264,6 +292,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .joinWalkLength: \.joinWalkLength
         case .ihaveIntervalMilliseconds: \.ihaveIntervalMilliseconds
         case .graftTimeoutMilliseconds: \.graftTimeoutMilliseconds
+        case .handshakeTimeoutMilliseconds: \.handshakeTimeoutMilliseconds
+        case .maxPendingHandshakes: \.maxPendingHandshakes
+        case .maxLinksPerIP: \.maxLinksPerIP
+        case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: nil
         }
     }
@@ -328,7 +360,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .viewSize:
             "How many known peers the node keeps (the passive view) to replace neighbours from."
         case .maxPeerConnections:
-            "How many peer connections (neighbours, requests and handshakes) the node keeps at most."
+            "How many peer links that finished their handshake the node keeps at most; a dialer beyond gets peers to try and REJECT."
         case .seenCapacity:
             "How many item IDs the duplicate filter remembers."
         case .seenTTLMilliseconds:
@@ -345,6 +377,14 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Milliseconds announcements of new item IDs wait to share one IHAVE per lazy link."
         case .graftTimeoutMilliseconds:
             "Milliseconds an announced item may take to arrive before the node asks the announcer for it (GRAFT); each wait is drawn between this and twice this."
+        case .handshakeTimeoutMilliseconds:
+            "Milliseconds a peer connection has to complete its handshake (HELLO and AUTH both ways) before it is closed."
+        case .maxPendingHandshakes:
+            "Inbound peer connections still in their handshake at once, apart from the links; one more closes a random one of them."
+        case .maxLinksPerIP:
+            "Inbound peer connections from one IP address at once (loopback exempt); 0: no limit."
+        case .maxLinksPerPrefix:
+            "Inbound peer connections from one /24 (IPv4) or /48 (IPv6) at once (loopback exempt); 0: no limit."
         }
     }
 

@@ -21,7 +21,11 @@ extension NodeConfiguration {
                 pingIntervalNanoseconds: milliseconds(pingIntervalMilliseconds),
                 peerTimeoutNanoseconds: milliseconds(peerTimeoutMilliseconds),
                 idleTimeoutNanoseconds: milliseconds(linkIdleTimeoutMilliseconds),
-                joinWalkLength: joinWalkLength),
+                joinWalkLength: joinWalkLength,
+                handshakeTimeoutNanoseconds: milliseconds(handshakeTimeoutMilliseconds),
+                maximumHandshakes: maxPendingHandshakes,
+                maximumLinksPerAddress: maxLinksPerIP,
+                maximumLinksPerPrefix: maxLinksPerPrefix),
             broadcast: .init(
                 announceIntervalNanoseconds: milliseconds(ihaveIntervalMilliseconds),
                 graftTimeoutNanoseconds: milliseconds(graftTimeoutMilliseconds)),

@@ -57,6 +57,14 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var ihaveIntervalMilliseconds: Int
     /// [gossip] graft_timeout_ms.
     public var graftTimeoutMilliseconds: Int
+    /// [gossip] handshake_timeout_ms.
+    public var handshakeTimeoutMilliseconds: Int
+    /// [gossip] max_pending_handshakes.
+    public var maxPendingHandshakes: Int
+    /// [gossip] max_links_per_ip.
+    public var maxLinksPerIP: Int
+    /// [gossip] max_links_per_prefix.
+    public var maxLinksPerPrefix: Int
 
     /// A configuration with the given listen addresses and every other value at its default.
     public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
@@ -88,6 +96,10 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.joinWalkLength = D.joinWalkLength
         self.ihaveIntervalMilliseconds = D.ihaveIntervalMilliseconds
         self.graftTimeoutMilliseconds = D.graftTimeoutMilliseconds
+        self.handshakeTimeoutMilliseconds = D.handshakeTimeoutMilliseconds
+        self.maxPendingHandshakes = D.maxPendingHandshakes
+        self.maxLinksPerIP = D.maxLinksPerIP
+        self.maxLinksPerPrefix = D.maxLinksPerPrefix
     }
 }
 

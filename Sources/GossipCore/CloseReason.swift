@@ -38,6 +38,13 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case wrongPeer = "wrong_peer"
     /// An ITEM whose ID is not the one its content gives (a forged or corrupted copy).
     case itemIDMismatch = "item_id_mismatch"
+    /// An inbound connection beyond `max_links_per_ip` from one address.
+    case addressLimit = "address_limit"
+    /// An inbound connection beyond `max_links_per_prefix` from one /24 or /48.
+    case prefixLimit = "prefix_limit"
+    /// A connection still in its handshake, closed to make room when `max_pending_handshakes`
+    /// were taken.
+    case handshakeCrowded = "handshake_crowded"
 
     /// Closes that are the overlay's routine upkeep rather than a peer's fault.
     public var isPeerHousekeeping: Bool {

@@ -65,6 +65,20 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { isIPv4 ? "\(host):\(port)" : "[\(host)]:\(port)" }
 
+    /// Whether the address is a loopback one (127.0.0.0/8 or ::1): a peer on this very machine.
+    public var isLoopback: Bool {
+        isIPv4 ? (low >> 24) & 0xFF == 127 : high == 0 && low == 1
+    }
+
+    /// The host part alone (the port left out), for counting connections per host.
+    public var hostKey: UInt128 { UInt128(high) << 64 | UInt128(low) }
+
+    /// The network the host belongs to for per-network limits: its /24 for IPv4, its /48 for
+    /// IPv6 (what one provider typically hands one customer).
+    public var prefixKey: UInt128 {
+        isIPv4 ? hostKey & ~UInt128(0xFF) : UInt128(high & 0xFFFF_FFFF_FFFF_0000) << 64
+    }
+
     private init(high: UInt64, low: UInt64, port: UInt16) {
         self.high = high
         self.low = low

@@ -436,7 +436,7 @@ struct OverlayTests {
         #expect(answered == [.close(link: 2, .wrongPeer)], "no request to a node we did not mean to dial")
     }
 
-    @Test("inbound links beyond the maximum get peers to try and REJECT after the handshake; beyond the busy allowance they close at once")
+    @Test("inbound links beyond the maximum get peers to try and REJECT once their handshake is done")
     func capacity() {
         var overlay = overlay()
         for link in 1...4 { connect(&overlay, LinkID(UInt64(link)), UInt8(20 + link), high: false) }
@@ -455,12 +455,57 @@ struct OverlayTests {
         #expect(answer[2] == .close(link: 5, .overCapacity))
         #expect(overlay.identity(of: 5) == nil, "the dialer was not taken in")
         #expect(overlay.activeLinks.count == 4)
-        // Busy links are few: past the allowance, closed after HELLO.
-        for number in 0..<Overlay.busyLinkLimit {
-            #expect(overlay.linkOpened(LinkID(UInt64(100 + number)), outbound: false, dialed: nil, now: .zero).count == 1)
+    }
+
+    @Test("connections still in their handshake have slots of their own: idle ones neither take link slots nor keep an honest dialer out")
+    func handshakeSlots() {
+        var overlay = Overlay(
+            configuration: .init(
+                degree: 2, viewCapacity: 16, maximumLinks: 4, gossipIntervalNanoseconds: 100 * ms,
+                antiEntropyIntervalNanoseconds: 100 * ms, pingIntervalNanoseconds: 100 * ms, peerTimeoutNanoseconds: 3000 * ms,
+                handshakeTimeoutNanoseconds: 500 * ms, maximumHandshakes: 8),
+            selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [], random: SeededRandom(seed: 6))
+        var crowded = 0
+        for link in 1...40 {  // an attacker's idle connections, none of which says HELLO
+            for case .close(_, .handshakeCrowded) in overlay.linkOpened(LinkID(UInt64(link)), outbound: false, dialed: nil, now: .zero) { crowded += 1 }
         }
-        let refused = overlay.linkOpened(200, outbound: false, dialed: nil, now: .zero)
-        #expect(refused.contains(.close(link: 200, .overCapacity)))
+        #expect(crowded == 32, "each connection beyond 8 pushed a random idle one out")
+        _ = overlay.linkOpened(100, outbound: false, dialed: nil, now: .zero)  // the honest dialer
+        let answer = overlay.receivedHello(hello(30), on: 100, now: .zero)
+        #expect(!answer.contains { if case .close = $0 { true } else { false } }, "not turned away as over capacity: \(answer)")
+        let accepted = overlay.receivedMembership(request(.neighborLow, from: 30), on: 100, now: .zero)
+        #expect(accepted.contains(.activated(100)))
+        let later = overlay.tick(now: Moment(nanoseconds: 600 * ms))
+        let timedOut = later.filter { if case .close(_, .handshakeTimeout) = $0 { true } else { false } }
+        #expect(timedOut.count == 7, "the idle ones left (8 slots, one given up for the honest dialer) go at the handshake timeout (0.5 s), long before the peer timeout")
+        #expect(overlay.activeLinks == [100])
+    }
+
+    @Test("a Sybil on one address is held to its per-address share of inbound links, and one network to its per-prefix share; loopback is exempt")
+    func perAddressLimits() {
+        var overlay = Overlay(
+            configuration: .init(
+                degree: 2, viewCapacity: 16, maximumLinks: 128, gossipIntervalNanoseconds: 100 * ms,
+                antiEntropyIntervalNanoseconds: 100 * ms, pingIntervalNanoseconds: 100 * ms, peerTimeoutNanoseconds: 300 * ms,
+                maximumHandshakes: 1000, maximumLinksPerAddress: 8, maximumLinksPerPrefix: 20),
+            selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [], random: SeededRandom(seed: 6))
+        let sybil = PeerAddress(host: "203.0.113.7", port: 0)!
+        var refused = 0
+        for link in 1...250 {
+            for case .close(_, .addressLimit) in overlay.linkOpened(LinkID(UInt64(link)), outbound: false, dialed: nil, remote: sybil, now: .zero) { refused += 1 }
+        }
+        #expect(refused == 242, "250 identities from one address: 8 connections kept")
+        var prefixRefused = 0
+        for host in 1...30 {
+            let neighbour = PeerAddress(host: "203.0.113.\(100 + host)", port: 0)!
+            for case .close(_, .prefixLimit) in overlay.linkOpened(LinkID(UInt64(1000 + host)), outbound: false, dialed: nil, remote: neighbour, now: .zero) { prefixRefused += 1 }
+        }
+        #expect(prefixRefused == 18, "the /24 holds 20 in all, the Sybil's 8 included")
+        let elsewhere = overlay.linkOpened(2000, outbound: false, dialed: nil, remote: PeerAddress(host: "198.51.100.1", port: 0)!, now: .zero)
+        #expect(elsewhere.count == 1, "another network is not affected")
+        for link in 3000..<3050 {
+            #expect(overlay.linkOpened(LinkID(UInt64(link)), outbound: false, dialed: nil, remote: PeerAddress(host: "127.0.0.1", port: 0)!, now: .zero).count == 1)
+        }
     }
 
     @Test("a joiner that a full contact turned away links through the peers it was handed, and counts as joined")

@@ -174,6 +174,22 @@ struct PeerInputTests {
         try socket.send(message.encoded(), deadline: .now + .seconds(2))
     }
 
+    @Test("idle connections that never say HELLO neither take link slots nor keep an honest node from joining")
+    func idleConnectionsDoNotLockOut() throws {
+        let network = TestNetwork()
+        let node = try network.add {
+            $0.maxPeerConnections = 16
+            $0.maxPendingHandshakes = 8
+        }
+        var idle: [Socket] = []
+        defer { for socket in idle { socket.close() } }
+        for _ in 0..<40 { idle.append(try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))) }
+        #expect(waitUntil { node.statistics.closedLinks(.handshakeCrowded) == 32 }, "40 idle connections, 8 handshake slots")
+        let honest = try network.add(bootstrap: node)
+        #expect(waitUntil(timeout: .seconds(10)) { node.connectedPeers.contains(honest.identity) }, "\(network.links)")
+        #expect(node.statistics.closedLinks(.overCapacity) == 0, "no link slot was taken by an idle connection")
+    }
+
     @Test("a peer that says HELLO but never proves it is closed at the handshake limit")
     func noAuth() throws {
         let network = TestNetwork()

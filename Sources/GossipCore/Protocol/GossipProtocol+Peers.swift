@@ -11,7 +11,7 @@ extension GossipProtocol {
     ) -> [GossipEffect] {
         handshakes[link] = Handshake(ourNonce: nonce, remote: remote)
         var effects: [GossipEffect] = []
-        perform(overlay.linkOpened(link, outbound: outbound, dialed: dialed, nonce: nonce, now: now), into: &effects)
+        perform(overlay.linkOpened(link, outbound: outbound, dialed: dialed, remote: remote, nonce: nonce, now: now), into: &effects)
         // A handshake deadline is now pending: make sure the driver wakes for it.
         let deadline = now.adding(nanoseconds: configuration.overlay.peerTimeoutNanoseconds)
         if scheduledWake.map({ $0 > deadline }) ?? true {

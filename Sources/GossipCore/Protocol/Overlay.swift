@@ -44,12 +44,22 @@ public struct Overlay: Sendable {
         public var joinWalkLength: Int
         /// Entries in a shuffle's PUSH (the sender's own entry included).
         public var shuffleSize: Int
+        /// Time a link has for its handshake (HELLO and AUTH both ways).
+        public var handshakeTimeoutNanoseconds: UInt64
+        /// Inbound links still in their handshake at once; one more closes a random one of them.
+        /// They do not count against `maximumLinks`: idle connections cannot take link slots.
+        public var maximumHandshakes: Int
+        /// Inbound links from one IP address at once (0: no limit); loopback is exempt.
+        public var maximumLinksPerAddress: Int
+        /// Inbound links from one /24 (IPv4) or /48 (IPv6) at once (0: no limit); loopback is exempt.
+        public var maximumLinksPerPrefix: Int
 
         public init(
             degree: Int, degreeSlack: Int = 2, viewCapacity: Int, maximumLinks: Int, gossipIntervalNanoseconds: UInt64,
             antiEntropyIntervalNanoseconds: UInt64, pingIntervalNanoseconds: UInt64, peerTimeoutNanoseconds: UInt64,
             idleTimeoutNanoseconds: UInt64 = 0, dialFailureLimit: Int = 3, maximumConcurrentDials: Int = 8,
-            joinWalkLength: Int = 6, shuffleSize: Int = 16
+            joinWalkLength: Int = 6, shuffleSize: Int = 16, handshakeTimeoutNanoseconds: UInt64 = 5_000_000_000,
+            maximumHandshakes: Int = 32, maximumLinksPerAddress: Int = 8, maximumLinksPerPrefix: Int = 64
         ) {
             self.degree = degree
             self.degreeSlack = degreeSlack
@@ -64,6 +74,10 @@ public struct Overlay: Sendable {
             self.maximumConcurrentDials = maximumConcurrentDials
             self.joinWalkLength = joinWalkLength
             self.shuffleSize = shuffleSize
+            self.handshakeTimeoutNanoseconds = handshakeTimeoutNanoseconds
+            self.maximumHandshakes = maximumHandshakes
+            self.maximumLinksPerAddress = maximumLinksPerAddress
+            self.maximumLinksPerPrefix = maximumLinksPerPrefix
         }
 
         /// The most active links a node ever holds.
@@ -144,9 +158,8 @@ public struct Overlay: Sendable {
         /// The last frame other than PING/PONG from the peer (or the link's opening).
         var lastTraffic: Moment
         var lastPing: Moment?
-        /// Inbound beyond `maximumLinks`: the handshake runs only so that the peer can trust the
-        /// peers we hand it (peer exchange); then it gets REJECT and the link closes.
-        var busy = false
+        /// Where an inbound connection came from (for the per-address limits).
+        var remote: PeerAddress?
         var established: Bool { identity != nil }
     }
 
@@ -184,12 +197,12 @@ public struct Overlay: Sendable {
     /// While a MEMBERSHIP message is handled: the links to spare when dropping a neighbour.
     private var spareLinks: Set<LinkID> = []
 
+    /// Time a link has for its handshake: the handshake timeout, or the peer timeout if shorter.
+    private var handshakeLimit: UInt64 { min(configuration.handshakeTimeoutNanoseconds, configuration.peerTimeoutNanoseconds) }
+
     /// The longest wait between two rounds of dials to the bootstrappers.
     static let bootstrapBackoffLimitNanoseconds: UInt64 = 4_000_000_000
 
-    /// Inbound links over `maximumLinks` that still get peers to try before they are closed (see
-    /// `Link.busy`); beyond these, a link is closed right after our HELLO.
-    public static let busyLinkLimit = 16
 
     public init(
         configuration: Configuration, selfIdentity: PeerIdentity, selfAddress: PeerAddress, bootstrappers: [DialTarget],
@@ -277,30 +290,45 @@ public struct Overlay: Sendable {
 
     /// A connection opened (we dialed it, or accepted it). Both sides start with HELLO, carrying
     /// `nonce` (fresh random bytes from the runtime) for the peer to sign.
+    /// `remote` is where an inbound connection came from, if known (for the per-address limits).
     public mutating func linkOpened(
-        _ link: LinkID, outbound: Bool, dialed: DialTarget?, nonce: [UInt8] = Array(repeating: 0, count: PeerHello.nonceSize),
-        now: Moment
+        _ link: LinkID, outbound: Bool, dialed: DialTarget?, remote: PeerAddress? = nil,
+        nonce: [UInt8] = Array(repeating: 0, count: PeerHello.nonceSize), now: Moment
     ) -> [Action] {
         var intent: Intent?
         if let dialed, let pending = dialing.removeValue(forKey: dialed.key) { intent = pending.intent }
         if outbound && intent == nil { intent = .neighbor(high: active.isEmpty) }
         links[link] = Link(
-            outbound: outbound, dialed: dialed, intent: intent, opened: now, lastReceived: now, lastTraffic: now)
+            outbound: outbound, dialed: dialed, intent: intent, opened: now, lastReceived: now, lastTraffic: now,
+            remote: outbound ? nil : remote)
         let hello = PeerHello(identity: selfIdentity, listenAddress: selfAddress, nonce: nonce)
         var actions: [Action] = [.send(link: link, .hello(hello))]
-        if !outbound {
-            let busyLinks = links.values.reduce(0) { $0 + ($1.busy ? 1 : 0) }
-            if links.count - busyLinks > configuration.maximumLinks {
-                // Full. A few dialers still get peers to try (a full node must not be a dead end
-                // for a network that joins through it); the rest are closed at once.
-                if busyLinks < Self.busyLinkLimit {
-                    links[link]?.busy = true
-                } else {
-                    actions.append(close(link, .overCapacity))
-                }
+        guard !outbound else { return actions }
+        if let remote, !remote.isLoopback {
+            // One host, or one network, holds only its share of our inbound connections.
+            let perAddress = configuration.maximumLinksPerAddress, perPrefix = configuration.maximumLinksPerPrefix
+            if perAddress > 0 && inboundCount(where: { $0.hostKey == remote.hostKey }) > perAddress {
+                return actions + [close(link, .addressLimit)]
+            }
+            if perPrefix > 0 && inboundCount(where: { $0.prefixKey == remote.prefixKey }) > perPrefix {
+                return actions + [close(link, .prefixLimit)]
             }
         }
+        // Handshakes have slots of their own, so connections that never finish one cannot crowd
+        // out links. When they are all taken, a random older one goes (the newcomer gets its
+        // chance): an attacker holding them must keep opening connections faster than honest
+        // handshakes finish.
+        let handshaking = links.filter { $0.key != link && !$0.value.outbound && $0.value.role == .handshaking }.map(\.key).sorted()
+        if handshaking.count >= configuration.maximumHandshakes {
+            let victim = handshaking[Int.random(in: 0..<handshaking.count, using: &random)]
+            actions.append(close(victim, .handshakeCrowded))
+        }
         return actions
+    }
+
+    /// Inbound links whose remote address satisfies `matches`.
+    private func inboundCount(where matches: (PeerAddress) -> Bool) -> Int {
+        links.values.reduce(0) { count, link in count + (link.remote.map(matches) == true ? 1 : 0) }
     }
 
     /// A dial failed before a connection existed.
@@ -341,8 +369,9 @@ public struct Overlay: Sendable {
     public mutating func receivedHello(_ hello: PeerHello, on link: LinkID, now: Moment) -> [Action] {
         guard var state = links[link] else { return [] }
         guard hello.version == PeerHello.currentVersion else { return [close(link, .versionMismatch)] }
-        if state.busy {
-            // Peer exchange from a full node: whatever the peer was going to ask, the answer is no.
+        if !state.outbound && links.values.count(where: { $0.role != .handshaking }) >= configuration.maximumLinks {
+            // Full. The dialer still gets peers to try, whatever it was going to ask (a full node
+            // must not be a dead end for a network that joins through it); then the answer is no.
             return [.send(link: link, .push(makeBusyPush(excluding: hello.identity))), .send(link: link, membership(.reject)), close(link, .overCapacity)]
         }
         if hello.identity == selfIdentity {
@@ -542,7 +571,8 @@ public struct Overlay: Sendable {
             guard let state = links[id] else { continue }
             let silent = Self.span(state.lastReceived, now)
             if state.role != .active {
-                if Self.span(state.opened, now) >= configuration.peerTimeoutNanoseconds {
+                let limit = state.role == .handshaking ? handshakeLimit : configuration.peerTimeoutNanoseconds
+                if Self.span(state.opened, now) >= limit {
                     actions.append(close(id, .handshakeTimeout))
                 }
             } else if silent >= configuration.peerTimeoutNanoseconds {
@@ -613,7 +643,8 @@ public struct Overlay: Sendable {
         var linkCheck = Moment(nanoseconds: .max)
         for state in links.values {
             if state.role != .active {
-                linkCheck = min(linkCheck, state.opened.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
+                let limit = state.role == .handshaking ? handshakeLimit : configuration.peerTimeoutNanoseconds
+                linkCheck = min(linkCheck, state.opened.adding(nanoseconds: limit))
                 continue
             }
             linkCheck = min(linkCheck, state.lastReceived.adding(nanoseconds: configuration.peerTimeoutNanoseconds))
