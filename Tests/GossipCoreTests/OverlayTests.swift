@@ -594,3 +594,99 @@ struct IdleLinkTests {
         #expect(!later.contains { if case .close(_, .idle) = $0 { true } else { false } }, "never below degree")
     }
 }
+
+@Suite("Eclipse and poisoning defences")
+struct PoisoningTests {
+    func overlay() -> Overlay {
+        Overlay(
+            configuration: .init(
+                degree: 3, viewCapacity: 128, maximumLinks: 64, gossipIntervalNanoseconds: 100 * ms,
+                antiEntropyIntervalNanoseconds: 100 * ms, pingIntervalNanoseconds: 100 * ms, peerTimeoutNanoseconds: 3000 * ms),
+            selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [], random: SeededRandom(seed: 6))
+    }
+
+    /// `count` made-up peers, each on a host of its own in a network of its own.
+    func strangers(_ count: Int, from first: Int = 0) -> [PeerEntry] {
+        (first..<first + count).map { (n: Int) -> PeerEntry in
+            let high = UInt8(truncatingIfNeeded: n >> 8), low = UInt8(truncatingIfNeeded: n)
+            var bytes: [UInt8] = [0xEE, high, low]
+            bytes += [UInt8](repeating: 1, count: 29)
+            let ip: [UInt8] = [100, high, low, 1]
+            return PeerEntry(identity: PeerIdentity(bytes: bytes)!, address: PeerAddress(ip: ip, port: 7000)!)
+        }
+    }
+
+    @Test("a push of 1,000 unreachable addresses leaves the active view untouched, adds at most one push's worth, and does not spread")
+    func thousandAddresses() {
+        var overlay = overlay()
+        for n: UInt8 in 1...3 { connect(&overlay, LinkID(UInt64(n)), 20 + n) }
+        let before = overlay.activeLinks
+        overlay.receivedPush(PeerPush(listenAddress: address(21), entries: strangers(1000)), on: 1)
+        var dialed: [Overlay.DialTarget] = []
+        var sent: [PeerEntry] = []
+        var now = Moment.zero
+        for _ in 0..<50 {
+            for action in overlay.tick(now: now) {
+                switch action {
+                case .dial(let target):
+                    dialed.append(target)
+                    overlay.dialFailed(target, now: now)  // nobody is there
+                case .send(_, .push(let push)): sent += push.entries
+                default: break
+                }
+            }
+            _ = overlay.receivedPull(on: 2).map { if case .send(_, .push(let push)) = $0 { sent += push.entries } }
+            now = now.adding(nanoseconds: 100 * ms)
+            for link: LinkID in [1, 2, 3] { overlay.received(on: link, now: now) }  // the neighbours stay alive
+        }
+        let poisoned = Set(strangers(1000).map(\.identity))
+        #expect(overlay.activeLinks == before, "no active link was given up or added")
+        #expect(overlay.view.all.count { poisoned.contains($0.identity) } <= 16, "one source holds at most its share of the view")
+        #expect(Set(dialed.compactMap(\.identity)).isSubset(of: poisoned))
+        #expect(!sent.contains { poisoned.contains($0.identity) }, "an address that failed is never passed on")
+    }
+
+    @Test("a round with more unsolicited pushes than the bound changes nothing; a normal round merges")
+    func floodedRound() {
+        var overlay = overlay()
+        for n: UInt8 in 1...3 { connect(&overlay, LinkID(UInt64(n)), 20 + n) }
+        for push in 0...Overlay.maximumUnsolicitedPushes {  // one more than the bound, before any PULL of ours
+            overlay.receivedPush(PeerPush(listenAddress: address(21), entries: strangers(4, from: push * 4)), on: LinkID(UInt64(1 + push % 3)))
+        }
+        _ = overlay.tick(now: .zero)  // the round ends
+        #expect(overlay.ignoredPushRounds == 1)
+        #expect(!overlay.view.all.contains { $0.address.ip[12] == 100 }, "none of that round's entries")
+        let unpulled = ([1, 2, 3] as [LinkID]).first { link in !overlay.tick(now: Moment(nanoseconds: 50 * ms)).contains(.send(link: link, .pull(address(6000)))) }!
+        overlay.receivedPush(PeerPush(listenAddress: address(21), entries: strangers(2, from: 500)), on: unpulled)
+        for link: LinkID in [1, 2, 3] { overlay.received(on: link, now: Moment(nanoseconds: 100 * ms)) }
+        _ = overlay.tick(now: Moment(nanoseconds: 100 * ms))
+        #expect(overlay.view.all.count { $0.address.ip[12] == 100 } == 2)
+    }
+
+    @Test("shares per source, host and network; one source cannot move another's entry")
+    func shares() {
+        var view = PeerView(capacity: 128, selfIdentity: identity(5))
+        var random = SeededRandom(seed: 1)
+        let attacker = identity(66)
+        view.merge(strangers(40), from: attacker, protecting: [], using: &random)
+        #expect(view.count == view.sourceShare, "one source: \(view.sourceShare) entries")
+        let oneHost = (0..<10).map { n in
+            PeerEntry(identity: identity(UInt8(100 + n)), address: PeerAddress(host: "198.51.100.9", port: UInt16(7000 + n))!)
+        }
+        view.merge(oneHost, from: identity(67), protecting: [], using: &random)
+        #expect(view.all.count { $0.address.host == "198.51.100.9" } == PeerView.hostShare)
+        let oneNetwork = (0..<40).map { n in
+            PeerEntry(identity: identity(UInt8(150 + n)), address: PeerAddress(host: "198.51.100.\(100 + n)", port: 7000)!)
+        }
+        for (index, entry) in oneNetwork.enumerated() { view.merge([entry], from: identity(UInt8(200 + index % 40)), protecting: [], using: &random) }
+        #expect(view.all.count { $0.address.host.hasPrefix("198.51.100.") } == view.prefixShare)
+        let honest = PeerEntry(identity: identity(30), address: PeerAddress(host: "192.0.2.1", port: 7000)!)
+        view.merge([honest], from: identity(68), protecting: [], using: &random)
+        view.merge([PeerEntry(identity: identity(30), address: PeerAddress(host: "203.0.113.66", port: 7000)!)], from: attacker, protecting: [], using: &random)
+        #expect(view[identity(30)]?.address == honest.address, "redirect refused")
+        let local = (0..<20).map { n in PeerEntry(identity: identity(UInt8(230 + n % 20)), address: PeerAddress(host: "127.0.0.1", port: UInt16(8000 + n))!) }
+        var fresh = PeerView(capacity: 128, selfIdentity: identity(5))
+        fresh.merge(local, protecting: [], using: &random)
+        #expect(fresh.count == 20, "loopback hosts are exempt (a local testnet)")
+    }
+}

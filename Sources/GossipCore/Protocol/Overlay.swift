@@ -192,6 +192,13 @@ public struct Overlay: Sendable {
     private var joined: Bool
     private var nonce: UInt64 = 0
     private var random: SeededRandom
+    /// Links we sent a PULL and whose PUSH we await.
+    private var pulled: Set<LinkID> = []
+    /// This round's unsolicited PUSHes (at most `maximumUnsolicitedPushes`), merged at its end.
+    private var roundPushes: [(source: PeerIdentity, entries: [PeerEntry])] = []
+    private var unsolicitedPushes = 0
+    /// Rounds whose shuffles were ignored because too many came in.
+    public private(set) var ignoredPushRounds = 0
     /// A tree-link dial or request ended without the link (see `takeTreeRequestFailure`).
     private var treeRequestFailed = false
     /// While a MEMBERSHIP message is handled: the links to spare when dropping a neighbour.
@@ -492,7 +499,7 @@ public struct Overlay: Sendable {
             return [.dial(target)]
         }
         if hops == configuration.passiveWalkLength {
-            view.merge([joiner], protecting: protectedIdentities(adding: 1), using: &random)
+            view.merge([joiner], from: links[link]?.identity, protecting: protectedIdentities(adding: 1), using: &random)
         }
         return [.send(link: next!, .membership(PeerMembership(kind: .forwardJoin, ttl: UInt8(hops - 1), entry: joiner)))]
     }
@@ -531,13 +538,48 @@ public struct Overlay: Sendable {
         guard let state = links.removeValue(forKey: link) else { return }
         if state.intent == .treeNeighbor && state.role != .active { treeRequestFailed = true }
         if let identity = state.identity, linkOf[identity] == link { linkOf[identity] = nil }
+        pulled.remove(link)
         if state.role == .active, let index = active.firstIndex(of: link) { active.remove(at: index) }
     }
 
-    /// A PUSH: merge its entries into the passive view.
+    /// A PUSH: merge its entries into the passive view, at most `shuffleSize` of them (a random
+    /// choice if it holds more), as learned from the peer on `link`. A PUSH we asked for (the
+    /// answer to our PULL, or the peers a node hands us with its REJECT) is merged at once; the
+    /// others (shuffles) wait for the end of the round, and if more than
+    /// `maximumUnsolicitedPushes` came in that round, none of them changes the view (Brahms's
+    /// rule: a flood of pushes is a sign of an attack, and those entries are the attacker's).
     public mutating func receivedPush(_ push: PeerPush, on link: LinkID) {
-        guard links[link]?.established == true else { return }
-        view.merge(push.entries, protecting: protectedIdentities(adding: push.entries.count), using: &random)
+        guard let state = links[link], state.established, let source = state.identity else { return }
+        var entries = push.entries
+        let limit = max(1, configuration.shuffleSize)
+        if entries.count > limit {
+            for index in 0..<limit { entries.swapAt(index, Int.random(in: index..<entries.count, using: &random)) }
+            entries.removeLast(entries.count - limit)
+        }
+        let solicited = pulled.remove(link) != nil || state.role != .active
+        if solicited {
+            view.merge(entries, from: source, protecting: protectedIdentities(adding: entries.count), using: &random)
+            return
+        }
+        unsolicitedPushes += 1
+        if unsolicitedPushes <= Self.maximumUnsolicitedPushes { roundPushes.append((source, entries)) }
+    }
+
+    /// Unsolicited PUSHes (shuffles) one round may bring without being ignored as a flood. A node
+    /// pushes to one random neighbour a round, so a node gets one a round on average.
+    public static let maximumUnsolicitedPushes = 8
+
+    /// The end of a round: the shuffles it brought join the view, unless there were too many.
+    private mutating func mergeRoundPushes() {
+        if unsolicitedPushes <= Self.maximumUnsolicitedPushes {
+            for (source, entries) in roundPushes {
+                view.merge(entries, from: source, protecting: protectedIdentities(adding: entries.count), using: &random)
+            }
+        } else {
+            ignoredPushRounds += 1
+        }
+        roundPushes.removeAll(keepingCapacity: true)
+        unsolicitedPushes = 0
     }
 
     /// A PULL: answer with a PUSH of our view (and ourselves).
@@ -590,12 +632,16 @@ public struct Overlay: Sendable {
             actions.append(.send(link: idle, membership(.disconnect)))
             actions.append(close(idle, .idle))
         }
+        if now >= nextRound { mergeRoundPushes() }  // before the dials: they may pick from it
         actions += dials(now: now)
         if now >= nextRound {
             nextRound = now.adding(nanoseconds: configuration.gossipIntervalNanoseconds)
             let partners = randomLinks(2)
             if let pushTo = partners.first { actions.append(.send(link: pushTo, .push(makePush()))) }
-            if let pullFrom = partners.last { actions.append(.send(link: pullFrom, .pull(selfAddress))) }
+            if let pullFrom = partners.last {
+                pulled.insert(pullFrom)
+                actions.append(.send(link: pullFrom, .pull(selfAddress)))
+            }
         }
         if now >= nextAntiEntropy {
             nextAntiEntropy = now.adding(nanoseconds: configuration.antiEntropyIntervalNanoseconds)
@@ -707,14 +753,16 @@ public struct Overlay: Sendable {
         var entries = randomLinks(wanted).compactMap { entry(of: $0) }.filter { $0.identity != dialer }
         if entries.count < wanted {
             let known = Set(entries.map(\.identity)).union([dialer, selfIdentity])
-            entries += view.sample(wanted - entries.count, excluding: known, using: &random)
+            entries += view.sample(wanted - entries.count, excluding: known, provenOnly: true, using: &random)
         }
         return PeerPush(listenAddress: selfAddress, entries: entries)
     }
 
+    /// Our entry and a random sample of the passive view, leaving out entries whose dials failed
+    /// since we last reached them: an address that failed does not spread from here.
     private mutating func makePush() -> PeerPush {
         let count = min(configuration.shuffleSize, PeerPush.maximumEntries) - 1
-        let sample = count > 0 ? view.sample(count, using: &random) : []
+        let sample = count > 0 ? view.sample(count, provenOnly: true, using: &random) : []
         return PeerPush(listenAddress: selfAddress, entries: [ourEntry] + sample)
     }
 }
