@@ -26,4 +26,12 @@ public enum GossipCounter: Int, Sendable, CaseIterable {
     /// Peer items dropped because their ID's stamp was older than the seen set remembers (or too
     /// far ahead of our clock): replays, or origins with a clock far off.
     case itemsStale
+    /// New peer items dropped over a budget: the node's admission of new items, a link's share
+    /// of it, or the share for relaying unvalidated types (not recorded, so they can come again).
+    case itemsThrottled
+    /// Peer items of a type a local module used to validate but none does now: dropped rather
+    /// than relayed unvalidated.
+    case itemsNoValidator
+    /// Announced IDs (IHAVE), digests and requests ignored over a link's rate limit.
+    case announcementsThrottled
 }

@@ -26,6 +26,9 @@ public final class NodeStatistics: Sendable {
     let prunesSent = Atomic<Int>(0)
     let answersWithheld = Atomic<Int>(0)
     let itemsStale = Atomic<Int>(0)
+    let itemsThrottled = Atomic<Int>(0)
+    let itemsNoValidator = Atomic<Int>(0)
+    let announcementsThrottled = Atomic<Int>(0)
 
     /// Adds what the protocol core counted.
     func count(_ counter: GossipCounter, by amount: Int) {
@@ -48,6 +51,9 @@ public final class NodeStatistics: Sendable {
         case .prunesSent: prunesSent.increment(by: amount)
         case .answersWithheld: answersWithheld.increment(by: amount)
         case .itemsStale: itemsStale.increment(by: amount)
+        case .itemsThrottled: itemsThrottled.increment(by: amount)
+        case .itemsNoValidator: itemsNoValidator.increment(by: amount)
+        case .announcementsThrottled: announcementsThrottled.increment(by: amount)
         }
     }
 
@@ -90,6 +96,9 @@ public final class NodeStatistics: Sendable {
         public var prunesSent: Int
         public var answersWithheld: Int
         public var itemsStale: Int
+        public var itemsThrottled: Int
+        public var itemsNoValidator: Int
+        public var announcementsThrottled: Int
         /// Peer links the node closed, by reason (`CloseReason` raw values).
         public var closedPeerLinks: [String: Int]
 
@@ -131,6 +140,9 @@ public final class NodeStatistics: Sendable {
             prunesSent: prunesSent.load(ordering: .relaxed),
             answersWithheld: answersWithheld.load(ordering: .relaxed),
             itemsStale: itemsStale.load(ordering: .relaxed),
+            itemsThrottled: itemsThrottled.load(ordering: .relaxed),
+            itemsNoValidator: itemsNoValidator.load(ordering: .relaxed),
+            announcementsThrottled: announcementsThrottled.load(ordering: .relaxed),
             closedPeerLinks: Self.byName(closed[.peer]))
     }
 }

@@ -31,11 +31,13 @@ struct CorePair {
     /// Effects of each side that were not messages on the link.
     var otherEffects: (a: [GossipEffect], b: [GossipEffect]) = ([], [])
 
-    static func node(_ n: UInt8, degree: Int = 3) -> GossipProtocol {
+    static func node(
+        _ n: UInt8, degree: Int = 3, engine: GossipEngine.Configuration = .init(cacheSize: 16, validationTimeoutNanoseconds: 1000 * ms)
+    ) -> GossipProtocol {
         var random = SeededRandom(seed: UInt64(n))
         return GossipProtocol(
             configuration: .init(
-                engine: .init(cacheSize: 16, validationTimeoutNanoseconds: 1000 * ms),
+                engine: engine,
                 overlay: .init(
                     degree: degree, viewCapacity: 16, maximumLinks: 8, gossipIntervalNanoseconds: 1000 * ms,
                     antiEntropyIntervalNanoseconds: 1000 * ms, pingIntervalNanoseconds: 500 * ms,

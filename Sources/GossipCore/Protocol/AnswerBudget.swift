@@ -12,27 +12,11 @@ struct AnswerBudget: Sendable {
     /// Bytes a link's bucket holds at most (and starts with).
     static let burstBytes: UInt64 = 4 << 20
 
-    private var buckets: [LinkID: (tokens: UInt64, updated: Moment)] = [:]
+    private var buckets: [LinkID: TokenBucket] = [:]
 
     /// Takes `bytes` from `link`'s bucket; false (and nothing taken) if it holds fewer.
     mutating func spend(_ bytes: Int, on link: LinkID, now: Moment) -> Bool {
-        var bucket = buckets[link] ?? (Self.burstBytes, now)
-        if now > bucket.updated {
-            let elapsed = now.nanoseconds - bucket.updated.nanoseconds
-            // bytesPerSecond × elapsed / 1e9, without overflow for any elapsed time that matters.
-            let refill = elapsed >= 1_000_000_000 * (Self.burstBytes / Self.bytesPerSecond + 1)
-                ? Self.burstBytes : Self.bytesPerSecond * elapsed / 1_000_000_000
-            bucket.tokens = min(Self.burstBytes, bucket.tokens + refill)
-            bucket.updated = now
-        }
-        let cost = UInt64(bytes)
-        guard bucket.tokens >= cost else {
-            buckets[link] = bucket
-            return false
-        }
-        bucket.tokens -= cost
-        buckets[link] = bucket
-        return true
+        buckets[link, default: TokenBucket(capacity: Self.burstBytes, perSecond: Self.bytesPerSecond)].take(UInt64(bytes), now: now)
     }
 
     /// The link closed.

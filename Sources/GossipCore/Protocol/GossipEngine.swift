@@ -66,6 +66,15 @@ public struct GossipEngine: Sendable {
     /// Fixes item IDs for tests and simulations; nil draws them from the system generator, so
     /// nobody can predict the next ID from the last one and pre-empt an item with junk.
     private var random: SeededRandom?
+    /// New items this node takes in (see `admissionBucket`): what keeps the seen set from
+    /// forgetting an ID before the item is stale, so no item can loop.
+    private var admission: TokenBucket
+    /// New items of types no local module subscribed to, relayed unvalidated: a share of
+    /// `admission` of their own, so such traffic cannot take the whole budget.
+    private var unvalidatedAdmission: TokenBucket
+    /// Types a local module subscribed to at some point: with no subscriber left, their items
+    /// are dropped rather than relayed unvalidated.
+    public private(set) var validatedTypes: Set<UInt16> = []
 
     public init(configuration: Configuration, random: SeededRandom? = nil) {
         self.configuration = configuration
@@ -75,16 +84,32 @@ public struct GossipEngine: Sendable {
             maximumHeldBytes: configuration.maximumHeldBytes)
         self.seen = SeenSet(capacity: configuration.seenCapacity, ttlNanoseconds: configuration.seenTTLNanoseconds)
         self.random = random
+        self.admission = Self.admissionBucket(configuration)
+        self.unvalidatedAdmission = TokenBucket(
+            capacity: max(1, admission.capacity / 2), perSecond: max(1, admission.perSecond / 2))
+    }
+
+    /// The budget of new items: `seen_capacity / 2` at once, and `seen_capacity / (2 ×
+    /// seen_ttl)` a second. In any span of one seen TTL it lets through at most `seen_capacity`
+    /// new IDs, so the seen set never has to evict an ID by capacity while the item is still
+    /// fresh (`isFresh`): each node takes each item in at most once, and a finite burst causes a
+    /// finite number of relays. With the defaults: 32,768 at once, 54 a second.
+    public static func admissionBucket(_ configuration: Configuration) -> TokenBucket {
+        let capacity = UInt64(max(2, configuration.seenCapacity))
+        let seconds = max(1, configuration.seenTTLNanoseconds / 1_000_000_000)
+        return TokenBucket(capacity: capacity / 2, perSecond: max(1, capacity / (2 * seconds)))
     }
 
     /// NOTIFY: `connection` receives every later item of `dataType`.
     public mutating func subscribe(_ connection: ConnectionID, to dataType: UInt16) {
         subscriptions.subscribe(connection, to: dataType)
+        validatedTypes.insert(dataType)
     }
 
     /// ANNOUNCE from a local module: cache the item and notify the other subscribers of its type.
     /// The announcer never gets its own item back.
     public mutating func announce(_ announce: GossipAnnounce, from connection: ConnectionID, now: Moment) -> Announced {
+        admission.drain(now: now)  // a local item always goes out, but uses up the budget too
         let id = ItemBinding.id(stamp: unixSeconds(at: now), salt: nextSalt(), dataType: announce.dataType, data: announce.data)
         let item = GossipItem(id: id, ttl: announce.ttl, dataType: announce.dataType, data: announce.data)
         cache.insert(item, at: now)
@@ -108,6 +133,12 @@ public struct GossipEngine: Sendable {
         /// Announced longer ago than this node remembers items (or too far in the future): a
         /// replay, or a clock far off. Dropped.
         case stale
+        /// Over the budget of new items (`admissionBucket`, or the share for unvalidated relaying):
+        /// dropped without a trace, so it can be taken later.
+        case throttled
+        /// Of a type a local module validated but none does now: dropped (and remembered as
+        /// seen) rather than relayed unvalidated.
+        case noValidator
         /// Notified to local subscribers; forwarding waits for their verdict.
         case awaitingValidation(Delivery, evicted: [ValidationTracker.Completion])
         /// No local module subscribed to its type: relayed unvalidated (nil if its TTL ends here).
@@ -117,25 +148,31 @@ public struct GossipEngine: Sendable {
     /// ITEM from the peer on link `peer`: drop duplicates; notify local subscribers and hold the
     /// item until they answer; or, with no subscribers for its type, relay it at once.
     public mutating func receive(_ item: GossipItem, fromPeer peer: LinkID, now: Moment) -> Received {
-        if !seen.contains(item.id) && !cache.contains(item.id) {
-            guard isFresh(item.id, now: now) else { return .stale }
-            guard ItemBinding.isBound(item) else { return .unbound }
-        }
-        guard seen.observe(item.id, now: now), !cache.contains(item.id) else {
+        if seen.contains(item.id) || cache.contains(item.id) {
+            seen.observe(item.id, now: now)
             holders[item.id]?.insert(peer)
             return .duplicate
         }
+        // A new ID. Nothing is recorded for an item refused here, so the real one (or the same
+        // one, once the budget allows) is still taken when it comes.
+        guard isFresh(item.id, now: now) else { return .stale }
+        guard ItemBinding.isBound(item) else { return .unbound }
         let subscribers = subscriptions.subscribers(of: item.dataType)
-        guard !subscribers.isEmpty else {
-            let forward = Self.forwarded(item)
-            if let forward { cache.insert(forward, at: now) }
-            return .relayed(forward: forward)
+        let unvalidated = subscribers.isEmpty && !validatedTypes.contains(item.dataType)
+        if unvalidated && !unvalidatedAdmission.take(now: now) { return .throttled }
+        guard admission.take(now: now) else { return .throttled }
+        seen.observe(item.id, now: now)
+        guard subscribers.isEmpty else {
+            let (messageID, evicted) = validations.begin(
+                itemID: item.id, origin: .peer(peer), item: item, subscribers: subscribers, now: now)
+            holders[item.id] = [peer]
+            let notification = GossipNotification(messageID: messageID, dataType: item.dataType, data: item.data)
+            return .awaitingValidation(Delivery(subscribers: subscribers, notification: notification), evicted: evicted)
         }
-        let (messageID, evicted) = validations.begin(
-            itemID: item.id, origin: .peer(peer), item: item, subscribers: subscribers, now: now)
-        holders[item.id] = [peer]
-        let notification = GossipNotification(messageID: messageID, dataType: item.dataType, data: item.data)
-        return .awaitingValidation(Delivery(subscribers: subscribers, notification: notification), evicted: evicted)
+        guard unvalidated else { return .noValidator }
+        let forward = Self.forwarded(item)
+        if let forward { cache.insert(forward, at: now) }
+        return .relayed(forward: forward)
     }
 
     /// An item to send on, and the links not to send it to (they sent it to us).
@@ -180,11 +217,14 @@ public struct GossipEngine: Sendable {
     }
 
     /// Whether an item with this ID may be taken at `now`: announced no longer ago than the seen
-    /// set remembers (`seenTTLNanoseconds`), and not more than a minute ahead of our clock.
+    /// set surely remembers it (`seenTTLNanoseconds` less the clock skew allowed, since an ID
+    /// first seen up to a minute before its stamp is remembered from then), and not more than a
+    /// minute ahead of our clock.
     public func isFresh(_ id: ItemID, now: Moment) -> Bool {
         let stamp = UInt64(ItemBinding.stamp(of: id))
         let current = configuration.unixSecondsAtZero + now.nanoseconds / 1_000_000_000
-        let maximumAge = configuration.seenTTLNanoseconds / 1_000_000_000
+        let ttl = configuration.seenTTLNanoseconds / 1_000_000_000
+        let maximumAge = ttl > 2 * Configuration.maximumClockSkewSeconds ? ttl - Configuration.maximumClockSkewSeconds : ttl / 2
         return stamp + maximumAge >= current && stamp <= current + Configuration.maximumClockSkewSeconds
     }
 

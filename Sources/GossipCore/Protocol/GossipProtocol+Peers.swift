@@ -47,6 +47,7 @@ extension GossipProtocol {
         authenticated.remove(link)
         broadcast.remove(link)
         answerBudget.remove(link)
+        linkBudgets.remove(link)
     }
 
     /// Screens an ITEM as its frame arrives: nil if it must take the full path
@@ -97,6 +98,13 @@ extension GossipProtocol {
             effects.append(.send([link], .pong(nonce)))
         case .pong:
             break  // any frame already counted as a sign of life
+        case .digest where !linkBudgets.take(.digests, on: link, now: now):
+            effects.append(.count(.announcementsThrottled, 1))
+        case .request where !linkBudgets.take(.requests, on: link, now: now),
+            .graft where !linkBudgets.take(.requests, on: link, now: now):
+            effects.append(.count(.announcementsThrottled, 1))
+        case .ihave(let ids) where !linkBudgets.take(.announcedIDs, ids.count, on: link, now: now):
+            effects.append(.count(.announcementsThrottled, ids.count))
         case .digest(let offered):
             // Items an IHAVE announced are left to their graft timers.
             let tree = broadcast
@@ -200,6 +208,10 @@ extension GossipProtocol {
     /// notify local subscribers and hold it for their verdict; or, with no subscribers for its
     /// type, relay it at once.
     mutating func received(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
+        if !engine.knows(item.id) && !linkBudgets.take(.items, on: link, now: now) {
+            effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
+            return
+        }
         switch engine.receive(item, fromPeer: link, now: now) {
         case .duplicate:
             effects.append(.count(.peerDuplicates, 1))
@@ -208,6 +220,10 @@ extension GossipProtocol {
             effects.append(.closeLink(link, .itemIDMismatch))  // honest nodes never send one
         case .stale:
             effects.append(.count(.itemsStale, 1))
+        case .throttled:
+            effects.append(.count(.itemsThrottled, 1))
+        case .noValidator:
+            effects.append(.count(.itemsNoValidator, 1))
         case .awaitingValidation(let delivery, let evicted):
             firstCopy(item, on: link, now: now, into: &effects)
             effects.append(.notify(delivery.subscribers, delivery.notification, item: item.id))

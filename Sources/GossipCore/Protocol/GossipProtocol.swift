@@ -57,6 +57,8 @@ public struct GossipProtocol: Sendable {
 
     /// What each link may still make us send by asking (REQUEST, GRAFT).
     var answerBudget = AnswerBudget()
+    /// What each link may make us do: take in new items, track IDs, answer digests and requests.
+    var linkBudgets: LinkBudgets
 
     /// Links on which we asked for a tree link and await the answer.
     var treeRequests: Set<LinkID> = []
@@ -78,6 +80,7 @@ public struct GossipProtocol: Sendable {
             bootstrappers: bootstrappers, random: SeededRandom(seed: random.next()))
         self.broadcast = BroadcastTree(configuration: configuration.broadcast, random: SeededRandom(seed: random.next()))
         self.repairRandom = SeededRandom(seed: random.next())
+        self.linkBudgets = LinkBudgets(admission: GossipEngine.admissionBucket(configuration.engine))
     }
 
     public var identity: PeerIdentity { signer.identity }
