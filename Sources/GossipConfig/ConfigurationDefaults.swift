@@ -346,7 +346,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .outboxCapacityBytes:
             "Bound of each connection's send queue, in bytes."
         case .maxAPIConnections:
-            "How many local API connections the node accepts at once."
+            "How many local API connections the node serves at once; at the limit, the oldest that never sent a message makes room for a newcomer."
         case .gossipIntervalMilliseconds:
             "Milliseconds between shuffles: push/pull exchanges of known peers with a random neighbour."
         case .antiEntropyIntervalMilliseconds:

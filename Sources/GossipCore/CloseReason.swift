@@ -45,6 +45,11 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// A connection still in its handshake, closed to make room when `max_pending_handshakes`
     /// were taken.
     case handshakeCrowded = "handshake_crowded"
+    /// The system refused a thread for the connection (out of threads or memory).
+    case noThread = "no_thread"
+    /// An API connection that never sent a message, closed to make room for a new one at
+    /// `max_api_connections`.
+    case idleEvicted = "idle_evicted"
 
     /// Closes that are the overlay's routine upkeep rather than a peer's fault.
     public var isPeerHousekeeping: Bool {

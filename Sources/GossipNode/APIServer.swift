@@ -33,24 +33,43 @@ final class APIServer: Sendable {
         }
     }
 
-    /// Takes a new connection in, unless the node already serves `max_api_connections`.
+    /// Takes a new connection in. At `max_api_connections`, the oldest connection that has not
+    /// sent a single message yet (no NOTIFY, ANNOUNCE or STATUS) is closed to make room, so idle
+    /// connections cannot lock modules (or an operator's STATUS) out; only if every connection
+    /// is in use is the newcomer refused.
     private static func admit(_ socket: Socket, context: NodeContext) {
         context.statistics.apiConnectionsAccepted.increment()
         let limit = context.configuration.maxAPIConnections
         let open = context.statistics.apiConnectionsOpen.wrappingAdd(1, ordering: .relaxed).newValue
-        guard open <= limit else {
-            context.statistics.apiConnectionsOpen.wrappingSubtract(1, ordering: .relaxed)
-            context.statistics.countClose(.tooManyConnections)
-            context.abuseLog.log(
-                level: .warning, "refusing API connection from \(socket.remoteDescription): \(open - 1) open, limit \(limit)")
-            socket.close()
-            return
+        if open > limit {
+            let idle = context.apiConnections.withLock { table in
+                table.values.filter { !$0.hasSpoken.load(ordering: .relaxed) && !$0.isClosing }.min { $0.number < $1.number }
+            }
+            guard let idle else {
+                context.statistics.apiConnectionsOpen.wrappingSubtract(1, ordering: .relaxed)
+                context.statistics.countClose(.tooManyConnections)
+                context.abuseLog.log(
+                    level: .warning, "refusing API connection from \(socket.remoteDescription): \(open - 1) open, limit \(limit), none idle")
+                socket.close()
+                return
+            }
+            // The idle one's reader sees the shutdown and ends it; its count goes down then.
+            idle.terminate(.idleEvicted, detail: "\(open - 1) open at the limit of \(limit); it never sent a message")
         }
         let connection = Connection(kind: .api, number: context.makeConnectionNumber(), socket: socket, context: context)
         context.apiConnections.withLock { $0[connection.apiID] = connection }
-        connection.sender.start(name: "api-send-\(connection.number)")
         context.liveReaders.increment()
-        startThread(name: "api-read-\(connection.number)") { serve(connection, context: context) }
+        let started = connection.sender.start(name: "api-send-\(connection.number)")
+            && startThread(name: "api-read-\(connection.number)") { serve(connection, context: context) }
+        if !started {
+            // Out of threads: this connection cannot be served. Undo, and say so.
+            context.liveReaders.wrappingSubtract(1, ordering: .releasing)
+            connection.terminate(.noThread, detail: "no thread for it")
+            context.apiConnections.withLock { _ = $0.removeValue(forKey: connection.apiID) }
+            connection.sender.waitUntilFinished()
+            socket.close()
+            context.statistics.apiConnectionsOpen.wrappingSubtract(1, ordering: .relaxed)
+        }
     }
 
     /// The reader: runs until the module closes, breaks the protocol, or the node stops. It
@@ -77,6 +96,7 @@ final class APIServer: Sendable {
                 connection.terminate(error.closeReason, detail: "\(error)")
                 break reading
             }
+            connection.hasSpoken.store(true, ordering: .relaxed)
             switch message {
             case .announce(let announce):
                 guard context.itemQueue.push(.local(connection.apiID, announce), lane: InboundItem.localLane) else {

@@ -19,6 +19,9 @@ final class Connection: Sendable {
     let remote: String
     /// The first reason the node gave for closing; nil while open or if the other side closed.
     let closeReason = Mutex<CloseReason?>(nil)
+    /// Whether the other side has sent a whole valid message yet (API: idle connections that
+    /// never did are the first to go when the node runs out of connection slots).
+    let hasSpoken = Atomic<Bool>(false)
     private let context: NodeContext
 
     init(kind: Kind, number: UInt64, socket: Socket, context: NodeContext) {

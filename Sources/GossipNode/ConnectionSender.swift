@@ -49,11 +49,21 @@ final class ConnectionSender: @unchecked Sendable {
         self.onWriteFailure = onWriteFailure
     }
 
-    func start(name: String) {
-        startThread(name: name) { [self] in
+    /// Starts the writer thread; false if the system had no thread for it (the sender then
+    /// counts as stopped and finished, so closing the connection does not wait for it).
+    @discardableResult
+    func start(name: String) -> Bool {
+        let started = startThread(name: name) { [self] in
             run()
             finished.signal()
         }
+        if !started {
+            condition.lock()
+            isStopped = true
+            condition.unlock()
+            finished.signal()
+        }
+        return started
     }
 
     /// Writes or queues one whole message. Never blocks.

@@ -15,7 +15,10 @@ final class P2PServer: Sendable {
         self.context = context
         let box = ServerBox()
         self.accepting = AcceptLoop(listener: listener, name: "p2p-accept", context: context) { socket in
-            startThread(name: "p2p-read") { box.server?.serve(socket, outbound: false, dialed: nil) }
+            guard startThread(name: "p2p-read", { box.server?.serve(socket, outbound: false, dialed: nil) }) else {
+                Self.refuseWithoutThread(socket, context: context)
+                return
+            }
         }
         box.server = self
         context.dialer.withLock { $0 = { [weak self] target in self?.dial(target) } }
@@ -37,7 +40,7 @@ final class P2PServer: Sendable {
 
     /// Dials `target` on a short-lived thread; the link joins the others once connected.
     func dial(_ target: Overlay.DialTarget) {
-        startThread(name: "p2p-dial") { [self, context] in
+        let started = startThread(name: "p2p-dial") { [self, context] in
             let timeout = Duration.milliseconds(context.configuration.connectTimeoutMilliseconds)
             do {
                 let socket = try Socket.connect(host: target.host, port: target.port, deadline: .now + timeout)
@@ -47,6 +50,17 @@ final class P2PServer: Sendable {
                 context.logger.debug("dial failed", metadata: ["target": "\(target)", "error": "\(error)"])
             }
         }
+        if !started {
+            context.abuseLog.log(level: .warning, "no thread for a dial to \(target): the system refused one")
+            context.withCore { core, now in core.dialFailed(target, now: now) }
+        }
+    }
+
+    /// Closes an accepted connection the node has no thread for (out of threads or memory).
+    static func refuseWithoutThread(_ socket: Socket, context: NodeContext) {
+        context.statistics.countClose(.noThread, kind: .peer)
+        context.abuseLog.log(level: .warning, "closing peer connection from \(socket.remoteDescription): no thread for it")
+        socket.close()
     }
 
     /// The reader of one link, from HELLO to close. It only turns frames into the core's events;
@@ -66,7 +80,9 @@ final class P2PServer: Sendable {
             link.terminate(.nodeStopping, detail: "node stopping")  // stop() may have missed it
         }
         context.statistics.peerLinksOpen.increment()
-        link.sender.start(name: "p2p-send-\(link.number)")
+        if !link.sender.start(name: "p2p-send-\(link.number)") {
+            link.terminate(.noThread, detail: "no thread for the writer")
+        }
         var system = SystemRandomNumberGenerator()
         let nonce = (0..<PeerHello.nonceSize).map { _ in UInt8.random(in: 0...255, using: &system) }
         let remote = PeerAddress(host: socket.remoteHost, port: 0)

@@ -14,9 +14,10 @@ import Darwin
 // every gossipd process; FoundationEssentials (which swift-crypto loads anyway) has neither.
 
 /// Starts a detached thread that runs `body`. `name` shows in `ps -L` and `top -H` (the kernel
-/// keeps the first 15 bytes). As with Foundation's `Thread.start()`, a thread the system refuses
-/// to create (EAGAIN) is not reported: `body` then never runs.
-func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+/// keeps the first 15 bytes). Returns false if the system refused to create it (EAGAIN: out of
+/// threads or memory); `body` then never runs, and the caller must clean up what it was for.
+@discardableResult
+func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
     final class Start {
         let name: String
         let body: @Sendable () -> Void
@@ -42,6 +43,7 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
         return nil
     }, start.toOpaque())
     if result != 0 { start.release() }
+    return result == 0
 }
 
 /// Names the calling thread (best effort). Glibc's `pthread_setname_np` is not visible to Swift

@@ -142,17 +142,36 @@ struct MalformedInputTests {
         }
     }
 
-    @Test("connections over the limit are refused at once; those within it are served")
+    @Test("at the connection limit an idle connection makes room for a newcomer; with none idle, the newcomer is refused")
     func connectionLimit() throws {
         try withNode(configure: { $0.maxAPIConnections = 2 }) { node in
             let first = try node.subscriber(of: 1)
-            let second = try node.connect()
+            let idle = try node.connect()  // never sends a thing
             #expect(waitUntil { node.statistics.apiConnectionsOpen == 2 })
-            let third = try node.connect()
-            #expect(third.waitForClose())
-            #expect(node.statistics.closed(.tooManyConnections) == 1)
+            let second = try node.connect()
+            #expect(idle.waitForClose(), "the idle connection made room")
+            #expect(waitUntil { node.statistics.closed(.idleEvicted) == 1 })
             try second.announce(dataType: 1, ttl: 0, data: [5])
-            #expect(try first.expectNotification().data == [5])
+            #expect(try first.expectNotification().data == [5], "the newcomer is served")
+            let third = try node.connect()
+            #expect(third.waitForClose(), "both connections in use: refused")
+            #expect(node.statistics.closed(.tooManyConnections) == 1)
+        }
+    }
+
+    @Test("200 idle API connections (the limit is 64) do not lock out a module or STATUS")
+    func idleConnectionsDoNotLockOut() throws {
+        try withNode(configure: { $0.maxAPIConnections = 64 }) { node in
+            var idle: [GossipAPIClient] = []
+            defer { for client in idle { client.close() } }
+            for _ in 0..<200 { idle.append(try node.connect()) }
+            let subscriber = try node.subscriber(of: 9)
+            let announcer = try node.connect()
+            try announcer.announce(dataType: 9, ttl: 0, data: [9])
+            #expect(try subscriber.expectNotification().data == [9])
+            let status = try node.connect()
+            #expect(try status.status().count > 2, "STATUS still answers")
+            #expect(waitUntil { node.statistics.closed(.idleEvicted) >= 200 - 64 + 3 })
         }
     }
 
