@@ -103,7 +103,7 @@ public enum ConfigurationDefaults {
     public static let handshakeTimeoutMillisecondsRange: ClosedRange<Int> = 100...600_000
 
     /// `[gossip] max_pending_handshakes`.
-    public static let maxPendingHandshakes = 32
+    public static let maxPendingHandshakes = 256
     public static let maxPendingHandshakesRange: ClosedRange<Int> = 1...4096
 
     /// `[gossip] max_links_per_ip`.
@@ -380,7 +380,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .handshakeTimeoutMilliseconds:
             "Milliseconds a peer connection has to complete its handshake (HELLO and AUTH both ways) before it is closed."
         case .maxPendingHandshakes:
-            "Inbound peer connections still in their handshake at once, apart from the links; one more closes a random one of them."
+            "Inbound peer connections still in their handshake at once, apart from the links; one more closes the oldest of them."
         case .maxLinksPerIP:
             "Inbound peer connections from one IP address at once (loopback exempt); 0: no limit."
         case .maxLinksPerPrefix:

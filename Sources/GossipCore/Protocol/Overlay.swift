@@ -59,7 +59,7 @@ public struct Overlay: Sendable {
             antiEntropyIntervalNanoseconds: UInt64, pingIntervalNanoseconds: UInt64, peerTimeoutNanoseconds: UInt64,
             idleTimeoutNanoseconds: UInt64 = 0, dialFailureLimit: Int = 3, maximumConcurrentDials: Int = 8,
             joinWalkLength: Int = 6, shuffleSize: Int = 16, handshakeTimeoutNanoseconds: UInt64 = 5_000_000_000,
-            maximumHandshakes: Int = 32, maximumLinksPerAddress: Int = 8, maximumLinksPerPrefix: Int = 64
+            maximumHandshakes: Int = 256, maximumLinksPerAddress: Int = 8, maximumLinksPerPrefix: Int = 64
         ) {
             self.degree = degree
             self.degreeSlack = degreeSlack
@@ -322,12 +322,18 @@ public struct Overlay: Sendable {
             }
         }
         // Handshakes have slots of their own, so connections that never finish one cannot crowd
-        // out links. When they are all taken, a random older one goes (the newcomer gets its
-        // chance): an attacker holding them must keep opening connections faster than honest
-        // handshakes finish.
-        let handshaking = links.filter { $0.key != link && !$0.value.outbound && $0.value.role == .handshaking }.map(\.key).sorted()
-        if handshaking.count >= configuration.maximumHandshakes {
-            let victim = handshaking[Int.random(in: 0..<handshaking.count, using: &random)]
+        // out links. When they are all taken, the oldest goes: every newcomer then has the time
+        // of `maximumHandshakes` further arrivals to finish (an honest handshake takes a few
+        // round trips), and an attacker who wants to keep honest peers out must open
+        // connections faster than that, all the time. (A random victim instead cut honest
+        // handshakes short during a join storm: 100,000 simulated nodes never formed a network.)
+        var oldest: (opened: Moment, id: LinkID)?
+        var handshaking = 0
+        for (id, state) in links where id != link && !state.outbound && state.role == .handshaking {
+            handshaking += 1
+            if oldest.map({ (state.opened, id) < ($0.opened, $0.id) }) ?? true { oldest = (state.opened, id) }
+        }
+        if handshaking >= configuration.maximumHandshakes, let victim = oldest?.id {
             actions.append(close(victim, .handshakeCrowded))
         }
         return actions
