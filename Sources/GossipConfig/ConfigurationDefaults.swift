@@ -114,6 +114,10 @@ public enum ConfigurationDefaults {
     public static let maxLinksPerPrefix = 64
     public static let maxLinksPerPrefixRange: ClosedRange<Int> = 0...4096
 
+    /// `[gossip] identity_work_bits`.
+    public static let identityWorkBits = 21
+    public static let identityWorkBitsRange: ClosedRange<Int> = 0...32
+
     /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
     public static let listenPortRange: ClosedRange<Int> = 0...65_535
     /// Ports accepted for a bootstrapper (it must be a real port).
@@ -176,6 +180,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case maxPendingHandshakes = "max_pending_handshakes"
     case maxLinksPerIP = "max_links_per_ip"
     case maxLinksPerPrefix = "max_links_per_prefix"
+    case identityWorkBits = "identity_work_bits"
 
     /// The key as written in the file (lower case; matching is case-insensitive).
     public var name: String { rawValue }
@@ -227,6 +232,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxPendingHandshakes: return D.maxPendingHandshakesRange
         case .maxLinksPerIP: return D.maxLinksPerIPRange
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
+        case .identityWorkBits: return D.identityWorkBitsRange
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -262,6 +268,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxPendingHandshakes: return D.maxPendingHandshakes
         case .maxLinksPerIP: return D.maxLinksPerIP
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
+        case .identityWorkBits: return D.identityWorkBits
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -296,6 +303,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxPendingHandshakes: \.maxPendingHandshakes
         case .maxLinksPerIP: \.maxLinksPerIP
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
+        case .identityWorkBits: \.identityWorkBits
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: nil
         }
     }
@@ -385,6 +393,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Inbound peer connections from one IP address at once (loopback exempt); 0: no limit."
         case .maxLinksPerPrefix:
             "Inbound peer connections from one /24 (IPv4) or /48 (IPv6) at once (loopback exempt); 0: no limit."
+        case .identityWorkBits:
+            "Proof of work a peer's identity must show (leading zero bits of a hash; each bit doubles the cost; 21 takes about a second of one core here); the node proves the same for its own, once per key."
         }
     }
 

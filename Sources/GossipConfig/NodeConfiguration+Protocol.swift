@@ -31,7 +31,8 @@ extension NodeConfiguration {
                 graftTimeoutNanoseconds: milliseconds(graftTimeoutMilliseconds)),
             digestSize: digestSize,
             // Retries no deadline drives: often enough for the shortest interval, at most 100 Hz.
-            tickIntervalNanoseconds: milliseconds(max(10, min(100, shortest / 4))))
+            tickIntervalNanoseconds: milliseconds(max(10, min(100, shortest / 4))),
+            identityWorkBits: identityWorkBits)
     }
 
     /// The bootstrappers as the core's dial targets.

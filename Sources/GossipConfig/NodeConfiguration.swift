@@ -65,6 +65,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var maxLinksPerIP: Int
     /// [gossip] max_links_per_prefix.
     public var maxLinksPerPrefix: Int
+    /// [gossip] identity_work_bits.
+    public var identityWorkBits: Int
 
     /// A configuration with the given listen addresses and every other value at its default.
     public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
@@ -100,6 +102,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.maxPendingHandshakes = D.maxPendingHandshakes
         self.maxLinksPerIP = D.maxLinksPerIP
         self.maxLinksPerPrefix = D.maxLinksPerPrefix
+        self.identityWorkBits = D.identityWorkBits
     }
 }
 

@@ -47,6 +47,8 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case handshakeCrowded = "handshake_crowded"
     /// The system refused a thread for the connection (out of threads or memory).
     case noThread = "no_thread"
+    /// A peer's AUTH showed less proof of work for its identity than `identity_work_bits`.
+    case insufficientWork = "insufficient_work"
     /// An API connection that never sent a message, closed to make room for a new one at
     /// `max_api_connections`.
     case idleEvicted = "idle_evicted"

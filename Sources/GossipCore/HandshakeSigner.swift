@@ -12,4 +12,11 @@ public protocol HandshakeSigner: Sendable {
     func sign(_ message: [UInt8]) -> [UInt8]?
     /// The identity `signature` proves for `message` under `publicKey`, or nil if it proves nothing.
     func verify(signature: [UInt8], of message: [UInt8], publicKey: [UInt8]) -> PeerIdentity?
+    /// The proof of work for `identity` that AUTH shows (`IdentityWork`).
+    var work: UInt64 { get }
+}
+
+extension HandshakeSigner {
+    /// No work: for signers in networks that require none (the simulator, tests).
+    public var work: UInt64 { 0 }
 }

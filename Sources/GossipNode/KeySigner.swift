@@ -6,6 +6,8 @@ import GossipWire
 /// SHA-256 of the public key.
 struct KeySigner: HandshakeSigner {
     let key: NodeKey
+    /// The proof of work for the key's identity (`IdentityWork`).
+    let work: UInt64
 
     var identity: PeerIdentity { key.identity }
 

@@ -94,6 +94,10 @@ public final class Node: Sendable {
 
     /// Binds both listen addresses and starts the node's threads.
     public func start() throws(StartError) {
+        // The identity's proof of work, before listening: found once per key, kept beside the host key.
+        let work = IdentityWorkFile.work(
+            for: key.identity, bits: configuration.identityWorkBits,
+            path: configuration.hostkeyPath.map(IdentityWorkFile.path(forHostkey:)), logger: logger)
         // The P2P listener comes first: its bound port is part of what the node advertises.
         let p2pAddress = configuration.p2pAddress
         let listener: Socket
@@ -106,7 +110,8 @@ public final class Node: Sendable {
         bound.p2pAddress.port = listener.localPort
         let advertised = Self.advertisedAddress(for: bound.p2pAddress)
         let context = NodeContext(
-            configuration: bound, signer: KeySigner(key: key), advertised: advertised, clock: clock, logger: logger, seed: seed)
+            configuration: bound, signer: KeySigner(key: key, work: work), advertised: advertised, clock: clock, logger: logger,
+            seed: seed)
         let p2p = P2PServer(context: context, listener: listener)
         let api: APIServer
         do {

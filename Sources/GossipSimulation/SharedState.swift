@@ -54,7 +54,7 @@ final class SharedState: @unchecked Sendable {
         self.partitionCount = partitionCount
         self.identityMix = identityMix
         self.validationDelay = UInt64(max(0, configuration.validationDelayMilliseconds) * 1_000_000)
-        self.protocolConfigurations = [configuration.node.protocolConfiguration]
+        self.protocolConfigurations = [configuration.node.simulatedProtocolConfiguration]
     }
 
     func canReach(_ a: Int, _ b: Int) -> Bool {

@@ -1,4 +1,5 @@
 import GossipConfig
+import GossipCore
 
 /// How the nodes of a configured run find the network.
 public enum JoinMode: String, Sendable, CaseIterable, Codable {
@@ -170,6 +171,7 @@ public struct SimulationConfiguration: Sendable {
         var node = gossipdNode
         node.degree = 8
         node.viewSize = 32
+        node.identityWorkBits = 0  // simulated identities are stand-ins (SimulatedSigner) without work
         return node
     }
 
@@ -237,5 +239,16 @@ public struct SimulationConfiguration: Sendable {
         }
         if let inconsistency = node.inconsistency { return "\(inconsistency.key.name): \(inconsistency.problem)" }
         return nil
+    }
+}
+
+extension NodeConfiguration {
+    /// The core's configuration as the simulator runs it: `protocolConfiguration`, without the
+    /// identity proof of work (simulated identities are stand-ins and prove none; finding real
+    /// work for 100,000 identities would take days).
+    var simulatedProtocolConfiguration: GossipProtocol.Configuration {
+        var configuration = protocolConfiguration
+        configuration.identityWorkBits = 0
+        return configuration
     }
 }

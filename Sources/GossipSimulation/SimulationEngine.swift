@@ -183,7 +183,7 @@ final class SimulationEngine {
         if let configure {
             var node = configuration.node
             configure(&node)
-            shared.protocolConfigurations.append(node.protocolConfiguration)
+            shared.protocolConfigurations.append(node.simulatedProtocolConfiguration)
             precondition(shared.protocolConfigurations.count <= Int(UInt16.max), "too many node configurations")
             configurationIndex = UInt16(shared.protocolConfigurations.count - 1)
         }

@@ -32,13 +32,19 @@ public struct PeerHello: Equatable, Sendable {
 public struct PeerAuth: Equatable, Sendable {
     public var publicKey: [UInt8]
     public var signature: [UInt8]
+    /// The proof of work for the sender's identity (`IdentityWork`): a nonce found once per
+    /// identity, that makes new identities cost CPU time.
+    public var work: UInt64
 
     /// Each field is at most this long (an RSA-16384 key fits).
     public static let maximumFieldSize = 4096
+    /// The bytes besides the key and the signature: header, both lengths, the work.
+    public static let fixedSize = 4 + 2 + 2 + 8
 
-    public init(publicKey: [UInt8], signature: [UInt8]) {
+    public init(publicKey: [UInt8], signature: [UInt8], work: UInt64 = 0) {
         self.publicKey = publicKey
         self.signature = signature
+        self.work = work
     }
 
     /// What the sender of an AUTH signs: a label, the receiver's nonce, the sender's nonce, the
@@ -166,8 +172,9 @@ public enum PeerMessage: Equatable, Sendable {
         switch MessageType(rawValue: type) {
         case .peerHello: return exactly(PeerHello.size)
         case .peerAuth:
-            let largest = 8 + 2 * PeerAuth.maximumFieldSize
-            return size >= 8 && size <= largest ? nil : .badSize(type: type, size: size, expected: "8 + key length + signature length")
+            let largest = PeerAuth.fixedSize + 2 * PeerAuth.maximumFieldSize
+            return size >= PeerAuth.fixedSize && size <= largest
+                ? nil : .badSize(type: type, size: size, expected: "16 + key length + signature length")
         case .peerPull: return exactly(Self.pullSize)
         case .peerPush: return list(fixed: PeerPush.fixedSize, entry: PeerEntry.encodedSize)
         case .peerItem:
@@ -202,10 +209,11 @@ public enum PeerMessage: Equatable, Sendable {
             guard keyLength <= PeerAuth.maximumFieldSize else { throw .invalidField("public key of \(keyLength) bytes") }
             let key = try reader.readBytes(keyLength)
             let signatureLength = Int(try reader.readUInt16())
-            guard signatureLength <= PeerAuth.maximumFieldSize, signatureLength == reader.remaining else {
-                throw .badSize(type: frame.type, size: frame.size, expected: "8 + key length + signature length")
+            guard signatureLength <= PeerAuth.maximumFieldSize, signatureLength + 8 == reader.remaining else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "16 + key length + signature length")
             }
-            self = .auth(PeerAuth(publicKey: key, signature: try reader.readBytes(signatureLength)))
+            let signature = try reader.readBytes(signatureLength)
+            self = .auth(PeerAuth(publicKey: key, signature: signature, work: try reader.readUInt64()))
         case .peerPull:
             try requireSize(Self.pullSize)
             self = .pull(try PeerAddress.decode(from: &reader))
@@ -292,6 +300,7 @@ public enum PeerMessage: Equatable, Sendable {
             bytes.append(contentsOf: auth.publicKey)
             bytes.appendBigEndian(UInt16(auth.signature.count))
             bytes.append(contentsOf: auth.signature)
+            bytes.appendBigEndian(auth.work)
         case .pull(let address):
             address.encode(into: &bytes)
         case .push(let push):
@@ -335,7 +344,7 @@ public enum PeerMessage: Equatable, Sendable {
     public var encodedSize: Int {
         switch self {
         case .hello: PeerHello.size
-        case .auth(let auth): 4 + 2 + auth.publicKey.count + 2 + auth.signature.count
+        case .auth(let auth): PeerAuth.fixedSize + auth.publicKey.count + auth.signature.count
         case .pull: Self.pullSize
         case .push(let push): PeerPush.fixedSize + push.entries.count * PeerEntry.encodedSize
         case .item(let item): GossipItem.fixedSize + item.data.count

@@ -44,6 +44,9 @@ struct NetBench: ParsableCommand {
     @Option(help: "The degree every node is configured with.")
     var degree = ConfigurationDefaults.degree
 
+    @Option(help: "identity_work_bits of every node: throwaway identities start fast at 12 (a real network keeps 21).")
+    var workBits = 12
+
     @Option(help: "Milliseconds between announcements (default 20, i.e. 50 items/s).")
     var gap: Int?
 
@@ -102,7 +105,10 @@ struct NetBench: ParsableCommand {
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
         let network = try LocalNetwork(
             count: nodes, join: join, folder: folder, gossipd: binary,
-            extraKeys: ["degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000"])
+            extraKeys: [
+                "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
+                "identity_work_bits": "\(workBits)",
+            ])
         let signalSources = network.stopOnSignals()
         defer {
             network.finish()

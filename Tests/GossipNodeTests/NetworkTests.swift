@@ -27,6 +27,7 @@ final class TestNetwork {
         configuration.peerTimeoutMilliseconds = 3000
         configuration.connectTimeoutMilliseconds = 500
         configuration.validationTimeoutMilliseconds = 1000
+        configuration.identityWorkBits = 0  // tests start many throwaway identities
     }
 
     /// Starts a node bootstrapping from `bootstrap` (a node of this network), or alone.

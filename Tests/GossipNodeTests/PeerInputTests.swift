@@ -5,6 +5,7 @@ import GossipIdentity
 import GossipNode
 import GossipSockets
 import GossipWire
+import Logging
 import Testing
 
 /// Bad input on the P2P port: each closes only that link, is counted under its reason, and the
@@ -88,7 +89,9 @@ struct PeerInputTests {
 
     /// Completes the handshake as a peer holding `key` would, claiming `claimed` (its own identity
     /// unless a test lies), and asks to be a neighbour; returns the stream, past the node's HELLO.
-    private func handshake(_ socket: Socket, key: NodeKey, claiming claimed: PeerIdentity? = nil, signWith signer: NodeKey? = nil) throws -> FrameStream {
+    private func handshake(
+        _ socket: Socket, key: NodeKey, claiming claimed: PeerIdentity? = nil, signWith signer: NodeKey? = nil, work: UInt64 = 0
+    ) throws -> FrameStream {
         var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
         guard let frame = try stream.readFrame(idleDeadline: .now + .seconds(5)), case .hello(let theirs) = try PeerMessage(frame: frame) else {
             throw TestFailure.unexpected
@@ -98,7 +101,7 @@ struct PeerInputTests {
         let signed = PeerAuth.signedBytes(
             receiverNonce: theirs.nonce, senderNonce: Self.strangerNonce, senderIdentity: identity, receiverIdentity: theirs.identity)
         let proof = signer ?? key
-        let auth = PeerAuth(publicKey: proof.publicKeyDER, signature: try proof.sign(signed))
+        let auth = PeerAuth(publicKey: proof.publicKeyDER, signature: try proof.sign(signed), work: work)
         // Then ask to be a neighbour, as a node joining would, so the link becomes active.
         let ask = PeerMessage.membership(PeerMembership(kind: .neighborHigh, entry: PeerEntry(identity: identity, address: Self.strangerAddress)))
         try socket.send(PeerMessage.hello(ours).encoded() + PeerMessage.auth(auth).encoded() + ask.encoded(), deadline: .now + .seconds(2))
@@ -122,6 +125,53 @@ struct PeerInputTests {
         #expect(closes(impostor))
         #expect(waitUntil { node.statistics.closedLinks(.authFailed) == 1 })
         #expect(node.connectedPeers == [honest.identity], "the honest link stays")
+    }
+
+    @Test("a peer whose identity shows too little work is refused; enough work is accepted")
+    func identityWork() throws {
+        let network = TestNetwork()
+        let node = try network.add { $0.identityWorkBits = 12 }
+        let lazy = NodeKey.ephemeral()
+        let weak = (0..<UInt64(1000)).first { !IdentityWork.isValid($0, for: lazy.identity, bits: 12) }!
+        let refused = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { refused.close() }
+        _ = try handshake(refused, key: lazy, work: weak)
+        #expect(closes(refused))
+        #expect(waitUntil { node.statistics.closedLinks(.insufficientWork) == 1 })
+        #expect(!node.connectedPeers.contains(lazy.identity))
+
+        let diligent = NodeKey.ephemeral()
+        let work = IdentityWork.solve(for: diligent.identity, bits: 12)
+        let accepted = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        defer { accepted.close() }
+        _ = try handshake(accepted, key: diligent, work: work)
+        #expect(waitUntil { node.connectedPeers.contains(diligent.identity) })
+    }
+
+    @Test("the work is found once per key and reused from the file beside the host key")
+    func workFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("work-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let keyPath = folder.appendingPathComponent("hostkey.pem").path
+        try NodeKey.generateRSAKeyPEM(bits: 2048).write(toFile: keyPath, atomically: true, encoding: .utf8)
+        var configuration = NodeConfiguration(
+            apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
+        configuration.hostkeyPath = keyPath
+        configuration.identityWorkBits = 14
+        let workPath = keyPath + ".work"
+        let first = try Node(configuration: configuration, logger: Logger(label: "work-test"))
+        try first.start()
+        first.stop()
+        let saved = try String(contentsOfFile: workPath, encoding: .utf8)
+        let fields = saved.split(separator: " ")
+        #expect(fields.count == 4 && fields[0] == "gossip-work-v1" && fields[2] == "14")
+        let nonce = UInt64(fields[3].trimmingCharacters(in: .whitespacesAndNewlines))!
+        #expect(IdentityWork.isValid(nonce, for: first.identity, bits: 14))
+        let second = try Node(configuration: configuration, logger: Logger(label: "work-test"))
+        try second.start()
+        second.stop()
+        #expect(try String(contentsOfFile: workPath, encoding: .utf8) == saved, "found once, then read back")
     }
 
     @Test("a peer that completes the handshake and then goes silent is pinged, then closed as a zombie")

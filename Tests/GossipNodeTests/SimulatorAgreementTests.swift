@@ -162,6 +162,7 @@ final class RunningDaemon: Sendable {
             "peer_timeout_ms = \(configuration.peerTimeoutMilliseconds)",
             "connect_timeout_ms = \(configuration.connectTimeoutMilliseconds)",
             "validation_timeout_ms = \(configuration.validationTimeoutMilliseconds)",
+            "identity_work_bits = \(configuration.identityWorkBits)",
         ]
         if let bootstrapper { lines.append("bootstrapper = 127.0.0.1:\(bootstrapper)") }
         let ini = folder.appendingPathComponent("node\(index).ini")

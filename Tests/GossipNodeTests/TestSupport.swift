@@ -15,6 +15,7 @@ func withNode<R>(
 ) throws -> R {
     var configuration = NodeConfiguration(
         apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
+    configuration.identityWorkBits = 0  // tests start many throwaway identities
     configure(&configuration)
     var logger = Logger(label: "test-node")
     logger.logLevel = .critical

@@ -86,7 +86,7 @@ struct PeerMessageTests {
     @Test("AUTH lengths must add up exactly, and each field is bounded")
     func authLengths() {
         let good = PeerMessage.auth(PeerAuth(publicKey: [1, 2, 3], signature: [4, 5])).encoded()
-        #expect(good == [0, 13, 0x02, 0x00, 0, 3, 1, 2, 3, 0, 2, 4, 5])
+        #expect(good == [0, 21, 0x02, 0x00, 0, 3, 1, 2, 3, 0, 2, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0])
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 3, 1, 2, 3, 0, 3, 4, 5])) }  // signature short
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 3, 1, 2, 3, 0, 1, 4, 5])) }  // trailing byte
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 9, 1, 2])) }  // key runs past the end

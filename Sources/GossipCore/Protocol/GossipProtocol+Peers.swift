@@ -158,7 +158,7 @@ extension GossipProtocol {
                 receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
                 receiverIdentity: hello.identity)
             guard let signature = signer.sign(signed) else { return [.closeLink(link, .authFailed)] }
-            return [.send([link], .auth(PeerAuth(publicKey: signer.publicKey, signature: signature)))]
+            return [.send([link], .auth(PeerAuth(publicKey: signer.publicKey, signature: signature, work: signer.work)))]
         case .auth(let auth):
             guard let hello = handshake.theirHello else { return [.closeLink(link, .helloMissing)] }
             let signed = PeerAuth.signedBytes(
@@ -166,6 +166,10 @@ extension GossipProtocol {
                 receiverIdentity: identity)
             guard signer.verify(signature: auth.signature, of: signed, publicKey: auth.publicKey) == hello.identity else {
                 return [.closeLink(link, .authFailed)]
+            }
+            // The identity must have cost its owner the work this node asks for (one hash to check).
+            guard IdentityWork.isValid(auth.work, for: hello.identity, bits: configuration.identityWorkBits) else {
+                return [.closeLink(link, .insufficientWork)]
             }
             handshakes[link] = nil
             authenticated.insert(link)

@@ -18,18 +18,21 @@ public struct GossipProtocol: Sendable {
         public var digestSize: Int
         /// How often to retry work that no deadline drives (dials while below degree).
         public var tickIntervalNanoseconds: UInt64
+        /// The proof of work a peer's identity must show in its AUTH (`IdentityWork`), in bits.
+        public var identityWorkBits: Int
 
         public init(
             engine: GossipEngine.Configuration, overlay: Overlay.Configuration,
             broadcast: BroadcastTree.Configuration = .init(
                 announceIntervalNanoseconds: 250_000_000, graftTimeoutNanoseconds: 250_000_000),
-            digestSize: Int, tickIntervalNanoseconds: UInt64 = 100_000_000
+            digestSize: Int, tickIntervalNanoseconds: UInt64 = 100_000_000, identityWorkBits: Int = 0
         ) {
             self.engine = engine
             self.overlay = overlay
             self.broadcast = broadcast
             self.digestSize = digestSize
             self.tickIntervalNanoseconds = tickIntervalNanoseconds
+            self.identityWorkBits = identityWorkBits
         }
     }
 
