@@ -105,11 +105,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The fuzz targets' code, built normally so tests replay the seed corpus (scripts/fuzz runs them).
+        .target(name: "GossipFuzzing", dependencies: ["GossipWire", "GossipCore", "GossipConfig"]),
         .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"]),
         .testTarget(name: "GossipConfigTests", dependencies: ["GossipConfig"]),
         .testTarget(name: "GossipCoreTests", dependencies: ["GossipCore", "GossipWire"]),
         .testTarget(name: "GossipSimulationTests", dependencies: ["GossipSimulation", "GossipCore", "GossipWire", "GossipConfig"]),
         .testTarget(name: "GossipIdentityTests", dependencies: ["GossipIdentity", "GossipWire"]),
+        .testTarget(name: "GossipFuzzingTests", dependencies: ["GossipFuzzing", "GossipCore"]),
         .testTarget(
             name: "GossipNodeTests",
             dependencies: ["GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipWire", "GossipSockets", "GossipSimulation"]
@@ -117,3 +120,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer executables, one per target, each only the `LLVMFuzzerTestOneInput` entry. Declared
+// only when GOSSIP_FUZZ is set (scripts/fuzz sets it): they link solely with the fuzzer flags,
+// so normal builds and tests must never see them.
+if Context.environment["GOSSIP_FUZZ"] != nil {
+    package.targets += ["fuzz-api-decoder", "fuzz-peer-decoder", "fuzz-frame-reader", "fuzz-handshake", "fuzz-config"].map {
+        .executableTarget(name: $0, dependencies: ["GossipFuzzing"])
+    }
+}

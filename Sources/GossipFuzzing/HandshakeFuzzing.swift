@@ -1,0 +1,137 @@
+import GossipCore
+import GossipWire
+
+/// Fuzz target: a fresh protocol core with one inbound link, fed the input as the peer's frames.
+///
+/// Input layout: records of one control byte and one P2P frame (header and body). The control
+/// byte advances the clock by `(byte & 0x7F) x 16 ms` and, if its top bit is set, calls `tick`
+/// before the frame is delivered. Frames go through the peer header rule and
+/// `PeerMessage(frame:)` as in gossipd; a frame either refuses closes the link, as gossipd does.
+/// At the end the clock jumps 10 s and the core ticks once more, so handshake and peer timeouts
+/// fire. Invariants (`HandshakeHarness.perform`): effects name only links that are open, no local
+/// connection (none exists), and every message the core sends can be framed and decodes back.
+public func fuzzHandshake(_ input: [UInt8]) {
+    var harness = HandshakeHarness()
+    var offset = 0
+    while harness.isLinkOpen, input.count - offset >= 1 + Framing.headerSize {
+        let control = input[offset]
+        harness.advance(milliseconds: Int(control & 0x7F) * 16, tick: control & 0x80 != 0)
+        offset += 1
+
+        let size = Int(input[offset]) << 8 | Int(input[offset + 1])
+        let type = UInt16(input[offset + 2]) << 8 | UInt16(input[offset + 3])
+        // The header checks of FrameReader(headerRule: .peer), made here so records can interleave.
+        guard size >= Framing.headerSize, HeaderRule.peer.check(type, size) == nil else {
+            harness.closeLink()
+            break
+        }
+        guard input.count - offset >= size else { break }  // the peer stopped mid-frame
+        let frame = Frame(type: type, body: Array(input[(offset + Framing.headerSize)..<(offset + size)]))
+        offset += size
+        guard let message = try? PeerMessage(frame: frame) else {
+            harness.closeLink()
+            break
+        }
+        harness.deliver(message)
+    }
+    harness.advance(milliseconds: 10_000, tick: true)
+}
+
+/// A protocol core and the bookkeeping of a driver with one peer link: it carries out the core's
+/// effects the way gossipd does (a closed link is reported closed, a dial fails) and checks them.
+struct HandshakeHarness {
+    /// The core's own identity, listening address and the nonce of its HELLO on the link.
+    static let coreIdentity = PeerIdentity(words: (1, 1, 1, 1))
+    static let coreAddress = PeerAddress(host: "192.0.2.1", port: 6001)!
+    static let coreNonce = [UInt8](repeating: 0xA5, count: PeerHello.nonceSize)
+    /// The one link and where it came from.
+    static let link: LinkID = 1
+    static let remote = PeerAddress(host: "198.51.100.7", port: 0)!
+
+    var core: GossipProtocol
+    var now = Moment.milliseconds(1)
+    /// Links opened and not yet reported closed.
+    private var openLinks: Set<LinkID> = []
+    /// Dials the core asked for; they fail before the next event, as if nobody answered.
+    private var pendingDials: [Overlay.DialTarget] = []
+
+    init() {
+        // Small views and short timers, as in the core's tests, so a few frames reach every state.
+        let ms: UInt64 = 1_000_000
+        var random = SeededRandom(seed: 1)
+        core = GossipProtocol(
+            configuration: .init(
+                engine: .init(cacheSize: 16, validationTimeoutNanoseconds: 1000 * ms),
+                overlay: .init(
+                    degree: 3, viewCapacity: 16, maximumLinks: 8, gossipIntervalNanoseconds: 1000 * ms,
+                    antiEntropyIntervalNanoseconds: 1000 * ms, pingIntervalNanoseconds: 500 * ms,
+                    peerTimeoutNanoseconds: 2000 * ms, handshakeTimeoutNanoseconds: 1500 * ms),
+                digestSize: 8),
+            signer: FuzzSigner(identity: Self.coreIdentity), selfAddress: Self.coreAddress, bootstrappers: [],
+            random: &random, fixedItemIDs: true)
+        openLinks.insert(Self.link)
+        perform(
+            core.linkOpened(
+                Self.link, outbound: false, dialed: nil, remote: Self.remote, nonce: Self.coreNonce, now: now))
+    }
+
+    var isLinkOpen: Bool { openLinks.contains(Self.link) }
+
+    /// Moves the clock on, fails the dials asked for so far, and ticks if asked to.
+    mutating func advance(milliseconds: Int, tick: Bool) {
+        now = now.adding(nanoseconds: UInt64(milliseconds) * 1_000_000)
+        let dials = pendingDials
+        pendingDials = []
+        for target in dials { perform(core.dialFailed(target, now: now)) }
+        if tick { perform(core.tick(now: now)) }
+    }
+
+    /// One message from the peer, by gossipd's path: an ITEM is screened first.
+    mutating func deliver(_ message: PeerMessage) {
+        if case .item(let item) = message {
+            if let settled = core.screenItem(item.id, on: Self.link, now: now) {
+                perform(settled)
+            } else {
+                perform(core.receivedScreenedItem(item, on: Self.link, now: now))
+            }
+        } else {
+            perform(core.received(peerMessage: message, on: Self.link, now: now))
+        }
+    }
+
+    /// The driver closed the link (a bad frame): reported to the core at once.
+    mutating func closeLink() {
+        guard openLinks.remove(Self.link) != nil else { return }
+        perform(core.linkClosed(Self.link, now: now))
+    }
+
+    /// Checks `effects` and carries them out; links the core closes are reported closed after the
+    /// batch, as gossipd's reader reports them once the socket is gone.
+    mutating func perform(_ effects: [GossipEffect]) {
+        var closing: [LinkID] = []
+        for effect in effects {
+            switch effect {
+            case .send(let links, let message):
+                for link in links { precondition(openLinks.contains(link), "send on unknown or closed \(link)") }
+                precondition(message.encodedSize <= Framing.maximumMessageSize, "the core sent an unframeable message")
+                precondition(
+                    decodeOne(message.encoded(), rule: .peer).flatMap { try? PeerMessage(frame: $0) } == message,
+                    "the core sent a message a peer cannot decode")
+            case .closeLink(let link, _):
+                precondition(openLinks.contains(link), "close of unknown or closed \(link)")
+                closing.append(link)
+            case .notify(let connections, _, _):
+                precondition(connections.isEmpty, "notification for a module that never connected")
+            case .closeModule(let connection, _):
+                preconditionFailure("close of \(connection), which never connected")
+            case .dial(let target):
+                pendingDials.append(target)
+            case .count, .wake:
+                break
+            }
+        }
+        for link in closing where openLinks.remove(link) != nil {
+            perform(core.linkClosed(link, now: now))
+        }
+    }
+}
