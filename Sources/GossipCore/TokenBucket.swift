@@ -5,7 +5,9 @@ public struct TokenBucket: Sendable {
     public let capacity: UInt64
     public let perSecond: UInt64
     private(set) var tokens: UInt64
-    private var updated: Moment?
+    /// The moment up to which the refill has been counted. Only the time that whole tokens paid
+    /// for is counted, so calls closer together than one token's time still add up.
+    private var counted: Moment?
 
     public init(capacity: UInt64, perSecond: UInt64) {
         self.capacity = capacity
@@ -28,13 +30,28 @@ public struct TokenBucket: Sendable {
         tokens -= min(tokens, cost)
     }
 
+    /// Puts back `count` tokens taken by mistake (a second check failed after the first took).
+    public mutating func giveBack(_ count: UInt64 = 1) {
+        tokens = min(capacity, tokens + count)
+    }
+
     private mutating func refill(now: Moment) {
-        defer { updated = now }
-        guard let updated, now > updated else { return }
-        let elapsed = now.nanoseconds - updated.nanoseconds
-        // perSecond × elapsed / 1e9, without overflow: a span long enough to fill the bucket fills it.
-        let fillTime = perSecond == 0 ? UInt64.max : (capacity / perSecond + 1) * 1_000_000_000
-        let gained = elapsed >= fillTime ? capacity : perSecond.multipliedReportingOverflow(by: elapsed).partialValue / 1_000_000_000
+        guard let counted, now > counted, perSecond > 0 else {
+            if counted == nil || tokens >= capacity { self.counted = max(counted ?? now, now) }
+            return
+        }
+        let elapsed = now.nanoseconds - counted.nanoseconds
+        // A span long enough to fill the bucket fills it; shorter spans cannot overflow here
+        // (perSecond × elapsed < (capacity + perSecond) × 1e9).
+        let fillTime = (capacity / perSecond + 1) * 1_000_000_000
+        if elapsed >= fillTime {
+            tokens = capacity
+            self.counted = now
+            return
+        }
+        let gained = perSecond * elapsed / 1_000_000_000
         tokens = min(capacity, tokens + gained)
+        // Count only the time the whole tokens took; the rest carries over to the next call.
+        self.counted = tokens >= capacity ? now : counted.adding(nanoseconds: gained * 1_000_000_000 / perSecond)
     }
 }

@@ -72,7 +72,15 @@ final class Connection: Sendable {
             current = reason
             return true
         }
-        guard first else { return }
+        guard first else {
+            // Closing already, perhaps gracefully (after a last message); the node stopping or
+            // the write failing must still end it now.
+            if reason == .nodeStopping || reason == .writeFailed {
+                sender.stop()
+                socket.shutdown()
+            }
+            return
+        }
         context.statistics.countClose(reason, kind: kind)
         context.abuseLog.log(
             level: reason.isPeerHousekeeping ? .debug : .notice, "closing \(kind.rawValue) connection: \(reason.rawValue)",

@@ -156,6 +156,10 @@ final class ConnectionSender: @unchecked Sendable {
                 try socket.send(batch, deadline: .now + writeTimeout)
             } catch {
                 onWriteFailure(error)
+                // The connection may have been closing already (after a last message), in which
+                // case the handler changes nothing: wake the reader ourselves, or it could wait for
+                // a silent peer for ever.
+                socket.shutdown()
                 return
             }
             condition.lock()

@@ -10,7 +10,8 @@ public struct PeerHello: Equatable, Sendable {
     /// 16 random bytes the other side must sign in its AUTH, so an AUTH cannot be replayed.
     public var nonce: [UInt8]
 
-    /// 2: the active/passive membership (513) and the broadcast tree (514-516).
+    /// 2 added the active/passive membership (513) and the broadcast tree (514-516); 3 binds item
+    /// IDs to their content and adds the identity's proof of work to AUTH.
     public static let currentVersion: UInt8 = 3
     public static let nonceSize = 16
     public static let size = 4 + 4 + 32 + PeerAddress.encodedSize + nonceSize

@@ -198,28 +198,31 @@ struct BroadcastTreeTests {
 @Suite("Answer budget")
 struct AnswerBudgetTests {
     @Test("a REQUEST repeated for a large cached item is answered up to the link's byte budget, then withheld until it refills")
-    func requestCannotAmplify() {
+    func requestCannotAmplify() throws {
         var mesh = CoreMesh(count: 2)
         mesh.connect(0, 1, link: 10)
-        let data = [UInt8](repeating: 7, count: 60_000)
-        let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: data)), from: 1, now: mesh.now)
-        guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else {
-            Issue.record("the announcement went nowhere")
-            return
+        var ids: [ItemID] = []
+        for n in 0..<16 {  // 16 cached items of 60 KB (the cache holds 16)
+            let data = [UInt8](repeating: UInt8(n), count: 60_000)
+            let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: data)), from: 1, now: mesh.now)
+            for case .item(let item) in CoreMesh.messages(announced, on: 10) { ids.append(item.id) }
         }
+        try #require(ids.count == 16)
         var answeredBytes = 0
         var withheld = 0
-        for _ in 0..<256 {
-            let answer = mesh.nodes[0].received(peerMessage: .request([item.id, item.id, item.id]), on: 10, now: mesh.now)
+        var ignored = 0
+        for _ in 0..<40 {  // 40 REQUESTs of 262 bytes, each naming all 16 items (and each ID three times)
+            let answer = mesh.nodes[0].received(peerMessage: .request(ids + ids + ids), on: 10, now: mesh.now)
             for message in CoreMesh.messages(answer, on: 10) { if case .item(let sent) = message { answeredBytes += 24 + sent.data.count } }
             for case .count(.answersWithheld, let n) in answer { withheld += n }
-            for case .count(.announcementsThrottled, let n) in answer { withheld += n }
+            for case .count(.announcementsThrottled, let n) in answer { ignored += n }
         }
-        #expect(answeredBytes <= Int(AnswerBudget.burstBytes), "answered \(answeredBytes) bytes for 256 requests of 54 bytes")
-        #expect(answeredBytes >= 60_024, "the first asks are answered")
-        #expect(withheld == 256 - answeredBytes / 60_024, "the rest are withheld (bytes) or ignored (requests a second), and counted")
+        #expect(answeredBytes <= Int(AnswerBudget.burstBytes), "answered \(answeredBytes) bytes for 40 requests of 262 bytes")
+        #expect(answeredBytes >= 16 * 60_024, "the first request is answered in full, each item once")
+        #expect(withheld > 0, "over the byte budget, answers are withheld and counted")
+        #expect(ignored == 40 - 32, "over 32 requests at once, requests are ignored and counted")
         mesh.advance(milliseconds: 1000)
-        let later = mesh.nodes[0].received(peerMessage: .request([item.id]), on: 10, now: mesh.now)
+        let later = mesh.nodes[0].received(peerMessage: .request([ids[0]]), on: 10, now: mesh.now)
         #expect(CoreMesh.messages(later, on: 10).count == 1, "a second later the bucket has refilled enough for one more")
     }
 }

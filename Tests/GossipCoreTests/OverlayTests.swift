@@ -469,7 +469,7 @@ struct OverlayTests {
         for link in 1...40 {  // an attacker's idle connections, none of which says HELLO
             for case .close(_, .handshakeCrowded) in overlay.linkOpened(LinkID(UInt64(link)), outbound: false, dialed: nil, now: .zero) { crowded += 1 }
         }
-        #expect(crowded == 32, "each connection beyond 8 pushed a random idle one out")
+        #expect(crowded == 32, "each connection beyond 8 pushed the oldest idle one out")
         _ = overlay.linkOpened(100, outbound: false, dialed: nil, now: .zero)  // the honest dialer
         let answer = overlay.receivedHello(hello(30), on: 100, now: .zero)
         #expect(!answer.contains { if case .close = $0 { true } else { false } }, "not turned away as over capacity: \(answer)")
@@ -656,11 +656,41 @@ struct PoisoningTests {
         _ = overlay.tick(now: .zero)  // the round ends
         #expect(overlay.ignoredPushRounds == 1)
         #expect(!overlay.view.all.contains { $0.address.ip[12] == 100 }, "none of that round's entries")
-        let unpulled = ([1, 2, 3] as [LinkID]).first { link in !overlay.tick(now: Moment(nanoseconds: 50 * ms)).contains(.send(link: link, .pull(address(6000)))) }!
-        overlay.receivedPush(PeerPush(listenAddress: address(21), entries: strangers(2, from: 500)), on: unpulled)
         for link: LinkID in [1, 2, 3] { overlay.received(on: link, now: Moment(nanoseconds: 100 * ms)) }
-        _ = overlay.tick(now: Moment(nanoseconds: 100 * ms))
+        let round = overlay.tick(now: Moment(nanoseconds: 100 * ms))  // the next round begins, with a PULL
+        let unpulled = ([1, 2, 3] as [LinkID]).first { !round.contains(.send(link: $0, .pull(address(6000)))) }!
+        overlay.receivedPush(PeerPush(listenAddress: address(21), entries: strangers(2, from: 500)), on: unpulled)
+        #expect(!overlay.view.all.contains { $0.address.ip[12] == 100 }, "a shuffle waits for the end of its round")
+        for link: LinkID in [1, 2, 3] { overlay.received(on: link, now: Moment(nanoseconds: 200 * ms)) }
+        _ = overlay.tick(now: Moment(nanoseconds: 200 * ms))
         #expect(overlay.view.all.count { $0.address.ip[12] == 100 } == 2)
+    }
+
+    @Test("a PUSH on an inbound link that asked for nothing is a shuffle: it waits for the round and counts against the flood bound")
+    func pushOnWaitingLink() {
+        var overlay = overlay()
+        _ = overlay.tick(now: .zero)
+        _ = overlay.linkOpened(9, outbound: false, dialed: nil, now: .zero)
+        _ = overlay.receivedHello(PeerHello(identity: identity(77), listenAddress: address(77)), on: 9, now: .zero)  // waiting, no request
+        overlay.receivedPush(PeerPush(listenAddress: address(77), entries: strangers(4)), on: 9)
+        #expect(!overlay.view.all.contains { $0.address.ip[12] == 100 }, "not merged at once")
+    }
+
+    @Test("a link that a peer learnt from others accepts does not count as joined; one a full contact handed us does")
+    func joinedOnlyThroughTheContact() {
+        let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
+        var overlay = Overlay(
+            configuration: .init(
+                degree: 2, viewCapacity: 16, maximumLinks: 8, gossipIntervalNanoseconds: 100 * ms,
+                antiEntropyIntervalNanoseconds: 100 * ms, pingIntervalNanoseconds: 100 * ms, peerTimeoutNanoseconds: 3000 * ms),
+            selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [target], random: SeededRandom(seed: 6))
+        // Peer 40 is known from elsewhere (say an inbound neighbour's HELLO); it accepts our request.
+        let elsewhere = Overlay.DialTarget(host: "127.0.0.1", port: 40, identity: identity(40))
+        _ = overlay.linkOpened(1, outbound: true, dialed: elsewhere, now: .zero)
+        _ = overlay.receivedHello(PeerHello(identity: identity(40), listenAddress: address(40)), on: 1, now: .zero)
+        _ = overlay.receivedMembership(PeerMembership(kind: .accept, entry: PeerEntry(identity: identity(40), address: address(40))), on: 1, now: .zero)
+        #expect(overlay.isActive(1))
+        #expect(!overlay.hasJoined, "40 may belong to a group apart from the bootstrapper's")
     }
 
     @Test("shares per source, host and network; one source cannot move another's entry")

@@ -160,7 +160,10 @@ public struct GossipEngine: Sendable {
         let subscribers = subscriptions.subscribers(of: item.dataType)
         let unvalidated = subscribers.isEmpty && !validatedTypes.contains(item.dataType)
         if unvalidated && !unvalidatedAdmission.take(now: now) { return .throttled }
-        guard admission.take(now: now) else { return .throttled }
+        guard admission.take(now: now) else {
+            if unvalidated { unvalidatedAdmission.giveBack() }
+            return .throttled
+        }
         seen.observe(item.id, now: now)
         guard subscribers.isEmpty else {
             let (messageID, evicted) = validations.begin(

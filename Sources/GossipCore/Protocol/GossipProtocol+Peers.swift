@@ -13,7 +13,8 @@ extension GossipProtocol {
         var effects: [GossipEffect] = []
         perform(overlay.linkOpened(link, outbound: outbound, dialed: dialed, remote: remote, nonce: nonce, now: now), into: &effects)
         // A handshake deadline is now pending: make sure the driver wakes for it.
-        let deadline = now.adding(nanoseconds: configuration.overlay.peerTimeoutNanoseconds)
+        let limit = min(configuration.overlay.handshakeTimeoutNanoseconds, configuration.overlay.peerTimeoutNanoseconds)
+        let deadline = now.adding(nanoseconds: limit)
         if scheduledWake.map({ $0 > deadline }) ?? true {
             scheduledWake = deadline
             effects.append(.wake(at: deadline))
@@ -164,12 +165,13 @@ extension GossipProtocol {
             let signed = PeerAuth.signedBytes(
                 receiverNonce: handshake.ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
                 receiverIdentity: identity)
-            guard signer.verify(signature: auth.signature, of: signed, publicKey: auth.publicKey) == hello.identity else {
-                return [.closeLink(link, .authFailed)]
-            }
-            // The identity must have cost its owner the work this node asks for (one hash to check).
+            // The identity must have cost its owner the work this node asks for: one hash to check,
+            // so it comes before the signature, which costs far more to verify.
             guard IdentityWork.isValid(auth.work, for: hello.identity, bits: configuration.identityWorkBits) else {
                 return [.closeLink(link, .insufficientWork)]
+            }
+            guard signer.verify(signature: auth.signature, of: signed, publicKey: auth.publicKey) == hello.identity else {
+                return [.closeLink(link, .authFailed)]
             }
             handshakes[link] = nil
             authenticated.insert(link)
@@ -212,7 +214,8 @@ extension GossipProtocol {
     /// notify local subscribers and hold it for their verdict; or, with no subscribers for its
     /// type, relay it at once.
     mutating func received(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
-        if !engine.knows(item.id) && !linkBudgets.take(.items, on: link, now: now) {
+        // (A link that closed meanwhile has no budget left to keep: its queued items go through.)
+        if !engine.knows(item.id) && authenticated.contains(link) && !linkBudgets.take(.items, on: link, now: now) {
             effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
             return
         }

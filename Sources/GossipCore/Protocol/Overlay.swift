@@ -46,7 +46,7 @@ public struct Overlay: Sendable {
         public var shuffleSize: Int
         /// Time a link has for its handshake (HELLO and AUTH both ways).
         public var handshakeTimeoutNanoseconds: UInt64
-        /// Inbound links still in their handshake at once; one more closes a random one of them.
+        /// Inbound links still in their handshake at once; one more closes the oldest of them.
         /// They do not count against `maximumLinks`: idle connections cannot take link slots.
         public var maximumHandshakes: Int
         /// Inbound links from one IP address at once (0: no limit); loopback is exempt.
@@ -160,6 +160,9 @@ public struct Overlay: Sendable {
         var lastPing: Moment?
         /// Where an inbound connection came from (for the per-address limits).
         var remote: PeerAddress?
+        /// An outbound link awaiting the answer to our request took the one PUSH it may bring
+        /// unasked (the peers a full node hands us with its REJECT).
+        var tookAnswerPush = false
         var established: Bool { identity != nil }
     }
 
@@ -185,15 +188,18 @@ public struct Overlay: Sendable {
     private var nextBootstrap: Moment = .zero
     /// Doubles while the bootstrappers are tried without reaching `degree`, up to a limit.
     private var bootstrapBackoff: UInt64
-    /// Whether the node is on the overlay: a peer accepted a request of ours (a contact took our
-    /// JOIN, or a peer that a full contact handed us took our NEIGHBOR), or we are the seed. Until
-    /// then the node keeps joining through its bootstrappers; links that others opened to us do
-    /// not count.
+    /// Whether the node is on the bootstrappers' network: a contact took our JOIN, or a peer that
+    /// a full contact handed us took our NEIGHBOR, or we are the seed. Until then the node keeps
+    /// joining through its bootstrappers; links that others opened to us, or that peers learnt
+    /// elsewhere accepted, do not count (they may belong to a group apart).
     private var joined: Bool
     private var nonce: UInt64 = 0
     private var random: SeededRandom
     /// Links we sent a PULL and whose PUSH we await.
     private var pulled: Set<LinkID> = []
+    /// Peers a bootstrapper handed us instead of taking our JOIN (it was full): a link one of
+    /// them accepts puts us on the bootstrapper's network, as the JOIN would have.
+    private var contactReferrals: Set<PeerIdentity> = []
     /// This round's unsolicited PUSHes (at most `maximumUnsolicitedPushes`), merged at its end.
     private var roundPushes: [(source: PeerIdentity, entries: [PeerEntry])] = []
     private var unsolicitedPushes = 0
@@ -467,7 +473,9 @@ public struct Overlay: Sendable {
             return [.send(link: link, .push(makePush())), .send(link: link, membership(.reject)), close(link, .neighborRejected)]
         case .accept:
             guard answerable else { return [close(link, .unexpectedMembership)] }
-            joined = true  // a contact took our JOIN, or a peer our request (a full contact sends peers instead)
+            // A contact took our JOIN, or a peer a full contact handed us took our request. A link
+            // that some other peer accepts does not count: it may belong to another group.
+            if state.intent == .join || contactReferrals.contains(peer) { joined = true }
             guard active.count < configuration.activeBound || state.intent?.isHigh == true else {
                 // Filled up meanwhile (dials run in parallel): not this one after all.
                 return [.send(link: link, membership(.disconnect)), close(link, .displaced)]
@@ -562,7 +570,14 @@ public struct Overlay: Sendable {
             for index in 0..<limit { entries.swapAt(index, Int.random(in: index..<entries.count, using: &random)) }
             entries.removeLast(entries.count - limit)
         }
-        let solicited = pulled.remove(link) != nil || state.role != .active
+        // Asked for: the answer to our PULL, or the one PUSH a peer we asked to be our neighbour
+        // may send before its REJECT. Anything else (inbound links, active or waiting) is a shuffle.
+        var solicited = pulled.remove(link) != nil
+        if !solicited && state.outbound && state.role == .waiting && !state.tookAnswerPush {
+            solicited = true
+            links[link]?.tookAnswerPush = true
+            if state.intent == .join { contactReferrals.formUnion(entries.map(\.identity)) }
+        }
         if solicited {
             view.merge(entries, from: source, protecting: protectedIdentities(adding: entries.count), using: &random)
             return
@@ -586,6 +601,7 @@ public struct Overlay: Sendable {
         }
         roundPushes.removeAll(keepingCapacity: true)
         unsolicitedPushes = 0
+        pulled.removeAll()  // a PULL of the last round that got no answer: a later PUSH there is a shuffle
     }
 
     /// A PULL: answer with a PUSH of our view (and ourselves).

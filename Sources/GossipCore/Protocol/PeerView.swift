@@ -61,13 +61,15 @@ public struct PeerView: Sendable {
         for entry in incoming {
             guard entry.identity != selfIdentity, !entry.address.isUnspecified, entry.address.port != 0 else { continue }
             if let known = entries[entry.identity] {
-                // Only the peer itself, or whoever told us of it, may move it to another address.
+                // Only the peer itself, or whoever told us of it, may move it to another address;
+                // the peer's own HELLO always wins (it proved itself there), shares or not.
                 guard source == nil || known.source == source || known.address == entry.address else { continue }
-                if known.address != entry.address && !admits(entry.address, source: nil) { continue }
+                if source != nil && known.address != entry.address && !admits(entry.address, source: source) { continue }
                 entries[entry.identity]!.address = entry.address
                 if source == nil { entries[entry.identity]!.source = nil }
             } else {
-                guard admits(entry.address, source: source) else { continue }
+                // A first-hand entry (a proven HELLO) is always taken: the shares hold hearsay.
+                guard source == nil || admits(entry.address, source: source) else { continue }
                 entries[entry.identity] = Entry(address: entry.address, failures: 0, source: source)
                 identities.append(entry.identity)
             }
