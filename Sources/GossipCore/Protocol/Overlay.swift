@@ -742,7 +742,17 @@ public struct Overlay: Sendable {
         if wanted > 0 && room > 0 {
             var excluded = Set(linkOf.keys)
             excluded.formUnion(dialing.values.compactMap(\.target.identity))
-            let picks = view.sample(min(wanted, room), excluding: excluded, eligibleAt: now, using: &random)
+            var picks: [PeerEntry] = []
+            if !joined && !contactReferrals.isEmpty {
+                // Not on the network yet: the peers the full contact handed us first, since their
+                // ACCEPT is what puts us there.
+                let referred = view.sample(
+                    view.count, excluding: excluded, eligibleAt: now, using: &random
+                ).filter { contactReferrals.contains($0.identity) }
+                picks = Array(referred.prefix(min(wanted, room)))
+                excluded.formUnion(picks.map(\.identity))
+            }
+            picks += view.sample(min(wanted, room) - picks.count, excluding: excluded, eligibleAt: now, using: &random)
             candidates = picks.count
             let high = active.isEmpty
             for entry in picks {
