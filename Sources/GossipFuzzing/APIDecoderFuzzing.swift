@@ -6,17 +6,8 @@ import GossipWire
 /// encode back to exactly the frame's bytes (the API layout keeps every bit, reserved ones
 /// included), and those bytes must pass the same header rule and decode to the same value.
 public func fuzzAPIDecoder(_ input: [UInt8]) {
-    var reader = FrameReader(headerRule: .apiFromModule)
-    reader.append(input)
-    while true {
-        let frame: Frame
-        do {
-            guard let next = try reader.nextFrame() else { return }
-            frame = next
-        } catch {
-            return  // an impossible header ends the stream, as it closes the connection
-        }
-        guard let message = try? APIMessage(frame: frame) else { continue }
+    forEachFrame(in: input, rule: .apiFromModule) { frame in
+        guard let message = try? APIMessage(frame: frame) else { return }
 
         let encoded = message.encoded()
         precondition(encoded.count == message.encodedSize, "encodedSize disagrees with encoded()")
@@ -25,6 +16,14 @@ public func fuzzAPIDecoder(_ input: [UInt8]) {
             decodeOne(encoded, rule: .apiFromModule).flatMap { try? APIMessage(frame: $0) } == message,
             "an encoded API message does not decode to itself")
     }
+}
+
+/// Each frame a reader under `rule` takes out of `input`, until the input ends or a header is
+/// impossible (which ends the stream, as it closes the connection).
+func forEachFrame(in input: [UInt8], rule: HeaderRule, _ body: (Frame) -> Void) {
+    var reader = FrameReader(headerRule: rule)
+    reader.append(input)
+    while let frame = try? reader.nextFrame() { body(frame) }
 }
 
 /// The single frame `bytes` holds under `rule`, or nil if the reader refuses them or they hold

@@ -6,17 +6,8 @@ import GossipWire
 /// encode to a frame of the same type and size (reserved bits may come back as zero), and that
 /// encoding must pass the peer header rule and decode to the same value.
 public func fuzzPeerDecoder(_ input: [UInt8]) {
-    var reader = FrameReader(headerRule: .peer)
-    reader.append(input)
-    while true {
-        let frame: Frame
-        do {
-            guard let next = try reader.nextFrame() else { return }
-            frame = next
-        } catch {
-            return  // an impossible header ends the stream, as it closes the connection
-        }
-        guard let message = try? PeerMessage(frame: frame) else { continue }
+    forEachFrame(in: input, rule: .peer) { frame in
+        guard let message = try? PeerMessage(frame: frame) else { return }
 
         let encoded = message.encoded()
         precondition(encoded.count == message.encodedSize, "encodedSize disagrees with encoded()")

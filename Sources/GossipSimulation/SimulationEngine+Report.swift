@@ -231,25 +231,9 @@ extension SimulationEngine {
         let count = shared.nodes.count
         var links = [Int](repeating: 0, count: count)
         var inDegree = [Int](repeating: 0, count: count)
-        var parent = Array(0..<count)
-        func root(_ node: Int) -> Int {
-            var node = node
-            while parent[node] != node {
-                parent[node] = parent[parent[node]]
-                node = parent[node]
-            }
-            return node
-        }
-        // The broadcast tree: links eager at both ends, joined like the overlay's links.
-        var treeParent = Array(0..<count)
-        func treeRoot(_ node: Int) -> Int {
-            var node = node
-            while treeParent[node] != node {
-                treeParent[node] = treeParent[treeParent[node]]
-                node = treeParent[node]
-            }
-            return node
-        }
+        var overlayComponents = Components(count: count)
+        // The broadcast tree: links eager at both ends.
+        var treeComponents = Components(count: count)
         var treeLinks = 0
         var oneSided = 0
         var hasLivePeer = [Bool](repeating: false, count: count)
@@ -267,8 +251,7 @@ extension SimulationEngine {
                 let peerEnd = partitions[shared.partition(of: peer)].endpoints[Int(endpoint.peerIndex)]
                 guard peer != node, peerEnd.isOpen, shared.nodes[peer].isRunning else { continue }
                 hasLivePeer[node] = true
-                let (a, b) = (root(node), root(peer))
-                if a != b { parent[max(a, b)] = min(a, b) }
+                overlayComponents.join(node, peer)
                 let peerPartition = partitions[shared.partition(of: peer)]
                 guard let peerState = peerPartition.protocols[shared.local(peer)] else { continue }
                 let peerLink = LinkEndpoint.linkID(serial: peerEnd.serial, index: Int(endpoint.peerIndex))
@@ -276,8 +259,7 @@ extension SimulationEngine {
                 let eagerThere = peerState.broadcast.isEager(peerLink) && peerState.overlay.isActive(peerLink)
                 if eagerHere && eagerThere {
                     if node < peer { treeLinks += 1 }
-                    let (x, y) = (treeRoot(node), treeRoot(peer))
-                    if x != y { treeParent[max(x, y)] = min(x, y) }
+                    treeComponents.join(node, peer)
                 } else if eagerHere {
                     oneSided += 1
                 }
@@ -294,11 +276,8 @@ extension SimulationEngine {
                 }
             }
         }
-        var componentSizes = [Int](repeating: 0, count: count)
-        for node in live { componentSizes[root(node)] += 1 }
-        let components = componentSizes.filter { $0 > 0 }
-        var treeSizes = [Int](repeating: 0, count: count)
-        for node in live { treeSizes[treeRoot(node)] += 1 }
+        let components = Array(overlayComponents.count(among: live).values)
+        let treePieces = treeComponents.count(among: live).count
         let liveLinks = live.map { links[$0] }
         let liveInDegree = live.map { inDegree[$0] }
         func histogram(_ values: [Int]) -> [SimulationReport.HistogramBin] {
@@ -314,7 +293,7 @@ extension SimulationEngine {
             links: .init(liveLinks.map(Double.init)), linksHistogram: histogram(liveLinks),
             inDegree: .init(liveInDegree.map(Double.init)), inDegreeHistogram: histogram(liveInDegree),
             inDegreeZero: liveInDegree.count { $0 == 0 }, staleViewEntries: stale, viewSize: .init(viewSizes),
-            treeLinks: treeLinks, treeOneSidedLinks: oneSided, treeComponents: treeSizes.count { $0 > 0 })
+            treeLinks: treeLinks, treeOneSidedLinks: oneSided, treeComponents: treePieces)
         return OverlayState(report: report, links: links, inDegree: inDegree)
     }
 
