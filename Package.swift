@@ -24,6 +24,8 @@ let package = Package(
             pkgConfig: "inih",
             providers: [.apt(["libinih-dev"])]
         ),
+        // glibc's malloc_trim, to hand memory freed after a burst of connections back to the system.
+        .systemLibrary(name: "CMalloc"),
         // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
         .target(name: "GossipWire"),
         // The INI configuration: keys, defaults and limits in one place.
@@ -53,7 +55,7 @@ let package = Package(
         .target(
             name: "GossipNode",
             dependencies: [
-                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity",
+                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]

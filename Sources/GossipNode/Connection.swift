@@ -107,6 +107,7 @@ final class Connection: Sendable {
         socket.shutdown()
         sender.waitUntilFinished()
         socket.close()
+        context.connectionsClosed.wrappingAdd(1, ordering: .relaxed)
     }
 }
 

@@ -69,6 +69,9 @@ final class NodeContext: Sendable {
         self.itemQueue = BoundedQueue(capacity: configuration.announceQueueCapacity, lanes: 2)
     }
 
+    /// Connections (API and P2P) closed so far: the memory trimmer's cue.
+    let connectionsClosed = Atomic<Int>(0)
+
     func makeConnectionNumber() -> UInt64 {
         nextConnectionNumber.wrappingAdd(1, ordering: .relaxed).oldValue
     }

@@ -19,10 +19,14 @@ final class ProtocolTicker: Sendable {
     func start() {
         startThread(name: "protocol-ticker") { [self] in
             var isolation = IsolationWatch()
+            var trimmer = MemoryTrimmer()
             let hasBootstrappers = !context.configuration.bootstrappers.isEmpty
             while context.wakeups.waitForTick(clock: context.clock, minimum: Self.shortest, maximum: longest) {
                 context.withCore { core, now in core.tick(now: now) }
                 context.abuseLog.flush()
+                trimmer.observe(
+                    connectionsClosed: context.connectionsClosed.load(ordering: .relaxed),
+                    itemsReceived: context.statistics.peerItemsReceived.load(ordering: .relaxed), now: .now)
                 let (active, known) = context.core.withLock { ($0.overlay.activeLinks.count, $0.overlay.view.count) }
                 isolation.observe(
                     activeLinks: active, knownPeers: known, hasBootstrappers: hasBootstrappers, now: context.clock.now(),

@@ -44,6 +44,9 @@ final class LocalNetwork: @unchecked Sendable {
     let folder: String
     /// Where the P2P and API ports came from, for the report.
     let portNote: String
+    /// The process of node `index`, while it runs.
+    func pid(_ index: Int) -> pid_t? { state.withLock { $0.running[index] } }
+
     /// Seconds `start` took to spawn every process.
     private(set) var spawnSeconds = 0.0
 

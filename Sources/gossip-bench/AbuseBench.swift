@@ -1,0 +1,366 @@
+import ArgumentParser
+import Foundation
+import GossipClient
+import GossipCore
+import GossipIdentity
+import GossipNode
+import GossipSockets
+import GossipWire
+
+/// Runs the attacks of docs/security.md against a real `gossipd` on 127.0.0.1 (the victim, with
+/// two honest neighbours) and checks after each one that the victim still serves its modules, that
+/// its memory, threads and descriptors came back to within 10% of where they started, and what its
+/// counters say. Bounded in time (a few seconds per attack) and loopback only. Resources are
+/// compared with where they stood just before each attack, so each attack answers for its own.
+struct AbuseBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "abuse",
+        abstract: "Attack a local gossipd (loopback only) and check it still serves and recovers.",
+        discussion: """
+            Starts three gossipd processes (release binary beside gossip-bench unless --gossipd), \
+            subscribes a validating module on the victim (node 0) and runs each attack in turn: idle \
+            P2P connections, idle API connections, impossible headers, REQUEST amplification, a flood \
+            of fresh items, and a poisoning PUSH. After each it announces an item on a neighbour and \
+            checks the victim's module gets it, and compares the victim's RSS, threads and open \
+            descriptors with where they stood before that attack (10% slack plus a small constant, \
+            and about 100 bytes for each ID the seen set took in, which it keeps by design for \
+            seen_ttl_ms). Exits 1 if any check fails.
+
+            Example: gossip-bench abuse
+            """)
+
+    @Option(help: "The gossipd binary (default: the one beside this program).")
+    var gossipd: String?
+
+    @Option(help: "Seconds each attack lasts.")
+    var seconds: Double = 3
+
+    func run() throws {
+        let binary = gossipd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw ValidationError("no gossipd at \(binary); build it first: swift build -c release --product gossipd")
+        }
+        print(raiseOpenFileLimit(needed: 8192))
+        let folder = NSTemporaryDirectory() + "gossip-abuse-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let network = try LocalNetwork(
+            count: 3, join: .single, folder: folder, gossipd: binary,
+            extraKeys: ["degree": "2", "identity_work_bits": "\(Self.workBits)", "cache_size": "50"])
+        let signals = network.stopOnSignals()
+        defer {
+            network.stopAll()
+            _ = signals
+        }
+        let nodes = try network.start { node in
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                if let client = try? GossipAPIClient(host: node.host, port: node.apiPort) {
+                    client.close()
+                    return true
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            return false
+        }
+        Thread.sleep(forTimeInterval: 1)  // the neighbours start and join
+        let victim = nodes[0]
+        guard let pid = network.pid(0) else { throw ValidationError("the victim did not start") }
+        let probe = try Service(victim: victim, neighbour: nodes[1])
+        guard probe.wait(until: 10, { probe.victimPeers() >= 1 }) else { throw ValidationError("the victim never linked") }
+        Thread.sleep(forTimeInterval: 1)
+        let baseline = Resources(pid: pid)
+        let baselineSeen = probe.status()?.seenItems ?? 0
+        print("victim pid \(pid): baseline RSS \(format(baseline.rssMiB)) MiB, \(baseline.threads) threads, \(baseline.descriptors) descriptors")
+        print("served before any attack: \(probe.deliver().map { "item delivered in \(format($0)) ms" } ?? "NOT DELIVERED")")
+
+        var failures = 0
+        let attacks: [(String, () throws -> String)] = [
+            ("idle P2P connections", { try idleP2P(victim) }),
+            ("idle API connections", { try idleAPI(victim) }),
+            ("impossible headers", { try impossibleHeaders(victim, probe: probe) }),
+            ("REQUEST amplification", { try amplification(victim, probe: probe) }),
+            ("flood of fresh items", { try flood(victim, probe: probe) }),
+            ("poisoning PUSH", { try poisoning(victim, probe: probe) }),
+        ]
+        for (name, attack) in attacks {
+            let before = Resources(pid: pid)
+            let seenBefore = probe.status()?.seenItems ?? 0
+            let detail = try attack()
+            Thread.sleep(forTimeInterval: 3)  // closes finish and the node trims its memory (every 2 s at most)
+            let served = probe.deliver()
+            let now = Resources(pid: pid)
+            // The seen set keeps the IDs of the items it took in (a flood's included) for
+            // seen_ttl_ms by design; each costs about 100 bytes, which the check allows for.
+            let seenMiB = Double(max(0, (probe.status()?.seenItems ?? 0) - seenBefore)) * 100 / 1_048_576
+            let recovered = now.within(before, plusMiB: seenMiB)
+            let ok = served != nil && recovered
+            if !ok { failures += 1 }
+            print(
+                "\(ok ? "PASS" : "FAIL") \(name): \(detail); then \(served.map { "an item reached the victim's module in \(format($0)) ms" } ?? "NO item reached the victim's module"); "
+                    + "RSS \(format(now.rssMiB)) MiB (\(format(seenMiB)) MiB of it allowed for the seen set), \(now.threads) threads, \(now.descriptors) descriptors\(recovered ? "" : " (NOT within 10% of the baseline)")")
+        }
+        let end = Resources(pid: pid)
+        print(
+            "after all attacks: RSS \(format(end.rssMiB)) MiB (baseline \(format(baseline.rssMiB)); the seen set holds "
+                + "\((probe.status()?.seenItems ?? 0) - baselineSeen) more IDs), \(end.threads) threads, \(end.descriptors) descriptors")
+        print(failures == 0 ? "PASS: every attack" : "FAIL: \(failures) attack(s)")
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    static let workBits = 12
+
+    // MARK: Attacks
+
+    /// Connections that never say a word, held open; a fresh handshake must still complete.
+    func idleP2P(_ victim: ProbeNode) throws -> String {
+        var sockets: [Socket] = []
+        defer { for socket in sockets { socket.close() } }
+        for _ in 0..<600 { if let socket = try? Socket.connect(host: victim.host, port: (victim.p2pPort ?? 0), deadline: .now + .seconds(2)) { sockets.append(socket) } }
+        Thread.sleep(forTimeInterval: seconds / 2)
+        let started = ContinuousClock.now
+        let peer = try AttackerPeer(victim)
+        let took = ContinuousClock.now - started
+        peer.close()
+        Thread.sleep(forTimeInterval: seconds / 2)
+        return "\(sockets.count) idle connections held; a fresh handshake still completed in \(format(milliseconds(took))) ms"
+    }
+
+    /// More API connections than `max_api_connections` (1,024), all idle; STATUS must answer.
+    func idleAPI(_ victim: ProbeNode) throws -> String {
+        var sockets: [Socket] = []
+        defer { for socket in sockets { socket.close() } }
+        for _ in 0..<1200 { if let socket = try? Socket.connect(host: victim.host, port: victim.apiPort, deadline: .now + .seconds(2)) { sockets.append(socket) } }
+        Thread.sleep(forTimeInterval: seconds / 2)
+        let status = try GossipAPIClient(host: victim.host, port: victim.apiPort)
+        defer { status.close() }
+        let answered = (try? status.status()) != nil
+        return "\(sockets.count) idle API connections; STATUS \(answered ? "answered" : "DID NOT answer")"
+    }
+
+    /// Connections that each send one header no message can have; each must close at once.
+    func impossibleHeaders(_ victim: ProbeNode, probe: Service) throws -> String {
+        let before = probe.closes("unknown_type")
+        var sent = 0
+        for round in 0..<1000 {
+            guard let socket = try? Socket.connect(host: victim.host, port: round % 2 == 0 ? (victim.p2pPort ?? 0) : victim.apiPort, deadline: .now + .seconds(2)) else { continue }
+            try? socket.send([0xFF, 0xFF, 0x7F, 0x00], deadline: .now + .seconds(1))  // type 32512, 65,535 bytes promised
+            sent += 1
+            socket.close()
+        }
+        _ = probe.wait(until: seconds) { probe.closes("unknown_type") - before >= sent }
+        return "\(sent) connections with an impossible header; \(probe.closes("unknown_type") - before) closed as unknown_type"
+    }
+
+    /// An authenticated peer asks for one cached 60 KB item over and over; the answers must stay
+    /// within the per-link byte budget.
+    func amplification(_ victim: ProbeNode, probe: Service) throws -> String {
+        let peer = try AttackerPeer(victim)
+        defer { peer.close() }
+        try probe.announceLargeItem()
+        _ = peer.drain(for: 1)  // hear its ID (an ITEM or an IHAVE)
+        guard let id = peer.heard else { return "FAILED: the attacker never heard of the large item" }
+        let request = PeerMessage.request(Array(repeating: id, count: 16)).encoded()
+        var sent = 0
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            guard (try? peer.socket.send(request, deadline: .now + .seconds(1))) != nil else { break }
+            sent += request.count
+        }
+        let received = peer.drain(for: 1)
+        let limit = 4 * 1_048_576 + Int(seconds + 1) * 1_048_576
+        return "sent \(sent / 1024) KiB of REQUESTs for one 60 KB item, got \(received / 1024) KiB back (budget \(limit / 1024) KiB)"
+            + (received <= limit + 65_536 ? "" : " OVER THE BUDGET")
+    }
+
+    /// An authenticated peer floods fresh items for a while, then stops; the victim must stop
+    /// relaying soon after.
+    func flood(_ victim: ProbeNode, probe: Service) throws -> String {
+        let peer = try AttackerPeer(victim)
+        defer { peer.close() }
+        let stamp = UInt32(Date().timeIntervalSince1970)
+        var sent = 0
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var salt: UInt32 = 0
+        while ContinuousClock.now < deadline {
+            var batch: [UInt8] = []
+            for _ in 0..<64 {
+                salt &+= 1
+                batch += PeerMessage.item(GossipItem.bound(stamp: stamp, salt: salt, ttl: 0, dataType: 4242, data: [1, 2, 3])).encoded()
+            }
+            guard (try? peer.socket.send(batch, deadline: .now + .seconds(1))) != nil else { break }
+            sent += 64
+        }
+        peer.close()
+        Thread.sleep(forTimeInterval: 2)
+        let settled = probe.victimItemsSent()
+        Thread.sleep(forTimeInterval: 2)
+        let after = probe.victimItemsSent() - settled
+        let throttled = probe.victimCounter(\.itemsThrottled)
+        return "\(sent) fresh items sent; \(throttled) throttled so far; the victim sent \(after) ITEMs in the 2 s after it settled"
+            + (after < 100 ? "" : " (STILL RELAYING)")
+    }
+
+    /// An authenticated peer pushes thousands of unreachable addresses.
+    func poisoning(_ victim: ProbeNode, probe: Service) throws -> String {
+        let peer = try AttackerPeer(victim)
+        defer { peer.close() }
+        var pushed = 0
+        for round in 0..<20 {
+            var entries: [PeerEntry] = []
+            for n in 0..<1000 {
+                var bytes: [UInt8] = [0xAB, UInt8(round), UInt8(n >> 8), UInt8(n & 0xFF)]
+                bytes += [UInt8](repeating: 7, count: 28)
+                let ip: [UInt8] = [100, 64, UInt8(round), UInt8(n % 250 + 1)]
+                entries.append(PeerEntry(identity: PeerIdentity(bytes: bytes)!, address: PeerAddress(ip: ip, port: 9)!))
+            }
+            try? peer.socket.send(PeerMessage.push(PeerPush(listenAddress: PeerAddress(host: "127.0.0.1", port: 9)!, entries: entries)).encoded(), deadline: .now + .seconds(1))
+            pushed += entries.count
+        }
+        Thread.sleep(forTimeInterval: seconds)
+        return "\(pushed) unreachable addresses pushed; the victim's view holds \(probe.victimViewSize()) entries and it keeps \(probe.victimPeers()) neighbour(s)"
+    }
+
+    private func format(_ value: Double) -> String { String(format: "%.1f", value) }
+}
+
+/// The victim's memory, threads and open descriptors.
+struct Resources {
+    var rssMiB: Double
+    var threads: Int
+    var descriptors: Int
+
+    init(pid: pid_t) {
+        let stats = ProcessStats(pid: pid)
+        rssMiB = stats?.rssMiB ?? 0
+        threads = stats?.threads ?? 0
+        descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? 0
+    }
+
+    /// Within 10% of `baseline` (and `plusMiB` of memory the node keeps by design), plus a little
+    /// for what a quiet node's housekeeping holds.
+    func within(_ baseline: Resources, plusMiB: Double = 0) -> Bool {
+        rssMiB <= baseline.rssMiB * 1.1 + 1 + plusMiB && Double(threads) <= Double(baseline.threads) * 1.1 + 2
+            && Double(descriptors) <= Double(baseline.descriptors) * 1.1 + 2
+    }
+}
+
+/// A validating module on the victim, an announcer on a neighbour, and STATUS on the victim.
+final class Service {
+    let victim: ProbeNode
+    let subscriber: GossipAPIClient
+    let announcer: GossipAPIClient
+    private var sequence: UInt8 = 0
+
+    init(victim: ProbeNode, neighbour: ProbeNode) throws {
+        self.victim = victim
+        subscriber = try GossipAPIClient(host: victim.host, port: victim.apiPort)
+        try subscriber.notify(dataType: 77)
+        announcer = try GossipAPIClient(host: neighbour.host, port: neighbour.apiPort)
+    }
+
+    /// Announces an item on the neighbour; milliseconds until the victim's module got it, or nil.
+    func deliver() -> Double? {
+        sequence &+= 1
+        let started = ContinuousClock.now
+        guard (try? announcer.announce(dataType: 77, ttl: 0, data: [sequence, 1, 2, 3])) != nil else { return nil }
+        let deadline = started + .seconds(3)
+        while ContinuousClock.now < deadline {
+            let message: APIMessage? = (try? subscriber.receive(timeout: .seconds(1))) ?? nil
+            guard case .notification(let note)? = message else { continue }
+            try? subscriber.validate(messageID: note.messageID, isValid: true)
+            if note.data.first == sequence { return milliseconds(ContinuousClock.now - started) }
+        }
+        return nil
+    }
+
+    /// Announces a 60 KB item on the victim itself, so that it caches it and spreads it (ITEM or
+    /// IHAVE) to its neighbours, an attacker among them.
+    func announceLargeItem() throws {
+        let local = try GossipAPIClient(host: victim.host, port: victim.apiPort)
+        defer { local.close() }
+        try local.announce(dataType: 4343, ttl: 0, data: [UInt8](repeating: 0x5A, count: 60_000))
+    }
+
+    func status() -> NodeStatus? {
+        guard let client = try? GossipAPIClient(host: victim.host, port: victim.apiPort) else { return nil }
+        defer { client.close() }
+        guard let json = try? client.status() else { return nil }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return try? decoder.decode(NodeStatus.self, from: Data(json))
+    }
+
+    func closes(_ reason: String) -> Int {
+        guard let statistics = status()?.statistics else { return 0 }
+        return statistics.closedConnections[reason, default: 0] + statistics.closedPeerLinks[reason, default: 0]
+    }
+
+    func victimPeers() -> Int { status()?.peers.count ?? 0 }
+    func victimViewSize() -> Int { status()?.viewSize ?? 0 }
+    func victimItemsSent() -> Int { status()?.statistics.peerItemsSent ?? 0 }
+    func victimCounter(_ path: KeyPath<NodeStatistics.Snapshot, Int>) -> Int { status()?.statistics[keyPath: path] ?? 0 }
+
+    func wait(until seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+}
+
+/// An authenticated peer speaking raw frames: a fresh key with its proof of work, through HELLO
+/// and AUTH, asking to be a neighbour.
+final class AttackerPeer {
+    let socket: Socket
+    private var stream: FrameStream
+    /// The newest item ID this peer heard of (an ITEM, IHAVE or DIGEST from the victim).
+    private(set) var heard: ItemID?
+
+    init(_ victim: ProbeNode) throws {
+        socket = try Socket.connect(host: victim.host, port: (victim.p2pPort ?? 0), deadline: .now + .seconds(2))
+        stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
+        guard let frame = try stream.readFrame(idleDeadline: .now + .seconds(5)), case .hello(let theirs) = try PeerMessage(frame: frame) else {
+            throw ValidationError("the victim did not say HELLO")
+        }
+        let key = NodeKey.ephemeral()
+        let work = IdentityWork.solve(for: key.identity, bits: AbuseBench.workBits)
+        let nonce = (0..<PeerHello.nonceSize).map { _ in UInt8.random(in: 0...255) }
+        let address = PeerAddress(host: "127.0.0.1", port: 9)!
+        let ours = PeerHello(identity: key.identity, listenAddress: address, nonce: nonce)
+        let signed = PeerAuth.signedBytes(
+            receiverNonce: theirs.nonce, senderNonce: nonce, senderIdentity: key.identity, receiverIdentity: theirs.identity)
+        let auth = PeerAuth(publicKey: key.publicKeyDER, signature: try key.sign(signed), work: work)
+        let ask = PeerMessage.membership(PeerMembership(kind: .neighborHigh, entry: PeerEntry(identity: key.identity, address: address)))
+        try socket.send(PeerMessage.hello(ours).encoded() + PeerMessage.auth(auth).encoded() + ask.encoded(), deadline: .now + .seconds(2))
+        // Wait for the victim's AUTH: the handshake completed.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline {
+            guard let frame = try stream.readFrame(idleDeadline: deadline) else { throw ValidationError("closed during the handshake") }
+            if frame.type == MessageType.peerAuth.rawValue { return }
+        }
+        throw ValidationError("no AUTH from the victim")
+    }
+
+    /// Reads whatever comes for `seconds`, noting item IDs it hears of; returns the bytes read.
+    func drain(for seconds: Double) -> Int {
+        var bytes = 0
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        while ContinuousClock.now < deadline, let frame = try? stream.readFrame(idleDeadline: deadline) {
+            bytes += frame.size
+            note(frame)
+        }
+        return bytes
+    }
+
+    private func note(_ frame: Frame) {
+        switch try? PeerMessage(frame: frame) {
+        case .item(let item)?: heard = item.id
+        case .ihave(let ids)?, .digest(let ids)?: if let last = ids.last { heard = last }
+        default: break
+        }
+    }
+
+    func close() { socket.close() }
+}
