@@ -475,7 +475,10 @@ public struct Overlay: Sendable {
             guard answerable else { return [close(link, .unexpectedMembership)] }
             // A contact took our JOIN, or a peer a full contact handed us took our request. A link
             // that some other peer accepts does not count: it may belong to another group.
-            if state.intent == .join || contactReferrals.contains(peer) { joined = true }
+            if state.intent == .join || contactReferrals.contains(peer) {
+                joined = true
+                contactReferrals.removeAll()  // needed only until then
+            }
             guard active.count < configuration.activeBound || state.intent?.isHigh == true else {
                 // Filled up meanwhile (dials run in parallel): not this one after all.
                 return [.send(link: link, membership(.disconnect)), close(link, .displaced)]
@@ -746,9 +749,11 @@ public struct Overlay: Sendable {
             if !joined && !contactReferrals.isEmpty {
                 // Not on the network yet: the peers the full contact handed us first, since their
                 // ACCEPT is what puts us there.
-                let referred = view.sample(
-                    view.count, excluding: excluded, eligibleAt: now, using: &random
-                ).filter { contactReferrals.contains($0.identity) }
+                var referred = contactReferrals.sorted().compactMap { identity -> PeerEntry? in
+                    guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now else { return nil }
+                    return PeerEntry(identity: identity, address: entry.address)
+                }
+                referred.shuffle(using: &random)
                 picks = Array(referred.prefix(min(wanted, room)))
                 excluded.formUnion(picks.map(\.identity))
             }
