@@ -384,7 +384,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .ihaveIntervalMilliseconds:
             "Milliseconds announcements of new item IDs wait to share one IHAVE per lazy link."
         case .graftTimeoutMilliseconds:
-            "Milliseconds an announced item may take to arrive before the node asks the announcer for it (GRAFT); each wait is drawn between this and twice this."
+            "Milliseconds an announced item may take to arrive before the node asks the announcer for it (a REQUEST for a first miss, a GRAFT for a second one within 8 times this); each wait is drawn between this and twice this."
         case .handshakeTimeoutMilliseconds:
             "Milliseconds a peer connection has to complete its handshake (HELLO and AUTH both ways) before it is closed."
         case .maxPendingHandshakes:

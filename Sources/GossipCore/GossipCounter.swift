@@ -19,8 +19,13 @@ public enum GossipCounter: Int, Sendable, CaseIterable {
     case itemIDsAnnounced
     /// Item IDs asked for with GRAFT after an announcement was not followed by the item in time.
     case itemsGrafted
+    /// Item IDs asked for with REQUEST after an announcement was not followed by the item in time,
+    /// leaving the tree as it is (a first miss: most likely one lost or slow copy).
+    case itemsFetched
     /// PRUNE messages sent (a duplicate arrived on a tree link).
     case prunesSent
+    /// CUT messages sent: a cycle's heaviest link lies further up an item's path.
+    case cutsSent
     /// Items not sent in answer to a REQUEST or GRAFT because the link's answer budget was spent.
     case answersWithheld
     /// Peer items dropped because their ID's stamp was older than the seen set remembers (or too

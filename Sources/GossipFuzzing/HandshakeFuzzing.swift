@@ -89,7 +89,7 @@ struct HandshakeHarness {
     /// One message from the peer, by gossipd's path: an ITEM is screened first.
     mutating func deliver(_ message: PeerMessage) {
         if case .item(let item) = message {
-            if let settled = core.screenItem(item.id, on: Self.link, now: now) {
+            if let settled = core.screenItem(item, on: Self.link, now: now) {
                 perform(settled)
             } else {
                 perform(core.receivedScreenedItem(item, on: Self.link, now: now))

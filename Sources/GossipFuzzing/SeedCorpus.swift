@@ -133,6 +133,7 @@ public enum SeedCorpus {
             ("ihave", .ihave(ids)),
             ("graft", .graft([ids[0]])),
             ("prune", .prune),
+            ("cut", .cut(ids[0], PathWeight(rawValue: 0x1234_5678))),
         ]
     }()
 

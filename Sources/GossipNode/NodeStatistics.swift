@@ -24,6 +24,8 @@ public final class NodeStatistics: Sendable {
     let itemIDsAnnounced = Atomic<Int>(0)
     let itemsGrafted = Atomic<Int>(0)
     let prunesSent = Atomic<Int>(0)
+    let itemsFetched = Atomic<Int>(0)
+    let cutsSent = Atomic<Int>(0)
     let answersWithheld = Atomic<Int>(0)
     let itemsStale = Atomic<Int>(0)
     let itemsThrottled = Atomic<Int>(0)
@@ -49,6 +51,8 @@ public final class NodeStatistics: Sendable {
         case .itemIDsAnnounced: itemIDsAnnounced.increment(by: amount)
         case .itemsGrafted: itemsGrafted.increment(by: amount)
         case .prunesSent: prunesSent.increment(by: amount)
+        case .itemsFetched: itemsFetched.increment(by: amount)
+        case .cutsSent: cutsSent.increment(by: amount)
         case .answersWithheld: answersWithheld.increment(by: amount)
         case .itemsStale: itemsStale.increment(by: amount)
         case .itemsThrottled: itemsThrottled.increment(by: amount)
@@ -94,6 +98,8 @@ public final class NodeStatistics: Sendable {
         public var itemsGrafted: Int
         /// PRUNE messages sent (a duplicate came over a tree link).
         public var prunesSent: Int
+        public var itemsFetched: Int
+        public var cutsSent: Int
         public var answersWithheld: Int
         public var itemsStale: Int
         public var itemsThrottled: Int
@@ -138,6 +144,8 @@ public final class NodeStatistics: Sendable {
             itemIDsAnnounced: itemIDsAnnounced.load(ordering: .relaxed),
             itemsGrafted: itemsGrafted.load(ordering: .relaxed),
             prunesSent: prunesSent.load(ordering: .relaxed),
+            itemsFetched: itemsFetched.load(ordering: .relaxed),
+            cutsSent: cutsSent.load(ordering: .relaxed),
             answersWithheld: answersWithheld.load(ordering: .relaxed),
             itemsStale: itemsStale.load(ordering: .relaxed),
             itemsThrottled: itemsThrottled.load(ordering: .relaxed),

@@ -109,7 +109,7 @@ final class P2PServer: Sendable {
             if case .item(let item) = message {
                 // Most copies of an item are duplicates; the core drops them here, which spares the
                 // queue and the handler a wake-up each. The handler decides the first sightings.
-                if let dropped = context.core.withLock({ $0.screenItem(item.id, on: id, now: context.clock.now()) }) {
+                if let dropped = context.core.withLock({ $0.screenItem(item, on: id, now: context.clock.now()) }) {
                     context.perform(dropped)
                 } else {
                     guard context.itemQueue.push(.peer(id, item), lane: InboundItem.peerLane) else { break reading }

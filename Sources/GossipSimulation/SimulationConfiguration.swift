@@ -1,5 +1,6 @@
 import GossipConfig
 import GossipCore
+import GossipWire
 
 /// How the nodes of a configured run find the network.
 public enum JoinMode: String, Sendable, CaseIterable, Codable {
@@ -206,7 +207,7 @@ public struct SimulationConfiguration: Sendable {
         if nodeCount < 0 || nodeCount > 10_000_000 { return "nodes must be between 0 and 10,000,000, got \(nodeCount)" }
         if itemCount < 0 { return "items must not be negative, got \(itemCount)" }
         if itemCount > 0 && !(itemRate > 0) { return "item rate must be positive, got \(itemRate)" }
-        if itemSize < 0 || itemSize > 65_511 { return "item size must be between 0 and 65,511 bytes, got \(itemSize)" }
+        if itemSize < 0 || itemSize > GossipItem.maximumDataSize { return "item size must be between 0 and \(GossipItem.maximumDataSize) bytes, got \(itemSize)" }
         if join == .seeds && seedCount < 1 { return "seeds must be at least 1, got \(seedCount)" }
         for (value, name) in [
             (lossRate, "loss"), (killFraction, "kill"), (partitionFraction, "partition"),

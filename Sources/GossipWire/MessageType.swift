@@ -1,5 +1,5 @@
 /// The message types of the Gossip API (500-503, plus our STATUS extension 518/519) and of our
-/// peer-to-peer protocol (504-516).
+/// peer-to-peer protocol (504-517).
 ///
 /// All messages, API and P2P alike, share one framing: a 4-byte header (`size`, `type`, both
 /// big-endian u16) where `size` counts the whole message, header included.
@@ -40,6 +40,9 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case peerGraft = 515
     /// Node -> node: take this link out of your tree (it brought a duplicate).
     case peerPrune = 516
+    /// Node -> node: cut the tree link of this weight on the path this item took to you (a
+    /// cycle was found further down).
+    case peerCut = 517
 
     /// Module -> node (our extension, not in the course spec): ask for the node's status.
     case gossipStatusRequest = 518

@@ -11,8 +11,9 @@ public struct PeerHello: Equatable, Sendable {
     public var nonce: [UInt8]
 
     /// 2 added the active/passive membership (513) and the broadcast tree (514-516); 3 binds item
-    /// IDs to their content and adds the identity's proof of work to AUTH.
-    public static let currentVersion: UInt8 = 3
+    /// IDs to their content and adds the identity's proof of work to AUTH; 4 adds the path weight
+    /// to ITEM and CUT (517).
+    public static let currentVersion: UInt8 = 4
     public static let nonceSize = 16
     public static let size = 4 + 4 + 32 + PeerAddress.encodedSize + nonceSize
 
@@ -134,8 +135,11 @@ public enum PeerMessage: Equatable, Sendable {
     case graft([ItemID])
     /// 516: the link leaves the receiver's tree.
     case prune
+    /// 517: cut the tree link of this weight on the path the item took to the receiver.
+    case cut(ItemID, PathWeight)
 
     public static let pruneSize = 4
+    public static let cutSize = 4 + ItemID.encodedSize + 4
 
     public static let pullSize = 4 + PeerAddress.encodedSize
     public static let pingSize = 4 + 8
@@ -158,6 +162,7 @@ public enum PeerMessage: Equatable, Sendable {
         case .ihave: .peerIHave
         case .graft: .peerGraft
         case .prune: .peerPrune
+        case .cut: .peerCut
         }
     }
 
@@ -183,6 +188,7 @@ public enum PeerMessage: Equatable, Sendable {
         case .peerPing, .peerPong: return exactly(Self.pingSize)
         case .peerMembership: return exactly(PeerMembership.size)
         case .peerPrune: return exactly(Self.pruneSize)
+        case .peerCut: return exactly(Self.cutSize)
         case .peerDigest, .peerRequest, .peerIHave, .peerGraft: return list(fixed: Self.idListFixedSize, entry: ItemID.encodedSize)
         default: return .unknownType(type)
         }
@@ -190,7 +196,7 @@ public enum PeerMessage: Equatable, Sendable {
 
     /// Decodes a frame, checking its size against the type's layout exactly.
     public init(frame: Frame) throws(WireError) {
-        guard let type = MessageType(rawValue: frame.type), (504...516).contains(type.rawValue) else { throw .unknownType(frame.type) }
+        guard let type = MessageType(rawValue: frame.type), (504...517).contains(type.rawValue) else { throw .unknownType(frame.type) }
         var reader = ByteReader(frame.body)
         func requireSize(_ expected: Int) throws(WireError) {
             guard frame.size == expected else { throw .badSize(type: frame.type, size: frame.size, expected: "exactly \(expected)") }
@@ -242,7 +248,8 @@ public enum PeerMessage: Equatable, Sendable {
             let ttl = try reader.readUInt8()
             _ = try reader.readUInt8()  // reserved
             let dataType = try reader.readUInt16()
-            self = .item(GossipItem(id: id, ttl: ttl, dataType: dataType, data: reader.readRest()))
+            let pathWeight = PathWeight(rawValue: try reader.readUInt32())
+            self = .item(GossipItem(id: id, ttl: ttl, dataType: dataType, pathWeight: pathWeight, data: reader.readRest()))
         case .peerPing, .peerPong:
             try requireSize(Self.pingSize)
             let nonce = try reader.readUInt64()
@@ -260,6 +267,10 @@ public enum PeerMessage: Equatable, Sendable {
         case .peerPrune:
             try requireSize(Self.pruneSize)
             self = .prune
+        case .peerCut:
+            try requireSize(Self.cutSize)
+            let id = ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())
+            self = .cut(id, PathWeight(rawValue: try reader.readUInt32()))
         case .peerDigest, .peerRequest, .peerIHave, .peerGraft:
             guard frame.size >= Self.idListFixedSize else {
                 throw .badSize(type: frame.type, size: frame.size, expected: "at least \(Self.idListFixedSize)")
@@ -318,6 +329,7 @@ public enum PeerMessage: Equatable, Sendable {
             bytes.append(item.ttl)
             bytes.append(0)  // reserved
             bytes.appendBigEndian(item.dataType)
+            bytes.appendBigEndian(item.pathWeight.rawValue)
             bytes.append(contentsOf: item.data)
         case .ping(let nonce), .pong(let nonce):
             bytes.appendBigEndian(nonce)
@@ -330,6 +342,10 @@ public enum PeerMessage: Equatable, Sendable {
             membership.entry.address.encode(into: &bytes)
         case .prune:
             break
+        case .cut(let id, let weight):
+            bytes.appendBigEndian(id.high)
+            bytes.appendBigEndian(id.low)
+            bytes.appendBigEndian(weight.rawValue)
         case .digest(let ids), .request(let ids), .ihave(let ids), .graft(let ids):
             precondition(ids.count <= Self.maximumIDs, "too many IDs for one message")
             bytes.appendBigEndian(UInt16(ids.count))
@@ -354,6 +370,7 @@ public enum PeerMessage: Equatable, Sendable {
             Self.idListFixedSize + ids.count * ItemID.encodedSize
         case .membership: PeerMembership.size
         case .prune: Self.pruneSize
+        case .cut: Self.cutSize
         }
     }
 

@@ -239,7 +239,7 @@ struct NetBench: ParsableCommand {
         func list(_ indices: [Int]) -> String {
             indices.isEmpty ? "" : " (" + indices.prefix(10).map { "node \($0)" }.joined(separator: ", ") + (indices.count > 10 ? ", ..." : "") + ")"
         }
-        print("[\(phase)] overlay: \(overlay.components) component\(overlay.components == 1 ? "" : "s") (largest \(overlay.largestComponent) of \(overlay.members) nodes), \(overlay.isolated.count) isolated\(list(overlay.isolated)), \(overlay.answering) of \(overlay.members) answer STATUS")
+        print("[\(phase)] overlay: \(overlay.components) component\(overlay.components == 1 ? "" : "s") (largest \(overlay.largestComponent) of \(overlay.members) nodes), \(overlay.isolated.count) isolated\(list(overlay.isolated)), \(overlay.answering) of \(overlay.members) answer STATUS; broadcast tree in \(overlay.treeComponents) piece\(overlay.treeComponents == 1 ? "" : "s")")
         let counts = overlay.links.values.sorted()
         let above = overlay.above(bound)
         func show(_ value: Int?) -> String { value.map(String.init) ?? "n/a" }
@@ -261,7 +261,7 @@ struct NetBench: ParsableCommand {
         let statistics = answers.compactMap { $0?.statistics }
         func sum(_ field: KeyPath<NodeStatistics.Snapshot, Int>) -> Int { statistics.map { $0[keyPath: field] }.reduce(0, +) }
         print(
-            "counters so far: ITEM sent \(sum(\.peerItemsSent)), duplicates \(sum(\.peerDuplicates)), IDs announced \(sum(\.itemIDsAnnounced)), grafted \(sum(\.itemsGrafted)), prunes \(sum(\.prunesSent)), anti-entropy pulls \(sum(\.antiEntropyItemsPulled))")
+            "counters so far: ITEM sent \(sum(\.peerItemsSent)), duplicates \(sum(\.peerDuplicates)), IDs announced \(sum(\.itemIDsAnnounced)), grafted \(sum(\.itemsGrafted)), fetched \(sum(\.itemsFetched)), prunes \(sum(\.prunesSent)), cuts \(sum(\.cutsSent)), anti-entropy pulls \(sum(\.antiEntropyItemsPulled))")
         return sum(\.peerItemsSent)
     }
 
@@ -274,6 +274,10 @@ struct NetBench: ParsableCommand {
         print("[\(phase)] time to 50%: p50 \(format(percentile(coverage.toHalf, 0.5))), p99 \(format(percentile(coverage.toHalf, 0.99)))\(over(coverage.toHalf))")
         print("[\(phase)] time to 90%: p50 \(format(percentile(coverage.toNinety, 0.5))), p99 \(format(percentile(coverage.toNinety, 0.99)))\(over(coverage.toNinety))")
         print("[\(phase)] time to 100%: p50 \(format(percentile(coverage.toFull, 0.5))), p99 \(format(percentile(coverage.toFull, 0.99))), max \(format(coverage.toFull.max()))\(over(coverage.toFull))")
+        // Which items make the tail, and where they fell in the run: early ones point at a tree
+        // still forming, scattered ones at repairs or a busy machine.
+        let slowest = coverage.perItem.enumerated().sorted { ($0.element.fullMilliseconds ?? .infinity) > ($1.element.fullMilliseconds ?? .infinity) }.prefix(5)
+        print("[\(phase)] slowest items (position in the phase: time to 100%): " + slowest.map { "#\($0.offset + 1): \(format($0.element.fullMilliseconds))" }.joined(separator: ", "))
         print("[\(phase)] duplicates delivered to modules: \(coverage.duplicates)")
         print(String(format: "[\(phase)] P2P ITEM messages: %.1f per item (relative message redundancy %.2f)", perItem, redundancy))
     }

@@ -82,6 +82,8 @@ final class NetworkProbe: @unchecked Sendable {
         /// Connected components among the members (links in either direction count; a member
         /// that does not answer is a component of its own).
         var components: Int
+        /// Pieces of the broadcast tree among the answering members (1: items need no graft).
+        var treeComponents: Int
         var largestComponent: Int
         /// Members with no link to another member, or that did not answer.
         var isolated: [Int]
@@ -107,6 +109,13 @@ final class NetworkProbe: @unchecked Sendable {
             while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
             return x
         }
+        // The same over tree (eager) links alone: the pieces the broadcast tree is in.
+        var treeParent = Array(0..<members.count)
+        func treeRoot(_ x: Int) -> Int {
+            var x = x
+            while treeParent[x] != x { treeParent[x] = treeParent[treeParent[x]]; x = treeParent[x] }
+            return x
+        }
         var linked = Set<Int>()
         var links: [Int: Int] = [:]
         var wrongPorts: [Int] = []
@@ -117,6 +126,10 @@ final class NetworkProbe: @unchecked Sendable {
             if status.apiPort != node.apiPort || (node.p2pPort.map { !status.p2pAddress.hasSuffix(":\($0)") } ?? false) {
                 wrongPorts.append(node.index)
             }
+            for peer in status.treePeers {
+                guard let other = position[peer], other != offset else { continue }
+                treeParent[treeRoot(offset)] = treeRoot(other)
+            }
             for peer in status.peers {
                 guard let other = position[peer], other != offset else { continue }
                 linked.insert(offset)
@@ -126,9 +139,10 @@ final class NetworkProbe: @unchecked Sendable {
         }
         var sizes: [Int: Int] = [:]
         for offset in members.indices { sizes[root(offset), default: 0] += 1 }
+        let treeComponents = Set(members.indices.filter { answers[$0] != nil }.map(treeRoot)).count
         let isolated = members.indices.filter { answers[$0] == nil || !linked.contains($0) }.map { members[$0].index }
         return Overlay(
-            members: members.count, answering: answers.count { $0 != nil }, components: sizes.count,
+            members: members.count, answering: answers.count { $0 != nil }, components: sizes.count, treeComponents: treeComponents,
             largestComponent: sizes.values.max() ?? 0, isolated: isolated, links: links, wrongPorts: wrongPorts)
     }
 

@@ -108,50 +108,148 @@ struct BroadcastTreeTests {
         #expect(!atC.contains { if case .send(_, .graft) = $0.effect { true } else { false } }, "c has the item from b: no graft")
     }
 
-    @Test("a duplicate over a tree link prunes it at both ends; later items are announced there instead")
-    func pruneOnDuplicate() {
+    /// A ring of `count` nodes, node i linked to node i + 1 by link 100 + i, with every link made
+    /// a tree link (as grafts would): the tree has one cycle.
+    func ring(_ count: Int) -> CoreMesh {
+        var mesh = CoreMesh(count: count)
+        for index in 0..<count { mesh.connect(index, (index + 1) % count, link: LinkID(UInt64(100 + index))) }
+        for index in 0..<count {
+            let link = LinkID(UInt64(100 + index))
+            guard !mesh.nodes[index].broadcast.isEager(link) else { continue }
+            mesh.nodes[index].broadcast.grafted(link)
+            mesh.carry([.send([link], .graft([]))], from: index)
+        }
+        return mesh
+    }
+
+    /// Link weights of `ring`, by link.
+    func weights(_ mesh: CoreMesh) -> [LinkID: PathWeight] {
+        Dictionary(uniqueKeysWithValues: mesh.ends.map { link, ends in
+            (link, PathWeight.link(between: mesh.nodes[ends.0].identity, and: mesh.nodes[ends.1].identity))
+        })
+    }
+
+    @Test("a cycle in the tree loses exactly its heaviest link, at both ends, from wherever the item starts", arguments: [3, 4, 5])
+    func cycleLosesHeaviestLink(size: Int) {
+        var cutsSeen = 0
+        for origin in 0..<size {
+            var mesh = ring(size)
+            #expect(mesh.ends.keys.allSatisfy { link in mesh.ends[link].map { mesh.nodes[$0.0].broadcast.isEager(link) && mesh.nodes[$0.1].broadcast.isEager(link) } ?? false })
+            let weight = weights(mesh)
+            let heaviest = weight.max { $0.value < $1.value }!.key
+            let announced = mesh.nodes[origin].received(
+                apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [UInt8(origin)])), from: 1, now: mesh.now)
+            let rest = mesh.carry(announced, from: origin)
+            cutsSeen += rest.filter { $0.effect == .count(.cutsSent, 1) }.count
+            for (link, (a, b)) in mesh.ends {
+                let eagerA = mesh.nodes[a].broadcast.isEager(link), eagerB = mesh.nodes[b].broadcast.isEager(link)
+                #expect(eagerA == eagerB, "both ends agree on link \(link)")
+                #expect(eagerA == (link != heaviest), "origin \(origin): link \(link) (weight \(weight[link]!.rawValue)) heaviest \(heaviest)")
+            }
+            // The next item travels the tree that is left: one ITEM per node, no duplicate.
+            let before = mesh.itemMessages
+            let next = mesh.nodes[origin].received(
+                apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [UInt8(origin), 1])), from: 1, now: mesh.now)
+            let after = mesh.carry(next, from: origin)
+            #expect(mesh.itemMessages - before == size - 1)
+            #expect(!after.contains { $0.effect == .count(.peerDuplicates, 1) })
+        }
+        if size >= 4 {
+            // From an end of the heaviest link, the copies meet away from it: a CUT goes up.
+            #expect(cutsSeen > 0, "some origin needed a CUT")
+        }
+    }
+
+    @Test("a second copy over the link the first came on, or with a path as heavy, cuts nothing")
+    func ambiguousDuplicate() {
         var mesh = CoreMesh(count: 2)
         mesh.connect(0, 1, link: 10)
         let item = GossipItem.bound(salt: UInt32(9), ttl: 0, dataType: 3, data: [1])
         _ = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
         let again = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
-        #expect(CoreMesh.messages(again, on: 10) == [.prune])
-        #expect(again.contains(.count(.prunesSent, 1)))
-        #expect(!mesh.nodes[1].broadcast.isEager(10))
-        mesh.carry(again, from: 1)
-        #expect(!mesh.nodes[0].broadcast.isEager(10), "the PRUNE made it lazy at the sender too")
-        let next = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [2])), from: 1, now: mesh.now)
-        #expect(!CoreMesh.messages(next, on: 10).contains { if case .item = $0 { true } else { false } })
-        #expect(next.contains(.count(.itemIDsAnnounced, 1)))
+        #expect(CoreMesh.messages(again, on: 10).isEmpty)
+        #expect(again.contains(.count(.peerDuplicates, 1)))
+        #expect(mesh.nodes[1].broadcast.isEager(10))
     }
 
-    @Test("an announced item that does not arrive is grafted from its announcer, which answers from its cache")
-    func graftAfterMissingItem() {
+    @Test("a copy over a link this end already pruned is answered with PRUNE again")
+    func pruneRepeatedOnLazyLink() {
+        var mesh = CoreMesh(count: 2)
+        mesh.connect(0, 1, link: 10)
+        mesh.nodes[1].broadcast.pruned(10)  // lazy here; the peer never heard
+        let item = GossipItem.bound(salt: UInt32(9), ttl: 0, dataType: 3, data: [1])
+        _ = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        let again = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        #expect(CoreMesh.messages(again, on: 10).isEmpty, "the first copy came off the tree: nothing to say")
+        let other = GossipItem.bound(salt: UInt32(10), ttl: 0, dataType: 3, data: [2])
+        mesh.nodes[1].broadcast.grafted(10)
+        _ = mesh.nodes[1].received(peerMessage: .item(other), on: 10, now: mesh.now)
+        mesh.nodes[1].broadcast.pruned(10)
+        let late = mesh.nodes[1].received(peerMessage: .item(other), on: 10, now: mesh.now)
+        #expect(CoreMesh.messages(late, on: 10) == [.prune])
+        #expect(late.contains(.count(.prunesSent, 1)))
+    }
+
+    @Test("a CUT that does not match the item's path here is ignored; one that does is passed up or prunes")
+    func cutFollowsPath() {
+        var mesh = line()  // a -10- b -12- c, both tree links
+        let weight = weights(mesh)
+        let item = GossipItem.bound(salt: UInt32(4), ttl: 0, dataType: 3, data: [4])
+        // The item came to b from a, so b's path weight is the weight of link 10.
+        _ = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        let wrong = mesh.nodes[1].received(peerMessage: .cut(item.id, PathWeight(rawValue: weight[10]!.rawValue ^ 1)), on: 12, now: mesh.now)
+        #expect(CoreMesh.messages(wrong, on: 10).isEmpty && mesh.nodes[1].broadcast.isEager(10))
+        let unknown = mesh.nodes[1].received(peerMessage: .cut(ItemID(high: 1, low: 1), weight[10]!), on: 12, now: mesh.now)
+        #expect(unknown.isEmpty)
+        let right = mesh.nodes[1].received(peerMessage: .cut(item.id, weight[10]!), on: 12, now: mesh.now)
+        #expect(CoreMesh.messages(right, on: 10) == [.prune])
+        #expect(!mesh.nodes[1].broadcast.isEager(10))
+    }
+
+    @Test("an announced item that does not arrive is fetched from its announcer; a second miss soon after grafts")
+    func fetchThenGraftAfterMissingItems() {
         var mesh = line()
         mesh.connect(0, 2, link: 20)  // lazy: a and c both hang on the tree through b
-        // a holds an item whose tree copies are lost on the way (not carried); it announces it to c.
-        let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [7])), from: 1, now: mesh.now)
-        guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else {
+        // a holds items whose tree copies are lost on the way (not carried); it announces them to c.
+        func lostItem(_ byte: UInt8) -> GossipItem? {
+            let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [byte])), from: 1, now: mesh.now)
+            guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else { return nil }
+            return item
+        }
+        guard let item = lostItem(7) else {
             Issue.record("the item did not go out on the tree link")
             return
         }
         _ = mesh.nodes[2].received(peerMessage: .ihave([item.id]), on: 20, now: mesh.now)
         mesh.advance(milliseconds: 100)
-        #expect(!CoreMesh.messages(mesh.tick(2), on: 20).contains { if case .graft = $0 { true } else { false } }, "not before the timeout")
+        func asks(_ effects: [GossipEffect]) -> [PeerMessage] {
+            CoreMesh.messages(effects, on: 20).filter { if case .request = $0 { true } else if case .graft = $0 { true } else { false } }
+        }
+        #expect(asks(mesh.tick(2)).isEmpty, "not before the timeout")
         mesh.advance(milliseconds: 600)
         let timedOut = mesh.tick(2)
-        guard case .graft(let ids)? = CoreMesh.messages(timedOut, on: 20).first(where: { if case .graft = $0 { true } else { false } }) else {
-            Issue.record("no GRAFT after the graft timeout")
-            return
-        }
-        #expect(ids == [item.id])
-        #expect(timedOut.contains(.count(.itemsGrafted, 1)))
-        #expect(mesh.nodes[2].broadcast.isEager(20), "the grafted link is a tree link now")
-        let answer = mesh.nodes[0].received(peerMessage: .graft(ids + ids + ids), on: 20, now: mesh.now)
+        #expect(asks(timedOut) == [.request([item.id])], "a first miss: fetched, the tree left alone")
+        #expect(timedOut.contains(.count(.itemsFetched, 1)))
+        #expect(!mesh.nodes[2].broadcast.isEager(20))
+        let answer = mesh.nodes[0].received(peerMessage: .request([item.id, item.id, item.id]), on: 20, now: mesh.now)
         #expect(CoreMesh.messages(answer, on: 20) == [.item(item)], "an ID asked for three times is sent once")
-        #expect(mesh.nodes[0].broadcast.isEager(20))
         let delivered = mesh.nodes[2].received(peerMessage: .item(item), on: 20, now: mesh.now)
         #expect(delivered.contains(.count(.peerItemsReceived, 1)) && !delivered.contains(.count(.peerDuplicates, 1)))
+
+        // Another miss within the window: this node's part looks cut off, so it grafts.
+        guard let second = lostItem(8) else {
+            Issue.record("the second item did not go out on the tree link")
+            return
+        }
+        _ = mesh.nodes[2].received(peerMessage: .ihave([second.id]), on: 20, now: mesh.now)
+        mesh.advance(milliseconds: 600)
+        let grafting = mesh.tick(2)
+        #expect(asks(grafting) == [.graft([second.id])])
+        #expect(grafting.contains(.count(.itemsGrafted, 1)))
+        #expect(mesh.nodes[2].broadcast.isEager(20), "the grafted link is a tree link now")
+        let graftAnswer = mesh.nodes[0].received(peerMessage: .graft([second.id]), on: 20, now: mesh.now)
+        #expect(CoreMesh.messages(graftAnswer, on: 20).count == 1)
+        #expect(mesh.nodes[0].broadcast.isEager(20))
     }
 
     @Test("a neighbour that drops a tree link without naming another is not dialed back; the node grafts a lazy link instead")

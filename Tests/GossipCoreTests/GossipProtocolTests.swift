@@ -127,10 +127,10 @@ struct GossipProtocolTests {
         _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: .zero)
         let item = GossipItem.bound(salt: UInt32(1), ttl: 0, dataType: 5, data: [1])
         #expect(a.received(peerMessage: .item(item), on: 3, now: .zero) == [.closeLink(3, .helloMissing)])
-        #expect(a.screenItem(item.id, on: 3, now: .zero) == [.closeLink(3, .helloMissing)], "never queued behind a later AUTH")
+        #expect(a.screenItem(item, on: 3, now: .zero) == [.closeLink(3, .helloMissing)], "never queued behind a later AUTH")
         _ = a.linkClosed(3, now: .zero)
         #expect(a.received(peerMessage: .ping(1), on: 3, now: .zero).isEmpty)
-        #expect(a.screenItem(item.id, on: 3, now: .zero) == [], "a closed link's frames are ignored")
+        #expect(a.screenItem(item, on: 3, now: .zero) == [], "a closed link's frames are ignored")
     }
 
     @Test("an announcement is notified to the other local subscribers and pushed to the peer")
@@ -170,7 +170,7 @@ struct GossipProtocolTests {
         let notified = notifications(in: arrival)
         #expect(notified.count == 1 && notified[0].0 == 1)
         #expect(itemSends(in: arrival).isEmpty, "nothing travels before the verdict")
-        let copy = pair.b.screenItem(item.id, on: pair.link, now: pair.now)
+        let copy = pair.b.screenItem(item, on: pair.link, now: pair.now)
         #expect(copy?.starts(with: [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]) == true, "a second copy is dropped at once")
         let verdict = pair.b.received(
             apiMessage: .validation(GossipValidation(messageID: notified[0].1.messageID, isValid: true)), from: 1, now: pair.now)
@@ -231,7 +231,7 @@ struct GossipProtocolTests {
         pair.connect()
         _ = pair.b.received(apiMessage: .notify(GossipNotify(dataType: 5)), from: 1, now: pair.now)
         let item = GossipItem.bound(salt: UInt32(6), ttl: 0, dataType: 5, data: [6])
-        #expect(pair.b.screenItem(item.id, on: pair.link, now: pair.now) == nil, "new: goes to the queue")
+        #expect(pair.b.screenItem(item, on: pair.link, now: pair.now) == nil, "new: goes to the queue")
         _ = pair.b.linkClosed(pair.link, now: pair.now)
         let handled = pair.b.receivedScreenedItem(item, on: pair.link, now: pair.now)
         #expect(notifications(in: handled).count == 1)
@@ -288,7 +288,7 @@ struct ItemBindingTests {
         #expect(hi == ItemID(high: 0x6b49_d200_0000_0005, low: 0xeaad_e2f1_bf4c_0f62))
         let example = GossipItem.bound(stamp: 1_800_000_000, salt: 5, ttl: 4, dataType: 1337, data: [0xDE, 0xAD, 0xBE, 0xEF])
         let hex = PeerMessage.item(example).encoded().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-        #expect(hex == "001c01fb6b49d20000000005c3581a392fa9a3c804000539deadbeef")
+        #expect(hex == "002001fb6b49d20000000005c3581a392fa9a3c80400053900000000deadbeef")
         #expect(ItemBinding.stamp(of: hi) == 1_800_000_000)
     }
 

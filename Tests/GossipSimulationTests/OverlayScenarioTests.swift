@@ -16,15 +16,22 @@ struct OverlayScenarioTests {
         #expect(links.allSatisfy { $0 <= 4 + 2 }, "never above degree + slack: \(links.max() ?? 0)")
         #expect(links.filter { $0 < 4 }.count <= 3, "nodes below degree: \(links.filter { $0 < 4 }.count)")
         #expect(links[contact] <= 6, "the contact is no hub")
-        // Items travel the tree: no duplicates after the first, every node reached.
+        // Items travel the tree: every node reached once; the first items cut the cycles the join
+        // left (each cut needs an item whose copies meet next to the cycle's heaviest link), and
+        // the later ones bring almost no duplicates.
         let first = simulation.announce(from: 17)
         simulation.run(until: simulation.time + 3)
-        let duplicatesBefore = simulation.total(.peerDuplicates)
-        let items = [first] + (0..<5).map { simulation.announce(from: 50 * $0 + 3, data: [UInt8($0)]) }
-        simulation.run(until: simulation.time + 3)
+        var items = [first]
+        var duplicates: [Int] = []
+        for batch in 0..<4 {
+            let before = simulation.total(.peerDuplicates)
+            items += (0..<5).map { simulation.announce(from: 50 * $0 + 3 + batch, data: [UInt8(batch), UInt8($0)]) }
+            simulation.run(until: simulation.time + 3)
+            duplicates.append(simulation.total(.peerDuplicates) - before)
+        }
         for item in items { #expect((0..<300).allSatisfy { simulation.notifications(at: $0, item: item) == 1 }, "item \(item)") }
-        let duplicates = simulation.total(.peerDuplicates) - duplicatesBefore
-        #expect(duplicates < 6 * 300 / 20, "under 5% of the deliveries are duplicates (a flood would bring degree - 1 each): \(duplicates)")
+        #expect(duplicates[0] < 5 * 300 / 5, "the first batch: under 20% of the deliveries are duplicates (a flood would bring degree - 1 each): \(duplicates)")
+        #expect(duplicates[3] < 5 * 300 / 50, "the fourth batch: under 2%: \(duplicates)")
     }
 
     @Test("a node that loses a neighbour replaces it from its passive view, and items reach every survivor", arguments: CrashMode.allCases)
@@ -66,14 +73,14 @@ struct OverlayScenarioTests {
         let stuck = (1..<30).max { treeLinks(simulation, $0) < treeLinks(simulation, $1) }!
         #expect(treeLinks(simulation, stuck) >= 2, "an inner node of the tree")
         simulation.setModule(stuck, .silent)
-        let grafted = simulation.total(.itemsGrafted)
+        let asked = simulation.total(.itemsGrafted) + simulation.total(.itemsFetched)
         let origin = stuck == 0 ? 1 : 0
         let item = simulation.announce(from: origin)
         simulation.run(until: simulation.time + 5)
         for node in 0..<30 where node != stuck && node != origin {
             #expect(simulation.notifications(at: node, item: item) == 1, "node \(node)")
         }
-        #expect(simulation.total(.itemsGrafted) > grafted, "the nodes cut off by the stuck one grafted the item")
+        #expect(simulation.total(.itemsGrafted) + simulation.total(.itemsFetched) > asked, "the nodes cut off by the stuck one asked their other neighbours for the item")
     }
 
     func treeLinks(_ simulation: Simulation, _ node: Int) -> Int {

@@ -77,7 +77,7 @@ struct PeerMessageTests {
         let nonce = Array(UInt8(100)..<116)
         let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4, nonce: nonce)).encoded()
         #expect(bytes.count == 74)
-        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 3, 0, 0, 0])
+        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 4, 0, 0, 0])
         #expect(Array(bytes[8..<40]) == Self.identityBytes)
         #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
         #expect(Array(bytes[58..<74]) == nonce)
@@ -145,7 +145,37 @@ struct PeerMessageTests {
         #expect(PeerMessage.ihave([ItemID(high: 1, low: 2)]).encoded() == [0, 22, 0x02, 0x02, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2])
     }
 
-    @Test("API types and types outside 504-516 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 517, 518, 519, 65535])
+    @Test("CUT carries an item ID and a path weight, in exactly 24 bytes")
+    func cutBytes() throws {
+        let message = PeerMessage.cut(ItemID(high: 1, low: 2), PathWeight(rawValue: 0x0102_0304))
+        let bytes = message.encoded()
+        #expect(bytes == [0, 24, 0x02, 0x05] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2] + [1, 2, 3, 4])
+        #expect(try PeerMessage(frame: Frame(type: 517, body: Array(bytes[4...]))) == message)
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 517, body: Array(bytes[4..<23]))) }
+        #expect(PeerMessage.checkHeader(type: 517, size: 24) == nil)
+        #expect(PeerMessage.checkHeader(type: 517, size: 28) != nil)
+    }
+
+    @Test("the ITEM carries the path weight after the data type")
+    func itemPathWeight() throws {
+        let item = GossipItem(id: ItemID(high: 1, low: 2), ttl: 3, dataType: 7, pathWeight: PathWeight(rawValue: 0xA0B0_C0D0), data: [9])
+        let bytes = PeerMessage.item(item).encoded()
+        #expect(bytes.count == 29)
+        #expect(Array(bytes[20..<29]) == [3, 0, 0, 7, 0xA0, 0xB0, 0xC0, 0xD0, 9])
+        #expect(try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4...]))) == .item(item))
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4..<27]))) }
+    }
+
+    @Test("the path weight keeps the heaviest link crossed, and off-tree stays off-tree")
+    func pathWeightCrossing() {
+        let light = PathWeight(rawValue: 10), heavy = PathWeight(rawValue: 20)
+        #expect(PathWeight.origin.crossing(light) == light)
+        #expect(heavy.crossing(light) == heavy && light.crossing(heavy) == heavy)
+        #expect(PathWeight.offTree.crossing(light) == .offTree)
+        #expect(light.crossing(.offTree) == .offTree)
+    }
+
+    @Test("API types and types outside 504-517 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 518, 519, 520, 65535])
     func foreignTypes(type: UInt16) {
         #expect(throws: WireError.unknownType(type)) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: 8))) }
     }

@@ -10,10 +10,16 @@ import GossipWire
 /// link yet (it joins the tree through it), so each node hangs on to the tree by the link it joined
 /// with, and the first items travel without duplicates. If an announced item does not arrive within
 /// the graft timeout, the node asks the announcer for it with GRAFT, which makes that link eager:
-/// the tree repairs itself when a tree link fails. A link that brings a copy the node already had
-/// closes a cycle and is **pruned** (PRUNE, both ends make it lazy). What is sent, announced and
-/// answered is decided by `GossipProtocol`, which applies validation first; this type only keeps
-/// the links' state and the timers.
+/// the tree repairs itself when a tree link fails. A copy the node already had shows a cycle in the
+/// tree, and the cycle's **heaviest** link leaves the tree (PRUNE, both ends make it lazy): each
+/// link has a weight both ends agree on (`PathWeight.link`), and every ITEM carries the heaviest
+/// weight on its path, so the two copies name the cycle's heaviest link; a node at one of its
+/// ends prunes it, and one that is not sends a CUT up the path that holds it. Cutting only the
+/// heaviest link of a cycle never splits the tree, however many nodes cut at once (the lightest
+/// spanning tree of the links is never cut), which pruning whichever link brought the duplicate
+/// does as soon as several items are in flight. What is sent, announced and answered is decided
+/// by `GossipProtocol`, which applies validation first; this type only keeps the links' state and
+/// the timers.
 public struct BroadcastTree: Sendable {
     public struct Configuration: Sendable {
         /// How long announcements wait to share one IHAVE per link.
@@ -57,6 +63,15 @@ public struct BroadcastTree: Sendable {
     public let configuration: Configuration
     /// The active links in the tree.
     public private(set) var eager: Set<LinkID> = []
+    /// Every active link's weight, agreed with its peer.
+    private var weights: [LinkID: PathWeight] = [:]
+    /// How the first copy of each recent item came: the link (nil: announced here) and the path
+    /// weight it had on arrival, to find the heaviest link of a cycle when a second copy comes.
+    struct Arrival: Sendable {
+        var link: LinkID?
+        var weight: PathWeight
+    }
+    private var arrivals = RecentMemory<Arrival>(capacity: BroadcastTree.memoryCapacity)
     private var pending: [LinkID: [ItemID]] = [:]
     private var nextFlush: Moment?
     private var missing: [ItemID: Missing] = [:]
@@ -86,6 +101,11 @@ public struct BroadcastTree: Sendable {
     /// Items grafted lately, and the link each was grafted from.
     private var grafted = RecentMemory<LinkID>(capacity: BroadcastTree.memoryCapacity)
 
+    /// When the node last fetched a missed item without grafting.
+    private var lastFetch: Moment?
+    /// A miss within this many graft timeouts of a fetch grafts.
+    static let fetchWindowFactor: UInt64 = 8
+
     /// The most items remembered as having come off the tree.
     static let memoryCapacity = 4096
 
@@ -111,7 +131,9 @@ public struct BroadcastTree: Sendable {
     }
 
     /// A link joined the active view: eager if `inTree` (agreed with the peer), lazy otherwise.
-    public mutating func add(_ link: LinkID, inTree: Bool) {
+    /// `weight` is the link's weight (`PathWeight.link`).
+    public mutating func add(_ link: LinkID, inTree: Bool, weight: PathWeight) {
+        weights[link] = weight
         if inTree { makeEager(link) } else { eager.remove(link) }
     }
 
@@ -120,6 +142,7 @@ public struct BroadcastTree: Sendable {
     @discardableResult
     public mutating func remove(_ link: LinkID) -> Bool {
         pending[link] = nil
+        weights[link] = nil
         return eager.remove(link) != nil
     }
 
@@ -158,16 +181,32 @@ public struct BroadcastTree: Sendable {
         return full
     }
 
-    /// The first copy of `id` arrived on active link `link` (nil: announced locally, or from a
-    /// link outside the active view): the item is no longer missing. A first copy over a lazy link
-    /// (the peer had not yet heard our PRUNE, or answered a GRAFT late) does not shape the tree.
-    public mutating func delivered(_ id: ItemID, from link: LinkID?) {
+    /// The path weight an item carrying `weight` has once it arrived on `link` (nil: a link
+    /// outside the active view): the heavier of the two if the link is a tree link and the item
+    /// was not asked for outside the tree, `.offTree` otherwise.
+    public func weight(_ weight: PathWeight, arrivingOn link: LinkID?, id: ItemID) -> PathWeight {
+        guard let link, eager.contains(link), let linkWeight = weights[link], !offTree.contains(id) else { return .offTree }
+        return weight.crossing(linkWeight)
+    }
+
+    /// `id` was announced here: its path starts here.
+    public mutating func originated(_ id: ItemID) {
+        missing[id] = nil
+        arrivals.insert(id, Arrival(link: nil, weight: .origin))
+    }
+
+    /// The first copy of `id` arrived on active link `link` (nil: a link outside the active view)
+    /// with path weight `weight` (as `weight(_:arrivingOn:id:)` found it): the item is no longer
+    /// missing. A first copy over a lazy link (the peer had not yet heard our PRUNE, or answered a
+    /// GRAFT late) does not shape the tree.
+    public mutating func delivered(_ id: ItemID, from link: LinkID?, weight: PathWeight) {
         missing[id] = nil
         if let source = grafted.remove(id) {
             let base = configuration.graftTimeoutNanoseconds
             graftTimeout = source == link ? max(base, graftTimeout / 2) : min(8 * base, graftTimeout * 2)
         }
         if let link, !eager.contains(link) { markOffTree(id) }
+        arrivals.insert(id, Arrival(link: link, weight: weight))
     }
 
     /// `id` was asked for outside the tree (anti-entropy): its copies do not shape the tree.
@@ -175,16 +214,42 @@ public struct BroadcastTree: Sendable {
         offTree.insert(id, ())
     }
 
-    /// A copy of a known item `id` arrived on active link `link`: returns the link to send PRUNE
-    /// on, if any. An eager link that brings a duplicate is part of a cycle, and leaves the tree.
-    /// Nothing is pruned for an item whose first copy came off the tree (the tree's copy arriving
-    /// late is no sign of a cycle). A lazy link should not have carried the item at all: its peer
-    /// is told again.
-    public mutating func duplicate(_ id: ItemID, from link: LinkID) -> LinkID? {
+    /// A copy of a known item `id` arrived on active link `link`, carrying path weight `carried`:
+    /// returns what to send, if anything. The two copies' paths close a cycle; its heaviest link
+    /// is the heavier of the two path weights, unless both are equal (then it lies on the stretch
+    /// the paths share, and the cycle's own heaviest link is unknown: nothing is done, and a later
+    /// item tells). If that link is this one or the first copy's, it leaves the tree here (PRUNE);
+    /// otherwise a CUT goes up the path that holds it. Nothing is cut for an item whose first copy
+    /// came off the tree. A lazy link should not have carried the item at all: its peer is told
+    /// again with PRUNE.
+    public mutating func duplicate(_ id: ItemID, from link: LinkID, carrying carried: PathWeight) -> (LinkID, PeerMessage)? {
         guard !offTree.contains(id) else { return nil }
-        guard eager.contains(link) else { return link }  // the peer sent eagerly: it has not heard our PRUNE
+        guard eager.contains(link) else { return (link, .prune) }  // the peer sent eagerly: it has not heard our PRUNE
+        guard let first = arrivals[id], let linkWeight = weights[link] else { return nil }
+        let second = carried.crossing(linkWeight)
+        guard first.weight != .offTree, second != .offTree, first.weight != second else { return nil }
+        if second > first.weight { return cut(second, on: link, id: id) }
+        guard let firstLink = first.link else { return nil }  // announced here: the first path is empty
+        return cut(first.weight, on: firstLink, id: id)
+    }
+
+    /// A peer asks to cut the tree link of weight `weight` on the path `id` took to it, which is
+    /// the path it took to us and on: if it is the link the item came over, it leaves the tree
+    /// (PRUNE); if it lies further up, the CUT goes on up. Nothing is done if the item's path here
+    /// is not as heavy (the link is not on it), or a link on the way left the tree meanwhile (the
+    /// cycle is gone).
+    public mutating func cutRequested(_ id: ItemID, weight: PathWeight) -> (LinkID, PeerMessage)? {
+        guard weight != .offTree, let first = arrivals[id], first.weight == weight, let link = first.link else { return nil }
+        return cut(weight, on: link, id: id)
+    }
+
+    /// Prunes `link` if its weight is `weight`; otherwise passes a CUT for `weight` up it. Only
+    /// a tree link is pruned or passed through.
+    private mutating func cut(_ weight: PathWeight, on link: LinkID, id: ItemID) -> (LinkID, PeerMessage)? {
+        guard eager.contains(link), let linkWeight = weights[link] else { return nil }
+        guard linkWeight == weight else { return (link, .cut(id, weight)) }
         eager.remove(link)
-        return link
+        return (link, .prune)
     }
 
     /// The peer pruned `link`.
@@ -227,6 +292,7 @@ public struct BroadcastTree: Sendable {
             nextFlush = nil
         }
         var grafts: [LinkID: [ItemID]] = [:]
+        var fetches: [LinkID: [ItemID]] = [:]
         while let first = timers.min, first.deadline <= now {
             timers.removeMin()
             guard var entry = missing[first.id], entry.deadline == first.deadline else { continue }
@@ -239,8 +305,18 @@ public struct BroadcastTree: Sendable {
                 continue
             }
             let announcer = entry.announcers.remove(at: index)
-            makeEager(announcer)
-            grafts[announcer, default: []].append(first.id)
+            // A first miss after a quiet spell is most likely one lost copy: fetch it without
+            // changing the tree. Another miss soon after, or no tree link at all, means this
+            // node's part is cut off: graft.
+            let cutOff = eager.isEmpty || lastFetch.map { now.nanoseconds &- $0.nanoseconds < Self.fetchWindowFactor * configuration.graftTimeoutNanoseconds } ?? false
+            if cutOff {
+                makeEager(announcer)
+                grafts[announcer, default: []].append(first.id)
+            } else {
+                lastFetch = now
+                fetches[announcer, default: []].append(first.id)
+                markOffTree(first.id)
+            }
             grafted.insert(first.id, announcer)
             entry.deadline = graftDeadline(after: now)
             if entry.announcers.isEmpty {
@@ -249,6 +325,9 @@ public struct BroadcastTree: Sendable {
                 missing[first.id] = entry
                 timers.insert(Timer(deadline: entry.deadline, id: first.id))
             }
+        }
+        for link in fetches.keys.sorted() {
+            messages.append((link, .request(fetches[link]!)))
         }
         for link in grafts.keys.sorted() {
             let ids = grafts[link]!

@@ -57,12 +57,12 @@ extension GossipProtocol {
     /// handshake completed closes the link (so it can never be queued and handled after a later
     /// AUTH), and one on a closed link is ignored. Most copies are duplicates, so drivers that
     /// queue items spare the queue most of them; the full path applies the same rules again.
-    public mutating func screenItem(_ id: ItemID, on link: LinkID, now: Moment) -> [GossipEffect]? {
+    public mutating func screenItem(_ item: GossipItem, on link: LinkID, now: Moment) -> [GossipEffect]? {
         guard authenticated.contains(link) else { return handshakes[link] == nil ? [] : [.closeLink(link, .helloMissing)] }
         overlay.received(on: link, now: now, isTraffic: true)
-        guard engine.isKnown(id, fromPeer: link, now: now) else { return nil }
+        guard engine.isKnown(item.id, fromPeer: link, now: now) else { return nil }
         var effects: [GossipEffect] = [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
-        if overlay.isActive(link), let pruned = broadcast.duplicate(id, from: link) { sendPrune(on: pruned, into: &effects) }
+        duplicate(item, on: link, into: &effects)
         return effects
     }
 
@@ -136,6 +136,12 @@ extension GossipProtocol {
             sendCached(Array(ids.prefix(broadcast.configuration.maximumBatch)), on: link, now: now, into: &effects)
         case .prune:
             if overlay.isActive(link) { broadcast.pruned(link) }
+        case .cut where !linkBudgets.take(.cuts, on: link, now: now):
+            effects.append(.count(.announcementsThrottled, 1))
+        case .cut(let id, let weight):
+            if overlay.isActive(link), let (target, message) = broadcast.cutRequested(id, weight: weight) {
+                sendTreeMessage(message, on: target, into: &effects)
+            }
         }
         return effects
     }
@@ -200,14 +206,22 @@ extension GossipProtocol {
         if withheld > 0 { effects.append(.count(.answersWithheld, withheld)) }
     }
 
-    mutating func sendPrune(on link: LinkID, into effects: inout [GossipEffect]) {
-        effects.append(.count(.prunesSent, 1))
-        effects.append(.send([link], .prune))
+    /// Sends a PRUNE or CUT the broadcast tree decided on, and counts it.
+    mutating func sendTreeMessage(_ message: PeerMessage, on link: LinkID, into effects: inout [GossipEffect]) {
+        effects.append(.count(message == .prune ? .prunesSent : .cutsSent, 1))
+        effects.append(.send([link], message))
     }
 
-    /// The first copy of `item` came over `link`: it is no longer missing.
+    /// A copy of a known item arrived on `link`: on an active link, the tree may cut a cycle.
+    mutating func duplicate(_ item: GossipItem, on link: LinkID, into effects: inout [GossipEffect]) {
+        guard overlay.isActive(link), let (target, message) = broadcast.duplicate(item.id, from: link, carrying: item.pathWeight)
+        else { return }
+        sendTreeMessage(message, on: target, into: &effects)
+    }
+
+    /// The first copy of `item` came over `link`, with its path weight here: it is no longer missing.
     mutating func firstCopy(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
-        broadcast.delivered(item.id, from: overlay.isActive(link) ? link : nil)
+        broadcast.delivered(item.id, from: overlay.isActive(link) ? link : nil, weight: item.pathWeight)
     }
 
     /// An ITEM from a peer (its duplicate screen passed, or not yet applied): drop it if known;
@@ -219,10 +233,15 @@ extension GossipProtocol {
             effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
             return
         }
+        // The copy kept and sent on carries the heaviest tree link of its path to here.
+        var item = item
+        let carried = item.pathWeight
+        item.pathWeight = broadcast.weight(carried, arrivingOn: overlay.isActive(link) ? link : nil, id: item.id)
         switch engine.receive(item, fromPeer: link, now: now) {
         case .duplicate:
             effects.append(.count(.peerDuplicates, 1))
-            if overlay.isActive(link), let pruned = broadcast.duplicate(item.id, from: link) { sendPrune(on: pruned, into: &effects) }
+            item.pathWeight = carried
+            duplicate(item, on: link, into: &effects)
         case .unbound:
             effects.append(.closeLink(link, .itemIDMismatch))  // honest nodes never send one
         case .stale:

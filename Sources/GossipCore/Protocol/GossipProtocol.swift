@@ -106,7 +106,7 @@ public struct GossipProtocol: Sendable {
                 wakeForValidation(now: now, into: &effects)
             }
             settle(result.evicted, into: &effects, now: now)
-            broadcast.delivered(result.item.id, from: nil)
+            broadcast.originated(result.item.id)
             spread(result.item, excluding: [], now: now, into: &effects)
         case .notify(let notify):
             engine.subscribe(connection, to: notify.dataType)
@@ -154,6 +154,7 @@ public struct GossipProtocol: Sendable {
         let links = overlay  // a copy the closure can read while the tree changes
         for (link, message) in broadcast.tick(now: now, isActive: { links.isActive($0) }) {
             if case .graft(let ids) = message { effects.append(.count(.itemsGrafted, ids.count)) }
+            if case .request(let ids) = message { effects.append(.count(.itemsFetched, ids.count)) }
             effects.append(.send([link], message))
         }
         var next = overlay.nextWake(after: now, tickInterval: configuration.tickIntervalNanoseconds)
@@ -316,7 +317,8 @@ public struct GossipProtocol: Sendable {
                     inTree = asked || (!broadcast.hasEager(among: overlay.activeLinks, excluding: link) && !seeking)
                 }
                 treeRequests.remove(link)
-                broadcast.add(link, inTree: inTree)
+                let peer = overlay.identity(of: link)
+                broadcast.add(link, inTree: inTree, weight: peer.map { PathWeight.link(between: identity, and: $0) } ?? .offTree)
                 if inTree { treeLinks.insert(link) }
                 if let request, request.link == link, request.message.kind == .accept, !request.message.tree,
                     request.message.entry.identity != request.sender, !broadcast.hasEager(among: overlay.activeLinks)

@@ -1,7 +1,7 @@
 import GossipWire
 
 /// Per-link rate limits on what a peer can make this node do: take in new items, track announced
-/// IDs, answer digests, look up requested items. Each is a `TokenBucket` per link; what goes
+/// IDs, answer digests, look up requested items, follow CUTs. Each is a `TokenBucket` per link; what goes
 /// over is ignored (and counted), never queued, and the link stays open (an honest burst may
 /// touch a limit). Answers' bytes have their own budget (`AnswerBudget`).
 struct LinkBudgets: Sendable {
@@ -16,21 +16,24 @@ struct LinkBudgets: Sendable {
     let digests = TokenBucket(capacity: 4, perSecond: 2)
     /// REQUESTs and GRAFTs one link may send: 16 a second, 32 at once.
     let requests = TokenBucket(capacity: 32, perSecond: 16)
+    /// CUTs one link may send: at most one per duplicate it got, so the item budget.
+    let cuts: TokenBucket
 
     private var buckets: [LinkID: [TokenBucket]] = [:]
 
     enum Kind: Int {
-        case items = 0, announcedIDs, digests, requests
+        case items = 0, announcedIDs, digests, requests, cuts
     }
 
     init(admission: TokenBucket) {
         items = TokenBucket(capacity: max(16, admission.capacity / 4), perSecond: admission.perSecond)
         announcedIDs = TokenBucket(capacity: max(4096, 4 * items.capacity), perSecond: 4 * admission.perSecond)
+        cuts = items
     }
 
     /// Takes `count` from `link`'s budget of `kind`; false if over it.
     mutating func take(_ kind: Kind, _ count: Int = 1, on link: LinkID, now: Moment) -> Bool {
-        if buckets[link] == nil { buckets[link] = [items, announcedIDs, digests, requests] }
+        if buckets[link] == nil { buckets[link] = [items, announcedIDs, digests, requests, cuts] }
         return buckets[link]![kind.rawValue].take(UInt64(count), now: now)
     }
 

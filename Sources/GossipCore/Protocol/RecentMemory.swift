@@ -15,6 +15,8 @@ struct RecentMemory<Value: Sendable>: Sendable {
 
     func contains(_ id: ItemID) -> Bool { values[id] != nil }
 
+    subscript(id: ItemID) -> Value? { values[id] }
+
     /// Remembers `value` for `id` unless `id` is remembered already; returns whether it was new.
     @discardableResult
     mutating func insert(_ id: ItemID, _ value: Value) -> Bool {
