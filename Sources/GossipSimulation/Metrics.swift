@@ -114,8 +114,8 @@ struct PartitionMetrics: Sendable {
 /// and event counts. Each partition keeps its own; the report sums them.
 struct RunTallies: Sendable {
     /// Per message type (`MessageType.rawValue - 504`).
-    var typeMessages = [Int](repeating: 0, count: 14)
-    var typeBytes = [Int](repeating: 0, count: 14)
+    var typeMessages = [Int](repeating: 0, count: 13)
+    var typeBytes = [Int](repeating: 0, count: 13)
     var counters = [Int](repeating: 0, count: GossipCounter.allCases.count)
     var closeReasons = [Int](repeating: 0, count: CloseReason.allCases.count)
 

@@ -300,7 +300,7 @@ extension SimulationEngine {
     // MARK: Traffic
 
     static let typeNames = [
-        "hello", "pull", "push", "item", "ping", "pong", "digest", "request", "auth", "membership", "ihave", "graft", "prune", "cut",
+        "hello", "pull", "push", "item", "ping", "pong", "digest", "request", "auth", "membership", "ihave", "graft", "prune",
     ]
 
     private func traffic(_ totals: RunTallies) -> SimulationReport.TrafficReport {

@@ -128,7 +128,7 @@ public enum APIMessage: Equatable, Sendable {
         case .gossipStatusReply:
             self = .statusReply(frame.body)
         case .peerHello, .peerAuth, .peerPull, .peerPush, .peerItem, .peerPing, .peerPong, .peerDigest, .peerRequest,
-            .peerMembership, .peerIHave, .peerGraft, .peerPrune, .peerCut:
+            .peerMembership, .peerIHave, .peerGraft, .peerPrune:
             throw .unknownType(frame.type)
         }
     }

@@ -1,5 +1,5 @@
 /// The message types of the Gossip API (500-503, plus our STATUS extension 518/519) and of our
-/// peer-to-peer protocol (504-517).
+/// peer-to-peer protocol (504-516).
 ///
 /// All messages, API and P2P alike, share one framing: a 4-byte header (`size`, `type`, both
 /// big-endian u16) where `size` counts the whole message, header included.
@@ -38,11 +38,9 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     case peerIHave = 514
     /// Node -> node: send me these items, and make this link part of your tree.
     case peerGraft = 515
-    /// Node -> node: take this link out of your tree (it brought a duplicate).
+    /// Node -> node: take this link out of your tree (4 bytes), or, with an item ID and a weight
+    /// (24 bytes, a CUT), cut the tree link of that weight on the path that item took to you.
     case peerPrune = 516
-    /// Node -> node: cut the tree link of this weight on the path this item took to you (a
-    /// cycle was found further down).
-    case peerCut = 517
 
     /// Module -> node (our extension, not in the course spec): ask for the node's status.
     case gossipStatusRequest = 518

@@ -12,7 +12,7 @@ public struct PeerHello: Equatable, Sendable {
 
     /// 2 added the active/passive membership (513) and the broadcast tree (514-516); 3 binds item
     /// IDs to their content and adds the identity's proof of work to AUTH; 4 adds the path weight
-    /// to ITEM and CUT (517).
+    /// to ITEM and the CUT form of PRUNE.
     public static let currentVersion: UInt8 = 4
     public static let nonceSize = 16
     public static let size = 4 + 4 + 32 + PeerAddress.encodedSize + nonceSize
@@ -135,7 +135,8 @@ public enum PeerMessage: Equatable, Sendable {
     case graft([ItemID])
     /// 516: the link leaves the receiver's tree.
     case prune
-    /// 517: cut the tree link of this weight on the path the item took to the receiver.
+    /// 516 with an item ID and a weight (a CUT): cut the tree link of this weight on the path the
+    /// item took to the receiver.
     case cut(ItemID, PathWeight)
 
     public static let pruneSize = 4
@@ -162,7 +163,7 @@ public enum PeerMessage: Equatable, Sendable {
         case .ihave: .peerIHave
         case .graft: .peerGraft
         case .prune: .peerPrune
-        case .cut: .peerCut
+        case .cut: .peerPrune
         }
     }
 
@@ -187,8 +188,9 @@ public enum PeerMessage: Equatable, Sendable {
             return size >= GossipItem.fixedSize ? nil : .badSize(type: type, size: size, expected: "at least \(GossipItem.fixedSize)")
         case .peerPing, .peerPong: return exactly(Self.pingSize)
         case .peerMembership: return exactly(PeerMembership.size)
-        case .peerPrune: return exactly(Self.pruneSize)
-        case .peerCut: return exactly(Self.cutSize)
+        case .peerPrune:
+            return size == Self.pruneSize || size == Self.cutSize
+                ? nil : .badSize(type: type, size: size, expected: "\(Self.pruneSize) or \(Self.cutSize)")
         case .peerDigest, .peerRequest, .peerIHave, .peerGraft: return list(fixed: Self.idListFixedSize, entry: ItemID.encodedSize)
         default: return .unknownType(type)
         }
@@ -196,7 +198,7 @@ public enum PeerMessage: Equatable, Sendable {
 
     /// Decodes a frame, checking its size against the type's layout exactly.
     public init(frame: Frame) throws(WireError) {
-        guard let type = MessageType(rawValue: frame.type), (504...517).contains(type.rawValue) else { throw .unknownType(frame.type) }
+        guard let type = MessageType(rawValue: frame.type), (504...516).contains(type.rawValue) else { throw .unknownType(frame.type) }
         var reader = ByteReader(frame.body)
         func requireSize(_ expected: Int) throws(WireError) {
             guard frame.size == expected else { throw .badSize(type: frame.type, size: frame.size, expected: "exactly \(expected)") }
@@ -265,12 +267,15 @@ public enum PeerMessage: Equatable, Sendable {
             let entry = PeerEntry(identity: identity, address: try PeerAddress.decode(from: &reader))
             self = .membership(PeerMembership(kind: kind, ttl: ttl, tree: flags & 1 != 0, entry: entry))
         case .peerPrune:
-            try requireSize(Self.pruneSize)
-            self = .prune
-        case .peerCut:
-            try requireSize(Self.cutSize)
-            let id = ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())
-            self = .cut(id, PathWeight(rawValue: try reader.readUInt32()))
+            switch frame.size {
+            case Self.pruneSize:
+                self = .prune
+            case Self.cutSize:
+                let id = ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())
+                self = .cut(id, PathWeight(rawValue: try reader.readUInt32()))
+            default:
+                throw .badSize(type: frame.type, size: frame.size, expected: "\(Self.pruneSize) or \(Self.cutSize)")
+            }
         case .peerDigest, .peerRequest, .peerIHave, .peerGraft:
             guard frame.size >= Self.idListFixedSize else {
                 throw .badSize(type: frame.type, size: frame.size, expected: "at least \(Self.idListFixedSize)")

@@ -145,6 +145,7 @@ struct NetBench: ParsableCommand {
         let settled = probe.overlay(members)
         reportExits(network)
         describe("settled", settled)
+        closes(probe, members)
 
         try probe.subscribe(members)
         let before = itemsSent(probe, members)
@@ -263,6 +264,16 @@ struct NetBench: ParsableCommand {
         print(
             "counters so far: ITEM sent \(sum(\.peerItemsSent)), duplicates \(sum(\.peerDuplicates)), IDs announced \(sum(\.itemIDsAnnounced)), grafted \(sum(\.itemsGrafted)), fetched \(sum(\.itemsFetched)), prunes \(sum(\.prunesSent)), cuts \(sum(\.cutsSent)), anti-entropy pulls \(sum(\.antiEntropyItemsPulled))")
         return sum(\.peerItemsSent)
+    }
+
+    /// Peer links closed so far, by reason, summed over the nodes: how the join went.
+    private func closes(_ probe: NetworkProbe, _ members: [ProbeNode]) {
+        var total: [String: Int] = [:]
+        for status in probe.statuses(of: members).compactMap({ $0 }) {
+            total.merge(status.statistics.closedPeerLinks, uniquingKeysWith: +)
+        }
+        let listed = total.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("peer links closed so far: \(listed.isEmpty ? "none" : listed)")
     }
 
     private func report(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int, messages: Int) {

@@ -145,15 +145,16 @@ struct PeerMessageTests {
         #expect(PeerMessage.ihave([ItemID(high: 1, low: 2)]).encoded() == [0, 22, 0x02, 0x02, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2])
     }
 
-    @Test("CUT carries an item ID and a path weight, in exactly 24 bytes")
+    @Test("a CUT is a PRUNE (516) with an item ID and a path weight: exactly 24 bytes")
     func cutBytes() throws {
         let message = PeerMessage.cut(ItemID(high: 1, low: 2), PathWeight(rawValue: 0x0102_0304))
         let bytes = message.encoded()
-        #expect(bytes == [0, 24, 0x02, 0x05] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2] + [1, 2, 3, 4])
-        #expect(try PeerMessage(frame: Frame(type: 517, body: Array(bytes[4...]))) == message)
-        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 517, body: Array(bytes[4..<23]))) }
-        #expect(PeerMessage.checkHeader(type: 517, size: 24) == nil)
-        #expect(PeerMessage.checkHeader(type: 517, size: 28) != nil)
+        #expect(bytes == [0, 24, 0x02, 0x04] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2] + [1, 2, 3, 4])
+        #expect(try PeerMessage(frame: Frame(type: 516, body: Array(bytes[4...]))) == message)
+        #expect(try PeerMessage(frame: Frame(type: 516, body: [])) == .prune)
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 516, body: Array(bytes[4..<23]))) }
+        #expect(PeerMessage.checkHeader(type: 516, size: 24) == nil && PeerMessage.checkHeader(type: 516, size: 4) == nil)
+        #expect(PeerMessage.checkHeader(type: 516, size: 28) != nil)
     }
 
     @Test("the ITEM carries the path weight after the data type")
@@ -175,7 +176,7 @@ struct PeerMessageTests {
         #expect(light.crossing(.offTree) == .offTree)
     }
 
-    @Test("API types and types outside 504-517 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 518, 519, 520, 65535])
+    @Test("API types and types outside 504-516 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 517, 518, 519, 65535])
     func foreignTypes(type: UInt16) {
         #expect(throws: WireError.unknownType(type)) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: 8))) }
     }
