@@ -352,7 +352,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .announceQueueCapacity:
             "How many items may wait to be processed, per lane (one for local announcements, one for items from peers)."
         case .outboxCapacityBytes:
-            "Bound of each connection's send queue, in bytes."
+            "Bound of each connection's send queue, in bytes. A module whose queue is over half full holds back peer items (keep this at least four times the largest item)."
         case .maxAPIConnections:
             "How many local API connections the node serves at once; at the limit, the oldest that never sent a message makes room for a newcomer."
         case .gossipIntervalMilliseconds:

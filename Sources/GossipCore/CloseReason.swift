@@ -10,6 +10,9 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case frameTimeout = "frame_timeout"
     case closedMidFrame = "closed_mid_frame"
     case outboxOverflow = "outbox_overflow"
+    /// A module whose outbox stayed over half full for longer than `validation_timeout_ms`
+    /// while the node held back peer items for it.
+    case moduleLagging = "module_lagging"
     case writeFailed = "write_failed"
     case tooManyConnections = "too_many_connections"
     case statusReplyFromModule = "status_reply_from_module"

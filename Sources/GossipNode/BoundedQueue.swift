@@ -37,26 +37,33 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         guard !isClosed else { return false }
         lanes[lane].append(element)
         total += 1
-        if total == 1 { condition.broadcast() }
+        // The first element of a lane wakes the consumer, which may be waiting for that lane alone.
+        if lanes[lane].count == 1 { condition.broadcast() }
         return true
     }
 
     /// Takes every queued element, lane by lane, waiting until `deadline` for at least one.
-    /// Returns an empty array at the deadline, and nil once closed and drained.
-    func popAll(until deadline: Date) -> [Element]? {
+    /// With `only`, takes from that lane alone and leaves the others waiting (their producers
+    /// block once their lane is full: back-pressure), until the queue is closed. Returns an empty
+    /// array at the deadline, and nil once closed and drained.
+    func popAll(until deadline: Date, only lane: Int? = nil) -> [Element]? {
         condition.lock()
         defer { condition.unlock() }
-        while total == 0 && !isClosed {
+        func available() -> Int {
+            guard let lane, !isClosed else { return total }
+            return lanes[lane].count
+        }
+        while available() == 0 && !isClosed {
             if !condition.wait(until: deadline) { return [] }
         }
         if total == 0 { return nil }
         var taken: [Element] = []
-        taken.reserveCapacity(total)
-        for index in lanes.indices where !lanes[index].isEmpty {
+        taken.reserveCapacity(available())
+        for index in lanes.indices where !lanes[index].isEmpty && (lane == nil || isClosed || index == lane) {
             taken.append(contentsOf: lanes[index])
+            total -= lanes[index].count
             lanes[index].removeAll(keepingCapacity: true)
         }
-        total = 0
         condition.broadcast()  // producers waiting on a full lane
         return taken
     }

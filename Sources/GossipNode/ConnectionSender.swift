@@ -29,6 +29,8 @@ final class ConnectionSender: @unchecked Sendable {
     private let condition = Condition()
     private var outbox: Deque<[UInt8]> = []
     private var queuedBytes = 0
+    /// Bytes of the batch the writer thread is sending now.
+    private var inFlightBytes = 0
     private var isStopped = false
     /// `finish` was called, with this linger: write what is queued, end our direction, then wait
     /// for `stop`.
@@ -104,6 +106,14 @@ final class ConnectionSender: @unchecked Sendable {
         return .queued
     }
 
+    /// Bytes accepted but not yet written: queued, and the batch being written. How far the
+    /// other side has fallen behind (the kernel's socket buffer aside).
+    var backlogBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedBytes + inFlightBytes
+    }
+
     /// Stops the writer; what is still queued is discarded.
     func stop() {
         condition.lock()
@@ -150,6 +160,7 @@ final class ConnectionSender: @unchecked Sendable {
             for message in outbox { batch.append(contentsOf: message) }
             outbox.removeAll(keepingCapacity: true)
             queuedBytes = 0
+            inFlightBytes = batch.count
             isWriting = true
             condition.unlock()
             do {
@@ -164,6 +175,7 @@ final class ConnectionSender: @unchecked Sendable {
             }
             condition.lock()
             isWriting = false
+            inFlightBytes = 0
             condition.unlock()
         }
     }

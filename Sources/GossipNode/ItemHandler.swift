@@ -1,3 +1,4 @@
+import DequeModule
 import Dispatch
 import GossipCore
 import GossipWire
@@ -31,20 +32,80 @@ final class ItemHandler: Sendable {
         done.wait()
     }
 
+    /// How often a paused handler looks again at the lagging modules' outboxes.
+    static let pausedPoll = 0.02
+
     private func run() {
-        while let batch = context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600)) {  // a bounded deadline: the wait is re-armed each hour
-            context.withCore { core, now in
-                var effects: [GossipEffect] = []
-                for entry in batch {
-                    switch entry {
-                    case .local(let connection, let announce):
-                        effects += core.received(apiMessage: .announce(announce), from: connection, now: now)
-                    case .peer(let link, let item):
-                        effects += core.receivedScreenedItem(item, on: link, now: now)
-                    }
+        var pausedSince: ContinuousClock.Instant?
+        // Peer items taken from the queue but not yet handed to the core: they go in chunks, so
+        // that a module's outbox is looked at between chunks. At most one lane's worth.
+        var held = Deque<InboundItem>()
+        while true {
+            // Back-pressure: while a module has fallen behind (its outbox over half full, until it
+            // is down to a quarter), peer items wait: first those held here, then their lane,
+            // whose readers then stop reading their links. They do not pile up in that module's
+            // outbox until it is cut off. Local announcements still go through. A module behind
+            // for longer than a validation may take is cut off after all, so one stuck module
+            // cannot stall the node's intake for good.
+            let lagging = context.laggingModules(resuming: pausedSince != nil)
+            if lagging.isEmpty {
+                pausedSince = nil
+            } else if let since = pausedSince {
+                if ContinuousClock.now - since > context.lagLimit {
+                    for module in lagging { module.terminate(.moduleLagging, detail: "outbox over half full for \(context.lagLimit)") }
+                    pausedSince = nil
+                    continue
                 }
-                return effects
+            } else {
+                pausedSince = .now
+                context.statistics.peerIntakePauses.increment(by: 1)
             }
+            if pausedSince == nil && !held.isEmpty {
+                handle(takeChunk(from: &held))
+                continue
+            }
+            let batch =
+                pausedSince == nil
+                ? context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600))  // a bounded deadline: the wait is re-armed each hour
+                : context.itemQueue.popAll(until: Date(timeIntervalSinceNow: Self.pausedPoll), only: InboundItem.localLane)
+            guard let batch else { break }
+            var local: [InboundItem] = []
+            for entry in batch {
+                if case .local = entry { local.append(entry) } else { held.append(entry) }
+            }
+            if !local.isEmpty { handle(local) }
+        }
+    }
+
+    /// The next peer items from `held`: as many as fit in a quarter of a module's outbox (at least
+    /// one), so that a module below half its bound cannot overflow on one chunk.
+    private func takeChunk(from held: inout Deque<InboundItem>) -> [InboundItem] {
+        let budget = context.configuration.outboxCapacityBytes / 4
+        var chunk: [InboundItem] = []
+        var bytes = 0
+        while let next = held.first {
+            let size: Int
+            if case .peer(_, let item) = next { size = GossipNotification.fixedSize + item.data.count } else { size = 0 }
+            if !chunk.isEmpty && bytes + size > budget { break }
+            chunk.append(held.removeFirst())
+            bytes += size
+        }
+        return chunk
+    }
+
+    /// Hands `entries` to the core under one lock acquisition and carries out the effects.
+    private func handle(_ entries: [InboundItem]) {
+        context.withCore { core, now in
+            var effects: [GossipEffect] = []
+            for entry in entries {
+                switch entry {
+                case .local(let connection, let announce):
+                    effects += core.received(apiMessage: .announce(announce), from: connection, now: now)
+                case .peer(let link, let item):
+                    effects += core.receivedScreenedItem(item, on: link, now: now)
+                }
+            }
+            return effects
         }
     }
 }

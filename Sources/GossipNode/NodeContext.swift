@@ -72,6 +72,17 @@ final class NodeContext: Sendable {
     /// Connections (API and P2P) closed so far: the memory trimmer's cue.
     let connectionsClosed = Atomic<Int>(0)
 
+    /// API connections whose outbox holds more than half its bound (a quarter, when `resuming`:
+    /// the handler paused for them and waits until they are well below the mark).
+    func laggingModules(resuming: Bool) -> [Connection] {
+        let mark = configuration.outboxCapacityBytes / (resuming ? 4 : 2)
+        return apiConnections.withLock { Array($0.values) }.filter { !$0.isClosing && $0.sender.backlogBytes > mark }
+    }
+
+    /// How long peer items may wait for a lagging module before it is cut off: as long as a
+    /// validation may take (its pending items time out by then anyway), at least a second.
+    var lagLimit: Duration { .milliseconds(max(1000, configuration.validationTimeoutMilliseconds)) }
+
     func makeConnectionNumber() -> UInt64 {
         nextConnectionNumber.wrappingAdd(1, ordering: .relaxed).oldValue
     }

@@ -24,6 +24,8 @@ public final class NodeStatistics: Sendable {
     let itemIDsAnnounced = Atomic<Int>(0)
     let itemsGrafted = Atomic<Int>(0)
     let prunesSent = Atomic<Int>(0)
+    /// Times the item handler held back peer items for a module that fell behind.
+    let peerIntakePauses = Atomic<Int>(0)
     let itemsFetched = Atomic<Int>(0)
     let cutsSent = Atomic<Int>(0)
     let answersWithheld = Atomic<Int>(0)
@@ -98,6 +100,7 @@ public final class NodeStatistics: Sendable {
         public var itemsGrafted: Int
         /// PRUNE messages sent (a duplicate came over a tree link).
         public var prunesSent: Int
+        public var peerIntakePauses: Int
         public var itemsFetched: Int
         public var cutsSent: Int
         public var answersWithheld: Int
@@ -144,6 +147,7 @@ public final class NodeStatistics: Sendable {
             itemIDsAnnounced: itemIDsAnnounced.load(ordering: .relaxed),
             itemsGrafted: itemsGrafted.load(ordering: .relaxed),
             prunesSent: prunesSent.load(ordering: .relaxed),
+            peerIntakePauses: peerIntakePauses.load(ordering: .relaxed),
             itemsFetched: itemsFetched.load(ordering: .relaxed),
             cutsSent: cutsSent.load(ordering: .relaxed),
             answersWithheld: answersWithheld.load(ordering: .relaxed),
