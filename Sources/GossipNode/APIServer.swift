@@ -97,6 +97,7 @@ final class APIServer: Sendable {
                 break reading
             }
             connection.hasSpoken.store(true, ordering: .relaxed)
+            if case .notify = message { connection.isSubscriber.store(true, ordering: .relaxed) }
             switch message {
             case .announce(let announce):
                 guard context.itemQueue.push(.local(connection.apiID, announce), lane: InboundItem.localLane) else {

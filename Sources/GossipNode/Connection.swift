@@ -22,6 +22,9 @@ final class Connection: Sendable {
     /// Whether the other side has sent a whole valid message yet (API: idle connections that
     /// never did are the first to go when the node runs out of connection slots).
     let hasSpoken = Atomic<Bool>(false)
+    /// Whether the module subscribed to some type (API): only subscribers get peer items, so only
+    /// they can make the node hold peer items back.
+    let isSubscriber = Atomic<Bool>(false)
     private let context: NodeContext
 
     init(kind: Kind, number: UInt64, socket: Socket, context: NodeContext) {

@@ -76,12 +76,17 @@ final class NodeContext: Sendable {
     /// the handler paused for them and waits until they are well below the mark).
     func laggingModules(resuming: Bool) -> [Connection] {
         let mark = configuration.outboxCapacityBytes / (resuming ? 4 : 2)
-        return apiConnections.withLock { Array($0.values) }.filter { !$0.isClosing && $0.sender.backlogBytes > mark }
+        return apiConnections.withLock { Array($0.values) }.filter {
+            $0.isSubscriber.load(ordering: .relaxed) && !$0.isClosing && $0.sender.backlogBytes > mark
+        }
     }
 
     /// How long peer items may wait for a lagging module before it is cut off: as long as a
-    /// validation may take (its pending items time out by then anyway), at least a second.
-    var lagLimit: Duration { .milliseconds(max(1000, configuration.validationTimeoutMilliseconds)) }
+    /// validation may take (its pending items time out by then anyway), but under half the peer
+    /// timeout (held-back readers answer no PING meanwhile), and at least a second.
+    var lagLimit: Duration {
+        .milliseconds(max(1000, min(configuration.validationTimeoutMilliseconds, configuration.peerTimeoutMilliseconds / 2)))
+    }
 
     func makeConnectionNumber() -> UInt64 {
         nextConnectionNumber.wrappingAdd(1, ordering: .relaxed).oldValue

@@ -201,9 +201,50 @@ struct BroadcastTreeTests {
         #expect(CoreMesh.messages(wrong, on: 10).isEmpty && mesh.nodes[1].broadcast.isEager(10))
         let unknown = mesh.nodes[1].received(peerMessage: .cut(ItemID(high: 1, low: 1), weight[10]!), on: 12, now: mesh.now)
         #expect(unknown.isEmpty)
+        let fromParent = mesh.nodes[1].received(peerMessage: .cut(item.id, weight[10]!), on: 10, now: mesh.now)
+        #expect(fromParent.isEmpty, "a CUT over the link the item came on is no child's: ignored")
+        // c got the item from b: its path weight here is the heavier of the two links. A CUT for
+        // link 10 at c goes up to b; one for link 12 prunes at c.
+        let atC = mesh.nodes[2].received(peerMessage: .item(GossipItem(id: item.id, ttl: 0, dataType: 3, pathWeight: weight[10]!, data: item.data)), on: 12, now: mesh.now)
+        #expect(!atC.contains(.count(.peerDuplicates, 1)))
+        if weight[10]! > weight[12]! {
+            let passed = mesh.nodes[2].received(peerMessage: .cut(item.id, weight[10]!), on: 12, now: mesh.now)
+            #expect(passed.isEmpty, "a CUT from the link the item came on is ignored")
+        }
         let right = mesh.nodes[1].received(peerMessage: .cut(item.id, weight[10]!), on: 12, now: mesh.now)
         #expect(CoreMesh.messages(right, on: 10) == [.prune])
         #expect(!mesh.nodes[1].broadcast.isEager(10))
+    }
+
+    @Test("a CUT travels up the item's path, hop by hop, to the link of its weight")
+    func cutPassesUp() {
+        var mesh = CoreMesh(count: 4)  // a -10- b -12- c -13- d, all tree links
+        mesh.connect(0, 1, link: 10)
+        mesh.connect(1, 2, link: 12)
+        mesh.connect(2, 3, link: 13)
+        for (node, link) in [(1, LinkID(12)), (2, LinkID(13))] where !mesh.nodes[node].broadcast.isEager(link) {
+            mesh.nodes[node].broadcast.grafted(link)
+            mesh.carry([.send([link], .graft([]))], from: node)
+        }
+        let weight = weights(mesh)
+        let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [5])), from: 1, now: mesh.now)
+        mesh.carry(announced, from: 0)
+        guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else {
+            Issue.record("the item did not go out")
+            return
+        }
+        // d asks c to cut the heaviest of links 10 and 12 (c's path), as if a cycle had closed below d.
+        let target: LinkID = weight[10]! > weight[12]! ? 10 : 12
+        let heaviest = max(weight[10]!, weight[12]!)
+        #expect(target == 10, "the fixed identities make link 10 the heavier, so the CUT must pass c on to b")
+        let atC = mesh.nodes[2].received(peerMessage: .cut(item.id, heaviest), on: 13, now: mesh.now)
+        #expect(CoreMesh.messages(atC, on: 12) == [target == 12 ? .prune : .cut(item.id, heaviest)])
+        mesh.carry(atC, from: 2)
+        let (a, b) = mesh.ends[target]!
+        #expect(!mesh.nodes[a].broadcast.isEager(target) && !mesh.nodes[b].broadcast.isEager(target), "link \(target) left the tree at both ends")
+        for link in [LinkID(10), 12, 13] where link != target {
+            #expect(mesh.nodes[mesh.ends[link]!.0].broadcast.isEager(link), "link \(link) stays")
+        }
     }
 
     @Test("an announced item that does not arrive is fetched from its announcer; a second miss soon after grafts")

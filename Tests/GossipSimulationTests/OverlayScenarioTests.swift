@@ -55,7 +55,7 @@ struct OverlayScenarioTests {
         for node in survivors { #expect(simulation.notifications(at: node, item: item) == 1, "node \(node)") }
     }
 
-    @Test("when a node on the tree holds an item back, the nodes below it graft it from their other neighbours")
+    @Test("when a node on the tree holds an item back, the nodes below it fetch or graft it from their other neighbours")
     func graftAroundAStuckNode() {
         // Anti-entropy rarely, so the grafts are what brings the item.
         var simulation = scriptedSimulation {

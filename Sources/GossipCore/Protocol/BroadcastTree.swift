@@ -103,6 +103,8 @@ public struct BroadcastTree: Sendable {
 
     /// When the node last fetched a missed item without grafting.
     private var lastFetch: Moment?
+    /// Whether a first copy came over a tree link since that fetch (true before any fetch).
+    private var treeDeliveredSinceFetch = true
     /// A miss within this many graft timeouts of a fetch grafts.
     static let fetchWindowFactor: UInt64 = 8
 
@@ -206,6 +208,7 @@ public struct BroadcastTree: Sendable {
             graftTimeout = source == link ? max(base, graftTimeout / 2) : min(8 * base, graftTimeout * 2)
         }
         if let link, !eager.contains(link) { markOffTree(id) }
+        if let link, eager.contains(link), !offTree.contains(id) { treeDeliveredSinceFetch = true }
         arrivals.insert(id, Arrival(link: link, weight: weight))
     }
 
@@ -226,6 +229,9 @@ public struct BroadcastTree: Sendable {
         guard !offTree.contains(id) else { return nil }
         guard eager.contains(link) else { return (link, .prune) }  // the peer sent eagerly: it has not heard our PRUNE
         guard let first = arrivals[id], let linkWeight = weights[link] else { return nil }
+        // The first copy's last link must still be in the tree: if it is gone, the cycle the two
+        // paths made is gone with it, and cutting another of its links could split the tree.
+        if let firstLink = first.link, !eager.contains(firstLink) { return nil }
         let second = carried.crossing(linkWeight)
         guard first.weight != .offTree, second != .offTree, first.weight != second else { return nil }
         if second > first.weight { return cut(second, on: link, id: id) }
@@ -238,8 +244,11 @@ public struct BroadcastTree: Sendable {
     /// (PRUNE); if it lies further up, the CUT goes on up. Nothing is done if the item's path here
     /// is not as heavy (the link is not on it), or a link on the way left the tree meanwhile (the
     /// cycle is gone).
-    public mutating func cutRequested(_ id: ItemID, weight: PathWeight) -> (LinkID, PeerMessage)? {
-        guard weight != .offTree, let first = arrivals[id], first.weight == weight, let link = first.link else { return nil }
+    public mutating func cutRequested(_ id: ItemID, weight: PathWeight, from sender: LinkID) -> (LinkID, PeerMessage)? {
+        // Only a tree neighbour the item went on to can have seen it come round a cycle.
+        guard weight != .offTree, eager.contains(sender), let first = arrivals[id], first.weight == weight,
+            let link = first.link, link != sender
+        else { return nil }
         return cut(weight, on: link, id: id)
     }
 
@@ -308,12 +317,16 @@ public struct BroadcastTree: Sendable {
             // A first miss after a quiet spell is most likely one lost copy: fetch it without
             // changing the tree. Another miss soon after, or no tree link at all, means this
             // node's part is cut off: graft.
-            let cutOff = eager.isEmpty || lastFetch.map { now.nanoseconds &- $0.nanoseconds < Self.fetchWindowFactor * configuration.graftTimeoutNanoseconds } ?? false
+            // (So does a miss after a fetch with no item come over the tree since: at a low item
+            // rate the window alone would let a cut-off part fetch every item for ever.)
+            let cutOff = eager.isEmpty || !treeDeliveredSinceFetch
+                || lastFetch.map { now.nanoseconds &- $0.nanoseconds < Self.fetchWindowFactor * configuration.graftTimeoutNanoseconds } ?? false
             if cutOff {
                 makeEager(announcer)
                 grafts[announcer, default: []].append(first.id)
             } else {
                 lastFetch = now
+                treeDeliveredSinceFetch = false
                 fetches[announcer, default: []].append(first.id)
                 markOffTree(first.id)
             }

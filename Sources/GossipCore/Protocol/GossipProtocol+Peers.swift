@@ -62,7 +62,7 @@ extension GossipProtocol {
         overlay.received(on: link, now: now, isTraffic: true)
         guard engine.isKnown(item.id, fromPeer: link, now: now) else { return nil }
         var effects: [GossipEffect] = [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
-        duplicate(item, on: link, into: &effects)
+        duplicate(item, on: link, now: now, into: &effects)
         return effects
     }
 
@@ -139,7 +139,7 @@ extension GossipProtocol {
         case .cut where !linkBudgets.take(.cuts, on: link, now: now):
             effects.append(.count(.announcementsThrottled, 1))
         case .cut(let id, let weight):
-            if overlay.isActive(link), let (target, message) = broadcast.cutRequested(id, weight: weight) {
+            if overlay.isActive(link), let (target, message) = broadcast.cutRequested(id, weight: weight, from: link) {
                 sendTreeMessage(message, on: target, into: &effects)
             }
         }
@@ -212,9 +212,11 @@ extension GossipProtocol {
         effects.append(.send([link], message))
     }
 
-    /// A copy of a known item arrived on `link`: on an active link, the tree may cut a cycle.
-    mutating func duplicate(_ item: GossipItem, on link: LinkID, into effects: inout [GossipEffect]) {
-        guard overlay.isActive(link), let (target, message) = broadcast.duplicate(item.id, from: link, carrying: item.pathWeight)
+    /// A copy of a known item arrived on `link`: on an active link, the tree may cut a cycle. What
+    /// a link's duplicates make this node send (PRUNE, CUT) is held to that link's budget.
+    mutating func duplicate(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
+        guard overlay.isActive(link), linkBudgets.take(.cuts, on: link, now: now),
+            let (target, message) = broadcast.duplicate(item.id, from: link, carrying: item.pathWeight)
         else { return }
         sendTreeMessage(message, on: target, into: &effects)
     }
@@ -241,7 +243,7 @@ extension GossipProtocol {
         case .duplicate:
             effects.append(.count(.peerDuplicates, 1))
             item.pathWeight = carried
-            duplicate(item, on: link, into: &effects)
+            duplicate(item, on: link, now: now, into: &effects)
         case .unbound:
             effects.append(.closeLink(link, .itemIDMismatch))  // honest nodes never send one
         case .stale:

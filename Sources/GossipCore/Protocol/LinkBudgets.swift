@@ -16,8 +16,10 @@ struct LinkBudgets: Sendable {
     let digests = TokenBucket(capacity: 4, perSecond: 2)
     /// REQUESTs and GRAFTs one link may send: 16 a second, 32 at once.
     let requests = TokenBucket(capacity: 32, perSecond: 16)
-    /// CUTs one link may send: at most one per duplicate it got, so the item budget.
-    let cuts: TokenBucket
+    /// Tree decisions one link may cause: CUTs it sends, and duplicates it brings that are looked
+    /// at for cycles (each may make this node send a PRUNE or a CUT). Honest links bring few once
+    /// the tree has formed.
+    let cuts = TokenBucket(capacity: 32, perSecond: 16)
 
     private var buckets: [LinkID: [TokenBucket]] = [:]
 
@@ -28,7 +30,6 @@ struct LinkBudgets: Sendable {
     init(admission: TokenBucket) {
         items = TokenBucket(capacity: max(16, admission.capacity / 4), perSecond: admission.perSecond)
         announcedIDs = TokenBucket(capacity: max(4096, 4 * items.capacity), perSecond: 4 * admission.perSecond)
-        cuts = items
     }
 
     /// Takes `count` from `link`'s budget of `kind`; false if over it.
