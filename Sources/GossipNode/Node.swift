@@ -109,9 +109,11 @@ public final class Node: Sendable {
         var bound = configuration
         bound.p2pAddress.port = listener.localPort
         let advertised = Self.advertisedAddress(for: bound.p2pAddress)
+        // The neighbours of the last run, kept beside the host key, are dialed first.
+        let savedPeers = configuration.hostkeyPath.map { PeerStateFile.load(PeerStateFile.path(forHostkey: $0)) } ?? []
         let context = NodeContext(
             configuration: bound, signer: KeySigner(key: key, work: work), advertised: advertised, clock: clock, logger: logger,
-            seed: seed)
+            seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity })
         let p2p = P2PServer(context: context, listener: listener)
         let api: APIServer
         do {
@@ -143,6 +145,7 @@ public final class Node: Sendable {
             return running
         }
         guard let running else { return }
+        running.context.savePeers()  // while the links are still up
         running.context.isStopping.store(true, ordering: .releasing)
         running.ticker.stop()
         running.p2p.stop()

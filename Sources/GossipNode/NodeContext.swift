@@ -47,7 +47,7 @@ final class NodeContext: Sendable {
 
     init(
         configuration: NodeConfiguration, signer: any HandshakeSigner, advertised: PeerAddress, clock: any NodeClock,
-        logger: Logger, seed: UInt64?
+        logger: Logger, seed: UInt64?, savedPeers: [PeerEntry] = []
     ) {
         self.configuration = configuration
         self.identity = signer.identity
@@ -63,10 +63,34 @@ final class NodeContext: Sendable {
         self.core = Mutex(
             GossipProtocol(
                 configuration: protocolConfiguration, signer: signer, selfAddress: advertised,
-                bootstrappers: configuration.bootstrapTargets, random: &random,
+                bootstrappers: Self.bootstrapTargets(savedPeers: savedPeers, configured: configuration.bootstrapTargets),
+                random: &random,
                 // Item IDs come from the system generator unless a test fixed the seed.
                 fixedItemIDs: seed != nil))
         self.itemQueue = BoundedQueue(capacity: configuration.announceQueueCapacity, lanes: 2)
+        self.hasSavedPeers = !savedPeers.isEmpty
+    }
+
+    /// The peers kept from the last run first (they knew this node), then the configured
+    /// bootstrappers, each address once.
+    static func bootstrapTargets(savedPeers: [PeerEntry], configured: [Overlay.DialTarget]) -> [Overlay.DialTarget] {
+        var seen: Set<String> = []
+        let saved = savedPeers.map { Overlay.DialTarget(host: $0.address.host, port: $0.address.port, identity: $0.identity) }
+        return (saved + configured).filter { seen.insert("\($0.host)|\($0.port)").inserted }
+    }
+
+    /// Whether the node started with peers kept from its last run.
+    let hasSavedPeers: Bool
+
+    /// Where the long-lived peers are kept, if anywhere (`PeerStateFile`).
+    var peerStatePath: String? { configuration.hostkeyPath.map(PeerStateFile.path(forHostkey:)) }
+
+    /// Writes the longest-lived neighbours to the peer state file, if the node keeps one and has any.
+    func savePeers() {
+        guard let path = peerStatePath else { return }
+        let peers = core.withLock { $0.overlay.longLivedPeers(limit: PeerStateFile.capacity) }
+        guard !peers.isEmpty else { return }  // keep what the last run knew rather than forget it
+        PeerStateFile.save(peers, to: path, logger: logger)
     }
 
     /// Connections (API and P2P) closed so far: the memory trimmer's cue.

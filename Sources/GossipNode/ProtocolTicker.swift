@@ -20,10 +20,15 @@ final class ProtocolTicker: Sendable {
         startThread(name: "protocol-ticker") { [self] in
             var isolation = IsolationWatch()
             var trimmer = MemoryTrimmer()
-            let hasBootstrappers = !context.configuration.bootstrappers.isEmpty
+            let hasBootstrappers = !context.configuration.bootstrappers.isEmpty || context.hasSavedPeers
+            var lastSave = ContinuousClock.now
             while context.wakeups.waitForTick(clock: context.clock, minimum: Self.shortest, maximum: longest) {
                 context.withCore { core, now in core.tick(now: now) }
                 context.abuseLog.flush()
+                if ContinuousClock.now - lastSave >= PeerStateFile.saveInterval {
+                    lastSave = .now
+                    context.savePeers()
+                }
                 trimmer.observe(
                     connectionsClosed: context.connectionsClosed.load(ordering: .relaxed),
                     itemsReceived: context.statistics.peerItemsReceived.load(ordering: .relaxed), now: .now)

@@ -289,6 +289,8 @@ struct NetBench: ParsableCommand {
         // still forming, scattered ones at repairs or a busy machine.
         let slowest = coverage.perItem.enumerated().sorted { ($0.element.fullMilliseconds ?? .infinity) > ($1.element.fullMilliseconds ?? .infinity) }.prefix(5)
         print("[\(phase)] slowest items (position in the phase: time to 100%): " + slowest.map { "#\($0.offset + 1): \(format($0.element.fullMilliseconds))" }.joined(separator: ", "))
+        let late = coverage.perItem.enumerated().filter { ($0.element.fullMilliseconds ?? .infinity) > p99TargetMs }.map { $0.offset + 1 }
+        print("[\(phase)] items over \(format(p99TargetMs)) to 100%: \(late.count)" + (late.isEmpty ? "" : " (positions \(late.prefix(20).map(String.init).joined(separator: ", "))\(late.count > 20 ? ", ..." : ""))"))
         print("[\(phase)] duplicates delivered to modules: \(coverage.duplicates)")
         print(String(format: "[\(phase)] P2P ITEM messages: %.1f per item (relative message redundancy %.2f)", perItem, redundancy))
     }

@@ -247,6 +247,13 @@ public struct Overlay: Sendable {
     /// Whether `link` is in the active view.
     public func isActive(_ link: LinkID) -> Bool { links[link]?.role == .active }
 
+    /// Up to `limit` neighbours whose links have lasted longest, oldest first, as view entries:
+    /// the peers a restarted node should try first.
+    public func longLivedPeers(limit: Int) -> [PeerEntry] {
+        let oldestFirst = active.sorted { (links[$0]?.opened ?? .zero, $0) < (links[$1]?.opened ?? .zero, $1) }
+        return Array(oldestFirst.lazy.compactMap { self.entry(of: $0) }.filter { !$0.address.isUnspecified }.prefix(limit))
+    }
+
     /// The peer on `link` as a view entry (its proven identity and its listening address).
     public func entry(of link: LinkID) -> PeerEntry? {
         guard let state = links[link], let identity = state.identity, let address = state.listenAddress else { return nil }
