@@ -82,4 +82,36 @@ struct StormTests {
         #expect(digestsIgnored == 6, "4 digests at once, then 2 a second")
         #expect(pair.b.overlay.isActive(pair.link))
     }
+
+    @Test("a peer flooding fresh items at its link's full rate does not crowd out another link's items once the budget runs low")
+    func fairShareUnderFlood() {
+        // A small budget: 100 new items at once, 5 a second (2 a second for unvalidated types,
+        // which these are: nobody here subscribed to type 3).
+        let engine = GossipEngine.Configuration(
+            cacheSize: 16, validationTimeoutNanoseconds: 1000 * ms, seenCapacity: 200, seenTTLNanoseconds: 20_000 * ms)
+        var mesh = CoreMesh(count: 3, engine: engine)
+        mesh.connect(0, 1, link: 10)  // an honest neighbour
+        mesh.connect(2, 1, link: 12)  // the flooder
+        var honestSent = 0, honestTaken = 0, salt: UInt32 = 0
+        func send(on link: LinkID) -> Bool {
+            salt += 1
+            // Stamped at the node's clock, so the items are fresh.
+            let stamp = UInt32(1_800_000_000 + mesh.now.nanoseconds / 1_000_000_000)
+            let item = GossipItem.bound(stamp: stamp, salt: salt, ttl: 0, dataType: 3, data: [1])
+            let effects = mesh.nodes[1].received(peerMessage: .item(item), on: link, now: mesh.now)
+            return !effects.contains(.count(.itemsThrottled, 1))
+        }
+        // 120 s: the flooder tries every 10 ms, the honest neighbour once a second.
+        for tick in 0..<12_000 {
+            _ = send(on: 12)
+            if tick % 100 == 0 {
+                honestSent += 1
+                if send(on: 10), tick >= 6_000 { honestTaken += 1 }
+            }
+            mesh.advance(milliseconds: 10)
+        }
+        // In the second minute the budget is long spent; the honest link still gets its share
+        // (1 a second of the 2), so nearly all of its one item a second.
+        #expect(honestTaken >= 50, "honest items taken in the last 60 s: \(honestTaken) of 60")
+    }
 }

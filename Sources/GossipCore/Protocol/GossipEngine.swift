@@ -89,6 +89,14 @@ public struct GossipEngine: Sendable {
             capacity: max(1, admission.capacity / 2), perSecond: max(1, admission.perSecond / 2))
     }
 
+    /// The budget a new item of `dataType` would draw on: whether it is below half full, and its
+    /// rate. Items of types relayed unvalidated draw on their own share (and the node's budget).
+    public func admissionState(for dataType: UInt16) -> (congested: Bool, perSecond: UInt64) {
+        let unvalidated = subscriptions.subscribers(of: dataType).isEmpty && !validatedTypes.contains(dataType)
+        let bucket = unvalidated && unvalidatedAdmission.tokens < admission.tokens ? unvalidatedAdmission : admission
+        return (bucket.tokens < bucket.capacity / 2, bucket.perSecond)
+    }
+
     /// The budget of new items: `seen_capacity / 2` at once, and `seen_capacity / (2 ×
     /// seen_ttl)` a second. In any span of one seen TTL it lets through at most `seen_capacity`
     /// new IDs, so the seen set never has to evict an ID by capacity while the item is still

@@ -49,6 +49,7 @@ extension GossipProtocol {
         broadcast.remove(link)
         answerBudget.remove(link)
         linkBudgets.remove(link)
+        fairShare.remove(link)
     }
 
     /// Screens an ITEM as its frame arrives: nil if it must take the full path
@@ -231,9 +232,14 @@ extension GossipProtocol {
     /// type, relay it at once.
     mutating func received(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
         // (A link that closed meanwhile has no budget left to keep: its queued items go through.)
-        if !engine.knows(item.id) && authenticated.contains(link) && !linkBudgets.take(.items, on: link, now: now) {
-            effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
-            return
+        if !engine.knows(item.id) && authenticated.contains(link) {
+            let budget = engine.admissionState(for: item.dataType)
+            guard linkBudgets.take(.items, on: link, now: now),
+                fairShare.admit(link, perSecond: budget.perSecond, links: overlay.activeLinks.count, congested: budget.congested, now: now)
+            else {
+                effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
+                return
+            }
         }
         // The copy kept and sent on carries the heaviest tree link of its path to here.
         var item = item

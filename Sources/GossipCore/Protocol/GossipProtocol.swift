@@ -62,6 +62,8 @@ public struct GossipProtocol: Sendable {
     var answerBudget = AnswerBudget()
     /// What each link may make us do: take in new items, track IDs, answer digests and requests.
     var linkBudgets: LinkBudgets
+    /// Each link's share of new items while the node's budget runs low.
+    var fairShare = FairShare()
 
     /// Links on which we asked for a tree link and await the answer.
     var treeRequests: Set<LinkID> = []
