@@ -30,6 +30,13 @@ public struct TokenBucket: Sendable {
         tokens -= min(tokens, cost)
     }
 
+    /// The tokens held at `now` (the bucket refilled up to then), with the refilled bucket.
+    public func level(now: Moment) -> (tokens: UInt64, bucket: TokenBucket) {
+        var copy = self
+        copy.refill(now: now)
+        return (copy.tokens, copy)
+    }
+
     /// Puts back `count` tokens taken by mistake (a second check failed after the first took).
     public mutating func giveBack(_ count: UInt64 = 1) {
         tokens = min(capacity, tokens + count)

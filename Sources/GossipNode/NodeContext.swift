@@ -60,23 +60,16 @@ final class NodeContext: Sendable {
         // clock stood when the node's clock read zero.
         let wallNow = UInt64(max(0, time(nil)))
         protocolConfiguration.engine.unixSecondsAtZero = wallNow - min(wallNow, clock.now().nanoseconds / 1_000_000_000)
-        self.core = Mutex(
-            GossipProtocol(
-                configuration: protocolConfiguration, signer: signer, selfAddress: advertised,
-                bootstrappers: Self.bootstrapTargets(savedPeers: savedPeers, configured: configuration.bootstrapTargets),
-                random: &random,
-                // Item IDs come from the system generator unless a test fixed the seed.
-                fixedItemIDs: seed != nil))
+        var core = GossipProtocol(
+            configuration: protocolConfiguration, signer: signer, selfAddress: advertised,
+            bootstrappers: configuration.bootstrapTargets, random: &random,
+            // Item IDs come from the system generator unless a test fixed the seed.
+            fixedItemIDs: seed != nil)
+        core.rememberPeers(savedPeers)  // dialed from the passive view, before the bootstrappers are needed
+        self.core = Mutex(core)
+        self.savedPeers = Mutex(savedPeers)
         self.itemQueue = BoundedQueue(capacity: configuration.announceQueueCapacity, lanes: 2)
         self.hasSavedPeers = !savedPeers.isEmpty
-    }
-
-    /// The peers kept from the last run first (they knew this node), then the configured
-    /// bootstrappers, each address once.
-    static func bootstrapTargets(savedPeers: [PeerEntry], configured: [Overlay.DialTarget]) -> [Overlay.DialTarget] {
-        var seen: Set<String> = []
-        let saved = savedPeers.map { Overlay.DialTarget(host: $0.address.host, port: $0.address.port, identity: $0.identity) }
-        return (saved + configured).filter { seen.insert("\($0.host)|\($0.port)").inserted }
     }
 
     /// Whether the node started with peers kept from its last run.
@@ -85,12 +78,21 @@ final class NodeContext: Sendable {
     /// Where the long-lived peers are kept, if anywhere (`PeerStateFile`).
     var peerStatePath: String? { configuration.hostkeyPath.map(PeerStateFile.path(forHostkey:)) }
 
-    /// Writes the longest-lived neighbours to the peer state file, if the node keeps one and has any.
+    /// What the peer state file holds: loaded at start, then what `savePeers` last wrote. Its lock
+    /// also keeps two saves (the ticker's and the one at stop) from writing at once.
+    let savedPeers: Mutex<[PeerEntry]>
+
+    /// Writes the longest-lived neighbours to the peer state file, if the node keeps one, topped
+    /// up from what the file held (a node that has few links yet keeps its older peers).
     func savePeers() {
         guard let path = peerStatePath else { return }
-        let peers = core.withLock { $0.overlay.longLivedPeers(limit: PeerStateFile.capacity) }
-        guard !peers.isEmpty else { return }  // keep what the last run knew rather than forget it
-        PeerStateFile.save(peers, to: path, logger: logger)
+        let current = core.withLock { $0.overlay.longLivedPeers(limit: PeerStateFile.capacity) }
+        savedPeers.withLock { saved in
+            var seen = Set(current.map(\.identity))
+            let peers = Array((current + saved.filter { seen.insert($0.identity).inserted }).prefix(PeerStateFile.capacity))
+            guard !peers.isEmpty, peers != saved else { return }
+            if PeerStateFile.save(peers, to: path, logger: logger) { saved = peers }
+        }
     }
 
     /// Connections (API and P2P) closed so far: the memory trimmer's cue.

@@ -62,7 +62,7 @@ enum PeerStateFile {
             logger.warning("cannot save the long-lived peers", metadata: ["path": "\(path)"])
             return false
         }
-        let written = text.withCString { fputs($0, file) } >= 0
+        let written = text.withCString { fputs($0, file) } >= 0 && fflush(file) == 0 && fsync(fileno(file)) == 0
         let closed = fclose(file) == 0
         guard written && closed && rename(temporary, path) == 0 else {
             unlink(temporary)

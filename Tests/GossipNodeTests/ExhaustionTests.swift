@@ -1,6 +1,7 @@
 import Foundation
 import GossipClient
 import GossipSockets
+import Synchronization
 import Testing
 
 /// A real `gossipd` run out of file descriptors (issue 8): it must keep running, not spin, and
@@ -26,21 +27,29 @@ struct ExhaustionTests {
         try process.run()
         defer {
             if process.isRunning { process.terminate() }
+            let deadline = Date(timeIntervalSinceNow: 5)
+            while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
             process.waitUntilExit()
         }
-        // The API port, from the "node started" line.
-        var log = ""
-        var apiPort: UInt16?
-        let deadline = Date(timeIntervalSinceNow: 10)
-        while apiPort == nil && Date() < deadline {
-            let data = errors.fileHandleForReading.availableData
-            guard !data.isEmpty else { break }
-            log += String(decoding: data, as: UTF8.self)
-            if let range = log.range(of: "api=127.0.0.1:") {
-                apiPort = UInt16(log[range.upperBound...].prefix { $0.isNumber })
+        // The log, read on a thread of its own until the process closes it.
+        let log = Mutex("")
+        let reading = BackgroundJob {
+            while true {
+                let data = errors.fileHandleForReading.availableData
+                if data.isEmpty { return }
+                log.withLock { $0 += String(decoding: data, as: UTF8.self) }
             }
         }
-        let port = try #require(apiPort, "no node started line: \(log)")
+        // The API port, from the whole "node started" line.
+        var apiPort: UInt16?
+        _ = waitUntil(timeout: .seconds(10)) {
+            let text = log.withLock { $0 }
+            guard let range = text.range(of: "api=127.0.0.1:"), text[range.upperBound...].contains("\n") else { return false }
+            apiPort = UInt16(text[range.upperBound...].prefix { $0.isNumber })
+            return true
+        }
+        let port = try #require(apiPort, "no node started line: \(log.withLock { $0 })")
 
         // Far more connections than descriptors: the kernel queues them, the node cannot take them.
         var held: [Socket] = []
@@ -64,8 +73,8 @@ struct ExhaustionTests {
         #expect(process.isRunning)
         process.terminate()
         process.waitUntilExit()
-        log += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(log.contains("accept failed"), "the node did run out of descriptors, and said so")
+        try reading.join()
+        #expect(log.withLock { $0 }.contains("accept failed"), "the node did run out of descriptors, and said so")
         #expect(process.terminationStatus == 0, "and stops cleanly on SIGTERM")
     }
 

@@ -212,6 +212,9 @@ public struct BroadcastTree: Sendable {
         arrivals.insert(id, Arrival(link: link, weight: weight))
     }
 
+    /// Whether this node asked for `id` (a fetch, a graft, or anti-entropy) and has not had it yet.
+    public func wasAsked(_ id: ItemID) -> Bool { grafted.contains(id) || offTree.contains(id) }
+
     /// `id` was asked for outside the tree (anti-entropy): its copies do not shape the tree.
     public mutating func markOffTree(_ id: ItemID) {
         offTree.insert(id, ())

@@ -5,23 +5,25 @@ import GossipWire
 /// honest tree link may carry every item; so a peer flooding fresh items at that rate would
 /// otherwise win nearly every token the node's budget gains, and honest items would be refused
 /// for as long as it floods. While the budget that an item draws on is below half full, a link
-/// may bring at most its fair share of that budget's rate (the rate divided among the active
-/// links, at least one a second) in each second. Items refused this way leave no trace and are
+/// may bring at most its fair share of that budget's rate (the rate divided among the links that
+/// brought new items this second, at least one a second) in each second. Items this node asked
+/// for (fetches, grafts, anti-entropy) are not held to it. Items refused this way leave no trace and are
 /// fetched later through the other links' announcements, which have shares of their own.
 struct FairShare: Sendable {
     private var windowStart: Moment?
     private var taken: [LinkID: UInt64] = [:]
 
     /// Whether `link` may bring one more new item now; counts it if so. `perSecond` is the rate
-    /// of the budget the item draws on, `links` the number of active links.
-    mutating func admit(_ link: LinkID, perSecond: UInt64, links: Int, congested: Bool, now: Moment) -> Bool {
+    /// of the budget the item draws on.
+    mutating func admit(_ link: LinkID, perSecond: UInt64, congested: Bool, now: Moment) -> Bool {
         if let start = windowStart, now.nanoseconds &- start.nanoseconds < 1_000_000_000 {
             // the same second
         } else {
             windowStart = now
             taken.removeAll(keepingCapacity: true)
         }
-        let share = max(1, perSecond / UInt64(max(1, links)))
+        let links = taken.count + (taken[link] == nil ? 1 : 0)
+        let share = max(1, perSecond / UInt64(links))
         if congested && taken[link, default: 0] >= share { return false }
         taken[link, default: 0] += 1
         return true

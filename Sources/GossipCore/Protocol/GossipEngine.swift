@@ -91,10 +91,13 @@ public struct GossipEngine: Sendable {
 
     /// The budget a new item of `dataType` would draw on: whether it is below half full, and its
     /// rate. Items of types relayed unvalidated draw on their own share (and the node's budget).
-    public func admissionState(for dataType: UInt16) -> (congested: Bool, perSecond: UInt64) {
+    public mutating func admissionState(for dataType: UInt16, now: Moment) -> (congested: Bool, perSecond: UInt64) {
         let unvalidated = subscriptions.subscribers(of: dataType).isEmpty && !validatedTypes.contains(dataType)
-        let bucket = unvalidated && unvalidatedAdmission.tokens < admission.tokens ? unvalidatedAdmission : admission
-        return (bucket.tokens < bucket.capacity / 2, bucket.perSecond)
+        let buckets = unvalidated ? [admission.level(now: now), unvalidatedAdmission.level(now: now)] : [admission.level(now: now)]
+        admission = buckets[0].bucket
+        if unvalidated { unvalidatedAdmission = buckets[1].bucket }
+        // Congested if any budget it draws on is below half; its rate is the smallest of theirs.
+        return (buckets.contains { $0.tokens < $0.bucket.capacity / 2 }, buckets.map(\.bucket.perSecond).min() ?? 1)
     }
 
     /// The budget of new items: `seen_capacity / 2` at once, and `seen_capacity / (2 ×

@@ -233,9 +233,9 @@ extension GossipProtocol {
     mutating func received(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
         // (A link that closed meanwhile has no budget left to keep: its queued items go through.)
         if !engine.knows(item.id) && authenticated.contains(link) {
-            let budget = engine.admissionState(for: item.dataType)
+            let budget = engine.admissionState(for: item.dataType, now: now)
             guard linkBudgets.take(.items, on: link, now: now),
-                fairShare.admit(link, perSecond: budget.perSecond, links: overlay.activeLinks.count, congested: budget.congested, now: now)
+                broadcast.wasAsked(item.id) || fairShare.admit(link, perSecond: budget.perSecond, congested: budget.congested, now: now)
             else {
                 effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
                 return

@@ -90,6 +90,9 @@ public struct GossipProtocol: Sendable {
 
     public var identity: PeerIdentity { signer.identity }
 
+    /// Peers this node knew in an earlier run (`Overlay.remember`).
+    public mutating func rememberPeers(_ entries: [PeerEntry]) { overlay.remember(entries) }
+
     // MARK: Local modules
 
     /// A module connected. Nothing is due until it speaks; here for symmetry and future rules.

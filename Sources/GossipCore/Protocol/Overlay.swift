@@ -247,6 +247,13 @@ public struct Overlay: Sendable {
     /// Whether `link` is in the active view.
     public func isActive(_ link: LinkID) -> Bool { links[link]?.role == .active }
 
+    /// Puts peers this node knew first-hand in an earlier run (its own record, not hearsay) in the
+    /// passive view, from which a node below `degree` dials: they are asked to be neighbours, not
+    /// to introduce it, and a node without bootstrappers stays a network's first node.
+    public mutating func remember(_ entries: [PeerEntry]) {
+        view.merge(entries, protecting: protectedIdentities(adding: entries.count), using: &random)
+    }
+
     /// Up to `limit` neighbours whose links have lasted longest, oldest first, as view entries:
     /// the peers a restarted node should try first.
     public func longLivedPeers(limit: Int) -> [PeerEntry] {
