@@ -34,6 +34,19 @@ struct BackpressureTests {
         return seen
     }
 
+    /// An origin and a node linked to it; the node's module outboxes hold four items, and its
+    /// validations may take `validationTimeoutMilliseconds`. Keep the network alive while they run.
+    static func linkedPair(validationTimeoutMilliseconds: Int) throws -> (TestNetwork, origin: Node, node: Node) {
+        let network = TestNetwork()
+        let origin = try network.add { $0.validationTimeoutMilliseconds = 20_000 }
+        let node = try network.add(bootstrap: origin) {
+            $0.outboxCapacityBytes = 262_144  // four items: the node keeps a module's outbox below it
+            $0.validationTimeoutMilliseconds = validationTimeoutMilliseconds
+        }
+        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
+        return (network, origin, node)
+    }
+
     /// A module subscribed to type 9 that never reads, with a small receive buffer so that what
     /// the node sends it backs up in the node's outbox rather than in the kernel.
     static func stuckModule(of node: Node) throws -> Socket {
@@ -48,13 +61,8 @@ struct BackpressureTests {
 
     @Test("a validating module that stops reading for a while holds back peer items, is not cut off, and gets every item")
     func slowModuleIsWaitedFor() throws {
-        let network = TestNetwork()
-        let origin = try network.add { $0.validationTimeoutMilliseconds = 20_000 }
-        let node = try network.add(bootstrap: origin) {
-            $0.outboxCapacityBytes = 262_144  // four items: the node keeps a module's outbox below it
-            $0.validationTimeoutMilliseconds = 20_000
-        }
-        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
+        let (network, origin, node) = try Self.linkedPair(validationTimeoutMilliseconds: 20_000)
+        defer { withExtendedLifetime(network) {} }  // the nodes run until the test ends
         let slow = try node.subscriber(of: 9)
         try Self.announceItems(from: origin)
         // The module reads nothing until the node has held back peer items for it.
@@ -67,13 +75,8 @@ struct BackpressureTests {
 
     @Test("a module that never reads is cut off after the validation timeout, and the node's other module then gets every item")
     func stuckModuleIsCutOff() throws {
-        let network = TestNetwork()
-        let origin = try network.add { $0.validationTimeoutMilliseconds = 20_000 }
-        let node = try network.add(bootstrap: origin) {
-            $0.outboxCapacityBytes = 262_144  // four items: the node keeps a module's outbox below it
-            $0.validationTimeoutMilliseconds = 1000
-        }
-        #expect(waitUntil(timeout: .seconds(10)) { network.isConnected() }, "\(network.links)")
+        let (network, origin, node) = try Self.linkedPair(validationTimeoutMilliseconds: 1000)
+        defer { withExtendedLifetime(network) {} }  // the nodes run until the test ends
         let stuck = try Self.stuckModule(of: node)
         defer { stuck.close() }
         let reader = try node.subscriber(of: 9)

@@ -12,11 +12,10 @@ import Testing
 struct PeerStateTests {
     @Test("a node restarted without bootstrappers finds its old neighbour again through the file beside its host key")
     func restartFromSavedPeers() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peers-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let keyPath = folder.appendingPathComponent("hostkey.pem").path
-        try NodeKey.generateRSAKeyPEM(bits: 2048).write(toFile: keyPath, atomically: true, encoding: .utf8)
+        try withHostKey { keyPath in try restart(keyPath: keyPath) }
+    }
+
+    private func restart(keyPath: String) throws {
 
         let network = TestNetwork()
         let neighbour = try network.add()
@@ -47,11 +46,10 @@ struct PeerStateTests {
 
     @Test("a file that is not ours, or lines that do not parse, are ignored")
     func badFile() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peers-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let keyPath = folder.appendingPathComponent("hostkey.pem").path
-        try NodeKey.generateRSAKeyPEM(bits: 2048).write(toFile: keyPath, atomically: true, encoding: .utf8)
+        try withHostKey { keyPath in try badFile(keyPath: keyPath) }
+    }
+
+    private func badFile(keyPath: String) throws {
         let identity = String(repeating: "ab", count: 32)
         try "something else\n\(identity) 127.0.0.1 1\n".write(toFile: keyPath + ".peers", atomically: true, encoding: .utf8)
         var configuration = NodeConfiguration(
@@ -72,5 +70,15 @@ struct PeerStateTests {
         try again.start()
         defer { again.stop() }
         #expect(waitUntil(timeout: .seconds(5)) { again.statistics.dialsFailed >= 1 }, "the one good line was dialed")
+    }
+
+    /// Runs `body` with the path of a fresh host key in a folder of its own, removed afterwards.
+    private func withHostKey(_ body: (String) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("peers-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let keyPath = folder.appendingPathComponent("hostkey.pem").path
+        try NodeKey.generateRSAKeyPEM(bits: 2048).write(toFile: keyPath, atomically: true, encoding: .utf8)
+        try body(keyPath)
     }
 }
