@@ -36,7 +36,8 @@ final class ItemHandler: Sendable {
     static let pausedPoll = 0.02
 
     private func run() {
-        var pausedSince: ContinuousClock.Instant?
+        // Subscribed modules that fell behind, and since when.
+        var behind: [UInt64: ContinuousClock.Instant] = [:]
         // Peer items taken from the queue but not yet handed to the core: they go in chunks, so
         // that a module's outbox is looked at between chunks. At most one lane's worth.
         var held = Deque<InboundItem>()
@@ -47,28 +48,30 @@ final class ItemHandler: Sendable {
             // outbox until it is cut off. Local announcements still go through. A module behind
             // for longer than a validation may take is cut off after all, so one stuck module
             // cannot stall the node's intake for good.
-            let lagging = context.laggingModules(resuming: pausedSince != nil)
-            if lagging.isEmpty {
-                pausedSince = nil
-            } else if let since = pausedSince {
-                if ContinuousClock.now - since > context.lagLimit {
-                    for module in lagging { module.terminate(.moduleLagging, detail: "outbox over half full for \(context.lagLimit)") }
-                    pausedSince = nil
-                    continue
-                }
-            } else {
-                pausedSince = .now
-                context.statistics.peerIntakePauses.increment(by: 1)
+            let wasPaused = !behind.isEmpty
+            let now = ContinuousClock.now
+            var stuck: [Connection] = []
+            behind = context.modulesBehind(behind, now: now) { module, since in
+                guard now - since > context.lagLimit else { return true }
+                stuck.append(module)
+                return false
             }
-            if pausedSince == nil && !held.isEmpty {
+            for module in stuck { module.terminate(.moduleLagging, detail: "behind for over \(context.lagLimit)") }
+            let paused = !behind.isEmpty
+            if paused && !wasPaused { context.statistics.peerIntakePauses.increment(by: 1) }
+            if !paused && !held.isEmpty {
                 handle(takeChunk(from: &held))
                 continue
             }
             let batch =
-                pausedSince == nil
+                !paused
                 ? context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600))  // a bounded deadline: the wait is re-armed each hour
                 : context.itemQueue.popAll(until: Date(timeIntervalSinceNow: Self.pausedPoll), only: InboundItem.localLane)
-            guard let batch else { break }
+            guard let batch else {
+                // Closed and drained: what is held still goes to the core, as the queue's did.
+                if !held.isEmpty { handle(Array(held)) }
+                break
+            }
             var local: [InboundItem] = []
             for entry in batch {
                 if case .local = entry { local.append(entry) } else { held.append(entry) }

@@ -98,13 +98,23 @@ final class NodeContext: Sendable {
     /// Connections (API and P2P) closed so far: the memory trimmer's cue.
     let connectionsClosed = Atomic<Int>(0)
 
-    /// API connections whose outbox holds more than half its bound (a quarter, when `resuming`:
-    /// the handler paused for them and waits until they are well below the mark).
-    func laggingModules(resuming: Bool) -> [Connection] {
-        let mark = configuration.outboxCapacityBytes / (resuming ? 4 : 2)
-        return apiConnections.withLock { Array($0.values) }.filter {
-            $0.isSubscriber.load(ordering: .relaxed) && !$0.isClosing && $0.sender.backlogBytes > mark
+    /// The subscribed modules that are behind, with the moment each fell behind: one falls behind
+    /// when its outbox holds more than half its bound and stays behind until it is down to a
+    /// quarter. `previous` is the last answer; `keep` sees each module still behind and may drop
+    /// it (false) from the answer.
+    func modulesBehind(
+        _ previous: [UInt64: ContinuousClock.Instant], now: ContinuousClock.Instant,
+        keep: (Connection, ContinuousClock.Instant) -> Bool
+    ) -> [UInt64: ContinuousClock.Instant] {
+        let capacity = configuration.outboxCapacityBytes
+        var behind: [UInt64: ContinuousClock.Instant] = [:]
+        for module in apiConnections.withLock({ Array($0.values) })
+        where module.isSubscriber.load(ordering: .relaxed) && !module.isClosing {
+            let backlog = module.sender.backlogBytes
+            let since = previous[module.number].flatMap { backlog > capacity / 4 ? $0 : nil } ?? (backlog > capacity / 2 ? now : nil)
+            if let since, keep(module, since) { behind[module.number] = since }
         }
+        return behind
     }
 
     /// How long peer items may wait for a lagging module before it is cut off: as long as a
