@@ -30,11 +30,10 @@ public struct TokenBucket: Sendable {
         tokens -= min(tokens, cost)
     }
 
-    /// The tokens held at `now` (the bucket refilled up to then), with the refilled bucket.
-    public func level(now: Moment) -> (tokens: UInt64, bucket: TokenBucket) {
-        var copy = self
-        copy.refill(now: now)
-        return (copy.tokens, copy)
+    /// Whether the bucket holds less than half its capacity at `now`.
+    public mutating func isBelowHalf(now: Moment) -> Bool {
+        refill(now: now)
+        return tokens < capacity / 2
     }
 
     /// Puts back `count` tokens taken by mistake (a second check failed after the first took).

@@ -37,7 +37,7 @@ final class ItemHandler: Sendable {
 
     private func run() {
         // Subscribed modules that fell behind, and since when.
-        var behind: [UInt64: ContinuousClock.Instant] = [:]
+        var behind: [UInt64: NodeContext.ModuleBehind] = [:]
         // Peer items taken from the queue but not yet handed to the core: they go in chunks, so
         // that a module's outbox is looked at between chunks. At most one lane's worth.
         var held = Deque<InboundItem>()
@@ -50,13 +50,11 @@ final class ItemHandler: Sendable {
             // cannot stall the node's intake for good.
             let wasPaused = !behind.isEmpty
             let now = ContinuousClock.now
-            var stuck: [Connection] = []
-            behind = context.modulesBehind(behind, now: now) { module, since in
-                guard now - since > context.lagLimit else { return true }
-                stuck.append(module)
-                return false
+            behind = context.modulesBehind(behind, now: now)
+            for (number, entry) in behind where now - entry.since > context.lagLimit {
+                entry.module.terminate(.moduleLagging, detail: "behind for over \(context.lagLimit)")
+                behind[number] = nil
             }
-            for module in stuck { module.terminate(.moduleLagging, detail: "behind for over \(context.lagLimit)") }
             let paused = !behind.isEmpty
             if paused && !wasPaused { context.statistics.peerIntakePauses.increment(by: 1) }
             if !paused && !held.isEmpty {

@@ -69,11 +69,7 @@ final class NodeContext: Sendable {
         self.core = Mutex(core)
         self.savedPeers = Mutex(savedPeers)
         self.itemQueue = BoundedQueue(capacity: configuration.announceQueueCapacity, lanes: 2)
-        self.hasSavedPeers = !savedPeers.isEmpty
     }
-
-    /// Whether the node started with peers kept from its last run.
-    let hasSavedPeers: Bool
 
     /// Where the long-lived peers are kept, if anywhere (`PeerStateFile`).
     var peerStatePath: String? { configuration.hostkeyPath.map(PeerStateFile.path(forHostkey:)) }
@@ -98,21 +94,23 @@ final class NodeContext: Sendable {
     /// Connections (API and P2P) closed so far: the memory trimmer's cue.
     let connectionsClosed = Atomic<Int>(0)
 
-    /// The subscribed modules that are behind, with the moment each fell behind: one falls behind
-    /// when its outbox holds more than half its bound and stays behind until it is down to a
-    /// quarter. `previous` is the last answer; `keep` sees each module still behind and may drop
-    /// it (false) from the answer.
-    func modulesBehind(
-        _ previous: [UInt64: ContinuousClock.Instant], now: ContinuousClock.Instant,
-        keep: (Connection, ContinuousClock.Instant) -> Bool
-    ) -> [UInt64: ContinuousClock.Instant] {
+    /// A subscribed module that fell behind, and since when.
+    typealias ModuleBehind = (since: ContinuousClock.Instant, module: Connection)
+
+    /// The subscribed modules that are behind, by connection number: one falls behind when its
+    /// outbox holds more than half its bound and stays behind until it is down to a quarter.
+    /// `previous` is the last answer.
+    func modulesBehind(_ previous: [UInt64: ModuleBehind], now: ContinuousClock.Instant) -> [UInt64: ModuleBehind] {
         let capacity = configuration.outboxCapacityBytes
-        var behind: [UInt64: ContinuousClock.Instant] = [:]
+        var behind: [UInt64: ModuleBehind] = [:]
         for module in apiConnections.withLock({ Array($0.values) })
         where module.isSubscriber.load(ordering: .relaxed) && !module.isClosing {
             let backlog = module.sender.backlogBytes
-            let since = previous[module.number].flatMap { backlog > capacity / 4 ? $0 : nil } ?? (backlog > capacity / 2 ? now : nil)
-            if let since, keep(module, since) { behind[module.number] = since }
+            if let since = previous[module.number]?.since, backlog > capacity / 4 {
+                behind[module.number] = (since, module)
+            } else if backlog > capacity / 2 {
+                behind[module.number] = (now, module)
+            }
         }
         return behind
     }

@@ -20,7 +20,7 @@ final class ProtocolTicker: Sendable {
         startThread(name: "protocol-ticker") { [self] in
             var isolation = IsolationWatch()
             var trimmer = MemoryTrimmer()
-            let hasBootstrappers = !context.configuration.bootstrappers.isEmpty || context.hasSavedPeers
+            let hasBootstrappers = !context.configuration.bootstrappers.isEmpty || !context.savedPeers.withLock { $0.isEmpty }
             var lastSave = ContinuousClock.now
             while context.wakeups.waitForTick(clock: context.clock, minimum: Self.shortest, maximum: longest) {
                 context.withCore { core, now in core.tick(now: now) }

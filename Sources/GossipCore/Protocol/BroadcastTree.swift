@@ -98,7 +98,7 @@ public struct BroadcastTree: Sendable {
     /// slow, and grafting more would only add load and duplicates), and halved back each time a
     /// graft brought the item.
     public private(set) var graftTimeout: UInt64
-    /// Items grafted lately, and the link each was grafted from.
+    /// Items grafted or fetched lately, and the link each was asked from.
     private var grafted = RecentMemory<LinkID>(capacity: BroadcastTree.memoryCapacity)
 
     /// When the node last fetched a missed item without grafting.

@@ -91,13 +91,17 @@ public struct GossipEngine: Sendable {
 
     /// The budget a new item of `dataType` would draw on: whether it is below half full, and its
     /// rate. Items of types relayed unvalidated draw on their own share (and the node's budget).
+    /// Congested if any budget it draws on is below half; its rate is the smallest of theirs.
     public mutating func admissionState(for dataType: UInt16, now: Moment) -> (congested: Bool, perSecond: UInt64) {
-        let unvalidated = subscriptions.subscribers(of: dataType).isEmpty && !validatedTypes.contains(dataType)
-        let buckets = unvalidated ? [admission.level(now: now), unvalidatedAdmission.level(now: now)] : [admission.level(now: now)]
-        admission = buckets[0].bucket
-        if unvalidated { unvalidatedAdmission = buckets[1].bucket }
-        // Congested if any budget it draws on is below half; its rate is the smallest of theirs.
-        return (buckets.contains { $0.tokens < $0.bucket.capacity / 2 }, buckets.map(\.bucket.perSecond).min() ?? 1)
+        let congested = admission.isBelowHalf(now: now)
+        guard relaysUnvalidated(dataType) else { return (congested, admission.perSecond) }
+        return (unvalidatedAdmission.isBelowHalf(now: now) || congested, min(admission.perSecond, unvalidatedAdmission.perSecond))
+    }
+
+    /// Whether items of `dataType` are relayed without validation here: no local module
+    /// subscribes to the type, and none ever did (`validatedTypes`).
+    private func relaysUnvalidated(_ dataType: UInt16) -> Bool {
+        subscriptions.subscribers(of: dataType).isEmpty && !validatedTypes.contains(dataType)
     }
 
     /// The budget of new items: `seen_capacity / 2` at once, and `seen_capacity / (2 ×

@@ -227,19 +227,24 @@ extension GossipProtocol {
         broadcast.delivered(item.id, from: overlay.isActive(link) ? link : nil, weight: item.pathWeight)
     }
 
+    /// Whether a new `item` on `link` is within the link's fair share (`FairShare`); items this
+    /// node asked for always are.
+    mutating func isWithinFairShare(_ item: GossipItem, on link: LinkID, now: Moment) -> Bool {
+        if broadcast.wasAsked(item.id) { return true }
+        let budget = engine.admissionState(for: item.dataType, now: now)
+        return fairShare.admit(link, perSecond: budget.perSecond, congested: budget.congested, now: now)
+    }
+
     /// An ITEM from a peer (its duplicate screen passed, or not yet applied): drop it if known;
     /// notify local subscribers and hold it for their verdict; or, with no subscribers for its
     /// type, relay it at once.
     mutating func received(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
         // (A link that closed meanwhile has no budget left to keep: its queued items go through.)
-        if !engine.knows(item.id) && authenticated.contains(link) {
-            let budget = engine.admissionState(for: item.dataType, now: now)
-            guard linkBudgets.take(.items, on: link, now: now),
-                broadcast.wasAsked(item.id) || fairShare.admit(link, perSecond: budget.perSecond, congested: budget.congested, now: now)
-            else {
-                effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
-                return
-            }
+        if !engine.knows(item.id) && authenticated.contains(link)
+            && !(linkBudgets.take(.items, on: link, now: now) && isWithinFairShare(item, on: link, now: now))
+        {
+            effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
+            return
         }
         // The copy kept and sent on carries the heaviest tree link of its path to here.
         var item = item
