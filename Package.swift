@@ -56,6 +56,7 @@ let package = Package(
             name: "GossipNode",
             dependencies: [
                 "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
@@ -65,6 +66,7 @@ let package = Package(
             name: "GossipSimulation",
             dependencies: [
                 "GossipCore", "GossipWire", "GossipConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HeapModule", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
@@ -77,7 +79,11 @@ let package = Package(
             ]
         ),
         // A blocking client of the Gossip API, for the CLI, the benchmark and tests.
-        .target(name: "GossipClient", dependencies: ["GossipWire", "GossipSockets"]),
+        .target(
+            name: "GossipClient",
+            dependencies: [
+                "GossipWire", "GossipSockets", "GossipCore", "GossipIdentity", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         .executableTarget(
             name: "gossipd",
             dependencies: [
@@ -108,16 +114,22 @@ let package = Package(
             ]
         ),
         // The fuzz targets' code, built normally so tests replay the seed corpus (scripts/fuzz runs them).
-        .target(name: "GossipFuzzing", dependencies: ["GossipWire", "GossipCore", "GossipConfig"]),
+        .target(
+            name: "GossipFuzzing",
+            dependencies: ["GossipWire", "GossipCore", "GossipConfig", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"]),
         .testTarget(name: "GossipConfigTests", dependencies: ["GossipConfig"]),
-        .testTarget(name: "GossipCoreTests", dependencies: ["GossipCore", "GossipWire"]),
+        .testTarget(
+            name: "GossipCoreTests", dependencies: ["GossipCore", "GossipWire", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "GossipSimulationTests", dependencies: ["GossipSimulation", "GossipCore", "GossipWire", "GossipConfig"]),
         .testTarget(name: "GossipIdentityTests", dependencies: ["GossipIdentity", "GossipWire"]),
         .testTarget(name: "GossipFuzzingTests", dependencies: ["GossipFuzzing", "GossipCore"]),
         .testTarget(
             name: "GossipNodeTests",
-            dependencies: ["GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipWire", "GossipSockets", "GossipSimulation"]
+            dependencies: [
+                "GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipWire", "GossipSockets", "GossipSimulation",
+                "GossipIdentity", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -118,6 +118,10 @@ public enum ConfigurationDefaults {
     public static let identityWorkBits = 21
     public static let identityWorkBitsRange: ClosedRange<Int> = 0...32
 
+    /// `[gossip] link_encryption`.
+    public static let linkEncryption = 1
+    public static let linkEncryptionRange: ClosedRange<Int> = 0...1
+
     /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
     public static let listenPortRange: ClosedRange<Int> = 0...65_535
     /// Ports accepted for a bootstrapper (it must be a real port).
@@ -181,6 +185,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case maxLinksPerIP = "max_links_per_ip"
     case maxLinksPerPrefix = "max_links_per_prefix"
     case identityWorkBits = "identity_work_bits"
+    case linkEncryption = "link_encryption"
 
     /// The key as written in the file (lower case; matching is case-insensitive).
     public var name: String { rawValue }
@@ -233,6 +238,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerIP: return D.maxLinksPerIPRange
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .identityWorkBits: return D.identityWorkBitsRange
+        case .linkEncryption: return D.linkEncryptionRange
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -269,6 +275,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerIP: return D.maxLinksPerIP
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .identityWorkBits: return D.identityWorkBits
+        case .linkEncryption: return D.linkEncryption
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
         }
     }
@@ -304,6 +311,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerIP: \.maxLinksPerIP
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .identityWorkBits: \.identityWorkBits
+        case .linkEncryption: \.linkEncryption
         case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: nil
         }
     }
@@ -395,6 +403,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Inbound peer connections from one /24 (IPv4) or /48 (IPv6) at once (loopback exempt); 0: no limit."
         case .identityWorkBits:
             "Proof of work a peer's identity must show (leading zero bits of a hash; each bit doubles the cost; 21 takes about a second of one core here); the node proves the same for its own, once per key."
+        case .linkEncryption:
+            "1: every frame between nodes is encrypted and authenticated after the handshake (ChaChaPoly, keys from X25519). 0: plain text, for debugging only; such a node links only with others set to 0."
         }
     }
 

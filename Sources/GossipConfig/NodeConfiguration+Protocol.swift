@@ -32,7 +32,8 @@ extension NodeConfiguration {
             digestSize: digestSize,
             // Retries no deadline drives: often enough for the shortest interval, at most 100 Hz.
             tickIntervalNanoseconds: milliseconds(max(10, min(100, shortest / 4))),
-            identityWorkBits: identityWorkBits)
+            identityWorkBits: identityWorkBits,
+            encryptsLinks: linkEncryption != 0)
     }
 
     /// The bootstrappers as the core's dial targets.

@@ -67,6 +67,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var maxLinksPerPrefix: Int
     /// [gossip] identity_work_bits.
     public var identityWorkBits: Int
+    /// `link_encryption`: 1 encrypts links after the handshake, 0 leaves them in plain text.
+    public var linkEncryption: Int
 
     /// A configuration with the given listen addresses and every other value at its default.
     public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
@@ -103,6 +105,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.maxLinksPerIP = D.maxLinksPerIP
         self.maxLinksPerPrefix = D.maxLinksPerPrefix
         self.identityWorkBits = D.identityWorkBits
+        self.linkEncryption = D.linkEncryption
     }
 }
 

@@ -55,6 +55,11 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// An API connection that never sent a message, closed to make room for a new one at
     /// `max_api_connections`.
     case idleEvicted = "idle_evicted"
+    /// A sealed frame that did not open: altered, replayed, reordered, cut short, or sealed with
+    /// another key.
+    case decryptionFailed = "decryption_failed"
+    /// One end of a link encrypts and the other does not (`link_encryption`).
+    case encryptionMismatch = "encryption_mismatch"
 
     /// Closes that are the overlay's routine upkeep rather than a peer's fault.
     public var isPeerHousekeeping: Bool {

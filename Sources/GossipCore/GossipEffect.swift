@@ -18,4 +18,9 @@ public enum GossipEffect: Equatable, Sendable {
     case count(GossipCounter, Int)
     /// Call `tick` again no later than this moment.
     case wake(at: Moment)
+    /// From now on, seal every frame sent on this link with `keys.sealer` and open every frame
+    /// read from it with `keys.opener`. Comes first among the effects of the peer's AUTH, before
+    /// anything else is sent on the link; a driver must install the keys before another event
+    /// can make the core send on the link.
+    case secureLink(LinkID, LinkKeys)
 }

@@ -52,10 +52,12 @@ public enum SeedCorpus {
                                         entry: PeerEntry(identity: peerIdentity, address: peerAddress)))),
                             record(0x81, .item(items[0])),
                             record(0x10, .ihave([items[1].id])),
-                            record(0xC0, .graft([items[0].id])),
+                            record(0x90, .graft([items[0].id])),
                             record(0x02, .item(items[1])),
                         ].flatMap { $0 }
                 ),
+                // A frame taken as sealed already (control bit 6): its "tag" does not open it.
+                ("handshake-then-forged-frame", handshake + [0x40] + PeerMessage.ping(7).encoded() + [UInt8](repeating: 0, count: 16)),
             ]
         case .config:
             return [
@@ -93,14 +95,18 @@ public enum SeedCorpus {
     static let peerAddress = PeerAddress(host: "203.0.113.5", port: 6002)!
     static let peerHello = PeerHello(
         identity: peerIdentity, listenAddress: peerAddress, nonce: [UInt8](repeating: 0x5A, count: PeerHello.nonceSize))
-    /// The AUTH the fuzzed core accepts after `peerHello`: signed over its nonce and identity.
+    static let peerAgreementKey = Array(HandshakeHarness.peerAgreementKey.publicKey.rawRepresentation)
+    /// The AUTH the fuzzed core accepts after `peerHello`: signed over its nonce, identity and
+    /// agreement key.
     static let peerAuth = PeerAuth(
         publicKey: peerIdentity.bytes,
         signature: FuzzSigner.checksum(
             PeerAuth.signedBytes(
                 receiverNonce: HandshakeHarness.coreNonce, senderNonce: peerHello.nonce,
-                senderIdentity: peerIdentity, receiverIdentity: HandshakeHarness.coreIdentity),
-            key: peerIdentity.bytes))
+                senderIdentity: peerIdentity, receiverIdentity: HandshakeHarness.coreIdentity,
+                senderAgreementKey: peerAgreementKey),
+            key: peerIdentity.bytes),
+        agreementKey: peerAgreementKey)
     static let items = [
         GossipItem.bound(salt: 1, ttl: 3, dataType: 5, data: Array("hello".utf8)),
         GossipItem.bound(salt: 2, ttl: 0, dataType: 7, data: [1, 2, 3]),

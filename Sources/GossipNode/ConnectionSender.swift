@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import DequeModule
+import GossipCore
 import GossipSockets
 
 /// The per-connection writer: a byte-bounded outbox drained by a thread of its own, so a slow or
@@ -37,6 +38,9 @@ final class ConnectionSender: @unchecked Sendable {
     private var finishLinger: Duration?
     /// The writer thread is sending a batch outside the lock: direct writes must wait their turn.
     private var isWriting = false
+    /// Seals every frame from the link's secureLink on. Sealing under the lock numbers frames in
+    /// the order they are queued, which is the order they are written.
+    private var sealer: FrameSealer?
     private let finished = DispatchSemaphore(value: 0)
 
     let socket: Socket
@@ -68,12 +72,25 @@ final class ConnectionSender: @unchecked Sendable {
         return started
     }
 
-    /// Writes or queues one whole message. Never blocks.
-    func enqueue(_ message: [UInt8]) -> EnqueueResult {
+    /// Seals every frame enqueued from now on (an encrypted peer link, after its handshake).
+    func secure(with sealer: FrameSealer) {
+        condition.lock()
+        self.sealer = sealer
+        condition.unlock()
+    }
+
+    /// Writes or queues whole messages (one or more frames). Never blocks.
+    func enqueue(_ plaintext: [UInt8]) -> EnqueueResult {
         condition.lock()
         guard !isStopped && finishLinger == nil else {
             condition.unlock()
             return .closed
+        }
+        var message = plaintext
+        if sealer != nil {
+            message = []
+            message.reserveCapacity(plaintext.count + 64)
+            sealer!.seal(plaintext, into: &message)
         }
         var pending = message[...]
         if outbox.isEmpty && !isWriting {

@@ -165,6 +165,8 @@ final class NodeContext: Sendable {
                 statistics.count(counter, by: amount)
             case .wake(let moment):
                 wakeups.schedule(moment)
+            case .secureLink:
+                break  // installed by the link's reader while it held the core (P2PServer.serve)
             }
         }
         if !toModules.isEmpty {

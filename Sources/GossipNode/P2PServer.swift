@@ -1,3 +1,4 @@
+import Crypto
 import GossipCore
 import GossipIdentity
 import GossipSockets
@@ -86,16 +87,26 @@ final class P2PServer: Sendable {
         var system = SystemRandomNumberGenerator()
         let nonce = (0..<PeerHello.nonceSize).map { _ in UInt8.random(in: 0...255, using: &system) }
         let remote = PeerAddress(host: socket.remoteHost, port: 0)
+        let agreementKey = Curve25519.KeyAgreement.PrivateKey()  // this link's alone, from the system's CSPRNG
         context.withCore { core, now in
-            core.linkOpened(id, outbound: outbound, dialed: dialed, remote: remote, nonce: nonce, now: now)
+            core.linkOpened(id, outbound: outbound, dialed: dialed, remote: remote, nonce: nonce, agreementKey: agreementKey, now: now)
         }
         context.logger.debug("peer link opened", metadata: ["link": "\(link.label)", "remote": "\(link.remote)", "outbound": "\(outbound)"])
 
         var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds), headerRule: .peer)
+        // Opens the peer's frames once the handshake made the link's keys (an encrypted link).
+        var opener: FrameOpener?
         reading: while !link.isClosing {  // stop at once when the node closed it
             let message: PeerMessage
             do {
-                guard let frame = try stream.readFrame() else { break reading }
+                guard var frame = try stream.readFrame() else { break reading }
+                if opener != nil {
+                    guard let opened = opener!.open(frame) else {
+                        link.terminate(.decryptionFailed, detail: "frame \(opener!.counter) of type \(frame.type) did not open")
+                        break reading
+                    }
+                    frame = opened
+                }
                 message = try PeerMessage(frame: frame)
             } catch let error as FrameStream.ReadError {
                 link.terminate(for: error)
@@ -114,6 +125,22 @@ final class P2PServer: Sendable {
                 } else {
                     guard context.itemQueue.push(.peer(id, item), lane: InboundItem.peerLane) else { break reading }
                 }
+                continue
+            }
+            if case .auth = message {
+                // The peer's AUTH may make the link's keys. They go in while the core is still
+                // locked, so no other thread can send on the link before its frames are sealed, and
+                // before this reader takes the next frame, the peer's first sealed one.
+                let effects = context.core.withLock { core in
+                    let effects = core.received(peerMessage: message, on: id, now: context.clock.now())
+                    for case .secureLink(_, let keys) in effects {
+                        link.sender.secure(with: keys.sealer)
+                        opener = keys.opener
+                    }
+                    return effects
+                }
+                if opener != nil { stream.trailerSize = FrameSealer.tagSize }
+                context.perform(effects)
                 continue
             }
             context.withCore { core, now in core.received(peerMessage: message, on: id, now: now) }

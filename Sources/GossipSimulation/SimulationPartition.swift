@@ -1,3 +1,4 @@
+import Crypto
 import GossipCore
 import GossipWire
 
@@ -343,7 +344,7 @@ final class SimulationPartition: @unchecked Sendable {
         perform(
             protocols[node]!.linkOpened(
                 LinkEndpoint.linkID(serial: linkSerial[node], index: endpoint), outbound: false, dialed: nil,
-                remote: NetworkModel.address(of: dialer), nonce: nonce(node), now: now),
+                remote: NetworkModel.address(of: dialer), nonce: nonce(node), agreementKey: Self.agreementKey, now: now),
             at: node)
     }
 
@@ -364,7 +365,7 @@ final class SimulationPartition: @unchecked Sendable {
         perform(
             protocols[node]!.linkOpened(
                 LinkEndpoint.linkID(serial: linkSerial[node], index: endpoint), outbound: true, dialed: dial.target,
-                remote: NetworkModel.address(of: Int(dial.targetNode)), nonce: nonce(node), now: now),
+                remote: NetworkModel.address(of: Int(dial.targetNode)), nonce: nonce(node), agreementKey: Self.agreementKey, now: now),
             at: node)
     }
 
@@ -376,6 +377,10 @@ final class SimulationPartition: @unchecked Sendable {
             protocols[node]!.received(
                 apiMessage: .validation(validation), from: Simulation.subscriberConnection, now: now), at: node)
     }
+
+    /// Every simulated link's X25519 key: the simulator moves messages, not bytes, so nothing is
+    /// sealed, and one fixed key keeps runs deterministic and spares a key per link.
+    private static let agreementKey = try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
 
     private func nonce(_ node: Int) -> [UInt8] {
         let high = random[node].next()
@@ -478,6 +483,8 @@ final class SimulationPartition: @unchecked Sendable {
                     nextTick[node] = time
                     schedule(.tick, at: time, by: node, a: UInt32(node))
                 }
+            case .secureLink:
+                break  // messages are moved, not bytes: nothing to seal
             }
         }
     }

@@ -17,6 +17,13 @@ public struct FrameStream: ~Copyable {
     public var bufferedByteCount: Int { reader.bufferedByteCount }
     public let frameTimeout: Duration
 
+    /// Bytes after each frame's body that belong to it (`FrameReader.trailerSize`): an encrypted
+    /// link's tag. Set between frames.
+    public var trailerSize: Int {
+        get { reader.trailerSize }
+        set { reader.trailerSize = newValue }
+    }
+
     public init(
         socket: Socket, frameTimeout: Duration, maximumFrameSize: Int = Framing.maximumMessageSize, headerRule: HeaderRule? = nil,
         bufferSize: Int = 65_536

@@ -9,6 +9,9 @@ public struct FrameReader: Sendable {
     private var readIndex = 0
     public let maximumFrameSize: Int
     public let headerRule: HeaderRule?
+    /// Bytes that follow each frame's body and belong to it (an encrypted link's 16-byte tag,
+    /// `FrameSealer`): the returned body includes them. Set between frames.
+    public var trailerSize = 0
 
     public init(maximumFrameSize: Int = Framing.maximumMessageSize, headerRule: HeaderRule? = nil) {
         self.maximumFrameSize = maximumFrameSize
@@ -40,9 +43,10 @@ public struct FrameReader: Sendable {
         guard size <= maximumFrameSize else { throw .frameTooLarge(size: size, limit: maximumFrameSize) }
         let type = UInt16(buffer[readIndex + 2]) << 8 | UInt16(buffer[readIndex + 3])
         if let headerRule, let error = headerRule.check(type, size) { throw error }
-        guard bufferedByteCount >= size else { return nil }
-        let body = Array(buffer[(readIndex + Framing.headerSize)..<(readIndex + size)])
-        readIndex += size
+        let end = size + trailerSize
+        guard bufferedByteCount >= end else { return nil }
+        let body = Array(buffer[(readIndex + Framing.headerSize)..<(readIndex + end)])
+        readIndex += end
         if readIndex == buffer.count {
             buffer.removeAll(keepingCapacity: true)
             readIndex = 0

@@ -1,7 +1,7 @@
 /// 504 HELLO: opens every P2P connection, sent by both sides before anything else.
 public struct PeerHello: Equatable, Sendable {
     public var version: UInt8
-    /// Reserved, sent as 0 and ignored.
+    /// Bit 0: `plaintextFlag`; the other bits are reserved, sent as 0 and ignored.
     public var flags: UInt8
     /// The sender's identity: the SHA-256 of its public key.
     public var identity: PeerIdentity
@@ -12,8 +12,12 @@ public struct PeerHello: Equatable, Sendable {
 
     /// 2 added the active/passive membership (513) and the broadcast tree (514-516); 3 binds item
     /// IDs to their content and adds the identity's proof of work to AUTH; 4 adds the path weight
-    /// to ITEM and the CUT form of PRUNE.
-    public static let currentVersion: UInt8 = 4
+    /// to ITEM and the CUT form of PRUNE; 5 encrypts every frame after the handshake (AUTH carries
+    /// an X25519 key).
+    public static let currentVersion: UInt8 = 5
+    /// The flag of a node whose links stay in plain text (`link_encryption = 0`, for debugging).
+    /// Two nodes talk only if both set it or neither does.
+    public static let plaintextFlag: UInt8 = 0x01
     public static let nonceSize = 16
     public static let size = 4 + 4 + 32 + PeerAddress.encodedSize + nonceSize
 
@@ -37,25 +41,36 @@ public struct PeerAuth: Equatable, Sendable {
     /// The proof of work for the sender's identity (`IdentityWork`): a nonce found once per
     /// identity, that makes new identities cost CPU time.
     public var work: UInt64
+    /// The sender's X25519 public key for this link alone (32 bytes): both ends agree on the
+    /// link's frame keys from it (`LinkKeys`), and the signature covers it.
+    public var agreementKey: [UInt8]
 
     /// Each field is at most this long (an RSA-16384 key fits).
     public static let maximumFieldSize = 4096
-    /// The bytes besides the key and the signature: header, both lengths, the work.
-    public static let fixedSize = 4 + 2 + 2 + 8
+    public static let agreementKeySize = 32
+    /// The bytes besides the key and the signature: header, both lengths, the work, the agreement key.
+    public static let fixedSize = 4 + 2 + 2 + 8 + agreementKeySize
 
-    public init(publicKey: [UInt8], signature: [UInt8], work: UInt64 = 0) {
+    public init(
+        publicKey: [UInt8], signature: [UInt8], work: UInt64 = 0,
+        agreementKey: [UInt8] = Array(repeating: 0, count: agreementKeySize)
+    ) {
         self.publicKey = publicKey
         self.signature = signature
         self.work = work
+        self.agreementKey = agreementKey
     }
 
     /// What the sender of an AUTH signs: a label, the receiver's nonce, the sender's nonce, the
-    /// sender's identity, the receiver's identity. Binding both nonces and both identities ties the
-    /// proof to this one connection.
+    /// sender's identity, the receiver's identity, the sender's agreement key. Binding both nonces
+    /// and both identities ties the proof to this one connection; binding the agreement key keeps
+    /// anyone in the middle from putting in their own.
     public static func signedBytes(
-        receiverNonce: [UInt8], senderNonce: [UInt8], senderIdentity: PeerIdentity, receiverIdentity: PeerIdentity
+        receiverNonce: [UInt8], senderNonce: [UInt8], senderIdentity: PeerIdentity, receiverIdentity: PeerIdentity,
+        senderAgreementKey: [UInt8]
     ) -> [UInt8] {
-        Array("gossip-auth-v1".utf8) + receiverNonce + senderNonce + senderIdentity.bytes + receiverIdentity.bytes
+        Array("gossip-auth-v2".utf8) + receiverNonce + senderNonce + senderIdentity.bytes + receiverIdentity.bytes
+            + senderAgreementKey
     }
 }
 
@@ -218,11 +233,13 @@ public enum PeerMessage: Equatable, Sendable {
             guard keyLength <= PeerAuth.maximumFieldSize else { throw .invalidField("public key of \(keyLength) bytes") }
             let key = try reader.readBytes(keyLength)
             let signatureLength = Int(try reader.readUInt16())
-            guard signatureLength <= PeerAuth.maximumFieldSize, signatureLength + 8 == reader.remaining else {
-                throw .badSize(type: frame.type, size: frame.size, expected: "16 + key length + signature length")
+            guard signatureLength <= PeerAuth.maximumFieldSize, signatureLength + 8 + PeerAuth.agreementKeySize == reader.remaining else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "\(PeerAuth.fixedSize) + key length + signature length")
             }
             let signature = try reader.readBytes(signatureLength)
-            self = .auth(PeerAuth(publicKey: key, signature: signature, work: try reader.readUInt64()))
+            let work = try reader.readUInt64()
+            let agreementKey = try reader.readBytes(PeerAuth.agreementKeySize)
+            self = .auth(PeerAuth(publicKey: key, signature: signature, work: work, agreementKey: agreementKey))
         case .peerPull:
             try requireSize(Self.pullSize)
             self = .pull(try PeerAddress.decode(from: &reader))
@@ -318,6 +335,8 @@ public enum PeerMessage: Equatable, Sendable {
             bytes.appendBigEndian(UInt16(auth.signature.count))
             bytes.append(contentsOf: auth.signature)
             bytes.appendBigEndian(auth.work)
+            precondition(auth.agreementKey.count == PeerAuth.agreementKeySize, "agreement keys are 32 bytes")
+            bytes.append(contentsOf: auth.agreementKey)
         case .pull(let address):
             address.encode(into: &bytes)
         case .push(let push):

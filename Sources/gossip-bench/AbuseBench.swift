@@ -159,12 +159,12 @@ struct AbuseBench: ParsableCommand {
         try probe.announceLargeItem()
         _ = peer.drain(for: 1)  // hear its ID (an ITEM or an IHAVE)
         guard let id = peer.heard else { return "FAILED: the attacker never heard of the large item" }
-        let request = PeerMessage.request(Array(repeating: id, count: 16)).encoded()
+        let request = PeerMessage.request(Array(repeating: id, count: 16))
         var sent = 0
         let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
-            guard (try? peer.socket.send(request, deadline: .now + .seconds(1))) != nil else { break }
-            sent += request.count
+            guard peer.send([request]) else { break }
+            sent += request.encodedSize
         }
         let received = peer.drain(for: 1)
         let limit = 4 * 1_048_576 + Int(seconds + 1) * 1_048_576
@@ -182,12 +182,12 @@ struct AbuseBench: ParsableCommand {
         let deadline = ContinuousClock.now + .seconds(seconds)
         var salt: UInt32 = 0
         while ContinuousClock.now < deadline {
-            var batch: [UInt8] = []
+            var batch: [PeerMessage] = []
             for _ in 0..<64 {
                 salt &+= 1
-                batch += PeerMessage.item(GossipItem.bound(stamp: stamp, salt: salt, ttl: 0, dataType: 4242, data: [1, 2, 3])).encoded()
+                batch.append(.item(GossipItem.bound(stamp: stamp, salt: salt, ttl: 0, dataType: 4242, data: [1, 2, 3])))
             }
-            guard (try? peer.socket.send(batch, deadline: .now + .seconds(1))) != nil else { break }
+            guard peer.send(batch) else { break }
             sent += 64
         }
         peer.close()
@@ -213,7 +213,7 @@ struct AbuseBench: ParsableCommand {
                 let ip: [UInt8] = [100, 64, UInt8(round), UInt8(n % 250 + 1)]
                 entries.append(PeerEntry(identity: PeerIdentity(bytes: bytes)!, address: PeerAddress(ip: ip, port: 9)!))
             }
-            try? peer.socket.send(PeerMessage.push(PeerPush(listenAddress: PeerAddress(host: "127.0.0.1", port: 9)!, entries: entries)).encoded(), deadline: .now + .seconds(1))
+            _ = peer.send([.push(PeerPush(listenAddress: PeerAddress(host: "127.0.0.1", port: 9)!, entries: entries))])
             pushed += entries.count
         }
         Thread.sleep(forTimeInterval: seconds)
@@ -310,57 +310,45 @@ final class Service {
     }
 }
 
-/// An authenticated peer speaking raw frames: a fresh key with its proof of work, through HELLO
-/// and AUTH, asking to be a neighbour.
+/// An authenticated peer speaking raw frames (sealed, as the victim's links are): a fresh key with
+/// its proof of work, through HELLO and AUTH, asking to be a neighbour.
 final class AttackerPeer {
-    let socket: Socket
-    private var stream: FrameStream
+    let client: PeerClient
     /// The newest item ID this peer heard of (an ITEM, IHAVE or DIGEST from the victim).
     private(set) var heard: ItemID?
 
     init(_ victim: ProbeNode) throws {
-        socket = try Socket.connect(host: victim.host, port: (victim.p2pPort ?? 0), deadline: .now + .seconds(2))
-        stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
-        guard let frame = try stream.readFrame(idleDeadline: .now + .seconds(5)), case .hello(let theirs) = try PeerMessage(frame: frame) else {
-            throw ValidationError("the victim did not say HELLO")
-        }
         let key = NodeKey.ephemeral()
-        let work = IdentityWork.solve(for: key.identity, bits: AbuseBench.workBits)
-        let nonce = (0..<PeerHello.nonceSize).map { _ in UInt8.random(in: 0...255) }
         let address = PeerAddress(host: "127.0.0.1", port: 9)!
-        let ours = PeerHello(identity: key.identity, listenAddress: address, nonce: nonce)
-        let signed = PeerAuth.signedBytes(
-            receiverNonce: theirs.nonce, senderNonce: nonce, senderIdentity: key.identity, receiverIdentity: theirs.identity)
-        let auth = PeerAuth(publicKey: key.publicKeyDER, signature: try key.sign(signed), work: work)
-        let ask = PeerMessage.membership(PeerMembership(kind: .neighborHigh, entry: PeerEntry(identity: key.identity, address: address)))
-        try socket.send(PeerMessage.hello(ours).encoded() + PeerMessage.auth(auth).encoded() + ask.encoded(), deadline: .now + .seconds(2))
-        // Wait for the victim's AUTH: the handshake completed.
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            guard let frame = try stream.readFrame(idleDeadline: deadline) else { throw ValidationError("closed during the handshake") }
-            if frame.type == MessageType.peerAuth.rawValue { return }
-        }
-        throw ValidationError("no AUTH from the victim")
+        client = try PeerClient(
+            host: victim.host, port: victim.p2pPort ?? 0, key: key, work: IdentityWork.solve(for: key.identity, bits: AbuseBench.workBits),
+            listenAddress: address)
+        try client.send(.membership(PeerMembership(kind: .neighborHigh, entry: PeerEntry(identity: key.identity, address: address))))
+    }
+
+    /// Sends `messages` in one write; false if the victim closed the link.
+    func send(_ messages: [PeerMessage]) -> Bool {
+        (try? client.sendWire(client.wireBytes(messages), timeout: .seconds(1))) != nil
     }
 
     /// Reads whatever comes for `seconds`, noting item IDs it hears of; returns the bytes read.
     func drain(for seconds: Double) -> Int {
         var bytes = 0
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < deadline, let frame = try? stream.readFrame(idleDeadline: deadline) {
-            bytes += frame.size
-            note(frame)
+        while ContinuousClock.now < deadline, let message = client.receive(until: deadline) {
+            bytes += message.encodedSize
+            note(message)
         }
         return bytes
     }
 
-    private func note(_ frame: Frame) {
-        switch try? PeerMessage(frame: frame) {
-        case .item(let item)?: heard = item.id
-        case .ihave(let ids)?, .digest(let ids)?: if let last = ids.last { heard = last }
+    private func note(_ message: PeerMessage) {
+        switch message {
+        case .item(let item): heard = item.id
+        case .ihave(let ids), .digest(let ids): if let last = ids.last { heard = last }
         default: break
         }
     }
 
-    func close() { socket.close() }
+    func close() { client.close() }
 }

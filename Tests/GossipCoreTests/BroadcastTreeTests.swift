@@ -23,9 +23,9 @@ struct CoreMesh {
     mutating func connect(_ dialer: Int, _ listener: Int, link: LinkID) {
         ends[link] = (dialer, listener)
         let fromDialer = nodes[dialer].linkOpened(
-            link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: UInt8(dialer), count: 16), now: now)
+            link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: UInt8(dialer), count: 16), agreementKey: testAgreementKey, now: now)
         let fromListener = nodes[listener].linkOpened(
-            link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: UInt8(listener), count: 16), now: now)
+            link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: UInt8(listener), count: 16), agreementKey: testAgreementKey, now: now)
         carry(fromDialer.map { (dialer, $0) } + fromListener.map { (listener, $0) })
     }
 

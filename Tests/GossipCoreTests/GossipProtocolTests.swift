@@ -1,3 +1,4 @@
+import Crypto
 import GossipWire
 import Testing
 
@@ -22,6 +23,10 @@ struct TestSigner: HandshakeSigner {
     }
 }
 
+/// The X25519 key of every link in the core's tests (links are not sealed there unless a test
+/// turns encryption on, and then both ends deriving the same keys is what counts).
+let testAgreementKey = try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: [UInt8](repeating: 0x11, count: 32))
+
 /// Two cores joined by one link, with the messages between them carried by hand.
 struct CorePair {
     var a: GossipProtocol
@@ -32,7 +37,8 @@ struct CorePair {
     var otherEffects: (a: [GossipEffect], b: [GossipEffect]) = ([], [])
 
     static func node(
-        _ n: UInt8, degree: Int = 3, engine: GossipEngine.Configuration = .init(cacheSize: 16, validationTimeoutNanoseconds: 1000 * ms)
+        _ n: UInt8, degree: Int = 3, engine: GossipEngine.Configuration = .init(cacheSize: 16, validationTimeoutNanoseconds: 1000 * ms),
+        encryptsLinks: Bool = false
     ) -> GossipProtocol {
         var random = SeededRandom(seed: UInt64(n))
         return GossipProtocol(
@@ -42,7 +48,7 @@ struct CorePair {
                     degree: degree, viewCapacity: 16, maximumLinks: 8, gossipIntervalNanoseconds: 1000 * ms,
                     antiEntropyIntervalNanoseconds: 1000 * ms, pingIntervalNanoseconds: 500 * ms,
                     peerTimeoutNanoseconds: 2000 * ms),
-                digestSize: 8),
+                digestSize: 8, encryptsLinks: encryptsLinks),
             signer: TestSigner(identity: identity(n)), selfAddress: address(6000 + UInt16(n)), bootstrappers: [],
             random: &random, fixedItemIDs: true)
     }
@@ -54,8 +60,8 @@ struct CorePair {
 
     /// Opens the link (a dialed b) and carries messages until both sides are quiet.
     mutating func connect() {
-        let fromA = a.linkOpened(link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: now)
-        let fromB = b.linkOpened(link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 2, count: 16), now: now)
+        let fromA = a.linkOpened(link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), agreementKey: testAgreementKey, now: now)
+        let fromB = b.linkOpened(link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 2, count: 16), agreementKey: testAgreementKey, now: now)
         carry(fromA: fromA, fromB: fromB)
     }
 
@@ -114,8 +120,9 @@ struct GossipProtocolTests {
     @Test("an AUTH that does not prove the HELLO's identity closes the link")
     func forgedAuth() {
         var a = CorePair.node(1)
-        _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: .zero)
-        _ = a.received(peerMessage: .hello(PeerHello(identity: identity(9), listenAddress: address(9))), on: 3, now: .zero)
+        _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), agreementKey: testAgreementKey, now: .zero)
+        _ = a.received(
+            peerMessage: .hello(PeerHello(flags: PeerHello.plaintextFlag, identity: identity(9), listenAddress: address(9))), on: 3, now: .zero)
         let forged = PeerAuth(publicKey: identity(8).bytes, signature: Array(repeating: 0, count: 8))
         #expect(a.received(peerMessage: .auth(forged), on: 3, now: .zero) == [.closeLink(3, .authFailed)])
         #expect(a.overlay.activeLinks.isEmpty)
@@ -124,7 +131,7 @@ struct GossipProtocolTests {
     @Test("anything but HELLO and AUTH before the handshake closes the link; after close, nothing is handled")
     func beforeHandshake() {
         var a = CorePair.node(1)
-        _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), now: .zero)
+        _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), agreementKey: testAgreementKey, now: .zero)
         let item = GossipItem.bound(salt: UInt32(1), ttl: 0, dataType: 5, data: [1])
         #expect(a.received(peerMessage: .item(item), on: 3, now: .zero) == [.closeLink(3, .helloMissing)])
         #expect(a.screenItem(item, on: 3, now: .zero) == [.closeLink(3, .helloMissing)], "never queued behind a later AUTH")
@@ -155,8 +162,8 @@ struct GossipProtocolTests {
             effects.compactMap { if case .send(_, let message) = $0 { message } else { nil } }
         }
         var c = CorePair.node(3)
-        var toC = messages(pair.b.linkOpened(other, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 3, count: 16), now: pair.now))
-        var toB = messages(c.linkOpened(other, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 4, count: 16), now: pair.now))
+        var toC = messages(pair.b.linkOpened(other, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 3, count: 16), agreementKey: testAgreementKey, now: pair.now))
+        var toB = messages(c.linkOpened(other, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 4, count: 16), agreementKey: testAgreementKey, now: pair.now))
         while !toB.isEmpty || !toC.isEmpty {
             let nextC = toB.flatMap { messages(pair.b.received(peerMessage: $0, on: other, now: pair.now)) }
             toB = toC.flatMap { messages(c.received(peerMessage: $0, on: other, now: pair.now)) }

@@ -1,4 +1,5 @@
 import Foundation
+import GossipClient
 import GossipCore
 import GossipConfig
 import GossipIdentity
@@ -87,25 +88,19 @@ struct PeerInputTests {
         #expect(node.statistics.peerItemsReceived == 0)
     }
 
-    /// Completes the handshake as a peer holding `key` would, claiming `claimed` (its own identity
-    /// unless a test lies), and asks to be a neighbour; returns the stream, past the node's HELLO.
+    /// Completes the handshake with `node` as a peer holding `key` would, claiming `claimed` (its
+    /// own identity unless a test lies), and asks to be a neighbour; the link is sealed unless
+    /// `encrypted` is false.
     private func handshake(
-        _ socket: Socket, key: NodeKey, claiming claimed: PeerIdentity? = nil, signWith signer: NodeKey? = nil, work: UInt64 = 0
-    ) throws -> FrameStream {
-        var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
-        guard let frame = try stream.readFrame(idleDeadline: .now + .seconds(5)), case .hello(let theirs) = try PeerMessage(frame: frame) else {
-            throw TestFailure.unexpected
-        }
-        let identity = claimed ?? key.identity
-        let ours = PeerHello(identity: identity, listenAddress: Self.strangerAddress, nonce: Self.strangerNonce)
-        let signed = PeerAuth.signedBytes(
-            receiverNonce: theirs.nonce, senderNonce: Self.strangerNonce, senderIdentity: identity, receiverIdentity: theirs.identity)
-        let proof = signer ?? key
-        let auth = PeerAuth(publicKey: proof.publicKeyDER, signature: try proof.sign(signed), work: work)
+        _ node: Node, key: NodeKey, claiming claimed: PeerIdentity? = nil, signWith signer: NodeKey? = nil, work: UInt64 = 0,
+        encrypted: Bool = true
+    ) throws -> PeerClient {
+        let client = try PeerClient(
+            host: "127.0.0.1", port: node.p2pPort, key: key, work: work, listenAddress: Self.strangerAddress, claiming: claimed,
+            signWith: signer, nonce: Self.strangerNonce, encrypted: encrypted)
         // Then ask to be a neighbour, as a node joining would, so the link becomes active.
-        let ask = PeerMessage.membership(PeerMembership(kind: .neighborHigh, entry: PeerEntry(identity: identity, address: Self.strangerAddress)))
-        try socket.send(PeerMessage.hello(ours).encoded() + PeerMessage.auth(auth).encoded() + ask.encoded(), deadline: .now + .seconds(2))
-        return stream
+        try? client.send(.membership(PeerMembership(kind: .neighborHigh, entry: PeerEntry(identity: claimed ?? key.identity, address: Self.strangerAddress))))
+        return client
     }
 
     @Test("a peer whose AUTH proves its identity is accepted; one that claims another identity is not")
@@ -113,16 +108,14 @@ struct PeerInputTests {
         let network = TestNetwork()
         let node = try network.add()
         let honest = NodeKey.ephemeral()
-        let good = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        let good = try handshake(node, key: honest)
         defer { good.close() }
-        _ = try handshake(good, key: honest)
         #expect(waitUntil { node.connectedPeers == [honest.identity] })
 
         // An impostor claims the honest node's identity but can only sign with its own key.
-        let impostor = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        let impostor = try handshake(node, key: NodeKey.ephemeral(), claiming: honest.identity)
         defer { impostor.close() }
-        _ = try handshake(impostor, key: NodeKey.ephemeral(), claiming: honest.identity)
-        #expect(closes(impostor))
+        #expect(impostor.closes())
         #expect(waitUntil { node.statistics.closedLinks(.authFailed) == 1 })
         #expect(node.connectedPeers == [honest.identity], "the honest link stays")
     }
@@ -133,18 +126,16 @@ struct PeerInputTests {
         let node = try network.add { $0.identityWorkBits = 12 }
         let lazy = NodeKey.ephemeral()
         let weak = (0..<UInt64(1000)).first { !IdentityWork.isValid($0, for: lazy.identity, bits: 12) }!
-        let refused = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        let refused = try handshake(node, key: lazy, work: weak)
         defer { refused.close() }
-        _ = try handshake(refused, key: lazy, work: weak)
-        #expect(closes(refused))
+        #expect(refused.closes())
         #expect(waitUntil { node.statistics.closedLinks(.insufficientWork) == 1 })
         #expect(!node.connectedPeers.contains(lazy.identity))
 
         let diligent = NodeKey.ephemeral()
         let work = IdentityWork.solve(for: diligent.identity, bits: 12)
-        let accepted = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        let accepted = try handshake(node, key: diligent, work: work)
         defer { accepted.close() }
-        _ = try handshake(accepted, key: diligent, work: work)
         #expect(waitUntil { node.connectedPeers.contains(diligent.identity) })
     }
 
@@ -178,13 +169,12 @@ struct PeerInputTests {
     func silentPeer() throws {
         let network = TestNetwork()
         let node = try network.add { $0.peerTimeoutMilliseconds = 400 }
-        let socket = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
-        defer { socket.close() }
-        var stream = try handshake(socket, key: NodeKey.ephemeral())
-        // Read what the node sends: its AUTH, then PINGs, then the close.
+        let peer = try handshake(node, key: NodeKey.ephemeral())
+        defer { peer.close() }
+        // Read what the node sends after its AUTH: PINGs, then the close.
         var sawPing = false
-        while let frame = try? stream.readFrame(idleDeadline: .now + .seconds(5)) {
-            if frame.type == MessageType.peerPing.rawValue { sawPing = true }
+        while let message = peer.receive(until: .now + .seconds(5)) {
+            if case .ping = message { sawPing = true }
         }
         #expect(sawPing, "a silent link is pinged")
         #expect(waitUntil { node.statistics.closedLinks(.unresponsive) == 1 }, "and closed as a zombie")
@@ -202,26 +192,66 @@ struct PeerInputTests {
         let subscriber = try node.subscriber(of: 5)
         let real = Self.freshItem(salt: 77, dataType: 5, data: Array("real".utf8))
         let junk = GossipItem(id: real.id, ttl: 0, dataType: 5, data: Array("junk".utf8))
-        let attacker = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        let attacker = try handshake(node, key: NodeKey.ephemeral())
         defer { attacker.close() }
-        _ = try handshake(attacker, key: NodeKey.ephemeral())
-        try socket(attacker, sends: .item(junk))
-        #expect(closes(attacker), "the forger's link is closed")
+        try attacker.send(.item(junk))
+        #expect(attacker.closes(), "the forger's link is closed")
         #expect(waitUntil { node.statistics.closedLinks(.itemIDMismatch) == 1 })
         #expect(subscriber.staysQuiet(for: .milliseconds(200)), "the junk reached no module")
 
-        let honest = try Socket.connect(host: "127.0.0.1", port: node.p2pPort, deadline: .now + .seconds(2))
+        let honest = try handshake(node, key: NodeKey.ephemeral())
         defer { honest.close() }
-        _ = try handshake(honest, key: NodeKey.ephemeral())
         let stale = GossipItem.bound(stamp: UInt32(Date().timeIntervalSince1970) - 3600, salt: 78, ttl: 0, dataType: 5, data: [1])
-        try socket(honest, sends: .item(stale))
-        try socket(honest, sends: .item(real))
+        try honest.send(.item(stale))
+        try honest.send(.item(real))
         #expect(try subscriber.expectNotification().data == Array("real".utf8), "the real item still arrives")
         #expect(waitUntil { node.statistics.itemsStale == 1 }, "the hour-old copy (older than seen_ttl_ms) was dropped as stale")
     }
 
-    private func socket(_ socket: Socket, sends message: PeerMessage) throws {
-        try socket.send(message.encoded(), deadline: .now + .seconds(2))
+    @Test("a sealed frame that was tampered with, replayed or reordered closes its link; a plain-text peer is refused")
+    func sealedFrames() throws {
+        let network = TestNetwork()
+        let node = try network.add()
+        let neighbour = try network.add(bootstrap: node)
+        #expect(waitUntil(timeout: .seconds(10)) { node.establishedPeerCount == 1 })
+
+        let honestKey = NodeKey.ephemeral()
+        let honest = try handshake(node, key: honestKey)
+        defer { honest.close() }
+        try honest.sendWire(honest.wireBytes([.ping(1)]) + honest.wireBytes([.ping(2)]))
+        #expect(waitUntil { node.connectedPeers.contains(honestKey.identity) }, "frames sealed in order are taken")
+
+        let tampering = try handshake(node, key: NodeKey.ephemeral())
+        defer { tampering.close() }
+        var altered = tampering.wireBytes([.ping(3)])
+        altered[6] ^= 0x01  // one bit of the sealed body
+        try tampering.sendWire(altered)
+        #expect(tampering.closes(), "a flipped bit")
+
+        let replaying = try handshake(node, key: NodeKey.ephemeral())
+        defer { replaying.close() }
+        let once = replaying.wireBytes([.ping(4)])
+        try replaying.sendWire(once + once)
+        #expect(replaying.closes(), "the same sealed frame twice")
+
+        let reordering = try handshake(node, key: NodeKey.ephemeral())
+        defer { reordering.close() }
+        let first = reordering.wireBytes([.ping(5)])
+        let second = reordering.wireBytes([.ping(6)])
+        try reordering.sendWire(second + first)
+        #expect(reordering.closes(), "two sealed frames swapped")
+        #expect(waitUntil { node.statistics.closedLinks(.decryptionFailed) == 3 })
+
+        #expect(throws: (any Error).self, "a peer that will not encrypt gets no AUTH") {
+            try handshake(node, key: NodeKey.ephemeral(), encrypted: false)
+        }
+        #expect(waitUntil { node.statistics.closedLinks(.encryptionMismatch) == 1 })
+
+        #expect(node.connectedPeers.contains(honestKey.identity) && node.connectedPeers.contains(neighbour.identity), "\(node.connectedPeers)")
+        let subscriber = try neighbour.subscriber(of: 3)
+        let announcer = try node.connect()
+        try announcer.announce(dataType: 3, ttl: 0, data: [3])
+        #expect(try subscriber.expectNotification().data == [3], "the honest links still carry items")
     }
 
     @Test("idle connections that never say HELLO neither take link slots nor keep an honest node from joining")

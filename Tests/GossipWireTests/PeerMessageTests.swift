@@ -77,7 +77,7 @@ struct PeerMessageTests {
         let nonce = Array(UInt8(100)..<116)
         let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4, nonce: nonce)).encoded()
         #expect(bytes.count == 74)
-        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 4, 0, 0, 0])
+        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 5, 0, 0, 0])
         #expect(Array(bytes[8..<40]) == Self.identityBytes)
         #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
         #expect(Array(bytes[58..<74]) == nonce)
@@ -85,22 +85,25 @@ struct PeerMessageTests {
 
     @Test("AUTH lengths must add up exactly, and each field is bounded")
     func authLengths() {
-        let good = PeerMessage.auth(PeerAuth(publicKey: [1, 2, 3], signature: [4, 5])).encoded()
-        #expect(good == [0, 21, 0x02, 0x00, 0, 3, 1, 2, 3, 0, 2, 4, 5, 0, 0, 0, 0, 0, 0, 0, 0])
-        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 3, 1, 2, 3, 0, 3, 4, 5])) }  // signature short
-        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 3, 1, 2, 3, 0, 1, 4, 5])) }  // trailing byte
+        let agreementKey = [UInt8](repeating: 0xAA, count: 32)
+        let good = PeerMessage.auth(PeerAuth(publicKey: [1, 2, 3], signature: [4, 5], work: 6, agreementKey: agreementKey)).encoded()
+        #expect(good == [0, 53, 0x02, 0x00, 0, 3, 1, 2, 3, 0, 2, 4, 5, 0, 0, 0, 0, 0, 0, 0, 6] + agreementKey)
+        #expect((try? PeerMessage(frame: Frame(type: 512, body: Array(good[4...])))) == .auth(PeerAuth(publicKey: [1, 2, 3], signature: [4, 5], work: 6, agreementKey: agreementKey)))
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: Array(good[4..<52]))) }  // agreement key short
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: Array(good[4...]) + [0])) }  // trailing byte
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0, 9, 1, 2])) }  // key runs past the end
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0x10, 0x01] + Array(repeating: 0, count: 4097) + [0, 0])) }
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 512, body: [0])) }
     }
 
-    @Test("what an AUTH signs binds both nonces and both identities")
+    @Test("what an AUTH signs binds both nonces, both identities and the sender's agreement key")
     func signedBytes() {
         let bytes = PeerAuth.signedBytes(
             receiverNonce: Array(repeating: 1, count: 16), senderNonce: Array(repeating: 2, count: 16),
-            senderIdentity: PeerIdentity(bytes: Array(repeating: 3, count: 32))!, receiverIdentity: PeerIdentity(bytes: Array(repeating: 4, count: 32))!)
-        #expect(bytes == Array("gossip-auth-v1".utf8) + Array(repeating: 1, count: 16) + Array(repeating: 2, count: 16)
-            + Array(repeating: 3, count: 32) + Array(repeating: 4, count: 32))
+            senderIdentity: PeerIdentity(bytes: Array(repeating: 3, count: 32))!, receiverIdentity: PeerIdentity(bytes: Array(repeating: 4, count: 32))!,
+            senderAgreementKey: Array(repeating: 5, count: 32))
+        #expect(bytes == Array("gossip-auth-v2".utf8) + Array(repeating: 1, count: 16) + Array(repeating: 2, count: 16)
+            + Array(repeating: 3, count: 32) + Array(repeating: 4, count: 32) + Array(repeating: 5, count: 32))
     }
 
     @Test("a PUSH whose count disagrees with its length is rejected")

@@ -1,3 +1,4 @@
+import Crypto
 import GossipWire
 
 extension GossipProtocol {
@@ -5,13 +6,19 @@ extension GossipProtocol {
 
     /// A connection opened: we dialed `dialed` (outbound), or a peer reached us. Both sides start
     /// with HELLO, carrying `nonce` (fresh random bytes from the driver) for the peer to sign.
-    /// `remote` is the address the connection came from, if known.
+    /// `agreementKey` is a fresh X25519 key for this link alone, from the driver (random in
+    /// gossipd), whose public half our AUTH carries. `remote` is the address the connection came
+    /// from, if known.
     public mutating func linkOpened(
-        _ link: LinkID, outbound: Bool, dialed: Overlay.DialTarget?, remote: PeerAddress?, nonce: [UInt8], now: Moment
+        _ link: LinkID, outbound: Bool, dialed: Overlay.DialTarget?, remote: PeerAddress?, nonce: [UInt8],
+        agreementKey: Curve25519.KeyAgreement.PrivateKey, now: Moment
     ) -> [GossipEffect] {
-        handshakes[link] = Handshake(ourNonce: nonce, remote: remote)
+        handshakes[link] = Handshake(ourNonce: nonce, agreementKey: agreementKey, remote: remote)
         var effects: [GossipEffect] = []
-        perform(overlay.linkOpened(link, outbound: outbound, dialed: dialed, remote: remote, nonce: nonce, now: now), into: &effects)
+        let flags = configuration.encryptsLinks ? 0 : PeerHello.plaintextFlag
+        perform(
+            overlay.linkOpened(link, outbound: outbound, dialed: dialed, remote: remote, nonce: nonce, helloFlags: flags, now: now),
+            into: &effects)
         // A handshake deadline is now pending: make sure the driver wakes for it.
         let limit = min(configuration.overlay.handshakeTimeoutNanoseconds, configuration.overlay.peerTimeoutNanoseconds)
         let deadline = now.adding(nanoseconds: limit)
@@ -155,6 +162,10 @@ extension GossipProtocol {
         case .hello(var hello):
             guard handshake.theirHello == nil else { return [.closeLink(link, .unexpectedHello)] }
             guard hello.version == PeerHello.currentVersion else { return [.closeLink(link, .versionMismatch)] }
+            // Each end decides for itself, so nobody in the middle can talk two nodes into plain text.
+            guard (hello.flags & PeerHello.plaintextFlag == 0) == configuration.encryptsLinks else {
+                return [.closeLink(link, .encryptionMismatch)]
+            }
             if hello.listenAddress.isUnspecified, let remote = handshake.remote,
                 let observed = PeerAddress(ip: remote.ip, port: hello.listenAddress.port)
             {
@@ -162,16 +173,18 @@ extension GossipProtocol {
             }
             handshake.theirHello = hello
             handshakes[link] = handshake
+            let agreementKey = Array(handshake.agreementKey.publicKey.rawRepresentation)
             let signed = PeerAuth.signedBytes(
                 receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
-                receiverIdentity: hello.identity)
+                receiverIdentity: hello.identity, senderAgreementKey: agreementKey)
             guard let signature = signer.sign(signed) else { return [.closeLink(link, .authFailed)] }
-            return [.send([link], .auth(PeerAuth(publicKey: signer.publicKey, signature: signature, work: signer.work)))]
+            let auth = PeerAuth(publicKey: signer.publicKey, signature: signature, work: signer.work, agreementKey: agreementKey)
+            return [.send([link], .auth(auth))]
         case .auth(let auth):
             guard let hello = handshake.theirHello else { return [.closeLink(link, .helloMissing)] }
             let signed = PeerAuth.signedBytes(
                 receiverNonce: handshake.ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
-                receiverIdentity: identity)
+                receiverIdentity: identity, senderAgreementKey: auth.agreementKey)
             // The identity must have cost its owner the work this node asks for: one hash to check,
             // so it comes before the signature, which costs far more to verify.
             guard IdentityWork.isValid(auth.work, for: hello.identity, bits: configuration.identityWorkBits) else {
@@ -180,9 +193,16 @@ extension GossipProtocol {
             guard signer.verify(signature: auth.signature, of: signed, publicKey: auth.publicKey) == hello.identity else {
                 return [.closeLink(link, .authFailed)]
             }
+            var effects: [GossipEffect] = []
+            if configuration.encryptsLinks {
+                guard let keys = LinkKeys.derive(
+                    agreementKey: handshake.agreementKey, peerAgreementKey: auth.agreementKey,
+                    ourNonce: handshake.ourNonce, theirNonce: hello.nonce, ourIdentity: identity, theirIdentity: hello.identity)
+                else { return [.closeLink(link, .authFailed)] }
+                effects.append(.secureLink(link, keys))  // before anything else goes out on the link
+            }
             handshakes[link] = nil
             authenticated.insert(link)
-            var effects: [GossipEffect] = []
             perform(overlay.receivedHello(hello, on: link, now: now), into: &effects)
             return effects
         default:

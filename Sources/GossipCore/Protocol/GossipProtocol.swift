@@ -1,3 +1,4 @@
+import Crypto
 import GossipWire
 
 /// The whole protocol of one node as a value: the engine (subscriptions, cache, validation, the
@@ -20,12 +21,16 @@ public struct GossipProtocol: Sendable {
         public var tickIntervalNanoseconds: UInt64
         /// The proof of work a peer's identity must show in its AUTH (`IdentityWork`), in bits.
         public var identityWorkBits: Int
+        /// Whether links are encrypted after the handshake (`LinkKeys`). A node that does not
+        /// says so in its HELLO (`PeerHello.plaintextFlag`); two nodes that differ do not link.
+        public var encryptsLinks: Bool
 
         public init(
             engine: GossipEngine.Configuration, overlay: Overlay.Configuration,
             broadcast: BroadcastTree.Configuration = .init(
                 announceIntervalNanoseconds: 250_000_000, graftTimeoutNanoseconds: 250_000_000),
-            digestSize: Int, tickIntervalNanoseconds: UInt64 = 100_000_000, identityWorkBits: Int = 0
+            digestSize: Int, tickIntervalNanoseconds: UInt64 = 100_000_000, identityWorkBits: Int = 0,
+            encryptsLinks: Bool = false
         ) {
             self.engine = engine
             self.overlay = overlay
@@ -33,14 +38,17 @@ public struct GossipProtocol: Sendable {
             self.digestSize = digestSize
             self.tickIntervalNanoseconds = tickIntervalNanoseconds
             self.identityWorkBits = identityWorkBits
+            self.encryptsLinks = encryptsLinks
         }
     }
 
     /// The handshake of one link, each way: HELLO (identity, address, nonce), then AUTH proving the
-    /// identity by a signature over both nonces and both identities. Kept only until the link is
-    /// authenticated.
+    /// identity by a signature over both nonces, both identities and the sender's agreement key.
+    /// Kept only until the link is authenticated.
     struct Handshake: Sendable {
         var ourNonce: [UInt8]
+        /// Our X25519 key for this link alone (`LinkKeys`).
+        var agreementKey: Curve25519.KeyAgreement.PrivateKey
         /// Where the connection came from, to stand in for a peer that advertises 0.0.0.0.
         var remote: PeerAddress?
         var theirHello: PeerHello?

@@ -320,7 +320,7 @@ public struct Overlay: Sendable {
     /// `remote` is where an inbound connection came from, if known (for the per-address limits).
     public mutating func linkOpened(
         _ link: LinkID, outbound: Bool, dialed: DialTarget?, remote: PeerAddress? = nil,
-        nonce: [UInt8] = Array(repeating: 0, count: PeerHello.nonceSize), now: Moment
+        nonce: [UInt8] = Array(repeating: 0, count: PeerHello.nonceSize), helloFlags: UInt8 = 0, now: Moment
     ) -> [Action] {
         var intent: Intent?
         if let dialed, let pending = dialing.removeValue(forKey: dialed.key) { intent = pending.intent }
@@ -328,7 +328,7 @@ public struct Overlay: Sendable {
         links[link] = Link(
             outbound: outbound, dialed: dialed, intent: intent, opened: now, lastReceived: now, lastTraffic: now,
             remote: outbound ? nil : remote)
-        let hello = PeerHello(identity: selfIdentity, listenAddress: selfAddress, nonce: nonce)
+        let hello = PeerHello(flags: helloFlags, identity: selfIdentity, listenAddress: selfAddress, nonce: nonce)
         var actions: [Action] = [.send(link: link, .hello(hello))]
         guard !outbound else { return actions }
         if let remote, !remote.isLoopback {

@@ -1,0 +1,119 @@
+import Crypto
+import GossipWire
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The frame keys of one encrypted link, one per direction (docs/protocol.md section 4.5).
+///
+/// Both ends send an X25519 public key made for this link alone in their AUTH, signed with the
+/// rest of the handshake. Each end combines its private key with the peer's public key; HKDF-SHA256
+/// turns the shared secret into a 32-byte ChaChaPoly key per direction, labelled with the
+/// sender's and the receiver's nonce and identity, so the two directions never share a key.
+public struct LinkKeys: Equatable, Sendable {
+    /// Seals what this node sends on the link.
+    public var sealer: FrameSealer
+    /// Opens what the peer sends.
+    public var opener: FrameOpener
+
+    /// The keys of a link from our agreement key and the peer's AUTH; nil if the peer's key is
+    /// not a usable X25519 key (wrong length, or a low-order point that yields no secret).
+    public static func derive(
+        agreementKey: Curve25519.KeyAgreement.PrivateKey, peerAgreementKey: [UInt8],
+        ourNonce: [UInt8], theirNonce: [UInt8], ourIdentity: PeerIdentity, theirIdentity: PeerIdentity
+    ) -> LinkKeys? {
+        guard let peerKey = try? Curve25519.KeyAgreement.PublicKey(rawRepresentation: peerAgreementKey),
+            let secret = try? agreementKey.sharedSecretFromKeyAgreement(with: peerKey)
+        else { return nil }
+        func key(from senderNonce: [UInt8], _ receiverNonce: [UInt8], _ sender: PeerIdentity, _ receiver: PeerIdentity) -> SymmetricKey {
+            secret.hkdfDerivedSymmetricKey(
+                using: SHA256.self, salt: Array("gossip-link-keys-v1".utf8),
+                sharedInfo: senderNonce + receiverNonce + sender.bytes + receiver.bytes, outputByteCount: 32)
+        }
+        return LinkKeys(
+            sealer: FrameSealer(key: key(from: ourNonce, theirNonce, ourIdentity, theirIdentity)),
+            opener: FrameOpener(key: key(from: theirNonce, ourNonce, theirIdentity, ourIdentity)))
+    }
+
+    /// The same link's keys as the other end holds them, both counters at 0: its sealer uses our
+    /// opener's key and its opener our sealer's. For tools and tests that play the peer.
+    public var peerSide: LinkKeys {
+        LinkKeys(sealer: FrameSealer(key: opener.key), opener: FrameOpener(key: sealer.key))
+    }
+
+    /// The 12-byte ChaChaPoly nonce of the frame numbered `counter` in one direction: 4 zero
+    /// bytes, then the counter as a big-endian u64. Each key seals each counter once.
+    static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
+        var bytes = [UInt8](repeating: 0, count: 12)
+        for index in 0..<8 { bytes[4 + index] = UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64(index))) }
+        // 12 bytes is the size ChaChaPoly.Nonce requires, so this cannot throw.
+        return try! ChaChaPoly.Nonce(data: bytes)
+    }
+}
+
+/// Seals the frames one end sends: the 4-byte header stays as it was (its size still counts the
+/// plaintext body) and is authenticated with the body; the body is encrypted and followed by a
+/// 16-byte tag. Frames are numbered from 0 in the order they are sealed, which must be the order
+/// they are written.
+public struct FrameSealer: Equatable, Sendable {
+    let key: SymmetricKey
+    /// The number of the next frame.
+    public private(set) var counter: UInt64 = 0
+
+    /// The bytes a sealed frame adds to the plaintext frame.
+    public static let tagSize = 16
+
+    init(key: SymmetricKey) {
+        self.key = key
+    }
+
+    /// Seals every whole frame in `frames` (concatenated plaintext frames, each with its header)
+    /// and appends the results to `output`. A trailing partial frame is a programming error.
+    public mutating func seal(_ frames: [UInt8], into output: inout [UInt8]) {
+        var rest = frames[...]
+        while !rest.isEmpty {
+            precondition(rest.count >= Framing.headerSize, "sealing a partial frame")
+            let size = Int(rest[rest.startIndex]) << 8 | Int(rest[rest.startIndex + 1])
+            precondition(size >= Framing.headerSize && size <= rest.count, "sealing a partial frame")
+            let header = rest.prefix(Framing.headerSize)
+            let body = rest[(rest.startIndex + Framing.headerSize)..<(rest.startIndex + size)]
+            // The counter cannot wrap: 2^64 frames would take centuries at any rate a link carries.
+            let box = try! ChaChaPoly.seal(body, using: key, nonce: LinkKeys.nonce(counter), authenticating: header)
+            counter += 1
+            output.append(contentsOf: header)
+            output.append(contentsOf: box.ciphertext)
+            output.append(contentsOf: box.tag)
+            rest = rest[(rest.startIndex + size)...]
+        }
+    }
+}
+
+/// Opens the frames one end receives, in order: a frame that was altered, replayed, reordered,
+/// cut short or sealed with another key does not open, and the link must close.
+public struct FrameOpener: Equatable, Sendable {
+    let key: SymmetricKey
+    /// The number of the next frame expected.
+    public private(set) var counter: UInt64 = 0
+
+    init(key: SymmetricKey) {
+        self.key = key
+    }
+
+    /// The plaintext frame of a sealed one, as `FrameReader` read it with `trailerSize =
+    /// FrameSealer.tagSize` (its body is the ciphertext and the tag); nil if it does not open.
+    public mutating func open(_ sealed: Frame) -> Frame? {
+        guard sealed.body.count >= FrameSealer.tagSize else { return nil }
+        let bodySize = sealed.body.count - FrameSealer.tagSize
+        let size = Framing.headerSize + bodySize
+        let header: [UInt8] = [UInt8(size >> 8), UInt8(size & 0xFF), UInt8(sealed.type >> 8), UInt8(sealed.type & 0xFF)]
+        guard let box = try? ChaChaPoly.SealedBox(
+            nonce: LinkKeys.nonce(counter), ciphertext: sealed.body[..<bodySize], tag: sealed.body[bodySize...]),
+            let body = try? ChaChaPoly.open(box, using: key, authenticating: header)
+        else { return nil }
+        counter += 1
+        return Frame(type: sealed.type, body: Array(body))
+    }
+}
