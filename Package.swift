@@ -108,9 +108,10 @@ let package = Package(
         .executableTarget(
             name: "gossip-bench",
             dependencies: [
-                "GossipNode", "GossipClient", "GossipConfig",
+                "GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipIdentity", "GossipWire", "GossipSockets",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // The fuzz targets' code, built normally so tests replay the seed corpus (scripts/fuzz runs them).

@@ -42,7 +42,8 @@ public struct PeerAuth: Equatable, Sendable {
     /// identity, that makes new identities cost CPU time.
     public var work: UInt64
     /// The sender's X25519 public key for this link alone (32 bytes): both ends agree on the
-    /// link's frame keys from it (`LinkKeys`), and the signature covers it.
+    /// link's frame keys from it (`LinkKeys`), and the signature covers it. The default, 32 zero
+    /// bytes, is no usable key: an encrypting receiver refuses it (`auth_failed`).
     public var agreementKey: [UInt8]
 
     /// Each field is at most this long (an RSA-16384 key fits).
@@ -196,7 +197,7 @@ public enum PeerMessage: Equatable, Sendable {
         case .peerAuth:
             let largest = PeerAuth.fixedSize + 2 * PeerAuth.maximumFieldSize
             return size >= PeerAuth.fixedSize && size <= largest
-                ? nil : .badSize(type: type, size: size, expected: "16 + key length + signature length")
+                ? nil : .badSize(type: type, size: size, expected: "\(PeerAuth.fixedSize) + key length + signature length")
         case .peerPull: return exactly(Self.pullSize)
         case .peerPush: return list(fixed: PeerPush.fixedSize, entry: PeerEntry.encodedSize)
         case .peerItem:

@@ -47,6 +47,9 @@ struct NetBench: ParsableCommand {
     @Option(help: "identity_work_bits of every node: throwaway identities start fast at 12 (a real network keeps 21).")
     var workBits = 12
 
+    @Flag(help: "Run every node with link_encryption = 0 (plain-text links), to measure what encryption costs.")
+    var plaintext = false
+
     @Option(help: "Milliseconds between announcements (default 20, i.e. 50 items/s).")
     var gap: Int?
 
@@ -100,14 +103,14 @@ struct NetBench: ParsableCommand {
         let folder = runDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("gossip-net-\(getpid())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let perSecond = 1 / seconds(interval)
-        print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart); run folder \(folder)")
+        print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"); run folder \(folder)")
         print("limits: \(raiseOpenFileLimit(needed: 3 * nodes + 100))")
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
         let network = try LocalNetwork(
             count: nodes, join: join, folder: folder, gossipd: binary,
             extraKeys: [
                 "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
-                "identity_work_bits": "\(workBits)",
+                "identity_work_bits": "\(workBits)", "link_encryption": plaintext ? "0" : "1",
             ])
         let signalSources = network.stopOnSignals()
         defer {
@@ -299,6 +302,6 @@ struct NetBench: ParsableCommand {
         let stats = members.compactMap { $0.pid.flatMap(ProcessStats.init(pid:)) }
         guard !stats.isEmpty else { return }
         let rss = stats.map(\.rssMiB), threads = stats.map { Double($0.threads) }, cpu = stats.map(\.cpuSeconds)
-        print("per node: RSS MiB min \(format(rss.min(), "")) median \(format(percentile(rss, 0.5), "")) max \(format(rss.max(), "")); threads median \(format(percentile(threads, 0.5), "")) max \(format(threads.max(), "")); CPU s median \(format(percentile(cpu, 0.5), "")) max \(format(cpu.max(), ""))")
+        print("per node: RSS MiB min \(format(rss.min(), "")) median \(format(percentile(rss, 0.5), "")) max \(format(rss.max(), "")); threads median \(format(percentile(threads, 0.5), "")) max \(format(threads.max(), "")); CPU s median \(format(percentile(cpu, 0.5), "")) max \(format(cpu.max(), "")) total \(String(format: "%.2f", cpu.reduce(0, +)))")
     }
 }

@@ -11,7 +11,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gossip-bench",
         abstract: "Benchmarks of the gossip node. Figures go to docs/benchmarks.md.",
-        subcommands: [APIBench.self, NetBench.self, Probe.self, WorkBench.self, AbuseBench.self])
+        subcommands: [APIBench.self, NetBench.self, Probe.self, WorkBench.self, LinkBench.self, AbuseBench.self])
 }
 
 Bench.main()

@@ -131,4 +131,54 @@ struct LinkCipherTests {
         #expect(stranger.open(frames[2]) == nil, "another link's keys")
         #expect(opener.open(frames[2]).flatMap { try? PeerMessage(frame: $0) } != nil)
     }
+
+    static func hex(_ text: String) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var index = text.startIndex
+        while index < text.endIndex {
+            let next = text.index(index, offsetBy: 2)
+            bytes.append(UInt8(text[index..<next], radix: 16)!)
+            index = next
+        }
+        return bytes
+    }
+
+    @Test("the test vector of docs/protocol.md section 4.5")
+    func protocolVector() throws {
+        let a = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Self.hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a"))
+        let b = try Curve25519.KeyAgreement.PrivateKey(rawRepresentation: Self.hex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb"))
+        #expect(Array(a.publicKey.rawRepresentation) == Self.hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"))
+        #expect(Array(b.publicKey.rawRepresentation) == Self.hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f"))
+        let nonceA = Self.hex("000102030405060708090a0b0c0d0e0f"), nonceB = Self.hex("101112131415161718191a1b1c1d1e1f")
+        let identityA = PeerIdentity(bytes: Self.hex("c61290316277352bdf500bd034f1fafbac4d1cba483ef3d553c8dc20d2eed999"))!
+        let identityB = PeerIdentity(bytes: [UInt8](repeating: 0xAB, count: 32))!
+        var keysA = try #require(LinkKeys.derive(
+            agreementKey: a, peerAgreementKey: Array(b.publicKey.rawRepresentation), ourNonce: nonceA, theirNonce: nonceB,
+            ourIdentity: identityA, theirIdentity: identityB))
+        var keysB = try #require(LinkKeys.derive(
+            agreementKey: b, peerAgreementKey: Array(a.publicKey.rawRepresentation), ourNonce: nonceB, theirNonce: nonceA,
+            ourIdentity: identityB, theirIdentity: identityA))
+        #expect(keysA.sealer.key.withUnsafeBytes { Array($0) } == Self.hex("2fe0561196ba424a751c4c0c8e7f9e4737654f8c00cee3fabb2344da2c2c81c1"))
+        #expect(keysB.sealer.key.withUnsafeBytes { Array($0) } == Self.hex("80ad4422d91ec36946a1af1f17f5cedbd25d81fd208b4fa496b4fa1904bdb8d5"))
+        var wire: [UInt8] = []
+        keysA.sealer.seal(PeerMessage.ping(1).encoded(), into: &wire)
+        #expect(wire == Self.hex("000c01fc651407deff2a3b912eb55e7c4cebdae982c85ce4c56ce71d"))
+        wire = []
+        keysA.sealer.seal(PeerMessage.ping(1).encoded(), into: &wire)
+        #expect(wire == Self.hex("000c01fc0ce7da45c94326634b0d1c20908efd60dc4c227c98414497"))
+        wire = []
+        keysB.sealer.seal(PeerMessage.prune.encoded(), into: &wire)
+        #expect(wire == Self.hex("000402044a316cf98ce3079e4e97bfa356e0689a"))
+        #expect(keysA.opener.open(Frame(type: 0x0204, body: Array(wire[4...]))) == Frame(type: 0x0204, body: []))
+    }
+
+    @Test("a low-order agreement key, such as the all-zero default, makes no keys")
+    func lowOrderKey() {
+        #expect(LinkKeys.derive(
+            agreementKey: testAgreementKey, peerAgreementKey: [UInt8](repeating: 0, count: 32), ourNonce: [], theirNonce: [],
+            ourIdentity: identity(1), theirIdentity: identity(2)) == nil)
+        #expect(LinkKeys.derive(
+            agreementKey: testAgreementKey, peerAgreementKey: [1] + [UInt8](repeating: 0, count: 31), ourNonce: [], theirNonce: [],
+            ourIdentity: identity(1), theirIdentity: identity(2)) == nil, "the point of order 1")
+    }
 }

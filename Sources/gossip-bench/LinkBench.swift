@@ -1,0 +1,131 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import GossipCore
+import GossipIdentity
+import GossipWire
+
+/// What securing a link costs on this machine: the handshake's public-key work for each kind of
+/// host key (RSA-4096 as the course's nodes use, RSA-2048, EC P-256 and P-384), the X25519
+/// agreement that makes the link's keys, and sealing and opening frames of typical sizes.
+struct LinkBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "link",
+        abstract: "Time the handshake's signatures and the frame cipher (encrypted links) on this machine.",
+        discussion: """
+            One side of a handshake signs its AUTH, verifies the peer's, and makes the link's keys \
+            (an X25519 key, the agreement, HKDF). Sealing and opening are timed for frames of \
+            --sizes bytes. Single-threaded; figures are means over --runs (handshakes) and \
+            --frames (frames).
+
+            Example: gossip-bench link --runs 20 --frames 100000
+            """)
+
+    @Option(help: "Signatures and verifications per key kind.")
+    var runs = 20
+
+    @Option(help: "Frames sealed and opened per size.")
+    var frames = 100_000
+
+    @Option(help: "Frame sizes in bytes (header included), comma-separated.")
+    var sizes = "40,92,1052,65535"
+
+    func validate() throws {
+        guard runs > 0, frames > 0 else { throw ValidationError("--runs and --frames must be positive") }
+        guard parsedSizes != nil else { throw ValidationError("--sizes must list sizes from 4 to 65535") }
+    }
+
+    private var parsedSizes: [Int]? {
+        let values = sizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return values.isEmpty || values.contains(where: { !(4...65_535).contains($0) }) ? nil : values
+    }
+
+    func run() throws {
+        print("handshake, one side (\(runs) runs each): sign our AUTH, verify the peer's, make the link's keys")
+        let agreement = time(runs) {
+            let ours = Curve25519.KeyAgreement.PrivateKey()
+            let theirs = Curve25519.KeyAgreement.PrivateKey()
+            _ = LinkKeys.derive(
+                agreementKey: ours, peerAgreementKey: Array(theirs.publicKey.rawRepresentation),
+                ourNonce: Array(repeating: 1, count: 16), theirNonce: Array(repeating: 2, count: 16),
+                ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2)))
+        }
+        print("  link keys (X25519 key, agreement, HKDF): \(format(agreement * 1e3)) ms")
+        let kinds: [(String, () throws -> NodeKey)] = [
+            ("RSA-4096", { try NodeKey.fromPEM(NodeKey.generateRSAKeyPEM(bits: 4096)) }),
+            ("RSA-2048", { try NodeKey.fromPEM(NodeKey.generateRSAKeyPEM(bits: 2048)) }),
+            ("EC P-256", { try NodeKey.fromPEM(P256.Signing.PrivateKey().pemRepresentation) }),
+            ("EC P-384", { try NodeKey.fromPEM(P384.Signing.PrivateKey().pemRepresentation) }),
+        ]
+        let message = PeerAuth.signedBytes(
+            receiverNonce: Array(repeating: 1, count: 16), senderNonce: Array(repeating: 2, count: 16),
+            senderIdentity: PeerIdentity(words: (1, 1, 1, 1)), receiverIdentity: PeerIdentity(words: (2, 2, 2, 2)),
+            senderAgreementKey: Array(repeating: 3, count: 32))
+        for (name, make) in kinds {
+            let key = try make()
+            var signature: [UInt8] = []
+            let signing = time(runs) { signature = (try? key.sign(message)) ?? [] }
+            var verified = true
+            let verifying = time(runs) { verified = verified && NodeKey.verify(signature: signature, of: message, publicKeyDER: key.publicKeyDER) != nil }
+            guard verified else { throw ValidationError("\(name): a signature did not verify") }
+            print(
+                "  \(name): sign \(format(signing * 1e3)) ms, verify \(format(verifying * 1e3)) ms;"
+                    + " one side's handshake \(format((signing + verifying + agreement) * 1e3)) ms of CPU")
+        }
+
+        print("frame cipher (ChaChaPoly, \(frames) frames per size): seal and open, per frame")
+        for size in parsedSizes! {
+            var plain = [UInt8](repeating: 0xAB, count: size)
+            plain[0] = UInt8(size >> 8)
+            plain[1] = UInt8(size & 0xFF)
+            plain[2] = 0x01
+            plain[3] = 0xFC
+            var keys = LinkKeys.derive(
+                agreementKey: Curve25519.KeyAgreement.PrivateKey(), peerAgreementKey: Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation),
+                ourNonce: Array(repeating: 1, count: 16), theirNonce: Array(repeating: 2, count: 16),
+                ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2)))!
+            var peer = keys.peerSide
+            var bytes: [UInt8] = []
+            let sealing = time(frames) {
+                bytes.removeAll(keepingCapacity: true)
+                keys.sealer.seal(plain, into: &bytes)
+            }
+            // Opening needs the frames in the order they were sealed: seal a fresh run of them
+            // first (at most 64 MiB, so memory does not weigh on the figure), then open it.
+            var fresh = LinkKeys.derive(
+                agreementKey: Curve25519.KeyAgreement.PrivateKey(), peerAgreementKey: Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation),
+                ourNonce: Array(repeating: 1, count: 16), theirNonce: Array(repeating: 2, count: 16),
+                ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2)))!
+            peer = fresh.peerSide
+            let count = min(frames, max(1, 64 * 1_048_576 / size))
+            let sealed: [Frame] = (0..<count).map { _ in
+                var bytes: [UInt8] = []
+                fresh.sealer.seal(plain, into: &bytes)
+                return Frame(type: 0x01FC, body: Array(bytes[Framing.headerSize...]))
+            }
+            var opened = 0
+            var index = 0
+            let opening = time(count) {
+                if peer.opener.open(sealed[index]) != nil { opened += 1 }
+                index += 1
+            }
+            guard opened == count else { throw ValidationError("only \(opened) of \(count) frames opened") }
+            let megabytes = Double(size) / 1_048_576
+            print(
+                "  \(size) bytes: seal \(format(sealing * 1e6)) µs (\(format(megabytes / sealing)) MiB/s),"
+                    + " open \(format(opening * 1e6)) µs (\(format(megabytes / opening)) MiB/s)")
+        }
+    }
+
+    /// Mean seconds per call of `body` over `count` calls.
+    private func time(_ count: Int, _ body: () -> Void) -> Double {
+        let start = ContinuousClock.now
+        for _ in 0..<count { body() }
+        let elapsed = ContinuousClock.now - start
+        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / Double(count)
+    }
+
+    private func format(_ value: Double) -> String {
+        value >= 100 ? String(format: "%.0f", value) : value >= 10 ? String(format: "%.1f", value) : String(format: "%.2f", value)
+    }
+}
