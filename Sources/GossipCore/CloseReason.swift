@@ -55,6 +55,10 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// An API connection that never sent a message, closed to make room for a new one at
     /// `max_api_connections`.
     case idleEvicted = "idle_evicted"
+    /// This node is shutting down and told the peer (LEAVE): the link closes after that message.
+    case leaving = "leaving"
+    /// The peer is shutting down and said so (its LEAVE).
+    case peerLeft = "peer_left"
     /// A sealed frame that did not open: altered, replayed, reordered, cut short, or sealed with
     /// another key.
     case decryptionFailed = "decryption_failed"
@@ -64,7 +68,9 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// Closes that are the overlay's routine upkeep rather than a peer's fault.
     public var isPeerHousekeeping: Bool {
         switch self {
-        case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping, .idle, .neighborRejected, .disconnected, .displaced: true
+        case .selfConnection, .duplicateLink, .overCapacity, .nodeStopping, .idle, .neighborRejected, .disconnected, .displaced,
+            .leaving, .peerLeft:
+            true
         default: false
         }
     }
@@ -74,7 +80,7 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// peer gets that message rather than a reset.
     public var flushesBeforeClosing: Bool {
         switch self {
-        case .overCapacity, .idle, .neighborRejected, .disconnected, .displaced: true
+        case .overCapacity, .idle, .neighborRejected, .disconnected, .displaced, .leaving: true
         default: false
         }
     }

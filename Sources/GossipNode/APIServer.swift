@@ -25,6 +25,20 @@ final class APIServer: Sendable {
     }
 
     /// Stops accepting and closes every connection.
+    /// Stops accepting new modules; the connections stay.
+    func stopAccepting() {
+        accepting.stop()
+    }
+
+    /// Sends each module what its outbox holds, then closes it: its writer ends our direction
+    /// once the outbox is empty and shuts the socket down after `linger` at the latest.
+    func finishAll(linger: Duration) {
+        for connection in context.apiConnections.withLock({ Array($0.values) }) {
+            context.statistics.countClose(.nodeStopping, kind: .api)
+            connection.sender.finish(linger: linger)
+        }
+    }
+
     func stop() {
         accepting.stop()
         for connection in context.apiConnections.withLock({ Array($0.values) }) {
@@ -101,6 +115,9 @@ final class APIServer: Sendable {
             switch message {
             case .announce(let announce):
                 guard context.itemQueue.push(.local(connection.apiID, announce), lane: InboundItem.localLane) else {
+                    // Closed: the node is stopping. Keep reading, so what the module's outbox
+                    // still holds reaches it (APIServer.finishAll).
+                    if context.isStopping.load(ordering: .acquiring) { continue reading }
                     break reading
                 }
             case .statusRequest:

@@ -1,5 +1,6 @@
 import Dispatch
 import GossipSockets
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +16,7 @@ final class AcceptLoop: Sendable {
     private let context: NodeContext
     private let onAccept: @Sendable (Socket) -> Void
     private let done = DispatchSemaphore(value: 0)
+    private let isStopped = Atomic<Bool>(false)
 
     init(listener: Socket, name: String, context: NodeContext, onAccept: @escaping @Sendable (Socket) -> Void) {
         self.listener = listener
@@ -34,6 +36,7 @@ final class AcceptLoop: Sendable {
 
     /// Stops accepting and waits for the thread; connections already accepted are the caller's.
     func stop() {
+        guard !isStopped.exchange(true, ordering: .acquiringAndReleasing) else { return }  // once
         listener.shutdown()
         done.wait()
         listener.close()

@@ -38,6 +38,8 @@ final class ConnectionSender: @unchecked Sendable {
     private var finishLinger: Duration?
     /// The writer thread is sending a batch outside the lock: direct writes must wait their turn.
     private var isWriting = false
+    /// `finish` wrote everything and ended our direction.
+    private var endedOutput = false
     /// Seals every frame from the link's secureLink on. Sealing under the lock numbers frames in
     /// the order they are queued, which is the order they are written.
     private var sealer: FrameSealer?
@@ -131,6 +133,14 @@ final class ConnectionSender: @unchecked Sendable {
         return queuedBytes + inFlightBytes
     }
 
+    /// Whether, after `finish`, everything queued was written and our direction ended (the peer
+    /// has it all, or will once the kernel delivers it), or the writer stopped.
+    var hasEndedOutput: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return endedOutput || isStopped
+    }
+
     /// Stops the writer; what is still queued is discarded.
     func stop() {
         condition.lock()
@@ -201,6 +211,9 @@ final class ConnectionSender: @unchecked Sendable {
     /// reader drains it), then shut down both directions.
     private func lingerAfterFinish(for linger: Duration) {
         socket.shutdownWrite()
+        condition.lock()
+        endedOutput = true
+        condition.unlock()
         let wallDeadline = Date(timeIntervalSinceNow: Double(linger.components.seconds) + Double(linger.components.attoseconds) / 1e18)
         condition.lock()
         while !isStopped {

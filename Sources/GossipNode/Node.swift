@@ -138,6 +138,13 @@ public final class Node: Sendable {
     }
 
     /// Closes every connection and stops the threads. Safe to call more than once.
+    /// How long a stopping node gives its peers' LEAVEs and its modules' outboxes to go out
+    /// before it closes what is left.
+    public static let shutdownGrace: Duration = .seconds(2)
+
+    /// Stops the node gracefully, within `shutdownGrace` plus the readers' exit: no new
+    /// connections; every neighbour is told with LEAVE (so it repairs at once); items already
+    /// queued are handled; every module gets what its outbox holds before its connection closes.
     public func stop() {
         let running = state.withLock { state -> Running? in
             guard case .running(let running) = state else { return nil }
@@ -145,17 +152,30 @@ public final class Node: Sendable {
             return running
         }
         guard let running else { return }
-        running.context.savePeers()  // while the links are still up
-        running.context.isStopping.store(true, ordering: .releasing)
+        let context = running.context
+        context.savePeers()  // while the links are still up
+        context.isStopping.store(true, ordering: .releasing)
         running.ticker.stop()
-        running.p2p.stop()
-        running.api.stop()
-        running.context.itemQueue.close()
+        running.p2p.stopAccepting()
+        running.api.stopAccepting()
+        context.withCore { core, now in core.leave(now: now) }
+        context.itemQueue.close()
         running.handler.waitUntilFinished()
+        running.api.finishAll(linger: Self.shutdownGrace)
+        // Done once every connection has written all it had and ended its side (or is gone).
+        let graceEnd = ContinuousClock.now + Self.shutdownGrace
+        while ContinuousClock.now < graceEnd
+            && !(context.peerLinks.withLock { $0.values.allSatisfy(\.sender.hasEndedOutput) }
+                && context.apiConnections.withLock { $0.values.allSatisfy(\.sender.hasEndedOutput) })
+        {
+            usleep(2_000)
+        }
+        running.p2p.stop()  // whatever did not finish in time
+        running.api.stop()
         // Every socket is shut down, so the readers are on their way out; wait for them (bounded),
         // so nothing touches the node's state after stop() returns.
         let deadline = ContinuousClock.now + .seconds(5)
-        while running.context.liveReaders.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
+        while context.liveReaders.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
             usleep(1_000)
         }
         logger.info("node stopped")
@@ -173,6 +193,12 @@ public final class Node: Sendable {
 
     /// The P2P port actually bound.
     public var p2pPort: UInt16 { running?.p2p.port ?? 0 }
+
+    /// Bytes accepted for local modules and not yet written to them (their outboxes, the batch
+    /// being written included).
+    public var moduleOutboxBytes: Int {
+        running?.context.apiConnections.withLock { $0.values.reduce(0) { $0 + $1.sender.backlogBytes } } ?? 0
+    }
 
     /// The node's counters.
     public var statistics: NodeStatistics.Snapshot { running?.context.statistics.snapshot() ?? NodeStatistics().snapshot() }

@@ -31,6 +31,11 @@ final class P2PServer: Sendable {
         accepting.start()
     }
 
+    /// Stops accepting new peer connections; the links stay.
+    func stopAccepting() {
+        accepting.stop()
+    }
+
     /// Stops accepting and closes every link.
     func stop() {
         accepting.stop()

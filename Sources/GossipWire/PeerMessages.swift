@@ -109,6 +109,9 @@ public struct PeerMembership: Equatable, Sendable {
         case reject = 6
         /// The sender dropped this link from its active view; the link closes.
         case disconnect = 7
+        /// The sender is shutting down: the link closes, and the receiver forgets the sender's
+        /// address (it will come back by dialing) and repairs at once.
+        case leave = 8
     }
 
     public var kind: Kind

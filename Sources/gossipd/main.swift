@@ -3,6 +3,7 @@ import Dispatch
 import GossipConfig
 import GossipIdentity
 import GossipNode
+import Synchronization
 import Logging
 
 #if canImport(Glibc)
@@ -68,19 +69,39 @@ struct GossipDaemon: ParsableCommand {
             writeStandardError("gossipd: \(prefix)\(error)\n")
             throw ExitCode(error.isConfigurationError ? 2 : 1)
         }
+        ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
+        // The first SIGINT or SIGTERM stops gracefully (peers told, outboxes delivered, within
+        // Node.shutdownGrace); a second one exits at once. SIGHUP must not kill the node.
         let stop = DispatchSemaphore(value: 0)
+        let signals = Mutex(0)
         var sources: [DispatchSourceSignal] = []
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
             source.setEventHandler {
-                logger.info("signal \(signalNumber): stopping")
+                let count = signals.withLock { count -> Int in
+                    count += 1
+                    return count
+                }
+                if count > 1 {
+                    writeStandardError("gossipd: signal \(signalNumber) again: exiting at once\n")
+                    _exit(128 + signalNumber)
+                }
+                logger.info("signal \(signalNumber): stopping (peers are told, modules get what is queued; a second signal exits at once)")
                 stop.signal()
             }
             source.resume()
             sources.append(source)
         }
+        signal(SIGHUP, SIG_IGN)
+        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        hangup.setEventHandler {
+            logger.warning("SIGHUP: reloading the configuration is not supported yet; the node keeps running as it was started")
+        }
+        hangup.resume()
+        sources.append(hangup)
         stop.wait()
+        ServiceNotifier.notify("STOPPING=1")
         node.stop()
     }
 

@@ -117,6 +117,23 @@ struct GossipProtocolTests {
         #expect(!pair.otherEffects.a.contains { if case .closeLink = $0 { true } else { false } })
     }
 
+    @Test("a leaving node tells its neighbour, which closes the link, forgets it and repairs at once; the leaver then rests")
+    func leave() {
+        var pair = CorePair()
+        pair.connect()
+        let effects = pair.a.leave(now: pair.now)
+        #expect(effects.contains(.send([pair.link], .membership(PeerMembership(kind: .leave, entry: PeerEntry(identity: identity(1), address: address(6001)))))))
+        #expect(effects.contains(.closeLink(pair.link, .leaving)))
+        #expect(!effects.contains { if case .dial = $0 { true } else { false } }, "no repair on the way out")
+        #expect(pair.a.tick(now: pair.now.adding(nanoseconds: 5000 * ms)).isEmpty)
+        let answer = pair.b.received(
+            peerMessage: .membership(PeerMembership(kind: .leave, entry: PeerEntry(identity: identity(1), address: address(6001)))),
+            on: pair.link, now: pair.now)
+        #expect(answer.contains(.closeLink(pair.link, .peerLeft)))
+        #expect(!pair.b.overlay.view.contains(identity(1)), "not a peer to dial or hand on")
+        #expect(pair.b.overlay.activeLinks.isEmpty)
+    }
+
     @Test("an AUTH that does not prove the HELLO's identity closes the link")
     func forgedAuth() {
         var a = CorePair.node(1)

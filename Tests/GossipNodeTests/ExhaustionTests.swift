@@ -12,7 +12,7 @@ struct ExhaustionTests {
     func outOfDescriptors() throws {
         // 40 descriptors: the standard ones, the two listeners and a few of the runtime's leave
         // room for a handful of connections (max_api_connections is 64 by default).
-        let node = try LimitedGossipd(shell: "ulimit -n 40 && exec \"$0\" --config \"$1\" --log-level info")
+        let node = try GossipdProcess(shell: "ulimit -n 40 && exec \"$0\" --config \"$1\" --log-level info")
         defer { node.kill() }
         try Self.exhaust(node)
         #expect(node.log.contains("accept failed"), "the node did run out of descriptors, and said so")
@@ -26,7 +26,7 @@ struct ExhaustionTests {
             && FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit")))
     func outOfThreads() throws {
         // An idle gossipd has about 6 threads; 16 leave room for a few connections (two threads each).
-        let node = try LimitedGossipd(
+        let node = try GossipdProcess(
             shell: "exec setpriv --reuid=65534 --regid=65534 --clear-groups prlimit --nproc=16:16 -- \"$0\" --config \"$1\" --log-level info",
             binaryCopy: true)
         defer { node.kill() }
@@ -36,7 +36,7 @@ struct ExhaustionTests {
 
     /// Holds 60 API connections to `node`, far more than it has room for, and checks that it keeps
     /// running without spinning, answers STATUS once they are gone, and stops cleanly.
-    static func exhaust(_ node: LimitedGossipd) throws {
+    static func exhaust(_ node: GossipdProcess) throws {
         var held: [Socket] = []
         for _ in 0..<60 {
             if let socket = try? Socket.connect(host: "127.0.0.1", port: node.apiPort, deadline: .now + .seconds(2)) { held.append(socket) }
@@ -69,86 +69,4 @@ struct ExhaustionTests {
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
-}
-
-/// A real gossipd started through a shell line that limits it (`$0` is the binary, `$1` the
-/// config), with its log collected and its API port read from the "node started" line.
-final class LimitedGossipd {
-    let process = Process()
-    let apiPort: UInt16
-    private let logText = SharedText()
-    private let reading: BackgroundJob
-    private let folder: URL
-
-    var log: String { logText.value.withLock { $0 } }
-
-    /// - Parameter binaryCopy: run a copy in a world-readable temporary folder (for a node run
-    ///   as another user, who may not reach the build folder).
-    init(shell: String, binaryCopy: Bool = false) throws {
-        let built = CommandLineTests.products.appendingPathComponent("gossipd")
-        try #require(FileManager.default.isExecutableFile(atPath: built.path), "build the products first (scripts/test does)")
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("exhaust-\(UUID())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        var binary = built
-        if binaryCopy {
-            binary = folder.appendingPathComponent("gossipd")
-            try FileManager.default.copyItem(at: built, to: binary)
-        }
-        let config = folder.appendingPathComponent("node.ini").path
-        try "[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\nidentity_work_bits = 0\n".write(
-            toFile: config, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", shell, binary.path, config]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // The log, read on a thread of its own until the process closes it.
-        let text = logText
-        reading = BackgroundJob {
-            while true {
-                let data = errors.fileHandleForReading.availableData
-                if data.isEmpty { return }
-                text.value.withLock { $0 += String(decoding: data, as: UTF8.self) }
-            }
-        }
-        var port: UInt16?
-        _ = waitUntil(timeout: .seconds(10)) {
-            let log = text.value.withLock { $0 }
-            guard let range = log.range(of: "api=127.0.0.1:"), log[range.upperBound...].contains("\n") else { return false }
-            port = UInt16(log[range.upperBound...].prefix { $0.isNumber })
-            return true
-        }
-        guard let port else {
-            process.terminate()
-            process.waitUntilExit()
-            try? FileManager.default.removeItem(at: folder)
-            throw TestFailure.unexpected
-        }
-        apiPort = port
-    }
-
-    /// SIGTERM, then the exit status once the process and its log are done.
-    func stop() -> Int32 {
-        process.terminate()
-        process.waitUntilExit()
-        try? reading.join()
-        return process.terminationStatus
-    }
-
-    /// Ends the process whatever its state, and removes its folder.
-    func kill() {
-        if process.isRunning { process.terminate() }
-        let deadline = Date(timeIntervalSinceNow: 5)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(at: folder)
-    }
-}
-
-/// Text several threads append to and read.
-final class SharedText: Sendable {
-    let value = Mutex("")
 }

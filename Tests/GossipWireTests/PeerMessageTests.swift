@@ -142,7 +142,7 @@ struct PeerMessageTests {
         #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
         #expect(PeerMessage.prune.encoded() == [0, 4, 0x02, 0x04])
         var unknown = Array(bytes[4...])
-        unknown[0] = 8
+        unknown[0] = 9
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 513, body: unknown)) }
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 516, body: [0])) }
         #expect(PeerMessage.ihave([ItemID(high: 1, low: 2)]).encoded() == [0, 22, 0x02, 0x02, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2])

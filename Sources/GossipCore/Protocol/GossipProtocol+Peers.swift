@@ -29,6 +29,16 @@ extension GossipProtocol {
         return effects
     }
 
+    /// The node is shutting down: each neighbour gets a LEAVE and its link closes after it
+    /// (`CloseReason.leaving`, so the driver sends what is queued first); the peers repair at
+    /// once. From now on `tick` does nothing.
+    public mutating func leave(now: Moment) -> [GossipEffect] {
+        hasLeft = true
+        var effects: [GossipEffect] = []
+        perform(overlay.leave(), into: &effects, now: now)
+        return effects
+    }
+
     /// A dial failed before a connection existed.
     public mutating func dialFailed(_ target: Overlay.DialTarget, now: Moment) -> [GossipEffect] {
         overlay.dialFailed(target, now: now)

@@ -63,6 +63,8 @@ public struct GossipProtocol: Sendable {
     var handshakes: [LinkID: Handshake] = [:]
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
     var authenticated: Set<LinkID> = []
+    /// `leave` was called: the node is shutting down.
+    public internal(set) var hasLeft = false
     /// Anti-entropy digests offer items cached at least this many graft timeouts ago.
     static let antiEntropyAgeFactor: UInt64 = 4
 
@@ -158,6 +160,7 @@ public struct GossipProtocol: Sendable {
     /// Everything due at `now`: validation deadlines, link liveness, dials, the shuffle, IHAVE
     /// batches, grafts and anti-entropy. Always ends with the moment to be woken next.
     public mutating func tick(now: Moment) -> [GossipEffect] {
+        guard !hasLeft else { return [] }  // no dials, shuffles or repairs on the way out
         var effects: [GossipEffect] = []
         settle(engine.expire(now: now), into: &effects, now: now)
         perform(overlay.tick(now: now, treeLinks: broadcast.eager), into: &effects, now: now)
@@ -308,7 +311,7 @@ public struct GossipProtocol: Sendable {
                     request.message.kind == .disconnect, request.message.entry.identity != request.sender
                 {
                     rejoinTree(through: request.message.entry, now: now, into: &effects)
-                } else if wasTree && reason != .displaced {
+                } else if wasTree && reason != .displaced && reason != .leaving {
                     repairTree(into: &effects)
                 }
             case .activated(let link):

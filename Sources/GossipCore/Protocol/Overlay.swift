@@ -507,6 +507,10 @@ public struct Overlay: Sendable {
             guard state.role == .active else { return [close(link, .unexpectedMembership)] }
             view.postpone(peer, until: now.adding(nanoseconds: configuration.gossipIntervalNanoseconds))
             return [close(link, .disconnected)]
+        case .leave:
+            // Gone for now: not a peer to dial or to hand to others. It comes back by dialing.
+            view.remove(peer)
+            return [close(link, .peerLeft)]
         case .forwardJoin:
             guard state.role == .active else { return [close(link, .unexpectedMembership)] }
             return forwardJoin(message, from: link, now: now)
@@ -634,6 +638,23 @@ public struct Overlay: Sendable {
         forget(link)
         if !state.established, let identity = state.dialed?.identity { recordFailure(identity, now: now) }
         return state.role == .active
+    }
+
+    /// This node is shutting down: every neighbour (active or waiting for an answer) is told
+    /// with LEAVE and its link closes after it, so it repairs at once rather than after
+    /// `peer_timeout_ms`; links still in their handshake just close.
+    public mutating func leave() -> [Action] {
+        var actions: [Action] = []
+        for id in links.keys.sorted() {
+            guard let state = links[id] else { continue }
+            if state.identity != nil && state.role != .handshaking {
+                actions.append(.send(link: id, membership(.leave)))
+                actions.append(close(id, .leaving))
+            } else {
+                actions.append(close(id, .nodeStopping))
+            }
+        }
+        return actions
     }
 
     // MARK: Timer
