@@ -132,7 +132,7 @@ public final class Node: Sendable {
         logger.info(
             "node started",
             metadata: [
-                "identity": "\(identity)", "api": "\(configuration.apiAddress.host):\(api.port)",
+                "identity": "\(identity)", "api": "\(Endpoint(host: configuration.apiAddress.host, port: api.port))",
                 "p2p": "\(advertised)", "bootstrappers": "\(configuration.bootstrappers.map(\.description))",
             ])
     }

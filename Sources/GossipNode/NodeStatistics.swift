@@ -111,6 +111,42 @@ public final class NodeStatistics: Sendable {
         /// Peer links the node closed, by reason (`CloseReason` raw values).
         public var closedPeerLinks: [String: Int]
 
+        /// The JSON keys (snake case in STATUS): spelled out so that `itemIDsAnnounced` becomes
+        /// `item_ids_announced`.
+        enum CodingKeys: String, CodingKey {
+            case apiConnectionsAccepted
+            case apiConnectionsOpen
+            case announcesReceived
+            case notificationsQueued
+            case validationsValid
+            case validationsInvalid
+            case validationsLate
+            case validationsTimedOut
+            case closedConnections
+            case peerLinksOpen
+            case peerItemsReceived
+            case peerDuplicates
+            case peerItemsSent
+            case itemsRelayedUnvalidated
+            case itemsForwardedAfterValidation
+            case itemsDroppedInvalid
+            case itemsTooLargeToSpread
+            case antiEntropyItemsPulled
+            case dialsFailed
+            case itemIDsAnnounced = "itemIdsAnnounced"  // item_ids_announced, not item_i_ds_announced
+            case itemsGrafted
+            case prunesSent
+            case peerIntakePauses
+            case itemsFetched
+            case cutsSent
+            case answersWithheld
+            case itemsStale
+            case itemsThrottled
+            case itemsNoValidator
+            case announcementsThrottled
+            case closedPeerLinks
+        }
+
         /// API connections closed for `reason`.
         public func closed(_ reason: CloseReason) -> Int { closedConnections[reason.rawValue, default: 0] }
 

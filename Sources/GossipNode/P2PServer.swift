@@ -101,6 +101,8 @@ final class P2PServer: Sendable {
         var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds), headerRule: .peer)
         // Opens the peer's frames once the handshake made the link's keys (an encrypted link).
         var opener: FrameOpener?
+        // The peer, once the link is a neighbour (active): linked and lost are logged at info.
+        var neighbour: PeerIdentity?
         reading: while !link.isClosing {  // stop at once when the node closed it
             let message: PeerMessage
             do {
@@ -148,7 +150,27 @@ final class P2PServer: Sendable {
                 context.perform(effects)
                 continue
             }
+            if case .membership = message, neighbour == nil {
+                // Membership steps are what make a link a neighbour: say so, once, at info.
+                var linked: PeerIdentity?
+                let effects = context.core.withLock { core in
+                    let effects = core.received(peerMessage: message, on: id, now: context.clock.now())
+                    if core.overlay.isActive(id) { linked = core.overlay.identity(of: id) }
+                    return effects
+                }
+                context.perform(effects)
+                if let linked {
+                    neighbour = linked
+                    context.logger.info(
+                        "peer linked", metadata: ["peer": "\(linked)", "remote": "\(link.remote)", "outbound": "\(outbound)", "link": "\(link.label)"])
+                }
+                continue
+            }
             context.withCore { core, now in core.received(peerMessage: message, on: id, now: now) }
+        }
+        if let neighbour {
+            let reason = link.closeReason.withLock { $0 }?.rawValue ?? "closed by the peer"
+            context.logger.info("peer lost", metadata: ["peer": "\(neighbour)", "remote": "\(link.remote)", "reason": "\(reason)", "link": "\(link.label)"])
         }
         context.peerLinks.withLock { _ = $0.removeValue(forKey: id) }
         context.withCore { core, now in core.linkClosed(id, now: now) }

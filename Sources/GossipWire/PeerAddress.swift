@@ -50,12 +50,29 @@ public struct PeerAddress: Hashable, Sendable, CustomStringConvertible {
     /// Whether this is an IPv4 address carried as IPv4-mapped IPv6.
     public var isIPv4: Bool { high == 0 && low >> 32 == 0xFFFF }
 
-    /// The textual host: dotted quad for IPv4, full (uncompressed) hex groups for IPv6.
+    /// The textual host: dotted quad for IPv4; for IPv6 the form of RFC 5952 (lower-case hex
+    /// groups, the longest run of two or more zero groups written `::`), as `--api` and the
+    /// configuration accept it.
     public var host: String {
         let ip = self.ip
         if isIPv4 { return ip[12...].map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: 16, by: 2).map { String(UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]), radix: 16) }
-            .joined(separator: ":")
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(ip[$0]) << 8 | UInt16(ip[$0 + 1]) }
+        var best = (start: 0, length: 0)
+        var run = (start: 0, length: 0)
+        for (index, group) in groups.enumerated() {
+            if group == 0 {
+                if run.length == 0 { run.start = index }
+                run.length += 1
+                if run.length > best.length { best = run }
+            } else {
+                run.length = 0
+            }
+        }
+        let text = groups.map { String($0, radix: 16) }
+        guard best.length >= 2 else { return text.joined(separator: ":") }
+        let head = text[..<best.start].joined(separator: ":")
+        let tail = text[(best.start + best.length)...].joined(separator: ":")
+        return head + "::" + tail
     }
 
     /// Whether the address is the unspecified one (0.0.0.0 or ::), which a peer cannot dial.

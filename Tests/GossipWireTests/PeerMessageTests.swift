@@ -61,7 +61,14 @@ struct PeerMessageTests {
         #expect(Self.v4.ip == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 127, 0, 0, 1])
         #expect(Self.v4.isIPv4 && !Self.v6.isIPv4)
         #expect(Self.v4.description == "127.0.0.1:6001")
-        #expect(Self.v6.description == "[2001:db8:0:0:0:0:0:1]:6002")
+        #expect(Self.v6.description == "[2001:db8::1]:6002")
+        // RFC 5952: the longest run of zero groups (the first of equal runs) becomes "::"; one zero group stays.
+        for (text, expected) in [("::1", "::1"), ("::", "::"), ("1:0:0:2:0:0:0:3", "1:0:0:2::3"), ("1:0:2:3:4:5:6:7", "1:0:2:3:4:5:6:7"),
+                                 ("1:0:0:2:3:0:0:4", "1::2:3:0:0:4"), ("fe80::abcd", "fe80::abcd"), ("1::", "1::")] {
+            let address = PeerAddress(host: text, port: 1)
+            #expect(address?.host == expected, "\(text)")
+            #expect(address.flatMap { PeerAddress(host: $0.host, port: 1) } == address, "\(text) reads back")
+        }
         #expect(PeerAddress(host: "::1", port: 1)?.ip == Array(repeating: 0, count: 15) + [1])
         #expect(PeerAddress(host: "::", port: 1)?.isUnspecified == true)
         for bad in ["", "1.2.3", "1.2.3.256", "localhost", "1::2::3", "12345::1", "1:2:3:4:5:6:7:8:9"] {
