@@ -4,6 +4,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// Top-level `hostkey`, or `hostkey` in [global] or [gossip]; a relative path is resolved
     /// against the config file's folder. nil: no host key configured.
     public var hostkeyPath: String?
+    /// `api_socket`: a Unix-domain socket path where the node serves the API besides
+    /// `api_address` (file mode 0600); nil: none.
+    public var apiSocketPath: String?
     /// [gossip] cache_size.
     public var cacheSize: Int
     /// [gossip] degree.
@@ -74,6 +77,7 @@ public struct NodeConfiguration: Sendable, Equatable {
     public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
         typealias D = ConfigurationDefaults
         self.hostkeyPath = nil
+        self.apiSocketPath = nil
         self.cacheSize = D.cacheSize
         self.degree = D.degree
         self.bootstrappers = D.bootstrappers

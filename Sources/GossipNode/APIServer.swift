@@ -7,13 +7,19 @@ import GossipWire
 final class APIServer: Sendable {
     private let context: NodeContext
     private let accepting: AcceptLoop
+    /// The Unix-domain socket endpoint (`api_socket`), if configured: the same API, byte for byte.
+    private let socketAccepting: AcceptLoop?
 
-    init(context: NodeContext) throws(SocketError) {
+    /// - Parameter socketListener: bound to `api_socket` already, if one is configured.
+    init(context: NodeContext, socketListener: Socket? = nil) throws(SocketError) {
         self.context = context
         let address = context.configuration.apiAddress
         let listener = try Socket.listen(host: address.host, port: address.port)
         self.accepting = AcceptLoop(listener: listener, name: "api-accept", context: context) { socket in
             Self.admit(socket, context: context)
+        }
+        self.socketAccepting = socketListener.map {
+            AcceptLoop(listener: $0, name: "api-unix-accept", context: context) { socket in Self.admit(socket, context: context) }
         }
     }
 
@@ -22,12 +28,13 @@ final class APIServer: Sendable {
 
     func start() {
         accepting.start()
+        socketAccepting?.start()
     }
 
-    /// Stops accepting and closes every connection.
     /// Stops accepting new modules; the connections stay.
     func stopAccepting() {
         accepting.stop()
+        socketAccepting?.stop()
     }
 
     /// Sends each module what its outbox holds, then closes it: its writer ends our direction
@@ -39,8 +46,10 @@ final class APIServer: Sendable {
         }
     }
 
+    /// Stops accepting and closes every connection.
     func stop() {
         accepting.stop()
+        socketAccepting?.stop()
         for connection in context.apiConnections.withLock({ Array($0.values) }) {
             connection.sender.stop()
             connection.socket.shutdown()

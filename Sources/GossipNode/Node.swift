@@ -51,11 +51,14 @@ public final class Node: Sendable {
         case hostKey(NodeKey.LoadError)
         /// A listen address cannot be bound: `which` is `p2p_address` or `api_address`.
         case listen(which: String, Endpoint, SocketError)
+        /// The `api_socket` path cannot be bound.
+        case listenSocket(path: String, SocketError)
 
         public var description: String {
             switch self {
             case .hostKey(let error): "\(error)"
             case .listen(let which, let endpoint, let error): "cannot listen on \(which) \(endpoint): \(error)"
+            case .listenSocket(let path, let error): "cannot listen on api_socket \(path): \(error)"
             }
         }
 
@@ -115,10 +118,19 @@ public final class Node: Sendable {
             configuration: bound, signer: KeySigner(key: key, work: work), advertised: advertised, clock: clock, logger: logger,
             seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity })
         let p2p = P2PServer(context: context, listener: listener)
+        var socketListener: Socket?
+        if let path = configuration.apiSocketPath {
+            do {
+                socketListener = try Socket.listen(unixPath: path)
+            } catch {
+                throw .listenSocket(path: path, error)
+            }
+        }
         let api: APIServer
         do {
-            api = try APIServer(context: context)
+            api = try APIServer(context: context, socketListener: socketListener)
         } catch {
+            if let path = configuration.apiSocketPath { unlink(path) }
             throw .listen(which: "api_address", configuration.apiAddress, error)
         }
         context.apiPort.store(api.port, ordering: .relaxed)
@@ -134,6 +146,7 @@ public final class Node: Sendable {
             metadata: [
                 "identity": "\(identity)", "api": "\(Endpoint(host: configuration.apiAddress.host, port: api.port))",
                 "p2p": "\(advertised)", "bootstrappers": "\(configuration.bootstrappers.map(\.description))",
+                "api_socket": "\(configuration.apiSocketPath ?? "none")",
             ])
     }
 
@@ -172,6 +185,7 @@ public final class Node: Sendable {
         }
         running.p2p.stop()  // whatever did not finish in time
         running.api.stop()
+        if let path = context.configuration.apiSocketPath { unlink(path) }  // the socket file outlives its listener
         // Every socket is shut down, so the readers are on their way out; wait for them (bounded),
         // so nothing touches the node's state after stop() returns.
         let deadline = ContinuousClock.now + .seconds(5)

@@ -51,6 +51,52 @@ public final class Socket: Sendable {
         throw lastError
     }
 
+    /// Binds and listens on a Unix-domain socket at `path`, whose file gets `mode` (0600: only this
+    /// user may connect). A stale socket file left by an earlier run is replaced; any other file
+    /// at `path` is an error.
+    public static func listen(unixPath path: String, mode: mode_t = 0o600, backlog: Int32 = 512) throws(SocketError) -> Socket {
+        guard let address = SocketAddress(unixPath: path) else {
+            throw SocketError("listen on \(path)", .resolution("not a usable socket path (empty, or over 107 bytes)"))
+        }
+        var status = stat()
+        if lstat(path, &status) == 0 {
+            guard status.st_mode & S_IFMT == S_IFSOCK else {
+                throw SocketError("listen on \(path)", .resolution("a file that is not a socket is in the way"))
+            }
+            unlink(path)  // a socket file outlives the process that bound it
+        }
+        var lastError = SocketError("listen on \(path)", .resolution("no socket"))
+        guard let socket = open(address, error: &lastError) else { throw lastError }
+        // Bound with no permission for anyone, then opened up to `mode`: no window in which others
+        // could connect.
+        let previous = umask(0o777)
+        let bound = address.withSockAddr { bind(socket.descriptor, $0, $1) }
+        umask(previous)
+        guard bound == 0 else { throw .system("bind \(path)") }
+        guard chmod(path, mode) == 0 else { throw .system("chmod \(path)") }
+        guard Glibc.listen(socket.descriptor, backlog) == 0 else { throw .system("listen \(path)") }
+        return socket
+    }
+
+    /// Connects to the Unix-domain socket at `path`.
+    public static func connect(unixPath path: String, deadline: Deadline) throws(SocketError) -> Socket {
+        guard let address = SocketAddress(unixPath: path) else {
+            throw SocketError("connect \(path)", .resolution("not a usable socket path (empty, or over 107 bytes)"))
+        }
+        var lastError = SocketError("connect \(path)", .resolution("no socket"))
+        guard let socket = open(address, error: &lastError) else { throw lastError }
+        socket.configureConnected()
+        let result = address.withSockAddr { Glibc.connect(socket.descriptor, $0, $1) }
+        if result == 0 { return socket }
+        guard errno == EINPROGRESS || errno == EAGAIN else { throw .system("connect \(path)") }
+        try socket.wait(for: Int16(POLLOUT), until: deadline, operation: "connect \(path)")
+        var code: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        getsockopt(socket.descriptor, SOL_SOCKET, SO_ERROR, &code, &length)
+        guard code == 0 else { throw SocketError("connect \(path)", .system(code)) }
+        return socket
+    }
+
     /// Connects to `host:port`, trying each resolved address until one answers before `deadline`.
     public static func connect(host: String, port: UInt16, deadline: Deadline) throws(SocketError) -> Socket {
         var lastError = SocketError("connect \(host):\(port)", .resolution("no usable address"))
@@ -111,6 +157,7 @@ public final class Socket: Sendable {
         let flags = fcntl(descriptor, F_GETFL)
         _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
         var one: Int32 = 1
+        // On a Unix-domain socket this fails harmlessly: there is no Nagle to turn off.
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
     }
 

@@ -16,6 +16,27 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
 
     var family: Int32 { Int32(storage.ss_family) }
 
+    /// The address of a Unix-domain socket at `path`; nil if the path is empty or too long for
+    /// `sockaddr_un` (107 bytes on Linux).
+    public init?(unixPath path: String) {
+        let bytes = Array(path.utf8)
+        var address = sockaddr_un()
+        guard !bytes.isEmpty, bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return nil }
+        address.sun_family = sa_family_t(AF_UNIX)
+        // Sound: sun_path is a fixed-size C array inside `address`; `bytes` and its terminating
+        // zero fit (checked above).
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes + [0]) }
+        var storage = sockaddr_storage()
+        // Sound: sockaddr_un fits in sockaddr_storage, which is large enough for every sockaddr.
+        withUnsafeMutableBytes(of: &storage) { target in
+            withUnsafeBytes(of: &address) { target.copyMemory(from: $0) }
+        }
+        self.init(storage: storage, length: socklen_t(MemoryLayout<sa_family_t>.size + bytes.count + 1))
+    }
+
+    /// Whether this is a Unix-domain socket address.
+    public var isUnix: Bool { family == AF_UNIX }
+
     /// Calls `body` with this address as the C API wants it.
     func withSockAddr<R>(_ body: (UnsafePointer<sockaddr>, socklen_t) -> R) -> R {
         var copy = storage
@@ -57,6 +78,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
     }
 
     public var description: String {
+        if isUnix { return "unix socket" }  // a client's end has no path of its own
         let (host, port) = hostAndPort
         return family == AF_INET6 ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
