@@ -107,6 +107,7 @@ final class APIServer: Sendable {
             let frame: Frame
             do {
                 guard let next = try stream.readFrame() else { break reading }
+                connection.framesIn.wrappingAdd(1, ordering: .relaxed)
                 frame = next
             } catch {
                 connection.terminate(for: error)

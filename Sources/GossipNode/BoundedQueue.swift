@@ -77,6 +77,13 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Elements queued in all lanes.
+    /// Elements waiting in `lane`.
+    func count(lane: Int) -> Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return lanes[lane].count
+    }
+
     var count: Int {
         condition.lock()
         defer { condition.unlock() }

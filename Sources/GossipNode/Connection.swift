@@ -25,6 +25,9 @@ final class Connection: Sendable {
     /// Whether the module subscribed to some type (API): only subscribers get peer items, so only
     /// they can make the node hold peer items back.
     let isSubscriber = Atomic<Bool>(false)
+    /// Whole messages read from the other side, and queued for it (`gossip status`).
+    let framesIn = Atomic<Int>(0)
+    let framesOut = Atomic<Int>(0)
     private let context: NodeContext
 
     init(kind: Kind, number: UInt64, socket: Socket, context: NodeContext) {
@@ -50,11 +53,12 @@ final class Connection: Sendable {
 
     var label: String { "\(kind.rawValue)#\(number)" }
 
-    /// Queues one message; a full outbox closes the connection (it stopped keeping up).
+    /// Queues `frames` whole messages; a full outbox closes the connection (it stopped keeping up).
     @discardableResult
-    func send(_ bytes: [UInt8]) -> Bool {
+    func send(_ bytes: [UInt8], frames: Int = 1) -> Bool {
         switch sender.enqueue(bytes) {
         case .queued:
+            framesOut.wrappingAdd(frames, ordering: .relaxed)
             return true
         case .full:
             terminate(.outboxOverflow, detail: "outbox over \(sender.capacityBytes) bytes")

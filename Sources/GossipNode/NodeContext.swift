@@ -44,6 +44,8 @@ final class NodeContext: Sendable {
     let liveReaders = Atomic<Int>(0)
     /// The bound API port, once known, for STATUS replies.
     let apiPort = Atomic<UInt16>(0)
+    /// When the node was made, on its own clock (uptime in STATUS).
+    let started: Moment
 
     init(
         configuration: NodeConfiguration, signer: any HandshakeSigner, advertised: PeerAddress, clock: any NodeClock,
@@ -52,6 +54,7 @@ final class NodeContext: Sendable {
         self.configuration = configuration
         self.identity = signer.identity
         self.clock = clock
+        self.started = clock.now()
         self.logger = logger
         self.abuseLog = RateLimitedLogger(logger: logger)
         var random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
@@ -138,7 +141,7 @@ final class NodeContext: Sendable {
     func perform(_ effects: [GossipEffect]) {
         guard !effects.isEmpty else { return }
         var toModules: [ConnectionID: (bytes: [UInt8], count: Int)] = [:]
-        var toPeers: [LinkID: (bytes: [UInt8], items: Int)] = [:]
+        var toPeers: [LinkID: (bytes: [UInt8], items: Int, frames: Int)] = [:]
         var peerOrder: [LinkID] = []
         var closes: [GossipEffect] = []
         for effect in effects {
@@ -154,7 +157,8 @@ final class NodeContext: Sendable {
                 let isItem = message.type == .peerItem
                 for link in links {
                     if toPeers[link] == nil { peerOrder.append(link) }
-                    toPeers[link, default: ([], 0)].bytes.append(contentsOf: bytes)
+                    toPeers[link, default: ([], 0, 0)].bytes.append(contentsOf: bytes)
+                    toPeers[link]!.frames += 1
                     if isItem { toPeers[link]!.items += 1 }
                 }
             case .dial(let target):
@@ -173,14 +177,14 @@ final class NodeContext: Sendable {
             let targets = apiConnections.withLock { table in toModules.keys.compactMap { table[$0] } }
             for connection in targets {
                 let batch = toModules[connection.apiID]!
-                if connection.send(batch.bytes) { statistics.notificationsQueued.increment(by: batch.count) }
+                if connection.send(batch.bytes, frames: batch.count) { statistics.notificationsQueued.increment(by: batch.count) }
             }
         }
         if !toPeers.isEmpty {
             let targets = peerLinks.withLock { table in peerOrder.compactMap { table[$0] } }
             for link in targets {
                 let batch = toPeers[link.linkID]!
-                if link.send(batch.bytes) { statistics.peerItemsSent.increment(by: batch.items) }
+                if link.send(batch.bytes, frames: batch.frames) { statistics.peerItemsSent.increment(by: batch.items) }
             }
         }
         for effect in closes {

@@ -1,3 +1,4 @@
+import GossipCore
 import GossipWire
 
 #if canImport(FoundationEssentials)
@@ -22,24 +23,86 @@ public struct NodeStatus: Codable, Sendable {
     public var pendingValidations: Int
     public var cachedItems: Int
     public var seenItems: Int
+    /// Milliseconds since the node started.
+    public var uptimeMs: Int
+    /// Every peer link, neighbours first (at most 64 in the reply).
+    public var links: [LinkStatus]
+    /// Every module connection (at most 64 in the reply).
+    public var modules: [ModuleStatus]
+    /// Items waiting for the handler: local announcements and peer items.
+    public var queuedAnnouncements: Int
+    public var queuedPeerItems: Int
     public var statistics: NodeStatistics.Snapshot
+
+    /// One peer link as `gossip status` shows it.
+    public struct LinkStatus: Codable, Sendable {
+        /// The peer's identity, first 16 hex digits; empty while the handshake is under way.
+        public var peer: String
+        /// Where the peer accepts P2P connections (its HELLO), or where the link came from.
+        public var address: String
+        /// "out" if this node dialed, "in" if the peer did.
+        public var direction: String
+        /// "neighbour" (active), "tree" (active and eager), "waiting" (past the handshake, not
+        /// active) or "handshake".
+        public var state: String
+        public var ageMs: Int
+        /// Milliseconds since the last frame from the peer (PONGs included).
+        public var lastHeardMs: Int
+        public var framesIn: Int
+        public var framesOut: Int
+    }
+
+    /// One module connection as `gossip status` shows it.
+    public struct ModuleStatus: Codable, Sendable {
+        public var connection: UInt64
+        public var remote: String
+        public var subscribedTypes: [UInt16]
+        public var messagesIn: Int
+        public var messagesOut: Int
+        /// Bytes queued for the module and not written yet.
+        public var outboxBytes: Int
+    }
 }
 
 extension NodeContext {
     func status() -> NodeStatus {
-        let (peers, treePeers, viewSize, advertised, subscribed, pending, cached, seen) = core.withLock { core in
+        let peerConnections = peerLinks.withLock { Array($0.values) }
+        let moduleConnections = apiConnections.withLock { Array($0.values) }
+        let now = clock.now()
+        let milliseconds = { (from: Moment) in Int((now.nanoseconds &- min(from.nanoseconds, now.nanoseconds)) / 1_000_000) }
+        let (peers, treePeers, viewSize, advertised, subscribed, pending, cached, seen, links, types) = core.withLock { core in
             let overlay = core.overlay, engine = core.engine, tree = core.broadcast
+            let links = peerConnections.compactMap { connection -> (Connection, Overlay.LinkSummary, Bool)? in
+                overlay.summary(of: connection.linkID).map { (connection, $0, tree.isEager(connection.linkID)) }
+            }
             return (
                 overlay.activeLinks.compactMap { overlay.identity(of: $0) }.map(\.description),
                 overlay.activeLinks.filter { tree.isEager($0) }.compactMap { overlay.identity(of: $0) }.map(\.description),
                 overlay.view.count, overlay.selfAddress.description,
-                engine.subscriptions.subscribedTypeCount, engine.validations.pendingCount, engine.cache.count, engine.seen.count
+                engine.subscriptions.subscribedTypeCount, engine.validations.pendingCount, engine.cache.count, engine.seen.count,
+                links, moduleConnections.map { engine.subscriptions.types(of: $0.apiID).sorted() }
             )
         }
+        let linkStatus = links.map { connection, summary, eager in
+            NodeStatus.LinkStatus(
+                peer: summary.identity?.description ?? "", address: summary.listenAddress?.description ?? connection.remote,
+                direction: summary.outbound ? "out" : "in",
+                state: summary.isActive ? (eager ? "tree" : "neighbour") : summary.identity == nil ? "handshake" : "waiting",
+                ageMs: milliseconds(summary.opened), lastHeardMs: milliseconds(summary.lastReceived),
+                framesIn: connection.framesIn.load(ordering: .relaxed), framesOut: connection.framesOut.load(ordering: .relaxed))
+        }.sorted { ($0.state == "handshake" || $0.state == "waiting" ? 1 : 0, -$0.ageMs) < ($1.state == "handshake" || $1.state == "waiting" ? 1 : 0, -$1.ageMs) }
+        let modules = zip(moduleConnections, types).map { connection, types in
+            NodeStatus.ModuleStatus(
+                connection: connection.number, remote: connection.remote, subscribedTypes: types,
+                messagesIn: connection.framesIn.load(ordering: .relaxed), messagesOut: connection.framesOut.load(ordering: .relaxed),
+                outboxBytes: connection.sender.backlogBytes)
+        }.sorted { $0.connection < $1.connection }
         return NodeStatus(
             identity: identity.hex, apiPort: apiPort.load(ordering: .relaxed), p2pAddress: advertised, peers: peers, treePeers: treePeers,
             viewSize: viewSize, subscribedTypes: subscribed, pendingValidations: pending, cachedItems: cached,
-            seenItems: seen, statistics: statistics.snapshot())
+            seenItems: seen, uptimeMs: milliseconds(started), links: linkStatus, modules: modules,
+            queuedAnnouncements: itemQueue.count(lane: InboundItem.localLane), queuedPeerItems: itemQueue.count(lane: InboundItem.peerLane),
+            statistics: statistics.snapshot())
     }
 
     /// The status as compact JSON, small enough for one message.
@@ -52,6 +115,8 @@ extension NodeContext {
             var trimmed = status()
             trimmed.peers = Array(trimmed.peers.prefix(64))
             trimmed.treePeers = Array(trimmed.treePeers.prefix(64))
+            trimmed.links = Array(trimmed.links.prefix(64))
+            trimmed.modules = Array(trimmed.modules.prefix(64))
             json = (try? encoder.encode(trimmed)).map(Array.init) ?? Array("{}".utf8)
         }
         return json.count <= Framing.maximumMessageSize - Framing.headerSize ? json : Array("{}".utf8)

@@ -107,6 +107,7 @@ final class P2PServer: Sendable {
             let message: PeerMessage
             do {
                 guard var frame = try stream.readFrame() else { break reading }
+                link.framesIn.wrappingAdd(1, ordering: .relaxed)
                 if opener != nil {
                     guard let opened = opener!.open(frame) else {
                         link.terminate(.decryptionFailed, detail: "frame \(opener!.counter) of type \(frame.type) did not open")

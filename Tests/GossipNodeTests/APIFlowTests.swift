@@ -146,4 +146,37 @@ struct APIFlowTests {
             #expect(status.identity == node.identity.hex)
         }
     }
+
+    @Test("STATUS lists each link and each module with what passed over it, agreeing with what happened")
+    func statusTables() throws {
+        let network = TestNetwork()
+        let a = try network.add()
+        let b = try network.add(bootstrap: a)
+        #expect(waitUntil(timeout: .seconds(10)) { a.establishedPeerCount == 1 })
+        let subscriber = try a.subscriber(of: 1337)
+        let announcer = try a.connect()
+        try announcer.announce(dataType: 1337, ttl: 1, data: [1, 2, 3])
+        let notification = try subscriber.expectNotification()
+        try subscriber.validate(messageID: notification.messageID, isValid: true)
+        #expect(waitUntil { a.statistics.peerItemsSent == 1 })
+
+        let asker = try a.connect()
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let status = try decoder.decode(NodeStatus.self, from: Data(asker.status()))
+        #expect(status.uptimeMs >= 0)
+        let link = try #require(status.links.first)
+        #expect(status.links.count == 1 && link.peer == b.identity.description)
+        #expect(link.state == "tree" || link.state == "neighbour")
+        #expect(link.direction == "in", "b dialed a")
+        #expect(link.framesIn >= 3 && link.framesOut >= 3, "HELLO, AUTH, the membership step, the ITEM: \(link)")
+        #expect(link.address.hasPrefix("127.0.0.1:"))
+        let subscribed = try #require(status.modules.first { $0.subscribedTypes == [1337] })
+        #expect(subscribed.messagesIn == 2, "NOTIFY and VALIDATION")
+        #expect(subscribed.messagesOut == 1, "the NOTIFICATION")
+        let announcing = try #require(status.modules.first { $0.messagesIn == 1 && $0.subscribedTypes.isEmpty && $0.messagesOut == 0 })
+        #expect(announcing.remote.hasPrefix("127.0.0.1:"))
+        #expect(status.modules.count == 3, "subscriber, announcer and the asker itself")
+        #expect(status.queuedAnnouncements == 0 && status.queuedPeerItems == 0)
+    }
 }

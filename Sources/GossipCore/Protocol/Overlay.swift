@@ -247,6 +247,25 @@ public struct Overlay: Sendable {
     /// Whether `link` is in the active view.
     public func isActive(_ link: LinkID) -> Bool { links[link]?.role == .active }
 
+    /// What an operator sees of one link (`gossip status`).
+    public struct LinkSummary: Sendable, Equatable {
+        public var identity: PeerIdentity?
+        /// Where the peer accepts P2P connections, as its HELLO said.
+        public var listenAddress: PeerAddress?
+        public var outbound: Bool
+        public var isActive: Bool
+        public var opened: Moment
+        public var lastReceived: Moment
+    }
+
+    /// The link's summary; nil if the overlay does not know it.
+    public func summary(of link: LinkID) -> LinkSummary? {
+        guard let state = links[link] else { return nil }
+        return LinkSummary(
+            identity: state.identity, listenAddress: state.listenAddress, outbound: state.outbound, isActive: state.role == .active,
+            opened: state.opened, lastReceived: state.lastReceived)
+    }
+
     /// Puts peers this node knew first-hand in an earlier run (its own record, not hearsay) in the
     /// passive view, from which a node below `degree` dials: they are asked to be neighbours, not
     /// to introduce it, and a node without bootstrappers stays a network's first node.
