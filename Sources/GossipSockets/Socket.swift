@@ -53,7 +53,8 @@ public final class Socket: Sendable {
 
     /// Binds and listens on a Unix-domain socket at `path`, whose file gets `mode` (0600: only this
     /// user may connect). A stale socket file left by an earlier run is replaced; any other file
-    /// at `path` is an error.
+    /// at `path` is an error. The folder of `path` must be writable (a staging folder is made
+    /// there for a moment).
     public static func listen(unixPath path: String, mode: mode_t = 0o600, backlog: Int32 = 512) throws(SocketError) -> Socket {
         guard let address = SocketAddress(unixPath: path) else {
             throw SocketError("listen on \(path)", .resolution("not a usable socket path (empty, or over 107 bytes)"))
@@ -65,16 +66,34 @@ public final class Socket: Sendable {
             }
             unlink(path)  // a socket file outlives the process that bound it
         }
+        // Bound first in a private folder (0700) beside `path`, given `mode`, then moved into
+        // place: nobody can connect before the mode is set, and no process-wide umask is touched.
+        let slash = path.lastIndex(of: "/")
+        let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        var template = Array("\(parent)/.gossip-socket-XXXXXX".utf8CString)
+        guard let folder = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
+            throw .system("mkdtemp beside \(path)")
+        }
+        defer { rmdir(folder) }
+        let staging = folder + "/s"
+        guard let stagingAddress = SocketAddress(unixPath: staging) else {
+            throw SocketError("listen on \(path)", .resolution("the socket path is too long"))
+        }
         var lastError = SocketError("listen on \(path)", .resolution("no socket"))
-        guard let socket = open(address, error: &lastError) else { throw lastError }
-        // Bound with no permission for anyone, then opened up to `mode`: no window in which others
-        // could connect.
-        let previous = umask(0o777)
-        let bound = address.withSockAddr { bind(socket.descriptor, $0, $1) }
-        umask(previous)
-        guard bound == 0 else { throw .system("bind \(path)") }
-        guard chmod(path, mode) == 0 else { throw .system("chmod \(path)") }
+        guard let socket = open(stagingAddress, error: &lastError) else { throw lastError }
+        guard stagingAddress.withSockAddr({ bind(socket.descriptor, $0, $1) }) == 0 else { throw .system("bind \(path)") }
+        guard chmod(staging, mode) == 0 else {
+            let error = SocketError.system("chmod \(path)")
+            unlink(staging)
+            throw error
+        }
+        guard rename(staging, path) == 0 else {
+            let error = SocketError.system("rename into \(path)")
+            unlink(staging)
+            throw error
+        }
         guard Glibc.listen(socket.descriptor, backlog) == 0 else { throw .system("listen \(path)") }
+        _ = address  // `path` itself was checked to fit above
         return socket
     }
 
