@@ -29,6 +29,14 @@ struct APIOptions: ParsableArguments {
             throw CLIError("cannot connect to \(endpoint): \(error)")
         }
     }
+
+    /// What to say when talking to the node at `api` failed: a P2P port is named as such.
+    func failure(_ error: any Error, while doing: String) -> CLIError {
+        if case GossipAPIClient.ReceiveError.peerHello = error {
+            return CLIError("\(api) is a P2P port (the node answered with HELLO); use its api_address")
+        }
+        return CLIError("\(doing) failed: \(error)")
+    }
 }
 
 struct CLIError: Error, CustomStringConvertible {
@@ -74,7 +82,7 @@ extension GossipCommand {
                 do {
                     message = try client.receive(timeout: nil)
                 } catch {
-                    throw CLIError("receive failed: \(error)")
+                    throw options.failure(error, while: "receive")
                 }
                 guard let message else { throw CLIError("the node closed the connection") }
                 guard case .notification(let notification) = message else {
@@ -134,7 +142,12 @@ extension GossipCommand {
             }
             let client = try options.connect()
             defer { client.close() }
-            try client.announce(dataType: type, ttl: ttl, data: bytes)
+            do {
+                try client.announce(dataType: type, ttl: ttl, data: bytes)
+                try client.finishSending()
+            } catch {
+                throw options.failure(error, while: "announce")
+            }
         }
     }
 }
@@ -152,7 +165,12 @@ extension GossipCommand {
         func run() throws {
             let client = try options.connect()
             defer { client.close() }
-            let json = try client.status()
+            let json: [UInt8]
+            do {
+                json = try client.status()
+            } catch {
+                throw options.failure(error, while: "status")
+            }
             if compact {
                 print(String(decoding: json, as: UTF8.self))
             } else {

@@ -123,4 +123,16 @@ struct CommandLineTests {
             #expect(waitUntil { node.statistics.validationsValid == 1 })
         }
     }
+
+    @Test("gossip pointed at a node's P2P port names it as such and exits 1", arguments: [
+        ["announce", "--type", "1", "hello"], ["status"], ["subscribe", "--type", "1"],
+    ])
+    func p2pPort(_ command: [String]) throws {
+        try withNode { node in
+            let api = "127.0.0.1:\(node.p2pPort)"
+            let result = try run("gossip", command + ["--api", api])
+            #expect(result.status == 1)
+            #expect(result.error.contains("\(api) is a P2P port (the node answered with HELLO); use its api_address"))
+        }
+    }
 }
