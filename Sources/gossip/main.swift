@@ -120,7 +120,12 @@ extension GossipCommand {
 
         func validate() throws {
             if data != nil && file != nil { throw ValidationError("give the data as an argument or with --file, not both") }
+            if data == nil && file == nil && isatty(STDIN_FILENO) == 1 { throw ValidationError(Self.noDataAtTerminal) }
         }
+
+        /// Why `announce` refuses to wait for data typed at a terminal.
+        static let noDataAtTerminal =
+            "no data given and standard input is a terminal: pass the data as an argument, with --file, or pipe it in"
 
         func run() throws {
             var bytes: [UInt8]

@@ -25,7 +25,8 @@ struct CommandLineTests {
         var error: String
     }
 
-    func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 20) throws -> Result {
+    /// Runs `tool` with `input` as its standard input (none: an empty one) and returns what it did.
+    func run(_ tool: String, _ arguments: [String], input: String? = nil, timeout: TimeInterval = 20) throws -> Result {
         let binary = Self.products.appendingPathComponent(tool)
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the products first (scripts/test does)")
         let process = Process()
@@ -34,7 +35,13 @@ struct CommandLineTests {
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
+        let inputPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
         try process.run()
+        if let input {
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inputPipe.fileHandleForWriting.close()
+        }
         let deadline = Date(timeIntervalSinceNow: timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         if process.isRunning { process.terminate() }
@@ -134,5 +141,36 @@ struct CommandLineTests {
             #expect(result.status == 1)
             #expect(result.error.contains("\(api) is a P2P port (the node answered with HELLO); use its api_address"))
         }
+    }
+
+    @Test("gossip announce reads the data from standard input when it is not a terminal")
+    func announceFromStandardInput() throws {
+        try withNode { node in
+            let subscriber = try node.subscriber(of: 4712)
+            defer { subscriber.close() }
+            let result = try run("gossip", ["announce", "--api", "127.0.0.1:\(node.apiPort)", "--type", "4712"], input: "piped")
+            #expect(result.status == 0)
+            #expect(try subscriber.expectNotification().data == Array("piped".utf8))
+        }
+    }
+
+    @Test(
+        "gossip announce with no data at a terminal refuses at once with exit 64",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "util-linux script gives the tool a terminal"))
+    func announceAtTerminal() throws {
+        // script runs the command on a pseudo-terminal; -e passes its exit status on.
+        let gossip = Self.products.appendingPathComponent("gossip").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "'\(gossip)' announce --type 1 --api 127.0.0.1:1", "/dev/null"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 64)
+        #expect(text.contains("standard input is a terminal: pass the data as an argument, with --file, or pipe it in"))
     }
 }
