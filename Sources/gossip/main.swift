@@ -67,6 +67,9 @@ extension GossipCommand {
         @Flag(name: .long, help: "Print the data as UTF-8 text instead of hex.")
         var text = false
 
+        @Flag(name: [.short, .long], help: "Do not say on standard error that the subscription is made.")
+        var quiet = false
+
         func validate() throws {
             if type.isEmpty { throw ValidationError("give at least one --type") }
             if reject && noAnswer { throw ValidationError("--reject and --no-answer exclude each other") }
@@ -76,15 +79,29 @@ extension GossipCommand {
             let client = try options.connect()
             defer { client.close() }
             for dataType in type { try client.notify(dataType: dataType) }
+            let types = (type.count == 1 ? "type " : "types ") + type.map(String.init).joined(separator: ", ")
+            let waiting = count.map { "waiting for \($0) item\($0 == 1 ? "" : "s")" } ?? "waiting for items (Ctrl-C to stop)"
+            let subscribed = "subscribed to \(types) at \(options.api); \(waiting)"
+            var said = quiet
             var seen = 0
             while count.map({ seen < $0 }) ?? true {
                 let message: APIMessage?
                 do {
-                    message = try client.receive(timeout: nil)
+                    // A P2P port sends HELLO at once; an API sends nothing until an item, so say
+                    // "subscribed" after an item or 200 ms of quiet.
+                    message = try client.receive(timeout: said ? nil : .milliseconds(200))
+                } catch .timedOut {
+                    said = true
+                    printToStandardError(subscribed)
+                    continue
                 } catch {
                     throw options.failure(error, while: "receive")
                 }
                 guard let message else { throw CLIError("the node closed the connection") }
+                if !said {
+                    said = true
+                    printToStandardError(subscribed)
+                }
                 guard case .notification(let notification) = message else {
                     throw CLIError("unexpected message from the node: \(message.type)")
                 }
@@ -114,6 +131,9 @@ extension GossipCommand {
 
         @Flag(name: .long, help: "The data argument (or input) is hex, e.g. deadbeef.")
         var hex = false
+
+        @Flag(name: [.short, .long], help: "Do not say on standard error what was announced.")
+        var quiet = false
 
         @Argument(help: "The data, as text (or hex with --hex). Omit to use --file or standard input.")
         var data: String?
@@ -153,6 +173,7 @@ extension GossipCommand {
             } catch {
                 throw options.failure(error, while: "announce")
             }
+            if !quiet { printToStandardError("announced \(bytes.count) bytes of type \(type) (ttl \(ttl)) to \(options.api)") }
         }
     }
 }
@@ -209,6 +230,12 @@ extension GossipCommand {
             print(try NodeKey.fromPEM(pem).identity.hex)
         }
     }
+}
+
+/// Prints `line` on standard error, where what `gossip` says about its work goes; standard output
+/// holds only results (items, status JSON, identities).
+func printToStandardError(_ line: String) {
+    FileHandle.standardError.write(Data("\(line)\n".utf8))
 }
 
 extension [UInt8] {

@@ -123,10 +123,13 @@ struct CommandLineTests {
             #expect(waitUntil(timeout: .seconds(10)) { node.subscriberCount(of: 4711) == 1 })
             let announced = try run("gossip", ["announce", "--api", api, "--type", "4711", "--ttl", "4", "--hex", "deadbeef"])
             #expect(announced.status == 0)
+            #expect(announced.error == "announced 4 bytes of type 4711 (ttl 4) to \(api)\n")
+            #expect(announced.output.isEmpty)
             try subscribing.join()
             let result = try #require(subscribed.withLock { $0 })
             #expect(result.status == 0)
-            #expect(result.output.contains("type=4711 size=4 data=deadbeef"))
+            #expect(result.output == "id=0 type=4711 size=4 data=deadbeef\n")
+            #expect(result.error == "subscribed to type 4711 at \(api); waiting for 1 item\n")
             #expect(waitUntil { node.statistics.validationsValid == 1 })
         }
     }
@@ -172,5 +175,24 @@ struct CommandLineTests {
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 64)
         #expect(text.contains("standard input is a terminal: pass the data as an argument, with --file, or pipe it in"))
+    }
+
+    @Test("--quiet keeps gossip announce and subscribe silent on standard error")
+    func quiet() throws {
+        try withNode { node in
+            let api = "127.0.0.1:\(node.apiPort)"
+            let subscribed = Mutex<Result?>(nil)
+            let subscribing = BackgroundJob {
+                let result = try run("gossip", ["subscribe", "-q", "--api", api, "--type", "4713", "--type", "4714", "--count", "1"])
+                subscribed.withLock { $0 = result }
+            }
+            #expect(waitUntil(timeout: .seconds(10)) { node.subscriberCount(of: 4714) == 1 })
+            let announced = try run("gossip", ["announce", "--quiet", "--api", api, "--type", "4714", "x"])
+            #expect(announced.status == 0 && announced.error.isEmpty && announced.output.isEmpty)
+            try subscribing.join()
+            let result = try #require(subscribed.withLock { $0 })
+            #expect(result.status == 0 && result.error.isEmpty)
+            #expect(result.output == "id=0 type=4714 size=1 data=78\n")
+        }
     }
 }
