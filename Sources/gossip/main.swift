@@ -39,6 +39,13 @@ struct APIOptions: ParsableArguments {
     }
 }
 
+/// Reads a `--type` value. The options take the next word whatever it looks like, so `-1` comes
+/// here and is refused as out of range rather than reported as a missing value.
+func parseDataType(_ text: String) throws -> UInt16 {
+    guard let value = UInt16(text) else { throw ValidationError("a data type is a whole number from 0 to 65535") }
+    return value
+}
+
 struct CLIError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -52,7 +59,9 @@ extension GossipCommand {
 
         @OptionGroup var options: APIOptions
 
-        @Option(name: .long, help: "The data type to subscribe to (0-65535). Repeat for several.")
+        @Option(
+            name: .long, parsing: .unconditionalSingleValue, help: "The data type to subscribe to (0-65535). Repeat for several.",
+            transform: parseDataType)
         var type: [UInt16]
 
         @Flag(name: .long, help: "Answer every item as invalid (V = 0) instead of valid.")
@@ -120,10 +129,10 @@ extension GossipCommand {
 
         @OptionGroup var options: APIOptions
 
-        @Option(name: .long, help: "The item's data type (0-65535).")
+        @Option(name: .long, parsing: .unconditional, help: "The item's data type (0-65535).", transform: parseDataType)
         var type: UInt16
 
-        @Option(name: .long, help: "Hops the item may travel; 0 means unlimited.")
+        @Option(name: .long, parsing: .unconditional, help: "Hops the item may travel (0-255); 0 means unlimited.")
         var ttl: UInt8 = 0
 
         @Option(name: .long, help: "Read the data from this file.")

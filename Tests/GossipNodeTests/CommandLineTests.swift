@@ -195,4 +195,14 @@ struct CommandLineTests {
             #expect(result.output == "id=0 type=4714 size=1 data=78\n")
         }
     }
+
+    @Test("a --type out of 0-65535, negative or not, is an invalid value with exit 64", arguments: [
+        ["announce", "--type", "-1", "x"], ["announce", "--type", "65536", "x"], ["subscribe", "--type", "1", "--type", "-1"],
+    ])
+    func typeOutOfRange(_ command: [String]) throws {
+        let result = try run("gossip", command + ["--api", "127.0.0.1:1"])
+        #expect(result.status == 64)
+        #expect(result.error.contains("is invalid for '--type <type>': a data type is a whole number from 0 to 65535"))
+        #expect(!result.error.contains("Missing value"))
+    }
 }
