@@ -9,6 +9,7 @@ struct GossipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gossip",
         abstract: "Talk to a gossip node's API: subscribe to a data type, or announce an item.",
+        version: GossipVersion.text,
         subcommands: [Subscribe.self, Announce.self, Status.self, Keygen.self])
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GossipCore
 import GossipNode
+import GossipWire
 import Synchronization
 import Testing
 
@@ -204,5 +205,13 @@ struct CommandLineTests {
         #expect(result.status == 64)
         #expect(result.error.contains("is invalid for '--type <type>': a data type is a whole number from 0 to 65535"))
         #expect(!result.error.contains("Missing value"))
+    }
+
+    @Test("gossip and gossip-bench --version print the package's version", arguments: ["gossip", "gossip-bench"])
+    func version(_ tool: String) throws {
+        let result = try run(tool, ["--version"])
+        #expect(result.status == 0)
+        #expect(result.output == "\(GossipVersion.text)\n")
+        #expect(GossipVersion.text.hasPrefix(GossipVersion.release + " (P2P protocol "))
     }
 }
