@@ -9,6 +9,18 @@ struct GossipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gossip",
         abstract: "Talk to a gossip node's API: subscribe to a data type, or announce an item.",
+        discussion: """
+            Results (items, status JSON, identities) go to standard output; what gossip says about its \
+            work, and errors, to standard error.
+
+            Exit status:
+              0   done
+              1   failed: the node is unreachable, closed, or a P2P port; a file error
+              64  usage error: a bad option or value, no data for announce at a terminal
+            Ctrl-C ends subscribe by the signal (the shell shows 130).
+
+            Shell completions: gossip --generate-completion-script bash|zsh|fish
+            """,
         version: GossipVersion.text,
         subcommands: [Subscribe.self, Announce.self, Status.self, Keygen.self])
 }
@@ -56,13 +68,21 @@ extension GossipCommand {
     struct Subscribe: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Subscribe to a data type, print every NOTIFICATION, and answer it with a VALIDATION.",
-            discussion: "Each item prints as one line: message ID, data type, size, and the data (hex, or text with --text).")
+            discussion: """
+                Each item prints as one line on standard output: message ID, data type, size, and the data \
+                (hex, or text with --text).
+
+                Examples:
+                  gossip subscribe --type 1337
+                  gossip subscribe --type 1337 --type 1338 --text --count 10
+                  gossip subscribe --api 127.0.0.1:7002 --type 1337 --reject
+                """)
 
         @OptionGroup var options: APIOptions
 
         @Option(
-            name: .long, parsing: .unconditionalSingleValue, help: "The data type to subscribe to (0-65535). Repeat for several.",
-            transform: parseDataType)
+            name: .long, parsing: .unconditionalSingleValue,
+            help: "The data type to subscribe to (0-65535). Repeat for several.", transform: parseDataType)
         var type: [UInt16]
 
         @Flag(name: .long, help: "Answer every item as invalid (V = 0) instead of valid.")
@@ -90,7 +110,8 @@ extension GossipCommand {
             defer { client.close() }
             for dataType in type { try client.notify(dataType: dataType) }
             let types = (type.count == 1 ? "type " : "types ") + type.map(String.init).joined(separator: ", ")
-            let waiting = count.map { "waiting for \($0) item\($0 == 1 ? "" : "s")" } ?? "waiting for items (Ctrl-C to stop)"
+            let waiting = count.map { "waiting for \($0) item\($0 == 1 ? "" : "s")" }
+                ?? "waiting for items (Ctrl-C to stop)"
             let subscribed = "subscribed to \(types) at \(options.api); \(waiting)"
             var said = quiet
             var seen = 0
@@ -126,7 +147,13 @@ extension GossipCommand {
 
     struct Announce: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Announce one item. The data comes from the argument, --file, or standard input.")
+            abstract: "Announce one item. The data comes from the argument, --file, or standard input.",
+            discussion: """
+                Examples:
+                  gossip announce --type 1337 hello
+                  gossip announce --type 1337 --ttl 4 --hex deadbeef
+                  printf 'hello' | gossip announce --type 1337 --api 127.0.0.1:7002
+                """)
 
         @OptionGroup var options: APIOptions
 
@@ -183,7 +210,9 @@ extension GossipCommand {
             } catch {
                 throw options.failure(error, while: "announce")
             }
-            if !quiet { printToStandardError("announced \(bytes.count) bytes of type \(type) (ttl \(ttl)) to \(options.api)") }
+            if !quiet {
+                printToStandardError("announced \(bytes.count) bytes of type \(type) (ttl \(ttl)) to \(options.api)")
+            }
         }
     }
 }
@@ -191,7 +220,12 @@ extension GossipCommand {
 extension GossipCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the node's status as JSON: identity, peers, view, counters (a gossipd extension, type 518).")
+            abstract: "Print the node's status as JSON: identity, peers, view, counters (a gossipd extension, type 518).",
+            discussion: """
+                Examples:
+                  gossip status
+                  gossip status --api [::1]:7001 --compact
+                """)
 
         @OptionGroup var options: APIOptions
 
@@ -219,7 +253,12 @@ extension GossipCommand {
 
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a new RSA host key (PEM) for the INI `hostkey` key and print the node identity it gives.")
+            abstract: "Write a new RSA host key (PEM) for the INI `hostkey` key and print the node identity it gives.",
+            discussion: """
+                Examples:
+                  gossip keygen --out hostkey.pem
+                  gossip keygen --out hostkey.pem --bits 2048
+                """)
 
         @Option(name: .long, help: "Where to write the key; refuses to overwrite.")
         var out: String

@@ -214,4 +214,15 @@ struct CommandLineTests {
         #expect(result.output == "\(GossipVersion.text)\n")
         #expect(GossipVersion.text.hasPrefix(GossipVersion.release + " (P2P protocol "))
     }
+
+    @Test("every gossip subcommand's help shows examples; the top help lists the exit statuses", arguments: [
+        "subscribe", "announce", "status", "keygen",
+    ])
+    func help(_ subcommand: String) throws {
+        let result = try run("gossip", [subcommand, "--help"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("Examples:\n  gossip \(subcommand)"))
+        let top = try run("gossip", ["--help"])
+        #expect(top.output.contains("64  usage error") && top.output.contains("--generate-completion-script"))
+    }
 }
