@@ -14,10 +14,13 @@ public final class GossipAPIClient: @unchecked Sendable {
         case timedOut
         case stream(FrameStream.ReadError)
         case malformed(WireError)
+        /// The node sent a P2P HELLO (type 504): the address is its P2P port, not its API port.
+        case peerHello
 
         public var description: String {
             switch self {
             case .timedOut: "no message arrived in time"
+            case .peerHello: "the node answered with a P2P HELLO: this is its P2P port, not its API port"
             case .stream(let error): "\(error)"
             case .malformed(let error): "malformed message from the node: \(error)"
             }
@@ -72,11 +75,24 @@ public final class GossipAPIClient: @unchecked Sendable {
             throw .stream(error)
         }
         guard let frame else { return nil }
+        if frame.type == MessageType.peerHello.rawValue { throw .peerHello }
         do {
             return try APIMessage(frame: frame)
         } catch {
             throw .malformed(error)
         }
+    }
+
+    /// Ends our direction after the last send, then waits up to `timeout` for the node to close.
+    /// An API port reads what was sent and closes; a P2P port has sent its HELLO, which throws
+    /// ``ReceiveError/peerHello``, as nothing sent to it is taken. Silence or any other answer counts as done.
+    public func finishSending(timeout: Duration = .milliseconds(200)) throws(ReceiveError) {
+        socket.shutdownWrite()
+        do {
+            _ = try receive(timeout: timeout)
+        } catch .peerHello {
+            throw .peerHello
+        } catch {}
     }
 
     /// Waits until the node closes the connection, discarding anything it sends; true if it closed

@@ -11,6 +11,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gossip-bench",
         abstract: "Benchmarks of the gossip node. Figures go to docs/benchmarks.md.",
+        version: GossipVersion.text,
         subcommands: [APIBench.self, NetBench.self, Probe.self, WorkBench.self, LinkBench.self, AbuseBench.self])
 }
 

@@ -9,6 +9,19 @@ struct GossipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gossip",
         abstract: "Talk to a gossip node's API: subscribe to a data type, or announce an item.",
+        discussion: """
+            Results (items, status JSON, identities) go to standard output; what gossip says about its \
+            work, and errors, to standard error.
+
+            Exit status:
+              0   done
+              1   failed: the node is unreachable, closed, or a P2P port; a file error
+              64  usage error: a bad option or value, no data for announce at a terminal
+            Ctrl-C ends subscribe by the signal (the shell shows 130).
+
+            Shell completions: gossip --generate-completion-script bash|zsh|fish
+            """,
+        version: GossipVersion.text,
         subcommands: [Subscribe.self, Announce.self, Status.self, Keygen.self])
 }
 
@@ -29,6 +42,21 @@ struct APIOptions: ParsableArguments {
             throw CLIError("cannot connect to \(endpoint): \(error)")
         }
     }
+
+    /// What to say when talking to the node at `api` failed: a P2P port is named as such.
+    func failure(_ error: any Error, while doing: String) -> CLIError {
+        if case GossipAPIClient.ReceiveError.peerHello = error {
+            return CLIError("\(api) is a P2P port (the node answered with HELLO); use its api_address")
+        }
+        return CLIError("\(doing) failed: \(error)")
+    }
+}
+
+/// Reads a `--type` value. The options take the next word whatever it looks like, so `-1` comes
+/// here and is refused as out of range rather than reported as a missing value.
+func parseDataType(_ text: String) throws -> UInt16 {
+    guard let value = UInt16(text) else { throw ValidationError("a data type is a whole number from 0 to 65535") }
+    return value
 }
 
 struct CLIError: Error, CustomStringConvertible {
@@ -40,11 +68,21 @@ extension GossipCommand {
     struct Subscribe: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Subscribe to a data type, print every NOTIFICATION, and answer it with a VALIDATION.",
-            discussion: "Each item prints as one line: message ID, data type, size, and the data (hex, or text with --text).")
+            discussion: """
+                Each item prints as one line on standard output: message ID, data type, size, and the data \
+                (hex, or text with --text).
+
+                Examples:
+                  gossip subscribe --type 1337
+                  gossip subscribe --type 1337 --type 1338 --text --count 10
+                  gossip subscribe --api 127.0.0.1:7002 --type 1337 --reject
+                """)
 
         @OptionGroup var options: APIOptions
 
-        @Option(name: .long, help: "The data type to subscribe to (0-65535). Repeat for several.")
+        @Option(
+            name: .long, parsing: .unconditionalSingleValue,
+            help: "The data type to subscribe to (0-65535). Repeat for several.", transform: parseDataType)
         var type: [UInt16]
 
         @Flag(name: .long, help: "Answer every item as invalid (V = 0) instead of valid.")
@@ -59,6 +97,9 @@ extension GossipCommand {
         @Flag(name: .long, help: "Print the data as UTF-8 text instead of hex.")
         var text = false
 
+        @Flag(name: [.short, .long], help: "Do not say on standard error that the subscription is made.")
+        var quiet = false
+
         func validate() throws {
             if type.isEmpty { throw ValidationError("give at least one --type") }
             if reject && noAnswer { throw ValidationError("--reject and --no-answer exclude each other") }
@@ -68,15 +109,30 @@ extension GossipCommand {
             let client = try options.connect()
             defer { client.close() }
             for dataType in type { try client.notify(dataType: dataType) }
+            let types = (type.count == 1 ? "type " : "types ") + type.map(String.init).joined(separator: ", ")
+            let waiting = count.map { "waiting for \($0) item\($0 == 1 ? "" : "s")" }
+                ?? "waiting for items (Ctrl-C to stop)"
+            let subscribed = "subscribed to \(types) at \(options.api); \(waiting)"
+            var said = quiet
             var seen = 0
             while count.map({ seen < $0 }) ?? true {
                 let message: APIMessage?
                 do {
-                    message = try client.receive(timeout: nil)
+                    // A P2P port sends HELLO at once; an API sends nothing until an item, so say
+                    // "subscribed" after an item or 200 ms of quiet.
+                    message = try client.receive(timeout: said ? nil : .milliseconds(200))
+                } catch .timedOut {
+                    said = true
+                    printToStandardError(subscribed)
+                    continue
                 } catch {
-                    throw CLIError("receive failed: \(error)")
+                    throw options.failure(error, while: "receive")
                 }
                 guard let message else { throw CLIError("the node closed the connection") }
+                if !said {
+                    said = true
+                    printToStandardError(subscribed)
+                }
                 guard case .notification(let notification) = message else {
                     throw CLIError("unexpected message from the node: \(message.type)")
                 }
@@ -91,14 +147,20 @@ extension GossipCommand {
 
     struct Announce: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Announce one item. The data comes from the argument, --file, or standard input.")
+            abstract: "Announce one item. The data comes from the argument, --file, or standard input.",
+            discussion: """
+                Examples:
+                  gossip announce --type 1337 hello
+                  gossip announce --type 1337 --ttl 4 --hex deadbeef
+                  printf 'hello' | gossip announce --type 1337 --api 127.0.0.1:7002
+                """)
 
         @OptionGroup var options: APIOptions
 
-        @Option(name: .long, help: "The item's data type (0-65535).")
+        @Option(name: .long, parsing: .unconditional, help: "The item's data type (0-65535).", transform: parseDataType)
         var type: UInt16
 
-        @Option(name: .long, help: "Hops the item may travel; 0 means unlimited.")
+        @Option(name: .long, parsing: .unconditional, help: "Hops the item may travel (0-255); 0 means unlimited.")
         var ttl: UInt8 = 0
 
         @Option(name: .long, help: "Read the data from this file.")
@@ -107,12 +169,20 @@ extension GossipCommand {
         @Flag(name: .long, help: "The data argument (or input) is hex, e.g. deadbeef.")
         var hex = false
 
+        @Flag(name: [.short, .long], help: "Do not say on standard error what was announced.")
+        var quiet = false
+
         @Argument(help: "The data, as text (or hex with --hex). Omit to use --file or standard input.")
         var data: String?
 
         func validate() throws {
             if data != nil && file != nil { throw ValidationError("give the data as an argument or with --file, not both") }
+            if data == nil && file == nil && isatty(STDIN_FILENO) == 1 { throw ValidationError(Self.noDataAtTerminal) }
         }
+
+        /// Why `announce` refuses to wait for data typed at a terminal.
+        static let noDataAtTerminal =
+            "no data given and standard input is a terminal: pass the data as an argument, with --file, or pipe it in"
 
         func run() throws {
             var bytes: [UInt8]
@@ -134,7 +204,15 @@ extension GossipCommand {
             }
             let client = try options.connect()
             defer { client.close() }
-            try client.announce(dataType: type, ttl: ttl, data: bytes)
+            do {
+                try client.announce(dataType: type, ttl: ttl, data: bytes)
+                try client.finishSending()
+            } catch {
+                throw options.failure(error, while: "announce")
+            }
+            if !quiet {
+                printToStandardError("announced \(bytes.count) bytes of type \(type) (ttl \(ttl)) to \(options.api)")
+            }
         }
     }
 }
@@ -142,7 +220,12 @@ extension GossipCommand {
 extension GossipCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the node's status as JSON: identity, peers, view, counters (a gossipd extension, type 518).")
+            abstract: "Print the node's status as JSON: identity, peers, view, counters (a gossipd extension, type 518).",
+            discussion: """
+                Examples:
+                  gossip status
+                  gossip status --api [::1]:7001 --compact
+                """)
 
         @OptionGroup var options: APIOptions
 
@@ -152,7 +235,12 @@ extension GossipCommand {
         func run() throws {
             let client = try options.connect()
             defer { client.close() }
-            let json = try client.status()
+            let json: [UInt8]
+            do {
+                json = try client.status()
+            } catch {
+                throw options.failure(error, while: "status")
+            }
             if compact {
                 print(String(decoding: json, as: UTF8.self))
             } else {
@@ -165,7 +253,12 @@ extension GossipCommand {
 
     struct Keygen: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write a new RSA host key (PEM) for the INI `hostkey` key and print the node identity it gives.")
+            abstract: "Write a new RSA host key (PEM) for the INI `hostkey` key and print the node identity it gives.",
+            discussion: """
+                Examples:
+                  gossip keygen --out hostkey.pem
+                  gossip keygen --out hostkey.pem --bits 2048
+                """)
 
         @Option(name: .long, help: "Where to write the key; refuses to overwrite.")
         var out: String
@@ -186,6 +279,12 @@ extension GossipCommand {
             print(try NodeKey.fromPEM(pem).identity.hex)
         }
     }
+}
+
+/// Prints `line` on standard error, where what `gossip` says about its work goes; standard output
+/// holds only results (items, status JSON, identities).
+func printToStandardError(_ line: String) {
+    FileHandle.standardError.write(Data("\(line)\n".utf8))
 }
 
 extension [UInt8] {

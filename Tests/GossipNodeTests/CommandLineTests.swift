@@ -1,6 +1,7 @@
 import Foundation
 import GossipCore
 import GossipNode
+import GossipWire
 import Synchronization
 import Testing
 
@@ -25,7 +26,8 @@ struct CommandLineTests {
         var error: String
     }
 
-    func run(_ tool: String, _ arguments: [String], timeout: TimeInterval = 20) throws -> Result {
+    /// Runs `tool` with `input` as its standard input (none: an empty one) and returns what it did.
+    func run(_ tool: String, _ arguments: [String], input: String? = nil, timeout: TimeInterval = 20) throws -> Result {
         let binary = Self.products.appendingPathComponent(tool)
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the products first (scripts/test does)")
         let process = Process()
@@ -34,7 +36,13 @@ struct CommandLineTests {
         let output = Pipe(), error = Pipe()
         process.standardOutput = output
         process.standardError = error
+        let inputPipe = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
         try process.run()
+        if let input {
+            inputPipe.fileHandleForWriting.write(Data(input.utf8))
+            try inputPipe.fileHandleForWriting.close()
+        }
         let deadline = Date(timeIntervalSinceNow: timeout)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
         if process.isRunning { process.terminate() }
@@ -116,11 +124,105 @@ struct CommandLineTests {
             #expect(waitUntil(timeout: .seconds(10)) { node.subscriberCount(of: 4711) == 1 })
             let announced = try run("gossip", ["announce", "--api", api, "--type", "4711", "--ttl", "4", "--hex", "deadbeef"])
             #expect(announced.status == 0)
+            #expect(announced.error == "announced 4 bytes of type 4711 (ttl 4) to \(api)\n")
+            #expect(announced.output.isEmpty)
             try subscribing.join()
             let result = try #require(subscribed.withLock { $0 })
             #expect(result.status == 0)
-            #expect(result.output.contains("type=4711 size=4 data=deadbeef"))
+            #expect(result.output == "id=0 type=4711 size=4 data=deadbeef\n")
+            #expect(result.error == "subscribed to type 4711 at \(api); waiting for 1 item\n")
             #expect(waitUntil { node.statistics.validationsValid == 1 })
         }
+    }
+
+    @Test("gossip pointed at a node's P2P port names it as such and exits 1", arguments: [
+        ["announce", "--type", "1", "hello"], ["status"], ["subscribe", "--type", "1"],
+    ])
+    func p2pPort(_ command: [String]) throws {
+        try withNode { node in
+            let api = "127.0.0.1:\(node.p2pPort)"
+            let result = try run("gossip", command + ["--api", api])
+            #expect(result.status == 1)
+            #expect(result.error.contains("\(api) is a P2P port (the node answered with HELLO); use its api_address"))
+        }
+    }
+
+    @Test("gossip announce reads the data from standard input when it is not a terminal")
+    func announceFromStandardInput() throws {
+        try withNode { node in
+            let subscriber = try node.subscriber(of: 4712)
+            defer { subscriber.close() }
+            let result = try run("gossip", ["announce", "--api", "127.0.0.1:\(node.apiPort)", "--type", "4712"], input: "piped")
+            #expect(result.status == 0)
+            #expect(try subscriber.expectNotification().data == Array("piped".utf8))
+        }
+    }
+
+    @Test(
+        "gossip announce with no data at a terminal refuses at once with exit 64",
+        .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script"), "util-linux script gives the tool a terminal"))
+    func announceAtTerminal() throws {
+        // script runs the command on a pseudo-terminal; -e passes its exit status on.
+        let gossip = Self.products.appendingPathComponent("gossip").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qec", "'\(gossip)' announce --type 1 --api 127.0.0.1:1", "/dev/null"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 64)
+        #expect(text.contains("standard input is a terminal: pass the data as an argument, with --file, or pipe it in"))
+    }
+
+    @Test("--quiet keeps gossip announce and subscribe silent on standard error")
+    func quiet() throws {
+        try withNode { node in
+            let api = "127.0.0.1:\(node.apiPort)"
+            let subscribed = Mutex<Result?>(nil)
+            let subscribing = BackgroundJob {
+                let result = try run("gossip", ["subscribe", "-q", "--api", api, "--type", "4713", "--type", "4714", "--count", "1"])
+                subscribed.withLock { $0 = result }
+            }
+            #expect(waitUntil(timeout: .seconds(10)) { node.subscriberCount(of: 4714) == 1 })
+            let announced = try run("gossip", ["announce", "--quiet", "--api", api, "--type", "4714", "x"])
+            #expect(announced.status == 0 && announced.error.isEmpty && announced.output.isEmpty)
+            try subscribing.join()
+            let result = try #require(subscribed.withLock { $0 })
+            #expect(result.status == 0 && result.error.isEmpty)
+            #expect(result.output == "id=0 type=4714 size=1 data=78\n")
+        }
+    }
+
+    @Test("a --type out of 0-65535, negative or not, is an invalid value with exit 64", arguments: [
+        ["announce", "--type", "-1", "x"], ["announce", "--type", "65536", "x"], ["subscribe", "--type", "1", "--type", "-1"],
+    ])
+    func typeOutOfRange(_ command: [String]) throws {
+        let result = try run("gossip", command + ["--api", "127.0.0.1:1"])
+        #expect(result.status == 64)
+        #expect(result.error.contains("is invalid for '--type <type>': a data type is a whole number from 0 to 65535"))
+        #expect(!result.error.contains("Missing value"))
+    }
+
+    @Test("gossip and gossip-bench --version print the package's version", arguments: ["gossip", "gossip-bench"])
+    func version(_ tool: String) throws {
+        let result = try run(tool, ["--version"])
+        #expect(result.status == 0)
+        #expect(result.output == "\(GossipVersion.text)\n")
+        #expect(GossipVersion.text.hasPrefix(GossipVersion.release + " (P2P protocol "))
+    }
+
+    @Test("every gossip subcommand's help shows examples; the top help lists the exit statuses", arguments: [
+        "subscribe", "announce", "status", "keygen",
+    ])
+    func help(_ subcommand: String) throws {
+        let result = try run("gossip", [subcommand, "--help"])
+        #expect(result.status == 0)
+        #expect(result.output.contains("Examples:\n  gossip \(subcommand)"))
+        let top = try run("gossip", ["--help"])
+        #expect(top.output.contains("64  usage error") && top.output.contains("--generate-completion-script"))
     }
 }
