@@ -52,6 +52,14 @@ struct GossipDaemon: ParsableCommand {
         let logger = Logger(label: "gossipd")
         for warning in loaded.warnings { logger.warning("\(warning)") }
         let configuration = loaded.configuration
+        // The host key is loaded here, by the node as it will run, so --check-config refuses
+        // exactly the keys a start would refuse.
+        let node: Node
+        do {
+            node = try Node(configuration: configuration, logger: logger)
+        } catch {
+            throw startFailure(error)
+        }
         if checkConfig {
             print(describe(configuration, source: config ?? "<embedded default>"))
             return
@@ -59,15 +67,10 @@ struct GossipDaemon: ParsableCommand {
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
 
         signal(SIGPIPE, SIG_IGN)
-        let node: Node
         do {
-            node = try Node(configuration: configuration, logger: logger)
             try node.start()
         } catch {
-            // A host key that cannot be used is a configuration error, like a bad value: exit 2.
-            let prefix = error.isConfigurationError ? "\(config ?? "<embedded default>"): " : ""
-            writeStandardError("gossipd: \(prefix)\(error)\n")
-            throw ExitCode(error.isConfigurationError ? 2 : 1)
+            throw startFailure(error)
         }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         // The first SIGINT or SIGTERM stops gracefully (peers told, outboxes delivered, within
@@ -103,6 +106,14 @@ struct GossipDaemon: ParsableCommand {
         stop.wait()
         ServiceNotifier.notify("STOPPING=1")
         node.stop()
+    }
+
+    /// Reports why the node cannot start and gives the exit status: a host key that cannot be
+    /// used is a configuration error, like a bad value (2); anything else is 1.
+    private func startFailure(_ error: Node.StartError) -> ExitCode {
+        let prefix = error.isConfigurationError ? "\(config ?? "<embedded default>"): " : ""
+        writeStandardError("gossipd: \(prefix)\(error)\n")
+        return ExitCode(error.isConfigurationError ? 2 : 1)
     }
 
     private func describe(_ configuration: NodeConfiguration, source: String) -> String {

@@ -82,6 +82,11 @@ struct CommandLineTests {
         #expect(result.status == 2)
         #expect(result.error.split(separator: "\n").count == 1)
         #expect(result.error.contains("hostkey") && result.error.contains("no RSA or EC"))
+        // --check-config loads the key as the start does, and refuses it in the same words.
+        let checked = try run("gossipd", ["--check-config", "--config", path])
+        #expect(checked.status == 2)
+        #expect(checked.output.isEmpty)
+        #expect(checked.error == result.error)
     }
 
     @Test("--check-config prints every effective setting of the shipped configuration")
