@@ -162,11 +162,15 @@ private final class ParseContext {
         }
         guard let key = ConfigurationKey(rawValue: name) else {
             // Top level and [global] are shared with other modules: their keys are not ours to judge.
-            if placement == .gossip { warn(section: section, key: name, "unknown key, ignored") }
+            if placement == .gossip {
+                warn(section: section, key: name, "unknown key", consequence: "ignored") {
+                    Misspelling.key(for: name).map { "did you mean `\($0.name)`?" }
+                }
+            }
             return true
         }
         guard key.placements.contains(placement) else {
-            warn(section: section, key: name, "belongs in [gossip], ignored here")
+            warn(section: section, key: name, "belongs in [gossip]", consequence: "ignored here")
             return true
         }
         if let first = seen[key] {
@@ -235,7 +239,9 @@ private final class ParseContext {
                         return reject("a bootstrapper needs a port from 1 to 65535, got \(quotedForMessage(entry))")
                     }
                     if list.contains(endpoint) {
-                        warn(section: section, key: key.name, "\(endpoint) is listed twice, the repeat is ignored")
+                        warn(
+                            section: section, key: key.name, "\(endpoint) is listed twice",
+                            consequence: "the repeat is ignored")
                     } else {
                         list.append(endpoint)
                     }
@@ -288,12 +294,17 @@ private final class ParseContext {
         }
     }
 
-    func warn(section: String?, key: String?, _ problem: String) {
+    /// Records the warning `problem, consequence (hint)`. `hint` is only worked out for a
+    /// warning that is kept.
+    func warn(
+        section: String?, key: String?, _ problem: String, consequence: String, hint: () -> String? = { nil }
+    ) {
         if warnings.count == ConfigurationDefaults.maximumWarnings {
             warningsLeftOut += 1
             return
         }
-        warnings.append(formatMessage(file: source, line: line, section: section, key: key, problem: problem))
+        let text = "\(problem), \(consequence)" + (hint().map { " (\($0))" } ?? "")
+        warnings.append(formatMessage(file: source, line: line, section: section, key: key, problem: text))
     }
 }
 
