@@ -76,6 +76,13 @@ private final class ParseContext {
     var line = 0
     /// The first error; once set, the reader stops and the handler refuses everything.
     var failure: ConfigurationError?
+    /// The line of the latest `[section]` header (0 before the first): the one the handler's
+    /// section comes from, as multi-line values are off.
+    var sectionLine = 0
+    /// The header line whose section name was last checked for a misspelt `[gossip]`.
+    var checkedSectionLine = -1
+    /// The first section that looks like a misspelt `[gossip]`, and its header line.
+    var misspeltGossipSection: (name: String, line: Int)?
 
     var configuration = NodeConfiguration(
         apiAddress: Endpoint(host: "", port: 0), p2pAddress: Endpoint(host: "", port: 0))
@@ -103,6 +110,7 @@ private final class ParseContext {
         position = newline.map { $0 + 1 } ?? bytes.count
         line += 1
         if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        if startsSection(bytes[start..<end]) { sectionLine = line }
 
         if bytes[start..<end].contains(0) {
             fail(section: nil, key: nil, "contains a NUL byte (is this a text file?)")
@@ -123,6 +131,15 @@ private final class ParseContext {
         return buffer
     }
 
+    /// Whether libinih takes `text` for a `[section]` header: its first byte that is not
+    /// whitespace (nor, on line 1, the byte order mark) is `[`.
+    func startsSection(_ text: ArraySlice<UInt8>) -> Bool {
+        var text = text
+        if line == 1 && text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
+        let first = text.first { !(($0 >= 9 && $0 <= 13) || $0 == UInt8(ascii: " ")) }
+        return first == UInt8(ascii: "[")
+    }
+
     // MARK: Handler
 
     /// libinih's handler for one `name = value` on line `line`; false records an error.
@@ -133,7 +150,8 @@ private final class ParseContext {
         guard failure == nil else { return false }
         guard let namePointer, let valuePointer else { return true }
 
-        // Sections other than [gossip] and [global] belong to other modules: ignored, whatever they hold.
+        // Sections other than [gossip] and [global] belong to other modules: ignored, whatever
+        // they hold, unless the name looks like a misspelt [gossip].
         let placement: ConfigurationPlacement
         let section: String?
         if let sectionPointer, sectionPointer.pointee != 0 {
@@ -142,7 +160,9 @@ private final class ParseContext {
             case "": (placement, section) = (.topLevel, nil)
             case "gossip": (placement, section) = (.gossip, "gossip")
             case "global": (placement, section) = (.global, "global")
-            default: return true
+            case let other:
+                checkOtherSection(other)
+                return true
             }
         } else {
             (placement, section) = (.topLevel, nil)
@@ -183,6 +203,19 @@ private final class ParseContext {
             return false
         }
         return apply(trimmed(rawValue), to: key, section: section)
+    }
+
+    /// Warns, once for each header, when another module's section `name` looks like a misspelt
+    /// `[gossip]` (`[gosip]`, `[gossips]`): its keys, meant for this node, are ignored. The
+    /// check runs at the section's first key, so an empty section is never warned about.
+    func checkOtherSection(_ name: String) {
+        guard sectionLine != checkedSectionLine else { return }
+        checkedSectionLine = sectionLine
+        guard Misspelling.isGossipSection(name) else { return }
+        if misspeltGossipSection == nil { misspeltGossipSection = (name, sectionLine) }
+        warn(
+            line: sectionLine, section: name, key: nil, "unknown section", consequence: "its keys are ignored",
+            hint: { "did you mean [gossip]?" })
     }
 
     /// Checks `value` and stores it; false (with `failure` set) when it is not acceptable.
@@ -272,7 +305,10 @@ private final class ParseContext {
             return .failure(ConfigurationError(file: source, problem: "cannot open file (libinih status \(status))"))
         }
         for key in ConfigurationKey.allCases where key.isRequired && seen[key] == nil {
-            return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: "missing (required)"))
+            let problem =
+                misspeltGossipSection.map { "missing (required; is [\($0.name)] on line \($0.line) meant to be [gossip]?)" }
+                ?? "missing (required)"
+            return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem))
         }
         if let (key, problem) = configuration.inconsistency {
             return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem))
@@ -297,14 +333,15 @@ private final class ParseContext {
     /// Records the warning `problem, consequence (hint)`. `hint` is only worked out for a
     /// warning that is kept.
     func warn(
-        section: String?, key: String?, _ problem: String, consequence: String, hint: () -> String? = { nil }
+        line: Int? = nil, section: String?, key: String?, _ problem: String, consequence: String,
+        hint: () -> String? = { nil }
     ) {
         if warnings.count == ConfigurationDefaults.maximumWarnings {
             warningsLeftOut += 1
             return
         }
         let text = "\(problem), \(consequence)" + (hint().map { " (\($0))" } ?? "")
-        warnings.append(formatMessage(file: source, line: line, section: section, key: key, problem: text))
+        warnings.append(formatMessage(file: source, line: line ?? self.line, section: section, key: key, problem: text))
     }
 }
 

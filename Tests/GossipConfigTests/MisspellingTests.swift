@@ -35,6 +35,35 @@ struct MisspellingTests {
         #expect(loaded.warnings == ["t.ini:4: [gossip] \(written): unknown key, ignored"])
     }
 
+    @Test("a section within two edits of [gossip] is a warning at its header, once for each header")
+    func misspeltSection() throws {
+        let text = minimalGossip + "[Gosip]\ndegree = 5\ncache_size = 9\n[rps]\nx = 1\n  [gossips]  \ndegree = 4\n[gossi]\n"
+        let loaded = try ConfigurationLoader.parse(text, source: "t.ini")
+        #expect(loaded.configuration.degree == ConfigurationDefaults.degree)
+        #expect(loaded.configuration.cacheSize == ConfigurationDefaults.cacheSize)
+        #expect(
+            loaded.warnings == [
+                "t.ini:4: [gosip] unknown section, its keys are ignored (did you mean [gossip]?)",
+                "t.ini:9: [gossips] unknown section, its keys are ignored (did you mean [gossip]?)",
+            ])
+    }
+
+    @Test("a misspelt [gossip] that holds the required keys is named in the missing-key error")
+    func misspeltSectionMissingKeys() throws {
+        let error = parseError("\u{FEFF}[gosip]\np2p_address = 127.0.0.1:6001\napi_address = 127.0.0.1:7001\n")
+        #expect(error?.description == "t.ini: [gossip] p2p_address: missing (required; is [gosip] on line 1 meant to be [gossip]?)")
+    }
+
+    @Test(
+        "other modules' sections stay silent, whatever they hold",
+        arguments: ["rps", "nse", "onion", "dht", "auth", "global2", "gossip-extra", "cadet", "peer", "transport"])
+    func otherModules(section: String) throws {
+        let text = "hostname = x\n[\(section)]\ndegree = 5\nfoo = bar\n" + minimalGossip + "[\(section)]\nbaz = 1\n"
+        let loaded = try ConfigurationLoader.parse(text, source: "t.ini")
+        #expect(loaded.warnings.isEmpty)
+        #expect(loaded.configuration.degree == ConfigurationDefaults.degree)
+    }
+
     @Test("the edit distance counts insertions, deletions, substitutions and swaps, capped at three")
     func distance() {
         #expect(Misspelling.distance("degree", "degree") == 0)
