@@ -16,7 +16,7 @@ enum LibinihParser {
     private static let lock = Mutex<Void>(())
 
     static func parse(
-        _ bytes: [UInt8], source: String, baseDirectory: String?
+        _ bytes: [UInt8], source: String, baseDirectory: String?, strict: Bool
     ) -> Result<LoadedConfiguration, ConfigurationError> {
         lock.withLock { _ in
             let saved = (
@@ -41,7 +41,7 @@ enum LibinihParser {
                 gossip_ini_set_allow_bom(saved.bom)
             }
 
-            let context = ParseContext(bytes: bytes, source: source, baseDirectory: baseDirectory)
+            let context = ParseContext(bytes: bytes, source: source, baseDirectory: baseDirectory, strict: strict)
             let status = withExtendedLifetime(context) {
                 let pointer = Unmanaged.passUnretained(context).toOpaque()
                 return ini_parse_stream(
@@ -69,6 +69,8 @@ private final class ParseContext {
     let bytes: [UInt8]
     let source: String
     let baseDirectory: String?
+    /// Whether a warning is an error.
+    let strict: Bool
 
     /// Where the reader continues.
     var position = 0
@@ -92,10 +94,11 @@ private final class ParseContext {
     /// Warnings beyond `ConfigurationDefaults.maximumWarnings`, counted but not kept.
     var warningsLeftOut = 0
 
-    init(bytes: [UInt8], source: String, baseDirectory: String?) {
+    init(bytes: [UInt8], source: String, baseDirectory: String?, strict: Bool) {
         self.bytes = bytes
         self.source = source
         self.baseDirectory = baseDirectory
+        self.strict = strict
     }
 
     // MARK: Reader
@@ -162,7 +165,7 @@ private final class ParseContext {
             case "global": (placement, section) = (.global, "global")
             case let other:
                 checkOtherSection(other)
-                return true
+                return failure == nil
             }
         } else {
             (placement, section) = (.topLevel, nil)
@@ -187,11 +190,11 @@ private final class ParseContext {
                     Misspelling.key(for: name).map { "did you mean `\($0.name)`?" }
                 }
             }
-            return true
+            return failure == nil
         }
         guard key.placements.contains(placement) else {
             warn(section: section, key: name, "belongs in [gossip]", consequence: "ignored here")
-            return true
+            return failure == nil
         }
         if let first = seen[key] {
             fail(section: section, key: name, "duplicate key (first set on line \(first))")
@@ -275,6 +278,7 @@ private final class ParseContext {
                         warn(
                             section: section, key: key.name, "\(endpoint) is listed twice",
                             consequence: "the repeat is ignored")
+                        if failure != nil { return false }
                     } else {
                         list.append(endpoint)
                     }
@@ -305,9 +309,10 @@ private final class ParseContext {
             return .failure(ConfigurationError(file: source, problem: "cannot open file (libinih status \(status))"))
         }
         for key in ConfigurationKey.allCases where key.isRequired && seen[key] == nil {
-            let problem =
-                misspeltGossipSection.map { "missing (required; is [\($0.name)] on line \($0.line) meant to be [gossip]?)" }
-                ?? "missing (required)"
+            var problem = "missing (required)"
+            if let (name, line) = misspeltGossipSection {
+                problem = "missing (required; is [\(name)] on line \(line) meant to be [gossip]?)"
+            }
             return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem))
         }
         if let (key, problem) = configuration.inconsistency {
@@ -324,23 +329,30 @@ private final class ParseContext {
 
     // MARK: Helpers
 
-    func fail(section: String?, key: String?, _ problem: String) {
+    func fail(line: Int? = nil, section: String?, key: String?, _ problem: String) {
         if failure == nil {
-            failure = ConfigurationError(file: source, line: line, section: section, key: key, problem: problem)
+            failure = ConfigurationError(
+                file: source, line: line ?? self.line, section: section, key: key, problem: problem)
         }
     }
 
-    /// Records the warning `problem, consequence (hint)`. `hint` is only worked out for a
-    /// warning that is kept.
+    /// Records the warning `problem, consequence (hint)`, on `line` or the current one. In
+    /// strict mode it is the error `problem, refused in strict mode (hint)` instead. `hint` is
+    /// only worked out for a warning that is kept.
     func warn(
         line: Int? = nil, section: String?, key: String?, _ problem: String, consequence: String,
         hint: () -> String? = { nil }
     ) {
-        if warnings.count == ConfigurationDefaults.maximumWarnings {
+        if !strict && warnings.count == ConfigurationDefaults.maximumWarnings {
             warningsLeftOut += 1
             return
         }
-        let text = "\(problem), \(consequence)" + (hint().map { " (\($0))" } ?? "")
+        let suffix = hint().map { " (\($0))" } ?? ""
+        if strict {
+            fail(line: line, section: section, key: key, "\(problem), refused in strict mode" + suffix)
+            return
+        }
+        let text = "\(problem), \(consequence)" + suffix
         warnings.append(formatMessage(file: source, line: line ?? self.line, section: section, key: key, problem: text))
     }
 }

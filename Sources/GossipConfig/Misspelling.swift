@@ -36,7 +36,8 @@ enum Misspelling {
     /// substitutions and swaps of neighbours, each counting 1), or `maximumDistance + 1` when
     /// it is larger than `maximumDistance`.
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.unicodeScalars), b = Array(b.unicodeScalars)
+        let a = Array(a.unicodeScalars)
+        let b = Array(b.unicodeScalars)
         let tooFar = maximumDistance + 1
         // Each edit changes the length by at most one: names of very different lengths are far
         // apart without filling the table (a 198-byte name costs nothing).

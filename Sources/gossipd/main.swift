@@ -29,6 +29,9 @@ struct GossipDaemon: ParsableCommand {
     @Flag(name: .long, help: "Check the configuration, print the effective settings, and exit.")
     var checkConfig = false
 
+    @Flag(name: .long, help: "Refuse the configuration on a warning (unknown key, misspelt [gossip] section): exit 2.")
+    var strict = false
+
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -36,9 +39,10 @@ struct GossipDaemon: ParsableCommand {
         let loaded: LoadedConfiguration
         do {
             if let config {
-                loaded = try ConfigurationLoader.load(path: config)
+                loaded = try ConfigurationLoader.load(path: config, strict: strict)
             } else {
-                loaded = try ConfigurationLoader.parse(ConfigurationLoader.embeddedDefault, source: "<embedded default>")
+                loaded = try ConfigurationLoader.parse(
+                    ConfigurationLoader.embeddedDefault, source: "<embedded default>", strict: strict)
             }
         } catch {
             writeStandardError("gossipd: \(error)\n")

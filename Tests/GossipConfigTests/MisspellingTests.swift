@@ -37,7 +37,8 @@ struct MisspellingTests {
 
     @Test("a section within two edits of [gossip] is a warning at its header, once for each header")
     func misspeltSection() throws {
-        let text = minimalGossip + "[Gosip]\ndegree = 5\ncache_size = 9\n[rps]\nx = 1\n  [gossips]  \ndegree = 4\n[gossi]\n"
+        let text =
+            minimalGossip + "[Gosip]\ndegree = 5\ncache_size = 9\n[rps]\nx = 1\n  [gossips]  \ndegree = 4\n[gossi]\n"
         let loaded = try ConfigurationLoader.parse(text, source: "t.ini")
         #expect(loaded.configuration.degree == ConfigurationDefaults.degree)
         #expect(loaded.configuration.cacheSize == ConfigurationDefaults.cacheSize)
@@ -51,7 +52,9 @@ struct MisspellingTests {
     @Test("a misspelt [gossip] that holds the required keys is named in the missing-key error")
     func misspeltSectionMissingKeys() throws {
         let error = parseError("\u{FEFF}[gosip]\np2p_address = 127.0.0.1:6001\napi_address = 127.0.0.1:7001\n")
-        #expect(error?.description == "t.ini: [gossip] p2p_address: missing (required; is [gosip] on line 1 meant to be [gossip]?)")
+        #expect(
+            error?.description
+                == "t.ini: [gossip] p2p_address: missing (required; is [gosip] on line 1 meant to be [gossip]?)")
     }
 
     @Test(

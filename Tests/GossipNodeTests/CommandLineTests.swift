@@ -98,6 +98,31 @@ struct CommandLineTests {
         #expect(result.output.contains("link_idle_timeout_ms = 300000"))
     }
 
+    @Test("--strict refuses a warning, to start and with --check-config, as one error line and exit status 2")
+    func strict() throws {
+        let path = try temporaryFile(
+            "[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\ndegre = 5\n[gosip]\nx = 1\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let expected = "gossipd: \(path):4: [gossip] degre: unknown key, refused in strict mode (did you mean `degree`?)\n"
+        for arguments in [["--strict", "--config", path], ["--check-config", "--strict", "--config", path]] {
+            let result = try run("gossipd", arguments)
+            #expect(result.status == 2)
+            #expect(result.output.isEmpty)
+            #expect(result.error == expected)
+        }
+        // Without --strict the same file only warns, with hints.
+        let lenient = try run("gossipd", ["--check-config", "--config", path])
+        #expect(lenient.status == 0)
+        #expect(lenient.error.contains("\(path):4: [gossip] degre: unknown key, ignored (did you mean `degree`?)"))
+        #expect(lenient.error.contains("\(path):5: [gosip] unknown section, its keys are ignored (did you mean [gossip]?)"))
+        #expect(lenient.output.contains("degree = 30"))
+        // The shipped file passes strictly.
+        let shipped = try run(
+            "gossipd", ["--check-config", "--strict", "--config", Self.packageRoot.appendingPathComponent("configs/node.ini").path])
+        #expect(shipped.status == 0)
+        #expect(shipped.error.isEmpty)
+    }
+
     @Test("an address already in use is one error line and exit status 1")
     func addressInUse() throws {
         try withNode { node in
