@@ -3,6 +3,7 @@ import Dispatch
 import GossipConfig
 import GossipIdentity
 import GossipNode
+import GossipWire
 import Synchronization
 import Logging
 
@@ -18,7 +19,8 @@ struct GossipDaemon: ParsableCommand {
             Without --config the node runs on an embedded default: API on 127.0.0.1:7001, P2P on \
             127.0.0.1:6001, no bootstrapper. Stop it with Ctrl-C or SIGTERM. See docs/configuration.md \
             for every key.
-            """)
+            """,
+        version: GossipVersion.text)
 
     @Option(name: [.short, .long], help: "The INI configuration file ([gossip] section).")
     var config: String?

@@ -1,6 +1,7 @@
 import Foundation
 import GossipCore
 import GossipNode
+import GossipWire
 import Synchronization
 import Testing
 
@@ -121,6 +122,14 @@ struct CommandLineTests {
             "gossipd", ["--check-config", "--strict", "--config", Self.packageRoot.appendingPathComponent("configs/node.ini").path])
         #expect(shipped.status == 0)
         #expect(shipped.error.isEmpty)
+    }
+
+    @Test("gossipd --version prints the package's version (GossipVersion) and exits 0")
+    func gossipdVersion() throws {
+        let result = try run("gossipd", ["--version"])
+        #expect(result.status == 0)
+        #expect(result.output == "\(GossipVersion.text)\n")
+        #expect(result.error.isEmpty)
     }
 
     @Test("an address already in use is one error line and exit status 1")
