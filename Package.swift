@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "gossipd",
             dependencies: [
-                "GossipNode", "GossipConfig", "GossipIdentity",
+                "GossipNode", "GossipConfig", "GossipIdentity", "GossipWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

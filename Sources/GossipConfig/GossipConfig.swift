@@ -9,21 +9,23 @@ import Darwin
 /// Loads the node's INI configuration (parsed by libinih).
 public enum ConfigurationLoader {
     /// Reads and parses the file at `path`. A relative `hostkey` is resolved against the file's folder.
-    public static func load(path: String) throws(ConfigurationError) -> LoadedConfiguration {
+    /// With `strict`, the first warning (an unknown key, a misspelt `[gossip]`, ...) is an error.
+    public static func load(path: String, strict: Bool = false) throws(ConfigurationError) -> LoadedConfiguration {
         let bytes = try readConfigurationFile(path)
-        return try parseBytes(bytes, source: path, baseDirectory: directory(of: path))
+        return try parseBytes(bytes, source: path, baseDirectory: directory(of: path), strict: strict)
     }
 
     /// Parses configuration text. `source` names it in messages; a relative `hostkey` is resolved
-    /// against `baseDirectory`, or against the current directory when it is nil.
+    /// against `baseDirectory`, or against the current directory when it is nil. With `strict`,
+    /// the first warning is an error.
     public static func parse(
-        _ text: String, source: String = "<string>", baseDirectory: String? = nil
+        _ text: String, source: String = "<string>", baseDirectory: String? = nil, strict: Bool = false
     ) throws(ConfigurationError) -> LoadedConfiguration {
         let bytes = Array(text.utf8)
         if bytes.count > ConfigurationDefaults.maximumFileBytes {
             throw ConfigurationError(file: source, problem: tooLargeProblem(bytes.count))
         }
-        return try parseBytes(bytes, source: source, baseDirectory: baseDirectory)
+        return try parseBytes(bytes, source: source, baseDirectory: baseDirectory, strict: strict)
     }
 
     /// A ready config the daemon uses when started without --config: api 127.0.0.1:7001,
@@ -42,9 +44,9 @@ public enum ConfigurationLoader {
     // MARK: - Internals
 
     static func parseBytes(
-        _ bytes: [UInt8], source: String, baseDirectory: String?
+        _ bytes: [UInt8], source: String, baseDirectory: String?, strict: Bool
     ) throws(ConfigurationError) -> LoadedConfiguration {
-        try LibinihParser.parse(bytes, source: source, baseDirectory: baseDirectory).get()
+        try LibinihParser.parse(bytes, source: source, baseDirectory: baseDirectory, strict: strict).get()
     }
 
     static func tooLargeProblem(_ size: Int) -> String {

@@ -16,7 +16,7 @@ enum LibinihParser {
     private static let lock = Mutex<Void>(())
 
     static func parse(
-        _ bytes: [UInt8], source: String, baseDirectory: String?
+        _ bytes: [UInt8], source: String, baseDirectory: String?, strict: Bool
     ) -> Result<LoadedConfiguration, ConfigurationError> {
         lock.withLock { _ in
             let saved = (
@@ -41,7 +41,7 @@ enum LibinihParser {
                 gossip_ini_set_allow_bom(saved.bom)
             }
 
-            let context = ParseContext(bytes: bytes, source: source, baseDirectory: baseDirectory)
+            let context = ParseContext(bytes: bytes, source: source, baseDirectory: baseDirectory, strict: strict)
             let status = withExtendedLifetime(context) {
                 let pointer = Unmanaged.passUnretained(context).toOpaque()
                 return ini_parse_stream(
@@ -69,6 +69,8 @@ private final class ParseContext {
     let bytes: [UInt8]
     let source: String
     let baseDirectory: String?
+    /// Whether a warning is an error.
+    let strict: Bool
 
     /// Where the reader continues.
     var position = 0
@@ -76,6 +78,13 @@ private final class ParseContext {
     var line = 0
     /// The first error; once set, the reader stops and the handler refuses everything.
     var failure: ConfigurationError?
+    /// The line of the latest `[section]` header (0 before the first): the one the handler's
+    /// section comes from, as multi-line values are off.
+    var sectionLine = 0
+    /// The header line whose section name was last checked for a misspelt `[gossip]`.
+    var checkedSectionLine = -1
+    /// The first section that looks like a misspelt `[gossip]`, and its header line.
+    var misspeltGossipSection: (name: String, line: Int)?
 
     var configuration = NodeConfiguration(
         apiAddress: Endpoint(host: "", port: 0), p2pAddress: Endpoint(host: "", port: 0))
@@ -85,10 +94,11 @@ private final class ParseContext {
     /// Warnings beyond `ConfigurationDefaults.maximumWarnings`, counted but not kept.
     var warningsLeftOut = 0
 
-    init(bytes: [UInt8], source: String, baseDirectory: String?) {
+    init(bytes: [UInt8], source: String, baseDirectory: String?, strict: Bool) {
         self.bytes = bytes
         self.source = source
         self.baseDirectory = baseDirectory
+        self.strict = strict
     }
 
     // MARK: Reader
@@ -103,6 +113,7 @@ private final class ParseContext {
         position = newline.map { $0 + 1 } ?? bytes.count
         line += 1
         if end > start && bytes[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        if startsSection(bytes[start..<end]) { sectionLine = line }
 
         if bytes[start..<end].contains(0) {
             fail(section: nil, key: nil, "contains a NUL byte (is this a text file?)")
@@ -123,6 +134,15 @@ private final class ParseContext {
         return buffer
     }
 
+    /// Whether libinih takes `text` for a `[section]` header: its first byte that is not
+    /// whitespace (nor, on line 1, the byte order mark) is `[`.
+    func startsSection(_ text: ArraySlice<UInt8>) -> Bool {
+        var text = text
+        if line == 1 && text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
+        let first = text.first { !(($0 >= 9 && $0 <= 13) || $0 == UInt8(ascii: " ")) }
+        return first == UInt8(ascii: "[")
+    }
+
     // MARK: Handler
 
     /// libinih's handler for one `name = value` on line `line`; false records an error.
@@ -133,7 +153,8 @@ private final class ParseContext {
         guard failure == nil else { return false }
         guard let namePointer, let valuePointer else { return true }
 
-        // Sections other than [gossip] and [global] belong to other modules: ignored, whatever they hold.
+        // Sections other than [gossip] and [global] belong to other modules: ignored, whatever
+        // they hold, unless the name looks like a misspelt [gossip].
         let placement: ConfigurationPlacement
         let section: String?
         if let sectionPointer, sectionPointer.pointee != 0 {
@@ -142,7 +163,9 @@ private final class ParseContext {
             case "": (placement, section) = (.topLevel, nil)
             case "gossip": (placement, section) = (.gossip, "gossip")
             case "global": (placement, section) = (.global, "global")
-            default: return true
+            case let other:
+                checkOtherSection(other)
+                return failure == nil
             }
         } else {
             (placement, section) = (.topLevel, nil)
@@ -162,12 +185,16 @@ private final class ParseContext {
         }
         guard let key = ConfigurationKey(rawValue: name) else {
             // Top level and [global] are shared with other modules: their keys are not ours to judge.
-            if placement == .gossip { warn(section: section, key: name, "unknown key, ignored") }
-            return true
+            if placement == .gossip {
+                warn(section: section, key: name, "unknown key", consequence: "ignored") {
+                    Misspelling.key(for: name).map { "did you mean `\($0.name)`?" }
+                }
+            }
+            return failure == nil
         }
         guard key.placements.contains(placement) else {
-            warn(section: section, key: name, "belongs in [gossip], ignored here")
-            return true
+            warn(section: section, key: name, "belongs in [gossip]", consequence: "ignored here")
+            return failure == nil
         }
         if let first = seen[key] {
             fail(section: section, key: name, "duplicate key (first set on line \(first))")
@@ -179,6 +206,19 @@ private final class ParseContext {
             return false
         }
         return apply(trimmed(rawValue), to: key, section: section)
+    }
+
+    /// Warns, once for each header, when another module's section `name` looks like a misspelt
+    /// `[gossip]` (`[gosip]`, `[gossips]`): its keys, meant for this node, are ignored. The
+    /// check runs at the section's first key, so an empty section is never warned about.
+    func checkOtherSection(_ name: String) {
+        guard sectionLine != checkedSectionLine else { return }
+        checkedSectionLine = sectionLine
+        guard Misspelling.isGossipSection(name) else { return }
+        if misspeltGossipSection == nil { misspeltGossipSection = (name, sectionLine) }
+        warn(
+            line: sectionLine, section: name, key: nil, "unknown section", consequence: "its keys are ignored",
+            hint: { "did you mean [gossip]?" })
     }
 
     /// Checks `value` and stores it; false (with `failure` set) when it is not acceptable.
@@ -235,7 +275,10 @@ private final class ParseContext {
                         return reject("a bootstrapper needs a port from 1 to 65535, got \(quotedForMessage(entry))")
                     }
                     if list.contains(endpoint) {
-                        warn(section: section, key: key.name, "\(endpoint) is listed twice, the repeat is ignored")
+                        warn(
+                            section: section, key: key.name, "\(endpoint) is listed twice",
+                            consequence: "the repeat is ignored")
+                        if failure != nil { return false }
                     } else {
                         list.append(endpoint)
                     }
@@ -266,7 +309,11 @@ private final class ParseContext {
             return .failure(ConfigurationError(file: source, problem: "cannot open file (libinih status \(status))"))
         }
         for key in ConfigurationKey.allCases where key.isRequired && seen[key] == nil {
-            return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: "missing (required)"))
+            var problem = "missing (required)"
+            if let (name, line) = misspeltGossipSection {
+                problem = "missing (required; is [\(name)] on line \(line) meant to be [gossip]?)"
+            }
+            return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem))
         }
         if let (key, problem) = configuration.inconsistency {
             return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem))
@@ -282,18 +329,31 @@ private final class ParseContext {
 
     // MARK: Helpers
 
-    func fail(section: String?, key: String?, _ problem: String) {
+    func fail(line: Int? = nil, section: String?, key: String?, _ problem: String) {
         if failure == nil {
-            failure = ConfigurationError(file: source, line: line, section: section, key: key, problem: problem)
+            failure = ConfigurationError(
+                file: source, line: line ?? self.line, section: section, key: key, problem: problem)
         }
     }
 
-    func warn(section: String?, key: String?, _ problem: String) {
-        if warnings.count == ConfigurationDefaults.maximumWarnings {
+    /// Records the warning `problem, consequence (hint)`, on `line` or the current one. In
+    /// strict mode it is the error `problem, refused in strict mode (hint)` instead. `hint` is
+    /// only worked out for a warning that is kept.
+    func warn(
+        line: Int? = nil, section: String?, key: String?, _ problem: String, consequence: String,
+        hint: () -> String? = { nil }
+    ) {
+        if !strict && warnings.count == ConfigurationDefaults.maximumWarnings {
             warningsLeftOut += 1
             return
         }
-        warnings.append(formatMessage(file: source, line: line, section: section, key: key, problem: problem))
+        let suffix = hint().map { " (\($0))" } ?? ""
+        if strict {
+            fail(line: line, section: section, key: key, "\(problem), refused in strict mode" + suffix)
+            return
+        }
+        let text = "\(problem), \(consequence)" + suffix
+        warnings.append(formatMessage(file: source, line: line ?? self.line, section: section, key: key, problem: text))
     }
 }
 

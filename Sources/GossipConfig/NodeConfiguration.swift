@@ -164,7 +164,7 @@ public struct ConfigurationError: Error, CustomStringConvertible, Equatable, Sen
 public struct LoadedConfiguration: Sendable, Equatable {
     public var configuration: NodeConfiguration
     /// One line each, naming the file, the line and the key, e.g.
-    /// `node.ini:9: [gossip] degre: unknown key, ignored`.
+    /// `node.ini:9: [gossip] degre: unknown key, ignored (did you mean `degree`?)`.
     public var warnings: [String]
 
     public init(configuration: NodeConfiguration, warnings: [String] = []) {

@@ -3,6 +3,7 @@ import Dispatch
 import GossipConfig
 import GossipIdentity
 import GossipNode
+import GossipWire
 import Synchronization
 import Logging
 
@@ -18,7 +19,8 @@ struct GossipDaemon: ParsableCommand {
             Without --config the node runs on an embedded default: API on 127.0.0.1:7001, P2P on \
             127.0.0.1:6001, no bootstrapper. Stop it with Ctrl-C or SIGTERM. See docs/configuration.md \
             for every key.
-            """)
+            """,
+        version: GossipVersion.text)
 
     @Option(name: [.short, .long], help: "The INI configuration file ([gossip] section).")
     var config: String?
@@ -29,6 +31,9 @@ struct GossipDaemon: ParsableCommand {
     @Flag(name: .long, help: "Check the configuration, print the effective settings, and exit.")
     var checkConfig = false
 
+    @Flag(name: .long, help: "Refuse the configuration on a warning (unknown key, misspelt [gossip] section): exit 2.")
+    var strict = false
+
     func run() throws {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -36,9 +41,10 @@ struct GossipDaemon: ParsableCommand {
         let loaded: LoadedConfiguration
         do {
             if let config {
-                loaded = try ConfigurationLoader.load(path: config)
+                loaded = try ConfigurationLoader.load(path: config, strict: strict)
             } else {
-                loaded = try ConfigurationLoader.parse(ConfigurationLoader.embeddedDefault, source: "<embedded default>")
+                loaded = try ConfigurationLoader.parse(
+                    ConfigurationLoader.embeddedDefault, source: "<embedded default>", strict: strict)
             }
         } catch {
             writeStandardError("gossipd: \(error)\n")
@@ -52,6 +58,14 @@ struct GossipDaemon: ParsableCommand {
         let logger = Logger(label: "gossipd")
         for warning in loaded.warnings { logger.warning("\(warning)") }
         let configuration = loaded.configuration
+        // The host key is loaded here, by the node as it will run, so --check-config refuses
+        // exactly the keys a start would refuse.
+        let node: Node
+        do {
+            node = try Node(configuration: configuration, logger: logger)
+        } catch {
+            throw startFailure(error)
+        }
         if checkConfig {
             print(describe(configuration, source: config ?? "<embedded default>"))
             return
@@ -59,15 +73,10 @@ struct GossipDaemon: ParsableCommand {
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
 
         signal(SIGPIPE, SIG_IGN)
-        let node: Node
         do {
-            node = try Node(configuration: configuration, logger: logger)
             try node.start()
         } catch {
-            // A host key that cannot be used is a configuration error, like a bad value: exit 2.
-            let prefix = error.isConfigurationError ? "\(config ?? "<embedded default>"): " : ""
-            writeStandardError("gossipd: \(prefix)\(error)\n")
-            throw ExitCode(error.isConfigurationError ? 2 : 1)
+            throw startFailure(error)
         }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         // The first SIGINT or SIGTERM stops gracefully (peers told, outboxes delivered, within
@@ -103,6 +112,14 @@ struct GossipDaemon: ParsableCommand {
         stop.wait()
         ServiceNotifier.notify("STOPPING=1")
         node.stop()
+    }
+
+    /// Reports why the node cannot start and gives the exit status: a host key that cannot be
+    /// used is a configuration error, like a bad value (2); anything else is 1.
+    private func startFailure(_ error: Node.StartError) -> ExitCode {
+        let prefix = error.isConfigurationError ? "\(config ?? "<embedded default>"): " : ""
+        writeStandardError("gossipd: \(prefix)\(error)\n")
+        return ExitCode(error.isConfigurationError ? 2 : 1)
     }
 
     private func describe(_ configuration: NodeConfiguration, source: String) -> String {

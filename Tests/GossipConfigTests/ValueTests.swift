@@ -285,7 +285,7 @@ struct ValueTests {
         #expect(loaded.configuration.degree == 30)
         #expect(
             loaded.warnings == [
-                "n.ini:4: [gossip] degre: unknown key, ignored",
+                "n.ini:4: [gossip] degre: unknown key, ignored (did you mean `degree`?)",
                 "n.ini:5: [gossip] fancy_option: unknown key, ignored",
             ])
     }

@@ -90,6 +90,11 @@ struct CommandLineTests {
         #expect(result.status == 2)
         #expect(result.error.split(separator: "\n").count == 1)
         #expect(result.error.contains("hostkey") && result.error.contains("no RSA or EC"))
+        // --check-config loads the key as the start does, and refuses it in the same words.
+        let checked = try run("gossipd", ["--check-config", "--config", path])
+        #expect(checked.status == 2)
+        #expect(checked.output.isEmpty)
+        #expect(checked.error == result.error)
     }
 
     @Test("--check-config prints every effective setting of the shipped configuration")
@@ -99,6 +104,39 @@ struct CommandLineTests {
         #expect(result.output.contains("api_address = 127.0.0.1:7001"))
         #expect(result.output.contains("degree = 30"))
         #expect(result.output.contains("link_idle_timeout_ms = 300000"))
+    }
+
+    @Test("--strict refuses a warning, to start and with --check-config, as one error line and exit status 2")
+    func strict() throws {
+        let path = try temporaryFile(
+            "[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\ndegre = 5\n[gosip]\nx = 1\n")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let expected = "gossipd: \(path):4: [gossip] degre: unknown key, refused in strict mode (did you mean `degree`?)\n"
+        for arguments in [["--strict", "--config", path], ["--check-config", "--strict", "--config", path]] {
+            let result = try run("gossipd", arguments)
+            #expect(result.status == 2)
+            #expect(result.output.isEmpty)
+            #expect(result.error == expected)
+        }
+        // Without --strict the same file only warns, with hints.
+        let lenient = try run("gossipd", ["--check-config", "--config", path])
+        #expect(lenient.status == 0)
+        #expect(lenient.error.contains("\(path):4: [gossip] degre: unknown key, ignored (did you mean `degree`?)"))
+        #expect(lenient.error.contains("\(path):5: [gosip] unknown section, its keys are ignored (did you mean [gossip]?)"))
+        #expect(lenient.output.contains("degree = 30"))
+        // The shipped file passes strictly.
+        let shipped = try run(
+            "gossipd", ["--check-config", "--strict", "--config", Self.packageRoot.appendingPathComponent("configs/node.ini").path])
+        #expect(shipped.status == 0)
+        #expect(shipped.error.isEmpty)
+    }
+
+    @Test("gossipd --version prints the package's version (GossipVersion) and exits 0")
+    func gossipdVersion() throws {
+        let result = try run("gossipd", ["--version"])
+        #expect(result.status == 0)
+        #expect(result.output == "\(GossipVersion.text)\n")
+        #expect(result.error.isEmpty)
     }
 
     @Test("an address already in use is one error line and exit status 1")
