@@ -33,6 +33,12 @@ public final class GossipAPIClient: @unchecked Sendable {
         stream = FrameStream(socket: socket, frameTimeout: .seconds(30))
     }
 
+    /// Connects to the node's API on the Unix-domain socket at `path` (its `api_socket`).
+    public init(unixPath path: String, connectTimeout: Duration = .seconds(5)) throws(SocketError) {
+        socket = try Socket.connect(unixPath: path, deadline: .now + connectTimeout)
+        stream = FrameStream(socket: socket, frameTimeout: .seconds(30))
+    }
+
     /// Sends one message.
     public func send(_ message: APIMessage, timeout: Duration = .seconds(10)) throws(SocketError) {
         try socket.send(message.encoded(), deadline: .now + timeout)

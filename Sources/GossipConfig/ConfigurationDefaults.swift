@@ -159,6 +159,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case bootstrapper
     case p2pAddress = "p2p_address"
     case apiAddress = "api_address"
+    case apiSocket = "api_socket"
     case validationTimeoutMilliseconds = "validation_timeout_ms"
     case frameTimeoutMilliseconds = "frame_timeout_ms"
     case writeTimeoutMilliseconds = "write_timeout_ms"
@@ -239,7 +240,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .identityWorkBits: return D.identityWorkBitsRange
         case .linkEncryption: return D.linkEncryptionRange
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket: return nil
         }
     }
 
@@ -276,7 +277,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .identityWorkBits: return D.identityWorkBits
         case .linkEncryption: return D.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket: return nil
         }
     }
 
@@ -312,7 +313,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .identityWorkBits: \.identityWorkBits
         case .linkEncryption: \.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress: nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket: nil
         }
     }
 
@@ -321,6 +322,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         if let value = integerDefault { return String(value) }
         switch self {
         case .hostkey: return "none"
+        case .apiSocket: return "none"
         case .bootstrapper: return "none"
         default: return "required"
         }
@@ -331,6 +333,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         if let range = integerRange { return "integer \(range.lowerBound) to \(range.upperBound)" }
         switch self {
         case .hostkey: return "path of a readable file"
+        case .apiSocket: return "path of a Unix-domain socket to create (at most 107 bytes)"
         case .bootstrapper: return "comma-separated host:port list, port 1 to 65535"
         default: return "host:port, port 0 to 65535"
         }
@@ -339,6 +342,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     /// One line saying what the key means.
     public var summary: String {
         switch self {
+        case .apiSocket:
+            "Also serve the local API, byte for byte the same, on a Unix-domain socket at this path (file mode 0600: only the node's user may connect); a relative path is taken from the config file's folder."
         case .hostkey:
             "The node's private key (PEM); a relative path is taken from the config file's folder."
         case .cacheSize:
@@ -431,6 +436,7 @@ extension ConfigurationKey {
         if let field = integerField { return String(configuration[keyPath: field]) }
         switch self {
         case .hostkey: return configuration.hostkeyPath ?? "(none)"
+        case .apiSocket: return configuration.apiSocketPath ?? "(none)"
         case .bootstrapper:
             return configuration.bootstrappers.isEmpty
                 ? "(none)" : configuration.bootstrappers.map(\.description).joined(separator: ", ")

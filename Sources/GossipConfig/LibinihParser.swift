@@ -250,6 +250,14 @@ private final class ParseContext {
                 return reject("cannot read \(quotedForMessage(path, limit: 400)) (\(reason))")
             }
             configuration.hostkeyPath = path
+        case .apiSocket:
+            if value.isEmpty {
+                configuration.apiSocketPath = nil
+                return true
+            }
+            let path = ConfigurationLoader.resolve(value, against: baseDirectory)
+            guard path.utf8.count <= 107 else { return reject("a socket path is at most 107 bytes, got \(path.utf8.count)") }
+            configuration.apiSocketPath = path
         case .p2pAddress, .apiAddress:
             if value.isEmpty { return reject("empty value") }
             let endpoint: Endpoint

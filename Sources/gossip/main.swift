@@ -26,10 +26,19 @@ struct GossipCommand: ParsableCommand {
 }
 
 struct APIOptions: ParsableArguments {
-    @Option(name: .long, help: "The node's API address (host:port, [v6]:port).")
+    @Option(name: .long, help: "The node's API address (host:port, [v6]:port, or unix:PATH for its api_socket).")
     var api: String = "127.0.0.1:7001"
 
     func connect() throws -> GossipAPIClient {
+        if api.hasPrefix("unix:") {
+            let path = String(api.dropFirst("unix:".count))
+            guard !path.isEmpty else { throw ValidationError("--api: unix: needs the socket's path, e.g. unix:/run/gossipd/api.sock") }
+            do {
+                return try GossipAPIClient(unixPath: path)
+            } catch {
+                throw CLIError("cannot connect to \(api): \(error)")
+            }
+        }
         let endpoint: Endpoint
         do {
             endpoint = try Endpoint(parsing: api)

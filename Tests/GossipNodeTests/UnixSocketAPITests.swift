@@ -1,4 +1,5 @@
 import Foundation
+import GossipClient
 import GossipConfig
 import GossipNode
 import GossipSockets
@@ -80,5 +81,24 @@ struct UnixSocketAPITests {
         let node = try Node(configuration: configuration)
         #expect(throws: Node.StartError.self) { try node.start() }
         #expect(try String(contentsOfFile: regular, encoding: .utf8) == "keep me", "the file is left alone")
+    }
+
+    @Test("gossip announce, subscribe and status reach a node by --api unix:PATH")
+    func commandLine() throws {
+        try Self.withSocketNode { node, path in
+            let subscriber = try GossipAPIClient(unixPath: path)
+            defer { subscriber.close() }
+            try subscriber.notify(dataType: 4242)
+            #expect(waitUntil { node.subscriberCount(of: 4242) == 1 })
+            let cli = CommandLineTests()
+            let announced = try cli.run("gossip", ["announce", "--api", "unix:\(path)", "--type", "4242", "--hex", "beef"])
+            #expect(announced.status == 0, "\(announced.error)")
+            #expect(announced.error.contains("unix:\(path)"), "it says where it announced")
+            #expect(try subscriber.expectNotification().data == [0xBE, 0xEF])
+            let status = try cli.run("gossip", ["status", "--api", "unix:\(path)"])
+            #expect(status.status == 0 && status.output.contains(node.identity.hex), "\(status.error)")
+            let missing = try cli.run("gossip", ["status", "--api", "unix:\(path).missing"])
+            #expect(missing.status == 1 && missing.error.contains("cannot connect"))
+        }
     }
 }
