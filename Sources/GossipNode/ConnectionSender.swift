@@ -115,6 +115,14 @@ final class ConnectionSender: @unchecked Sendable {
             }
         }
         guard queuedBytes + pending.count <= capacityBytes else {
+            // Sealed frames were numbered already: nothing may follow them, or the peer would
+            // see a gap in the counter. The caller closes the connection on `.full` anyway.
+            if sealer != nil {
+                isStopped = true
+                outbox.removeAll()
+                queuedBytes = 0
+                condition.signal()
+            }
             condition.unlock()
             return .full
         }

@@ -43,6 +43,16 @@ public final class Node: Sendable {
         var p2p: P2PServer
         var handler: ItemHandler
         var ticker: ProtocolTicker
+        /// The `api_socket` file this node made (device and inode): removed at stop only if it is
+        /// still that file, not one another process put there since.
+        var socketFile: (path: String, device: UInt64, inode: UInt64)?
+    }
+
+    /// The device and inode of the file at `path`, if there is one.
+    private static func fileIdentity(_ path: String) -> (device: UInt64, inode: UInt64)? {
+        var status = stat()
+        guard lstat(path, &status) == 0 else { return nil }
+        return (UInt64(status.st_dev), UInt64(status.st_ino))
     }
 
     /// Why a node could not start.
@@ -119,24 +129,26 @@ public final class Node: Sendable {
             seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity })
         let p2p = P2PServer(context: context, listener: listener)
         var socketListener: Socket?
+        var socketFile: (path: String, device: UInt64, inode: UInt64)?
         if let path = configuration.apiSocketPath {
             do {
                 socketListener = try Socket.listen(unixPath: path)
             } catch {
                 throw .listenSocket(path: path, error)
             }
+            socketFile = Self.fileIdentity(path).map { (path, $0.device, $0.inode) }
         }
         let api: APIServer
         do {
             api = try APIServer(context: context, socketListener: socketListener)
         } catch {
-            if let path = configuration.apiSocketPath { unlink(path) }
+            if let socketFile { Self.removeSocketFile(socketFile) }
             throw .listen(which: "api_address", configuration.apiAddress, error)
         }
         context.apiPort.store(api.port, ordering: .relaxed)
         let handler = ItemHandler(context: context)
         let ticker = ProtocolTicker(context: context)
-        state.withLock { $0 = .running(Running(context: context, api: api, p2p: p2p, handler: handler, ticker: ticker)) }
+        state.withLock { $0 = .running(Running(context: context, api: api, p2p: p2p, handler: handler, ticker: ticker, socketFile: socketFile)) }
         handler.start()
         p2p.start()
         api.start()
@@ -151,13 +163,21 @@ public final class Node: Sendable {
     }
 
     /// Closes every connection and stops the threads. Safe to call more than once.
+    /// Removes the socket file if it is still the one this node made.
+    private static func removeSocketFile(_ file: (path: String, device: UInt64, inode: UInt64)) {
+        guard let now = fileIdentity(file.path), now.device == file.device, now.inode == file.inode else { return }
+        unlink(file.path)
+    }
+
     /// How long a stopping node gives its peers' LEAVEs and its modules' outboxes to go out
     /// before it closes what is left.
     public static let shutdownGrace: Duration = .seconds(2)
 
     /// Stops the node gracefully, within `shutdownGrace` plus the readers' exit: no new
-    /// connections; every neighbour is told with LEAVE (so it repairs at once); items already
-    /// queued are handled; every module gets what its outbox holds before its connection closes.
+    /// connections; items already queued are handled (a module's last announcements still go
+    /// out); every neighbour is told with LEAVE (so it repairs at once); every module gets what
+    /// its outbox holds before its connection closes. An ANNOUNCE that arrives once stopping
+    /// began is dropped.
     public func stop() {
         let running = state.withLock { state -> Running? in
             guard case .running(let running) = state else { return nil }
@@ -171,9 +191,11 @@ public final class Node: Sendable {
         running.ticker.stop()
         running.p2p.stopAccepting()
         running.api.stopAccepting()
-        context.withCore { core, now in core.leave(now: now) }
+        // Items already queued first, while the links are up: a module's last announcements
+        // still reach the network. Then the peers are told.
         context.itemQueue.close()
         running.handler.waitUntilFinished()
+        context.withCore { core, now in core.leave(now: now) }
         running.api.finishAll(linger: Self.shutdownGrace)
         // Done once every connection has written all it had and ended its side (or is gone).
         let graceEnd = ContinuousClock.now + Self.shutdownGrace
@@ -185,7 +207,7 @@ public final class Node: Sendable {
         }
         running.p2p.stop()  // whatever did not finish in time
         running.api.stop()
-        if let path = context.configuration.apiSocketPath { unlink(path) }  // the socket file outlives its listener
+        if let socketFile = running.socketFile { Self.removeSocketFile(socketFile) }  // it outlives its listener
         // Every socket is shut down, so the readers are on their way out; wait for them (bounded),
         // so nothing touches the node's state after stop() returns.
         let deadline = ContinuousClock.now + .seconds(5)

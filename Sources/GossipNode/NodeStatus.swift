@@ -56,7 +56,9 @@ public struct NodeStatus: Codable, Sendable {
     public struct ModuleStatus: Codable, Sendable {
         public var connection: UInt64
         public var remote: String
+        /// The types it subscribed to, the lowest 32 of them; `subscriptions` counts them all.
         public var subscribedTypes: [UInt16]
+        public var subscriptions: Int
         public var messagesIn: Int
         public var messagesOut: Int
         /// Bytes queued for the module and not written yet.
@@ -93,7 +95,7 @@ extension NodeContext {
         }.sorted { ($0.state == "handshake" || $0.state == "waiting" ? 1 : 0, -$0.ageMs) < ($1.state == "handshake" || $1.state == "waiting" ? 1 : 0, -$1.ageMs) }
         let modules = zip(moduleConnections, types).map { connection, types in
             NodeStatus.ModuleStatus(
-                connection: connection.number, remote: connection.remote, subscribedTypes: types,
+                connection: connection.number, remote: connection.remote, subscribedTypes: Array(types.prefix(32)), subscriptions: types.count,
                 messagesIn: connection.framesIn.load(ordering: .relaxed), messagesOut: connection.framesOut.load(ordering: .relaxed),
                 outboxBytes: connection.sender.backlogBytes)
         }.sorted { $0.connection < $1.connection }
@@ -110,9 +112,10 @@ extension NodeContext {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
-        var json = (try? encoder.encode(status())).map(Array.init) ?? Array("{}".utf8)
+        let full = status()
+        var json = (try? encoder.encode(full)).map(Array.init) ?? Array("{}".utf8)
         if json.count > Framing.maximumMessageSize - Framing.headerSize {
-            var trimmed = status()
+            var trimmed = full
             trimmed.peers = Array(trimmed.peers.prefix(64))
             trimmed.treePeers = Array(trimmed.treePeers.prefix(64))
             trimmed.links = Array(trimmed.links.prefix(64))

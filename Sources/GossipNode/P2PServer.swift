@@ -131,7 +131,11 @@ final class P2PServer: Sendable {
                 if let dropped = context.core.withLock({ $0.screenItem(item, on: id, now: context.clock.now()) }) {
                     context.perform(dropped)
                 } else {
-                    guard context.itemQueue.push(.peer(id, item), lane: InboundItem.peerLane) else { break reading }
+                    guard context.itemQueue.push(.peer(id, item), lane: InboundItem.peerLane) else {
+                        // Closed: the node is stopping. Keep the link until its LEAVE goes out.
+                        if context.isStopping.load(ordering: .acquiring) { continue reading }
+                        break reading
+                    }
                 }
                 continue
             }

@@ -64,13 +64,26 @@ public final class Socket: Sendable {
             guard status.st_mode & S_IFMT == S_IFSOCK else {
                 throw SocketError("listen on \(path)", .resolution("a file that is not a socket is in the way"))
             }
-            unlink(path)  // a socket file outlives the process that bound it
+            // A socket file outlives the process that bound it: replace it only if nobody listens.
+            let probe: Result<Socket, SocketError> = Result { () throws(SocketError) in try connect(unixPath: path, deadline: .now + .seconds(1)) }
+            switch probe {
+            case .success(let other):
+                other.close()
+                throw SocketError("listen on \(path)", .resolution("another process is listening there"))
+            case .failure(let error) where error.kind == .system(ECONNREFUSED):
+                unlink(path)
+            case .failure(let error):
+                throw error
+            }
         }
         // Bound first in a private folder (0700) beside `path`, given `mode`, then moved into
         // place: nobody can connect before the mode is set, and no process-wide umask is touched.
         let slash = path.lastIndex(of: "/")
         let parent = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
-        var template = Array("\(parent)/.gossip-socket-XXXXXX".utf8CString)
+        guard parent.utf8.count + "/.gsXXXXXX/s".utf8.count <= 107 else {
+            throw SocketError("listen on \(path)", .resolution("its folder's path is too long to stage the socket in (at most 95 bytes)"))
+        }
+        var template = Array("\(parent)/.gsXXXXXX".utf8CString)
         guard let folder = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }).map({ String(cString: $0) }) else {
             throw .system("mkdtemp beside \(path)")
         }

@@ -72,13 +72,7 @@ struct GossipDaemon: ParsableCommand {
         }
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
 
-        signal(SIGPIPE, SIG_IGN)
-        do {
-            try node.start()
-        } catch {
-            throw startFailure(error)
-        }
-        ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
+        // Handlers first, so that no signal during the start takes the default action.
         // The first SIGINT or SIGTERM stops gracefully (peers told, outboxes delivered, within
         // Node.shutdownGrace); a second one exits at once. SIGHUP must not kill the node.
         let stop = DispatchSemaphore(value: 0)
@@ -109,6 +103,13 @@ struct GossipDaemon: ParsableCommand {
         }
         hangup.resume()
         sources.append(hangup)
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try node.start()
+        } catch {
+            throw startFailure(error)
+        }
+        ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         stop.wait()
         ServiceNotifier.notify("STOPPING=1")
         node.stop()

@@ -72,6 +72,19 @@ struct UnixSocketAPITests {
             let client = try Socket.connect(unixPath: path, deadline: .now + .seconds(2))
             client.close()
         }
+        // A socket someone still listens on is not taken over, and stays when the refused node goes.
+        try withNode(configure: { $0.apiSocketPath = path }) { node in
+            var configuration = NodeConfiguration(
+                apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
+            configuration.apiSocketPath = path
+            configuration.identityWorkBits = 0
+            let second = try Node(configuration: configuration)
+            #expect(throws: Node.StartError.self) { try second.start() }
+            second.stop()
+            let client = try Socket.connect(unixPath: path, deadline: .now + .seconds(2))
+            client.close()
+            #expect(node.apiPort > 0)
+        }
         let regular = folder.appendingPathComponent("notes.txt").path
         try "keep me".write(toFile: regular, atomically: true, encoding: .utf8)
         var configuration = NodeConfiguration(
