@@ -34,7 +34,7 @@ struct RestartTests {
         var inis: [URL] = []
         for index in 0..<3 {
             var text = try String(contentsOf: source.appendingPathComponent("node\(index + 1).ini"), encoding: .utf8)
-            for (old, new) in zip(["6001", "6002", "6003", "7001", "7002", "7003"], ports) { text = text.replacingOccurrences(of: old, with: "\(new)") }
+            for (old, new) in zip(["6101", "6102", "6103", "7101", "7102", "7103"], ports) { text = text.replacingOccurrences(of: old, with: "\(new)") }
             text += "identity_work_bits = 0\n"  // a debug gossipd finds 21 bits slowly; the restart is what is tested
             let ini = folder.appendingPathComponent("node\(index + 1).ini")
             try text.write(to: ini, atomically: true, encoding: .utf8)
