@@ -22,7 +22,7 @@ struct GossipCommand: ParsableCommand {
             Shell completions: gossip --generate-completion-script bash|zsh|fish
             """,
         version: GossipVersion.text,
-        subcommands: [Subscribe.self, Announce.self, Status.self, Keygen.self])
+        subcommands: [Subscribe.self, Announce.self, Status.self, Peers.self, Keygen.self])
 }
 
 struct APIOptions: ParsableArguments {
@@ -229,34 +229,55 @@ extension GossipCommand {
 extension GossipCommand {
     struct Status: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the node's status as JSON: identity, peers, view, counters (a gossipd extension, type 518).",
+            abstract: "Show the node's status: identity, uptime, links, modules, occupancy and counters (STATUS, type 518).",
             discussion: """
+                Without --json it prints tables a person can read; --json prints the node's JSON as \
+                it is (docs/api.md describes every field), --compact on one line.
+
                 Examples:
                   gossip status
-                  gossip status --api [::1]:7001 --compact
+                  gossip status --api unix:/run/gossipd/api.sock
+                  gossip status --api [::1]:7001 --json
                 """)
 
         @OptionGroup var options: APIOptions
 
-        @Flag(name: .long, help: "One line instead of indented JSON.")
+        @Flag(name: .long, help: "Print the JSON the node sent, indented.")
+        var json = false
+
+        @Flag(name: .long, help: "Print the JSON the node sent, on one line.")
         var compact = false
 
         func run() throws {
-            let client = try options.connect()
-            defer { client.close() }
-            let json: [UInt8]
-            do {
-                json = try client.status()
-            } catch {
-                throw options.failure(error, while: "status")
-            }
+            let status = try fetchStatus(options)
             if compact {
-                print(String(decoding: json, as: UTF8.self))
-            } else {
-                let object = try JSONSerialization.jsonObject(with: Data(json))
-                let pretty = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: status.raw, as: UTF8.self))
+            } else if json {
+                let pretty = try JSONSerialization.data(withJSONObject: status.object, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: pretty, as: UTF8.self))
+            } else {
+                print(StatusReport(status.object).text)
             }
+        }
+    }
+
+    struct Peers: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the node's peer links, one per line, like `serf members`.",
+            discussion: """
+                Columns: peer identity (16 hex digits), address, direction, state (tree, neighbour, \
+                waiting, handshake), age, last heard, frames in and out.
+
+                Examples:
+                  gossip peers
+                  gossip peers --api 127.0.0.1:7002
+                """)
+
+        @OptionGroup var options: APIOptions
+
+        func run() throws {
+            let status = try fetchStatus(options)
+            print(StatusReport(status.object).linksTable)
         }
     }
 
@@ -333,3 +354,19 @@ private func hexValue(_ character: UInt8) -> UInt8? {
 }
 
 GossipCommand.main()
+
+/// The node's STATUS reply, as sent and as a JSON object.
+private func fetchStatus(_ options: APIOptions) throws -> (raw: [UInt8], object: [String: Any]) {
+    let client = try options.connect()
+    defer { client.close() }
+    let raw: [UInt8]
+    do {
+        raw = try client.status()
+    } catch {
+        throw options.failure(error, while: "status")
+    }
+    guard let object = try JSONSerialization.jsonObject(with: Data(raw)) as? [String: Any] else {
+        throw CLIError("the node's STATUS reply is not a JSON object")
+    }
+    return (raw, object)
+}

@@ -263,4 +263,26 @@ struct CommandLineTests {
         let top = try run("gossip", ["--help"])
         #expect(top.output.contains("64  usage error") && top.output.contains("--generate-completion-script"))
     }
+
+    @Test("gossip status prints readable tables, --json the node's JSON; gossip peers lists the links")
+    func statusTablesAndPeers() throws {
+        let network = TestNetwork()
+        let a = try network.add()
+        let b = try network.add(bootstrap: a)
+        #expect(waitUntil(timeout: .seconds(10)) { a.establishedPeerCount == 1 })
+        let subscriber = try a.subscriber(of: 4711)
+        defer { subscriber.close() }
+        let api = "127.0.0.1:\(a.apiPort)"
+        let peers = try run("gossip", ["peers", "--api", api])
+        #expect(peers.status == 0, "\(peers.error)")
+        let line = try #require(peers.output.split(separator: "\n").first { $0.contains(b.identity.description) })
+        #expect(line.contains(" in ") && (line.contains("tree") || line.contains("neighbour")), "\(line)")
+        let status = try run("gossip", ["status", "--api", api])
+        #expect(status.status == 0)
+        #expect(status.output.contains(a.identity.hex) && status.output.contains("links (1)") && status.output.contains("modules ("))
+        #expect(status.output.contains("4711"), "the subscriber's type in the modules table")
+        let json = try run("gossip", ["status", "--api", api, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any]
+        #expect((object?["links"] as? [Any])?.count == 1)
+    }
 }
