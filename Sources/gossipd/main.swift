@@ -28,6 +28,9 @@ struct GossipDaemon: ParsableCommand {
     @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .long, help: "text (one readable line per event) or json (one JSON object per line, for log collectors).")
+    var logFormat: String = "text"
+
     @Flag(name: .long, help: "Check the configuration, print the effective settings, and exit.")
     var checkConfig = false
 
@@ -38,6 +41,8 @@ struct GossipDaemon: ParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
+        let json = logFormat == "json"
         let loaded: LoadedConfiguration
         do {
             if let config {
@@ -51,6 +56,11 @@ struct GossipDaemon: ParsableCommand {
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler

@@ -51,7 +51,10 @@ final class GossipdProcess {
         var port: UInt16?
         _ = waitUntil(timeout: .seconds(10)) {
             let log = text.value.withLock { $0 }
-            guard let range = log.range(of: "api=127.0.0.1:"), log[range.upperBound...].contains("\n") else { return false }
+            // The text log says api=127.0.0.1:PORT, the JSON one "api":"127.0.0.1:PORT".
+            guard let range = log.range(of: "api=127.0.0.1:") ?? log.range(of: "\"api\":\"127.0.0.1:"),
+                log[range.upperBound...].contains("\n")
+            else { return false }
             port = UInt16(log[range.upperBound...].prefix { $0.isNumber })
             return true
         }
