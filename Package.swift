@@ -29,7 +29,7 @@ let package = Package(
         // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
         .target(name: "GossipWire"),
         // The INI configuration: keys, defaults and limits in one place.
-        .target(name: "GossipConfig", dependencies: ["CInih", "GossipCore"]),
+        .target(name: "GossipConfig", dependencies: ["CInih", "GossipCore", "GossipWire"]),
         // The protocol core with no sockets and no clocks: GossipProtocol (engine, membership, broadcast tree, handshake, anti-entropy).
         .target(
             name: "GossipCore",

@@ -33,6 +33,12 @@ public final class GossipAPIClient: @unchecked Sendable {
         stream = FrameStream(socket: socket, frameTimeout: .seconds(30))
     }
 
+    /// Presents the node's `api_token` (517): it must be the first message on a connection to a
+    /// node that requires one; a node that does not ignores it.
+    public func present(token: String, timeout: Duration = .seconds(10)) throws(SocketError) {
+        try send(.token(Array(token.utf8)), timeout: timeout)
+    }
+
     /// Connects to the node's API on the Unix-domain socket at `path` (its `api_socket`).
     public init(unixPath path: String, connectTimeout: Duration = .seconds(5)) throws(SocketError) {
         socket = try Socket.connect(unixPath: path, deadline: .now + connectTimeout)

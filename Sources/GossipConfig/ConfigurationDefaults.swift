@@ -160,6 +160,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case p2pAddress = "p2p_address"
     case apiAddress = "api_address"
     case apiSocket = "api_socket"
+    case apiAllow = "api_allow"
+    case apiToken = "api_token"
     case validationTimeoutMilliseconds = "validation_timeout_ms"
     case frameTimeoutMilliseconds = "frame_timeout_ms"
     case writeTimeoutMilliseconds = "write_timeout_ms"
@@ -240,7 +242,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .identityWorkBits: return D.identityWorkBitsRange
         case .linkEncryption: return D.linkEncryptionRange
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: return nil
         }
     }
 
@@ -277,7 +279,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .identityWorkBits: return D.identityWorkBits
         case .linkEncryption: return D.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: return nil
         }
     }
 
@@ -313,7 +315,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .identityWorkBits: \.identityWorkBits
         case .linkEncryption: \.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket: nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: nil
         }
     }
 
@@ -323,6 +325,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         switch self {
         case .hostkey: return "none"
         case .apiSocket: return "none"
+        case .apiAllow: return "any address"
+        case .apiToken: return "none"
         case .bootstrapper: return "none"
         default: return "required"
         }
@@ -334,6 +338,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         switch self {
         case .hostkey: return "path of a readable file"
         case .apiSocket: return "path of a Unix-domain socket to create (at most 107 bytes)"
+        case .apiAllow: return "comma-separated networks, e.g. 127.0.0.0/8, ::1, 10.1.0.0/16"
+        case .apiToken: return "16 to 255 characters, no spaces"
         case .bootstrapper: return "comma-separated host:port list, port 1 to 65535"
         default: return "host:port, port 0 to 65535"
         }
@@ -342,6 +348,10 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     /// One line saying what the key means.
     public var summary: String {
         switch self {
+        case .apiAllow:
+            "Only clients from these networks may use the TCP API (others are closed as not_allowed); the Unix socket is governed by its file mode."
+        case .apiToken:
+            "A secret every API client must send first (message 517, docs/api.md) before anything else is accepted; clients without it are closed as unauthorized. Keep the file unreadable to others."
         case .apiSocket:
             "Also serve the local API, byte for byte the same, on a Unix-domain socket at this path (file mode 0600: only the node's user may connect); a relative path is taken from the config file's folder."
         case .hostkey:
@@ -437,6 +447,8 @@ extension ConfigurationKey {
         switch self {
         case .hostkey: return configuration.hostkeyPath ?? "(none)"
         case .apiSocket: return configuration.apiSocketPath ?? "(none)"
+        case .apiAllow: return configuration.apiAllow.isEmpty ? "(any)" : configuration.apiAllow.map(\.description).joined(separator: ", ")
+        case .apiToken: return configuration.apiToken == nil ? "(none)" : "(set)"
         case .bootstrapper:
             return configuration.bootstrappers.isEmpty
                 ? "(none)" : configuration.bootstrappers.map(\.description).joined(separator: ", ")

@@ -1,5 +1,6 @@
 import CInih
 import Synchronization
+import GossipWire
 
 /// The bridge to libinih. libinih does all the INI parsing; this file feeds it lines and
 /// interprets the (section, key, value) triples it reports.
@@ -250,6 +251,26 @@ private final class ParseContext {
                 return reject("cannot read \(quotedForMessage(path, limit: 400)) (\(reason))")
             }
             configuration.hostkeyPath = path
+        case .apiAllow:
+            var networks: [NetworkPrefix] = []
+            for part in value.split(separator: ",") {
+                let text = trimmed(String(part))
+                guard !text.isEmpty else { continue }
+                guard let network = NetworkPrefix(text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text) else {
+                    return reject("not a network (address or address/length), got \(quotedForMessage(text))")
+                }
+                networks.append(network)
+            }
+            configuration.apiAllow = networks
+        case .apiToken:
+            if value.isEmpty {
+                configuration.apiToken = nil
+                return true
+            }
+            guard (16...255).contains(value.utf8.count), !value.contains(where: \.isWhitespace) else {
+                return reject("a token is 16 to 255 characters without spaces")
+            }
+            configuration.apiToken = value
         case .apiSocket:
             if value.isEmpty {
                 configuration.apiSocketPath = nil

@@ -1,3 +1,5 @@
+import GossipWire
+
 /// Everything the node reads from its configuration file. Defaults and ranges live in
 /// `ConfigurationDefaults`.
 public struct NodeConfiguration: Sendable, Equatable {
@@ -7,6 +9,10 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// `api_socket`: a Unix-domain socket path where the node serves the API besides
     /// `api_address` (file mode 0600); nil: none.
     public var apiSocketPath: String?
+    /// `api_allow`: the networks TCP API clients may come from; empty: any.
+    public var apiAllow: [NetworkPrefix]
+    /// `api_token`: the secret API clients must send first (517); nil: none required.
+    public var apiToken: String?
     /// [gossip] cache_size.
     public var cacheSize: Int
     /// [gossip] degree.
@@ -78,6 +84,8 @@ public struct NodeConfiguration: Sendable, Equatable {
         typealias D = ConfigurationDefaults
         self.hostkeyPath = nil
         self.apiSocketPath = nil
+        self.apiAllow = []
+        self.apiToken = nil
         self.cacheSize = D.cacheSize
         self.degree = D.degree
         self.bootstrappers = D.bootstrappers

@@ -55,6 +55,10 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// An API connection that never sent a message, closed to make room for a new one at
     /// `max_api_connections`.
     case idleEvicted = "idle_evicted"
+    /// An API client from an address outside `api_allow`.
+    case notAllowed = "not_allowed"
+    /// An API client whose first message was not the right `api_token` (517).
+    case unauthorized = "unauthorized"
     /// This node is shutting down and told the peer (LEAVE): the link closes after that message.
     case leaving = "leaving"
     /// The peer is shutting down and said so (its LEAVE).

@@ -16,8 +16,10 @@ final class APIServer: Sendable {
         let address = context.configuration.apiAddress
         let listener = try Socket.listen(host: address.host, port: address.port)
         self.accepting = AcceptLoop(listener: listener, name: "api-accept", context: context) { socket in
+            guard Self.isAllowed(socket, context: context) else { return }
             Self.admit(socket, context: context)
         }
+        // The socket file's mode decides who may connect there: no address to check.
         self.socketAccepting = socketListener.map {
             AcceptLoop(listener: $0, name: "api-unix-accept", context: context) { socket in Self.admit(socket, context: context) }
         }
@@ -54,6 +56,18 @@ final class APIServer: Sendable {
             connection.sender.stop()
             connection.socket.shutdown()
         }
+    }
+
+    /// Whether a TCP client's address is in `api_allow` (any, if the list is empty); one that is
+    /// not is closed, counted as `not_allowed` and logged at a bounded rate.
+    private static func isAllowed(_ socket: Socket, context: NodeContext) -> Bool {
+        let allowed = context.configuration.apiAllow
+        guard !allowed.isEmpty else { return true }
+        if let address = PeerAddress(host: socket.remoteHost, port: 0), allowed.contains(where: { $0.contains(address) }) { return true }
+        context.statistics.countClose(.notAllowed, kind: .api)
+        context.abuseLog.log(level: .notice, "closing api connection: not_allowed", metadata: ["remote": "\(socket.remoteDescription)", "detail": "not in api_allow"])
+        socket.close()
+        return false
     }
 
     /// Takes a new connection in. At `max_api_connections`, the oldest connection that has not
@@ -103,6 +117,9 @@ final class APIServer: Sendable {
         context.logger.debug("API connection opened", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])
         context.withCore { core, now in core.moduleConnected(connection.apiID, now: now) }
         var stream = FrameStream(socket: connection.socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds), headerRule: .apiFromModule)
+        // With api_token, the first message must be the token (517); nothing else is taken before.
+        let token = context.configuration.apiToken.map { Array($0.utf8) }
+        var authorized = token == nil
         reading: while !connection.isClosing {
             let frame: Frame
             do {
@@ -119,6 +136,14 @@ final class APIServer: Sendable {
             } catch {
                 connection.terminate(error.closeReason, detail: "\(error)")
                 break reading
+            }
+            if !authorized {
+                guard case .token(let offered) = message, let token, Self.constantTimeEqual(offered, token) else {
+                    connection.terminate(.unauthorized, detail: "the first message was not the right api_token (517)")
+                    break reading
+                }
+                authorized = true
+                continue reading
             }
             connection.hasSpoken.store(true, ordering: .relaxed)
             if case .notify = message { connection.isSubscriber.store(true, ordering: .relaxed) }
@@ -137,6 +162,15 @@ final class APIServer: Sendable {
             }
         }
         finish(connection, context: context)
+    }
+
+    /// Compares without stopping at the first difference, so timing does not reveal how much of a
+    /// guess was right.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
+        return difference == 0
     }
 
     /// Ends the connection's subscriptions, stops its writer, and closes the socket once both threads are done.

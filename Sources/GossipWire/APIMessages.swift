@@ -71,6 +71,8 @@ public enum APIMessage: Equatable, Sendable {
     case notify(GossipNotify)
     case notification(GossipNotification)
     case validation(GossipValidation)
+    /// 517 (extension): the API token, 1 to 255 bytes (`APIMessage.maximumTokenSize`).
+    case token([UInt8])
     /// 518 (extension): size exactly 4.
     case statusRequest
     /// 519 (extension): UTF-8 JSON.
@@ -82,10 +84,14 @@ public enum APIMessage: Equatable, Sendable {
         case .notify: .gossipNotify
         case .notification: .gossipNotification
         case .validation: .gossipValidation
+        case .token: .gossipToken
         case .statusRequest: .gossipStatusRequest
         case .statusReply: .gossipStatusReply
         }
     }
+
+    /// The longest API token (517): 255 bytes.
+    public static let maximumTokenSize = 255
 
     /// Decodes a frame, checking its size against the type's layout.
     public init(frame: Frame) throws(WireError) {
@@ -127,6 +133,11 @@ public enum APIMessage: Equatable, Sendable {
             self = .statusRequest
         case .gossipStatusReply:
             self = .statusReply(frame.body)
+        case .gossipToken:
+            guard (1...Self.maximumTokenSize).contains(frame.body.count) else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "5 to \(Framing.headerSize + Self.maximumTokenSize)")
+            }
+            self = .token(frame.body)
         case .peerHello, .peerAuth, .peerPull, .peerPush, .peerItem, .peerPing, .peerPong, .peerDigest, .peerRequest,
             .peerMembership, .peerIHave, .peerGraft, .peerPrune:
             throw .unknownType(frame.type)
@@ -156,6 +167,9 @@ public enum APIMessage: Equatable, Sendable {
             break
         case .statusReply(let json):
             bytes.append(contentsOf: json)
+        case .token(let token):
+            precondition((1...Self.maximumTokenSize).contains(token.count), "a token is 1 to 255 bytes")
+            bytes.append(contentsOf: token)
         }
         bytes.finishMessage(startingAt: start)
     }
@@ -178,6 +192,7 @@ public enum APIMessage: Equatable, Sendable {
         case .validation: GossipValidation.size
         case .statusRequest: Framing.headerSize
         case .statusReply(let json): Framing.headerSize + json.count
+        case .token(let token): Framing.headerSize + token.count
         }
     }
 }

@@ -84,6 +84,9 @@ public struct HeaderRule: Sendable {
             size == GossipNotify.size ? nil : .badSize(type: type, size: size, expected: "exactly 8")
         case .gossipStatusRequest:
             size == Framing.headerSize ? nil : .badSize(type: type, size: size, expected: "exactly 4")
+        case .gossipToken:
+            (Framing.headerSize + 1...Framing.headerSize + APIMessage.maximumTokenSize).contains(size)
+                ? nil : .badSize(type: type, size: size, expected: "5 to 259")
         case .gossipStatusReply:
             nil
         default:

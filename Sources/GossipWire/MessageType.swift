@@ -42,6 +42,9 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     /// (24 bytes, a CUT), cut the tree link of that weight on the path that item took to you.
     case peerPrune = 516
 
+    /// Module -> node (our extension): the API token, the first message on a connection to a node
+    /// that requires one (`api_token`).
+    case gossipToken = 517
     /// Module -> node (our extension, not in the course spec): ask for the node's status.
     case gossipStatusRequest = 518
     /// Node -> module (our extension): the status as UTF-8 JSON, only ever sent to the asker.

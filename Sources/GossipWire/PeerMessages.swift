@@ -314,7 +314,7 @@ public enum PeerMessage: Equatable, Sendable {
             case .peerIHave: self = .ihave(ids)
             default: self = .graft(ids)
             }
-        case .gossipAnnounce, .gossipNotify, .gossipNotification, .gossipValidation, .gossipStatusRequest,
+        case .gossipAnnounce, .gossipNotify, .gossipNotification, .gossipValidation, .gossipToken, .gossipStatusRequest,
             .gossipStatusReply:
             throw .unknownType(frame.type)
         }

@@ -29,7 +29,23 @@ struct APIOptions: ParsableArguments {
     @Option(name: .long, help: "The node's API address (host:port, [v6]:port, or unix:PATH for its api_socket).")
     var api: String = "127.0.0.1:7001"
 
+    @Option(name: .long, help: "The node's api_token, if it requires one (default: the GOSSIP_API_TOKEN environment variable).")
+    var token: String?
+
     func connect() throws -> GossipAPIClient {
+        let client = try open()
+        guard let token = token ?? ProcessInfo.processInfo.environment["GOSSIP_API_TOKEN"], !token.isEmpty else { return client }
+        guard token.utf8.count <= APIMessage.maximumTokenSize else { throw ValidationError("--token: at most 255 bytes") }
+        do {
+            try client.present(token: token)
+        } catch {
+            client.close()
+            throw CLIError("cannot send the token to \(api): \(error)")
+        }
+        return client
+    }
+
+    private func open() throws -> GossipAPIClient {
         if api.hasPrefix("unix:") {
             let path = String(api.dropFirst("unix:".count))
             guard !path.isEmpty else { throw ValidationError("--api: unix: needs the socket's path, e.g. unix:/run/gossipd/api.sock") }

@@ -191,3 +191,24 @@ struct PeerMessageTests {
         #expect(throws: WireError.unknownType(type)) { try PeerMessage(frame: Frame(type: type, body: Array(repeating: 0, count: 8))) }
     }
 }
+
+@Suite("Network prefixes")
+struct NetworkPrefixTests {
+    @Test("IPv4 and IPv6 networks parse and match their addresses only")
+    func matching() {
+        let ten = NetworkPrefix("10.0.0.0/8")!
+        #expect(ten.contains(PeerAddress(host: "10.200.3.4", port: 1)!))
+        #expect(!ten.contains(PeerAddress(host: "11.0.0.1", port: 1)!))
+        #expect(ten.contains(PeerAddress(host: "::ffff:0a00:0001", port: 1)!), "an IPv4-mapped IPv6 address is the same address")
+        let loopback = NetworkPrefix("::1")!
+        #expect(loopback.contains(PeerAddress(host: "::1", port: 1)!) && !loopback.contains(PeerAddress(host: "::2", port: 1)!))
+        let documentation = NetworkPrefix("2001:db8::/32")!
+        #expect(documentation.contains(PeerAddress(host: "2001:db8:1::5", port: 1)!))
+        #expect(!documentation.contains(PeerAddress(host: "2001:db9::5", port: 1)!))
+        #expect(NetworkPrefix("0.0.0.0/0")!.contains(PeerAddress(host: "192.0.2.1", port: 1)!))
+        #expect(ten.description == "10.0.0.0/8" && documentation.description == "2001:db8::/32")
+        for bad in ["", "10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0.0/-1", "host/8", "10.0.0.0/8/8"] {
+            #expect(NetworkPrefix(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -143,6 +143,8 @@ public struct GossipProtocol: Sendable {
             effects.append(.closeModule(connection, .statusReplyFromModule))
         case .statusRequest:
             break  // the driver answers
+        case .token:
+            break  // the driver checks it before anything else (api_token)
         }
         return effects
     }
