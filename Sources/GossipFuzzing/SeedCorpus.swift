@@ -117,6 +117,7 @@ public enum SeedCorpus {
         ("notify", .notify(GossipNotify(dataType: 5))),
         ("notification", .notification(GossipNotification(messageID: 9, dataType: 5, data: [1, 2, 3]))),
         ("validation", .validation(GossipValidation(messageID: 9, isValid: true, reserved: 3))),
+        ("token", .token(Array("correct-horse-battery-staple".utf8))),
         ("status-request", .statusRequest),
         ("status-reply", .statusReply(Array(#"{"peers":0}"#.utf8))),
     ]
