@@ -61,7 +61,7 @@ final class APIServer: Sendable {
     /// Whether a TCP client's address is in `api_allow` (any, if the list is empty); one that is
     /// not is closed, counted as `not_allowed` and logged at a bounded rate.
     private static func isAllowed(_ socket: Socket, context: NodeContext) -> Bool {
-        let allowed = context.configuration.apiAllow
+        let allowed = context.apiAccess.withLock { $0.allow }
         guard !allowed.isEmpty else { return true }
         if let address = PeerAddress(host: socket.remoteHost, port: 0), allowed.contains(where: { $0.contains(address) }) { return true }
         context.statistics.countClose(.notAllowed, kind: .api)
@@ -118,7 +118,7 @@ final class APIServer: Sendable {
         context.withCore { core, now in core.moduleConnected(connection.apiID, now: now) }
         var stream = FrameStream(socket: connection.socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds), headerRule: .apiFromModule)
         // With api_token, the first message must be the token (517); nothing else is taken before.
-        let token = context.configuration.apiToken.map { Array($0.utf8) }
+        let token = context.apiAccess.withLock { $0.token }
         var authorized = token == nil
         reading: while !connection.isClosing {
             let frame: Frame

@@ -230,6 +230,31 @@ public final class Node: Sendable {
     /// The P2P port actually bound.
     public var p2pPort: UInt16 { running?.p2p.port ?? 0 }
 
+    /// Applies what of `configuration` can change while the node runs, and says, one line each,
+    /// what changed and what needs a restart. Today `api_allow` and `api_token` change at once
+    /// (for connections made from now on); every other key only at the next start.
+    public func reload(_ configuration: NodeConfiguration) -> (applied: [String], needsRestart: [String]) {
+        guard let running else { return ([], []) }
+        let context = running.context
+        var applied: [String] = []
+        var needsRestart: [String] = []
+        let old = self.configuration  // as the node was started (ports 0 still 0)
+        do {
+            let access = NodeContext.APIAccess(configuration)
+            let before = context.apiAccess.withLock { current -> NodeContext.APIAccess in
+                let before = current
+                current = access
+                return before
+            }
+            if before.allow != access.allow { applied.append(ConfigurationKey.apiAllow.name) }
+            if before.token != access.token { applied.append(ConfigurationKey.apiToken.name) }
+        }
+        for key in ConfigurationKey.allCases where key != .apiAllow && key != .apiToken {
+            if key.value(in: configuration) != key.value(in: old) { needsRestart.append(key.name) }
+        }
+        return (applied, needsRestart)
+    }
+
     /// Bytes accepted for local modules and not yet written to them (their outboxes, the batch
     /// being written included).
     public var moduleOutboxBytes: Int {

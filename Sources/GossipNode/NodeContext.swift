@@ -46,6 +46,19 @@ final class NodeContext: Sendable {
     let apiPort = Atomic<UInt16>(0)
     /// When the node was made, on its own clock (uptime in STATUS).
     let started: Moment
+    /// Who may use the API (`api_allow`, `api_token`): read per connection, so a reload applies
+    /// to connections made after it.
+    let apiAccess: Mutex<APIAccess>
+
+    struct APIAccess: Sendable {
+        var allow: [NetworkPrefix]
+        var token: [UInt8]?
+
+        init(_ configuration: NodeConfiguration) {
+            allow = configuration.apiAllow
+            token = configuration.apiToken.map { Array($0.utf8) }
+        }
+    }
 
     init(
         configuration: NodeConfiguration, signer: any HandshakeSigner, advertised: PeerAddress, clock: any NodeClock,
@@ -55,6 +68,7 @@ final class NodeContext: Sendable {
         self.identity = signer.identity
         self.clock = clock
         self.started = clock.now()
+        self.apiAccess = Mutex(APIAccess(configuration))
         self.logger = logger
         self.abuseLog = RateLimitedLogger(logger: logger)
         var random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()

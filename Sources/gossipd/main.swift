@@ -17,7 +17,7 @@ struct GossipDaemon: ParsableCommand {
         abstract: "A peer-to-peer gossip node speaking the Gossip API (ANNOUNCE, NOTIFY, NOTIFICATION, VALIDATION).",
         discussion: """
             Without --config the node runs on an embedded default: API on 127.0.0.1:7001, P2P on \
-            127.0.0.1:6001, no bootstrapper. Stop it with Ctrl-C or SIGTERM. See docs/configuration.md \
+            127.0.0.1:6001, no bootstrapper. Stop it with Ctrl-C or SIGTERM (a second one exits at once); SIGHUP reads --config again. See docs/configuration.md \
             for every key.
             """,
         version: GossipVersion.text)
@@ -108,8 +108,10 @@ struct GossipDaemon: ParsableCommand {
         }
         signal(SIGHUP, SIG_IGN)
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let reloadNode = Mutex<Node?>(nil)
         hangup.setEventHandler {
-            logger.warning("SIGHUP: reloading the configuration is not supported yet; the node keeps running as it was started")
+            guard let node = reloadNode.withLock({ $0 }) else { return }
+            reload(node, logger: logger)
         }
         hangup.resume()
         sources.append(hangup)
@@ -119,10 +121,37 @@ struct GossipDaemon: ParsableCommand {
         } catch {
             throw startFailure(error)
         }
+        reloadNode.withLock { $0 = node }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         stop.wait()
         ServiceNotifier.notify("STOPPING=1")
         node.stop()
+    }
+
+    /// SIGHUP: reads the configuration file again and applies what can change while the node
+    /// runs; a file that no longer loads changes nothing.
+    private func reload(_ node: Node, logger: Logger) {
+        guard let config else {
+            logger.notice("SIGHUP: no --config file to read again; nothing changed")
+            return
+        }
+        ServiceNotifier.notify("RELOADING=1")
+        defer { ServiceNotifier.notify("READY=1") }
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try ConfigurationLoader.load(path: config, strict: strict)
+        } catch {
+            logger.error("SIGHUP: \(error); the running configuration is unchanged")
+            return
+        }
+        for warning in loaded.warnings { logger.warning("SIGHUP: \(warning)") }
+        let (applied, needsRestart) = node.reload(loaded.configuration)
+        logger.notice(
+            "SIGHUP: configuration read again",
+            metadata: [
+                "applied": "\(applied.isEmpty ? "nothing new" : applied.joined(separator: ", "))",
+                "needs_restart": "\(needsRestart.isEmpty ? "nothing" : needsRestart.joined(separator: ", "))",
+            ])
     }
 
     /// Reports why the node cannot start and gives the exit status: a host key that cannot be

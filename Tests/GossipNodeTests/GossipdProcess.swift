@@ -10,6 +10,8 @@ final class GossipdProcess {
     private let logText = SharedText()
     private let reading: BackgroundJob
     private let folder: URL
+    /// The configuration file the process was started with (a test may rewrite it, then SIGHUP).
+    let configPath: String
 
     var log: String { logText.value.withLock { $0 } }
 
@@ -27,6 +29,7 @@ final class GossipdProcess {
             try FileManager.default.copyItem(at: built, to: binary)
         }
         let config = folder.appendingPathComponent("node.ini").path
+        configPath = config
         try "[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\nidentity_work_bits = 0\n".write(
             toFile: config, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
