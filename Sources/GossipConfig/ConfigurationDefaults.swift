@@ -441,6 +441,24 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
 }
 
 extension ConfigurationKey {
+    /// Sets this key in `target` to its value in `source`.
+    public func copy(from source: NodeConfiguration, into target: inout NodeConfiguration) {
+        if let field = integerField {
+            target[keyPath: field] = source[keyPath: field]
+            return
+        }
+        switch self {
+        case .hostkey: target.hostkeyPath = source.hostkeyPath
+        case .bootstrapper: target.bootstrappers = source.bootstrappers
+        case .p2pAddress: target.p2pAddress = source.p2pAddress
+        case .apiAddress: target.apiAddress = source.apiAddress
+        case .apiSocket: target.apiSocketPath = source.apiSocketPath
+        case .apiAllow: target.apiAllow = source.apiAllow
+        case .apiToken: target.apiToken = source.apiToken
+        default: break
+        }
+    }
+
     /// This key's effective value in `configuration`, as it would be written in the file.
     public func value(in configuration: NodeConfiguration) -> String {
         if let field = integerField { return String(configuration[keyPath: field]) }

@@ -23,6 +23,8 @@ import Darwin
 /// ```
 public final class Node: Sendable {
     private let configuration: NodeConfiguration
+    /// The configuration as the last `reload` left it (nil: as started).
+    private let reloaded = Mutex<NodeConfiguration?>(nil)
     private let logger: Logger
     private let seed: UInt64?
     private let key: NodeKey
@@ -230,29 +232,39 @@ public final class Node: Sendable {
     /// The P2P port actually bound.
     public var p2pPort: UInt16 { running?.p2p.port ?? 0 }
 
-    /// Applies what of `configuration` can change while the node runs, and says, one line each,
-    /// what changed and what needs a restart. Today `api_allow` and `api_token` change at once
-    /// (for connections made from now on); every other key only at the next start.
+    /// The keys a running node takes from a reloaded configuration (`reload`); the others need a
+    /// restart.
+    public static let reloadableKeys: Set<ConfigurationKey> = [
+        .degree, .degreeSlack, .maxPeerConnections, .gossipIntervalMilliseconds, .antiEntropyIntervalMilliseconds,
+        .pingIntervalMilliseconds, .peerTimeoutMilliseconds, .linkIdleTimeoutMilliseconds, .joinWalkLength,
+        .handshakeTimeoutMilliseconds, .maxPendingHandshakes, .maxLinksPerIP, .maxLinksPerPrefix,
+        .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .identityWorkBits, .apiAllow, .apiToken,
+    ]
+
+    /// Applies what of `configuration` can change while the node runs (`reloadableKeys`: the
+    /// overlay's degree, limits, intervals and timeouts, the tree's timings, the digest size, the
+    /// work asked of new peers, and who may use the API), and says which keys changed and which
+    /// of them need a restart to take effect.
     public func reload(_ configuration: NodeConfiguration) -> (applied: [String], needsRestart: [String]) {
         guard let running else { return ([], []) }
         let context = running.context
-        var applied: [String] = []
-        var needsRestart: [String] = []
-        let old = self.configuration  // as the node was started (ports 0 still 0)
-        do {
-            let access = NodeContext.APIAccess(configuration)
-            let before = context.apiAccess.withLock { current -> NodeContext.APIAccess in
-                let before = current
-                current = access
-                return before
-            }
-            if before.allow != access.allow { applied.append(ConfigurationKey.apiAllow.name) }
-            if before.token != access.token { applied.append(ConfigurationKey.apiToken.name) }
+        let started = self.configuration  // as the node was started (ports 0 still 0)
+        let current = reloaded.withLock { $0 } ?? started
+        // (The token's value reads "(set)" either way: compare the tokens themselves.)
+        let changed = ConfigurationKey.allCases.filter {
+            $0 == .apiToken ? configuration.apiToken != current.apiToken : $0.value(in: configuration) != $0.value(in: current)
         }
-        for key in ConfigurationKey.allCases where key != .apiAllow && key != .apiToken {
-            if key.value(in: configuration) != key.value(in: old) { needsRestart.append(key.name) }
+        context.apiAccess.withLock { $0 = NodeContext.APIAccess(configuration) }
+        context.withCore { core, _ in
+            core.reconfigure(configuration.protocolConfiguration)
+            return []
         }
-        return (applied, needsRestart)
+        // What the node runs with now: the reloadable keys from the file, the others as started.
+        var effective = current
+        for key in Self.reloadableKeys { key.copy(from: configuration, into: &effective) }
+        reloaded.withLock { $0 = effective }
+        let stillDiffering = ConfigurationKey.allCases.filter { !Self.reloadableKeys.contains($0) && $0.value(in: configuration) != $0.value(in: started) }
+        return (changed.filter(Self.reloadableKeys.contains).map(\.name), stillDiffering.map(\.name))
     }
 
     /// Bytes accepted for local modules and not yet written to them (their outboxes, the batch

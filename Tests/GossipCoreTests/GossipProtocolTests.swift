@@ -334,3 +334,27 @@ struct ItemBindingTests {
         #expect(ItemBinding.isBound(changed))
     }
 }
+
+@Suite("Reconfiguring a running core")
+struct ReconfigureTests {
+    @Test("the overlay's and the tree's settings change; the engine's and the view's capacity stay")
+    func reconfigure() {
+        var pair = CorePair()
+        pair.connect()
+        var next = pair.a.configuration
+        next.overlay.degree = 7
+        next.overlay.viewCapacity = 999
+        next.overlay.pingIntervalNanoseconds = 123 * ms
+        next.broadcast.graftTimeoutNanoseconds = 77 * ms
+        next.engine.cacheSize = 1
+        next.digestSize = 3
+        pair.a.reconfigure(next)
+        #expect(pair.a.configuration.overlay.degree == 7 && pair.a.overlay.configuration.degree == 7)
+        #expect(pair.a.overlay.configuration.pingIntervalNanoseconds == 123 * ms)
+        #expect(pair.a.broadcast.configuration.graftTimeoutNanoseconds == 77 * ms)
+        #expect(pair.a.configuration.digestSize == 3)
+        #expect(pair.a.overlay.configuration.viewCapacity == 16, "the passive view keeps its capacity")
+        #expect(pair.a.engine.configuration.cacheSize == 16 && pair.a.configuration.engine.cacheSize == 16, "the cache keeps its size")
+        #expect(pair.a.overlay.activeLinks == [pair.link], "links stay")
+    }
+}

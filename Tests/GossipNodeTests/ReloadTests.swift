@@ -7,17 +7,17 @@ import Testing
 struct ReloadTests {
     static let token = "correct-horse-battery-staple"
 
-    @Test("SIGHUP applies a new api_token at once, names what needs a restart, and a broken file changes nothing")
+    @Test("SIGHUP applies a new api_token and degree at once, names what needs a restart, and a broken file changes nothing")
     func reload() throws {
         let node = try GossipdProcess()
         defer { node.kill() }
         let original = try String(contentsOfFile: node.configPath, encoding: .utf8)
         #expect(try GossipAPIClient(host: "127.0.0.1", port: node.apiPort).status().count > 2, "no token yet")
 
-        try (original + "api_token = \(Self.token)\ndegree = 9\n").write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        try (original + "api_token = \(Self.token)\ndegree = 9\ncache_size = 77\n").write(toFile: node.configPath, atomically: true, encoding: .utf8)
         kill(node.process.processIdentifier, SIGHUP)
         #expect(waitUntil { node.log.contains("configuration read again") }, "\(node.log)")
-        #expect(node.log.contains("applied=api_token") && node.log.contains("needs_restart=degree"), "\(node.log)")
+        #expect(node.log.contains("applied=degree, api_token") && node.log.contains("needs_restart=cache_size"), "\(node.log)")
         let without = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort)
         try without.sendRaw([0, 4, 0x02, 0x06])  // a STATUS request, no token
         #expect(without.waitForClose(), "the token is required from now on")

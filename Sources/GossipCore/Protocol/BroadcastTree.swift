@@ -60,7 +60,13 @@ public struct BroadcastTree: Sendable {
     /// The most announcers remembered for one missing item.
     static let maximumAnnouncers = 4
 
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
+
+    /// Takes new announcement and graft timings while the node runs; waits already under way keep
+    /// their deadlines.
+    public mutating func reconfigure(_ new: Configuration) {
+        configuration = new
+    }
     /// The active links in the tree.
     public private(set) var eager: Set<LinkID> = []
     /// Every active link's weight, agreed with its peer.

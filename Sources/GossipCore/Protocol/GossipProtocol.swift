@@ -54,7 +54,7 @@ public struct GossipProtocol: Sendable {
         var theirHello: PeerHello?
     }
 
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     public internal(set) var engine: GossipEngine
     public internal(set) var overlay: Overlay
     public internal(set) var broadcast: BroadcastTree
@@ -63,6 +63,20 @@ public struct GossipProtocol: Sendable {
     var handshakes: [LinkID: Handshake] = [:]
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
     var authenticated: Set<LinkID> = []
+    /// Takes the settings that can change while the node runs: the overlay's (degree, slack, link
+    /// limits, intervals, timeouts, join walks; not the passive view's capacity), the broadcast
+    /// tree's timings, the digest size and the identity work asked of new peers. The engine's
+    /// (cache, seen set, validation timeout), link encryption and the tick interval stay as they
+    /// were: those need a restart.
+    public mutating func reconfigure(_ new: Configuration) {
+        overlay.reconfigure(new.overlay)
+        broadcast.reconfigure(new.broadcast)
+        configuration.overlay = overlay.configuration
+        configuration.broadcast = broadcast.configuration
+        configuration.digestSize = new.digestSize
+        configuration.identityWorkBits = new.identityWorkBits
+    }
+
     /// `leave` was called: the node is shutting down.
     public internal(set) var hasLeft = false
     /// Anti-entropy digests offer items cached at least this many graft timeouts ago.

@@ -166,7 +166,7 @@ public struct Overlay: Sendable {
         var established: Bool { identity != nil }
     }
 
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     public let selfIdentity: PeerIdentity
     public let selfAddress: PeerAddress
     /// The passive view: every peer known by a proven HELLO or from others' lists.
@@ -233,6 +233,14 @@ public struct Overlay: Sendable {
 
     private static func baseBackoff(_ configuration: Configuration) -> UInt64 {
         min(configuration.gossipIntervalNanoseconds, bootstrapBackoffLimitNanoseconds)
+    }
+
+    /// Takes new settings while the node runs (degree, slack, link limits, intervals, timeouts,
+    /// join walks); they apply from the next event on. The passive view keeps its capacity.
+    public mutating func reconfigure(_ new: Configuration) {
+        var next = new
+        next.viewCapacity = configuration.viewCapacity
+        configuration = next
     }
 
     // MARK: Queries
