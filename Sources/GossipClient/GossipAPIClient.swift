@@ -36,7 +36,11 @@ public final class GossipAPIClient: @unchecked Sendable {
     /// Presents the node's `api_token` (517): it must be the first message on a connection to a
     /// node that requires one; a node that does not ignores it.
     public func present(token: String, timeout: Duration = .seconds(10)) throws(SocketError) {
-        try send(.token(Array(token.utf8)), timeout: timeout)
+        let bytes = Array(token.utf8)
+        guard (1...APIMessage.maximumTokenSize).contains(bytes.count) else {
+            throw SocketError("send the token", .resolution("a token is 1 to \(APIMessage.maximumTokenSize) bytes"))
+        }
+        try send(.token(bytes), timeout: timeout)
     }
 
     /// Connects to the node's API on the Unix-domain socket at `path` (its `api_socket`).

@@ -339,7 +339,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .hostkey: return "path of a readable file"
         case .apiSocket: return "path of a Unix-domain socket to create (at most 107 bytes)"
         case .apiAllow: return "comma-separated networks, e.g. 127.0.0.0/8, ::1, 10.1.0.0/16"
-        case .apiToken: return "16 to 255 characters, no spaces"
+        case .apiToken: return "16 to 255 bytes, no spaces"
         case .bootstrapper: return "comma-separated host:port list, port 1 to 65535"
         default: return "host:port, port 0 to 65535"
         }

@@ -268,7 +268,7 @@ private final class ParseContext {
                 return true
             }
             guard (16...255).contains(value.utf8.count), !value.contains(where: \.isWhitespace) else {
-                return reject("a token is 16 to 255 characters without spaces")
+                return reject("a token is 16 to 255 bytes without spaces")
             }
             configuration.apiToken = value
         case .apiSocket:

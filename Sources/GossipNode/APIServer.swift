@@ -143,6 +143,8 @@ final class APIServer: Sendable {
                     break reading
                 }
                 authorized = true
+                // It spoke: not an idle connection to make room with (max_api_connections).
+                connection.hasSpoken.store(true, ordering: .relaxed)
                 continue reading
             }
             connection.hasSpoken.store(true, ordering: .relaxed)

@@ -9,15 +9,20 @@ public struct NetworkPrefix: Equatable, Sendable, CustomStringConvertible {
     /// Parses `text`; nil if it is not an IPv4 or IPv6 address with an optional `/length`.
     public init?(_ text: String) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let address = PeerAddress(host: String(parts[0]), port: 0) else { return nil }
-        let maximum = address.isIPv4 ? 32 : 128
+        var host = String(parts[0])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        // A zone (fe80::1%eth0) would be dropped, allowing the address on every interface.
+        guard parts.count <= 2, !host.contains("%"), let address = PeerAddress(host: host, port: 0) else { return nil }
+        // Written as IPv6 (::ffff:0:0/96 included), the length counts 128 bits; as IPv4, 32.
+        let isIPv6Text = host.contains(":")
+        let maximum = isIPv6Text ? 128 : 32
         var length = maximum
         if parts.count == 2 {
-            guard let parsed = Int(parts[1]), (0...maximum).contains(parsed), parts[1].allSatisfy(\.isNumber) else { return nil }
+            guard !parts[1].isEmpty, parts[1].allSatisfy(\.isNumber), let parsed = Int(parts[1]), (0...maximum).contains(parsed) else { return nil }
             length = parsed
         }
         self.address = address
-        self.bits = address.isIPv4 ? 96 + length : length
+        self.bits = isIPv6Text ? length : 96 + length
     }
 
     /// Whether `candidate` lies in this network.
@@ -27,6 +32,6 @@ public struct NetworkPrefix: Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        address.isIPv4 ? "\(address.host)/\(bits - 96)" : "\(address.host)/\(bits)"
+        address.isIPv4 && bits >= 96 ? "\(address.host)/\(bits - 96)" : "\(address.isIPv4 ? "::ffff:" : "")\(address.host)/\(bits)"
     }
 }

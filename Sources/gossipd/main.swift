@@ -124,6 +124,8 @@ struct GossipDaemon: ParsableCommand {
         reloadNode.withLock { $0 = node }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         stop.wait()
+        hangup.cancel()  // no reload while stopping
+        reloadNode.withLock { $0 = nil }
         ServiceNotifier.notify("STOPPING=1")
         node.stop()
     }

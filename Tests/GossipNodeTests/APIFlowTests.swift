@@ -158,7 +158,7 @@ struct APIFlowTests {
         try announcer.announce(dataType: 1337, ttl: 1, data: [1, 2, 3])
         let notification = try subscriber.expectNotification()
         try subscriber.validate(messageID: notification.messageID, isValid: true)
-        #expect(waitUntil { a.statistics.peerItemsSent == 1 })
+        #expect(waitUntil { a.statistics.peerItemsSent == 1 && a.statistics.validationsValid == 1 })
 
         let asker = try a.connect()
         let decoder = JSONDecoder()

@@ -207,7 +207,10 @@ struct NetworkPrefixTests {
         #expect(!documentation.contains(PeerAddress(host: "2001:db9::5", port: 1)!))
         #expect(NetworkPrefix("0.0.0.0/0")!.contains(PeerAddress(host: "192.0.2.1", port: 1)!))
         #expect(ten.description == "10.0.0.0/8" && documentation.description == "2001:db8::/32")
-        for bad in ["", "10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0.0/-1", "host/8", "10.0.0.0/8/8"] {
+        #expect(NetworkPrefix("[::1]/128")?.contains(PeerAddress(host: "::1", port: 1)!) == true, "brackets around an IPv6 address")
+        let mapped = NetworkPrefix("::ffff:0:0/96")!
+        #expect(mapped.contains(PeerAddress(host: "192.0.2.1", port: 1)!) && !mapped.contains(PeerAddress(host: "::1", port: 1)!), "written as IPv6, the length counts 128 bits")
+        for bad in ["", "10.0.0.0/33", "::1/129", "10.0.0.0/", "10.0.0.0/-1", "host/8", "10.0.0.0/8/8", "fe80::1%eth0", "fe80::1%eth0/64"] {
             #expect(NetworkPrefix(bad) == nil, "\(bad)")
         }
     }
