@@ -100,17 +100,7 @@ public final class PeerClient {
     /// True once the node closed the link within `timeout` (what it sent meanwhile is read and
     /// dropped); false if the link stayed open that long.
     public func closes(within timeout: Duration = .seconds(5)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            do {
-                if try stream.readFrame(idleDeadline: deadline) == nil { return true }
-            } catch .idleTimedOut {
-                return false
-            } catch {
-                return true
-            }
-        }
-        return false
+        stream.closes(within: timeout)
     }
 
     public func close() {

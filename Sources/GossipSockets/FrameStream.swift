@@ -53,6 +53,23 @@ public struct FrameStream: ~Copyable {
         case socket(SocketError)
     }
 
+    /// True once the other side closed the connection (end of stream, a reset, or bytes that are
+    /// no frame) within `timeout`; frames that arrive meanwhile are read and dropped. False if
+    /// the connection stayed open that long.
+    public mutating func closes(within timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            do {
+                if try readFrame(idleDeadline: deadline) == nil { return true }
+            } catch .idleTimedOut {
+                return false
+            } catch {
+                return true
+            }
+        }
+        return false
+    }
+
     /// The next frame; nil when the other side closed cleanly between frames.
     public mutating func readFrame(idleDeadline: Deadline? = nil) throws(ReadError) -> Frame? {
         while true {

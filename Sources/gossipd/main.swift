@@ -52,7 +52,7 @@ struct GossipDaemon: ParsableCommand {
                     ConfigurationLoader.embeddedDefault, source: "<embedded default>", strict: strict)
             }
         } catch {
-            writeStandardError("gossipd: \(error)\n")
+            writeToStandardError("gossipd: \(error)\n")
             throw ExitCode(2)
         }
         LoggingSystem.bootstrap { label in
@@ -97,7 +97,7 @@ struct GossipDaemon: ParsableCommand {
                     return count
                 }
                 if count > 1 {
-                    writeStandardError("gossipd: signal \(signalNumber) again: exiting at once\n")
+                    writeToStandardError("gossipd: signal \(signalNumber) again: exiting at once\n")
                     _exit(128 + signalNumber)
                 }
                 logger.info("signal \(signalNumber): stopping (peers are told, modules get what is queued; a second signal exits at once)")
@@ -160,25 +160,13 @@ struct GossipDaemon: ParsableCommand {
     /// used is a configuration error, like a bad value (2); anything else is 1.
     private func startFailure(_ error: Node.StartError) -> ExitCode {
         let prefix = error.isConfigurationError ? "\(config ?? "<embedded default>"): " : ""
-        writeStandardError("gossipd: \(prefix)\(error)\n")
+        writeToStandardError("gossipd: \(prefix)\(error)\n")
         return ExitCode(error.isConfigurationError ? 2 : 1)
     }
 
     private func describe(_ configuration: NodeConfiguration, source: String) -> String {
         (["configuration: \(source)"] + ConfigurationKey.allCases.map { "\($0.name) = \($0.value(in: configuration))" })
             .joined(separator: "\n")
-    }
-}
-
-/// Writes `text` to standard error unbuffered, as Foundation's `FileHandle.standardError` did
-/// (gossipd does not link Foundation: see Sources/GossipNode/Threads.swift).
-private func writeStandardError(_ text: String) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-        if written < 0 && errno == EINTR { continue }
-        guard written > 0 else { return }
-        bytes = bytes.dropFirst(written)
     }
 }
 

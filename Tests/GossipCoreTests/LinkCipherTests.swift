@@ -48,18 +48,25 @@ struct LinkCipherTests {
         #expect(a.opener.open(fromB).flatMap { try? PeerMessage(frame: $0) } == .pong(42))
     }
 
+    /// Two cores (encrypting or not), a link opened at both ends, and the HELLO each sent.
+    static func openedPair(aEncrypts: Bool = true, bEncrypts: Bool = true) -> (pair: CorePair, helloA: PeerMessage, helloB: PeerMessage)? {
+        var pair = CorePair()
+        pair.a = CorePair.node(1, encryptsLinks: aEncrypts)
+        pair.b = CorePair.node(2, encryptsLinks: bEncrypts)
+        let fromA = pair.a.linkOpened(pair.link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), agreementKey: testAgreementKey, now: pair.now)
+        let fromB = pair.b.linkOpened(pair.link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 2, count: 16), agreementKey: testAgreementKey, now: pair.now)
+        guard case .send(_, let helloA) = fromA.first, case .send(_, let helloB) = fromB.first else { return nil }
+        return (pair, helloA, helloB)
+    }
+
     @Test("the keys are made before anything else is sent on the link")
     func keysComeFirst() {
-        var pair = CorePair()
-        pair.a = CorePair.node(1, encryptsLinks: true)
-        pair.b = CorePair.node(2, encryptsLinks: true)
-        let hellos = (
-            a: pair.a.linkOpened(pair.link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), agreementKey: testAgreementKey, now: pair.now),
-            b: pair.b.linkOpened(pair.link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 2, count: 16), agreementKey: testAgreementKey, now: pair.now))
-        guard case .send(_, let helloA) = hellos.a.first, case .send(_, let helloB) = hellos.b.first else {
+        guard let opened = Self.openedPair() else {
             Issue.record("no HELLO")
             return
         }
+        var pair = opened.pair
+        let (helloA, helloB) = (opened.helloA, opened.helloB)
         let authA = pair.a.received(peerMessage: helloB, on: pair.link, now: pair.now)
         let authB = pair.b.received(peerMessage: helloA, on: pair.link, now: pair.now)
         guard case .send(_, let messageA) = authA.first, case .send(_, let messageB) = authB.first else {
@@ -79,14 +86,13 @@ struct LinkCipherTests {
 
     @Test("an AUTH whose agreement key was swapped in the middle fails")
     func swappedAgreementKey() {
-        var pair = CorePair()
-        pair.a = CorePair.node(1, encryptsLinks: true)
-        pair.b = CorePair.node(2, encryptsLinks: true)
-        let helloA = pair.a.linkOpened(pair.link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), agreementKey: testAgreementKey, now: pair.now)
-        let helloB = pair.b.linkOpened(pair.link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 2, count: 16), agreementKey: testAgreementKey, now: pair.now)
-        guard case .send(_, let fromA) = helloA.first, case .send(_, let fromB) = helloB.first,
-            case .send(_, .auth(var auth)) = pair.a.received(peerMessage: fromB, on: pair.link, now: pair.now).first
-        else {
+        guard let opened = Self.openedPair() else {
+            Issue.record("no HELLO")
+            return
+        }
+        var pair = opened.pair
+        let (fromA, fromB) = (opened.helloA, opened.helloB)
+        guard case .send(_, .auth(var auth)) = pair.a.received(peerMessage: fromB, on: pair.link, now: pair.now).first else {
             Issue.record("no handshake")
             return
         }
@@ -97,15 +103,12 @@ struct LinkCipherTests {
 
     @Test("a node that encrypts and one that does not refuse each other at the HELLO")
     func mismatch() {
-        var pair = CorePair()
-        pair.a = CorePair.node(1, encryptsLinks: true)
-        pair.b = CorePair.node(2, encryptsLinks: false)
-        let helloA = pair.a.linkOpened(pair.link, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 1, count: 16), agreementKey: testAgreementKey, now: pair.now)
-        let helloB = pair.b.linkOpened(pair.link, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 2, count: 16), agreementKey: testAgreementKey, now: pair.now)
-        guard case .send(_, let fromA) = helloA.first, case .send(_, let fromB) = helloB.first else {
+        guard let opened = Self.openedPair(bEncrypts: false) else {
             Issue.record("no HELLO")
             return
         }
+        var pair = opened.pair
+        let (fromA, fromB) = (opened.helloA, opened.helloB)
         #expect(pair.a.received(peerMessage: fromB, on: pair.link, now: pair.now) == [.closeLink(pair.link, .encryptionMismatch)])
         #expect(pair.b.received(peerMessage: fromA, on: pair.link, now: pair.now) == [.closeLink(pair.link, .encryptionMismatch)])
     }

@@ -284,16 +284,6 @@ struct PeerInputTests {
     /// True once the node closed `socket` (EOF or reset) within a few seconds.
     private func closes(_ socket: Socket) -> Bool {
         var stream = FrameStream(socket: socket, frameTimeout: .seconds(2))
-        let deadline = ContinuousClock.now + .seconds(5)
-        while ContinuousClock.now < deadline {
-            do {
-                if try stream.readFrame(idleDeadline: deadline) == nil { return true }
-            } catch .idleTimedOut {
-                return false
-            } catch {
-                return true
-            }
-        }
-        return false
+        return stream.closes(within: .seconds(5))
     }
 }

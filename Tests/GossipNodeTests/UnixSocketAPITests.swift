@@ -9,10 +9,16 @@ import Testing
 /// The API on a Unix-domain socket (`api_socket`): the same protocol, byte for byte, as on TCP.
 @Suite("API on a Unix-domain socket", .serialized)
 struct UnixSocketAPITests {
-    /// A node serving the API on a socket in a fresh temporary folder, too.
-    static func withSocketNode(_ body: (Node, String) throws -> Void) throws {
+    /// A new folder of our own (short, so socket paths in it fit in 107 bytes).
+    static func temporaryFolder() throws -> URL {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// A node serving the API on a socket in a fresh temporary folder, too.
+    static func withSocketNode(_ body: (Node, String) throws -> Void) throws {
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("gossip.sock").path
         try withNode(configure: { $0.apiSocketPath = path }) { node in try body(node, path) }
@@ -61,8 +67,7 @@ struct UnixSocketAPITests {
 
     @Test("a stale socket file from a crashed run is replaced; a regular file in the way is an error")
     func staleSocketFile() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("api-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("gossip.sock").path
         let stale = try Socket.listen(unixPath: path)
