@@ -29,13 +29,30 @@ struct APIOptions: ParsableArguments {
     @Option(name: .long, help: "The node's API address (host:port, [v6]:port, or unix:PATH for its api_socket).")
     var api: String = "127.0.0.1:7001"
 
-    @Option(name: .long, help: "The node's api_token, if it requires one (default: the GOSSIP_API_TOKEN environment variable).")
+    @Option(name: .long, help: "The node's api_token, if it requires one (other users can read it in ps: prefer --token-file or GOSSIP_API_TOKEN).")
     var token: String?
 
+    @Option(name: .long, help: "A file whose first line is the node's api_token.")
+    var tokenFile: String?
+
+    /// The token to present: --token, else --token-file's first line, else GOSSIP_API_TOKEN.
+    func resolvedToken() throws -> (token: String, source: String)? {
+        if let token { return (token, "--token") }
+        if let tokenFile {
+            guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
+                throw CLIError("--token-file: cannot read \(tokenFile)")
+            }
+            let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            return (line.trimmingCharacters(in: .whitespaces), "--token-file")
+        }
+        if let token = ProcessInfo.processInfo.environment["GOSSIP_API_TOKEN"] { return (token, "GOSSIP_API_TOKEN") }
+        return nil
+    }
+
     func connect() throws -> GossipAPIClient {
+        guard let (token, source) = try resolvedToken(), !token.isEmpty else { return try open() }
+        guard token.utf8.count <= APIMessage.maximumTokenSize else { throw ValidationError("\(source): a token is at most 255 bytes") }
         let client = try open()
-        guard let token = token ?? ProcessInfo.processInfo.environment["GOSSIP_API_TOKEN"], !token.isEmpty else { return client }
-        guard token.utf8.count <= APIMessage.maximumTokenSize else { throw ValidationError("--token: at most 255 bytes") }
         do {
             try client.present(token: token)
         } catch {

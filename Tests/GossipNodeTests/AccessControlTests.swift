@@ -66,7 +66,7 @@ struct AccessControlTests {
         }
     }
 
-    @Test("gossip --token (or GOSSIP_API_TOKEN) reaches a node that requires it; without it the node closes the connection")
+    @Test("gossip --token or --token-file (or GOSSIP_API_TOKEN) reaches a node that requires it; without it the node closes the connection")
     func commandLine() throws {
         try withNode(configure: { $0.apiToken = Self.token }) { node in
             let cli = CommandLineTests()
@@ -75,6 +75,13 @@ struct AccessControlTests {
             #expect(with.status == 0 && with.output.contains(node.identity.hex), "\(with.error)")
             let without = try cli.run("gossip", ["status", "--api", api])
             #expect(without.status == 1)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("token-\(UUID())").path
+            try (Self.token + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let fromFile = try cli.run("gossip", ["status", "--api", api, "--token-file", file, "--json"])
+            #expect(fromFile.status == 0 && fromFile.output.contains(node.identity.hex), "\(fromFile.error)")
+            let missing = try cli.run("gossip", ["status", "--api", api, "--token-file", file + ".missing"])
+            #expect(missing.status == 1 && missing.error.contains("--token-file"))
         }
     }
 }
