@@ -45,16 +45,30 @@ public final class Node: Sendable {
         var p2p: P2PServer
         var handler: ItemHandler
         var ticker: ProtocolTicker
-        /// The `api_socket` file this node made (device and inode): removed at stop only if it is
-        /// still that file, not one another process put there since.
-        var socketFile: (path: String, device: UInt64, inode: UInt64)?
+        /// The `api_socket` file this node made.
+        var socketFile: SocketFile?
     }
 
-    /// The device and inode of the file at `path`, if there is one.
-    private static func fileIdentity(_ path: String) -> (device: UInt64, inode: UInt64)? {
-        var status = stat()
-        guard lstat(path, &status) == 0 else { return nil }
-        return (UInt64(status.st_dev), UInt64(status.st_ino))
+    /// A file this node made, known by device and inode: removed only if it is still that file,
+    /// not one another process put at the path since.
+    private struct SocketFile {
+        let path: String
+        let device: UInt64
+        let inode: UInt64
+
+        /// The file at `path` now; nil if there is none.
+        init?(path: String) {
+            var status = stat()
+            guard lstat(path, &status) == 0 else { return nil }
+            self.path = path
+            device = UInt64(status.st_dev)
+            inode = UInt64(status.st_ino)
+        }
+
+        func removeIfUnchanged() {
+            guard let now = SocketFile(path: path), now.device == device, now.inode == inode else { return }
+            unlink(path)
+        }
     }
 
     /// Why a node could not start.
@@ -131,20 +145,20 @@ public final class Node: Sendable {
             seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity })
         let p2p = P2PServer(context: context, listener: listener)
         var socketListener: Socket?
-        var socketFile: (path: String, device: UInt64, inode: UInt64)?
+        var socketFile: SocketFile?
         if let path = configuration.apiSocketPath {
             do {
                 socketListener = try Socket.listen(unixPath: path)
             } catch {
                 throw .listenSocket(path: path, error)
             }
-            socketFile = Self.fileIdentity(path).map { (path, $0.device, $0.inode) }
+            socketFile = SocketFile(path: path)
         }
         let api: APIServer
         do {
             api = try APIServer(context: context, socketListener: socketListener)
         } catch {
-            if let socketFile { Self.removeSocketFile(socketFile) }
+            socketFile?.removeIfUnchanged()
             throw .listen(which: "api_address", configuration.apiAddress, error)
         }
         context.apiPort.store(api.port, ordering: .relaxed)
@@ -165,12 +179,6 @@ public final class Node: Sendable {
     }
 
     /// Closes every connection and stops the threads. Safe to call more than once.
-    /// Removes the socket file if it is still the one this node made.
-    private static func removeSocketFile(_ file: (path: String, device: UInt64, inode: UInt64)) {
-        guard let now = fileIdentity(file.path), now.device == file.device, now.inode == file.inode else { return }
-        unlink(file.path)
-    }
-
     /// How long a stopping node gives its peers' LEAVEs and its modules' outboxes to go out
     /// before it closes what is left.
     public static let shutdownGrace: Duration = .seconds(2)
@@ -209,7 +217,7 @@ public final class Node: Sendable {
         }
         running.p2p.stop()  // whatever did not finish in time
         running.api.stop()
-        if let socketFile = running.socketFile { Self.removeSocketFile(socketFile) }  // it outlives its listener
+        running.socketFile?.removeIfUnchanged()  // it outlives its listener
         // Every socket is shut down, so the readers are on their way out; wait for them (bounded),
         // so nothing touches the node's state after stop() returns.
         let deadline = ContinuousClock.now + .seconds(5)

@@ -150,6 +150,19 @@ final class NodeContext: Sendable {
         perform(effects)
     }
 
+    /// As `withCore`, and `whileLocked` sees the core and the effects before the lock is released:
+    /// for what must be done before any other thread can act on the event's outcome.
+    func withCore(
+        _ body: (inout GossipProtocol, Moment) -> [GossipEffect], whileLocked: (GossipProtocol, [GossipEffect]) -> Void
+    ) {
+        let effects = core.withLock { core in
+            let effects = body(&core, clock.now())
+            whileLocked(core, effects)
+            return effects
+        }
+        perform(effects)
+    }
+
     /// Carries out the core's effects. Each message is encoded once, and everything bound for one
     /// connection goes out in one write, so a handler batch costs one write per connection.
     func perform(_ effects: [GossipEffect]) {

@@ -143,27 +143,21 @@ final class P2PServer: Sendable {
                 // The peer's AUTH may make the link's keys. They go in while the core is still
                 // locked, so no other thread can send on the link before its frames are sealed, and
                 // before this reader takes the next frame, the peer's first sealed one.
-                let effects = context.core.withLock { core in
-                    let effects = core.received(peerMessage: message, on: id, now: context.clock.now())
+                context.withCore({ core, now in core.received(peerMessage: message, on: id, now: now) }) { _, effects in
                     for case .secureLink(_, let keys) in effects {
                         link.sender.secure(with: keys.sealer)
                         opener = keys.opener
                     }
-                    return effects
                 }
                 if opener != nil { stream.trailerSize = FrameSealer.tagSize }
-                context.perform(effects)
                 continue
             }
             if case .membership = message, neighbour == nil {
                 // Membership steps are what make a link a neighbour: say so, once, at info.
                 var linked: PeerIdentity?
-                let effects = context.core.withLock { core in
-                    let effects = core.received(peerMessage: message, on: id, now: context.clock.now())
+                context.withCore({ core, now in core.received(peerMessage: message, on: id, now: now) }) { core, _ in
                     if core.overlay.isActive(id) { linked = core.overlay.identity(of: id) }
-                    return effects
                 }
-                context.perform(effects)
                 if let linked {
                     neighbour = linked
                     context.logger.info(
