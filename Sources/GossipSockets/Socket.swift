@@ -56,7 +56,7 @@ public final class Socket: Sendable {
     /// at `path` is an error. The folder of `path` must be writable (a staging folder is made
     /// there for a moment).
     public static func listen(unixPath path: String, mode: mode_t = 0o600, backlog: Int32 = 512) throws(SocketError) -> Socket {
-        guard let address = SocketAddress(unixPath: path) else {
+        guard SocketAddress(unixPath: path) != nil else {
             throw SocketError("listen on \(path)", .resolution("not a usable socket path (empty, or over 107 bytes)"))
         }
         var status = stat()
@@ -106,7 +106,6 @@ public final class Socket: Sendable {
             throw error
         }
         guard Glibc.listen(socket.descriptor, backlog) == 0 else { throw .system("listen \(path)") }
-        _ = address  // `path` itself was checked to fit above
         return socket
     }
 
