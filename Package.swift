@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // libinih, the C INI parser, from the system (Debian: libinih-dev).
@@ -59,6 +62,21 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        // The admin HTTP endpoints (/metrics in Prometheus's format, /status, /ready, /reload, /tap)
+        // on SwiftNIO's HTTP/1.1 codec: no Foundation in the daemon, no hand-written HTTP parser.
+        .target(
+            name: "GossipAdmin",
+            dependencies: [
+                "GossipNode", "GossipConfig",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // A deterministic discrete-event simulator that runs the protocol core over a simulated network.
@@ -83,13 +101,17 @@ let package = Package(
             name: "GossipClient",
             dependencies: [
                 "GossipWire", "GossipSockets", "GossipCore", "GossipIdentity", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         .executableTarget(
             name: "gossipd",
             dependencies: [
-                "GossipNode", "GossipConfig", "GossipIdentity", "GossipWire",
+                "GossipNode", "GossipAdmin", "GossipConfig", "GossipIdentity", "GossipWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             // Release gossipd links the Swift runtime and FoundationEssentials statically: an idle
             // node then holds about 14 MiB instead of 17 MiB, which counts with many nodes on one
@@ -129,7 +151,7 @@ let package = Package(
             name: "GossipNodeTests",
             dependencies: [
                 "GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipWire", "GossipSockets", "GossipSimulation",
-                "GossipIdentity", .product(name: "Crypto", package: "swift-crypto"),
+                "GossipIdentity", "GossipAdmin", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
     ],

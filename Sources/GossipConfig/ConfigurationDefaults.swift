@@ -162,6 +162,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case apiSocket = "api_socket"
     case apiAllow = "api_allow"
     case apiToken = "api_token"
+    case adminAddress = "admin_address"
     case validationTimeoutMilliseconds = "validation_timeout_ms"
     case frameTimeoutMilliseconds = "frame_timeout_ms"
     case writeTimeoutMilliseconds = "write_timeout_ms"
@@ -242,7 +243,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .identityWorkBits: return D.identityWorkBitsRange
         case .linkEncryption: return D.linkEncryptionRange
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress: return nil
         }
     }
 
@@ -279,7 +280,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .identityWorkBits: return D.identityWorkBits
         case .linkEncryption: return D.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress: return nil
         }
     }
 
@@ -315,7 +316,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .identityWorkBits: \.identityWorkBits
         case .linkEncryption: \.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress: nil
         }
     }
 
@@ -327,6 +328,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiSocket: return "none"
         case .apiAllow: return "any address"
         case .apiToken: return "none"
+        case .adminAddress: return "none (off)"
         case .bootstrapper: return "none"
         default: return "required"
         }
@@ -352,6 +354,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Only clients from these networks may use the TCP API (others are closed as not_allowed); the Unix socket is governed by its file mode."
         case .apiToken:
             "A secret every API client must send first (message 517, docs/api.md) before anything else is accepted; clients without it are closed as unauthorized. Keep the file unreadable to others."
+        case .adminAddress:
+            "Serve the admin HTTP endpoints here (/metrics for Prometheus, /status, /ready, POST /reload, /tap; docs/operations.md); keep it on loopback or a network you trust. Absent: no admin endpoint."
         case .apiSocket:
             "Also serve the local API, byte for byte the same, on a Unix-domain socket at this path (file mode 0600: only the node's user may connect); a relative path is taken from the config file's folder."
         case .hostkey:
@@ -455,6 +459,7 @@ extension ConfigurationKey {
         case .apiSocket: target.apiSocketPath = source.apiSocketPath
         case .apiAllow: target.apiAllow = source.apiAllow
         case .apiToken: target.apiToken = source.apiToken
+        case .adminAddress: target.adminAddress = source.adminAddress
         default: break
         }
     }
@@ -472,6 +477,7 @@ extension ConfigurationKey {
                 ? "(none)" : configuration.bootstrappers.map(\.description).joined(separator: ", ")
         case .p2pAddress: return configuration.p2pAddress.description
         case .apiAddress: return configuration.apiAddress.description
+        case .adminAddress: return configuration.adminAddress?.description ?? "(none)"
         default: return ""
         }
     }

@@ -279,6 +279,16 @@ private final class ParseContext {
             let path = ConfigurationLoader.resolve(value, against: baseDirectory)
             guard path.utf8.count <= 107 else { return reject("a socket path is at most 107 bytes, got \(path.utf8.count)") }
             configuration.apiSocketPath = path
+        case .adminAddress:
+            if value.isEmpty {
+                configuration.adminAddress = nil
+                return true
+            }
+            do {
+                configuration.adminAddress = try Endpoint(parsing: value)
+            } catch {
+                return reject("\(error.reason), got \(quotedForMessage(value))")
+            }
         case .p2pAddress, .apiAddress:
             if value.isEmpty { return reject("empty value") }
             let endpoint: Endpoint

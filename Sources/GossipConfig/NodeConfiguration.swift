@@ -13,6 +13,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var apiAllow: [NetworkPrefix]
     /// `api_token`: the secret API clients must send first (517); nil: none required.
     public var apiToken: String?
+    /// `admin_address`: where the admin HTTP endpoints (/metrics, /status, /ready, /reload,
+    /// /tap) listen; nil: nowhere.
+    public var adminAddress: Endpoint?
     /// [gossip] cache_size.
     public var cacheSize: Int
     /// [gossip] degree.
@@ -86,6 +89,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.apiSocketPath = nil
         self.apiAllow = []
         self.apiToken = nil
+        self.adminAddress = nil
         self.cacheSize = D.cacheSize
         self.degree = D.degree
         self.bootstrappers = D.bootstrappers

@@ -69,6 +69,28 @@ public enum CloseReason: String, Sendable, CaseIterable {
     /// One end of a link encrypts and the other does not (`link_encryption`).
     case encryptionMismatch = "encryption_mismatch"
 
+    /// Closes for input that broke the protocol's rules (a frame or message that does not decode,
+    /// or that the connection's state does not allow): the `malformed` metrics.
+    public var isMalformedInput: Bool {
+        switch self {
+        case .sizeBelowHeader, .frameTooLarge, .unknownType, .badSize, .notificationFromModule, .unknownValidationID,
+            .closedMidFrame, .statusReplyFromModule, .helloMissing, .unexpectedHello, .unexpectedAuth, .unexpectedMembership,
+            .itemIDMismatch, .decryptionFailed:
+            true
+        default: false
+        }
+    }
+
+    /// Closes of a peer connection whose handshake failed: the `handshake failures` metric.
+    public var isHandshakeFailure: Bool {
+        switch self {
+        case .helloMissing, .unexpectedHello, .unexpectedAuth, .authFailed, .versionMismatch, .handshakeTimeout, .insufficientWork,
+            .encryptionMismatch, .wrongPeer, .handshakeCrowded:
+            true
+        default: false
+        }
+    }
+
     /// Closes that are the overlay's routine upkeep rather than a peer's fault.
     public var isPeerHousekeeping: Bool {
         switch self {

@@ -24,3 +24,11 @@ public enum GossipEffect: Equatable, Sendable {
     /// can make the core send on the link.
     case secureLink(LinkID, LinkKeys)
 }
+
+extension GossipEffect {
+    /// Whether this effect writes NOTIFICATIONs to local modules.
+    public var isNotify: Bool {
+        if case .notify = self { return true }
+        return false
+    }
+}

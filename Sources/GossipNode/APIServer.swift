@@ -138,7 +138,7 @@ final class APIServer: Sendable {
                 break reading
             }
             if !authorized {
-                guard case .token(let offered) = message, let token, Self.constantTimeEqual(offered, token) else {
+                guard case .token(let offered) = message, let token, APIToken.matches(offered, token) else {
                     connection.terminate(.unauthorized, detail: "the first message was not the right api_token (517)")
                     break reading
                 }
@@ -151,7 +151,7 @@ final class APIServer: Sendable {
             if case .notify = message { connection.isSubscriber.store(true, ordering: .relaxed) }
             switch message {
             case .announce(let announce):
-                guard context.itemQueue.push(.local(connection.apiID, announce), lane: InboundItem.localLane) else {
+                guard context.itemQueue.push(.local(connection.apiID, announce, read: .now), lane: InboundItem.localLane) else {
                     // Closed: the node is stopping. Keep reading, so what the module's outbox
                     // still holds reaches it (APIServer.finishAll).
                     if context.isStopping.load(ordering: .acquiring) { continue reading }
@@ -164,15 +164,6 @@ final class APIServer: Sendable {
             }
         }
         finish(connection, context: context)
-    }
-
-    /// Compares without stopping at the first difference, so timing does not reveal how much of a
-    /// guess was right.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for index in a.indices { difference |= a[index] ^ b[index] }
-        return difference == 0
     }
 
     /// Ends the connection's subscriptions, stops its writer, and closes the socket once both threads are done.

@@ -86,7 +86,7 @@ final class ItemHandler: Sendable {
         var bytes = 0
         while let next = held.first {
             let size: Int
-            if case .peer(_, let item) = next { size = GossipNotification.fixedSize + item.data.count } else { size = 0 }
+            if case .peer(_, let item, _) = next { size = GossipNotification.fixedSize + item.data.count } else { size = 0 }
             if !chunk.isEmpty && bytes + size > budget { break }
             chunk.append(held.removeFirst())
             bytes += size
@@ -96,17 +96,31 @@ final class ItemHandler: Sendable {
 
     /// Hands `entries` to the core under one lock acquisition and carries out the effects.
     private func handle(_ entries: [InboundItem]) {
+        // When the entries that made NOTIFICATIONs were read: timed once those are queued.
+        var delivered: [ContinuousClock.Instant] = []
+        let timed = context.metrics != nil
         context.withCore { core, now in
             var effects: [GossipEffect] = []
             for entry in entries {
+                let before = effects.count
                 switch entry {
-                case .local(let connection, let announce):
+                case .local(let connection, let announce, _):
                     effects += core.received(apiMessage: .announce(announce), from: connection, now: now)
-                case .peer(let link, let item):
+                case .peer(let link, let item, _):
                     effects += core.receivedScreenedItem(item, on: link, now: now)
                 }
+                if timed, effects[before...].contains(where: \.isNotify) { delivered.append(entry.read) }
             }
             return effects
         }
+        if let metrics = context.metrics {
+            let now = ContinuousClock.now
+            for read in delivered { metrics.firstSightToDelivery.recordNanoseconds(Self.nanoseconds(now - read)) }
+        }
+    }
+
+    private static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 }

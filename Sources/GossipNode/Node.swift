@@ -1,3 +1,4 @@
+import CoreMetrics
 import GossipConfig
 import GossipCore
 import GossipIdentity
@@ -31,6 +32,7 @@ public final class Node: Sendable {
     /// The node's identity: the SHA-256 of its key's public key.
     public var identity: PeerIdentity { key.identity }
     private let clock: any NodeClock
+    private let metricsFactory: (any MetricsFactory)?
     private let state = Mutex<State>(.idle)
 
     private enum State {
@@ -100,11 +102,14 @@ public final class Node: Sendable {
     ///     there is none.
     ///   - seed: fixes the node's random choices (item IDs, peer picks); nil seeds from the system.
     ///   - clock: the time the core is given with each event.
+    ///   - metrics: where the node's metrics go (`exportMetrics`); nil: the node keeps none beyond
+    ///     its counters.
     public init(
         configuration: NodeConfiguration, key: NodeKey? = nil, logger: Logger = Logger(label: "gossipd"),
-        seed: UInt64? = nil, clock: any NodeClock = MonotonicNodeClock()
+        seed: UInt64? = nil, clock: any NodeClock = MonotonicNodeClock(), metrics: (any MetricsFactory)? = nil
     ) throws(StartError) {
         self.configuration = configuration
+        self.metricsFactory = metrics
         self.logger = logger
         self.seed = seed
         self.clock = clock
@@ -142,7 +147,7 @@ public final class Node: Sendable {
         let savedPeers = configuration.hostkeyPath.map { PeerStateFile.load(PeerStateFile.path(forHostkey: $0)) } ?? []
         let context = NodeContext(
             configuration: bound, signer: KeySigner(key: key, work: work), advertised: advertised, clock: clock, logger: logger,
-            seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity })
+            seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity }, metrics: metricsFactory.map(NodeMetrics.init))
         let p2p = P2PServer(context: context, listener: listener)
         var socketListener: Socket?
         var socketFile: SocketFile?
@@ -280,6 +285,35 @@ public final class Node: Sendable {
     public var moduleOutboxBytes: Int {
         running?.context.apiConnections.withLock { $0.values.reduce(0) { $0 + $1.sender.backlogBytes } } ?? 0
     }
+
+    /// Brings the metrics given at `init` up to date: the counters' growth since the last call, and
+    /// the gauges (links, views, caches, queues, outboxes) as they are now. A scraper calls this
+    /// just before it reads the metrics.
+    public func exportMetrics() {
+        guard let running, let metrics = running.context.metrics else { return }
+        let context = running.context
+        let moduleBytes = context.apiConnections.withLock { $0.values.reduce(0) { $0 + $1.sender.backlogBytes } }
+        let peerBytes = context.peerLinks.withLock { $0.values.reduce(0) { $0 + $1.sender.backlogBytes } }
+        metrics.export(context.statistics.snapshot(), context.status(), moduleOutboxBytes: moduleBytes, peerOutboxBytes: peerBytes)
+    }
+
+    /// The label of the first-sight-to-delivery timer among the node's metrics, for a factory that
+    /// wants buckets per label.
+    public static let firstSightToDeliveryLabel = "gossip_first_sight_to_delivery_seconds"
+
+    /// Whether the node is up: both listeners bound and not stopping (`/ready`).
+    public var isReady: Bool {
+        guard let running else { return false }
+        return !running.context.isStopping.load(ordering: .acquiring)
+    }
+
+    /// The `api_token` the node asks for now (a reload may have changed it); nil: none.
+    public var apiToken: String? {
+        running?.context.apiAccess.withLock { $0.token }.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The STATUS reply's JSON (`/status` serves the same).
+    public var statusJSON: [UInt8]? { running?.context.statusJSON() }
 
     /// The node's counters.
     public var statistics: NodeStatistics.Snapshot { running?.context.statistics.snapshot() ?? NodeStatistics().snapshot() }

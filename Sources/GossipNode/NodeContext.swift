@@ -7,10 +7,17 @@ import Synchronization
 import Glibc
 #endif
 
-/// What enters the item queue: a module's ANNOUNCE or a peer's ITEM, both bound for the core.
+/// What enters the item queue: a module's ANNOUNCE or a peer's ITEM, both bound for the core,
+/// with the moment it was read (the first-sight-to-delivery metric).
 enum InboundItem: Sendable {
-    case local(ConnectionID, GossipAnnounce)
-    case peer(LinkID, GossipItem)
+    case local(ConnectionID, GossipAnnounce, read: ContinuousClock.Instant)
+    case peer(LinkID, GossipItem, read: ContinuousClock.Instant)
+
+    var read: ContinuousClock.Instant {
+        switch self {
+        case .local(_, _, let read), .peer(_, _, let read): read
+        }
+    }
 
     /// Local announcements and peer items wait in lanes of their own.
     static let localLane = 0
@@ -28,6 +35,8 @@ final class NodeContext: Sendable {
     let apiConnections = Mutex<[ConnectionID: Connection]>([:])
     let peerLinks = Mutex<[LinkID: Connection]>([:])
     let statistics = NodeStatistics()
+    /// The node's metrics, if it was given a metrics factory (gossipd with `admin_address`).
+    let metrics: NodeMetrics?
     let clock: any NodeClock
     let logger: Logger
     /// For reports about bad input, which a client controls and could otherwise use to flood the log.
@@ -62,8 +71,9 @@ final class NodeContext: Sendable {
 
     init(
         configuration: NodeConfiguration, signer: any HandshakeSigner, advertised: PeerAddress, clock: any NodeClock,
-        logger: Logger, seed: UInt64?, savedPeers: [PeerEntry] = []
+        logger: Logger, seed: UInt64?, savedPeers: [PeerEntry] = [], metrics: NodeMetrics? = nil
     ) {
+        self.metrics = metrics
         self.configuration = configuration
         self.identity = signer.identity
         self.clock = clock
@@ -181,6 +191,7 @@ final class NodeContext: Sendable {
                 }
             case .send(let links, let message):
                 let bytes = message.encoded()
+                metrics?.countFramesOut(type: message.type.rawValue, frames: links.count, bytes: bytes.count * links.count)
                 let isItem = message.type == .peerItem
                 for link in links {
                     if toPeers[link] == nil { peerOrder.append(link) }

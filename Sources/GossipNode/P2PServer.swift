@@ -116,6 +116,7 @@ final class P2PServer: Sendable {
                     frame = opened
                 }
                 message = try PeerMessage(frame: frame)
+                context.metrics?.countFrameIn(type: frame.type, bytes: frame.size)
             } catch let error as FrameStream.ReadError {
                 link.terminate(for: error)
                 break reading
@@ -131,7 +132,7 @@ final class P2PServer: Sendable {
                 if let dropped = context.core.withLock({ $0.screenItem(item, on: id, now: context.clock.now()) }) {
                     context.perform(dropped)
                 } else {
-                    guard context.itemQueue.push(.peer(id, item), lane: InboundItem.peerLane) else {
+                    guard context.itemQueue.push(.peer(id, item, read: .now), lane: InboundItem.peerLane) else {
                         // Closed: the node is stopping. Keep the link until its LEAVE goes out.
                         if context.isStopping.load(ordering: .acquiring) { continue reading }
                         break reading

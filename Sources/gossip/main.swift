@@ -22,13 +22,31 @@ struct GossipCommand: ParsableCommand {
             Shell completions: gossip --generate-completion-script bash|zsh|fish
             """,
         version: GossipVersion.text,
-        subcommands: [Subscribe.self, Announce.self, Status.self, Peers.self, Keygen.self])
+        subcommands: [Subscribe.self, Announce.self, Status.self, Peers.self, Reload.self, Keygen.self])
 }
 
 struct APIOptions: ParsableArguments {
     @Option(name: .long, help: "The node's API address (host:port, [v6]:port, or unix:PATH for its api_socket).")
     var api: String = "127.0.0.1:7001"
 
+    @OptionGroup var credentials: TokenOptions
+
+    func connect() throws -> GossipAPIClient {
+        guard let (token, source) = try credentials.resolvedToken(), !token.isEmpty else { return try open() }
+        guard token.utf8.count <= APIMessage.maximumTokenSize else { throw ValidationError("\(source): a token is at most 255 bytes") }
+        let client = try open()
+        do {
+            try client.present(token: token)
+        } catch {
+            client.close()
+            throw CLIError("cannot send the token to \(api): \(error)")
+        }
+        return client
+    }
+}
+
+/// The node's `api_token`, for the API port and the admin endpoints alike.
+struct TokenOptions: ParsableArguments {
     @Option(name: .long, help: "The node's api_token, if it requires one (other users can read it in ps: prefer --token-file or GOSSIP_API_TOKEN).")
     var token: String?
 
@@ -48,21 +66,10 @@ struct APIOptions: ParsableArguments {
         if let token = ProcessInfo.processInfo.environment["GOSSIP_API_TOKEN"] { return (token, "GOSSIP_API_TOKEN") }
         return nil
     }
+}
 
-    func connect() throws -> GossipAPIClient {
-        guard let (token, source) = try resolvedToken(), !token.isEmpty else { return try open() }
-        guard token.utf8.count <= APIMessage.maximumTokenSize else { throw ValidationError("\(source): a token is at most 255 bytes") }
-        let client = try open()
-        do {
-            try client.present(token: token)
-        } catch {
-            client.close()
-            throw CLIError("cannot send the token to \(api): \(error)")
-        }
-        return client
-    }
-
-    private func open() throws -> GossipAPIClient {
+extension APIOptions {
+    fileprivate func open() throws -> GossipAPIClient {
         if api.hasPrefix("unix:") {
             let path = String(api.dropFirst("unix:".count))
             guard !path.isEmpty else { throw ValidationError("--api: unix: needs the socket's path, e.g. unix:/run/gossipd/api.sock") }
@@ -91,6 +98,24 @@ struct APIOptions: ParsableArguments {
             return CLIError("\(api) is a P2P port (the node answered with HELLO); use its api_address")
         }
         return CLIError("\(doing) failed: \(error)")
+    }
+}
+
+/// Where the node's admin endpoints are (`admin_address`), and its token.
+struct AdminOptions: ParsableArguments {
+    @Option(name: .long, help: "The node's admin_address (host:port or [v6]:port).")
+    var admin: String = "127.0.0.1:7080"
+
+    @OptionGroup var credentials: TokenOptions
+
+    func client() throws -> AdminClient {
+        let endpoint: Endpoint
+        do {
+            endpoint = try Endpoint(parsing: admin)
+        } catch {
+            throw ValidationError("--admin: \(error)")
+        }
+        return AdminClient(host: endpoint.host, port: Int(endpoint.port), token: try credentials.resolvedToken()?.token)
     }
 }
 
@@ -311,6 +336,35 @@ extension GossipCommand {
         func run() throws {
             let status = try fetchStatus(options)
             print(StatusReport(status.object).linksTable)
+        }
+    }
+
+    struct Reload: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make the node read its configuration file again (POST /reload on its admin_address), as SIGHUP does.",
+            discussion: """
+                Prints what the node applied and which changed keys need a restart. A file that no \
+                longer loads changes nothing: the node says why and gossip exits 1.
+
+                Examples:
+                  gossip reload --admin 127.0.0.1:7080
+                  gossip reload --admin 127.0.0.1:7080 --token-file /etc/gossipd/token
+                """)
+
+        @OptionGroup var options: AdminOptions
+
+        func run() throws {
+            let response: AdminClient.Response
+            do {
+                response = try options.client().request("POST", "/reload")
+            } catch let error as ValidationError {
+                throw error
+            } catch {
+                throw CLIError("cannot reach the admin endpoint at \(options.admin): \(error)")
+            }
+            let text = response.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard response.status == 200 else { throw CLIError("the node did not reload (HTTP \(response.status)): \(text)") }
+            print(text)
         }
     }
 

@@ -1,11 +1,13 @@
 import ArgumentParser
 import Dispatch
+import GossipAdmin
 import GossipConfig
 import GossipIdentity
 import GossipNode
 import GossipWire
 import Synchronization
 import Logging
+import Prometheus
 
 #if canImport(Glibc)
 import Glibc
@@ -70,9 +72,11 @@ struct GossipDaemon: ParsableCommand {
         let configuration = loaded.configuration
         // The host key is loaded here, by the node as it will run, so --check-config refuses
         // exactly the keys a start would refuse.
+        // Metrics are kept only for the admin endpoint's /metrics.
+        let registry = configuration.adminAddress.map { _ in PrometheusCollectorRegistry() }
         let node: Node
         do {
-            node = try Node(configuration: configuration, logger: logger)
+            node = try Node(configuration: configuration, logger: logger, metrics: registry.map(AdminServer.metricsFactory))
         } catch {
             throw startFailure(error)
         }
@@ -111,7 +115,7 @@ struct GossipDaemon: ParsableCommand {
         let reloadNode = Mutex<Node?>(nil)
         hangup.setEventHandler {
             guard let node = reloadNode.withLock({ $0 }) else { return }
-            reload(node, logger: logger)
+            _ = reload(node, via: "SIGHUP", logger: logger)
         }
         hangup.resume()
         sources.append(hangup)
@@ -121,21 +125,40 @@ struct GossipDaemon: ParsableCommand {
         } catch {
             throw startFailure(error)
         }
+        var admin: AdminServer?
+        if let address = configuration.adminAddress, let registry {
+            do {
+                admin = try AdminServer(
+                    address: address, node: node, registry: registry, logger: logger,
+                    reload: { [self] in
+                        // One reload at a time, whichever way it was asked for.
+                        reloadNode.withLock { node in node.map { reload($0, via: "admin /reload", logger: logger) } }
+                            ?? AdminServer.ReloadOutcome(loaded: false, message: "the node is stopping")
+                    },
+                    token: { node.apiToken })
+            } catch {
+                node.stop()
+                writeToStandardError("gossipd: cannot listen on admin_address \(address): \(error)\n")
+                throw ExitCode(1)
+            }
+            logger.info("admin endpoint serving", metadata: ["admin": "\(Endpoint(host: address.host, port: UInt16(admin!.port)))"])
+        }
         reloadNode.withLock { $0 = node }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         stop.wait()
         hangup.cancel()  // no reload while stopping
         reloadNode.withLock { $0 = nil }
         ServiceNotifier.notify("STOPPING=1")
-        node.stop()
+        node.stop()  // /ready answers 503 from its start
+        admin?.stop()
     }
 
-    /// SIGHUP: reads the configuration file again and applies what can change while the node
-    /// runs; a file that no longer loads changes nothing.
-    private func reload(_ node: Node, logger: Logger) {
+    /// SIGHUP or the admin endpoint's POST /reload: reads the configuration file again and applies
+    /// what can change while the node runs; a file that no longer loads changes nothing.
+    private func reload(_ node: Node, via trigger: String, logger: Logger) -> AdminServer.ReloadOutcome {
         guard let config else {
-            logger.notice("SIGHUP: no --config file to read again; nothing changed")
-            return
+            logger.notice("\(trigger): no --config file to read again; nothing changed")
+            return AdminServer.ReloadOutcome(loaded: false, message: "no --config file to read again; nothing changed")
         }
         ServiceNotifier.notify("RELOADING=1")
         defer { ServiceNotifier.notify("READY=1") }
@@ -143,17 +166,16 @@ struct GossipDaemon: ParsableCommand {
         do {
             loaded = try ConfigurationLoader.load(path: config, strict: strict)
         } catch {
-            logger.error("SIGHUP: \(error); the running configuration is unchanged")
-            return
+            logger.error("\(trigger): \(error); the running configuration is unchanged")
+            return AdminServer.ReloadOutcome(loaded: false, message: "\(error); the running configuration is unchanged")
         }
-        for warning in loaded.warnings { logger.warning("SIGHUP: \(warning)") }
+        for warning in loaded.warnings { logger.warning("\(trigger): \(warning)") }
         let (applied, needsRestart) = node.reload(loaded.configuration)
+        let appliedText = applied.isEmpty ? "nothing new" : applied.joined(separator: ", ")
+        let restartText = needsRestart.isEmpty ? "nothing" : needsRestart.joined(separator: ", ")
         logger.notice(
-            "SIGHUP: configuration read again",
-            metadata: [
-                "applied": "\(applied.isEmpty ? "nothing new" : applied.joined(separator: ", "))",
-                "needs_restart": "\(needsRestart.isEmpty ? "nothing" : needsRestart.joined(separator: ", "))",
-            ])
+            "\(trigger): configuration read again", metadata: ["applied": "\(appliedText)", "needs_restart": "\(restartText)"])
+        return AdminServer.ReloadOutcome(loaded: true, message: "configuration read again: applied \(appliedText); needs a restart: \(restartText)")
     }
 
     /// Reports why the node cannot start and gives the exit status: a host key that cannot be

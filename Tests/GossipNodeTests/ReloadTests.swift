@@ -34,4 +34,26 @@ struct ReloadTests {
         #expect(node.process.isRunning, "SIGHUP never stops the node")
         #expect(node.stop() == 0)
     }
+
+    @Test("gossip reload (POST /reload on admin_address) applies a new degree, and a broken file changes nothing and exits 1")
+    func reloadOverAdmin() throws {
+        let node = try GossipdProcess(extraConfig: "admin_address = 127.0.0.1:0\n")
+        defer { node.kill() }
+        let port = try #require(node.adminPort, "\(node.log)")
+        let original = try String(contentsOfFile: node.configPath, encoding: .utf8)
+        let cli = CommandLineTests()
+
+        try (original + "degree = 9\n").write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        let applied = try cli.run("gossip", ["reload", "--admin", "127.0.0.1:\(port)"])
+        #expect(applied.status == 0 && applied.output.contains("applied degree"), "\(applied)")
+        #expect(node.log.contains("admin /reload: configuration read again"), "\(node.log)")
+        #expect(node.log.contains("applied=degree"), "\(node.log)")
+
+        try (original + "degree = banana\n").write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        let refused = try cli.run("gossip", ["reload", "--admin", "127.0.0.1:\(port)"])
+        #expect(refused.status == 1 && refused.error.contains("the running configuration is unchanged"), "\(refused)")
+        let metrics = try AdminClient(host: "127.0.0.1", port: port).request("GET", "/metrics")
+        #expect(metrics.status == 200 && metrics.text.contains("gossip_announces_received_total 0"))
+        #expect(node.stop() == 0)
+    }
 }

@@ -1,0 +1,76 @@
+import GossipNode
+import Logging
+import NIOHTTP1
+import Prometheus
+
+/// What each admin path answers. The handler (`AdminHTTPHandler`) does the HTTP; this decides.
+struct AdminRoutes: Sendable {
+    let node: Node
+    let registry: PrometheusCollectorRegistry
+    let reload: @Sendable () -> AdminServer.ReloadOutcome
+    let token: @Sendable () -> String?
+    let logger: Logger
+
+    /// One whole answer.
+    struct Response {
+        var status: HTTPResponseStatus
+        var contentType = "text/plain; charset=utf-8"
+        var body: [UInt8]
+
+        init(_ status: HTTPResponseStatus, _ text: String) {
+            self.status = status
+            self.body = Array((text + "\n").utf8)
+        }
+
+        init(_ status: HTTPResponseStatus, contentType: String, body: [UInt8]) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
+    }
+
+    static let paths = ["/metrics", "/status", "/ready", "/reload"]
+
+    func respond(to head: HTTPRequestHead) -> Response {
+        let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
+        let method = head.method
+        switch path {
+        case "/metrics":
+            guard method == .GET || method == .HEAD else { return methodNotAllowed("GET") }
+            node.exportMetrics()
+            return Response(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", body: registry.emitToBuffer())
+        case "/ready":
+            guard method == .GET || method == .HEAD else { return methodNotAllowed("GET") }
+            return node.isReady ? Response(.ok, "ready") : Response(.serviceUnavailable, "not ready")
+        case "/status":
+            guard method == .GET || method == .HEAD else { return methodNotAllowed("GET") }
+            if let refusal = refuseWithoutToken(head) { return refusal }
+            guard let json = node.statusJSON else { return Response(.serviceUnavailable, "not running") }
+            return Response(.ok, contentType: "application/json", body: json)
+        case "/reload":
+            guard method == .POST else { return methodNotAllowed("POST") }
+            if let refusal = refuseWithoutToken(head) { return refusal }
+            let outcome = reload()
+            return Response(outcome.loaded ? .ok : .unprocessableEntity, outcome.message)
+        default:
+            return Response(.notFound, "no such path; try \(Self.paths.joined(separator: ", "))")
+        }
+    }
+
+    private func methodNotAllowed(_ allowed: String) -> Response {
+        Response(.methodNotAllowed, "use \(allowed)")
+    }
+
+    /// 401 unless the request carries the API token (when the node has one).
+    func refuseWithoutToken(_ head: HTTPRequestHead) -> Response? {
+        guard let token = token() else { return nil }
+        let offered = head.headers["authorization"].first.flatMap { value -> String? in
+            let parts = value.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+            return String(parts[1])
+        }
+        if let offered, APIToken.matches(Array(offered.utf8), Array(token.utf8)) { return nil }
+        logger.notice("admin request refused: no valid token", metadata: ["path": "\(head.uri)"])
+        return Response(.unauthorized, "this node has api_token: send it as Authorization: Bearer <token>")
+    }
+}
