@@ -131,6 +131,7 @@ let package = Package(
             name: "gossip-bench",
             dependencies: [
                 "GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipIdentity", "GossipWire", "GossipSockets",
+                "GossipAdmin", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

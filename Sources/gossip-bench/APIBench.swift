@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import GossipAdmin
 import GossipClient
 import GossipConfig
 import GossipNode
 import GossipWire
 import Logging
+import Prometheus
 import Synchronization
 
 /// One node, one announcing client, one subscribed client that validates every item.
@@ -25,33 +27,66 @@ struct APIBench: ParsableCommand {
     @Option(help: "Benchmark a running node at this API address instead of one started in-process.")
     var api: String?
 
+    @Flag(help: "Keep metrics and serve the admin endpoint, scraped every --scrape-interval ms during the run (the cost of observability).")
+    var admin = false
+
+    @Option(help: "Milliseconds between /metrics scrapes with --admin.")
+    var scrapeInterval = 1000
+
     func validate() throws {
         guard size >= 8 && size <= GossipAnnounce.maximumDataSize else { throw ValidationError("--size must be 8...\(GossipAnnounce.maximumDataSize)") }
         guard items > 0 && rounds > 0 else { throw ValidationError("--items and --rounds must be positive") }
+        guard scrapeInterval > 0 else { throw ValidationError("--scrape-interval must be positive") }
+        guard !(admin && api != nil) else { throw ValidationError("--admin applies to the in-process node; leave out --api") }
     }
 
     func run() throws {
         var node: Node?
+        var adminServer: AdminServer?
+        let scraping = Atomic<Bool>(true)
+        let scrapes = Atomic<Int>(0)
         let endpoint: Endpoint
         if let api {
             endpoint = try Endpoint(parsing: api)
         } else {
             var logger = Logger(label: "bench-node")
             logger.logLevel = .warning
+            let registry = admin ? PrometheusCollectorRegistry() : nil
             let started = try Node(
                 configuration: NodeConfiguration(
                     apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0)),
-                logger: logger)
+                logger: logger, metrics: registry.map(AdminServer.metricsFactory))
             try started.start()
             node = started
             endpoint = Endpoint(host: "127.0.0.1", port: started.apiPort)
+            if let registry {
+                let server = try AdminServer(
+                    address: Endpoint(host: "127.0.0.1", port: 0), node: started, registry: registry, logger: logger,
+                    reload: { .init(loaded: false, message: "not in the benchmark") }, token: { nil })
+                adminServer = server
+                let client = AdminClient(host: "127.0.0.1", port: server.port)
+                let interval = Double(scrapeInterval) / 1000
+                let thread = Thread {
+                    while scraping.load(ordering: .relaxed) {
+                        if (try? client.request("GET", "/metrics"))?.status == 200 { scrapes.add(1, ordering: .relaxed) }
+                        Thread.sleep(forTimeInterval: interval)
+                    }
+                }
+                thread.start()
+            }
         }
-        defer { node?.stop() }
-        print("gossip-bench api: \(items) items of \(size) bytes, 1 announcer, 1 validating subscriber, node \(api ?? "in-process")")
+        defer {
+            scraping.store(false, ordering: .relaxed)
+            node?.stop()
+            adminServer?.stop()
+        }
+        let observed = admin ? ", metrics on, /metrics scraped every \(scrapeInterval) ms" : ""
+        print("gossip-bench api: \(items) items of \(size) bytes, 1 announcer, 1 validating subscriber, node \(api ?? "in-process")\(observed)")
         try pipelined(endpoint: endpoint, node: node)
         try closedLoop(endpoint: endpoint, node: node)
         if let node {
             let stats = node.statistics
+            if admin { print("admin: \(scrapes.load(ordering: .relaxed)) scrapes of /metrics") }
             print("node: \(stats.notificationsQueued) notifications queued, \(stats.validationsValid) valid answers, connections closed by node: \(stats.closedConnections.isEmpty ? "none" : "\(stats.closedConnections)")")
         }
     }
