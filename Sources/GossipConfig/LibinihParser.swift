@@ -279,6 +279,13 @@ private final class ParseContext {
             let path = ConfigurationLoader.resolve(value, against: baseDirectory)
             guard path.utf8.count <= 107 else { return reject("a socket path is at most 107 bytes, got \(path.utf8.count)") }
             configuration.apiSocketPath = path
+        case .logLevel:
+            let level = value.lowercased()
+            guard ConfigurationDefaults.logLevels.contains(level) else {
+                return reject(
+                    "must be one of \(ConfigurationDefaults.logLevels.joined(separator: ", ")), got \(quotedForMessage(value))")
+            }
+            configuration.logLevel = level
         case .p2pAddress, .apiAddress:
             if value.isEmpty { return reject("empty value") }
             let endpoint: Endpoint

@@ -18,7 +18,11 @@ final class GossipdProcess {
     /// - Parameter binaryCopy: run a copy in a world-readable temporary folder (for a node run
     ///   as another user, who may not reach the build folder).
     /// - Parameter environment: variables added to the process's environment.
-    init(shell: String = "exec \"$0\" --config \"$1\" --log-level info", binaryCopy: Bool = false, environment: [String: String] = [:]) throws {
+    /// - Parameter extraConfig: lines added to the `[gossip]` section of the configuration.
+    init(
+        shell: String = "exec \"$0\" --config \"$1\" --log-level info", binaryCopy: Bool = false, environment: [String: String] = [:],
+        extraConfig: String = ""
+    ) throws {
         let built = CommandLineTests.products.appendingPathComponent("gossipd")
         try #require(FileManager.default.isExecutableFile(atPath: built.path), "build the products first (scripts/test does)")
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("exhaust-\(UUID())")
@@ -30,7 +34,7 @@ final class GossipdProcess {
         }
         let config = folder.appendingPathComponent("node.ini").path
         configPath = config
-        try "[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\nidentity_work_bits = 0\n".write(
+        try ("[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\nidentity_work_bits = 0\n" + extraConfig).write(
             toFile: config, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: config)
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
