@@ -159,6 +159,17 @@ final class APIServer: Sendable {
                 }
             case .statusRequest:
                 connection.send(APIMessage.statusReply(context.statusJSON()).encoded())
+            case .validation(let validation) where context.itemLog.isEnabled:
+                // At debug: which item the answer is about, looked up before the core settles it.
+                var pending: (itemID: ItemID, awaiting: Int)?
+                var decided: [GossipEffect] = []
+                context.withCore { core, now in
+                    pending = core.engine.validations.pending(validation.messageID)
+                    decided = core.received(apiMessage: message, from: connection.apiID, now: now)
+                    return decided
+                }
+                context.itemLog.reportValidation(
+                    pending: pending, isValid: validation.isValid, module: connection.apiID, effects: decided)
             default:
                 context.withCore { core, now in core.received(apiMessage: message, from: connection.apiID, now: now) }
             }

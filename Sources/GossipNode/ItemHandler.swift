@@ -95,18 +95,37 @@ final class ItemHandler: Sendable {
     }
 
     /// Hands `entries` to the core under one lock acquisition and carries out the effects.
+    /// At debug, each item's effects are kept apart and reported after the lock (`ItemLog`).
     private func handle(_ entries: [InboundItem]) {
+        let logging = context.itemLog.isEnabled
+        var sightings: [ItemLog.Sighting] = []
         context.withCore { core, now in
             var effects: [GossipEffect] = []
             for entry in entries {
+                let more: [GossipEffect]
                 switch entry {
                 case .local(let connection, let announce):
-                    effects += core.received(apiMessage: .announce(announce), from: connection, now: now)
+                    more = core.received(apiMessage: .announce(announce), from: connection, now: now)
+                    if logging {
+                        // The core made its ID; the announcement is the newest item in its cache.
+                        sightings.append(
+                            ItemLog.Sighting(
+                                id: core.engine.cache.newestIDs(1).first, dataType: announce.dataType, size: announce.data.count,
+                                from: "\(connection)", effects: more))
+                    }
                 case .peer(let link, let item):
-                    effects += core.receivedScreenedItem(item, on: link, now: now)
+                    more = core.receivedScreenedItem(item, on: link, now: now)
+                    if logging {
+                        sightings.append(
+                            ItemLog.Sighting(
+                                id: item.id, dataType: item.dataType, size: item.data.count, from: "\(link)",
+                                peer: core.overlay.identity(of: link), effects: more))
+                    }
                 }
+                effects += more
             }
             return effects
         }
+        for sighting in sightings { context.itemLog.report(sighting) }
     }
 }
