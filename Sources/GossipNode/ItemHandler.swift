@@ -56,7 +56,15 @@ final class ItemHandler: Sendable {
                 behind[number] = nil
             }
             let paused = !behind.isEmpty
-            if paused && !wasPaused { context.statistics.peerIntakePauses.increment(by: 1) }
+            if paused && !wasPaused {
+                context.statistics.peerIntakePauses.increment(by: 1)
+                context.abuseLog.log(
+                    level: .notice, "holding back peer items: subscribed modules are behind",
+                    metadata: [
+                        "modules": "\(behind.values.map(\.module.label).sorted().joined(separator: ","))",
+                        "limit": "outbox over half of \(context.configuration.outboxCapacityBytes) bytes",
+                    ])
+            }
             if !paused && !held.isEmpty {
                 handle(takeChunk(from: &held))
                 continue

@@ -52,6 +52,13 @@ struct ReloadTests {
         #expect(opened() == 0, "nothing at debug before the reload")
         _ = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort).status()
         #expect(waitUntil { opened() == 1 }, "debug lines from now on: \(node.log)")
+        let announcer = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort)
+        try announcer.announce(dataType: 77, ttl: 0, data: [1, 2, 3])
+        #expect(waitUntil { node.log.contains("item received") }, "\(node.log)")
+        let line = node.log.split(separator: "\n").first { $0.contains("item received") } ?? ""
+        #expect(line.contains("type=77") && line.contains("size=3") && line.contains("from=api#"), "\(line)")
+        #expect(line.range(of: "item=[0-9a-f]{16}", options: .regularExpression) != nil, "\(line)")
+        announcer.close()
 
         // Down to warning: the reload's own notice no longer shows, nor do debug lines.
         try original.write(toFile: node.configPath, atomically: true, encoding: .utf8)
@@ -61,7 +68,7 @@ struct ReloadTests {
         try (original + "degree = banana\n").write(toFile: node.configPath, atomically: true, encoding: .utf8)
         kill(node.process.processIdentifier, SIGHUP)
         #expect(waitUntil { node.log.contains("the running configuration is unchanged") }, "an error shows: \(node.log)")
-        #expect(opened() == 1, "\(node.log)")
+        #expect(opened() == 2, "the STATUS query and the announcer at debug, nothing after: \(node.log)")
         #expect(node.log.components(separatedBy: "configuration read again").count == 2, "the notice at warning is not shown")
         #expect(node.stop() == 0)
     }
