@@ -122,6 +122,11 @@ public enum ConfigurationDefaults {
     public static let linkEncryption = 1
     public static let linkEncryptionRange: ClosedRange<Int> = 0...1
 
+    /// `[gossip] log_level`: how much gossipd logs (`gossipd --log-level` overrides it at start).
+    public static let logLevel = "info"
+    /// The levels `log_level` accepts, most verbose first (swift-log's `Logger.Level` names).
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+
     /// Ports accepted for the listen addresses (`p2p_address`, `api_address`); 0 lets the OS pick.
     public static let listenPortRange: ClosedRange<Int> = 0...65_535
     /// Ports accepted for a bootstrapper (it must be a real port).
@@ -190,6 +195,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case maxLinksPerPrefix = "max_links_per_prefix"
     case identityWorkBits = "identity_work_bits"
     case linkEncryption = "link_encryption"
+    case logLevel = "log_level"
 
     /// The key as written in the file (lower case; matching is case-insensitive).
     public var name: String { rawValue }
@@ -243,7 +249,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .identityWorkBits: return D.identityWorkBitsRange
         case .linkEncryption: return D.linkEncryptionRange
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel: return nil
         }
     }
 
@@ -280,7 +286,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .identityWorkBits: return D.identityWorkBits
         case .linkEncryption: return D.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel: return nil
         }
     }
 
@@ -316,7 +322,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .identityWorkBits: \.identityWorkBits
         case .linkEncryption: \.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress: nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel: nil
         }
     }
 
@@ -330,6 +336,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiToken: return "none"
         case .adminAddress: return "none (off)"
         case .bootstrapper: return "none"
+        case .logLevel: return ConfigurationDefaults.logLevel
         default: return "required"
         }
     }
@@ -343,6 +350,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiAllow: return "comma-separated networks, e.g. 127.0.0.0/8, ::1, 10.1.0.0/16"
         case .apiToken: return "16 to 255 bytes, no spaces"
         case .bootstrapper: return "comma-separated host:port list, port 1 to 65535"
+        case .logLevel: return ConfigurationDefaults.logLevels.joined(separator: ", ")
         default: return "host:port, port 0 to 65535"
         }
     }
@@ -424,6 +432,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Proof of work a peer's identity must show (leading zero bits of a hash; each bit doubles the cost; 21 takes about a second of one core here); the node proves the same for its own, once per key."
         case .linkEncryption:
             "1: every frame between nodes is encrypted and authenticated after the handshake (ChaChaPoly, keys from X25519). 0: plain text, for debugging only; such a node links only with others set to 0."
+        case .logLevel:
+            "How much gossipd logs: debug adds a line per item (received, delivered, forwarded, dropped) and per connection. gossipd --log-level overrides it at start; a SIGHUP that finds it changed applies it."
         }
     }
 
@@ -460,6 +470,7 @@ extension ConfigurationKey {
         case .apiAllow: target.apiAllow = source.apiAllow
         case .apiToken: target.apiToken = source.apiToken
         case .adminAddress: target.adminAddress = source.adminAddress
+        case .logLevel: target.logLevel = source.logLevel
         default: break
         }
     }
@@ -478,6 +489,7 @@ extension ConfigurationKey {
         case .p2pAddress: return configuration.p2pAddress.description
         case .apiAddress: return configuration.apiAddress.description
         case .adminAddress: return configuration.adminAddress?.description ?? "(none)"
+        case .logLevel: return configuration.logLevel
         default: return ""
         }
     }

@@ -289,6 +289,13 @@ private final class ParseContext {
             } catch {
                 return reject("\(error.reason), got \(quotedForMessage(value))")
             }
+        case .logLevel:
+            let level = value.lowercased()
+            guard ConfigurationDefaults.logLevels.contains(level) else {
+                return reject(
+                    "must be one of \(ConfigurationDefaults.logLevels.joined(separator: ", ")), got \(quotedForMessage(value))")
+            }
+            configuration.logLevel = level
         case .p2pAddress, .apiAddress:
             if value.isEmpty { return reject("empty value") }
             let endpoint: Endpoint

@@ -81,6 +81,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var identityWorkBits: Int
     /// `link_encryption`: 1 encrypts links after the handshake, 0 leaves them in plain text.
     public var linkEncryption: Int
+    /// `log_level`: one of `ConfigurationDefaults.logLevels`, lower case. The runtime's logging
+    /// reads it (gossipd: `--log-level` overrides it at start).
+    public var logLevel: String
 
     /// A configuration with the given listen addresses and every other value at its default.
     public init(apiAddress: Endpoint, p2pAddress: Endpoint) {
@@ -122,6 +125,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.maxLinksPerPrefix = D.maxLinksPerPrefix
         self.identityWorkBits = D.identityWorkBits
         self.linkEncryption = D.linkEncryption
+        self.logLevel = D.logLevel
     }
 }
 

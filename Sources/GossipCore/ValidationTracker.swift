@@ -86,6 +86,12 @@ public struct ValidationTracker: Sendable {
         entries[messageID]?.awaiting.contains(connection) ?? false
     }
 
+    /// The item `messageID` stands for while it awaits answers, and how many modules it still
+    /// awaits; nil when it awaits none (for logs that name the item a VALIDATION is about).
+    public func pending(_ messageID: UInt16) -> (itemID: ItemID, awaiting: Int)? {
+        entries[messageID].map { ($0.itemID, $0.awaiting.count) }
+    }
+
     /// The earliest deadline among pending items.
     public var nextDeadline: Moment? {
         // Deadlines grow in allocation order (one timeout for all), so the first live entry holds the earliest.

@@ -120,6 +120,9 @@ final class APIServer: Sendable {
         // With api_token, the first message must be the token (517); nothing else is taken before.
         let token = context.apiAccess.withLock { $0.token }
         var authorized = token == nil
+        // A connection becomes a module with its first NOTIFY or ANNOUNCE (said at info, as its
+        // end is); one that only asks STATUS (`gossip status`) stays at debug.
+        var isModule = false
         reading: while !connection.isClosing {
             let frame: Frame
             do {
@@ -149,6 +152,10 @@ final class APIServer: Sendable {
             }
             connection.hasSpoken.store(true, ordering: .relaxed)
             if case .notify = message { connection.isSubscriber.store(true, ordering: .relaxed) }
+            if !isModule, message.type == .gossipNotify || message.type == .gossipAnnounce {
+                isModule = true
+                context.logger.info("module connected", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])
+            }
             switch message {
             case .announce(let announce):
                 guard context.itemQueue.push(.local(connection.apiID, announce, read: .now), lane: InboundItem.localLane) else {
@@ -159,20 +166,46 @@ final class APIServer: Sendable {
                 }
             case .statusRequest:
                 connection.send(APIMessage.statusReply(context.statusJSON()).encoded())
+            case .validation(let validation) where context.itemLog.isEnabled:
+                // At debug: which item the answer is about, looked up before the core settles it.
+                var pending: (itemID: ItemID, awaiting: Int)?
+                var decided: [GossipEffect] = []
+                context.withCore { core, now in
+                    pending = core.engine.validations.pending(validation.messageID)
+                    decided = core.received(apiMessage: message, from: connection.apiID, now: now)
+                    return decided
+                }
+                context.itemLog.reportValidation(
+                    pending: pending, isValid: validation.isValid, module: connection.apiID, effects: decided)
             default:
                 context.withCore { core, now in core.received(apiMessage: message, from: connection.apiID, now: now) }
             }
         }
-        finish(connection, context: context)
+        finish(connection, context: context, wasModule: isModule)
     }
 
     /// Ends the connection's subscriptions, stops its writer, and closes the socket once both threads are done.
-    private static func finish(_ connection: Connection, context: NodeContext) {
+    /// A module's end is said at info, with the reason: the node's (`CloseReason`, whose
+    /// `closing api connection` line gave the detail) or the module's own.
+    private static func finish(_ connection: Connection, context: NodeContext, wasModule: Bool) {
         context.apiConnections.withLock { _ = $0.removeValue(forKey: connection.apiID) }
         context.withCore { core, now in core.moduleDisconnected(connection.apiID, now: now) }
         connection.finishClosing()
         context.statistics.apiConnectionsOpen.wrappingSubtract(1, ordering: .relaxed)
-        context.logger.debug("API connection closed", metadata: ["connection": "\(connection.label)"])
+        guard wasModule else {
+            context.logger.debug("API connection closed", metadata: ["connection": "\(connection.label)"])
+            return
+        }
+        let reason =
+            connection.closeReason.withLock { $0 }?.rawValue
+            ?? (context.isStopping.load(ordering: .acquiring) ? CloseReason.nodeStopping.rawValue : "closed by the module")
+        context.logger.info(
+            "module gone",
+            metadata: [
+                "connection": "\(connection.label)", "remote": "\(connection.remote)", "reason": "\(reason)",
+                "messages_in": "\(connection.framesIn.load(ordering: .relaxed))",
+                "messages_out": "\(connection.framesOut.load(ordering: .relaxed))",
+            ])
     }
 }
 

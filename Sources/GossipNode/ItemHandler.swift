@@ -56,7 +56,15 @@ final class ItemHandler: Sendable {
                 behind[number] = nil
             }
             let paused = !behind.isEmpty
-            if paused && !wasPaused { context.statistics.peerIntakePauses.increment(by: 1) }
+            if paused && !wasPaused {
+                context.statistics.peerIntakePauses.increment(by: 1)
+                context.abuseLog.log(
+                    level: .notice, "holding back peer items: subscribed modules are behind",
+                    metadata: [
+                        "modules": "\(behind.values.map(\.module.label).sorted().joined(separator: ","))",
+                        "limit": "outbox over half of \(context.configuration.outboxCapacityBytes) bytes",
+                    ])
+            }
             if !paused && !held.isEmpty {
                 handle(takeChunk(from: &held))
                 continue
@@ -95,21 +103,38 @@ final class ItemHandler: Sendable {
     }
 
     /// Hands `entries` to the core under one lock acquisition and carries out the effects.
+    /// At debug, each item's effects are kept apart and reported after the lock (`ItemLog`).
     private func handle(_ entries: [InboundItem]) {
+        let logging = context.itemLog.isEnabled
+        var sightings: [ItemLog.Sighting] = []
         // When the entries that made NOTIFICATIONs were read: timed once those are queued.
         var delivered: [ContinuousClock.Instant] = []
         let timed = context.metrics != nil
         context.withCore { core, now in
             var effects: [GossipEffect] = []
             for entry in entries {
-                let before = effects.count
+                let more: [GossipEffect]
                 switch entry {
                 case .local(let connection, let announce, _):
-                    effects += core.received(apiMessage: .announce(announce), from: connection, now: now)
+                    more = core.received(apiMessage: .announce(announce), from: connection, now: now)
+                    if logging {
+                        // The core made its ID; the announcement is the newest item in its cache.
+                        sightings.append(
+                            ItemLog.Sighting(
+                                id: core.engine.cache.newestIDs(1).first, dataType: announce.dataType, size: announce.data.count,
+                                from: "\(connection)", effects: more))
+                    }
                 case .peer(let link, let item, _):
-                    effects += core.receivedScreenedItem(item, on: link, now: now)
+                    more = core.receivedScreenedItem(item, on: link, now: now)
+                    if logging {
+                        sightings.append(
+                            ItemLog.Sighting(
+                                id: item.id, dataType: item.dataType, size: item.data.count, from: "\(link)",
+                                peer: core.overlay.identity(of: link), effects: more))
+                    }
                 }
-                if timed, effects[before...].contains(where: \.isNotify) { delivered.append(entry.read) }
+                if timed, more.contains(where: \.isNotify) { delivered.append(entry.read) }
+                effects += more
             }
             return effects
         }
@@ -117,6 +142,7 @@ final class ItemHandler: Sendable {
             let now = ContinuousClock.now
             for read in delivered { metrics.firstSightToDelivery.recordNanoseconds(Self.nanoseconds(now - read)) }
         }
+        for sighting in sightings { context.itemLog.report(sighting) }
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {

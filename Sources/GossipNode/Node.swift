@@ -252,12 +252,15 @@ public final class Node: Sendable {
         .pingIntervalMilliseconds, .peerTimeoutMilliseconds, .linkIdleTimeoutMilliseconds, .joinWalkLength,
         .handshakeTimeoutMilliseconds, .maxPendingHandshakes, .maxLinksPerIP, .maxLinksPerPrefix,
         .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .identityWorkBits, .apiAllow, .apiToken,
+        .logLevel,
     ]
 
     /// Applies what of `configuration` can change while the node runs (`reloadableKeys`: the
     /// overlay's degree, limits, intervals and timeouts, the tree's timings, the digest size, the
-    /// work asked of new peers, and who may use the API), and says which keys changed and which
-    /// of them need a restart to take effect.
+    /// work asked of new peers, who may use the API, and the log level), and says which keys
+    /// changed and which of them need a restart to take effect. A changed `log_level` goes to
+    /// the node's logger's `LogLevelSwitch`, if its handler is a `SwitchedLogHandler` (gossipd's):
+    /// only a change, so a level given on the command line stays until the file's own changes.
     public func reload(_ configuration: NodeConfiguration) -> (applied: [String], needsRestart: [String]) {
         guard let running else { return ([], []) }
         let context = running.context
@@ -268,6 +271,9 @@ public final class Node: Sendable {
             $0 == .apiToken ? configuration.apiToken != current.apiToken : $0.value(in: configuration) != $0.value(in: current)
         }
         context.apiAccess.withLock { $0 = NodeContext.APIAccess(configuration) }
+        if changed.contains(.logLevel), let level = Logger.Level(rawValue: configuration.logLevel) {
+            (logger.handler as? SwitchedLogHandler)?.levelSwitch.level = level
+        }
         context.withCore { core, _ in
             core.reconfigure(configuration.protocolConfiguration)
             return []

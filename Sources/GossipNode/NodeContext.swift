@@ -41,6 +41,8 @@ final class NodeContext: Sendable {
     let logger: Logger
     /// For reports about bad input, which a client controls and could otherwise use to flood the log.
     let abuseLog: RateLimitedLogger
+    /// Debug lines that follow each item (`item=<id>`); nothing is collected for them at info.
+    let itemLog: ItemLog
     let itemQueue: BoundedQueue<InboundItem>
     /// When the core next wants its `tick`.
     let wakeups = WakeSchedule()
@@ -81,6 +83,7 @@ final class NodeContext: Sendable {
         self.apiAccess = Mutex(APIAccess(configuration))
         self.logger = logger
         self.abuseLog = RateLimitedLogger(logger: logger)
+        self.itemLog = ItemLog(logger: logger)
         var random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
         var protocolConfiguration = configuration.protocolConfiguration
         // Item IDs carry the Unix second of their announcement: tell the core where the wall

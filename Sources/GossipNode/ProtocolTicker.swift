@@ -23,7 +23,17 @@ final class ProtocolTicker: Sendable {
             let hasBootstrappers = !context.configuration.bootstrappers.isEmpty || !context.savedPeers.withLock { $0.isEmpty }
             var lastSave = ContinuousClock.now
             while context.wakeups.waitForTick(clock: context.clock, minimum: Self.shortest, maximum: longest) {
-                context.withCore { core, now in core.tick(now: now) }
+                var expired: [ValidationTracker.Completion] = []
+                context.withCore { core, now in
+                    // At debug: the validations this tick ends, read off a copy of the tracker as
+                    // the tick's first step will expire them, to name their items.
+                    if context.itemLog.isEnabled, !core.hasLeft, let due = core.engine.validations.nextDeadline, due <= now {
+                        var tracker = core.engine.validations
+                        expired = tracker.expire(now: now)
+                    }
+                    return core.tick(now: now)
+                }
+                context.itemLog.reportExpired(expired)
                 context.abuseLog.flush()
                 if ContinuousClock.now - lastSave >= PeerStateFile.saveInterval {
                     lastSave = .now

@@ -158,7 +158,7 @@ extension GossipCommand {
         @Flag(name: .long, help: "Do not answer at all (the node's validation timeout then decides).")
         var noAnswer = false
 
-        @Option(name: .long, help: "Exit after this many items.")
+        @Option(name: .long, parsing: .unconditional, help: "Exit after this many items (at least 1).")
         var count: Int?
 
         @Flag(name: .long, help: "Print the data as UTF-8 text instead of hex.")
@@ -170,6 +170,7 @@ extension GossipCommand {
         func validate() throws {
             if type.isEmpty { throw ValidationError("give at least one --type") }
             if reject && noAnswer { throw ValidationError("--reject and --no-answer exclude each other") }
+            if let count, count < 1 { throw ValidationError("--count must be at least 1, got \(count)") }
         }
 
         func run() throws {
@@ -380,7 +381,7 @@ extension GossipCommand {
         @Option(name: .long, help: "Where to write the key; refuses to overwrite.")
         var out: String
 
-        @Option(name: .long, help: "Key size: 2048, 3072 or 4096.")
+        @Option(name: .long, parsing: .unconditional, help: "Key size: 2048, 3072 or 4096.")
         var bits = 4096
 
         func validate() throws {

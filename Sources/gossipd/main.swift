@@ -27,8 +27,10 @@ struct GossipDaemon: ParsableCommand {
     @Option(name: [.short, .long], help: "The INI configuration file ([gossip] section).")
     var config: String?
 
-    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
-    var logLevel: String = "info"
+    @Option(
+        name: .long,
+        help: "trace, debug, info, notice, warning, error or critical (default: the file's log_level, else info); overrides log_level until the file's value changes.")
+    var logLevel: String?
 
     @Option(name: .long, help: "text (one readable line per event) or json (one JSON object per line, for log collectors).")
     var logFormat: String = "text"
@@ -40,8 +42,12 @@ struct GossipDaemon: ParsableCommand {
     var strict = false
 
     func run() throws {
-        guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
-            throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        // Checked before the file is read, so a usage error is one (exit 64).
+        let commandLineLevel = try logLevel.map { text in
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return level
         }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         let json = logFormat == "json"
@@ -57,15 +63,13 @@ struct GossipDaemon: ParsableCommand {
             writeToStandardError("gossipd: \(error)\n")
             throw ExitCode(2)
         }
+        // --log-level wins over the file's log_level; a SIGHUP that finds log_level changed in the
+        // file sets the switch every logger asks (Node.reload).
+        let levelSwitch = LogLevelSwitch(
+            commandLineLevel ?? Logger.Level(rawValue: loaded.configuration.logLevel) ?? .info)
         LoggingSystem.bootstrap { label in
-            if json {
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            let handler: any LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+            return SwitchedLogHandler(handler, levelSwitch: levelSwitch)
         }
         let logger = Logger(label: "gossipd")
         for warning in loaded.warnings { logger.warning("\(warning)") }
@@ -81,7 +85,7 @@ struct GossipDaemon: ParsableCommand {
             throw startFailure(error)
         }
         if checkConfig {
-            print(describe(configuration, source: config ?? "<embedded default>"))
+            print(describe(configuration, source: config ?? "<embedded default>", logLevel: levelSwitch.level))
             return
         }
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
@@ -186,8 +190,17 @@ struct GossipDaemon: ParsableCommand {
         return ExitCode(error.isConfigurationError ? 2 : 1)
     }
 
-    private func describe(_ configuration: NodeConfiguration, source: String) -> String {
-        (["configuration: \(source)"] + ConfigurationKey.allCases.map { "\($0.name) = \($0.value(in: configuration))" })
+    /// The effective settings, one `key = value` a line; a `log_level` that `--log-level`
+    /// overrides says so.
+    private func describe(_ configuration: NodeConfiguration, source: String, logLevel: Logger.Level) -> String {
+        (["configuration: \(source)"]
+            + ConfigurationKey.allCases.map { key in
+                let value = key.value(in: configuration)
+                if key == .logLevel && value != logLevel.rawValue {
+                    return "\(key.name) = \(logLevel.rawValue) (--log-level; the file says \(value))"
+                }
+                return "\(key.name) = \(value)"
+            })
             .joined(separator: "\n")
     }
 }

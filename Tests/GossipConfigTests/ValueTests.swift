@@ -25,6 +25,15 @@ struct ValueTests {
         #expect(configuration == expected)
     }
 
+    @Test("log_level takes a swift-log level in any case; anything else is an error naming them")
+    func logLevel() throws {
+        #expect(try ConfigurationLoader.parse(minimalGossip).configuration.logLevel == "info")
+        #expect(try ConfigurationLoader.parse(gossipSection("log_level = Debug")).configuration.logLevel == "debug")
+        let error = parseError(gossipSection("log_level = verbose"))
+        #expect(error?.key == "log_level")
+        #expect(error?.problem == "must be one of trace, debug, info, notice, warning, error, critical, got 'verbose'")
+    }
+
     @Test("the documented ranges")
     func ranges() {
         #expect(ConfigurationDefaults.cacheSizeRange == 1...1_000_000)

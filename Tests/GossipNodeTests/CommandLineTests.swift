@@ -245,6 +245,18 @@ struct CommandLineTests {
         #expect(!result.error.contains("Missing value"))
     }
 
+    @Test("a --count below 1 (or --bits -1) is an invalid value naming the option, not a missing one", arguments: [
+        (["subscribe", "--type", "1", "--count", "-1"], "--count must be at least 1, got -1"),
+        (["subscribe", "--type", "1", "--count", "0"], "--count must be at least 1, got 0"),
+        (["keygen", "--out", "/nonexistent/k.pem", "--bits", "-1"], "--bits must be 2048, 3072 or 4096"),
+    ])
+    func negativeNumbers(_ command: [String], _ message: String) throws {
+        let result = try run("gossip", command)
+        #expect(result.status == 64)
+        #expect(result.error.contains(message), "\(result.error)")
+        #expect(!result.error.contains("Missing value"))
+    }
+
     @Test("gossip and gossip-bench --version print the package's version", arguments: ["gossip", "gossip-bench"])
     func version(_ tool: String) throws {
         let result = try run(tool, ["--version"])

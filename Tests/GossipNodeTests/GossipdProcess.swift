@@ -18,7 +18,7 @@ final class GossipdProcess {
     /// - Parameter binaryCopy: run a copy in a world-readable temporary folder (for a node run
     ///   as another user, who may not reach the build folder).
     /// - Parameter environment: variables added to the process's environment.
-    /// - Parameter extraConfig: lines added to the `[gossip]` section.
+    /// - Parameter extraConfig: lines added to the `[gossip]` section of the configuration.
     init(
         shell: String = "exec \"$0\" --config \"$1\" --log-level info", binaryCopy: Bool = false, environment: [String: String] = [:],
         extraConfig: String = ""

@@ -56,4 +56,42 @@ struct ReloadTests {
         #expect(metrics.status == 200 && metrics.text.contains("gossip_announces_received_total 0"))
         #expect(node.stop() == 0)
     }
+
+    @Test("log_level: --log-level wins at start; SIGHUP applies a changed log_level at once, in both directions")
+    func logLevel() throws {
+        // The file says warning, the command line info: "node started" (info) shows.
+        let node = try GossipdProcess(extraConfig: "log_level = warning\n")
+        defer { node.kill() }
+        let original = try String(contentsOfFile: node.configPath, encoding: .utf8)
+        func opened() -> Int { node.log.components(separatedBy: "API connection opened").count - 1 }
+        _ = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort).status()  // a debug line, not shown at info
+
+        try original.replacingOccurrences(of: "log_level = warning", with: "log_level = DEBUG").write(
+            toFile: node.configPath, atomically: true, encoding: .utf8)
+        kill(node.process.processIdentifier, SIGHUP)
+        #expect(waitUntil { node.log.contains("configuration read again") }, "\(node.log)")
+        #expect(node.log.contains("applied=log_level"), "\(node.log)")
+        #expect(opened() == 0, "nothing at debug before the reload")
+        _ = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort).status()
+        #expect(waitUntil { opened() == 1 }, "debug lines from now on: \(node.log)")
+        let announcer = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort)
+        try announcer.announce(dataType: 77, ttl: 0, data: [1, 2, 3])
+        #expect(waitUntil { node.log.contains("item received") }, "\(node.log)")
+        let line = node.log.split(separator: "\n").first { $0.contains("item received") } ?? ""
+        #expect(line.contains("type=77") && line.contains("size=3") && line.contains("from=api#"), "\(line)")
+        #expect(line.range(of: "item=[0-9a-f]{16}", options: .regularExpression) != nil, "\(line)")
+        announcer.close()
+
+        // Down to warning: the reload's own notice no longer shows, nor do debug lines.
+        try original.write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        kill(node.process.processIdentifier, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        _ = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort).status()
+        try (original + "degree = banana\n").write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        kill(node.process.processIdentifier, SIGHUP)
+        #expect(waitUntil { node.log.contains("the running configuration is unchanged") }, "an error shows: \(node.log)")
+        #expect(opened() == 2, "the STATUS query and the announcer at debug, nothing after: \(node.log)")
+        #expect(node.log.components(separatedBy: "configuration read again").count == 2, "the notice at warning is not shown")
+        #expect(node.stop() == 0)
+    }
 }
