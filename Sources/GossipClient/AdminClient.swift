@@ -44,11 +44,12 @@ public struct AdminClient: Sendable {
     public static let maximumBody = 16 << 20
 
     /// Sends `method path` and waits for the whole answer, at most `timeout` (nil: no limit, for
-    /// a stream such as `/tap`). With `onBody`, each piece of the body goes there as it arrives
-    /// (on the client's thread) instead of into `Response.body`.
+    /// a stream such as `/tap`). With `onBody`, each piece of a successful (200) answer's body
+    /// goes there as it arrives (on the client's thread) instead of into `Response.body`; it
+    /// returns false to end the request there. A stream that the node ends is a complete answer.
     public func request(
         _ method: String = "GET", _ path: String, timeout: Duration? = .seconds(10),
-        onBody: (@Sendable ([UInt8]) -> Void)? = nil
+        onBody: (@Sendable ([UInt8]) -> Bool)? = nil
     ) throws -> Response {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
@@ -92,10 +93,12 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
     typealias InboundIn = HTTPClientResponsePart
 
     private let promise: EventLoopPromise<AdminClient.Response>
-    private let onBody: (@Sendable ([UInt8]) -> Void)?
+    private let onBody: (@Sendable ([UInt8]) -> Bool)?
     private var response: AdminClient.Response?
+    /// Whether the body goes to `onBody` (an answer of 200 with `onBody` set).
+    private var streaming = false
 
-    init(promise: EventLoopPromise<AdminClient.Response>, onBody: (@Sendable ([UInt8]) -> Void)?) {
+    init(promise: EventLoopPromise<AdminClient.Response>, onBody: (@Sendable ([UInt8]) -> Bool)?) {
         self.promise = promise
         self.onBody = onBody
     }
@@ -104,10 +107,14 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
         switch unwrapInboundIn(data) {
         case .head(let head):
             response = AdminClient.Response(status: Int(head.status.code), body: [])
+            streaming = onBody != nil && head.status == .ok
         case .body(var buffer):
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-            if let onBody {
-                onBody(bytes)
+            if streaming, let onBody, let response {
+                if !onBody(bytes) {
+                    promise.succeed(response)
+                    context.close(promise: nil)
+                }
             } else if (response?.body.count ?? 0) + bytes.count > AdminClient.maximumBody {
                 promise.fail(AdminClient.Failure.bodyTooLarge(AdminClient.maximumBody))
                 context.close(promise: nil)
@@ -120,7 +127,8 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(AdminClient.Failure.closedEarly)  // no effect once the answer is complete
+        // No effect once the answer is complete. A stream has no end but the connection's.
+        if streaming, let response { promise.succeed(response) } else { promise.fail(AdminClient.Failure.closedEarly) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -22,7 +22,7 @@ struct GossipCommand: ParsableCommand {
             Shell completions: gossip --generate-completion-script bash|zsh|fish
             """,
         version: GossipVersion.text,
-        subcommands: [Subscribe.self, Announce.self, Status.self, Peers.self, Reload.self, Keygen.self])
+        subcommands: [Subscribe.self, Announce.self, Status.self, Peers.self, Tap.self, Reload.self, Keygen.self])
 }
 
 struct APIOptions: ParsableArguments {
