@@ -162,6 +162,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case apiSocket = "api_socket"
     case apiAllow = "api_allow"
     case apiToken = "api_token"
+    case recordFile = "record_file"
     case validationTimeoutMilliseconds = "validation_timeout_ms"
     case frameTimeoutMilliseconds = "frame_timeout_ms"
     case writeTimeoutMilliseconds = "write_timeout_ms"
@@ -242,7 +243,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .identityWorkBits: return D.identityWorkBitsRange
         case .linkEncryption: return D.linkEncryptionRange
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .recordFile: return nil
         }
     }
 
@@ -279,7 +280,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .identityWorkBits: return D.identityWorkBits
         case .linkEncryption: return D.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .recordFile: return nil
         }
     }
 
@@ -315,7 +316,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .identityWorkBits: \.identityWorkBits
         case .linkEncryption: \.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken: nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .recordFile: nil
         }
     }
 
@@ -327,6 +328,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiSocket: return "none"
         case .apiAllow: return "any address"
         case .apiToken: return "none"
+        case .recordFile: return "none"
         case .bootstrapper: return "none"
         default: return "required"
         }
@@ -340,6 +342,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiSocket: return "path of a Unix-domain socket to create (at most 107 bytes)"
         case .apiAllow: return "comma-separated networks, e.g. 127.0.0.0/8, ::1, 10.1.0.0/16"
         case .apiToken: return "16 to 255 bytes, no spaces"
+        case .recordFile: return "path of a file to create or append to"
         case .bootstrapper: return "comma-separated host:port list, port 1 to 65535"
         default: return "host:port, port 0 to 65535"
         }
@@ -352,6 +355,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Only clients from these networks may use the TCP API (others are closed as not_allowed); the Unix socket is governed by its file mode."
         case .apiToken:
             "A secret every API client must send first (message 517, docs/api.md) before anything else is accepted; clients without it are closed as unauthorized. Keep the file unreadable to others."
+        case .recordFile:
+            "Append every item the node takes in (announced by a local module or new from a peer) to this file, with the time and its source (docs/record-format.md; `gossip replay` announces them again); a relative path is taken from the config file's folder. `gossipd --record FILE` overrides it."
         case .apiSocket:
             "Also serve the local API, byte for byte the same, on a Unix-domain socket at this path (file mode 0600: only the node's user may connect); a relative path is taken from the config file's folder."
         case .hostkey:
@@ -455,6 +460,7 @@ extension ConfigurationKey {
         case .apiSocket: target.apiSocketPath = source.apiSocketPath
         case .apiAllow: target.apiAllow = source.apiAllow
         case .apiToken: target.apiToken = source.apiToken
+        case .recordFile: target.recordPath = source.recordPath
         default: break
         }
     }
@@ -467,6 +473,7 @@ extension ConfigurationKey {
         case .apiSocket: return configuration.apiSocketPath ?? "(none)"
         case .apiAllow: return configuration.apiAllow.isEmpty ? "(any)" : configuration.apiAllow.map(\.description).joined(separator: ", ")
         case .apiToken: return configuration.apiToken == nil ? "(none)" : "(set)"
+        case .recordFile: return configuration.recordPath ?? "(none)"
         case .bootstrapper:
             return configuration.bootstrappers.isEmpty
                 ? "(none)" : configuration.bootstrappers.map(\.description).joined(separator: ", ")

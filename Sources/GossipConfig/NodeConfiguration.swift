@@ -13,6 +13,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var apiAllow: [NetworkPrefix]
     /// `api_token`: the secret API clients must send first (517); nil: none required.
     public var apiToken: String?
+    /// `record_file`: where the node appends every item it takes in (`ItemRecording`); nil: nowhere.
+    public var recordPath: String?
     /// [gossip] cache_size.
     public var cacheSize: Int
     /// [gossip] degree.
@@ -86,6 +88,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.apiSocketPath = nil
         self.apiAllow = []
         self.apiToken = nil
+        self.recordPath = nil
         self.cacheSize = D.cacheSize
         self.degree = D.degree
         self.bootstrappers = D.bootstrappers

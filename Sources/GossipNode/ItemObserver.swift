@@ -25,11 +25,14 @@ public final class ItemObserver: @unchecked Sendable {
     private var queuedBytes = 0
     private var isDetached = false
     private let skippedCount = Atomic<Int>(0)
+    /// Which items this observer wants; nil: all.
+    private let filter: (@Sendable (ItemObservation) -> Bool)?
 
-    init(capacity: Int, maximumBytes: Int) {
+    init(capacity: Int, maximumBytes: Int, filter: (@Sendable (ItemObservation) -> Bool)?) {
         precondition(capacity > 0 && maximumBytes > 0)
         self.capacity = capacity
         self.maximumBytes = maximumBytes
+        self.filter = filter
     }
 
     /// Items skipped because the queue was full when they came.
@@ -77,6 +80,7 @@ public final class ItemObserver: @unchecked Sendable {
     /// Queues `item`, or skips it if the queue is full (an item larger than `maximumBytes` still
     /// fits in an empty queue). Never waits beyond the queue's lock.
     func offer(_ item: ObservedItem) {
+        if let filter, !filter(item.observation) { return }
         let size = item.observation.data.count
         condition.lock()
         guard !isDetached else {

@@ -45,9 +45,13 @@ public final class ItemObservers: Sendable {
     public init() {}
 
     /// Attaches a new observer whose queue holds at most `capacity` items and `maximumBytes` bytes
-    /// of item data; it sees every item published from now on until `detach`.
-    public func attach(capacity: Int, maximumBytes: Int = 64 << 20) -> ItemObserver {
-        let observer = ItemObserver(capacity: capacity, maximumBytes: maximumBytes)
+    /// of item data; it sees every item published from now on until `detach`, or with `filter`
+    /// only those the filter accepts (the others neither take room nor count as skipped). The
+    /// filter runs on the node's threads: keep it quick.
+    public func attach(
+        capacity: Int, maximumBytes: Int = 64 << 20, filter: (@Sendable (ItemObservation) -> Bool)? = nil
+    ) -> ItemObserver {
+        let observer = ItemObserver(capacity: capacity, maximumBytes: maximumBytes, filter: filter)
         state.withLock { state in
             state.observers.append(observer)
             if state.observers.count == 1 { state.onChange?(true) }
