@@ -68,7 +68,10 @@ final class ItemRecorder: Sendable {
             throw OpenError(path: path, reason: "cannot start its thread")
         }
         logger.info(
-            "recording items", metadata: ["file": "\(path)", "records_before": "\(existing.records)", "format_version": "\(ItemRecording.version)"])
+            "recording items",
+            metadata: [
+                "file": "\(path)", "records_before": "\(existing.records)", "format_version": "\(ItemRecording.version)",
+            ])
     }
 
     /// Stops recording: writes what is queued, flushes the file to disk and closes it. Call once.
@@ -79,7 +82,10 @@ final class ItemRecorder: Sendable {
         close(file)
         logger.info(
             "recording closed",
-            metadata: ["file": "\(path)", "written": "\(written.load(ordering: .relaxed))", "skipped": "\(observer.skipped)", "lost": "\(lost.load(ordering: .relaxed))"])
+            metadata: [
+                "file": "\(path)", "written": "\(written.load(ordering: .relaxed))", "skipped": "\(observer.skipped)",
+                "lost": "\(lost.load(ordering: .relaxed))",
+            ])
     }
 
     /// Items written so far.

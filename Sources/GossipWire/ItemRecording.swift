@@ -129,7 +129,9 @@ public enum ItemRecording {
             case .newerVersion(let version):
                 "a recording of format version \(version); this build reads version \(ItemRecording.version) and older"
             case .truncated(let offset, let records):
-                offset == 0 ? "truncated: shorter than the 12-byte header" : "truncated: ends inside a record at byte \(offset), after \(records) whole records"
+                offset == 0
+                    ? "truncated: shorter than the 12-byte header"
+                    : "truncated: ends inside a record at byte \(offset), after \(records) whole records"
             case .malformedRecord(let offset, let reason):
                 "malformed record at byte \(offset): \(reason)"
             }
@@ -187,7 +189,8 @@ public enum ItemRecording {
                 var reader = ByteReader(buffer[start..<start + 4])
                 let length = Int(try! reader.readUInt32())
                 guard length >= 1 && length <= ItemRecording.maximumRecordSize else {
-                    throw .malformedRecord(offset: offset, reason: "length \(length) out of bounds (1 to \(ItemRecording.maximumRecordSize))")
+                    let reason = "length \(length) out of bounds (1 to \(ItemRecording.maximumRecordSize))"
+                    throw .malformedRecord(offset: offset, reason: reason)
                 }
                 guard buffer.count - start >= 4 + length else { return nil }
                 let body = buffer[(start + 4)..<(start + 4 + length)]

@@ -81,7 +81,9 @@ extension GossipCommand {
                 throw options.failure(error, while: "announce")
             }
             let skipped = tally.filtered > 0 ? "; \(tally.filtered) of other types skipped" : ""
-            let summary = "replayed \(tally.announced) items (\(tally.bytes) bytes of data) from \(file) to \(options.api) in \(progress.elapsed)\(skipped)"
+            let summary =
+                "replayed \(tally.announced) items (\(tally.bytes) bytes of data) from \(file) to \(options.api)"
+                + " in \(progress.elapsed)\(skipped)"
             if let truncation = reader.truncation {
                 throw CLIError("\(file): \(truncation); \(summary)")
             }
@@ -179,10 +181,11 @@ private struct Progress {
         self.fileSize = fileSize
     }
 
-    /// Time since the start, e.g. "1.234 s".
+    /// Time since the start, e.g. "1.234 s" or "0.4 ms".
     var elapsed: String {
         let (seconds, attoseconds) = (ContinuousClock.now - start).components
-        return String(format: "%.3f s", Double(seconds) + Double(attoseconds) / 1e18)
+        let elapsed = Double(seconds) + Double(attoseconds) / 1e18
+        return elapsed < 1 ? String(format: "%.1f ms", elapsed * 1000) : String(format: "%.3f s", elapsed)
     }
 
     mutating func report(announced: Int, offset: UInt64) {

@@ -3,7 +3,9 @@ import GossipWire
 extension GossipProtocol {
     /// Reports `item` from `source` as `outcome` (`GossipEffect.observed`). Callers check
     /// `observesItems` first, so an unwatched node builds nothing.
-    mutating func observe(_ item: GossipItem, from source: ItemOrigin, as outcome: ItemObservation.Outcome, into effects: inout [GossipEffect]) {
+    func observe(
+        _ item: GossipItem, from source: ItemOrigin, as outcome: ItemObservation.Outcome, into effects: inout [GossipEffect]
+    ) {
         var peer: PeerIdentity?
         if case .peer(let link) = source { peer = overlay.identity(of: link) }
         effects.append(
@@ -15,7 +17,7 @@ extension GossipProtocol {
 
     /// Reports the verdict on a peer item that awaited validation. A local item's completion holds
     /// no item (it travelled at once, whatever the verdict), so it is not reported.
-    mutating func observeVerdict(_ completion: ValidationTracker.Completion, into effects: inout [GossipEffect]) {
+    func observeVerdict(_ completion: ValidationTracker.Completion, into effects: inout [GossipEffect]) {
         guard let item = completion.item else { return }
         let outcome: ItemObservation.Outcome =
             switch completion.outcome {
