@@ -168,6 +168,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case apiAllow = "api_allow"
     case apiToken = "api_token"
     case adminAddress = "admin_address"
+    case recordFile = "record_file"
     case validationTimeoutMilliseconds = "validation_timeout_ms"
     case frameTimeoutMilliseconds = "frame_timeout_ms"
     case writeTimeoutMilliseconds = "write_timeout_ms"
@@ -249,7 +250,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .identityWorkBits: return D.identityWorkBitsRange
         case .linkEncryption: return D.linkEncryptionRange
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile: return nil
         }
     }
 
@@ -286,7 +287,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .identityWorkBits: return D.identityWorkBits
         case .linkEncryption: return D.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile: return nil
         }
     }
 
@@ -322,7 +323,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .identityWorkBits: \.identityWorkBits
         case .linkEncryption: \.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel: nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile: nil
         }
     }
 
@@ -335,6 +336,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiAllow: return "any address"
         case .apiToken: return "none"
         case .adminAddress: return "none (off)"
+        case .recordFile: return "none"
         case .bootstrapper: return "none"
         case .logLevel: return ConfigurationDefaults.logLevel
         default: return "required"
@@ -349,6 +351,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiSocket: return "path of a Unix-domain socket to create (at most 107 bytes)"
         case .apiAllow: return "comma-separated networks, e.g. 127.0.0.0/8, ::1, 10.1.0.0/16"
         case .apiToken: return "16 to 255 bytes, no spaces"
+        case .recordFile: return "path of a file to create or append to"
         case .bootstrapper: return "comma-separated host:port list, port 1 to 65535"
         case .logLevel: return ConfigurationDefaults.logLevels.joined(separator: ", ")
         default: return "host:port, port 0 to 65535"
@@ -364,6 +367,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "A secret every API client must send first (message 517, docs/api.md) before anything else is accepted; clients without it are closed as unauthorized. Keep the file unreadable to others."
         case .adminAddress:
             "Serve the admin HTTP endpoints here (/metrics for Prometheus, /status, /ready, POST /reload, /tap; docs/operations.md); keep it on loopback or a network you trust. Absent: no admin endpoint."
+        case .recordFile:
+            "Append every item the node takes in (announced by a local module or new from a peer) to this file, with the time and its source (docs/record-format.md; `gossip replay` announces them again); a relative path is taken from the config file's folder. `gossipd --record FILE` overrides it."
         case .apiSocket:
             "Also serve the local API, byte for byte the same, on a Unix-domain socket at this path (file mode 0600: only the node's user may connect); a relative path is taken from the config file's folder."
         case .hostkey:
@@ -471,6 +476,7 @@ extension ConfigurationKey {
         case .apiToken: target.apiToken = source.apiToken
         case .adminAddress: target.adminAddress = source.adminAddress
         case .logLevel: target.logLevel = source.logLevel
+        case .recordFile: target.recordPath = source.recordPath
         default: break
         }
     }
@@ -483,6 +489,7 @@ extension ConfigurationKey {
         case .apiSocket: return configuration.apiSocketPath ?? "(none)"
         case .apiAllow: return configuration.apiAllow.isEmpty ? "(any)" : configuration.apiAllow.map(\.description).joined(separator: ", ")
         case .apiToken: return configuration.apiToken == nil ? "(none)" : "(set)"
+        case .recordFile: return configuration.recordPath ?? "(none)"
         case .bootstrapper:
             return configuration.bootstrappers.isEmpty
                 ? "(none)" : configuration.bootstrappers.map(\.description).joined(separator: ", ")

@@ -271,6 +271,8 @@ private final class ParseContext {
                 return reject("a token is 16 to 255 bytes without spaces")
             }
             configuration.apiToken = value
+        case .recordFile:
+            configuration.recordPath = value.isEmpty ? nil : ConfigurationLoader.resolve(value, against: baseDirectory)
         case .apiSocket:
             if value.isEmpty {
                 configuration.apiSocketPath = nil

@@ -16,6 +16,8 @@ public struct NodeConfiguration: Sendable, Equatable {
     /// `admin_address`: where the admin HTTP endpoints (/metrics, /status, /ready, /reload,
     /// /tap) listen; nil: nowhere.
     public var adminAddress: Endpoint?
+    /// `record_file`: where the node appends every item it takes in (`ItemRecording`); nil: nowhere.
+    public var recordPath: String?
     /// [gossip] cache_size.
     public var cacheSize: Int
     /// [gossip] degree.
@@ -93,6 +95,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.apiAllow = []
         self.apiToken = nil
         self.adminAddress = nil
+        self.recordPath = nil
         self.cacheSize = D.cacheSize
         self.degree = D.degree
         self.bootstrappers = D.bootstrappers

@@ -23,6 +23,9 @@ public enum GossipEffect: Equatable, Sendable {
     /// anything else is sent on the link; a driver must install the keys before another event
     /// can make the core send on the link.
     case secureLink(LinkID, LinkKeys)
+    /// An item passed through the node: where from, what, and what the node made of it. Emitted
+    /// only while `GossipProtocol.observesItems` is on; a driver with nobody watching ignores it.
+    case observed(ItemObservation)
 }
 
 extension GossipEffect {

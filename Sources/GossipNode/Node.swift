@@ -34,6 +34,9 @@ public final class Node: Sendable {
     private let clock: any NodeClock
     private let metricsFactory: (any MetricsFactory)?
     private let state = Mutex<State>(.idle)
+    /// Where observers of the items passing through attach (a live tap, the recorder); usable
+    /// before `start`, so nothing from the first item on is missed.
+    public let itemObservers = ItemObservers()
 
     private enum State {
         case idle
@@ -49,6 +52,8 @@ public final class Node: Sendable {
         var ticker: ProtocolTicker
         /// The `api_socket` file this node made.
         var socketFile: SocketFile?
+        /// Writes the `record_file`, if there is one.
+        var recorder: ItemRecorder?
     }
 
     /// A file this node made, known by device and inode: removed only if it is still that file,
@@ -81,12 +86,15 @@ public final class Node: Sendable {
         case listen(which: String, Endpoint, SocketError)
         /// The `api_socket` path cannot be bound.
         case listenSocket(path: String, SocketError)
+        /// The `record_file` cannot be opened, or is not a recording this build can append to.
+        case record(path: String, reason: String)
 
         public var description: String {
             switch self {
             case .hostKey(let error): "\(error)"
             case .listen(let which, let endpoint, let error): "cannot listen on \(which) \(endpoint): \(error)"
             case .listenSocket(let path, let error): "cannot listen on api_socket \(path): \(error)"
+            case .record(let path, let reason): "cannot record to \(path): \(reason)"
             }
         }
 
@@ -128,6 +136,17 @@ public final class Node: Sendable {
 
     /// Binds both listen addresses and starts the node's threads.
     public func start() throws(StartError) {
+        // The recording first, so a file that cannot be used stops the start before anything listens.
+        var recorder: ItemRecorder?
+        if let path = configuration.recordPath {
+            do {
+                recorder = try ItemRecorder(path: path, observers: itemObservers, logger: logger)
+            } catch {
+                throw .record(path: path, reason: error.reason)
+            }
+        }
+        var started = false
+        defer { if !started { recorder?.finish() } }
         // The identity's proof of work, before listening: found once per key, kept beside the host key.
         let work = IdentityWorkFile.work(
             for: key.identity, bits: configuration.identityWorkBits,
@@ -147,7 +166,8 @@ public final class Node: Sendable {
         let savedPeers = configuration.hostkeyPath.map { PeerStateFile.load(PeerStateFile.path(forHostkey: $0)) } ?? []
         let context = NodeContext(
             configuration: bound, signer: KeySigner(key: key, work: work), advertised: advertised, clock: clock, logger: logger,
-            seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity }, metrics: metricsFactory.map(NodeMetrics.init))
+            seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity }, metrics: metricsFactory.map(NodeMetrics.init),
+            observers: itemObservers)
         let p2p = P2PServer(context: context, listener: listener)
         var socketListener: Socket?
         var socketFile: SocketFile?
@@ -169,7 +189,8 @@ public final class Node: Sendable {
         context.apiPort.store(api.port, ordering: .relaxed)
         let handler = ItemHandler(context: context)
         let ticker = ProtocolTicker(context: context)
-        state.withLock { $0 = .running(Running(context: context, api: api, p2p: p2p, handler: handler, ticker: ticker, socketFile: socketFile)) }
+        state.withLock { $0 = .running(Running(context: context, api: api, p2p: p2p, handler: handler, ticker: ticker, socketFile: socketFile, recorder: recorder)) }
+        started = true
         handler.start()
         p2p.start()
         api.start()
@@ -229,6 +250,7 @@ public final class Node: Sendable {
         while context.liveReaders.load(ordering: .acquiring) > 0 && ContinuousClock.now < deadline {
             usleep(1_000)
         }
+        running.recorder?.finish()  // everything handled is recorded by now
         logger.info("node stopped")
     }
 

@@ -60,6 +60,9 @@ final class NodeContext: Sendable {
     /// Who may use the API (`api_allow`, `api_token`): read per connection, so a reload applies
     /// to connections made after it.
     let apiAccess: Mutex<APIAccess>
+    /// Who watches the items passing through (`ItemObservers`); the core reports them only while
+    /// someone does.
+    let observers: ItemObservers
 
     struct APIAccess: Sendable {
         var allow: [NetworkPrefix]
@@ -73,7 +76,8 @@ final class NodeContext: Sendable {
 
     init(
         configuration: NodeConfiguration, signer: any HandshakeSigner, advertised: PeerAddress, clock: any NodeClock,
-        logger: Logger, seed: UInt64?, savedPeers: [PeerEntry] = [], metrics: NodeMetrics? = nil
+        logger: Logger, seed: UInt64?, savedPeers: [PeerEntry] = [], metrics: NodeMetrics? = nil,
+        observers: ItemObservers = ItemObservers()
     ) {
         self.metrics = metrics
         self.configuration = configuration
@@ -99,6 +103,8 @@ final class NodeContext: Sendable {
         self.core = Mutex(core)
         self.savedPeers = Mutex(savedPeers)
         self.itemQueue = BoundedQueue(capacity: configuration.announceQueueCapacity, lanes: 2)
+        self.observers = observers
+        observers.onChange { [weak self] watched in self?.core.withLock { $0.observesItems = watched } }
     }
 
     /// Where the long-lived peers are kept, if anywhere (`PeerStateFile`).
@@ -212,6 +218,8 @@ final class NodeContext: Sendable {
                 wakeups.schedule(moment)
             case .secureLink:
                 break  // installed by the link's reader while it held the core (P2PServer.serve)
+            case .observed(let observation):
+                observers.publish(observation)
             }
         }
         if !toModules.isEmpty {

@@ -485,6 +485,8 @@ final class SimulationPartition: @unchecked Sendable {
                 }
             case .secureLink:
                 break  // messages are moved, not bytes: nothing to seal
+            case .observed:
+                break  // the simulator never switches observation on
             }
         }
     }

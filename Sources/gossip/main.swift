@@ -8,7 +8,7 @@ import GossipWire
 struct GossipCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gossip",
-        abstract: "Talk to a gossip node's API: subscribe to a data type, or announce an item.",
+        abstract: "Talk to a gossip node's API: subscribe to a data type, announce an item, or replay a recording.",
         discussion: """
             Results (items, status JSON, identities) go to standard output; what gossip says about its \
             work, and errors, to standard error.
@@ -22,7 +22,7 @@ struct GossipCommand: ParsableCommand {
             Shell completions: gossip --generate-completion-script bash|zsh|fish
             """,
         version: GossipVersion.text,
-        subcommands: [Subscribe.self, Announce.self, Status.self, Peers.self, Tap.self, Reload.self, Keygen.self])
+        subcommands: [Subscribe.self, Announce.self, Replay.self, Status.self, Peers.self, Tap.self, Reload.self, Keygen.self])
 }
 
 struct APIOptions: ParsableArguments {

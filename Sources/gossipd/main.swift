@@ -35,6 +35,9 @@ struct GossipDaemon: ParsableCommand {
     @Option(name: .long, help: "text (one readable line per event) or json (one JSON object per line, for log collectors).")
     var logFormat: String = "text"
 
+    @Option(name: .long, help: "Append every item the node takes in to this file (overrides record_file; docs/record-format.md).")
+    var record: String?
+
     @Flag(name: .long, help: "Check the configuration, print the effective settings, and exit.")
     var checkConfig = false
 
@@ -73,7 +76,8 @@ struct GossipDaemon: ParsableCommand {
         }
         let logger = Logger(label: "gossipd")
         for warning in loaded.warnings { logger.warning("\(warning)") }
-        let configuration = loaded.configuration
+        var configuration = loaded.configuration
+        if let record { configuration.recordPath = record }
         // The host key is loaded here, by the node as it will run, so --check-config refuses
         // exactly the keys a start would refuse.
         // Metrics are kept only for the admin endpoint's /metrics.
@@ -174,7 +178,9 @@ struct GossipDaemon: ParsableCommand {
             return AdminServer.ReloadOutcome(loaded: false, message: "\(error); the running configuration is unchanged")
         }
         for warning in loaded.warnings { logger.warning("\(trigger): \(warning)") }
-        let (applied, needsRestart) = node.reload(loaded.configuration)
+        var configuration = loaded.configuration
+        if let record { configuration.recordPath = record }  // as started: --record is no change
+        let (applied, needsRestart) = node.reload(configuration)
         let appliedText = applied.isEmpty ? "nothing new" : applied.joined(separator: ", ")
         let restartText = needsRestart.isEmpty ? "nothing" : needsRestart.joined(separator: ", ")
         logger.notice(

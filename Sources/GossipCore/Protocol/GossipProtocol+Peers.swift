@@ -80,6 +80,7 @@ extension GossipProtocol {
         overlay.received(on: link, now: now, isTraffic: true)
         guard engine.isKnown(item.id, fromPeer: link, now: now) else { return nil }
         var effects: [GossipEffect] = [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
+        if observesItems { observe(item, from: .peer(link), as: .duplicate, into: &effects) }
         duplicate(item, on: link, now: now, into: &effects)
         return effects
     }
@@ -274,13 +275,16 @@ extension GossipProtocol {
             && !(linkBudgets.take(.items, on: link, now: now) && isWithinFairShare(item, on: link, now: now))
         {
             effects.append(.count(.itemsThrottled, 1))  // a new item over this link's share
+            if observesItems { observe(item, from: .peer(link), as: .dropped, into: &effects) }
             return
         }
         // The copy kept and sent on carries the heaviest tree link of its path to here.
         var item = item
         let carried = item.pathWeight
         item.pathWeight = broadcast.weight(carried, arrivingOn: overlay.isActive(link) ? link : nil, id: item.id)
-        switch engine.receive(item, fromPeer: link, now: now) {
+        let received = engine.receive(item, fromPeer: link, now: now)
+        if observesItems { observe(item, from: .peer(link), as: Self.observedOutcome(of: received), into: &effects) }
+        switch received {
         case .duplicate:
             effects.append(.count(.peerDuplicates, 1))
             item.pathWeight = carried

@@ -77,6 +77,10 @@ public struct GossipProtocol: Sendable {
         configuration.identityWorkBits = new.identityWorkBits
     }
 
+    /// Whether to report every item passing through (`GossipEffect.observed`). Off by default: a
+    /// driver switches it on while someone watches (gossipd: a tap or a recorder is attached).
+    public var observesItems = false
+
     /// `leave` was called: the node is shutting down.
     public internal(set) var hasLeft = false
     /// Anti-entropy digests offer items cached at least this many graft timeouts ago.
@@ -130,6 +134,7 @@ public struct GossipProtocol: Sendable {
         case .announce(let announce):
             effects.append(.count(.announcesReceived, 1))
             let result = engine.announce(announce, from: connection, now: now)
+            if observesItems { observe(result.item, from: .local(connection), as: .announced, into: &effects) }
             if let delivery = result.delivery {
                 effects.append(.notify(delivery.subscribers, delivery.notification, item: result.item.id))
                 wakeForValidation(now: now, into: &effects)
@@ -218,6 +223,7 @@ public struct GossipProtocol: Sendable {
     /// Accounts for items whose validation ended, and forwards peer items found valid.
     mutating func settle(_ completions: [ValidationTracker.Completion], into effects: inout [GossipEffect], now: Moment) {
         for completion in completions {
+            if observesItems { observeVerdict(completion, into: &effects) }
             switch completion.outcome {
             case .timedOut: effects.append(.count(.validationsTimedOut, 1))
             case .invalid: if case .peer = completion.origin { effects.append(.count(.itemsDroppedInvalid, 1)) }

@@ -1,0 +1,191 @@
+import Dispatch
+import GossipConfig
+import GossipCore
+import GossipWire
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Appends every item the node takes in (`ItemObservation.Outcome.isFirstSight`: announced by a
+/// local module, or new from a peer) to a recording file (`record_file`, `gossipd --record`;
+/// `ItemRecording` is the format). It watches the node through an `ItemObserver` and writes from
+/// a thread of its own, so the node never waits for the disk: when the disk cannot keep up, the
+/// observer's queue fills and items are skipped, counted, and reported in the log at most every
+/// `reportInterval`. `finish` writes what is queued and closes the file.
+///
+/// An existing recording is appended to; a tail cut off by a crash is cut away first, so every
+/// record stays whole. A write that fails (a full disk) is undone, and its items are counted as
+/// lost.
+final class ItemRecorder: Sendable {
+    /// Why the recording file cannot be used; the node does not start (`Node.StartError.record`).
+    struct OpenError: Error {
+        let path: String
+        let reason: String
+    }
+
+    /// Items the queue holds before it skips (and bytes of their data).
+    static let queueCapacity = 8192
+    static let queueBytes = 32 << 20
+    /// How often at most the log says that items were skipped or lost.
+    static let reportInterval: Duration = .seconds(10)
+
+    private let path: String
+    private let file: Int32
+    /// Where the next record goes: the end of the last whole record written.
+    private let end: Mutex<off_t>
+    private let observers: ItemObservers
+    private let observer: ItemObserver
+    private let logger: Logger
+    private let done = DispatchSemaphore(value: 0)
+    private let written = Atomic<Int>(0)
+    private let lost = Atomic<Int>(0)
+
+    /// Opens (or creates) the recording at `path`, attaches to `observers`, and starts writing.
+    init(path: String, observers: ItemObservers, logger: Logger) throws(OpenError) {
+        self.path = path
+        self.observers = observers
+        self.logger = logger
+        let file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard file >= 0 else { throw OpenError(path: path, reason: Self.systemError()) }
+        let existing: (end: off_t, records: Int)
+        do {
+            existing = try Self.prepare(file, path: path, logger: logger)
+        } catch {
+            close(file)
+            throw error
+        }
+        self.file = file
+        self.end = Mutex(existing.end)
+        self.observer = observers.attach(capacity: Self.queueCapacity, maximumBytes: Self.queueBytes) { $0.outcome.isFirstSight }
+        guard startThread(name: "recorder", { [self] in run() }) else {
+            observers.detach(observer)
+            close(file)
+            throw OpenError(path: path, reason: "cannot start its thread")
+        }
+        logger.info(
+            "recording items",
+            metadata: [
+                "file": "\(path)", "records_before": "\(existing.records)", "format_version": "\(ItemRecording.version)",
+            ])
+    }
+
+    /// Stops recording: writes what is queued, flushes the file to disk and closes it. Call once.
+    func finish() {
+        observers.detach(observer)
+        done.wait()
+        fsync(file)
+        close(file)
+        logger.info(
+            "recording closed",
+            metadata: [
+                "file": "\(path)", "written": "\(written.load(ordering: .relaxed))", "skipped": "\(observer.skipped)",
+                "lost": "\(lost.load(ordering: .relaxed))",
+            ])
+    }
+
+    /// Items written so far.
+    var writtenCount: Int { written.load(ordering: .relaxed) }
+
+    private func run() {
+        var reported = (skipped: 0, lost: 0, at: ContinuousClock.now - Self.reportInterval)
+        while true {
+            let batch = observer.nextBatch(maximum: 1024, timeout: .seconds(1))
+            if batch.isEmpty && !observer.isAttached { break }
+            if !batch.isEmpty { write(batch) }
+            let now = ContinuousClock.now
+            let (skipped, lost) = (observer.skipped, lost.load(ordering: .relaxed))
+            if (skipped > reported.skipped || lost > reported.lost) && now - reported.at >= Self.reportInterval {
+                logger.warning(
+                    "recorder fell behind: items not recorded",
+                    metadata: [
+                        "file": "\(path)", "skipped": "\(skipped - reported.skipped)", "lost": "\(lost - reported.lost)",
+                        "skipped_total": "\(skipped)", "lost_total": "\(lost)",
+                    ])
+                reported = (skipped, lost, now)
+            }
+        }
+        done.signal()
+    }
+
+    /// Appends `batch` as records; on a failed write, cuts the file back to its last whole record.
+    private func write(_ batch: [ObservedItem]) {
+        var bytes: [UInt8] = []
+        for item in batch { Self.record(item).encode(into: &bytes) }
+        end.withLock { end in
+            var offset = 0
+            while offset < bytes.count {
+                let count = bytes.withUnsafeBytes { pwrite(file, $0.baseAddress! + offset, $0.count - offset, end + off_t(offset)) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else {
+                    _ = ftruncate(file, end)
+                    lost.add(batch.count, ordering: .relaxed)
+                    return
+                }
+                offset += count
+            }
+            end += off_t(bytes.count)
+            written.add(batch.count, ordering: .relaxed)
+        }
+    }
+
+    /// The record of one observed item.
+    static func record(_ item: ObservedItem) -> ItemRecording.Record {
+        let observation = item.observation
+        let source: ItemRecording.Record.Source =
+            switch observation.source {
+            case .local(let connection): .module(connection.rawValue)
+            case .peer(let link): .peer(link.rawValue, observation.peer)
+            }
+        return ItemRecording.Record(
+            unixNanoseconds: item.unixNanoseconds, outcome: observation.outcome.rawValue, source: source, id: observation.id,
+            ttl: observation.ttl, dataType: observation.dataType, data: observation.data)
+    }
+
+    /// Readies `file` for appending: writes the header into an empty file, or reads an existing
+    /// one through (it must be a recording this build reads) and cuts away a torn last record.
+    /// Returns where the next record goes and how many the file holds.
+    private static func prepare(_ file: Int32, path: String, logger: Logger) throws(OpenError) -> (end: off_t, records: Int) {
+        var decoder = ItemRecording.Decoder()
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var total = 0
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(file, $0.baseAddress!, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw OpenError(path: path, reason: systemError()) }
+            if count == 0 { break }
+            total += count
+            decoder.append(chunk[0..<count])
+            do {
+                while try decoder.next() != nil {}
+            } catch {
+                throw OpenError(path: path, reason: "\(error)")
+            }
+        }
+        if total == 0 {
+            let header = ItemRecording.header
+            guard header.withUnsafeBytes({ pwrite(file, $0.baseAddress!, $0.count, 0) }) == header.count else {
+                throw OpenError(path: path, reason: systemError())
+            }
+            return (off_t(header.count), 0)
+        }
+        do {
+            try decoder.finish()
+        } catch .truncated(let offset, let records) where offset > 0 {
+            logger.warning(
+                "recording ended inside a record (an earlier run stopped while writing): cut back to its last whole record",
+                metadata: ["file": "\(path)", "bytes_cut": "\(UInt64(total) - offset)"])
+            guard ftruncate(file, off_t(offset)) == 0 else { throw OpenError(path: path, reason: systemError()) }
+            return (off_t(offset), records)
+        } catch {
+            throw OpenError(path: path, reason: "\(error)")
+        }
+        return (off_t(decoder.offset), decoder.records)
+    }
+
+    private static func systemError() -> String { String(cString: strerror(errno)) }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import GossipCore
+import GossipClient
+import GossipConfig
+import GossipNode
+import GossipWire
+import Testing
+
+/// `record_file` / `gossipd --record` and `gossip replay`: what a node takes in is written to a
+/// recording, and replaying it into another node delivers the same items.
+@Suite("Record and replay")
+struct RecordReplayTests {
+    static func temporaryPath(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("rec-\(UUID().uuidString.prefix(8))-\(name)").path
+    }
+
+    /// The records of the recording at `path`, and what its decoder said at the end.
+    static func records(at path: String) throws -> (records: [ItemRecording.Record], error: ItemRecording.FormatError?) {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        var decoder = ItemRecording.Decoder()
+        decoder.append(bytes)
+        var records: [ItemRecording.Record] = []
+        do {
+            while let record = try decoder.next() { records.append(record) }
+            try decoder.finish()
+            return (records, nil)
+        } catch {
+            return (records, error)
+        }
+    }
+
+    /// An item as a subscriber sees it.
+    struct Item: Hashable, CustomStringConvertible {
+        var dataType: UInt16
+        var data: [UInt8]
+        var description: String { "\(dataType):\(String(decoding: data, as: UTF8.self))" }
+    }
+
+    @Test("record on one node while items are announced there and reach it from a peer; replay into a fresh node: the same items")
+    func roundTrip() throws {
+        let path = Self.temporaryPath("round-trip.rec")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var announced: [Item] = []
+        do {
+            let network = TestNetwork()
+            let recording = try network.add { $0.recordPath = path }
+            let peer = try network.add(bootstrap: recording)
+            #expect(waitUntil(timeout: .seconds(10)) { recording.establishedPeerCount > 0 && peer.establishedPeerCount > 0 }, "\(network.links)")
+            let tap = recording.itemObservers.attach(capacity: 1000) { $0.outcome.isFirstSight }
+            let local = try recording.connect(), remote = try peer.connect()
+            for index in 0..<5 {
+                let item = Item(dataType: 1337, data: Array("local \(index)".utf8))
+                try local.announce(dataType: item.dataType, ttl: 0, data: item.data)
+                announced.append(item)
+            }
+            for index in 0..<5 {
+                let item = Item(dataType: UInt16(40 + index % 2), data: Array("from a peer \(index)".utf8))
+                try remote.announce(dataType: item.dataType, ttl: 3, data: item.data)
+                announced.append(item)
+            }
+            var seen = 0
+            while seen < announced.count, tap.next(timeout: .seconds(5)) != nil { seen += 1 }
+            #expect(seen == announced.count, "the recording node took in every item")
+            recording.itemObservers.detach(tap)
+            recording.stop()  // flushes the recording
+        }
+
+        let (records, error) = try Self.records(at: path)
+        #expect(error == nil)
+        #expect(Set(records.map { Item(dataType: $0.dataType, data: $0.data) }) == Set(announced))
+        let fromModule = records.filter { if case .module = $0.source { true } else { false } }
+        #expect(fromModule.count == 5 && fromModule.allSatisfy { $0.outcome == ItemObservation.Outcome.announced.rawValue && $0.ttl == 0 })
+        let fromPeer = records.filter { if case .peer(_, .some) = $0.source { true } else { false } }
+        #expect(fromPeer.count == 5 && fromPeer.allSatisfy { $0.outcome == ItemObservation.Outcome.relayedUnvalidated.rawValue && $0.ttl == 3 })
+        #expect(zip(records, records.dropFirst()).allSatisfy { $0.unixNanoseconds <= $1.unixNanoseconds }, "in the order taken in")
+
+        try withNode { fresh in
+            let subscribers = try [1337, 40, 41].map { try fresh.subscriber(of: UInt16($0)) }
+            let result = try CommandLineTests().run("gossip", ["replay", path, "--api", "127.0.0.1:\(fresh.apiPort)"])
+            #expect(result.status == 0, "\(result.error)")
+            #expect(result.error.contains("replayed 10 items"), "\(result.error)")
+            var delivered: [Item] = []
+            for (subscriber, count) in zip(subscribers, [5, 3, 2]) {
+                for _ in 0..<count {
+                    let notification = try subscriber.expectNotification()
+                    delivered.append(Item(dataType: notification.dataType, data: notification.data))
+                    try subscriber.validate(messageID: notification.messageID, isValid: true)
+                }
+                #expect(subscriber.staysQuiet(for: .milliseconds(50)))
+            }
+            #expect(delivered.sorted { $0.description < $1.description } == announced.sorted { $0.description < $1.description })
+        }
+    }
+
+    @Test("replay --type sends only those types; a recording cut off inside a record is replayed up to there, then reported (exit 1)")
+    func filterAndTruncation() throws {
+        let path = Self.temporaryPath("cut.rec")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var bytes = ItemRecording.header
+        for index in 0..<4 {
+            ItemRecording.Record(
+                unixNanoseconds: UInt64(index), outcome: 1, source: .module(1), id: ItemID(high: 0, low: UInt64(index)), ttl: 0,
+                dataType: UInt16(7 + index % 2), data: [UInt8(index)]
+            ).encode(into: &bytes)
+        }
+        try Data(bytes.dropLast()).write(to: URL(fileURLWithPath: path))
+        try withNode { node in
+            let subscriber = try node.subscriber(of: 7)
+            let other = try node.subscriber(of: 8)
+            let result = try CommandLineTests().run("gossip", ["replay", path, "--type", "7", "--api", "127.0.0.1:\(node.apiPort)"])
+            #expect(result.status == 1)
+            #expect(result.error.contains("truncated") && result.error.contains("replayed 2 items"), "\(result.error)")
+            #expect(result.error.contains("1 of other types skipped"), "\(result.error)")
+            #expect(try subscriber.expectNotification().data == [0])
+            #expect(try subscriber.expectNotification().data == [2])
+            #expect(other.staysQuiet(for: .milliseconds(100)))
+        }
+    }
+
+    @Test("replay refuses a file that is not a recording, or of a newer version, before sending anything (exit 1)")
+    func refusedFiles() throws {
+        let cli = CommandLineTests()
+        let text = Self.temporaryPath("text.rec")
+        let newer = Self.temporaryPath("newer.rec")
+        defer {
+            try? FileManager.default.removeItem(atPath: text)
+            try? FileManager.default.removeItem(atPath: newer)
+        }
+        try "hello, not a recording\n".write(toFile: text, atomically: true, encoding: .utf8)
+        try Data(Array("GOSSIPRC".utf8) + [0, 0, 0, 9]).write(to: URL(fileURLWithPath: newer))
+        // Port 1: nothing listens there, so an attempt to connect would fail differently.
+        let notRecording = try cli.run("gossip", ["replay", text, "--api", "127.0.0.1:1"])
+        #expect(notRecording.status == 1)
+        #expect(notRecording.error == "Error: \(text): not a gossip recording (a recording begins with \"GOSSIPRC\")\n")
+        let newerVersion = try cli.run("gossip", ["replay", newer, "--api", "127.0.0.1:1"])
+        #expect(newerVersion.status == 1)
+        #expect(newerVersion.error.contains("format version 9; this build reads version 1"), "\(newerVersion.error)")
+        let missing = try cli.run("gossip", ["replay", text + ".absent", "--api", "127.0.0.1:1"])
+        #expect(missing.status == 1 && missing.error.contains("cannot read"))
+        let usage = try cli.run("gossip", ["replay", text, "--rate", "0"])
+        #expect(usage.status == 64)
+    }
+
+    @Test("a recording is appended to across runs; a tail torn by a crash is cut away first")
+    func appendAcrossRuns() throws {
+        let path = Self.temporaryPath("runs.rec")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for run in 0..<2 {
+            try withNode(configure: { $0.recordPath = path }) { node in
+                let tap = node.itemObservers.attach(capacity: 10)
+                let announcer = try node.connect()
+                try announcer.announce(dataType: 3, ttl: 0, data: [UInt8(run)])
+                #expect(tap.next(timeout: .seconds(5)) != nil)
+            }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.seekToEnd()
+            try handle.write(contentsOf: Data([0, 0, 0, 200, 1, 2, 3]))  // a record cut off
+            try handle.close()
+        }
+        let (records, error) = try Self.records(at: path)
+        #expect(records.map(\.data) == [[0], [1]])
+        #expect(error == .truncated(offset: UInt64(ItemRecording.headerSize + 2 * (4 + ItemRecording.itemFixedSize + 1)), records: 2))
+    }
+
+    @Test("a record_file that cannot be used stops the start with a clear error: gossipd exits 1")
+    func unusableFile() throws {
+        let text = Self.temporaryPath("text.rec")
+        defer { try? FileManager.default.removeItem(atPath: text) }
+        try "not a recording".write(toFile: text, atomically: true, encoding: .utf8)
+        for (path, reason) in [("/nonexistent/folder/items.rec", "No such file or directory"), (text, "not a gossip recording")] {
+            #expect {
+                try withNode(configure: { $0.recordPath = path }) { _ in }
+            } throws: { error in
+                "\(error)".hasPrefix("cannot record to \(path): \(reason)")
+            }
+        }
+        #expect(try String(contentsOfFile: text, encoding: .utf8) == "not a recording", "a file that is not a recording is left as it was")
+        let config = try CommandLineTests().temporaryFile("[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\n")
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let result = try CommandLineTests().run("gossipd", ["--config", config, "--record", "/nonexistent/folder/items.rec"])
+        #expect(result.status == 1)
+        #expect(result.error == "gossipd: cannot record to /nonexistent/folder/items.rec: No such file or directory\n")
+    }
+}
