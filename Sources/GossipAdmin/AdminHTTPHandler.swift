@@ -39,8 +39,29 @@ final class AdminHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             guard let head, !answered else { return }
             answered = true
             deadline?.cancel()
-            respond(context: context, head: head, routes.respond(to: head))
+            switch routes.answer(head) {
+            case .whole(let response):
+                respond(context: context, head: head, response)
+            case .tap(let types):
+                startTap(context: context, head: head, types: types)
+            }
         }
+    }
+
+    /// Sends the head of an endless answer (chunked: no length) and hands the channel to a tap.
+    private func startTap(context: ChannelHandlerContext, head: HTTPRequestHead, types: Set<UInt16>) {
+        guard routes.taps.enter() else {
+            respond(context: context, head: head, AdminRoutes.Response(.serviceUnavailable, "\(AdminTap.maximumTaps) taps are open already"))
+            return
+        }
+        let taps = routes.taps
+        context.channel.closeFuture.whenComplete { _ in taps.leave() }
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/x-ndjson")
+        headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "Connection", value: "close")
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .ok, headers: headers))), promise: nil)
+        AdminTap.start(on: context.channel, observers: routes.node.itemObservers, types: types)
     }
 
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, _ response: AdminRoutes.Response) {

@@ -10,6 +10,8 @@ struct AdminRoutes: Sendable {
     let reload: @Sendable () -> AdminServer.ReloadOutcome
     let token: @Sendable () -> String?
     let logger: Logger
+    /// Taps open now, at most `AdminTap.maximumTaps`.
+    let taps = AdminSlots(limit: AdminTap.maximumTaps)
 
     /// One whole answer.
     struct Response {
@@ -29,7 +31,34 @@ struct AdminRoutes: Sendable {
         }
     }
 
-    static let paths = ["/metrics", "/status", "/ready", "/reload"]
+    static let paths = ["/metrics", "/status", "/ready", "/reload", "/tap"]
+
+    /// What a request asks for: one whole answer, or the tap's stream of items.
+    enum Answer {
+        case whole(Response)
+        /// Start a tap with these types (empty: all).
+        case tap(Set<UInt16>)
+    }
+
+    func answer(_ head: HTTPRequestHead) -> Answer {
+        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.first == "/tap" else { return .whole(respond(to: head)) }
+        guard head.method == .GET else { return .whole(methodNotAllowed("GET")) }
+        if let refusal = refuseWithoutToken(head) { return .whole(refusal) }
+        guard node.isReady else { return .whole(Response(.serviceUnavailable, "not running")) }
+        var types: Set<UInt16> = []
+        for pair in parts.dropFirst().first?.split(separator: "&") ?? [] {
+            let keyValue = pair.split(separator: "=", maxSplits: 1)
+            guard keyValue.first == "type", keyValue.count == 2 else {
+                return .whole(Response(.badRequest, "unknown parameter \(pair); /tap takes type=T[,T...]"))
+            }
+            for text in keyValue[1].split(separator: ",") {
+                guard let type = UInt16(text) else { return .whole(Response(.badRequest, "type must be 0 to 65535, got \(text)")) }
+                types.insert(type)
+            }
+        }
+        return .tap(types)
+    }
 
     func respond(to head: HTTPRequestHead) -> Response {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri

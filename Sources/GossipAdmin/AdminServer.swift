@@ -56,7 +56,7 @@ public final class AdminServer: Sendable {
         let (seconds, attoseconds) = requestDeadline.components
         let deadline = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let open = AdminConnectionCount()
+        let open = AdminSlots(limit: Self.maxConnections)
         let routes = AdminRoutes(node: node, registry: registry, reload: reload, token: token, logger: logger)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 32)
@@ -102,12 +102,18 @@ public final class AdminServer: Sendable {
     }
 }
 
-/// Counts open admin connections against `AdminServer.maxConnections`.
-final class AdminConnectionCount: Sendable {
+/// Counts what is open (admin connections, taps) against a limit.
+final class AdminSlots: Sendable {
     private let count = Atomic<Int>(0)
+    let limit: Int
 
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a slot; false at the limit.
     func enter() -> Bool {
-        if count.wrappingAdd(1, ordering: .relaxed).newValue > AdminServer.maxConnections {
+        if count.wrappingAdd(1, ordering: .relaxed).newValue > limit {
             count.wrappingSubtract(1, ordering: .relaxed)
             return false
         }

@@ -3,9 +3,11 @@ import GossipAdmin
 import GossipClient
 import GossipConfig
 import GossipNode
+import GossipSockets
 import GossipWire
 import Logging
 import Prometheus
+import Synchronization
 import Testing
 
 /// The admin HTTP endpoints (`admin_address`): /metrics, /status, /ready, /reload, scraped over
@@ -13,7 +15,7 @@ import Testing
 @Suite("Admin endpoints", .serialized)
 struct AdminTests {
     /// A node that keeps metrics, with its admin server on an OS-picked port.
-    final class AdminNode {
+    final class AdminNode: Sendable {
         let node: Node
         let server: AdminServer
 
@@ -175,5 +177,86 @@ struct AdminTests {
         #expect(extra.waitForClose(), "over the limit")
         for client in held { client.close() }  // room again
         #expect(waitUntil { (try? a.client().request("GET", "/ready").status) == 200 })
+    }
+
+    @Test("/tap streams every item passing through as JSON lines, filtered by type; gossip tap prints them and stops after --count")
+    func tap() throws {
+        let a = try AdminNode()
+        defer { a.stop() }
+        let lines = SharedText()
+        let streaming = BackgroundJob {
+            let response = try a.client().request("GET", "/tap?type=5,6", timeout: .seconds(20)) { bytes in
+                lines.value.withLock { $0 += String(decoding: bytes, as: UTF8.self) }
+                return lines.value.withLock { $0.split(separator: "\n").count } < 2
+            }
+            #expect(response.status == 200)
+        }
+        try #require(waitUntil { a.node.itemObservers.count == 1 }, "the tap attached")
+        let module = try a.node.connect()
+        try module.announce(dataType: 4, ttl: 3, data: [1])  // filtered out
+        try module.announce(dataType: 5, ttl: 3, data: [1, 2])
+        try module.announce(dataType: 6, ttl: 0, data: [1, 2, 3])
+        try streaming.join()
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let taps = try lines.value.withLock { $0 }.split(separator: "\n").map { try decoder.decode(ItemTapLine.self, from: Data($0.utf8)) }
+        #expect(taps.map(\.type) == [5, 6])
+        #expect(taps.map(\.size) == [2, 3] && taps.map(\.ttl) == [3, 0])
+        #expect(taps.allSatisfy { $0.outcome == "announced" && $0.from.hasPrefix("api#") && $0.item.count == 16 && $0.skipped == 0 })
+        #expect(waitUntil { a.node.itemObservers.count == 0 }, "the tap detached when its client left")
+
+        // The command-line tool, as a person runs it.
+        let cli = CommandLineTests()
+        let printed = Mutex<CommandLineTests.Result?>(nil)
+        let tool = BackgroundJob {
+            let result = try cli.run("gossip", ["tap", "--admin", "127.0.0.1:\(a.server.port)", "--count", "2"])
+            printed.withLock { $0 = result }
+        }
+        try #require(waitUntil { a.node.itemObservers.count == 1 }, "gossip tap attached")
+        try module.announce(dataType: 7, ttl: 0, data: Array("hello".utf8))
+        try module.announce(dataType: 8, ttl: 0, data: Array("world".utf8))
+        try tool.join()
+        let result = try #require(printed.withLock { $0 })
+        #expect(result.status == 0, "\(result)")
+        let shown = result.output.split(separator: "\n")
+        #expect(shown.count == 2 && shown[0].contains("announced") && shown[0].contains("type 7  5 B") && shown[1].contains("type 8"), "\(result.output)")
+    }
+
+    @Test("a tap that never reads does not slow delivery to a module: it skips, and the module gets every item")
+    func stuckTap() throws {
+        let a = try AdminNode()
+        defer { a.stop() }
+        let stuck = try Socket.connect(host: "127.0.0.1", port: UInt16(a.server.port), deadline: .now + .seconds(5))
+        defer { stuck.close() }
+        try stuck.send(Array("GET /tap HTTP/1.1\r\nHost: x\r\n\r\n".utf8), deadline: .now + .seconds(5))  // and never reads
+        try #require(waitUntil { a.node.itemObservers.count == 1 })
+        let module = try a.node.subscriber(of: 9)
+        let announcer = try a.node.connect()
+        // About 170 bytes of tap line per item: far more than the socket buffers hold.
+        let count = 30000
+        let data = Array(repeating: UInt8(0x5A), count: 16)
+        let announcing = BackgroundJob {
+            for _ in 0..<count { try announcer.announce(dataType: 9, ttl: 0, data: data) }
+        }
+        for _ in 0..<count {
+            let notification = try module.expectNotification()
+            try module.validate(messageID: notification.messageID, isValid: true)
+        }
+        try announcing.join()
+        #expect(a.node.statistics.notificationsQueued == count)
+        #expect(a.node.itemObservers.count == 1, "the stuck tap is still attached (it is cut off only after \(AdminTap.stallLimit))")
+        // What reached the tap's socket: fewer lines than items, and the gap said as skipped.
+        var stream: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while stream.count < 64 << 20 {
+            let read = (try? chunk.withUnsafeMutableBytes { try stuck.receive(into: $0, deadline: .now + .seconds(2)) }) ?? 0
+            if read <= 0 { break }
+            stream += chunk[..<read]
+        }
+        let lines = String(decoding: stream, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("{") }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let skipped = lines.compactMap { try? decoder.decode(ItemTapLine.self, from: Data($0.utf8)) }.reduce(0) { $0 + $1.skipped }
+        #expect(lines.count < count && skipped > 0, "\(lines.count) lines, \(skipped) skipped")
     }
 }
