@@ -252,6 +252,7 @@ public final class Node: Sendable {
         .pingIntervalMilliseconds, .peerTimeoutMilliseconds, .linkIdleTimeoutMilliseconds, .joinWalkLength,
         .handshakeTimeoutMilliseconds, .maxPendingHandshakes, .maxLinksPerIP, .maxLinksPerPrefix,
         .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .identityWorkBits, .apiAllow, .apiToken,
+        .cacheSize, .validationTimeoutMilliseconds,
     ]
 
     /// Applies what of `configuration` can change while the node runs (`reloadableKeys`: the
