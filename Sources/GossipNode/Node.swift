@@ -252,13 +252,15 @@ public final class Node: Sendable {
         .pingIntervalMilliseconds, .peerTimeoutMilliseconds, .linkIdleTimeoutMilliseconds, .joinWalkLength,
         .handshakeTimeoutMilliseconds, .maxPendingHandshakes, .maxLinksPerIP, .maxLinksPerPrefix,
         .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .identityWorkBits, .apiAllow, .apiToken,
-        .cacheSize, .validationTimeoutMilliseconds,
+        .cacheSize, .validationTimeoutMilliseconds, .announceQueueCapacity, .outboxCapacityBytes, .maxAPIConnections,
+        .frameTimeoutMilliseconds, .writeTimeoutMilliseconds, .connectTimeoutMilliseconds,
     ]
 
     /// Applies what of `configuration` can change while the node runs (`reloadableKeys`: the
     /// overlay's degree, limits, intervals and timeouts, the tree's timings, the digest size, the
-    /// work asked of new peers, and who may use the API), and says which keys changed and which
-    /// of them need a restart to take effect.
+    /// work asked of new peers, the cache size and validation timeout, the item queue's and the
+    /// outboxes' bounds, the API connection limit, the frame, write and connect timeouts, and who
+    /// may use the API), and says which keys changed and which of them need a restart to take effect.
     public func reload(_ configuration: NodeConfiguration) -> (applied: [String], needsRestart: [String]) {
         guard let running else { return ([], []) }
         let context = running.context
@@ -269,6 +271,8 @@ public final class Node: Sendable {
             $0 == .apiToken ? configuration.apiToken != current.apiToken : $0.value(in: configuration) != $0.value(in: current)
         }
         context.apiAccess.withLock { $0 = NodeContext.APIAccess(configuration) }
+        context.limits.withLock { $0 = RunTimeLimits(configuration) }
+        context.itemQueue.capacity = configuration.announceQueueCapacity
         context.withCore { core, _ in
             core.reconfigure(configuration.protocolConfiguration)
             return []
@@ -280,6 +284,9 @@ public final class Node: Sendable {
         let stillDiffering = ConfigurationKey.allCases.filter { !Self.reloadableKeys.contains($0) && $0.value(in: configuration) != $0.value(in: started) }
         return (changed.filter(Self.reloadableKeys.contains).map(\.name), stillDiffering.map(\.name))
     }
+
+    /// The running node's shared state, for tests.
+    var context: NodeContext? { running?.context }
 
     /// Bytes accepted for local modules and not yet written to them (their outboxes, the batch
     /// being written included).
