@@ -253,11 +253,11 @@ public final class Node: Sendable {
         .handshakeTimeoutMilliseconds, .maxPendingHandshakes, .maxLinksPerIP, .maxLinksPerPrefix,
         .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .identityWorkBits, .apiAllow, .apiToken,
         .cacheSize, .validationTimeoutMilliseconds, .announceQueueCapacity, .outboxCapacityBytes, .maxAPIConnections,
-        .frameTimeoutMilliseconds, .writeTimeoutMilliseconds, .connectTimeoutMilliseconds,
+        .frameTimeoutMilliseconds, .writeTimeoutMilliseconds, .connectTimeoutMilliseconds, .viewSize,
     ]
 
     /// Applies what of `configuration` can change while the node runs (`reloadableKeys`: the
-    /// overlay's degree, limits, intervals and timeouts, the tree's timings, the digest size, the
+    /// overlay's degree, limits, intervals, timeouts and view size, the tree's timings, the digest size, the
     /// work asked of new peers, the cache size and validation timeout, the item queue's and the
     /// outboxes' bounds, the API connection limit, the frame, write and connect timeouts, and who
     /// may use the API), and says which keys changed and which of them need a restart to take effect.

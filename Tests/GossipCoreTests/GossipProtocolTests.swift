@@ -337,7 +337,7 @@ struct ItemBindingTests {
 
 @Suite("Reconfiguring a running core")
 struct ReconfigureTests {
-    @Test("the overlay's, the tree's and the engine's settings change; the seen set and the view's capacity stay")
+    @Test("the overlay's, the tree's and the engine's settings change; the seen set stays")
     func reconfigure() {
         var pair = CorePair()
         pair.connect()
@@ -355,11 +355,27 @@ struct ReconfigureTests {
         #expect(pair.a.overlay.configuration.pingIntervalNanoseconds == 123 * ms)
         #expect(pair.a.broadcast.configuration.graftTimeoutNanoseconds == 77 * ms)
         #expect(pair.a.configuration.digestSize == 3)
-        #expect(pair.a.overlay.configuration.viewCapacity == 16, "the passive view keeps its capacity")
+        #expect(pair.a.overlay.configuration.viewCapacity == 999 && pair.a.overlay.view.capacity == 999)
         #expect(pair.a.engine.configuration.cacheSize == 1 && pair.a.configuration.engine.cacheSize == 1)
         #expect(pair.a.engine.cache.capacity == 1 && pair.a.engine.validations.timeoutNanoseconds == 300 * ms)
         #expect(pair.a.engine.seen.capacity == 65_536 && pair.a.configuration.engine.seenCapacity == 65_536, "the seen set keeps its size")
         #expect(pair.a.overlay.activeLinks == [pair.link], "links stay")
+    }
+
+    @Test("a smaller view drops known peers at once, never a linked one")
+    func viewSize() {
+        var pair = CorePair()
+        pair.connect()
+        pair.a.rememberPeers((10...19).map { PeerEntry(identity: identity($0), address: address(7000 + UInt16($0))) })
+        #expect(pair.a.overlay.view.count == 11, "b and ten more")
+        var next = pair.a.configuration
+        next.overlay.viewCapacity = 3
+        pair.a.reconfigure(next)
+        #expect(pair.a.overlay.view.count == 3 && pair.a.overlay.view[identity(2)] != nil, "b, the linked peer, stays")
+        next.overlay.viewCapacity = 1
+        pair.a.reconfigure(next)
+        #expect(pair.a.overlay.view.all.map(\.identity) == [identity(2)])
+        #expect(pair.a.overlay.activeLinks == [pair.link])
     }
 
     @Test("the cache grows and shrinks with cache_size: the oldest items go at once, later ones keep to the new bound")

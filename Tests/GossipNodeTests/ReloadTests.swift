@@ -72,7 +72,7 @@ struct ReloadLimitsTests {
         try #require(node.context).configuration
     }
 
-    @Test("cache, queue and outbox bounds, API limit, frame, write, connect and validation timeouts change; every connection stays")
+    @Test("cache, queue, outbox and view bounds, API limit, frame, write, connect and validation timeouts change; every connection stays")
     func everyLimitKeepsConnections() throws {
         let network = TestNetwork()
         let origin = try network.add()
@@ -97,17 +97,19 @@ struct ReloadLimitsTests {
         next.writeTimeoutMilliseconds = 2345
         next.validationTimeoutMilliseconds = 3456
         next.connectTimeoutMilliseconds = 4567
+        next.viewSize = 5
         let (applied, _) = node.reload(next)
         #expect(
             Set(applied) == [
                 "cache_size", "announce_queue_size", "outbox_bytes", "max_api_connections", "frame_timeout_ms",
-                "write_timeout_ms", "validation_timeout_ms", "connect_timeout_ms",
+                "write_timeout_ms", "validation_timeout_ms", "connect_timeout_ms", "view_size",
             ], "\(applied)")
         #expect(node.status?.cachedItems == 3, "the oldest items are gone at once")
         let context = try #require(node.context)
         #expect(context.itemQueue.capacity == 7)
         #expect(context.limits.withLock { $0 } == RunTimeLimits(next))
         #expect(context.core.withLock { $0.engine.validations.timeoutNanoseconds } == 3_456_000_000)
+        #expect(context.core.withLock { $0.overlay.view.capacity } == 5)
 
         // The same connections carry the next item: to the subscriber, and over the link.
         try announcer.announce(dataType: 5, ttl: 0, data: [99])

@@ -64,7 +64,7 @@ public struct GossipProtocol: Sendable {
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
     var authenticated: Set<LinkID> = []
     /// Takes the settings that can change while the node runs: the overlay's (degree, slack, link
-    /// limits, intervals, timeouts, join walks; not the passive view's capacity), the broadcast
+    /// limits, intervals, timeouts, join walks, the passive view's capacity), the broadcast
     /// tree's timings, the digest size, the identity work asked of new peers, and the engine's
     /// cache size and validation timeout (`GossipEngine.reconfigure`: a smaller cache drops its
     /// oldest items at once; pending validations move to the new timeout, and one now overdue is
