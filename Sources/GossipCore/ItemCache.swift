@@ -3,7 +3,7 @@ import DequeModule
 
 /// The newest `capacity` items, by ID; when full, the oldest goes first.
 public struct ItemCache: Sendable {
-    public let capacity: Int
+    public private(set) var capacity: Int
     private var items: [ItemID: GossipItem] = [:]
     private var order: Deque<ItemID> = []
     /// When each item in `order` was inserted, in the same order.
@@ -26,13 +26,27 @@ public struct ItemCache: Sendable {
     public mutating func insert(_ item: GossipItem, at moment: Moment = .zero) -> GossipItem? {
         guard items[item.id] == nil else { return nil }
         var evicted: GossipItem?
-        if items.count == capacity, let oldest = order.popFirst() {
+        if items.count >= capacity, let oldest = order.popFirst() {
             insertedAt.removeFirst()
             evicted = items.removeValue(forKey: oldest)
         }
         items[item.id] = item
         order.append(item.id)
         insertedAt.append(max(moment, insertedAt.last ?? .zero))  // kept ascending
+        return evicted
+    }
+
+    /// Takes a new capacity (a reload of `cache_size`): growing keeps every item; shrinking evicts
+    /// the oldest at once, down to the new capacity. Returns the items evicted, oldest first.
+    @discardableResult
+    public mutating func resize(to newCapacity: Int) -> [GossipItem] {
+        precondition(newCapacity > 0, "cache capacity must be positive")
+        capacity = newCapacity
+        var evicted: [GossipItem] = []
+        while items.count > capacity, let oldest = order.popFirst() {
+            insertedAt.removeFirst()
+            if let item = items.removeValue(forKey: oldest) { evicted.append(item) }
+        }
         return evicted
     }
 

@@ -58,7 +58,7 @@ public struct ValidationTracker: Sendable {
 
     public static let idSpace = 65_536
 
-    public let timeoutNanoseconds: UInt64
+    public private(set) var timeoutNanoseconds: UInt64
     public let maximumHeldBytes: Int
     private var entries: [UInt16: Entry] = [:]
     private var order: Deque<(id: UInt16, sequence: UInt64)> = []
@@ -73,6 +73,22 @@ public struct ValidationTracker: Sendable {
     public init(timeoutNanoseconds: UInt64, maximumHeldBytes: Int = 64 << 20) {
         self.timeoutNanoseconds = timeoutNanoseconds
         self.maximumHeldBytes = maximumHeldBytes
+    }
+
+    /// Takes a new timeout (a reload of `validation_timeout_ms`). Every pending item is judged by
+    /// it too, counted from when it was notified: its deadline moves by the difference, so the
+    /// deadlines still grow in allocation order. An item past its new deadline is decided at the
+    /// next `expire`.
+    public mutating func changeTimeout(to newTimeout: UInt64) {
+        guard newTimeout != timeoutNanoseconds else { return }
+        let old = timeoutNanoseconds
+        timeoutNanoseconds = newTimeout
+        for id in Array(entries.keys) {
+            let deadline = entries[id]!.deadline.nanoseconds
+            // deadline = notified + old, so notified + new (saturating, as `adding` does).
+            let notified = deadline >= old ? deadline - old : 0
+            entries[id]!.deadline = Moment(nanoseconds: notified).adding(nanoseconds: newTimeout)
+        }
     }
 
     /// Items awaiting validation.

@@ -76,7 +76,7 @@ final class APIServer: Sendable {
     /// is in use is the newcomer refused.
     private static func admit(_ socket: Socket, context: NodeContext) {
         context.statistics.apiConnectionsAccepted.increment()
-        let limit = context.configuration.maxAPIConnections
+        let limit = context.limits.withLock { $0.maxAPIConnections }
         let open = context.statistics.apiConnectionsOpen.wrappingAdd(1, ordering: .relaxed).newValue
         if open > limit {
             let idle = context.apiConnections.withLock { table in
@@ -116,7 +116,7 @@ final class APIServer: Sendable {
         defer { context.liveReaders.wrappingSubtract(1, ordering: .releasing) }
         context.logger.debug("API connection opened", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])
         context.withCore { core, now in core.moduleConnected(connection.apiID, now: now) }
-        var stream = FrameStream(socket: connection.socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds), headerRule: .apiFromModule)
+        var stream = FrameStream(socket: connection.socket, frameTimeout: context.limits.withLock { $0.frameTimeout }, headerRule: .apiFromModule)
         // With api_token, the first message must be the token (517); nothing else is taken before.
         let token = context.apiAccess.withLock { $0.token }
         var authorized = token == nil

@@ -6,10 +6,11 @@ import FoundationEssentials  // Date; not Foundation (Threads.swift says why)
 import Foundation
 #endif
 
-/// A blocking FIFO in lanes, each with a fixed capacity: a producer waits while its own lane is
+/// A blocking FIFO in lanes, each with the same capacity: a producer waits while its own lane is
 /// full (back-pressure), and the consumer takes everything queued in every lane at once. Lanes
 /// keep one kind of producer from starving another: local modules flooding announcements do not
-/// stall the peers' readers, nor the other way round.
+/// stall the peers' readers, nor the other way round. The capacity may change while the queue is
+/// in use (a reload of `announce_queue_size`).
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while holding `condition`.
 final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
@@ -18,22 +19,54 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     /// Elements in all lanes together, so emptiness is one comparison on the hot path.
     private var total = 0
     private var isClosed = false
-    let capacity: Int
+    private var bound: Int
+    /// Producers waiting for room in their lane.
+    private var waiting = 0
 
     /// - Parameters:
     ///   - capacity: the bound of each lane.
     ///   - lanes: how many lanes.
     init(capacity: Int, lanes: Int = 1) {
         precondition(capacity > 0 && lanes > 0)
-        self.capacity = capacity
+        self.bound = capacity
         self.lanes = Array(repeating: [], count: lanes)
+    }
+
+    /// The bound of each lane. A larger one wakes the producers waiting on a full lane at once; a
+    /// smaller one drops nothing already queued: a lane holding more only takes new elements once
+    /// the consumer has brought it below the new bound.
+    var capacity: Int {
+        get {
+            condition.lock()
+            defer { condition.unlock() }
+            return bound
+        }
+        set {
+            precondition(newValue > 0)
+            condition.lock()
+            let grew = newValue > bound
+            bound = newValue
+            if grew { condition.broadcast() }
+            condition.unlock()
+        }
+    }
+
+    /// Producers waiting in `push` for room in their lane.
+    var waitingProducers: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting
     }
 
     /// Appends `element` to `lane`, waiting while that lane is full. Returns false if the queue was closed.
     func push(_ element: Element, lane: Int = 0) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while lanes[lane].count >= capacity && !isClosed { condition.wait() }
+        if lanes[lane].count >= bound && !isClosed {
+            waiting += 1
+            while lanes[lane].count >= bound && !isClosed { condition.wait() }
+            waiting -= 1
+        }
         guard !isClosed else { return false }
         lanes[lane].append(element)
         total += 1

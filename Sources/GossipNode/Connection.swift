@@ -36,13 +36,12 @@ final class Connection: Sendable {
         self.socket = socket
         self.context = context
         self.remote = socket.remoteDescription
-        let configuration = context.configuration
         // The failure handler runs on the sender's thread; it only needs the connection to close.
         let box = WeakConnectionBox()
         self.sender = ConnectionSender(
             socket: socket,
-            capacityBytes: configuration.outboxCapacityBytes,
-            writeTimeout: .milliseconds(configuration.writeTimeoutMilliseconds),
+            capacityBytes: { [context] in context.limits.withLock { $0.outboxCapacityBytes } },
+            writeTimeout: context.limits.withLock { $0.writeTimeout },
             onWriteFailure: { error in box.connection?.terminate(.writeFailed, detail: "\(error)") })
         box.connection = self
     }

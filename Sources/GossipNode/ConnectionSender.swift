@@ -17,6 +17,11 @@ import GossipSockets
 /// queued is written in one `send` per wake-up. A write that cannot finish within the write timeout
 /// fails the connection.
 ///
+/// The byte bound is asked for at every enqueue, so a reload (`outbox_bytes`) reaches live
+/// connections. A larger bound applies at once. A smaller one applies once the outbox (queued and
+/// being written) is within it: until then the connection keeps the bound it had, so it is not cut
+/// off for what it took in under the old one; it overflows, as ever, only past the bound in force.
+///
 /// `@unchecked Sendable`: the mutable properties are touched only while holding `condition`.
 final class ConnectionSender: @unchecked Sendable {
     enum EnqueueResult: Equatable {
@@ -46,13 +51,22 @@ final class ConnectionSender: @unchecked Sendable {
     private let finished = DispatchSemaphore(value: 0)
 
     let socket: Socket
-    let capacityBytes: Int
+    /// The byte bound asked for now (`outbox_bytes`, which a reload may change).
+    private let requestedCapacity: @Sendable () -> Int
+    /// The byte bound in force: the one asked for, or a larger earlier one while the outbox holds
+    /// more than that.
+    private var boundBytes: Int
     let writeTimeout: Duration
     private let onWriteFailure: @Sendable (SocketError) -> Void
 
-    init(socket: Socket, capacityBytes: Int, writeTimeout: Duration, onWriteFailure: @escaping @Sendable (SocketError) -> Void) {
+    /// - Parameter capacityBytes: the outbox's bound in bytes, asked for at each enqueue.
+    init(
+        socket: Socket, capacityBytes: @escaping @Sendable () -> Int, writeTimeout: Duration,
+        onWriteFailure: @escaping @Sendable (SocketError) -> Void
+    ) {
         self.socket = socket
-        self.capacityBytes = capacityBytes
+        self.requestedCapacity = capacityBytes
+        self.boundBytes = capacityBytes()
         self.writeTimeout = writeTimeout
         self.onWriteFailure = onWriteFailure
     }
@@ -81,8 +95,16 @@ final class ConnectionSender: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// The byte bound in force (see the type's comment on a smaller bound).
+    var capacityBytes: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return boundBytes
+    }
+
     /// Writes or queues whole messages (one or more frames). Never blocks.
     func enqueue(_ plaintext: [UInt8]) -> EnqueueResult {
+        let requested = requestedCapacity()  // not under our lock: it takes the node's
         condition.lock()
         guard !isStopped && finishLinger == nil else {
             condition.unlock()
@@ -114,7 +136,8 @@ final class ConnectionSender: @unchecked Sendable {
                 return .closed
             }
         }
-        guard queuedBytes + pending.count <= capacityBytes else {
+        if requested >= boundBytes || queuedBytes + inFlightBytes <= requested { boundBytes = requested }
+        guard queuedBytes + pending.count <= boundBytes else {
             // Sealed frames were numbered already: nothing may follow them, or the peer would
             // see a gap in the counter. The caller closes the connection on `.full` anyway.
             if sealer != nil {

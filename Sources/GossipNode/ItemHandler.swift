@@ -89,7 +89,7 @@ final class ItemHandler: Sendable {
     /// The next peer items from `held`: as many as fit in a quarter of a module's outbox (at least
     /// one), so that a module below half its bound cannot overflow on one chunk.
     private func takeChunk(from held: inout Deque<InboundItem>) -> [InboundItem] {
-        let budget = context.configuration.outboxCapacityBytes / 4
+        let budget = context.limits.withLock { $0.outboxCapacityBytes } / 4
         var chunk: [InboundItem] = []
         var bytes = 0
         while let next = held.first {

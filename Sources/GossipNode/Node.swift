@@ -274,15 +274,18 @@ public final class Node: Sendable {
         .pingIntervalMilliseconds, .peerTimeoutMilliseconds, .linkIdleTimeoutMilliseconds, .joinWalkLength,
         .handshakeTimeoutMilliseconds, .maxPendingHandshakes, .maxLinksPerIP, .maxLinksPerPrefix,
         .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .identityWorkBits, .apiAllow, .apiToken,
-        .logLevel,
+        .logLevel, .cacheSize, .validationTimeoutMilliseconds, .announceQueueCapacity, .outboxCapacityBytes, .maxAPIConnections,
+        .frameTimeoutMilliseconds, .writeTimeoutMilliseconds, .connectTimeoutMilliseconds, .viewSize,
     ]
 
     /// Applies what of `configuration` can change while the node runs (`reloadableKeys`: the
-    /// overlay's degree, limits, intervals and timeouts, the tree's timings, the digest size, the
-    /// work asked of new peers, who may use the API, and the log level), and says which keys
-    /// changed and which of them need a restart to take effect. A changed `log_level` goes to
-    /// the node's logger's `LogLevelSwitch`, if its handler is a `SwitchedLogHandler` (gossipd's):
-    /// only a change, so a level given on the command line stays until the file's own changes.
+    /// overlay's degree, limits, intervals, timeouts and view size, the tree's timings, the digest size, the
+    /// work asked of new peers, the cache size and validation timeout, the item queue's and the
+    /// outboxes' bounds, the API connection limit, the frame, write and connect timeouts, who
+    /// may use the API, and the log level), and says which keys changed and which of them need a
+    /// restart to take effect. A changed `log_level` goes to the node's logger's `LogLevelSwitch`,
+    /// if its handler is a `SwitchedLogHandler` (gossipd's): only a change, so a level given on the
+    /// command line stays until the file's own changes.
     public func reload(_ configuration: NodeConfiguration) -> (applied: [String], needsRestart: [String]) {
         guard let running else { return ([], []) }
         let context = running.context
@@ -296,6 +299,8 @@ public final class Node: Sendable {
         if changed.contains(.logLevel), let level = Logger.Level(rawValue: configuration.logLevel) {
             (logger.handler as? SwitchedLogHandler)?.levelSwitch.level = level
         }
+        context.limits.withLock { $0 = RunTimeLimits(configuration) }
+        context.itemQueue.capacity = configuration.announceQueueCapacity
         context.withCore { core, _ in
             core.reconfigure(configuration.protocolConfiguration)
             return []
@@ -307,6 +312,9 @@ public final class Node: Sendable {
         let stillDiffering = ConfigurationKey.allCases.filter { !Self.reloadableKeys.contains($0) && $0.value(in: configuration) != $0.value(in: started) }
         return (changed.filter(Self.reloadableKeys.contains).map(\.name), stillDiffering.map(\.name))
     }
+
+    /// The running node's shared state, for tests.
+    var context: NodeContext? { running?.context }
 
     /// Bytes accepted for local modules and not yet written to them (their outboxes, the batch
     /// being written included).

@@ -63,6 +63,9 @@ final class NodeContext: Sendable {
     /// Who watches the items passing through (`ItemObservers`); the core reports them only while
     /// someone does.
     let observers: ItemObservers
+    /// The limits a reload may change (outbox bound, API connections, frame, write and connect
+    /// timeouts).
+    let limits: Mutex<RunTimeLimits>
 
     struct APIAccess: Sendable {
         var allow: [NetworkPrefix]
@@ -85,6 +88,7 @@ final class NodeContext: Sendable {
         self.clock = clock
         self.started = clock.now()
         self.apiAccess = Mutex(APIAccess(configuration))
+        self.limits = Mutex(RunTimeLimits(configuration))
         self.logger = logger
         self.abuseLog = RateLimitedLogger(logger: logger)
         self.itemLog = ItemLog(logger: logger)
@@ -134,13 +138,14 @@ final class NodeContext: Sendable {
     typealias ModuleBehind = (since: ContinuousClock.Instant, module: Connection)
 
     /// The subscribed modules that are behind, by connection number: one falls behind when its
-    /// outbox holds more than half its bound and stays behind until it is down to a quarter.
-    /// `previous` is the last answer.
+    /// outbox holds more than half its bound (the one in force: after a smaller `outbox_bytes`, a
+    /// fuller outbox keeps its old bound until it drains) and stays behind until it is down to a
+    /// quarter. `previous` is the last answer.
     func modulesBehind(_ previous: [UInt64: ModuleBehind], now: ContinuousClock.Instant) -> [UInt64: ModuleBehind] {
-        let capacity = configuration.outboxCapacityBytes
         var behind: [UInt64: ModuleBehind] = [:]
         for module in apiConnections.withLock({ Array($0.values) })
         where module.isSubscriber.load(ordering: .relaxed) && !module.isClosing {
+            let capacity = module.sender.capacityBytes
             let backlog = module.sender.backlogBytes
             if let since = previous[module.number]?.since, backlog > capacity / 4 {
                 behind[module.number] = (since, module)
@@ -155,7 +160,8 @@ final class NodeContext: Sendable {
     /// validation may take (its pending items time out by then anyway), but under half the peer
     /// timeout (held-back readers answer no PING meanwhile), and at least a second.
     var lagLimit: Duration {
-        .milliseconds(max(1000, min(configuration.validationTimeoutMilliseconds, configuration.peerTimeoutMilliseconds / 2)))
+        let (validation, peer) = limits.withLock { ($0.validationTimeoutMilliseconds, $0.peerTimeoutMilliseconds) }
+        return .milliseconds(max(1000, min(validation, peer / 2)))
     }
 
     func makeConnectionNumber() -> UInt64 {

@@ -47,7 +47,7 @@ final class P2PServer: Sendable {
     /// Dials `target` on a short-lived thread; the link joins the others once connected.
     func dial(_ target: Overlay.DialTarget) {
         let started = startThread(name: "p2p-dial") { [self, context] in
-            let timeout = Duration.milliseconds(context.configuration.connectTimeoutMilliseconds)
+            let timeout = context.limits.withLock { $0.connectTimeout }
             do {
                 let socket = try Socket.connect(host: target.host, port: target.port, deadline: .now + timeout)
                 serve(socket, outbound: true, dialed: target)
@@ -98,7 +98,7 @@ final class P2PServer: Sendable {
         }
         context.logger.debug("peer link opened", metadata: ["link": "\(link.label)", "remote": "\(link.remote)", "outbound": "\(outbound)"])
 
-        var stream = FrameStream(socket: socket, frameTimeout: .milliseconds(context.configuration.frameTimeoutMilliseconds), headerRule: .peer)
+        var stream = FrameStream(socket: socket, frameTimeout: context.limits.withLock { $0.frameTimeout }, headerRule: .peer)
         // Opens the peer's frames once the handshake made the link's keys (an encrypted link).
         var opener: FrameOpener?
         // The peer, once the link is a neighbour (active): linked and lost are logged at info.

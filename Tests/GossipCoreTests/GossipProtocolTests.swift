@@ -337,7 +337,7 @@ struct ItemBindingTests {
 
 @Suite("Reconfiguring a running core")
 struct ReconfigureTests {
-    @Test("the overlay's and the tree's settings change; the engine's and the view's capacity stay")
+    @Test("the overlay's, the tree's and the engine's settings change; the seen set stays")
     func reconfigure() {
         var pair = CorePair()
         pair.connect()
@@ -347,14 +347,57 @@ struct ReconfigureTests {
         next.overlay.pingIntervalNanoseconds = 123 * ms
         next.broadcast.graftTimeoutNanoseconds = 77 * ms
         next.engine.cacheSize = 1
+        next.engine.validationTimeoutNanoseconds = 300 * ms
+        next.engine.seenCapacity = 5
         next.digestSize = 3
         pair.a.reconfigure(next)
         #expect(pair.a.configuration.overlay.degree == 7 && pair.a.overlay.configuration.degree == 7)
         #expect(pair.a.overlay.configuration.pingIntervalNanoseconds == 123 * ms)
         #expect(pair.a.broadcast.configuration.graftTimeoutNanoseconds == 77 * ms)
         #expect(pair.a.configuration.digestSize == 3)
-        #expect(pair.a.overlay.configuration.viewCapacity == 16, "the passive view keeps its capacity")
-        #expect(pair.a.engine.configuration.cacheSize == 16 && pair.a.configuration.engine.cacheSize == 16, "the cache keeps its size")
+        #expect(pair.a.overlay.configuration.viewCapacity == 999 && pair.a.overlay.view.capacity == 999)
+        #expect(pair.a.engine.configuration.cacheSize == 1 && pair.a.configuration.engine.cacheSize == 1)
+        #expect(pair.a.engine.cache.capacity == 1 && pair.a.engine.validations.timeoutNanoseconds == 300 * ms)
+        #expect(pair.a.engine.seen.capacity == 65_536 && pair.a.configuration.engine.seenCapacity == 65_536, "the seen set keeps its size")
         #expect(pair.a.overlay.activeLinks == [pair.link], "links stay")
+    }
+
+    @Test("a smaller view drops known peers at once, never a linked one")
+    func viewSize() {
+        var pair = CorePair()
+        pair.connect()
+        pair.a.rememberPeers((10...19).map { PeerEntry(identity: identity($0), address: address(7000 + UInt16($0))) })
+        #expect(pair.a.overlay.view.count == 11, "b and ten more")
+        var next = pair.a.configuration
+        next.overlay.viewCapacity = 3
+        pair.a.reconfigure(next)
+        #expect(pair.a.overlay.view.count == 3 && pair.a.overlay.view[identity(2)] != nil, "b, the linked peer, stays")
+        next.overlay.viewCapacity = 1
+        pair.a.reconfigure(next)
+        #expect(pair.a.overlay.view.all.map(\.identity) == [identity(2)])
+        #expect(pair.a.overlay.activeLinks == [pair.link])
+    }
+
+    @Test("the cache grows and shrinks with cache_size: the oldest items go at once, later ones keep to the new bound")
+    func cacheSize() {
+        var pair = CorePair()
+        pair.connect()
+        func announce(_ n: UInt8) -> ItemID? {
+            _ = pair.a.received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 5, data: [n])), from: 2, now: pair.now)
+            return pair.a.engine.cache.idsOldestFirst.last
+        }
+        let first = (1...16).compactMap { announce(UInt8($0)) }
+        #expect(first.count == 16 && pair.a.engine.cache.count == 16)
+        var next = pair.a.configuration
+        next.engine.cacheSize = 20
+        pair.a.reconfigure(next)
+        let more = (17...20).compactMap { announce(UInt8($0)) }
+        #expect(pair.a.engine.cache.count == 20 && pair.a.engine.cache.idsOldestFirst == first + more, "grown: nothing evicted")
+        next.engine.cacheSize = 3
+        pair.a.reconfigure(next)
+        #expect(pair.a.engine.cache.idsOldestFirst == Array(more.suffix(3)), "shrunk: the newest 3 stay")
+        #expect(pair.a.engine.digest(limit: 8) == Array(more.suffix(3)), "digests offer what is left")
+        let last = announce(21)
+        #expect(pair.a.engine.cache.count == 3 && pair.a.engine.cache.idsOldestFirst.last == last)
     }
 }

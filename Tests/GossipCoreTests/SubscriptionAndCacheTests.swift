@@ -68,4 +68,19 @@ struct ItemCacheTests {
         #expect(outcome6 == nil)
         #expect(cache.idsOldestFirst == [item(1).id, item(2).id])
     }
+
+    @Test("a new capacity: growing keeps every item, shrinking evicts the oldest at once")
+    func resize() {
+        var cache = ItemCache(capacity: 3)
+        for n: UInt64 in 1...3 { cache.insert(item(n)) }
+        #expect(cache.resize(to: 5).isEmpty)
+        for n: UInt64 in 4...5 { cache.insert(item(n)) }
+        #expect(cache.count == 5 && cache.capacity == 5, "grown: nothing evicted to make room")
+        #expect(cache.resize(to: 2) == [item(1), item(2), item(3)])
+        #expect(cache.idsOldestFirst == [item(4).id, item(5).id])
+        #expect(cache.newestIDs(8) == [item(4).id, item(5).id], "digests follow the smaller cache")
+        let evicted = cache.insert(item(6))
+        #expect(evicted == item(4), "then the new bound holds")
+        #expect(cache.count == 2)
+    }
 }

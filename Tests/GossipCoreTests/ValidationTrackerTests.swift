@@ -71,6 +71,22 @@ struct ValidationTrackerTests {
         #expect(tracker.nextDeadline == nil)
     }
 
+    @Test("a new timeout moves pending deadlines, counted from each item's notification")
+    func changeTimeout() {
+        var tracker = ValidationTracker(timeoutNanoseconds: 4 * second)
+        _ = tracker.begin(itemID: id(1), origin: .peer(9), item: nil, subscribers: [a], now: .zero)
+        _ = tracker.begin(itemID: id(2), origin: .peer(9), item: nil, subscribers: [a], now: Moment(nanoseconds: second))
+        tracker.changeTimeout(to: second)
+        #expect(tracker.nextDeadline == Moment(nanoseconds: second), "shortened: due one second after it was notified")
+        #expect(tracker.expire(now: Moment(nanoseconds: second)).map(\.itemID) == [id(1)])
+        #expect(tracker.expire(now: Moment(nanoseconds: 2 * second - 1)).isEmpty)
+        tracker.changeTimeout(to: 3 * second)
+        #expect(tracker.nextDeadline == Moment(nanoseconds: 4 * second), "lengthened: the later deadline")
+        _ = tracker.begin(itemID: id(3), origin: .peer(9), item: nil, subscribers: [a], now: Moment(nanoseconds: 2 * second))
+        #expect(tracker.expire(now: Moment(nanoseconds: 4 * second)).map(\.itemID) == [id(2)])
+        #expect(tracker.expire(now: Moment(nanoseconds: 5 * second)).map(\.itemID) == [id(3)], "new items get the new timeout")
+    }
+
     @Test("an invalid answer before the deadline makes an expired item invalid, not timed out")
     func invalidThenTimeout() {
         var tracker = ValidationTracker(timeoutNanoseconds: second)

@@ -34,6 +34,34 @@ struct BoundedQueueTests {
         #expect(queue.popAll(until: Date(timeIntervalSinceNow: 1)) == nil)
     }
 
+    @Test("a larger capacity wakes a producer waiting on a full lane")
+    func growing() throws {
+        let queue = BoundedQueue<Int>(capacity: 1, lanes: 2)
+        #expect(queue.push(1, lane: 0))
+        let producer = BackgroundJob { _ = queue.push(2, lane: 0) }
+        #expect(waitUntil { queue.waitingProducers == 1 }, "lane 0 is full")
+        queue.capacity = 2
+        try producer.join()
+        #expect(queue.count(lane: 0) == 2 && queue.waitingProducers == 0)
+        #expect(queue.popAll(until: Date(timeIntervalSinceNow: 1)) == [1, 2], "no consumer was needed to let it in")
+    }
+
+    @Test("a smaller capacity drops nothing queued; a lane over it takes more only once below it")
+    func shrinking() throws {
+        let queue = BoundedQueue<Int>(capacity: 3, lanes: 2)
+        for n in 1...3 { #expect(queue.push(n, lane: 0)) }
+        queue.capacity = 1
+        #expect(queue.capacity == 1 && queue.count == 3, "everything queued stays")
+        #expect(queue.push(10, lane: 1), "another lane below the new bound still takes an element")
+        let producer = BackgroundJob { _ = queue.push(4, lane: 0) }
+        #expect(waitUntil { queue.waitingProducers == 1 }, "lane 0 is over the new bound")
+        #expect(queue.popAll(until: Date(timeIntervalSinceNow: 1)) == [1, 2, 3, 10])
+        try producer.join()
+        #expect(queue.popAll(until: Date(timeIntervalSinceNow: 1)) == [4])
+        #expect(queue.push(5, lane: 0))
+        #expect(queue.count(lane: 0) == 1, "and the new bound holds")
+    }
+
     @Test("an empty queue returns an empty batch at the deadline")
     func deadline() {
         let queue = BoundedQueue<Int>(capacity: 4)

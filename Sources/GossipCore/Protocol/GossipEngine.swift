@@ -55,7 +55,7 @@ public struct GossipEngine: Sendable {
         public var evicted: [ValidationTracker.Completion]
     }
 
-    public let configuration: Configuration
+    public private(set) var configuration: Configuration
     public private(set) var subscriptions = SubscriptionTable()
     public private(set) var cache: ItemCache
     public private(set) var validations: ValidationTracker
@@ -87,6 +87,20 @@ public struct GossipEngine: Sendable {
         self.admission = Self.admissionBucket(configuration)
         self.unvalidatedAdmission = TokenBucket(
             capacity: max(1, admission.capacity / 2), perSecond: max(1, admission.perSecond / 2))
+    }
+
+    /// Takes the settings that can change while the node runs: the cache's size (shrinking evicts
+    /// the oldest items at once; returns them, oldest first) and the validation timeout (pending
+    /// items too are judged by it, from when they were notified: `ValidationTracker.changeTimeout`).
+    /// The seen set's capacity and TTL and the admission budget made from them stay as they were:
+    /// the budget is what keeps the seen set from forgetting a fresh item, so they change together,
+    /// at a restart. So do the held-bytes budget and the clock's zero.
+    @discardableResult
+    public mutating func reconfigure(_ new: Configuration) -> [GossipItem] {
+        configuration.cacheSize = new.cacheSize
+        configuration.validationTimeoutNanoseconds = new.validationTimeoutNanoseconds
+        validations.changeTimeout(to: new.validationTimeoutNanoseconds)
+        return cache.resize(to: new.cacheSize)
     }
 
     /// The budget a new item of `dataType` would draw on: whether it is below half full, and its

@@ -64,13 +64,17 @@ public struct GossipProtocol: Sendable {
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
     var authenticated: Set<LinkID> = []
     /// Takes the settings that can change while the node runs: the overlay's (degree, slack, link
-    /// limits, intervals, timeouts, join walks; not the passive view's capacity), the broadcast
-    /// tree's timings, the digest size and the identity work asked of new peers. The engine's
-    /// (cache, seen set, validation timeout), link encryption and the tick interval stay as they
-    /// were: those need a restart.
+    /// limits, intervals, timeouts, join walks, the passive view's capacity), the broadcast
+    /// tree's timings, the digest size, the identity work asked of new peers, and the engine's
+    /// cache size and validation timeout (`GossipEngine.reconfigure`: a smaller cache drops its
+    /// oldest items at once; pending validations move to the new timeout, and one now overdue is
+    /// decided at the next `tick`). The seen set, link encryption and the tick interval stay as
+    /// they were: those need a restart.
     public mutating func reconfigure(_ new: Configuration) {
         overlay.reconfigure(new.overlay)
         broadcast.reconfigure(new.broadcast)
+        engine.reconfigure(new.engine)
+        configuration.engine = engine.configuration
         configuration.overlay = overlay.configuration
         configuration.broadcast = broadcast.configuration
         configuration.digestSize = new.digestSize

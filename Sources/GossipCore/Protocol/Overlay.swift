@@ -236,11 +236,13 @@ public struct Overlay: Sendable {
     }
 
     /// Takes new settings while the node runs (degree, slack, link limits, intervals, timeouts,
-    /// join walks); they apply from the next event on. The passive view keeps its capacity.
+    /// join walks, the passive view's capacity); they apply from the next event on. A smaller view
+    /// drops random entries at once, never a linked peer's (`PeerView.resize`).
     public mutating func reconfigure(_ new: Configuration) {
-        var next = new
-        next.viewCapacity = configuration.viewCapacity
-        configuration = next
+        if new.viewCapacity != configuration.viewCapacity {
+            view.resize(to: new.viewCapacity, protecting: Set(linkOf.keys), using: &random)
+        }
+        configuration = new
     }
 
     // MARK: Queries

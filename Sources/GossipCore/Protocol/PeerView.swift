@@ -31,7 +31,7 @@ public struct PeerView: Sendable {
     /// Most entries in one (non-loopback) /24 or /48.
     public var prefixShare: Int { max(8, capacity / 8) }
 
-    public let capacity: Int
+    public private(set) var capacity: Int
     public let selfIdentity: PeerIdentity
     private(set) var entries: [PeerIdentity: Entry] = [:]
     /// The same identities, for uniform random picks.
@@ -151,6 +151,17 @@ public struct PeerView: Sendable {
 
     /// Drops random unprotected entries until the view fits. Picks by rejection (protected peers
     /// are few next to the view), so a trim costs no pass over the whole view.
+    /// Takes a new capacity (a reload of `view_size`): a smaller one drops random entries that
+    /// are not `protected` (the linked peers) until the view fits, as a merge would. The shares
+    /// per source and network follow the new capacity for later merges.
+    public mutating func resize(
+        to newCapacity: Int, protecting protected: Set<PeerIdentity>, using random: inout some RandomNumberGenerator
+    ) {
+        precondition(newCapacity > 0)
+        capacity = newCapacity
+        trim(protecting: protected, using: &random)
+    }
+
     private mutating func trim(protecting protected: Set<PeerIdentity>, using random: inout some RandomNumberGenerator) {
         var misses = 0
         while identities.count > capacity {
