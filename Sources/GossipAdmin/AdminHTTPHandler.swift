@@ -38,11 +38,11 @@ final class AdminHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head, !answered else { return }
             answered = true
-            deadline?.cancel()
             switch routes.answer(head) {
             case .whole(let response):
-                respond(context: context, head: head, response)
+                respond(context: context, head: head, response)  // the deadline still runs: the answer must be taken too
             case .tap(let types):
+                deadline?.cancel()  // a tap's client has AdminTap.stallLimit to keep reading instead
                 startTap(context: context, head: head, types: types)
             }
         }
@@ -50,12 +50,13 @@ final class AdminHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Sends the head of an endless answer (chunked: no length) and hands the channel to a tap.
     private func startTap(context: ChannelHandlerContext, head: HTTPRequestHead, types: Set<UInt16>) {
-        guard routes.taps.enter() else {
-            respond(context: context, head: head, AdminRoutes.Response(.serviceUnavailable, "\(AdminTap.maximumTaps) taps are open already"))
+        let address = context.channel.remoteAddress?.ipAddress ?? ""
+        guard routes.taps.enter(address) else {
+            respond(context: context, head: head, AdminRoutes.Response(.serviceUnavailable, "too many taps are open (at most \(AdminTap.maximumTaps), \(AdminTap.maximumTaps / 2) from one address)"))
             return
         }
         let taps = routes.taps
-        context.channel.closeFuture.whenComplete { _ in taps.leave() }
+        context.channel.closeFuture.whenComplete { _ in taps.leave(address) }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/x-ndjson")
         headers.add(name: "Cache-Control", value: "no-store")

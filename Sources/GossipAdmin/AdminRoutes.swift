@@ -1,3 +1,4 @@
+import CoreMetrics
 import GossipNode
 import Logging
 import NIOHTTP1
@@ -10,8 +11,15 @@ struct AdminRoutes: Sendable {
     let reload: @Sendable () -> AdminServer.ReloadOutcome
     let token: @Sendable () -> String?
     let logger: Logger
-    /// Taps open now, at most `AdminTap.maximumTaps`.
-    let taps = AdminSlots(limit: AdminTap.maximumTaps)
+    let refusals: Refusals
+    /// Taps open now, at most `AdminTap.maximumTaps` (and half of them from one address).
+    let taps = AdminSlots(limit: AdminTap.maximumTaps, perAddress: AdminTap.maximumTaps / 2)
+
+    /// Where refused requests are told: a log line at a bounded rate, and a counter.
+    struct Refusals: Sendable {
+        let log: RateLimitedLogger
+        let count: CoreMetrics.Counter
+    }
 
     /// One whole answer.
     struct Response {
@@ -99,7 +107,8 @@ struct AdminRoutes: Sendable {
             return String(parts[1])
         }
         if let offered, APIToken.matches(Array(offered.utf8), Array(token.utf8)) { return nil }
-        logger.notice("admin request refused: no valid token", metadata: ["path": "\(head.uri)"])
+        refusals.count.increment()
+        refusals.log.log(level: .notice, "admin request refused: no valid token", metadata: ["path": "\(head.uri.prefix(64))"])
         return Response(.unauthorized, "this node has api_token: send it as Authorization: Bearer <token>")
     }
 }

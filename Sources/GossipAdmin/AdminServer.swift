@@ -1,3 +1,4 @@
+import CoreMetrics
 import GossipConfig
 import GossipNode
 import Logging
@@ -23,9 +24,12 @@ public final class AdminServer: Sendable {
 
     /// At most this many admin connections at once; more are closed as they come.
     public static let maxConnections = 16
-    /// A request's head and body must have arrived this long after the connection opened (the
-    /// default of `init`'s `requestDeadline`).
-    public static let requestDeadline: Duration = .seconds(10)
+    /// At most this many from one address, so one client cannot take every slot.
+    public static let maxConnectionsPerAddress = 8
+    /// A connection is closed this long after it opened unless its answer is out (the default of
+    /// `init`'s `requestDeadline`): the request must come and the answer be taken within it. A tap
+    /// is exempt once its request is in (it has its own rule, `AdminTap.stallLimit`).
+    public static let requestDeadline: Duration = .seconds(2)
 
     /// The buckets of the first-sight-to-delivery histogram: 100 µs to 5 s.
     public static let deliveryBuckets: [Duration] = [
@@ -56,16 +60,21 @@ public final class AdminServer: Sendable {
         let (seconds, attoseconds) = requestDeadline.components
         let deadline = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let open = AdminSlots(limit: Self.maxConnections)
-        let routes = AdminRoutes(node: node, registry: registry, reload: reload, token: token, logger: logger)
+        let open = AdminSlots(limit: Self.maxConnections, perAddress: Self.maxConnectionsPerAddress)
+        let refused = CoreMetrics.Counter(label: "gossip_admin_requests_refused_total", factory: Self.metricsFactory(registry: registry))
+        let routes = AdminRoutes(
+            node: node, registry: registry, reload: reload, token: token, logger: logger,
+            refusals: AdminRoutes.Refusals(log: RateLimitedLogger(logger: logger), count: refused))
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 32)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                guard open.enter() else {
+                let address = channel.remoteAddress?.ipAddress ?? ""
+                guard open.enter(address) else {
+                    refused.increment()
                     return channel.close()  // at the limit: honest scrapers retry
                 }
-                channel.closeFuture.whenComplete { _ in open.leave() }
+                channel.closeFuture.whenComplete { _ in open.leave(address) }
                 return channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(AdminHTTPHandler(routes: routes, deadline: deadline))
@@ -102,25 +111,38 @@ public final class AdminServer: Sendable {
     }
 }
 
-/// Counts what is open (admin connections, taps) against a limit.
+/// Counts what is open (admin connections, taps) against a limit, and against a limit per
+/// client address.
 final class AdminSlots: Sendable {
-    private let count = Atomic<Int>(0)
+    private struct Counts {
+        var total = 0
+        var byAddress: [String: Int] = [:]
+    }
+
+    private let counts = Mutex(Counts())
     let limit: Int
+    let perAddress: Int
 
-    init(limit: Int) {
+    init(limit: Int, perAddress: Int) {
         self.limit = limit
+        self.perAddress = perAddress
     }
 
-    /// Takes a slot; false at the limit.
-    func enter() -> Bool {
-        if count.wrappingAdd(1, ordering: .relaxed).newValue > limit {
-            count.wrappingSubtract(1, ordering: .relaxed)
-            return false
+    /// Takes a slot for `address`; false at either limit.
+    func enter(_ address: String) -> Bool {
+        counts.withLock { counts in
+            guard counts.total < limit, counts.byAddress[address, default: 0] < perAddress else { return false }
+            counts.total += 1
+            counts.byAddress[address, default: 0] += 1
+            return true
         }
-        return true
     }
 
-    func leave() {
-        count.wrappingSubtract(1, ordering: .relaxed)
+    func leave(_ address: String) {
+        counts.withLock { counts in
+            counts.total -= 1
+            let left = counts.byAddress[address, default: 1] - 1
+            counts.byAddress[address] = left > 0 ? left : nil
+        }
     }
 }

@@ -59,14 +59,20 @@ public enum AdminTap {
         let batch = observer.nextBatch(maximum: 256, timeout: Duration.zero)
         guard !batch.isEmpty else { return }
         var buffer = channel.allocator.buffer(capacity: batch.count * 160)
-        for item in batch {
-            buffer.writeBytes(line(item, skipped: state.value.newlySkipped(observer.skipped)))
-        }
+        for item in batch { buffer.writeBytes(line(item, encoder: state.value.encoder)) }
         channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)), promise: nil)
     }
 
+    /// A JSON encoder as the tap's lines want it (snake case, keys sorted).
+    static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+
     /// One JSON line for `item`.
-    static func line(_ item: ObservedItem, skipped: Int) -> [UInt8] {
+    static func line(_ item: ObservedItem, encoder: JSONEncoder) -> [UInt8] {
         let observation = item.observation
         let from: String
         switch observation.source {
@@ -76,24 +82,16 @@ public enum AdminTap {
         let line = ItemTapLine(
             timeNs: item.unixNanoseconds, item: "\(observation.id)", outcome: "\(observation.outcome)", from: from,
             peer: observation.peer.map { "\($0)" }, type: observation.dataType, size: observation.data.count, ttl: observation.ttl,
-            skipped: skipped)
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = [.sortedKeys]
+            skipped: item.skippedBefore)
         return ((try? encoder.encode(line)).map(Array.init) ?? Array("{}".utf8)) + [UInt8(ascii: "\n")]
     }
 }
 
 /// What one tap remembers between polls (kept in a `NIOLoopBoundBox`: its event loop only).
 struct TapState {
-    private var reportedSkipped = 0
     private var stalled: ContinuousClock.Instant?
-
-    /// Skips not yet reported, given the observer's running total.
-    mutating func newlySkipped(_ total: Int) -> Int {
-        defer { reportedSkipped = total }
-        return total - reportedSkipped
-    }
+    /// One per tap, reused for every line.
+    let encoder = AdminTap.makeEncoder()
 
     /// How long the client has not been taking what is written.
     mutating func stalledSince(_ now: ContinuousClock.Instant) -> Duration {

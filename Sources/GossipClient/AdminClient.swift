@@ -97,6 +97,8 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
     private var response: AdminClient.Response?
     /// Whether the body goes to `onBody` (an answer of 200 with `onBody` set).
     private var streaming = false
+    /// Set once `onBody` said stop: parts the decoder still holds are dropped.
+    private var finished = false
 
     init(promise: EventLoopPromise<AdminClient.Response>, onBody: (@Sendable ([UInt8]) -> Bool)?) {
         self.promise = promise
@@ -110,8 +112,10 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
             streaming = onBody != nil && head.status == .ok
         case .body(var buffer):
             let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+            if finished { return }
             if streaming, let onBody, let response {
                 if !onBody(bytes) {
+                    finished = true
                     promise.succeed(response)
                     context.close(promise: nil)
                 }

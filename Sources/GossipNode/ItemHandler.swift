@@ -116,12 +116,14 @@ final class ItemHandler: Sendable {
                 let more: [GossipEffect]
                 switch entry {
                 case .local(let connection, let announce, _):
+                    let previous = core.engine.lastAnnouncedID
                     more = core.received(apiMessage: .announce(announce), from: connection, now: now)
                     if logging {
-                        // The core made its ID; the announcement is the newest item in its cache.
+                        // The core made its ID (a new one: this announcement was taken).
+                        let id = core.engine.lastAnnouncedID
                         sightings.append(
                             ItemLog.Sighting(
-                                id: core.engine.cache.newestIDs(1).first, dataType: announce.dataType, size: announce.data.count,
+                                id: id != previous ? id : nil, dataType: announce.dataType, size: announce.data.count,
                                 from: "\(connection)", effects: more))
                     }
                 case .peer(let link, let item, _):

@@ -13,7 +13,7 @@ import Foundation
 /// When the queue is full, new items are skipped and counted (`skipped`); the node and its
 /// modules never wait for a slow watcher.
 ///
-/// `@unchecked Sendable`: `queue`, `queuedBytes` and `isDetached` are read and written only
+/// `@unchecked Sendable`: `queue`, `queuedBytes`, `isDetached` and `skippedSinceQueued` are read and written only
 /// while holding `condition`.
 public final class ItemObserver: @unchecked Sendable {
     /// The most items the queue holds.
@@ -24,6 +24,8 @@ public final class ItemObserver: @unchecked Sendable {
     private var queue = Deque<ObservedItem>()
     private var queuedBytes = 0
     private var isDetached = false
+    /// Skipped since the last item queued: stamped on the next one (`skippedBefore`).
+    private var skippedSinceQueued = 0
     private let skippedCount = Atomic<Int>(0)
     /// Which items this observer wants; nil: all.
     private let filter: (@Sendable (ItemObservation) -> Bool)?
@@ -88,10 +90,14 @@ public final class ItemObserver: @unchecked Sendable {
             return
         }
         guard queue.count < capacity && (queue.isEmpty || queuedBytes + size <= maximumBytes) else {
+            skippedSinceQueued += 1
             condition.unlock()
             skippedCount.add(1, ordering: .relaxed)
             return
         }
+        var item = item
+        item.skippedBefore = skippedSinceQueued
+        skippedSinceQueued = 0
         queue.append(item)
         queuedBytes += size
         if queue.count == 1 { condition.signal() }

@@ -12,10 +12,13 @@ public struct ObservedItem: Sendable {
     public var observation: ItemObservation
     /// When the node observed it: Unix time in nanoseconds (UTC).
     public var unixNanoseconds: UInt64
+    /// Items this observer skipped (its queue was full) since the one it took before this one.
+    public var skippedBefore: Int
 
-    public init(observation: ItemObservation, unixNanoseconds: UInt64) {
+    public init(observation: ItemObservation, unixNanoseconds: UInt64, skippedBefore: Int = 0) {
         self.observation = observation
         self.unixNanoseconds = unixNanoseconds
+        self.skippedBefore = skippedBefore
     }
 }
 

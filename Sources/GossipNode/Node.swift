@@ -328,9 +328,12 @@ public final class Node: Sendable {
     public func exportMetrics() {
         guard let running, let metrics = running.context.metrics else { return }
         let context = running.context
-        let moduleBytes = context.apiConnections.withLock { $0.values.reduce(0) { $0 + $1.sender.backlogBytes } }
-        let peerBytes = context.peerLinks.withLock { $0.values.reduce(0) { $0 + $1.sender.backlogBytes } }
-        metrics.export(context.statistics.snapshot(), context.status(), moduleOutboxBytes: moduleBytes, peerOutboxBytes: peerBytes)
+        metrics.export {
+            NodeMetrics.Readings(
+                statistics: context.statistics.snapshot(), status: context.status(),
+                moduleOutboxBytes: context.apiConnections.withLock { $0.values.reduce(0) { $0 + $1.sender.backlogBytes } },
+                peerOutboxBytes: context.peerLinks.withLock { $0.values.reduce(0) { $0 + $1.sender.backlogBytes } })
+        }
     }
 
     /// The label of the first-sight-to-delivery timer among the node's metrics, for a factory that

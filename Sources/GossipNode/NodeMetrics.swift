@@ -68,9 +68,28 @@ final class NodeMetrics: Sendable {
         bytesOut[index].increment(by: bytes)
     }
 
+    /// What `export` reads from the node.
+    struct Readings {
+        var statistics: NodeStatistics.Snapshot
+        var status: NodeStatus
+        var moduleOutboxBytes: Int
+        var peerOutboxBytes: Int
+    }
+
     /// Carries the counters' growth since the last export over into the metrics, and sets the
-    /// gauges from `status` (and the outbox totals).
-    func export(_ statistics: NodeStatistics.Snapshot, _ status: NodeStatus, moduleOutboxBytes: Int, peerOutboxBytes: Int) {
+    /// gauges from the node's status (and the outbox totals). `read` runs under the export's lock,
+    /// so two exports at once cannot carry the same growth over twice.
+    func export(_ read: () -> Readings) {
+        exported.withLock { last in
+            let readings = read()
+            export(readings.statistics, readings.status, readings.moduleOutboxBytes, readings.peerOutboxBytes, last: &last)
+        }
+    }
+
+    private func export(
+        _ statistics: NodeStatistics.Snapshot, _ status: NodeStatus, _ moduleOutboxBytes: Int, _ peerOutboxBytes: Int,
+        last: inout [String: Int]
+    ) {
         var counters: [(name: String, labels: [(String, String)], value: Int)] = []
         var gauges: [(name: String, labels: [(String, String)], value: Int)] = []
         for child in Mirror(reflecting: statistics).children {
@@ -108,15 +127,13 @@ final class NodeMetrics: Sendable {
             ("gossip_outbox_bytes", [("kind", "peer")], peerOutboxBytes),
             ("gossip_uptime_seconds", [], status.uptimeMs / 1000),
         ]
-        exported.withLock { last in
-            for counter in counters {
-                let key = counter.name + "\(counter.labels)"
-                let growth = counter.value - last[key, default: 0]
-                last[key] = counter.value
-                // Made even when nothing grew, so that every counter shows from the first scrape.
-                let metric = Counter(label: counter.name, dimensions: counter.labels, factory: factory)
-                if growth > 0 { metric.increment(by: growth) }
-            }
+        for counter in counters {
+            let key = counter.name + "\(counter.labels)"
+            let growth = counter.value - last[key, default: 0]
+            last[key] = max(counter.value, last[key, default: 0])
+            // Made even when nothing grew, so that every counter shows from the first scrape.
+            let metric = Counter(label: counter.name, dimensions: counter.labels, factory: factory)
+            if growth > 0 { metric.increment(by: growth) }
         }
         for gauge in gauges {
             Gauge(label: gauge.name, dimensions: gauge.labels, factory: factory).record(gauge.value)

@@ -3,7 +3,7 @@ import Synchronization
 
 /// Logs at most `limit` messages per `interval`, then one line saying how many were suppressed, so
 /// a flood of bad input cannot flood the log.
-final class RateLimitedLogger: Sendable {
+public final class RateLimitedLogger: Sendable {
     private struct Window {
         var start: ContinuousClock.Instant
         var logged = 0
@@ -15,7 +15,7 @@ final class RateLimitedLogger: Sendable {
     private let interval: Duration
     private let window: Mutex<Window>
 
-    init(logger: Logger, limit: Int = 20, interval: Duration = .seconds(1)) {
+    public init(logger: Logger, limit: Int = 20, interval: Duration = .seconds(1)) {
         self.logger = logger
         self.limit = limit
         self.interval = interval
@@ -24,7 +24,7 @@ final class RateLimitedLogger: Sendable {
 
     /// Reports the suppressed count of a window that has ended, even if nothing was logged since;
     /// called periodically, so the tail of a flood is not lost.
-    func flush() {
+    public func flush() {
         let now = ContinuousClock.now
         let suppressed = window.withLock { window -> Int in
             guard now - window.start >= interval, window.suppressed > 0 else { return 0 }
@@ -36,7 +36,7 @@ final class RateLimitedLogger: Sendable {
         }
     }
 
-    func log(level: Logger.Level, _ message: @autoclosure () -> Logger.Message, metadata: Logger.Metadata? = nil) {
+    public func log(level: Logger.Level, _ message: @autoclosure () -> Logger.Message, metadata: Logger.Metadata? = nil) {
         let now = ContinuousClock.now
         let (allowed, suppressedBefore) = window.withLock { window -> (Bool, Int) in
             var suppressed = 0

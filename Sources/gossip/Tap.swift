@@ -51,7 +51,9 @@ extension GossipCommand {
             guard response.status == 200 else {
                 throw CLIError("the node refused the tap (HTTP \(response.status)): \(response.text.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
-            if !printer.reachedLimit { throw CLIError("the node ended the tap (stopping?)") }
+            if !printer.reachedLimit {
+                throw CLIError("the node ended the tap: it is stopping, or this tap took nothing for 10 s (a blocked output?)")
+            }
         }
     }
 }
@@ -77,6 +79,7 @@ final class TapPrinter: Sendable {
     /// Takes the next piece of the stream; false once `limit` items are printed.
     func take(_ bytes: [UInt8]) -> Bool {
         state.withLock { state in
+            if let limit, state.printed >= limit { return false }
             state.partial += bytes
             while let newline = state.partial.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(state.partial[..<newline])

@@ -122,8 +122,8 @@ struct GossipDaemon: ParsableCommand {
         let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
         let reloadNode = Mutex<Node?>(nil)
         hangup.setEventHandler {
-            guard let node = reloadNode.withLock({ $0 }) else { return }
-            _ = reload(node, via: "SIGHUP", logger: logger)
+            // Under the lock, as the admin endpoint's reload: one at a time, whichever way asked.
+            reloadNode.withLock { node in _ = node.map { reload($0, via: "SIGHUP", logger: logger) } }
         }
         hangup.resume()
         sources.append(hangup)

@@ -135,11 +135,16 @@ public struct GossipEngine: Sendable {
         validatedTypes.insert(dataType)
     }
 
+    /// The ID the latest local announcement was given (a driver that logs reads it after
+    /// handing over an ANNOUNCE: a new value means that announcement made this item).
+    public private(set) var lastAnnouncedID: ItemID?
+
     /// ANNOUNCE from a local module: cache the item and notify the other subscribers of its type.
     /// The announcer never gets its own item back.
     public mutating func announce(_ announce: GossipAnnounce, from connection: ConnectionID, now: Moment) -> Announced {
         admission.drain(now: now)  // a local item always goes out, but uses up the budget too
         let id = ItemBinding.id(stamp: unixSeconds(at: now), salt: nextSalt(), dataType: announce.dataType, data: announce.data)
+        lastAnnouncedID = id
         let item = GossipItem(id: id, ttl: announce.ttl, dataType: announce.dataType, data: announce.data)
         cache.insert(item, at: now)
         seen.observe(item.id, now: now)
