@@ -66,7 +66,7 @@ struct AdminTests {
     func metricsMove() throws {
         let a = try AdminNode()
         defer { a.stop() }
-        let b = try AdminNode()
+        let b = try AdminNode { $0.validationTimeoutMilliseconds = 300 }
         defer { b.stop() }
         let before = try a.scrape()
         #expect(Self.value(before, "gossip_announces_received_total") == 0, "every counter shows from the first scrape")
@@ -111,9 +111,27 @@ struct AdminTests {
         #expect(Self.value(scrapeB, "gossip_subscribed_types") == 1)
         #expect(Self.value(scrapeB, "gossip_cached_items") == 1)
 
+        // A verdict of invalid, and one that never comes (timed out).
+        try announcer.announce(dataType: 7, ttl: 0, data: [2])
+        try module.validate(messageID: try module.expectNotification().messageID, isValid: false)
+        try announcer.announce(dataType: 7, ttl: 0, data: [3])
+        _ = try module.expectNotification()
+        #expect(waitUntil { b.node.statistics.validationsTimedOut == 1 })
+        let later = try b.scrape()
+        #expect(Self.value(later, "gossip_validations_invalid_total") == 1)
+        #expect(Self.value(later, "gossip_validations_timed_out_total") == 1)
+        #expect(Self.value(later, "gossip_items_dropped_invalid_total") == 1)
+        // Every counter STATUS keeps is in /metrics with the same value.
+        let statistics = b.node.statistics
+        for child in Mirror(reflecting: statistics).children {
+            guard let label = child.label, let value = child.value as? Int, !label.hasSuffix("Open") else { continue }
+            let name = "gossip_" + label.replacing(/([a-z0-9])([A-Z])/) { "\($0.output.1)_\($0.output.2)" }.lowercased() + "_total"
+            #expect(Self.value(later, name) == Double(value), "\(name)")
+        }
+
         // A second scrape carries over only what grew since: counters do not double.
         let again = try a.scrape()
-        #expect(Self.value(again, "gossip_announces_received_total") == 1)
+        #expect(Self.value(again, "gossip_announces_received_total") == 3)
         #expect(Self.value(again, "gossip_malformed_input_total{kind=\"api\",reason=\"unknown_type\"}") == 1)
     }
 
