@@ -18,8 +18,8 @@ import Darwin
 /// observer's queue fills and items are skipped, counted, and reported in the log at most every
 /// `reportInterval`. `finish` writes what is queued and closes the file.
 ///
-/// An existing recording is appended to; a tail cut off by a crash is cut away first, so every
-/// record stays whole. A write that fails (a full disk) is undone, and its items are counted as
+/// An existing recording is appended to; a tail torn by a crash (a record cut off, or zero bytes
+/// after a power loss) is cut away first, so every record stays whole. A write that fails (a full disk) is undone, and its items are counted as
 /// lost.
 final class ItemRecorder: Sendable {
     /// Why the recording file cannot be used; the node does not start (`Node.StartError.record`).
@@ -147,7 +147,8 @@ final class ItemRecorder: Sendable {
     }
 
     /// Readies `file` for appending: writes the header into an empty file, or reads an existing
-    /// one through (it must be a recording this build reads) and cuts away a torn last record.
+    /// one through in chunks (it must be a recording this build reads) and cuts away a torn tail:
+    /// a last record cut off, or zero bytes where a record should begin.
     /// Returns where the next record goes and how many the file holds.
     private static func prepare(_ file: Int32, path: String, logger: Logger) throws(OpenError) -> (end: off_t, records: Int) {
         var decoder = ItemRecording.Decoder()
@@ -179,6 +180,12 @@ final class ItemRecorder: Sendable {
             logger.warning(
                 "recording ended inside a record (an earlier run stopped while writing): cut back to its last whole record",
                 metadata: ["file": "\(path)", "bytes_cut": "\(UInt64(total) - offset)"])
+            guard ftruncate(file, off_t(offset)) == 0 else { throw OpenError(path: path, reason: systemError()) }
+            return (off_t(offset), records)
+        } catch .zeroFilledTail(let offset, let bytes, let records) {
+            logger.warning(
+                "recording ended in zero bytes (an earlier run lost its last writes in a crash or power loss): cut back to its last whole record",
+                metadata: ["file": "\(path)", "bytes_cut": "\(bytes)"])
             guard ftruncate(file, off_t(offset)) == 0 else { throw OpenError(path: path, reason: systemError()) }
             return (off_t(offset), records)
         } catch {
