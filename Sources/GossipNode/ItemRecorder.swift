@@ -18,7 +18,8 @@ import Darwin
 /// observer's queue fills and items are skipped, counted, and reported in the log at most every
 /// `reportInterval`. `finish` writes what is queued and closes the file.
 ///
-/// An existing recording is appended to; a tail torn by a crash (a record cut off, or zero bytes
+/// The file is locked (`flock`) while recorded: a second recorder on it does not start. An
+/// existing recording is appended to; a tail torn by a crash (a record cut off, or zero bytes
 /// after a power loss) is cut away first, so every record stays whole. A write that fails (a full disk) is undone, and its items are counted as
 /// lost.
 final class ItemRecorder: Sendable {
@@ -52,6 +53,13 @@ final class ItemRecorder: Sendable {
         self.logger = logger
         let file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard file >= 0 else { throw OpenError(path: path, reason: Self.systemError()) }
+        // One recorder per file: two appending at once would interleave their records. The lock
+        // goes with the open file, so a second node in this process is refused too.
+        guard flock(file, LOCK_EX | LOCK_NB) == 0 else {
+            let reason = errno == EWOULDBLOCK ? "it is being recorded by another process (or another node in this one)" : Self.systemError()
+            close(file)
+            throw OpenError(path: path, reason: reason)
+        }
         let existing: (end: off_t, records: Int)
         do {
             existing = try Self.prepare(file, path: path, logger: logger)

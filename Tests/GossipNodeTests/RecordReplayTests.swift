@@ -239,6 +239,33 @@ struct RecordReplayTests {
         #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == corrupt)
     }
 
+    @Test("a second node recording to the same file does not start: the file is locked while recorded")
+    func oneRecorderPerFile() throws {
+        let path = Self.temporaryPath("shared.rec")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try withNode(configure: { $0.recordPath = path }) { first in
+            let tap = first.itemObservers.attach(capacity: 10)
+            try first.connect().announce(dataType: 3, ttl: 0, data: [1])
+            #expect(tap.next(timeout: .seconds(5)) != nil)
+            #expect {
+                try withNode(configure: { $0.recordPath = path }) { _ in }
+            } throws: { error in
+                "\(error)" == "cannot record to \(path): it is being recorded by another process (or another node in this one)"
+            }
+            try first.connect().announce(dataType: 3, ttl: 0, data: [2])
+            #expect(tap.next(timeout: .seconds(5)) != nil)
+        }
+        // Once the first node stopped, the file is free again.
+        try withNode(configure: { $0.recordPath = path }) { node in
+            let tap = node.itemObservers.attach(capacity: 10)
+            try node.connect().announce(dataType: 3, ttl: 0, data: [3])
+            #expect(tap.next(timeout: .seconds(5)) != nil)
+        }
+        let (records, error) = try Self.records(at: path)
+        #expect(error == nil)
+        #expect(records.map(\.data) == [[1], [2], [3]])
+    }
+
     @Test("a record_file that cannot be used stops the start with a clear error: gossipd exits 1")
     func unusableFile() throws {
         let text = Self.temporaryPath("text.rec")
