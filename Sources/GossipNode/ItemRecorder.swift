@@ -51,7 +51,8 @@ final class ItemRecorder: Sendable {
         self.path = path
         self.observers = observers
         self.logger = logger
-        let file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // Item data may be private: a new file only the node's user may read (an existing one keeps its mode).
+        let file = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard file >= 0 else { throw OpenError(path: path, reason: Self.systemError()) }
         // One recorder per file: two appending at once would interleave their records. The lock
         // goes with the open file, so a second node in this process is refused too.

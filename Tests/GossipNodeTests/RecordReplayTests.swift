@@ -266,6 +266,25 @@ struct RecordReplayTests {
         #expect(records.map(\.data) == [[1], [2], [3]])
     }
 
+    @Test("a new recording is created with mode 0600; an existing one keeps its mode")
+    func fileMode() throws {
+        func mode(_ path: String) throws -> Int {
+            try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        let new = Self.temporaryPath("new.rec"), existing = Self.temporaryPath("existing.rec")
+        defer {
+            try? FileManager.default.removeItem(atPath: new)
+            try? FileManager.default.removeItem(atPath: existing)
+        }
+        let whileRecording = try withNode(configure: { $0.recordPath = new }) { _ in try mode(new) }
+        #expect(whileRecording == 0o600)
+        #expect(try mode(new) == 0o600)
+        try Data(Self.recording(of: 1)).write(to: URL(fileURLWithPath: existing))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: existing)
+        try withNode(configure: { $0.recordPath = existing }) { _ in }
+        #expect(try mode(existing) == 0o644)
+    }
+
     @Test("a record_file that cannot be used stops the start with a clear error: gossipd exits 1")
     func unusableFile() throws {
         let text = Self.temporaryPath("text.rec")
