@@ -192,8 +192,10 @@ final class ItemRecorder: Sendable {
     }
 
     /// Readies `file` for appending: writes the header into an empty file, or reads an existing
-    /// one through in chunks (it must be a recording this build reads) and cuts away a torn tail:
-    /// a last record cut off, or zero bytes where a record should begin.
+    /// one through in 1 MiB chunks (it must be a recording this build reads) and cuts away a torn
+    /// tail: a last record cut off, or zero bytes where a record should begin. Memory stays at
+    /// about a chunk and a record whatever the file's size (`ItemRecording.Decoder` drops what it
+    /// consumed); the time grows with the size (docs/operations.md, Record and replay).
     /// Returns where the next record goes and how many the file holds.
     private static func prepare(_ file: Int32, path: String, logger: Logger) throws(OpenError) -> (end: off_t, records: Int) {
         var decoder = ItemRecording.Decoder()

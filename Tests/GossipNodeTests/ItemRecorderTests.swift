@@ -67,4 +67,38 @@ struct ItemRecorderTests {
         let (records, error) = try RecordReplayTests.records(at: path)
         #expect(error == nil && records.map(\.data) == (0..<100).map { [UInt8($0)] })
     }
+
+    @Test("an existing recording larger than the 1 MiB chunks it is read in: its records counted across chunks, a torn tail of either kind cut away")
+    func prepareReadsInChunks() throws {
+        let path = RecordReplayTests.temporaryPath("large.rec")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var bytes = ItemRecording.header
+        for index in 0..<90 {  // about 5.4 MiB: records straddle the chunk boundaries
+            ItemRecording.Record(
+                unixNanoseconds: UInt64(index), outcome: 1, source: .module(1), id: ItemID(high: 0, low: UInt64(index)), ttl: 0,
+                dataType: 1, data: Array(repeating: UInt8(index), count: 60_000 + index)
+            ).encode(into: &bytes)
+        }
+        var large: [UInt8] = []
+        ItemRecording.Record(
+            unixNanoseconds: 90, outcome: 1, source: .module(1), id: ItemID(high: 0, low: 90), ttl: 0, dataType: 1,
+            data: Array(repeating: 7, count: 900_000)
+        ).encode(into: &large)
+        let tails: [(tail: [UInt8], message: String)] = [
+            (Array(large.prefix(700_000)), "recording ended inside a record (an earlier run stopped while writing): cut back to its last whole record"),
+            (
+                Array(repeating: 0, count: (5 << 20) / 2),
+                "recording ended in zero bytes (an earlier run lost its last writes in a crash or power loss): cut back to its last whole record"
+            ),
+        ]
+        for (tail, message) in tails {
+            try Data(bytes + tail).write(to: URL(fileURLWithPath: path))
+            let log = RecordingLogHandler()
+            let recorder = try ItemRecorder(path: path, observers: ItemObservers(), logger: Logger(label: "recorder-test") { _ in log })
+            recorder.finish()
+            #expect(log.messages("recording items").first?.metadata["records_before"] == "90")
+            #expect(log.messages(message).first?.metadata["bytes_cut"] == "\(tail.count)", "\(log.lines.withLock { $0.map(\.message) })")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == bytes.count, "cut back to the last whole record")
+        }
+    }
 }
