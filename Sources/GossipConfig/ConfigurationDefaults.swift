@@ -368,7 +368,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .adminAddress:
             "Serve the admin HTTP endpoints here (/metrics for Prometheus, /status, /ready, POST /reload, /tap; docs/operations.md); keep it on loopback or a network you trust. Absent: no admin endpoint."
         case .recordFile:
-            "Append every item the node takes in (announced by a local module or new from a peer) to this file, with the time and its source (docs/record-format.md; `gossip replay` announces them again); a relative path is taken from the config file's folder. `gossipd --record FILE` overrides it."
+            "Append every item the node takes in (announced by a local module or new from a peer) to this file, with the time and its source (docs/record-format.md; `gossip replay` announces them again); a new file gets mode 0600 (only the node's user may read it), an existing one keeps its mode; a relative path is taken from the config file's folder. `gossipd --record FILE` overrides it."
         case .apiSocket:
             "Also serve the local API, byte for byte the same, on a Unix-domain socket at this path (file mode 0600: only the node's user may connect); a relative path is taken from the config file's folder."
         case .hostkey:

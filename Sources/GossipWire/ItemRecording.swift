@@ -121,6 +121,10 @@ public enum ItemRecording {
         case truncated(offset: UInt64, records: Int)
         /// A record that cannot be read: its length is out of bounds, or its fields do not fit it.
         case malformedRecord(offset: UInt64, reason: String)
+        /// The bytes from `offset` (where a record should begin, after `records` whole records)
+        /// to the end are all zero, `bytes` of them: a torn tail, as a crash or power loss leaves
+        /// on file systems that extend a file before its data reaches the disk (ext4, xfs).
+        case zeroFilledTail(offset: UInt64, bytes: UInt64, records: Int)
 
         public var description: String {
             switch self {
@@ -134,12 +138,17 @@ public enum ItemRecording {
                     : "truncated: ends inside a record at byte \(offset), after \(records) whole records"
             case .malformedRecord(let offset, let reason):
                 "malformed record at byte \(offset): \(reason)"
+            case .zeroFilledTail(let offset, let bytes, let records):
+                "torn tail: ends in \(bytes) zero bytes from byte \(offset), after \(records) whole records"
+                    + " (left by a crash or power loss)"
             }
         }
     }
 
     /// Reads a recording from bytes fed in chunks of any size (`append`), record by record
-    /// (`next`); `finish` at the end of the input says whether it ended cleanly.
+    /// (`next`); `finish` at the end of the input says whether it ended cleanly: after a whole
+    /// record, inside one (`truncated`), or in zero bytes where a record should begin
+    /// (`zeroFilledTail`). Its memory stays bounded whatever the size of the input.
     ///
     /// ```swift
     /// var decoder = ItemRecording.Decoder()
@@ -158,6 +167,14 @@ public enum ItemRecording {
         public private(set) var records = 0
         /// Bytes of input consumed: the end of the header or of the last whole record.
         public private(set) var offset: UInt64 = 0
+        /// Once a record's length reads 0: the zero bytes seen since `offset`, all dropped. While
+        /// every later byte is zero too this is a torn tail (`finish` says so); a non-zero byte
+        /// makes it a malformed record.
+        private var zeroTail: UInt64?
+
+        /// Bytes the decoder holds (consumed ones included until it drops them): bounded by the
+        /// largest chunk appended plus the largest record, whatever the size of the input.
+        var heldBytes: Int { buffer.count }
 
         public init() {}
 
@@ -185,10 +202,20 @@ public enum ItemRecording {
                 self.version = version
                 consume(ItemRecording.headerSize)
             }
+            if zeroTail != nil {
+                try skipZeros()
+                return nil
+            }
             while buffer.count - start >= 4 {
                 var reader = ByteReader(buffer[start..<start + 4])
                 let length = Int(try! reader.readUInt32())
-                guard length >= 1 && length <= ItemRecording.maximumRecordSize else {
+                if length == 0 {
+                    // Where a record should begin, zeros: a torn tail if the input ends in nothing else.
+                    zeroTail = 0
+                    try skipZeros()
+                    return nil
+                }
+                guard length <= ItemRecording.maximumRecordSize else {
                     let reason = "length \(length) out of bounds (1 to \(ItemRecording.maximumRecordSize))"
                     throw .malformedRecord(offset: offset, reason: reason)
                 }
@@ -214,7 +241,31 @@ public enum ItemRecording {
                 guard available > 0, buffer[start...].elementsEqual(ItemRecording.magic.prefix(available)) else { throw .notARecording }
                 throw .truncated(offset: 0, records: 0)
             }
+            if let zeroTail {
+                if let index = buffer[start...].firstIndex(where: { $0 != 0 }) {
+                    throw Self.notZeroFilled(at: offset, nonZero: offset + zeroTail + UInt64(index - start))
+                }
+                throw .zeroFilledTail(offset: offset, bytes: zeroTail + UInt64(buffer.count - start), records: records)
+            }
             guard buffer.count == start else { throw .truncated(offset: offset, records: records) }
+        }
+
+        /// In a zero tail: drops the zero bytes held, or throws at the first non-zero one.
+        private mutating func skipZeros() throws(FormatError) {
+            guard let zeroTail else { return }
+            if let index = buffer[start...].firstIndex(where: { $0 != 0 }) {
+                throw Self.notZeroFilled(at: offset, nonZero: offset + zeroTail + UInt64(index - start))
+            }
+            self.zeroTail = zeroTail + UInt64(buffer.count - start)
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        }
+
+        /// A record of length 0 with non-zero bytes after it: corruption, not a torn tail.
+        private static func notZeroFilled(at offset: UInt64, nonZero: UInt64) -> FormatError {
+            .malformedRecord(
+                offset: offset,
+                reason: "length 0 out of bounds (1 to \(ItemRecording.maximumRecordSize)), and byte \(nonZero) after it is not zero")
         }
 
         private mutating func consume(_ count: Int) {

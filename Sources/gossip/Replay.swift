@@ -12,8 +12,8 @@ extension GossipCommand {
                 node gives it a new item ID. Without --rate or --as-recorded, items go as fast as the node \
                 takes them. Progress goes to standard error every few seconds, and one summary line at \
                 the end. A file that is not a recording, or of a newer format version, is refused before \
-                anything is sent (exit 1); a file cut off inside a record is replayed up to there, then \
-                reported (exit 1). docs/record-format.md describes the file.
+                anything is sent (exit 1); a file with a torn tail (cut off inside a record, or ending in \
+                zero bytes after a crash) is replayed up to there, then reported (exit 1). docs/record-format.md describes the file.
 
                 Examples:
                   gossip replay items.rec --api 127.0.0.1:7002
@@ -98,7 +98,7 @@ private struct RecordingReader {
     let file: String
     var decoder = ItemRecording.Decoder()
     var isAtEnd = false
-    /// Set when the file ended inside a record: what `finish` said.
+    /// Set when the file ended in a torn tail: what `finish` said.
     var truncation: ItemRecording.FormatError?
 
     init(input: FileHandle, file: String) {
@@ -109,9 +109,9 @@ private struct RecordingReader {
     /// Bytes of the file consumed.
     var offset: UInt64 { decoder.offset }
 
-    /// The next item record; nil at the end of the file. A file cut off inside a record ends
-    /// there too (noted in `truncation`: what came before is still replayed); any other format
-    /// error throws.
+    /// The next item record; nil at the end of the file. A torn tail (the file cut off inside a
+    /// record, or ending in zero bytes where a record should begin) ends it there too (noted in
+    /// `truncation`: what came before is still replayed); any other format error throws.
     mutating func next() throws -> ItemRecording.Record? {
         while true {
             do {
@@ -122,6 +122,9 @@ private struct RecordingReader {
                 }
             } catch .truncated(let offset, let records) where offset > 0 {
                 truncation = .truncated(offset: offset, records: records)
+                return nil
+            } catch .zeroFilledTail(let offset, let bytes, let records) {
+                truncation = .zeroFilledTail(offset: offset, bytes: bytes, records: records)
                 return nil
             } catch {
                 throw CLIError("\(file): \(error)")

@@ -4,6 +4,7 @@ import GossipClient
 import GossipConfig
 import GossipNode
 import GossipWire
+import Logging
 import Testing
 
 /// `record_file` / `gossipd --record` and `gossip replay`: what a node takes in is written to a
@@ -27,6 +28,31 @@ struct RecordReplayTests {
         } catch {
             return (records, error)
         }
+    }
+
+    /// A recording of `count` items of one byte each (0, 1, ...), of data types 7 and 8 in turn.
+    static func recording(of count: Int) -> [UInt8] {
+        var bytes = ItemRecording.header
+        for index in 0..<count {
+            ItemRecording.Record(
+                unixNanoseconds: UInt64(index), outcome: 1, source: .module(1), id: ItemID(high: 0, low: UInt64(index)), ttl: 0,
+                dataType: UInt16(7 + index % 2), data: [UInt8(index)]
+            ).encode(into: &bytes)
+        }
+        return bytes
+    }
+
+    /// Runs `body` with a started node recording to `path` whose log lines are kept, then stops it.
+    static func withLoggedNode<R>(recording path: String, _ body: (Node, RecordingLogHandler) throws -> R) throws -> R {
+        var configuration = NodeConfiguration(
+            apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
+        configuration.identityWorkBits = 0
+        configuration.recordPath = path
+        let log = RecordingLogHandler()
+        let node = try Node(configuration: configuration, logger: Logger(label: "record-test") { _ in log })
+        try node.start()
+        defer { node.stop() }
+        return try body(node, log)
     }
 
     /// An item as a subscriber sees it.
@@ -96,14 +122,7 @@ struct RecordReplayTests {
     func filterAndTruncation() throws {
         let path = Self.temporaryPath("cut.rec")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        var bytes = ItemRecording.header
-        for index in 0..<4 {
-            ItemRecording.Record(
-                unixNanoseconds: UInt64(index), outcome: 1, source: .module(1), id: ItemID(high: 0, low: UInt64(index)), ttl: 0,
-                dataType: UInt16(7 + index % 2), data: [UInt8(index)]
-            ).encode(into: &bytes)
-        }
-        try Data(bytes.dropLast()).write(to: URL(fileURLWithPath: path))
+        try Data(Self.recording(of: 4).dropLast()).write(to: URL(fileURLWithPath: path))
         try withNode { node in
             let subscriber = try node.subscriber(of: 7)
             let other = try node.subscriber(of: 8)
@@ -114,6 +133,35 @@ struct RecordReplayTests {
             #expect(try subscriber.expectNotification().data == [0])
             #expect(try subscriber.expectNotification().data == [2])
             #expect(other.staysQuiet(for: .milliseconds(100)))
+        }
+    }
+
+    @Test("a recording that ends in zero bytes (a power loss on ext4/xfs) is replayed up to the zeros, then reported (exit 1)")
+    func replayZeroFilledTail() throws {
+        let path = Self.temporaryPath("zeros.rec")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let bytes = Self.recording(of: 3)
+        try Data(bytes + Array(repeating: 0, count: 4001)).write(to: URL(fileURLWithPath: path))
+        try withNode { node in
+            let subscriber = try node.subscriber(of: 7)
+            let other = try node.subscriber(of: 8)
+            let result = try CommandLineTests().run("gossip", ["replay", path, "--api", "127.0.0.1:\(node.apiPort)"])
+            #expect(result.status == 1)
+            #expect(
+                result.error.hasPrefix("Error: \(path): torn tail: ends in 4001 zero bytes from byte \(bytes.count), after 3 whole records"),
+                "\(result.error)")
+            #expect(result.error.contains("replayed 3 items"), "\(result.error)")
+            #expect(try subscriber.expectNotification().data == [0])
+            #expect(try other.expectNotification().data == [1])
+            #expect(try subscriber.expectNotification().data == [2])
+        }
+        // Zeros with something after them are not a torn tail: a malformed record, an error as before.
+        try Data(bytes + Array(repeating: 0, count: 100) + [9] + Self.recording(of: 1).dropFirst(12)).write(to: URL(fileURLWithPath: path))
+        try withNode { node in
+            let result = try CommandLineTests().run("gossip", ["replay", path, "--api", "127.0.0.1:\(node.apiPort)"])
+            #expect(result.status == 1)
+            #expect(result.error.contains("malformed record at byte \(bytes.count): length 0"), "\(result.error)")
+            #expect(!result.error.contains("torn tail"), "\(result.error)")
         }
     }
 
@@ -160,6 +208,81 @@ struct RecordReplayTests {
         let (records, error) = try Self.records(at: path)
         #expect(records.map(\.data) == [[0], [1]])
         #expect(error == .truncated(offset: UInt64(ItemRecording.headerSize + 2 * (4 + ItemRecording.itemFixedSize + 1)), records: 2))
+    }
+
+    @Test("a recording that ends in zero bytes (a power loss on ext4/xfs) is cut back to its last whole record at start, with a warning")
+    func zeroFilledTailCutAtStart() throws {
+        let path = Self.temporaryPath("zeros.rec")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let bytes = Self.recording(of: 2)
+        try Data(bytes + Array(repeating: 0, count: 4096)).write(to: URL(fileURLWithPath: path))
+        try Self.withLoggedNode(recording: path) { node, log in
+            let warning = log.messages("recording ended in zero bytes (an earlier run lost its last writes in a crash or power loss): cut back to its last whole record")
+            #expect(warning.count == 1 && warning.first?.metadata["bytes_cut"] == "4096" && warning.first?.level == .warning, "\(warning)")
+            #expect(log.messages("recording items").first?.metadata["records_before"] == "2")
+            let tap = node.itemObservers.attach(capacity: 10)
+            try node.connect().announce(dataType: 3, ttl: 0, data: [42])
+            #expect(tap.next(timeout: .seconds(5)) != nil)
+        }
+        let (records, error) = try Self.records(at: path)
+        #expect(error == nil)
+        #expect(records.map(\.data) == [[0], [1], [42]], "the new record follows the old ones, the zeros gone")
+
+        // Zeros followed by a non-zero byte are a malformed record in the middle: the start is refused, the file left alone.
+        let corrupt = bytes + Array(repeating: 0, count: 4096) + [1] + Array(repeating: 0, count: 10)
+        try Data(corrupt).write(to: URL(fileURLWithPath: path))
+        #expect {
+            try withNode(configure: { $0.recordPath = path }) { _ in }
+        } throws: { error in
+            "\(error)".hasPrefix("cannot record to \(path): malformed record at byte \(bytes.count): length 0 out of bounds")
+        }
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == corrupt)
+    }
+
+    @Test("a second node recording to the same file does not start: the file is locked while recorded")
+    func oneRecorderPerFile() throws {
+        let path = Self.temporaryPath("shared.rec")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try withNode(configure: { $0.recordPath = path }) { first in
+            let tap = first.itemObservers.attach(capacity: 10)
+            try first.connect().announce(dataType: 3, ttl: 0, data: [1])
+            #expect(tap.next(timeout: .seconds(5)) != nil)
+            #expect {
+                try withNode(configure: { $0.recordPath = path }) { _ in }
+            } throws: { error in
+                "\(error)" == "cannot record to \(path): it is being recorded by another process (or another node in this one)"
+            }
+            try first.connect().announce(dataType: 3, ttl: 0, data: [2])
+            #expect(tap.next(timeout: .seconds(5)) != nil)
+        }
+        // Once the first node stopped, the file is free again.
+        try withNode(configure: { $0.recordPath = path }) { node in
+            let tap = node.itemObservers.attach(capacity: 10)
+            try node.connect().announce(dataType: 3, ttl: 0, data: [3])
+            #expect(tap.next(timeout: .seconds(5)) != nil)
+        }
+        let (records, error) = try Self.records(at: path)
+        #expect(error == nil)
+        #expect(records.map(\.data) == [[1], [2], [3]])
+    }
+
+    @Test("a new recording is created with mode 0600; an existing one keeps its mode")
+    func fileMode() throws {
+        func mode(_ path: String) throws -> Int {
+            try #require(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        }
+        let new = Self.temporaryPath("new.rec"), existing = Self.temporaryPath("existing.rec")
+        defer {
+            try? FileManager.default.removeItem(atPath: new)
+            try? FileManager.default.removeItem(atPath: existing)
+        }
+        let whileRecording = try withNode(configure: { $0.recordPath = new }) { _ in try mode(new) }
+        #expect(whileRecording == 0o600)
+        #expect(try mode(new) == 0o600)
+        try Data(Self.recording(of: 1)).write(to: URL(fileURLWithPath: existing))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: existing)
+        try withNode(configure: { $0.recordPath = existing }) { _ in }
+        #expect(try mode(existing) == 0o644)
     }
 
     @Test("a record_file that cannot be used stops the start with a clear error: gossipd exits 1")

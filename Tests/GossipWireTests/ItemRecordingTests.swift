@@ -117,11 +117,72 @@ struct ItemRecordingTests {
 
     @Test("a record whose length is out of bounds or too short for its fields is malformed")
     func malformed() {
-        #expect(Self.decode(ItemRecording.header + [0, 0, 0, 0]).error == .malformedRecord(offset: 12, reason: "length 0 out of bounds (1 to 1048576)"))
+        #expect(
+            Self.decode(ItemRecording.header + [0, 0, 0, 0, 0, 0, 7]).error
+                == .malformedRecord(offset: 12, reason: "length 0 out of bounds (1 to 1048576), and byte 18 after it is not zero"))
         #expect(Self.decode(ItemRecording.header + [0x7F, 0, 0, 0]).error.map { if case .malformedRecord = $0 { true } else { false } } == true)
         var record: [UInt8] = []
         Self.records[0].encode(into: &record)
         record[3] -= 1  // the data no longer fits
         #expect(Self.decode(ItemRecording.header + record.dropLast()).error.map { if case .malformedRecord(12, _) = $0 { true } else { false } } == true)
+    }
+
+    @Test("a file that ends in zero bytes where a record should begin has a torn tail: its records, then where the zeros begin")
+    func zeroFilledTail() {
+        let bytes = Self.file(Array(Self.records.prefix(2)))
+        for zeros in [4, 5, 4096, 3 << 20] {
+            for chunk in [Int.max, 1, 7, 4096, 1 << 20] where zeros < 10_000 || chunk >= 4096 {
+                let (records, error) = Self.decode(bytes + Array(repeating: 0, count: zeros), chunk: chunk)
+                #expect(records == Array(Self.records.prefix(2)), "\(zeros) zeros in chunks of \(chunk)")
+                #expect(error == .zeroFilledTail(offset: UInt64(bytes.count), bytes: UInt64(zeros), records: 2), "\(zeros) zeros in chunks of \(chunk)")
+            }
+        }
+        #expect(Self.decode(ItemRecording.header + [0, 0, 0, 0]).error == .zeroFilledTail(offset: 12, bytes: 4, records: 0), "right after the header")
+        #expect(Self.decode(bytes + [0, 0, 0]).error == .truncated(offset: UInt64(bytes.count), records: 2), "fewer zeros than a length field")
+        #expect(
+            ItemRecording.FormatError.zeroFilledTail(offset: 95, bytes: 4001, records: 1).description
+                == "torn tail: ends in 4001 zero bytes from byte 95, after 1 whole records (left by a crash or power loss)")
+        // A non-zero byte anywhere after the zeros: a malformed record in the middle, refused.
+        for chunk in [Int.max, 1, 4096] {
+            let middle = Self.decode(bytes + Array(repeating: 0, count: 5000) + [1] + Array(repeating: 0, count: 100), chunk: chunk)
+            #expect(middle.records == Array(Self.records.prefix(2)))
+            #expect(middle.error == .malformedRecord(offset: UInt64(bytes.count), reason: "length 0 out of bounds (1 to 1048576), and byte \(bytes.count + 5000) after it is not zero"), "chunks of \(chunk)")
+            let record = Self.decode(bytes + [0, 0, 0, 0] + Self.file([Self.records[0]]).dropFirst(12), chunk: chunk)
+            #expect(record.error.map { if case .malformedRecord = $0 { true } else { false } } == true, "a whole record after the zeros")
+        }
+    }
+
+    @Test("the decoder's memory stays bounded: read in chunks, it holds about a chunk and a record, zeros included")
+    func boundedMemory() throws {
+        let chunkSize = 1 << 20
+        var record: [UInt8] = []
+        Record(unixNanoseconds: 1, outcome: 1, source: .module(1), id: ItemID(high: 0, low: 1), ttl: 0, dataType: 1, data: Array(repeating: 0x5A, count: 40_000))
+            .encode(into: &record)
+        var decoder = ItemRecording.Decoder()
+        decoder.append(ItemRecording.header)
+        var pending: [UInt8] = []
+        var (records, largest) = (0, 0)
+        // 16 MiB of records, then 8 MiB of zeros, in 1 MiB chunks.
+        let count = (16 << 20) / record.count
+        for _ in 0..<count {
+            pending += record
+            if pending.count >= chunkSize {
+                decoder.append(pending.prefix(chunkSize))
+                pending.removeFirst(chunkSize)
+                while try decoder.next() != nil { records += 1 }
+                largest = max(largest, decoder.heldBytes)
+            }
+        }
+        decoder.append(pending)
+        while try decoder.next() != nil { records += 1 }
+        let zeros = [UInt8](repeating: 0, count: chunkSize)
+        for _ in 0..<8 {
+            decoder.append(zeros)
+            #expect(try decoder.next() == nil)
+            largest = max(largest, decoder.heldBytes)
+        }
+        #expect(records == count)
+        #expect(largest <= 2 * chunkSize + record.count, "held at most \(largest) bytes")
+        #expect(throws: ItemRecording.FormatError.zeroFilledTail(offset: decoder.offset, bytes: 8 << 20, records: records)) { try decoder.finish() }
     }
 }
