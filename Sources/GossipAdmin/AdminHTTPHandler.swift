@@ -38,7 +38,7 @@ final class AdminHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .end:
             guard let head, !answered else { return }
             answered = true
-            switch routes.answer(head) {
+            switch routes.answer(head, from: context.channel.remoteAddress?.ipAddress ?? "") {
             case .whole(let response):
                 respond(context: context, head: head, response)  // the deadline still runs: the answer must be taken too
             case .tap(let types):
@@ -52,6 +52,7 @@ final class AdminHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func startTap(context: ChannelHandlerContext, head: HTTPRequestHead, types: Set<UInt16>) {
         let address = context.channel.remoteAddress?.ipAddress ?? ""
         guard routes.taps.enter(address) else {
+            routes.refusals.refuse("admin tap refused: too many open", address: address)
             respond(context: context, head: head, AdminRoutes.Response(.serviceUnavailable, "too many taps are open (at most \(AdminTap.maximumTaps), \(AdminTap.maximumTaps / 2) from one address)"))
             return
         }

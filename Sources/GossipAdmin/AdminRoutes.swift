@@ -19,6 +19,13 @@ struct AdminRoutes: Sendable {
     struct Refusals: Sendable {
         let log: RateLimitedLogger
         let count: CoreMetrics.Counter
+
+        func refuse(_ message: String, address: String, path: String? = nil) {
+            count.increment()
+            var metadata: Logger.Metadata = ["remote": "\(address)"]
+            if let path { metadata["path"] = "\(path.prefix(64))" }
+            log.log(level: .notice, "\(message)", metadata: metadata)
+        }
     }
 
     /// One whole answer.
@@ -48,11 +55,11 @@ struct AdminRoutes: Sendable {
         case tap(Set<UInt16>)
     }
 
-    func answer(_ head: HTTPRequestHead) -> Answer {
+    func answer(_ head: HTTPRequestHead, from remote: String) -> Answer {
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.first == "/tap" else { return .whole(respond(to: head)) }
+        guard parts.first == "/tap" else { return .whole(respond(to: head, from: remote)) }
         guard head.method == .GET else { return .whole(methodNotAllowed("GET")) }
-        if let refusal = refuseWithoutToken(head) { return .whole(refusal) }
+        if let refusal = refuseWithoutToken(head, from: remote) { return .whole(refusal) }
         guard node.isReady else { return .whole(Response(.serviceUnavailable, "not running")) }
         var types: Set<UInt16> = []
         for pair in parts.dropFirst().first?.split(separator: "&") ?? [] {
@@ -68,7 +75,7 @@ struct AdminRoutes: Sendable {
         return .tap(types)
     }
 
-    func respond(to head: HTTPRequestHead) -> Response {
+    func respond(to head: HTTPRequestHead, from remote: String) -> Response {
         let path = head.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? head.uri
         let method = head.method
         switch path {
@@ -81,12 +88,12 @@ struct AdminRoutes: Sendable {
             return node.isReady ? Response(.ok, "ready") : Response(.serviceUnavailable, "not ready")
         case "/status":
             guard method == .GET || method == .HEAD else { return methodNotAllowed("GET") }
-            if let refusal = refuseWithoutToken(head) { return refusal }
+            if let refusal = refuseWithoutToken(head, from: remote) { return refusal }
             guard let json = node.statusJSON else { return Response(.serviceUnavailable, "not running") }
             return Response(.ok, contentType: "application/json", body: json)
         case "/reload":
             guard method == .POST else { return methodNotAllowed("POST") }
-            if let refusal = refuseWithoutToken(head) { return refusal }
+            if let refusal = refuseWithoutToken(head, from: remote) { return refusal }
             let outcome = reload()
             return Response(outcome.loaded ? .ok : .unprocessableEntity, outcome.message)
         default:
@@ -99,7 +106,7 @@ struct AdminRoutes: Sendable {
     }
 
     /// 401 unless the request carries the API token (when the node has one).
-    func refuseWithoutToken(_ head: HTTPRequestHead) -> Response? {
+    func refuseWithoutToken(_ head: HTTPRequestHead, from remote: String) -> Response? {
         guard let token = token() else { return nil }
         let offered = head.headers["authorization"].first.flatMap { value -> String? in
             let parts = value.split(separator: " ", maxSplits: 1)
@@ -107,8 +114,7 @@ struct AdminRoutes: Sendable {
             return String(parts[1])
         }
         if let offered, APIToken.matches(Array(offered.utf8), Array(token.utf8)) { return nil }
-        refusals.count.increment()
-        refusals.log.log(level: .notice, "admin request refused: no valid token", metadata: ["path": "\(head.uri.prefix(64))"])
+        refusals.refuse("admin request refused: no valid token", address: remote, path: head.uri)
         return Response(.unauthorized, "this node has api_token: send it as Authorization: Bearer <token>")
     }
 }

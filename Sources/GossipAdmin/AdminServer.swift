@@ -61,17 +61,17 @@ public final class AdminServer: Sendable {
         let deadline = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let open = AdminSlots(limit: Self.maxConnections, perAddress: Self.maxConnectionsPerAddress)
-        let refused = CoreMetrics.Counter(label: "gossip_admin_requests_refused_total", factory: Self.metricsFactory(registry: registry))
-        let routes = AdminRoutes(
-            node: node, registry: registry, reload: reload, token: token, logger: logger,
-            refusals: AdminRoutes.Refusals(log: RateLimitedLogger(logger: logger), count: refused))
+        let refusals = AdminRoutes.Refusals(
+            log: RateLimitedLogger(logger: logger),
+            count: CoreMetrics.Counter(label: "gossip_admin_requests_refused_total", factory: Self.metricsFactory(registry: registry)))
+        let routes = AdminRoutes(node: node, registry: registry, reload: reload, token: token, logger: logger, refusals: refusals)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 32)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 let address = channel.remoteAddress?.ipAddress ?? ""
                 guard open.enter(address) else {
-                    refused.increment()
+                    refusals.refuse("admin connection refused: too many open", address: address)
                     return channel.close()  // at the limit: honest scrapers retry
                 }
                 channel.closeFuture.whenComplete { _ in open.leave(address) }
@@ -89,6 +89,8 @@ public final class AdminServer: Sendable {
         }
         self.group = group
         self.port = channel.localAddress?.port ?? 0
+        // The tail of a flood of refusals is reported within a second, not at the next refusal.
+        group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in refusals.log.flush() }
     }
 
     /// Closes the listener and every admin connection (taps included), and ends the thread.

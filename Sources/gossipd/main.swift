@@ -123,7 +123,13 @@ struct GossipDaemon: ParsableCommand {
         let reloadNode = Mutex<Node?>(nil)
         hangup.setEventHandler {
             // Under the lock, as the admin endpoint's reload: one at a time, whichever way asked.
-            reloadNode.withLock { node in _ = node.map { reload($0, via: "SIGHUP", logger: logger) } }
+            reloadNode.withLock { node in
+                guard let node else {
+                    logger.notice("SIGHUP while the node is starting or stopping: the configuration is not read again")
+                    return
+                }
+                _ = reload(node, via: "SIGHUP", logger: logger)
+            }
         }
         hangup.resume()
         sources.append(hangup)
@@ -133,6 +139,7 @@ struct GossipDaemon: ParsableCommand {
         } catch {
             throw startFailure(error)
         }
+        reloadNode.withLock { $0 = node }  // reloads from here on (the admin endpoint's too)
         var admin: AdminServer?
         if let address = configuration.adminAddress, let registry {
             do {
@@ -151,7 +158,6 @@ struct GossipDaemon: ParsableCommand {
             }
             logger.info("admin endpoint serving", metadata: ["admin": "\(Endpoint(host: address.host, port: UInt16(admin!.port)))"])
         }
-        reloadNode.withLock { $0 = node }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         stop.wait()
         hangup.cancel()  // no reload while stopping

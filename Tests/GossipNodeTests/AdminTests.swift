@@ -241,6 +241,7 @@ struct AdminTests {
         try #require(waitUntil { a.node.itemObservers.count == 1 }, "gossip tap attached")
         try module.announce(dataType: 7, ttl: 0, data: Array("hello".utf8))
         try module.announce(dataType: 8, ttl: 0, data: Array("world".utf8))
+        for extra in 0..<3 { try module.announce(dataType: 9, ttl: 0, data: [UInt8(extra)]) }  // more than --count
         try tool.join()
         let result = try #require(printed.withLock { $0 })
         #expect(result.status == 0, "\(result)")
@@ -301,5 +302,33 @@ struct AdminTests {
         #expect(shown < count && skipped > 0, "\(shown) lines of \(count), \(skipped) skipped: the tap fell behind and skipped")
         // (Markers sent after the one that ended the reading are not in it.)
         #expect((count + 1...count + markers).contains(lines.count + skipped), "every item is a line or counted as skipped")
+    }
+
+    @Test("at most two taps from one address: a third is answered 503, counted and logged; closing one makes room")
+    func tapLimit() throws {
+        let a = try AdminNode()
+        defer { a.stop() }
+        func openTap() throws -> Socket {
+            let socket = try Socket.connect(host: "127.0.0.1", port: UInt16(a.server.port), deadline: .now + .seconds(5))
+            try socket.send(Array("GET /tap HTTP/1.1\r\nHost: x\r\n\r\n".utf8), deadline: .now + .seconds(5))
+            return socket
+        }
+        var taps = [try openTap(), try openTap()]
+        defer { for tap in taps { tap.close() } }
+        try #require(waitUntil { a.node.itemObservers.count == AdminTap.maximumTaps / 2 })
+        let third = try a.client().request("GET", "/tap")
+        #expect(third.status == 503 && third.text.contains("too many taps"), "\(third.text)")
+        #expect(Self.value(try a.scrape(), "gossip_admin_requests_refused_total") == 1)
+        taps.removeFirst().close()
+        #expect(waitUntil { a.node.itemObservers.count == AdminTap.maximumTaps / 2 - 1 })
+        let fourth = Mutex<Int?>(nil)
+        let job = BackgroundJob {
+            let response = try a.client().request("GET", "/tap", timeout: .seconds(5)) { _ in false }
+            fourth.withLock { $0 = response.status }
+        }
+        #expect(waitUntil { a.node.itemObservers.count == AdminTap.maximumTaps / 2 }, "room for a tap again")
+        try a.node.connect().announce(dataType: 1, ttl: 0, data: [1])  // a line, so the tap's client can end
+        try job.join()
+        #expect(fourth.withLock { $0 } == 200)
     }
 }
