@@ -19,6 +19,7 @@ import Synchronization
 public final class AdminServer: Sendable {
     private let group: MultiThreadedEventLoopGroup
     private let channel: any Channel
+    private let stopped = Atomic<Bool>(false)
     /// The port actually bound (the configuration may ask for 0).
     public let port: Int
 
@@ -93,8 +94,10 @@ public final class AdminServer: Sendable {
         group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in refusals.log.flush() }
     }
 
-    /// Closes the listener and every admin connection (taps included), and ends the thread.
+    /// Closes the listener and every admin connection (taps included), and ends the thread. Safe
+    /// to call more than once.
     public func stop() {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? channel.close().wait()
         try? group.syncShutdownGracefully()
     }

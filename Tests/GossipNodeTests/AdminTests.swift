@@ -133,6 +133,15 @@ struct AdminTests {
         let again = try a.scrape()
         #expect(Self.value(again, "gossip_announces_received_total") == 3)
         #expect(Self.value(again, "gossip_malformed_input_total{kind=\"api\",reason=\"unknown_type\"}") == 1)
+        #expect(Self.value(again, "gossip_peer_links_open") == 1)
+        #expect((Self.value(again, "gossip_api_connections_open") ?? 0) >= 1, "the announcer is still connected")
+
+        // The peer leaves: the link's close shows under its reason, and the link gauges fall.
+        b.stop()
+        #expect(waitUntil { a.node.establishedPeerCount == 0 })
+        let gone = try a.scrape()
+        #expect(Self.value(gone, "gossip_connections_closed_total{kind=\"peer\",reason=\"peer_left\"}") == 1, "\(a.node.statistics.closedPeerLinks)")
+        #expect(Self.value(gone, "gossip_active_view_size") == 0)
     }
 
     @Test("/status answers the STATUS JSON, agreeing with what was done; /ready is 200 while running and 503 once stopping; unknown paths 404, wrong methods 405")
