@@ -19,9 +19,11 @@ import Darwin
 /// `reportInterval`. `finish` writes what is queued and closes the file.
 ///
 /// The file is locked (`flock`) while recorded: a second recorder on it does not start. An
-/// existing recording is appended to; a tail torn by a crash (a record cut off, or zero bytes
-/// after a power loss) is cut away first, so every record stays whole. A write that fails (a full disk) is undone, and its items are counted as
-/// lost.
+/// existing recording is appended to, after its last good record: from its first damaged record
+/// (cut off by a crash, torn by a power loss, corrupted on disk; every record has a checksum) to
+/// the end, the bytes are moved into a side file first (`<file>.damaged-<offset>`; not when they
+/// are all zero), so every record stays whole and nothing is destroyed. A write that fails (a
+/// full disk) is undone, and its items are counted as lost.
 final class ItemRecorder: Sendable {
     /// Why the recording file cannot be used; the node does not start (`Node.StartError.record`).
     struct OpenError: Error {
@@ -191,54 +193,166 @@ final class ItemRecorder: Sendable {
             ttl: observation.ttl, dataType: observation.dataType, data: observation.data)
     }
 
-    /// Readies `file` for appending: writes the header into an empty file, or reads an existing
-    /// one through in 1 MiB chunks (it must be a recording this build reads) and cuts away a torn
-    /// tail: a last record cut off, or zero bytes where a record should begin. Memory stays at
-    /// about a chunk and a record whatever the file's size (`ItemRecording.Decoder` drops what it
-    /// consumed); the time grows with the size (docs/operations.md, Record and replay).
+    /// Readies `file` for appending: writes the header into an empty file (or one that holds only
+    /// zero bytes: its header was lost), or reads an existing one through in 1 MiB chunks (it must
+    /// be a recording this build reads), checking every record, and cuts it back to its last good
+    /// record if a record is damaged (`cutDamage`). Memory stays at about a chunk and a record
+    /// whatever the file's size (`ItemRecording.Decoder` drops what it consumed); the time grows
+    /// with the size (docs/operations.md, Record and replay).
     /// Returns where the next record goes and how many the file holds.
     private static func prepare(_ file: Int32, path: String, logger: Logger) throws(OpenError) -> (end: off_t, records: Int) {
         var decoder = ItemRecording.Decoder()
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        var total = 0
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(file, $0.baseAddress!, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw OpenError(path: path, reason: systemError()) }
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        var total: off_t = 0
+        while decoder.damage == nil {
+            let count = try readChunk(file, into: &chunk, at: total, path: path)
             if count == 0 { break }
-            total += count
+            total += off_t(count)
             decoder.append(chunk[0..<count])
             do {
                 while try decoder.next() != nil {}
+            } catch .damagedRecord {
+                break  // noted in the decoder
+            } catch .notARecording {
+                return try startAgainIfZero(file, path: path, logger: logger)
             } catch {
                 throw OpenError(path: path, reason: "\(error)")
             }
         }
-        if total == 0 {
-            let header = ItemRecording.header
-            guard header.withUnsafeBytes({ pwrite(file, $0.baseAddress!, $0.count, 0) }) == header.count else {
-                throw OpenError(path: path, reason: systemError())
-            }
-            return (off_t(header.count), 0)
-        }
+        if total == 0 { return try writeHeader(file, path: path) }
         do {
             try decoder.finish()
-        } catch .truncated(let offset, let records) where offset > 0 {
-            logger.warning(
-                "recording ended inside a record (an earlier run stopped while writing): cut back to its last whole record",
-                metadata: ["file": "\(path)", "bytes_cut": "\(UInt64(total) - offset)"])
-            guard ftruncate(file, off_t(offset)) == 0 else { throw OpenError(path: path, reason: systemError()) }
+            return (off_t(decoder.offset), decoder.records)
+        } catch .damagedRecord(let offset, let records, let damage) {
+            try cutDamage(file, path: path, at: off_t(offset), records: records, damage: damage, logger: logger)
             return (off_t(offset), records)
-        } catch .zeroFilledTail(let offset, let bytes, let records) {
-            logger.warning(
-                "recording ended in zero bytes (an earlier run lost its last writes in a crash or power loss): cut back to its last whole record",
-                metadata: ["file": "\(path)", "bytes_cut": "\(bytes)"])
-            guard ftruncate(file, off_t(offset)) == 0 else { throw OpenError(path: path, reason: systemError()) }
-            return (off_t(offset), records)
+        } catch .notARecording {
+            return try startAgainIfZero(file, path: path, logger: logger)
         } catch {
             throw OpenError(path: path, reason: "\(error)")
         }
-        return (off_t(decoder.offset), decoder.records)
+    }
+
+    static let chunkSize = 1 << 20
+
+    /// Moves the bytes of `file` from `offset` (its first damaged record) to the end into a side
+    /// file, `<path>.damaged-<offset>` (`.2`, `.3`, ... after it if that exists), mode 0600 and
+    /// flushed to disk, then cuts `file` back to `offset`; says so in a warning. Bytes that are
+    /// all zero (a power loss on ext4/xfs: the file's new size kept, its data not) hold nothing:
+    /// they are cut without a side file. Nothing is cut if the side file cannot be written.
+    private static func cutDamage(
+        _ file: Int32, path: String, at offset: off_t, records: Int, damage: ItemRecording.Damage, logger: Logger
+    ) throws(OpenError) {
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        var (position, allZero) = (offset, true)
+        while allZero {
+            let count = try readChunk(file, into: &chunk, at: position, path: path)
+            if count == 0 { break }
+            allZero = chunk[0..<count].allSatisfy { $0 == 0 }
+            position += off_t(count)
+        }
+        let size = lseek(file, 0, SEEK_END)
+        guard size >= offset else { throw OpenError(path: path, reason: systemError()) }
+        var metadata: Logger.Metadata = [
+            "file": "\(path)", "offset": "\(offset)", "bytes_cut": "\(size - offset)", "records_kept": "\(records)",
+        ]
+        if allZero {
+            try truncate(file, at: offset, path: path)
+            logger.warning(
+                "recording ended in zero bytes (an earlier run lost its last writes in a crash or power loss): cut back to its last good record",
+                metadata: metadata)
+            return
+        }
+        let side = try copyToSideFile(file, path: path, from: offset, chunk: &chunk)
+        try truncate(file, at: offset, path: path)
+        metadata["damage"] = "\(damage)"
+        metadata["side_file"] = "\(side)"
+        logger.warning(
+            "recording damaged (by a crash, a power loss or the disk): cut back to its last good record, the bytes from the damaged one on moved to a side file",
+            metadata: metadata)
+    }
+
+    /// Copies `file` from `offset` to its end into a new side file; returns its path.
+    private static func copyToSideFile(_ file: Int32, path: String, from offset: off_t, chunk: inout [UInt8]) throws(OpenError) -> String {
+        var (side, output) = ("", Int32(-1))
+        for attempt in 1...1000 {
+            side = "\(path).damaged-\(offset)" + (attempt == 1 ? "" : ".\(attempt)")
+            output = open(side, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            if output >= 0 || errno != EEXIST { break }
+        }
+        guard output >= 0 else { throw OpenError(path: path, reason: "cannot create the side file \(side) for its damaged tail: \(systemError())") }
+        func fail() -> OpenError {
+            let error = OpenError(path: path, reason: "cannot write the side file \(side) for its damaged tail: \(systemError())")
+            close(output)
+            unlink(side)
+            return error
+        }
+        var position = offset
+        while true {
+            let count = try readChunk(file, into: &chunk, at: position, path: path)
+            if count == 0 { break }
+            var written = 0
+            while written < count {
+                let result = chunk.withUnsafeBytes { pwrite(output, $0.baseAddress! + written, count - written, position - offset + off_t(written)) }
+                if result < 0 && errno == EINTR { continue }
+                guard result > 0 else { throw fail() }
+                written += result
+            }
+            position += off_t(count)
+        }
+        guard fsync(output) == 0 else { throw fail() }
+        close(output)
+        // The side file's name too must reach the disk before the recording is cut.
+        let slash = path.lastIndex(of: "/")
+        let folder = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if directory >= 0 {
+            fsync(directory)
+            close(directory)
+        }
+        return side
+    }
+
+    /// A file that is not a recording is refused, unless it holds only zero bytes: a recording
+    /// whose header (and more) a power loss left as zeros. That one starts again, empty.
+    private static func startAgainIfZero(_ file: Int32, path: String, logger: Logger) throws(OpenError) -> (end: off_t, records: Int) {
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        var position: off_t = 0
+        while true {
+            let count = try readChunk(file, into: &chunk, at: position, path: path)
+            if count == 0 { break }
+            guard chunk[0..<count].allSatisfy({ $0 == 0 }) else {
+                throw OpenError(path: path, reason: "\(ItemRecording.FormatError.notARecording)")
+            }
+            position += off_t(count)
+        }
+        try truncate(file, at: 0, path: path)
+        logger.warning(
+            "recording held only zero bytes (an earlier run lost its header in a crash or power loss): started again as an empty recording",
+            metadata: ["file": "\(path)", "bytes_cut": "\(position)"])
+        return try writeHeader(file, path: path)
+    }
+
+    private static func writeHeader(_ file: Int32, path: String) throws(OpenError) -> (end: off_t, records: Int) {
+        let header = ItemRecording.header
+        guard header.withUnsafeBytes({ pwrite(file, $0.baseAddress!, $0.count, 0) }) == header.count else {
+            throw OpenError(path: path, reason: systemError())
+        }
+        return (off_t(header.count), 0)
+    }
+
+    /// Cuts `file` back to `offset` and flushes that to disk.
+    private static func truncate(_ file: Int32, at offset: off_t, path: String) throws(OpenError) {
+        guard ftruncate(file, offset) == 0, fsync(file) == 0 else { throw OpenError(path: path, reason: systemError()) }
+    }
+
+    /// Reads up to a chunk of `file` at `offset`; 0 at its end.
+    private static func readChunk(_ file: Int32, into chunk: inout [UInt8], at offset: off_t, path: String) throws(OpenError) -> Int {
+        while true {
+            let count = chunk.withUnsafeMutableBytes { pread(file, $0.baseAddress!, $0.count, offset) }
+            if count >= 0 { return count }
+            guard errno == EINTR else { throw OpenError(path: path, reason: systemError()) }
+        }
     }
 
     private static func systemError() -> String { String(cString: strerror(errno)) }

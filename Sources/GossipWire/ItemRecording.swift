@@ -4,7 +4,8 @@
 ///
 /// ```text
 /// header:  magic "GOSSIPRC" (8 bytes) | version u32 (1)
-/// record:  length u32 (bytes after this field) | kind u8 | ...
+/// record:  length u32 (bytes after this field) | crc u32 | kind u8 | ...
+///          crc: CRC-32C of the length field and of every byte after the crc up to the record's end
 /// item (kind 1): time u64 (Unix ns) | outcome u8 | source u8 | source number u64
 ///                | peer identity (32) | item ID (16) | ttl u8 | data type u16 | size u32 | data
 /// ```
@@ -15,11 +16,15 @@ public enum ItemRecording {
     public static let version: UInt32 = 1
     /// Magic and version.
     public static let headerSize = 12
-    /// The largest record a reader accepts (the length field's value); anything larger is corruption.
+    /// The largest record a reader accepts (the length field's value); anything larger is damage.
     public static let maximumRecordSize = 1 << 20
+    /// The smallest: a checksum and a kind byte.
+    public static let minimumRecordSize = checksumSize + 1
+    /// The checksum after each record's length field: CRC-32C, big-endian.
+    public static let checksumSize = 4
     /// The kind byte of an item record. Readers skip records of other kinds (later additions).
     public static let itemKind: UInt8 = 1
-    /// An item record's size before its data, after the length field.
+    /// An item record's size before its data, after the length field and the checksum.
     public static let itemFixedSize = 1 + 8 + 1 + 1 + 8 + PeerIdentity.encodedSize + ItemID.encodedSize + 1 + 2 + 4
 
     /// The header a new recording starts with.
@@ -63,9 +68,11 @@ public enum ItemRecording {
             self.data = data
         }
 
-        /// Appends the record, its length prefix first.
+        /// Appends the record: its length, its checksum, then its fields.
         public func encode(into bytes: inout [UInt8]) {
-            bytes.appendBigEndian(UInt32(ItemRecording.itemFixedSize + data.count))
+            let start = bytes.count
+            bytes.appendBigEndian(UInt32(ItemRecording.checksumSize + ItemRecording.itemFixedSize + data.count))
+            bytes.appendBigEndian(UInt32(0))  // the checksum, once the rest is there
             bytes.append(ItemRecording.itemKind)
             bytes.appendBigEndian(unixNanoseconds)
             bytes.append(outcome)
@@ -85,9 +92,11 @@ public enum ItemRecording {
             bytes.appendBigEndian(dataType)
             bytes.appendBigEndian(UInt32(data.count))
             bytes.append(contentsOf: data)
+            let checksum = ItemRecording.checksum(bytes[start...])
+            for index in 0..<4 { bytes[start + 4 + index] = UInt8(truncatingIfNeeded: checksum >> (24 - 8 * index)) }
         }
 
-        /// Decodes an item record's body (after the length field, from the kind byte); bytes after
+        /// Decodes an item record's body (after the length field and the checksum, from the kind byte); bytes after
         /// the data are ignored (fields a later revision of this version may add).
         init(body: ArraySlice<UInt8>) throws(WireError) {
             var reader = ByteReader(body)
@@ -110,21 +119,26 @@ public enum ItemRecording {
         }
     }
 
-    /// Why bytes are not a recording this build can read.
+    /// The checksum of a whole record (`record`: its length field first): CRC-32C of the length
+    /// field and of everything after the checksum field.
+    static func checksum(_ record: ArraySlice<UInt8>) -> UInt32 {
+        let base = record.startIndex
+        let crc = CRC32C.update(CRC32C.start, record[base..<base + 4])
+        return CRC32C.finalize(CRC32C.update(crc, record[(base + 4 + checksumSize)...]))
+    }
+
+    /// Why bytes are not a recording this build can read, or not all of one.
     public enum FormatError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The file does not begin with the magic: not a recording.
         case notARecording
         /// A recording of a newer format version than this build reads.
         case newerVersion(UInt32)
-        /// The bytes end inside the header or a record: `offset` is where the incomplete part
-        /// begins, after `records` whole records.
-        case truncated(offset: UInt64, records: Int)
-        /// A record that cannot be read: its length is out of bounds, or its fields do not fit it.
-        case malformedRecord(offset: UInt64, reason: String)
-        /// The bytes from `offset` (where a record should begin, after `records` whole records)
-        /// to the end are all zero, `bytes` of them: a torn tail, as a crash or power loss leaves
-        /// on file systems that extend a file before its data reaches the disk (ext4, xfs).
-        case zeroFilledTail(offset: UInt64, bytes: UInt64, records: Int)
+        /// The bytes end inside the 12-byte header.
+        case truncatedHeader
+        /// The record at `offset` is damaged (`damage` says how), after `records` good records: a
+        /// crash or power loss tore the file there (a record cut off, zeros or other bytes where
+        /// its last writes should be), or the disk corrupted it. The recording is good up to `offset`.
+        case damagedRecord(offset: UInt64, records: Int, damage: Damage)
 
         public var description: String {
             switch self {
@@ -132,23 +146,51 @@ public enum ItemRecording {
                 "not a gossip recording (a recording begins with \"GOSSIPRC\")"
             case .newerVersion(let version):
                 "a recording of format version \(version); this build reads version \(ItemRecording.version) and older"
-            case .truncated(let offset, let records):
-                offset == 0
-                    ? "truncated: shorter than the 12-byte header"
-                    : "truncated: ends inside a record at byte \(offset), after \(records) whole records"
-            case .malformedRecord(let offset, let reason):
-                "malformed record at byte \(offset): \(reason)"
-            case .zeroFilledTail(let offset, let bytes, let records):
-                "torn tail: ends in \(bytes) zero bytes from byte \(offset), after \(records) whole records"
-                    + " (left by a crash or power loss)"
+            case .truncatedHeader:
+                "truncated: shorter than the 12-byte header"
+            case .damagedRecord(let offset, let records, let damage):
+                "damaged record at byte \(offset), after \(records) good records: \(damage)"
             }
         }
     }
 
+    /// How a record is damaged.
+    public enum Damage: Equatable, Sendable, CustomStringConvertible {
+        /// The input ends inside the record, `bytes` after its start (its length field may be
+        /// incomplete): the node stopped while writing it, or is writing it now.
+        case cutOff(bytes: UInt64)
+        /// Its length field is outside 5 to 1,048,576 (0: zeros where a record should begin).
+        case lengthOutOfBounds(UInt32)
+        /// Its checksum does not match its bytes.
+        case checksumMismatch(stored: UInt32, computed: UInt32)
+        /// Its checksum matches but its fields do not fit it.
+        case undecodable(String)
+
+        public var description: String {
+            switch self {
+            case .cutOff(let bytes):
+                "the file ends inside it, \(bytes) bytes after its start"
+            case .lengthOutOfBounds(let length):
+                "length \(length) out of bounds (\(ItemRecording.minimumRecordSize) to \(ItemRecording.maximumRecordSize))"
+            case .checksumMismatch(let stored, let computed):
+                "checksum mismatch (stored \(hex(stored)), computed \(hex(computed)))"
+            case .undecodable(let reason):
+                "its fields do not fit it (\(reason))"
+            }
+        }
+
+        private func hex(_ value: UInt32) -> String {
+            let digits = String(value, radix: 16, uppercase: true)
+            return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
+        }
+    }
+
     /// Reads a recording from bytes fed in chunks of any size (`append`), record by record
-    /// (`next`); `finish` at the end of the input says whether it ended cleanly: after a whole
-    /// record, inside one (`truncated`), or in zero bytes where a record should begin
-    /// (`zeroFilledTail`). Its memory stays bounded whatever the size of the input.
+    /// (`next`), checking each record's checksum; `finish` at the end of the input says whether
+    /// it ended after a whole record. The first damaged record (`FormatError.damagedRecord`: cut
+    /// off, out of bounds, a checksum that does not match, fields that do not fit) ends the
+    /// reading: `next` and `finish` throw it from then on, and `offset` and `records` stay at the
+    /// end of the last good record. Its memory stays bounded whatever the size of the input.
     ///
     /// ```swift
     /// var decoder = ItemRecording.Decoder()
@@ -163,14 +205,12 @@ public enum ItemRecording {
         private var start = 0
         /// The version the header gave, once read.
         public private(set) var version: UInt32?
-        /// Whole records read (item records and skipped ones).
+        /// Good records read (item records and skipped ones).
         public private(set) var records = 0
-        /// Bytes of input consumed: the end of the header or of the last whole record.
+        /// Bytes of input consumed: the end of the header or of the last good record.
         public private(set) var offset: UInt64 = 0
-        /// Once a record's length reads 0: the zero bytes seen since `offset`, all dropped. While
-        /// every later byte is zero too this is a torn tail (`finish` says so); a non-zero byte
-        /// makes it a malformed record.
-        private var zeroTail: UInt64?
+        /// The first damaged record, once found.
+        public private(set) var damage: FormatError?
 
         /// Bytes the decoder holds (consumed ones included until it drops them): bounded by the
         /// largest chunk appended plus the largest record, whatever the size of the input.
@@ -178,8 +218,9 @@ public enum ItemRecording {
 
         public init() {}
 
-        /// Adds the next bytes of the input.
+        /// Adds the next bytes of the input (ignored once a damaged record was found).
         public mutating func append(_ bytes: some Collection<UInt8>) {
+            guard damage == nil else { return }
             if start > 0 && start >= buffer.count / 2 {
                 buffer.removeFirst(start)
                 start = 0
@@ -190,6 +231,7 @@ public enum ItemRecording {
         /// The next item record; nil when the input so far holds no further whole record.
         /// Records of unknown kinds are skipped.
         public mutating func next() throws(FormatError) -> Record? {
+            if let damage { throw damage }
             if version == nil {
                 let available = buffer.count - start
                 let seen = min(available, ItemRecording.magic.count)
@@ -202,70 +244,57 @@ public enum ItemRecording {
                 self.version = version
                 consume(ItemRecording.headerSize)
             }
-            if zeroTail != nil {
-                try skipZeros()
-                return nil
-            }
             while buffer.count - start >= 4 {
                 var reader = ByteReader(buffer[start..<start + 4])
-                let length = Int(try! reader.readUInt32())
-                if length == 0 {
-                    // Where a record should begin, zeros: a torn tail if the input ends in nothing else.
-                    zeroTail = 0
-                    try skipZeros()
-                    return nil
+                let length = try! reader.readUInt32()
+                guard length >= ItemRecording.minimumRecordSize && length <= ItemRecording.maximumRecordSize else {
+                    throw damaged(.lengthOutOfBounds(length))
                 }
-                guard length <= ItemRecording.maximumRecordSize else {
-                    let reason = "length \(length) out of bounds (1 to \(ItemRecording.maximumRecordSize))"
-                    throw .malformedRecord(offset: offset, reason: reason)
+                let end = start + 4 + Int(length)
+                guard buffer.count >= end else { return nil }
+                let record = buffer[start..<end]
+                var stored = ByteReader(record.dropFirst(4))
+                let checksum = try! stored.readUInt32()
+                let computed = ItemRecording.checksum(record)
+                guard checksum == computed else { throw damaged(.checksumMismatch(stored: checksum, computed: computed)) }
+                let body = record.dropFirst(4 + ItemRecording.checksumSize)
+                guard body.first == ItemRecording.itemKind else {  // a kind added later: skipped
+                    consume(4 + Int(length))
+                    records += 1
+                    continue
                 }
-                guard buffer.count - start >= 4 + length else { return nil }
-                let body = buffer[(start + 4)..<(start + 4 + length)]
-                let recordOffset = offset
-                consume(4 + length)
-                records += 1
-                guard body.first == ItemRecording.itemKind else { continue }  // a kind added later: skipped
+                let item: Record
                 do {
-                    return try Record(body: body)
+                    item = try Record(body: body)
                 } catch {
-                    throw .malformedRecord(offset: recordOffset, reason: "\(error)")
+                    throw damaged(.undecodable("\(error)"))
                 }
+                consume(4 + Int(length))
+                records += 1
+                return item
             }
             return nil
         }
 
-        /// Checks that the input, now complete, ended after a whole record (or the header).
-        public func finish() throws(FormatError) {
+        /// Checks that the input, now complete, ended after a good record (or the header).
+        public mutating func finish() throws(FormatError) {
+            if let damage { throw damage }
             if version == nil {
                 let available = buffer.count - start
-                guard available > 0, buffer[start...].elementsEqual(ItemRecording.magic.prefix(available)) else { throw .notARecording }
-                throw .truncated(offset: 0, records: 0)
+                let seen = min(available, ItemRecording.magic.count)
+                guard available > 0, buffer[start..<start + seen].elementsEqual(ItemRecording.magic.prefix(seen)) else { throw .notARecording }
+                throw .truncatedHeader
             }
-            if let zeroTail {
-                if let index = buffer[start...].firstIndex(where: { $0 != 0 }) {
-                    throw Self.notZeroFilled(at: offset, nonZero: offset + zeroTail + UInt64(index - start))
-                }
-                throw .zeroFilledTail(offset: offset, bytes: zeroTail + UInt64(buffer.count - start), records: records)
-            }
-            guard buffer.count == start else { throw .truncated(offset: offset, records: records) }
+            guard buffer.count == start else { throw damaged(.cutOff(bytes: UInt64(buffer.count - start))) }
         }
 
-        /// In a zero tail: drops the zero bytes held, or throws at the first non-zero one.
-        private mutating func skipZeros() throws(FormatError) {
-            guard let zeroTail else { return }
-            if let index = buffer[start...].firstIndex(where: { $0 != 0 }) {
-                throw Self.notZeroFilled(at: offset, nonZero: offset + zeroTail + UInt64(index - start))
-            }
-            self.zeroTail = zeroTail + UInt64(buffer.count - start)
-            buffer.removeAll(keepingCapacity: true)
+        /// Notes the record at `offset` as damaged; what to throw.
+        private mutating func damaged(_ damage: Damage) -> FormatError {
+            let error = FormatError.damagedRecord(offset: offset, records: records, damage: damage)
+            self.damage = error
+            buffer = []
             start = 0
-        }
-
-        /// A record of length 0 with non-zero bytes after it: corruption, not a torn tail.
-        private static func notZeroFilled(at offset: UInt64, nonZero: UInt64) -> FormatError {
-            .malformedRecord(
-                offset: offset,
-                reason: "length 0 out of bounds (1 to \(ItemRecording.maximumRecordSize)), and byte \(nonZero) after it is not zero")
+            return error
         }
 
         private mutating func consume(_ count: Int) {

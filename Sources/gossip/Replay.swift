@@ -12,8 +12,10 @@ extension GossipCommand {
                 node gives it a new item ID. Without --rate or --as-recorded, items go as fast as the node \
                 takes them. Progress goes to standard error every few seconds, and one summary line at \
                 the end. A file that is not a recording, or of a newer format version, is refused before \
-                anything is sent (exit 1); a file with a torn tail (cut off inside a record, or ending in \
-                zero bytes after a crash) is replayed up to there, then reported (exit 1). docs/record-format.md describes the file.
+                anything is sent (exit 1). Each record's checksum is checked: a file with a damaged record \
+                (cut off, or torn by a crash or power loss, or corrupted on disk) is replayed up to its last \
+                good record, then the damage is reported with its offset (exit 1). docs/record-format.md \
+                describes the file.
 
                 Examples:
                   gossip replay items.rec --api 127.0.0.1:7002
@@ -84,8 +86,8 @@ extension GossipCommand {
             let summary =
                 "replayed \(tally.announced) items (\(tally.bytes) bytes of data) from \(file) to \(options.api)"
                 + " in \(progress.elapsed)\(skipped)"
-            if let truncation = reader.truncation {
-                throw CLIError("\(file): \(truncation); \(summary)")
+            if let damage = reader.damage {
+                throw CLIError("\(file): \(damage); \(summary)")
             }
             if !quiet { printToStandardError(summary) }
         }
@@ -98,8 +100,8 @@ private struct RecordingReader {
     let file: String
     var decoder = ItemRecording.Decoder()
     var isAtEnd = false
-    /// Set when the file ended in a torn tail: what `finish` said.
-    var truncation: ItemRecording.FormatError?
+    /// Set at the first damaged record: where it is, and how many good records came before it.
+    var damage: ItemRecording.FormatError?
 
     init(input: FileHandle, file: String) {
         self.input = input
@@ -109,9 +111,9 @@ private struct RecordingReader {
     /// Bytes of the file consumed.
     var offset: UInt64 { decoder.offset }
 
-    /// The next item record; nil at the end of the file. A torn tail (the file cut off inside a
-    /// record, or ending in zero bytes where a record should begin) ends it there too (noted in
-    /// `truncation`: what came before is still replayed); any other format error throws.
+    /// The next item record; nil at the end of the file. A damaged record (cut off, a checksum that
+    /// does not match, ...) ends it there too (noted in `damage`: the good records before it are
+    /// still replayed); any other format error (not a recording, a newer version) throws.
     mutating func next() throws -> ItemRecording.Record? {
         while true {
             do {
@@ -120,11 +122,8 @@ private struct RecordingReader {
                     try decoder.finish()
                     return nil
                 }
-            } catch .truncated(let offset, let records) where offset > 0 {
-                truncation = .truncated(offset: offset, records: records)
-                return nil
-            } catch .zeroFilledTail(let offset, let bytes, let records) {
-                truncation = .zeroFilledTail(offset: offset, bytes: bytes, records: records)
+            } catch .damagedRecord(let offset, let records, let reason) {
+                damage = .damagedRecord(offset: offset, records: records, damage: reason)
                 return nil
             } catch {
                 throw CLIError("\(file): \(error)")

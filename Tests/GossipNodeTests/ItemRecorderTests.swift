@@ -71,7 +71,7 @@ struct ItemRecorderTests {
     @Test("an existing recording larger than the 1 MiB chunks it is read in: its records counted across chunks, a torn tail of either kind cut away")
     func prepareReadsInChunks() throws {
         let path = RecordReplayTests.temporaryPath("large.rec")
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { Self.remove(path) }
         var bytes = ItemRecording.header
         for index in 0..<90 {  // about 5.4 MiB: records straddle the chunk boundaries
             ItemRecording.Record(
@@ -85,11 +85,8 @@ struct ItemRecorderTests {
             data: Array(repeating: 7, count: 900_000)
         ).encode(into: &large)
         let tails: [(tail: [UInt8], message: String)] = [
-            (Array(large.prefix(700_000)), "recording ended inside a record (an earlier run stopped while writing): cut back to its last whole record"),
-            (
-                Array(repeating: 0, count: (5 << 20) / 2),
-                "recording ended in zero bytes (an earlier run lost its last writes in a crash or power loss): cut back to its last whole record"
-            ),
+            (Array(large.prefix(700_000)), Self.damagedMessage),
+            (Array(repeating: 0, count: (5 << 20) / 2), Self.zerosMessage),
         ]
         for (tail, message) in tails {
             try Data(bytes + tail).write(to: URL(fileURLWithPath: path))
@@ -98,7 +95,161 @@ struct ItemRecorderTests {
             recorder.finish()
             #expect(log.messages("recording items").first?.metadata["records_before"] == "90")
             #expect(log.messages(message).first?.metadata["bytes_cut"] == "\(tail.count)", "\(log.lines.withLock { $0.map(\.message) })")
-            #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == bytes.count, "cut back to the last whole record")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)).count == bytes.count, "cut back to the last good record")
+            let side = "\(path).damaged-\(bytes.count)"
+            if message == Self.damagedMessage {
+                #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: side))) == tail, "the cut bytes are in the side file")
+                Self.removeSideFiles(of: path)
+            }
+            #expect(Self.sideFiles(of: path).isEmpty)
         }
+    }
+
+    static let damagedMessage =
+        "recording damaged (by a crash, a power loss or the disk): cut back to its last good record, the bytes from the damaged one on moved to a side file"
+    static let zerosMessage =
+        "recording ended in zero bytes (an earlier run lost its last writes in a crash or power loss): cut back to its last good record"
+    static let zeroFileMessage =
+        "recording held only zero bytes (an earlier run lost its header in a crash or power loss): started again as an empty recording"
+
+    /// The side files next to the recording at `path` (`<path>.damaged-...`), sorted.
+    static func sideFiles(of path: String) -> [String] {
+        let folder = (path as NSString).deletingLastPathComponent, name = (path as NSString).lastPathComponent
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.filter { $0.hasPrefix(name + ".damaged-") }.sorted().map { folder + "/" + $0 }
+    }
+
+    static func removeSideFiles(of path: String) {
+        for side in sideFiles(of: path) { try? FileManager.default.removeItem(atPath: side) }
+    }
+
+    /// Removes a recording and its side files.
+    static func remove(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+        removeSideFiles(of: path)
+    }
+
+    /// Starts a recorder on `path`, records `new` items (data 200, 201, ...), stops it; its log.
+    static func record(_ new: Int, to path: String) throws -> RecordingLogHandler {
+        let log = RecordingLogHandler()
+        let observers = ItemObservers()
+        let recorder = try ItemRecorder(path: path, observers: observers, logger: Logger(label: "recorder-test") { _ in log })
+        for index in 0..<new { observers.publish(observation(200 + index)) }
+        recorder.finish()
+        return log
+    }
+
+    @Test(
+        "a recording torn from any byte of its last record, or of a middle one, to the end (zeros, or random bytes): the node starts, keeps the good records, moves the rest to a side file, appends after them"
+    )
+    func tornAnywhere() throws {
+        let path = RecordReplayTests.temporaryPath("torn.rec")
+        defer { Self.remove(path) }
+        let count = 5
+        let original = RecordReplayTests.recording(of: count)
+        let recordSize = (original.count - ItemRecording.headerSize) / count
+        let starts = (0...count).map { ItemRecording.headerSize + $0 * recordSize }
+        var generator = SeededGenerator(seed: 42)
+        var (sideFiles, zeroTails) = (0, 0)
+        for damaged in [2, count - 1] {
+            for cut in starts[damaged]..<starts[damaged + 1] {
+                for random in [false, true] {
+                    var torn = original
+                    for index in cut..<torn.count { torn[index] = random ? UInt8(truncatingIfNeeded: generator.next()) : 0 }
+                    let label = "\(random ? "random bytes" : "zeros") from byte \(cut) (record \(damaged))"
+                    // A zero or random byte may equal the one it replaced: the first record that changed is the damaged one.
+                    let first = (0..<count).first { torn[starts[$0]..<starts[$0 + 1]] != original[starts[$0]..<starts[$0 + 1]] } ?? count
+                    try Data(torn).write(to: URL(fileURLWithPath: path))
+                    let log = try Self.record(2, to: path)
+
+                    let (records, error) = try RecordReplayTests.records(at: path)
+                    #expect(error == nil, "\(label)")
+                    #expect(records.map(\.data) == (0..<first).map { [UInt8($0)] } + [[200], [201]], "\(label)")
+                    #expect(log.messages("recording items").first?.metadata["records_before"] == "\(first)", "\(label)")
+                    let cutBytes = Array(torn[starts[first]...])
+                    let side = "\(path).damaged-\(starts[first])"
+                    if cutBytes.isEmpty {
+                        #expect(log.lines.withLock { $0.filter { $0.level >= .warning } }.isEmpty, "\(label)")
+                        #expect(Self.sideFiles(of: path).isEmpty, "\(label)")
+                    } else if cutBytes.allSatisfy({ $0 == 0 }) {
+                        zeroTails += 1
+                        let warning = log.messages(Self.zerosMessage)
+                        #expect(warning.count == 1 && warning.first?.metadata["bytes_cut"] == "\(cutBytes.count)", "\(label)")
+                        #expect(Self.sideFiles(of: path).isEmpty, "zeros hold nothing: no side file; \(label)")
+                    } else {
+                        sideFiles += 1
+                        let warning = log.messages(Self.damagedMessage)
+                        #expect(warning.count == 1 && warning.first?.level == .warning, "\(label)")
+                        #expect(warning.first?.metadata["offset"] == "\(starts[first])", "\(label)")
+                        #expect(warning.first?.metadata["bytes_cut"] == "\(cutBytes.count)", "\(label)")
+                        #expect(warning.first?.metadata["records_kept"] == "\(first)", "\(label)")
+                        #expect(warning.first?.metadata["side_file"] == side, "\(label)")
+                        #expect(Self.sideFiles(of: path) == [side], "\(label)")
+                        #expect((try? [UInt8](Data(contentsOf: URL(fileURLWithPath: side)))) == cutBytes, "the side file holds the cut bytes; \(label)")
+                    }
+                    Self.removeSideFiles(of: path)
+                }
+            }
+        }
+        // Zeros from the first 4 bytes of a record (its length field, 0 0 0 83) leave zeros only from its start.
+        #expect(zeroTails == 2 * 4 && sideFiles >= 4 * recordSize - 8 - 2, "\(sideFiles) side files, \(zeroTails) zero tails")
+    }
+
+    @Test("a side file of the same name already there: the next is numbered; side files are mode 0600")
+    func sideFileNames() throws {
+        let path = RecordReplayTests.temporaryPath("twice.rec")
+        defer { Self.remove(path) }
+        let good = RecordReplayTests.recording(of: 2)
+        let torn = good + [0, 0, 0, 90, 1, 2, 3]
+        for _ in 0..<3 {
+            try Data(torn).write(to: URL(fileURLWithPath: path))
+            _ = try Self.record(0, to: path)
+        }
+        let side = "\(path).damaged-\(good.count)"
+        #expect(Self.sideFiles(of: path) == [side, side + ".2", side + ".3"])
+        for file in Self.sideFiles(of: path) {
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: file))) == [0, 0, 0, 90, 1, 2, 3])
+            #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o600)
+        }
+        #expect(try RecordReplayTests.records(at: path).records.count == 2)
+    }
+
+    @Test("a file of zero bytes only (its header lost in a power loss) starts again as an empty recording, with a warning")
+    func zeroFile() throws {
+        let path = RecordReplayTests.temporaryPath("zero.rec")
+        defer { Self.remove(path) }
+        for size in [1, 5, 12, 4096, (1 << 20) + 3] {
+            try Data(count: size).write(to: URL(fileURLWithPath: path))
+            let log = try Self.record(1, to: path)
+            let warning = log.messages(Self.zeroFileMessage)
+            #expect(warning.count == 1 && warning.first?.level == .warning && warning.first?.metadata["bytes_cut"] == "\(size)", "\(size) zeros")
+            #expect(log.messages("recording items").first?.metadata["records_before"] == "0")
+            let (records, error) = try RecordReplayTests.records(at: path)
+            #expect(error == nil && records.map(\.data) == [[200]], "\(size) zeros")
+            #expect(Self.sideFiles(of: path).isEmpty)
+        }
+        // Zeros with anything else in them are not a recording: refused, left as they were.
+        for bytes in [[UInt8](repeating: 0, count: 4096) + [1], [UInt8](repeating: 0, count: (1 << 20) + 5) + Array("x".utf8)] {
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            #expect {
+                _ = try Self.record(0, to: path)
+            } throws: { error in
+                "\(error)".contains("not a gossip recording")
+            }
+            #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
+        }
+    }
+}
+
+/// SplitMix64: random bytes that are the same in every run.
+struct SeededGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }

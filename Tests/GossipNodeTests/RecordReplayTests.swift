@@ -128,7 +128,8 @@ struct RecordReplayTests {
             let other = try node.subscriber(of: 8)
             let result = try CommandLineTests().run("gossip", ["replay", path, "--type", "7", "--api", "127.0.0.1:\(node.apiPort)"])
             #expect(result.status == 1)
-            #expect(result.error.contains("truncated") && result.error.contains("replayed 2 items"), "\(result.error)")
+            let damage = "damaged record at byte \(ItemRecording.headerSize + 3 * 83), after 3 good records: the file ends inside it, 82 bytes after its start"
+            #expect(result.error.hasPrefix("Error: \(path): \(damage); replayed 2 items"), "\(result.error)")
             #expect(result.error.contains("1 of other types skipped"), "\(result.error)")
             #expect(try subscriber.expectNotification().data == [0])
             #expect(try subscriber.expectNotification().data == [2])
@@ -136,32 +137,45 @@ struct RecordReplayTests {
         }
     }
 
-    @Test("a recording that ends in zero bytes (a power loss on ext4/xfs) is replayed up to the zeros, then reported (exit 1)")
-    func replayZeroFilledTail() throws {
-        let path = Self.temporaryPath("zeros.rec")
+    @Test("a recording torn inside a middle or the last record (zeros, random bytes, a flipped bit) is replayed up to its last good record, then the damage is reported (exit 1)")
+    func replayDamaged() throws {
+        let path = Self.temporaryPath("torn.rec")
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let bytes = Self.recording(of: 3)
-        try Data(bytes + Array(repeating: 0, count: 4001)).write(to: URL(fileURLWithPath: path))
-        try withNode { node in
-            let subscriber = try node.subscriber(of: 7)
-            let other = try node.subscriber(of: 8)
-            let result = try CommandLineTests().run("gossip", ["replay", path, "--api", "127.0.0.1:\(node.apiPort)"])
-            #expect(result.status == 1)
-            #expect(
-                result.error.hasPrefix("Error: \(path): torn tail: ends in 4001 zero bytes from byte \(bytes.count), after 3 whole records"),
-                "\(result.error)")
-            #expect(result.error.contains("replayed 3 items"), "\(result.error)")
-            #expect(try subscriber.expectNotification().data == [0])
-            #expect(try other.expectNotification().data == [1])
-            #expect(try subscriber.expectNotification().data == [2])
+        let original = Self.recording(of: 5)
+        let recordSize = 4 + 4 + ItemRecording.itemFixedSize + 1
+        func start(_ record: Int) -> Int { ItemRecording.headerSize + record * recordSize }
+        var generator = SeededGenerator(seed: 7)
+        func torn(from cut: Int, random: Bool) -> [UInt8] {
+            var bytes = original
+            for index in cut..<bytes.count { bytes[index] = random ? UInt8(truncatingIfNeeded: generator.next()) : 0 }
+            return bytes
         }
-        // Zeros with something after them are not a torn tail: a malformed record, an error as before.
-        try Data(bytes + Array(repeating: 0, count: 100) + [9] + Self.recording(of: 1).dropFirst(12)).write(to: URL(fileURLWithPath: path))
+        var flipped = original
+        flipped[start(3) + 50] ^= 0x10  // record 3 only: records 0-2 good, 4 good but after the damage
+        let cases: [(bytes: [UInt8], good: Int, damage: String)] = [
+            (torn(from: start(2) + 10, random: false), 2, "checksum mismatch"),
+            (torn(from: start(2) + 2, random: true), 2, ""),
+            (torn(from: start(4) + recordSize - 1, random: false), 4, "checksum mismatch"),
+            (torn(from: start(4) + 6, random: true), 4, ""),
+            (torn(from: start(4), random: false), 4, "length 0 out of bounds (5 to 1048576)"),
+            (original + Array(repeating: 0, count: 4001), 5, "length 0 out of bounds (5 to 1048576)"),
+            (flipped, 3, "checksum mismatch"),
+        ]
         try withNode { node in
-            let result = try CommandLineTests().run("gossip", ["replay", path, "--api", "127.0.0.1:\(node.apiPort)"])
-            #expect(result.status == 1)
-            #expect(result.error.contains("malformed record at byte \(bytes.count): length 0"), "\(result.error)")
-            #expect(!result.error.contains("torn tail"), "\(result.error)")
+            let subscribers = try [node.subscriber(of: 7), node.subscriber(of: 8)]
+            for (bytes, good, damage) in cases {
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                let result = try CommandLineTests().run("gossip", ["replay", path, "--api", "127.0.0.1:\(node.apiPort)"])
+                #expect(result.status == 1)
+                #expect(result.error.hasPrefix("Error: \(path): damaged record at byte \(start(good)), after \(good) good records: \(damage)"), "\(result.error)")
+                #expect(result.error.contains("; replayed \(good) items"), "\(result.error)")
+                for index in 0..<good {
+                    let notification = try subscribers[index % 2].expectNotification()
+                    #expect(notification.data == [UInt8(index)])
+                    try subscribers[index % 2].validate(messageID: notification.messageID, isValid: true)
+                }
+                for subscriber in subscribers { #expect(subscriber.staysQuiet(for: .milliseconds(50)), "nothing after the damage") }
+            }
         }
     }
 
@@ -189,10 +203,10 @@ struct RecordReplayTests {
         #expect(usage.status == 64)
     }
 
-    @Test("a recording is appended to across runs; a tail torn by a crash is cut away first")
+    @Test("a recording is appended to across runs; a tail torn by a crash is moved to a side file first")
     func appendAcrossRuns() throws {
         let path = Self.temporaryPath("runs.rec")
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { ItemRecorderTests.remove(path) }
         for run in 0..<2 {
             try withNode(configure: { $0.recordPath = path }) { node in
                 let tap = node.itemObservers.attach(capacity: 10)
@@ -207,17 +221,19 @@ struct RecordReplayTests {
         }
         let (records, error) = try Self.records(at: path)
         #expect(records.map(\.data) == [[0], [1]])
-        #expect(error == .truncated(offset: UInt64(ItemRecording.headerSize + 2 * (4 + ItemRecording.itemFixedSize + 1)), records: 2))
+        let ends = [1, 2].map { ItemRecording.headerSize + $0 * (4 + 4 + ItemRecording.itemFixedSize + 1) }
+        #expect(error == .damagedRecord(offset: UInt64(ends[1]), records: 2, damage: .cutOff(bytes: 7)))
+        #expect(ItemRecorderTests.sideFiles(of: path) == ["\(path).damaged-\(ends[0])"], "the first run's torn tail, moved aside by the second")
     }
 
-    @Test("a recording that ends in zero bytes (a power loss on ext4/xfs) is cut back to its last whole record at start, with a warning")
+    @Test("a recording that ends in zero bytes (a power loss on ext4/xfs) is cut back to its last good record at start, with a warning")
     func zeroFilledTailCutAtStart() throws {
         let path = Self.temporaryPath("zeros.rec")
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        defer { ItemRecorderTests.remove(path) }
         let bytes = Self.recording(of: 2)
         try Data(bytes + Array(repeating: 0, count: 4096)).write(to: URL(fileURLWithPath: path))
         try Self.withLoggedNode(recording: path) { node, log in
-            let warning = log.messages("recording ended in zero bytes (an earlier run lost its last writes in a crash or power loss): cut back to its last whole record")
+            let warning = log.messages(ItemRecorderTests.zerosMessage)
             #expect(warning.count == 1 && warning.first?.metadata["bytes_cut"] == "4096" && warning.first?.level == .warning, "\(warning)")
             #expect(log.messages("recording items").first?.metadata["records_before"] == "2")
             let tap = node.itemObservers.attach(capacity: 10)
@@ -227,16 +243,19 @@ struct RecordReplayTests {
         let (records, error) = try Self.records(at: path)
         #expect(error == nil)
         #expect(records.map(\.data) == [[0], [1], [42]], "the new record follows the old ones, the zeros gone")
+        #expect(ItemRecorderTests.sideFiles(of: path).isEmpty, "zeros hold nothing to keep")
 
-        // Zeros followed by a non-zero byte are a malformed record in the middle: the start is refused, the file left alone.
-        let corrupt = bytes + Array(repeating: 0, count: 4096) + [1] + Array(repeating: 0, count: 10)
-        try Data(corrupt).write(to: URL(fileURLWithPath: path))
-        #expect {
-            try withNode(configure: { $0.recordPath = path }) { _ in }
-        } throws: { error in
-            "\(error)".hasPrefix("cannot record to \(path): malformed record at byte \(bytes.count): length 0 out of bounds")
+        // Zeros followed by a non-zero byte: the node starts all the same, the bytes from the damage on moved aside.
+        let tail: [UInt8] = Array(repeating: 0, count: 4096) + [1] + Array(repeating: 0, count: 10)
+        try Data(bytes + tail).write(to: URL(fileURLWithPath: path))
+        try Self.withLoggedNode(recording: path) { _, log in
+            let warning = log.messages(ItemRecorderTests.damagedMessage)
+            #expect(warning.count == 1 && warning.first?.metadata["bytes_cut"] == "\(tail.count)", "\(warning)")
+            #expect(warning.first?.metadata["damage"] == "length 0 out of bounds (5 to 1048576)", "\(warning)")
         }
-        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == corrupt)
+        let kept = try Self.records(at: path)
+        #expect(kept.error == nil && kept.records.map(\.data) == [[0], [1]])
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: "\(path).damaged-\(bytes.count)"))) == tail)
     }
 
     @Test("a second node recording to the same file does not start: the file is locked while recorded")

@@ -39,29 +39,64 @@ struct ItemRecordingTests {
         }
     }
 
+    /// A record of `body` (its kind byte first) with its length and checksum.
+    static func frame(_ body: [UInt8]) -> [UInt8] {
+        var record: [UInt8] = []
+        record.appendBigEndian(UInt32(4 + body.count))
+        record.appendBigEndian(CRC32C.checksum(record + body))
+        return record + body
+    }
+
+    /// `record` with its checksum computed again (after a test changed it).
+    static func resealed(_ record: [UInt8]) -> [UInt8] {
+        var record = record
+        let checksum = ItemRecording.checksum(record[...])
+        for index in 0..<4 { record[4 + index] = UInt8(truncatingIfNeeded: checksum >> (24 - 8 * index)) }
+        return record
+    }
+
+    static func isDamaged(_ error: ItemRecording.FormatError?, at offset: UInt64) -> Bool {
+        if case .damagedRecord(offset, _, _) = error { true } else { false }
+    }
+
     @Test("the header is the magic and version 1, big-endian")
     func header() {
         #expect(ItemRecording.header == Array("GOSSIPRC".utf8) + [0, 0, 0, 1])
         #expect(ItemRecording.headerSize == 12)
+        #expect(ItemRecording.checksumSize == 4)
+        #expect(ItemRecording.minimumRecordSize == 5)
         #expect(ItemRecording.itemFixedSize == 74)
     }
 
-    @Test("an item record's layout: length, kind, time, outcome, source, number, identity, ID, ttl, type, size, data")
+    @Test("an item record's layout: length, checksum, kind, time, outcome, source, number, identity, ID, ttl, type, size, data")
     func layout() {
         var bytes: [UInt8] = []
         Self.records[0].encode(into: &bytes)
-        #expect(bytes.count == 4 + 74 + 5)
-        #expect(Array(bytes[0..<4]) == [0, 0, 0, 79])
-        #expect(bytes[4] == 1)
-        #expect(Array(bytes[5..<13]) == [0x18, 0xFA, 0xE2, 0x76, 0x9B, 0x0F, 0xCD, 0x15])
-        #expect(bytes[13] == 1 && bytes[14] == 1)
-        #expect(Array(bytes[15..<23]) == [0, 0, 0, 0, 0, 0, 0, 3])
-        #expect(bytes[23..<55].allSatisfy { $0 == 0 })
-        #expect(Array(bytes[55..<71]) == [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2])
-        #expect(bytes[71] == 0)
-        #expect(Array(bytes[72..<74]) == [0x05, 0x39])
-        #expect(Array(bytes[74..<78]) == [0, 0, 0, 5])
-        #expect(Array(bytes[78...]) == Array("hello".utf8))
+        #expect(bytes.count == 4 + 4 + 74 + 5)
+        #expect(Array(bytes[0..<4]) == [0, 0, 0, 83])
+        #expect(Array(bytes[4..<8]) == [0xDF, 0xAB, 0x95, 0x66])
+        #expect(CRC32C.checksum(bytes[0..<4] + bytes[8...]) == 0xDFAB_9566, "the checksum covers the length and all after the checksum")
+        #expect(bytes[8] == 1)
+        #expect(Array(bytes[9..<17]) == [0x18, 0xFA, 0xE2, 0x76, 0x9B, 0x0F, 0xCD, 0x15])
+        #expect(bytes[17] == 1 && bytes[18] == 1)
+        #expect(Array(bytes[19..<27]) == [0, 0, 0, 0, 0, 0, 0, 3])
+        #expect(bytes[27..<59].allSatisfy { $0 == 0 })
+        #expect(Array(bytes[59..<75]) == [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2])
+        #expect(bytes[75] == 0)
+        #expect(Array(bytes[76..<78]) == [0x05, 0x39])
+        #expect(Array(bytes[78..<82]) == [0, 0, 0, 5])
+        #expect(Array(bytes[82...]) == Array("hello".utf8))
+    }
+
+    @Test("the example in docs/record-format.md, byte for byte")
+    func documentedExample() {
+        let example: [UInt8] =
+            [0x47, 0x4F, 0x53, 0x53, 0x49, 0x50, 0x52, 0x43, 0, 0, 0, 1]  // GOSSIPRC, version 1
+            + [0, 0, 0, 0x53, 0xDF, 0xAB, 0x95, 0x66, 1]  // length 83, checksum, kind 1
+            + [0x18, 0xFA, 0xE2, 0x76, 0x9B, 0x0F, 0xCD, 0x15, 1, 1, 0, 0, 0, 0, 0, 0, 0, 3]
+            + [UInt8](repeating: 0, count: 32) + [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+            + [0, 0x05, 0x39, 0, 0, 0, 5] + Array("hello".utf8)
+        #expect(Self.file([Self.records[0]]) == example)
     }
 
     @Test("records round-trip, whether the file comes whole or a byte at a time")
@@ -78,11 +113,11 @@ struct ItemRecordingTests {
     @Test("records of a kind added later are skipped; bytes after an item's data are ignored")
     func forwardCompatible() {
         var bytes = ItemRecording.header
-        bytes += [0, 0, 0, 3, 9, 0xAA, 0xBB]  // kind 9
+        bytes += Self.frame([9, 0xAA, 0xBB])  // kind 9
         var record: [UInt8] = []
         Self.records[0].encode(into: &record)
         record[3] += 2  // two more bytes in the record
-        bytes += record + [0xEE, 0xFF]
+        bytes += Self.resealed(record + [0xEE, 0xFF])
         let (records, error) = Self.decode(bytes)
         #expect(error == nil)
         #expect(records == [Self.records[0]])
@@ -95,6 +130,7 @@ struct ItemRecordingTests {
         #expect(Self.decode([]).error == .notARecording, "an empty file")
         #expect(Self.decode(Array("XY".utf8)).error == .notARecording)
         #expect(Self.decode(Array("GOSSIPRC".utf8) + [0, 0, 0, 0]).error == .notARecording, "version 0")
+        #expect(Self.decode([UInt8](repeating: 0, count: 4096)).error == .notARecording, "zeros")
     }
 
     @Test("a recording of a newer version is refused, naming the version")
@@ -104,55 +140,114 @@ struct ItemRecordingTests {
         #expect(ItemRecording.FormatError.newerVersion(2).description.contains("version 2"))
     }
 
-    @Test("a truncated file yields its whole records, then says where it ends")
-    func truncated() {
+    @Test("a file cut off inside a record yields its good records, then the damaged one: where it begins, how many came before")
+    func cutOff() {
         let bytes = Self.file()
         let (records, error) = Self.decode(Array(bytes.dropLast()))
         #expect(records == Array(Self.records.prefix(2)))
-        let lastStart = UInt64(bytes.count - (4 + 74 + 65_535))
-        #expect(error == .truncated(offset: lastStart, records: 2))
-        #expect(Self.decode(Array(bytes.prefix(14))).error == .truncated(offset: 12, records: 0), "inside a length field")
-        #expect(Self.decode(Array("GOSSIP".utf8)).error == .truncated(offset: 0, records: 0), "inside the header")
+        let lastStart = UInt64(bytes.count - (4 + 4 + 74 + 65_535))
+        #expect(error == .damagedRecord(offset: lastStart, records: 2, damage: .cutOff(bytes: 4 + 4 + 74 + 65_534)))
+        #expect(
+            error?.description == "damaged record at byte \(lastStart), after 2 good records: the file ends inside it, 65616 bytes after its start")
+        #expect(Self.decode(Array(bytes.prefix(14))).error == .damagedRecord(offset: 12, records: 0, damage: .cutOff(bytes: 2)), "inside a length field")
+        #expect(Self.decode(Array("GOSSIP".utf8)).error == .truncatedHeader, "inside the header")
+        #expect(Self.decode(Array("GOSSIPRC".utf8) + [0, 0]).error == .truncatedHeader, "inside the version")
     }
 
-    @Test("a record whose length is out of bounds or too short for its fields is malformed")
-    func malformed() {
+    @Test("a record whose length is out of bounds, whose checksum does not match, or whose fields do not fit it is damaged")
+    func damaged() {
+        #expect(Self.decode(ItemRecording.header + [0, 0, 0, 0, 0, 0, 7]).error == .damagedRecord(offset: 12, records: 0, damage: .lengthOutOfBounds(0)))
+        #expect(Self.decode(ItemRecording.header + [0, 0, 0, 4, 1, 2, 3, 4]).error == .damagedRecord(offset: 12, records: 0, damage: .lengthOutOfBounds(4)))
+        #expect(Self.decode(ItemRecording.header + [0x7F, 0, 0, 0]).error == .damagedRecord(offset: 12, records: 0, damage: .lengthOutOfBounds(0x7F00_0000)))
         #expect(
-            Self.decode(ItemRecording.header + [0, 0, 0, 0, 0, 0, 7]).error
-                == .malformedRecord(offset: 12, reason: "length 0 out of bounds (1 to 1048576), and byte 18 after it is not zero"))
-        #expect(Self.decode(ItemRecording.header + [0x7F, 0, 0, 0]).error.map { if case .malformedRecord = $0 { true } else { false } } == true)
+            ItemRecording.FormatError.damagedRecord(offset: 12, records: 0, damage: .lengthOutOfBounds(0)).description
+                == "damaged record at byte 12, after 0 good records: length 0 out of bounds (5 to 1048576)")
         var record: [UInt8] = []
         Self.records[0].encode(into: &record)
-        record[3] -= 1  // the data no longer fits
-        #expect(Self.decode(ItemRecording.header + record.dropLast()).error.map { if case .malformedRecord(12, _) = $0 { true } else { false } } == true)
-    }
-
-    @Test("a file that ends in zero bytes where a record should begin has a torn tail: its records, then where the zeros begin")
-    func zeroFilledTail() {
-        let bytes = Self.file(Array(Self.records.prefix(2)))
-        for zeros in [4, 5, 4096, 3 << 20] {
-            for chunk in [Int.max, 1, 7, 4096, 1 << 20] where zeros < 10_000 || chunk >= 4096 {
-                let (records, error) = Self.decode(bytes + Array(repeating: 0, count: zeros), chunk: chunk)
-                #expect(records == Array(Self.records.prefix(2)), "\(zeros) zeros in chunks of \(chunk)")
-                #expect(error == .zeroFilledTail(offset: UInt64(bytes.count), bytes: UInt64(zeros), records: 2), "\(zeros) zeros in chunks of \(chunk)")
+        // One bit flipped anywhere after the length field: the checksum no longer matches.
+        for index in 4..<record.count {
+            for bit in 0..<8 {
+                var flipped = record
+                flipped[index] ^= 1 << bit
+                let (records, error) = Self.decode(ItemRecording.header + flipped)
+                #expect(records.isEmpty)
+                guard case .damagedRecord(12, 0, .checksumMismatch(let stored, let computed)) = error, stored != computed else {
+                    Issue.record("byte \(index) bit \(bit): \(String(describing: error))")
+                    continue
+                }
             }
         }
-        #expect(Self.decode(ItemRecording.header + [0, 0, 0, 0]).error == .zeroFilledTail(offset: 12, bytes: 4, records: 0), "right after the header")
-        #expect(Self.decode(bytes + [0, 0, 0]).error == .truncated(offset: UInt64(bytes.count), records: 2), "fewer zeros than a length field")
         #expect(
-            ItemRecording.FormatError.zeroFilledTail(offset: 95, bytes: 4001, records: 1).description
-                == "torn tail: ends in 4001 zero bytes from byte 95, after 1 whole records (left by a crash or power loss)")
-        // A non-zero byte anywhere after the zeros: a malformed record in the middle, refused.
-        for chunk in [Int.max, 1, 4096] {
-            let middle = Self.decode(bytes + Array(repeating: 0, count: 5000) + [1] + Array(repeating: 0, count: 100), chunk: chunk)
-            #expect(middle.records == Array(Self.records.prefix(2)))
-            #expect(middle.error == .malformedRecord(offset: UInt64(bytes.count), reason: "length 0 out of bounds (1 to 1048576), and byte \(bytes.count + 5000) after it is not zero"), "chunks of \(chunk)")
-            let record = Self.decode(bytes + [0, 0, 0, 0] + Self.file([Self.records[0]]).dropFirst(12), chunk: chunk)
-            #expect(record.error.map { if case .malformedRecord = $0 { true } else { false } } == true, "a whole record after the zeros")
+            ItemRecording.Damage.checksumMismatch(stored: 0xAB, computed: 0xDFAB_9566).description
+                == "checksum mismatch (stored 0x000000AB, computed 0xDFAB9566)")
+        // The checksum matches, but the data no longer fits the record.
+        var short = record
+        short[3] -= 1
+        let undecodable = Self.decode(ItemRecording.header + Self.resealed(Array(short.dropLast())))
+        guard case .damagedRecord(12, 0, .undecodable) = undecodable.error else {
+            Issue.record("\(String(describing: undecodable.error))")
+            return
         }
     }
 
-    @Test("the decoder's memory stays bounded: read in chunks, it holds about a chunk and a record, zeros included")
+    @Test("after a damaged record the decoder stays there: it throws the same error, ignores more input, and holds nothing")
+    func damageIsFinal() throws {
+        var decoder = ItemRecording.Decoder()
+        let good = Self.file([Self.records[0]])
+        decoder.append(good + [0, 0, 0, 0] + good.dropFirst(12))
+        #expect(try decoder.next() == Self.records[0])
+        let damage = ItemRecording.FormatError.damagedRecord(offset: UInt64(good.count), records: 1, damage: .lengthOutOfBounds(0))
+        #expect(throws: damage) { try decoder.next() }
+        decoder.append(good.dropFirst(12))
+        #expect(throws: damage) { try decoder.next() }
+        #expect(throws: damage) { try decoder.finish() }
+        #expect(decoder.damage == damage && decoder.offset == UInt64(good.count) && decoder.records == 1 && decoder.heldBytes == 0)
+    }
+
+    /// Small records, so that every offset of each can be tried.
+    static let small: [Record] = (0..<4).map { (index: Int) -> Record in
+        let number = UInt64(index)
+        let source: Record.Source = index % 2 == 0 ? .module(number) : .peer(number, PeerIdentity(words: (9, 8, 7, number)))
+        let data = [UInt8](repeating: 0xC3, count: 3 * index + 1)
+        return Record(
+            unixNanoseconds: 1_800_000_000_000_000_000 + number, outcome: UInt8(1 + index % 3), source: source,
+            id: ItemID(high: 0xA5A5, low: number), ttl: UInt8(index), dataType: UInt16(100 + index), data: data)
+    }
+
+    @Test("a torn tail from any byte of any record to the end (zeros, or random bytes): the good records before it, then that record's offset")
+    func tornTailEverywhere() {
+        let bytes = Self.file(Self.small)
+        var starts = [ItemRecording.headerSize]
+        for record in Self.small {
+            var encoded: [UInt8] = []
+            record.encode(into: &encoded)
+            starts.append(starts.last! + encoded.count)
+        }
+        var generator = Generator(seed: 2024)
+        for cut in ItemRecording.headerSize..<bytes.count {
+            for random in [false, true] {
+                var torn = bytes
+                for index in cut..<torn.count { torn[index] = random ? UInt8(truncatingIfNeeded: generator.next()) : 0 }
+                // The first record whose bytes changed is the damaged one (a zero or random byte may equal the one it replaced).
+                let changed = (0..<Self.small.count).first { torn[starts[$0]..<starts[$0 + 1]] != bytes[starts[$0]..<starts[$0 + 1]] }
+                for chunk in [Int.max, 5] {
+                    let (records, error) = Self.decode(torn, chunk: chunk)
+                    let label = "\(random ? "random" : "zeros") from byte \(cut), chunks of \(chunk)"
+                    guard let changed else {
+                        #expect(records == Self.small && error == nil, "\(label)")
+                        continue
+                    }
+                    #expect(records == Array(Self.small.prefix(changed)), "\(label)")
+                    guard case .damagedRecord(UInt64(starts[changed]), changed, _) = error else {
+                        Issue.record("\(label): \(String(describing: error))")
+                        continue
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("the decoder's memory stays bounded: read in chunks, it holds about a chunk and a record")
     func boundedMemory() throws {
         let chunkSize = 1 << 20
         var record: [UInt8] = []
@@ -175,14 +270,16 @@ struct ItemRecordingTests {
         }
         decoder.append(pending)
         while try decoder.next() != nil { records += 1 }
-        let zeros = [UInt8](repeating: 0, count: chunkSize)
-        for _ in 0..<8 {
-            decoder.append(zeros)
-            #expect(try decoder.next() == nil)
-            largest = max(largest, decoder.heldBytes)
-        }
+        // Then a record that claims 1 MiB, but is cut off: the decoder waits for it, no more.
+        var claimed: [UInt8] = []
+        claimed.appendBigEndian(UInt32(ItemRecording.maximumRecordSize))
+        decoder.append(claimed + [UInt8](repeating: 0x77, count: chunkSize - 4))
+        #expect(try decoder.next() == nil)
+        largest = max(largest, decoder.heldBytes)
         #expect(records == count)
         #expect(largest <= 2 * chunkSize + record.count, "held at most \(largest) bytes")
-        #expect(throws: ItemRecording.FormatError.zeroFilledTail(offset: decoder.offset, bytes: 8 << 20, records: records)) { try decoder.finish() }
+        #expect(throws: ItemRecording.FormatError.damagedRecord(offset: decoder.offset, records: records, damage: .cutOff(bytes: UInt64(chunkSize)))) {
+            try decoder.finish()
+        }
     }
 }
