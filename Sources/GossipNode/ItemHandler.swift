@@ -110,7 +110,8 @@ final class ItemHandler: Sendable {
         // When the entries that made NOTIFICATIONs were read: timed once those are queued.
         var delivered: [ContinuousClock.Instant] = []
         let timed = context.metrics != nil
-        context.withCore { core, now in
+        let effects = context.core.withLock { core in
+            let now = context.clock.now()
             var effects: [GossipEffect] = []
             for entry in entries {
                 let more: [GossipEffect]
@@ -140,11 +141,14 @@ final class ItemHandler: Sendable {
             }
             return effects
         }
+        // Logged before the effects go out, so an item's lines come in the order things happened
+        // (a module's quick verdict is logged by its reader, after the NOTIFICATION is written).
+        for sighting in sightings { context.itemLog.report(sighting) }
+        context.perform(effects)
         if let metrics = context.metrics {
             let now = ContinuousClock.now
             for read in delivered { metrics.firstSightToDelivery.recordNanoseconds(Self.nanoseconds(now - read)) }
         }
-        for sighting in sightings { context.itemLog.report(sighting) }
     }
 
     private static func nanoseconds(_ duration: Duration) -> Int64 {
