@@ -8,32 +8,6 @@ import Testing
 
 @testable import GossipNode
 
-/// A log handler that keeps every line with its metadata, for tests.
-final class RecordingLogHandler: LogHandler, @unchecked Sendable {
-    struct Line: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    let lines = Mutex<[Line]>([])
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) {
-        let fields = (event.metadata ?? [:]).mapValues(\.description)
-        lines.withLock { $0.append(Line(level: event.level, message: event.message.description, metadata: fields)) }
-    }
-
-    /// The lines about `item` (metadata `item`), as their messages.
-    func about(_ item: String) -> [Line] { lines.withLock { $0.filter { $0.metadata["item"] == item } } }
-
-    func messages(_ message: String) -> [Line] { lines.withLock { $0.filter { $0.message == message } } }
-}
-
 @Suite("Item lines in the log", .serialized)
 struct ItemLogTests {
     struct LoggedNode {

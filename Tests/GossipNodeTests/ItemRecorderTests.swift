@@ -149,7 +149,7 @@ struct ItemRecorderTests {
         let original = RecordReplayTests.recording(of: count)
         let recordSize = (original.count - ItemRecording.headerSize) / count
         let starts = (0...count).map { ItemRecording.headerSize + $0 * recordSize }
-        var generator = SeededGenerator(seed: 42)
+        var generator = SeededRandom(seed: 42)
         var (sideFiles, zeroTails) = (0, 0)
         for damaged in [2, count - 1] {
             for cut in starts[damaged]..<starts[damaged + 1] {
@@ -238,18 +238,5 @@ struct ItemRecorderTests {
             }
             #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) == bytes)
         }
-    }
-}
-
-/// SplitMix64: random bytes that are the same in every run.
-struct SeededGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

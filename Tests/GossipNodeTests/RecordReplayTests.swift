@@ -144,7 +144,7 @@ struct RecordReplayTests {
         let original = Self.recording(of: 5)
         let recordSize = 4 + 4 + ItemRecording.itemFixedSize + 1
         func start(_ record: Int) -> Int { ItemRecording.headerSize + record * recordSize }
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandom(seed: 7)
         func torn(from cut: Int, random: Bool) -> [UInt8] {
             var bytes = original
             for index in cut..<bytes.count { bytes[index] = random ? UInt8(truncatingIfNeeded: generator.next()) : 0 }

@@ -160,23 +160,11 @@ struct ReloadLimitsTests {
         #expect(node.statistics.closedConnections == closedBefore)
     }
 
-    /// A module subscribed to type 9 that never reads, with a small receive buffer, so what the
-    /// node sends it backs up in its outbox.
-    static func stuckModule(of node: Node) throws -> Socket {
-        let before = node.subscriberCount(of: 9)
-        let socket = try Socket.connect(host: "127.0.0.1", port: node.apiPort, deadline: .now + .seconds(5))
-        var size: Int32 = 4096
-        setsockopt(socket.descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        try socket.send(APIMessage.notify(GossipNotify(dataType: 9)).encoded(), deadline: .now + .seconds(5))
-        try #require(waitUntil { node.subscriberCount(of: 9) > before })
-        return socket
-    }
-
     @Test("a smaller outbox_bytes does not cut off a module holding more; a connection made afterwards has the new bound")
     func outboxBound() throws {
         // Room for what the kernel's socket buffers take besides (a few MiB each here).
         try withNode(configure: { $0.outboxCapacityBytes = 16 * 1_048_576 }) { node in
-            let full = try Self.stuckModule(of: node)
+            let full = try BackpressureTests.stuckModule(of: node)
             defer { full.close() }
             let announcer = try node.connect()
             var count = 0
@@ -193,7 +181,7 @@ struct ReloadLimitsTests {
             var next = try ReloadLimitsTests.configuration(of: node)
             next.outboxCapacityBytes = 65_536
             #expect(node.reload(next).applied == ["outbox_bytes"])
-            let fresh = try Self.stuckModule(of: node)
+            let fresh = try BackpressureTests.stuckModule(of: node)
             defer { fresh.close() }
             // Until the new connection's outbox overflows (once the kernel's buffers toward it are
             // full): far under the old bound of the full module.

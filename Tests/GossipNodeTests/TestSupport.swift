@@ -102,3 +102,33 @@ struct BadInput: CustomTestStringConvertible, Sendable {
     var reason: CloseReason
     var testDescription: String { name }
 }
+
+/// A log handler that keeps every line with its metadata, for tests.
+///
+/// `@unchecked Sendable`: the lines are behind a `Mutex`; `metadata` and `logLevel` are set only
+/// while the test builds its `Logger`, before any thread logs (swift-log's `LogHandler` needs them
+/// as settable stored properties).
+final class RecordingLogHandler: LogHandler, @unchecked Sendable {
+    struct Line: Sendable {
+        var level: Logger.Level
+        var message: String
+        var metadata: [String: String]
+    }
+
+    let lines = Mutex<[Line]>([])
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+        let fields = (event.metadata ?? [:]).mapValues(\.description)
+        lines.withLock { $0.append(Line(level: event.level, message: event.message.description, metadata: fields)) }
+    }
+
+    /// The lines about `item` (metadata `item`), as their messages.
+    func about(_ item: String) -> [Line] { lines.withLock { $0.filter { $0.metadata["item"] == item } } }
+
+    func messages(_ message: String) -> [Line] { lines.withLock { $0.filter { $0.message == message } } }
+}
