@@ -121,6 +121,7 @@ struct AdminTests {
         #expect(Self.value(later, "gossip_validations_invalid_total") == 1)
         #expect(Self.value(later, "gossip_validations_timed_out_total") == 1)
         #expect(Self.value(later, "gossip_items_dropped_invalid_total") == 1)
+        #expect(Self.value(later, "gossip_items_forwarded_after_validation_total") == 1, "the first item, found valid")
         // Every counter STATUS keeps is in /metrics with the same value.
         let statistics = b.node.statistics
         for child in Mirror(reflecting: statistics).children {
@@ -129,9 +130,11 @@ struct AdminTests {
             #expect(Self.value(later, name) == Double(value), "\(name)")
         }
 
+        try announcer.announce(dataType: 8, ttl: 0, data: [4])  // a type nobody on B subscribed to
+        #expect(waitUntil { (try? b.scrape()).flatMap { Self.value($0, "gossip_items_relayed_unvalidated_total") } == 1 })
         // A second scrape carries over only what grew since: counters do not double.
         let again = try a.scrape()
-        #expect(Self.value(again, "gossip_announces_received_total") == 3)
+        #expect(Self.value(again, "gossip_announces_received_total") == 4)
         #expect(Self.value(again, "gossip_malformed_input_total{kind=\"api\",reason=\"unknown_type\"}") == 1)
         #expect(Self.value(again, "gossip_peer_links_open") == 1)
         #expect((Self.value(again, "gossip_api_connections_open") ?? 0) >= 1, "the announcer is still connected")
@@ -280,7 +283,7 @@ struct AdminTests {
             try module.validate(messageID: notification.messageID, isValid: true)
         }
         try announcing.join()
-        #expect(a.node.statistics.notificationsQueued == count)
+        #expect(waitUntil { a.node.statistics.notificationsQueued == count }, "counted just after each write")
         #expect(a.node.itemObservers.count == 1, "the stuck tap is still attached")
         // Now read the stream: every item is either a line or counted as skipped on the line after
         // the gap. Markers (type 10) go in until one comes through, to carry the last gap's count.
@@ -339,5 +342,18 @@ struct AdminTests {
         try a.node.connect().announce(dataType: 1, ttl: 0, data: [1])  // a line, so the tap's client can end
         try job.join()
         #expect(fourth.withLock { $0 } == 200)
+    }
+
+    @Test("a module that stops reading shows in gossip_outbox_bytes{kind=api}, and the gauge falls when it is gone")
+    func outboxGauge() throws {
+        let a = try AdminNode { $0.outboxCapacityBytes = 64 << 20 }
+        defer { a.stop() }
+        let stuck = try BackpressureTests.stuckModule(of: a.node)
+        let announcer = try a.node.connect()
+        let data = [UInt8](repeating: 0x42, count: 60_000)
+        for _ in 0..<100 { try announcer.announce(dataType: 9, ttl: 0, data: data) }  // more than the socket buffers hold
+        #expect(waitUntil { (Self.value((try? a.scrape()) ?? "", "gossip_outbox_bytes{kind=\"api\"}") ?? 0) > 0 })
+        stuck.close()
+        #expect(waitUntil { Self.value((try? a.scrape()) ?? "", "gossip_outbox_bytes{kind=\"api\"}") == 0 })
     }
 }
