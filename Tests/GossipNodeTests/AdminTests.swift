@@ -2,6 +2,8 @@ import Foundation
 import GossipAdmin
 import GossipClient
 import GossipConfig
+import GossipIdentity
+import GossipCore
 import GossipNode
 import GossipSockets
 import GossipWire
@@ -355,5 +357,24 @@ struct AdminTests {
         #expect(waitUntil { (Self.value((try? a.scrape()) ?? "", "gossip_outbox_bytes{kind=\"api\"}") ?? 0) > 0 })
         stuck.close()
         #expect(waitUntil { Self.value((try? a.scrape()) ?? "", "gossip_outbox_bytes{kind=\"api\"}") == 0 })
+    }
+
+    @Test("a second copy of an item from a peer moves gossip_peer_duplicates_total")
+    func duplicates() throws {
+        let a = try AdminNode()
+        defer { a.stop() }
+        let key = NodeKey.ephemeral()
+        let peer = try PeerClient(
+            host: "127.0.0.1", port: a.node.p2pPort, key: key, work: 0, listenAddress: PeerAddress(host: "127.0.0.1", port: 9)!)
+        defer { peer.close() }
+        try peer.send(.membership(PeerMembership(kind: .neighborHigh, entry: PeerEntry(identity: key.identity, address: PeerAddress(host: "127.0.0.1", port: 9)!))))
+        #expect(waitUntil { a.node.connectedPeers == [key.identity] })
+        let data: [UInt8] = [1, 2, 3]
+        let id = ItemBinding.id(stamp: UInt32(time(nil)), salt: 7, dataType: 5, data: data)
+        let item = GossipItem(id: id, ttl: 0, dataType: 5, data: data)
+        try peer.send(.item(item))
+        try peer.send(.item(item))
+        #expect(waitUntil { (try? a.scrape()).flatMap { Self.value($0, "gossip_peer_duplicates_total") } == 1 })
+        #expect(Self.value(try a.scrape(), "gossip_peer_items_received_total") == 2)
     }
 }
