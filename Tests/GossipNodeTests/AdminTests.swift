@@ -377,4 +377,16 @@ struct AdminTests {
         #expect(waitUntil { (try? a.scrape()).flatMap { Self.value($0, "gossip_peer_duplicates_total") } == 1 })
         #expect(Self.value(try a.scrape(), "gossip_peer_items_received_total") == 2)
     }
+
+    @Test("a node that knows more peers than its degree shows them in gossip_passive_view_size")
+    func passiveView() throws {
+        let nodes = try (0..<3).map { _ in try AdminNode { $0.degree = 1; $0.degreeSlack = 0 } }
+        defer { for node in nodes { node.stop() } }
+        for joiner in nodes.dropFirst() { joiner.node.join(Endpoint(host: "127.0.0.1", port: nodes[0].node.p2pPort)) }
+        #expect(
+            waitUntil(timeout: .seconds(10)) {
+                nodes.reduce(0) { $0 + (Self.value((try? $1.scrape()) ?? "", "gossip_passive_view_size") ?? 0) } > 0
+            }, "with degree 1 among three nodes, someone keeps a peer in reserve")
+        #expect(nodes.allSatisfy { (Self.value((try? $0.scrape()) ?? "", "gossip_active_view_size") ?? 0) <= 1 })
+    }
 }
