@@ -389,4 +389,25 @@ struct AdminTests {
             }, "with degree 1 among three nodes, someone keeps a peer in reserve")
         #expect(nodes.allSatisfy { (Self.value((try? $0.scrape()) ?? "", "gossip_active_view_size") ?? 0) <= 1 })
     }
+
+    @Test("peer items held back for a module that fell behind show in gossip_queued_items{lane=peer}")
+    func queueGauge() throws {
+        let origin = try AdminNode()
+        defer { origin.stop() }
+        let node = try AdminNode {
+            $0.announceQueueCapacity = 4
+            $0.outboxCapacityBytes = 512 << 10
+            $0.validationTimeoutMilliseconds = 30_000
+        }
+        defer { node.stop() }
+        node.node.join(Endpoint(host: "127.0.0.1", port: origin.node.p2pPort))
+        try #require(waitUntil(timeout: .seconds(10)) { node.node.establishedPeerCount == 1 && origin.node.establishedPeerCount == 1 })
+        let stuck = try BackpressureTests.stuckModule(of: node.node)
+        defer { stuck.close() }
+        let announcer = try origin.node.connect()
+        let data = [UInt8](repeating: 0x42, count: 60_000)
+        for _ in 0..<200 { try announcer.announce(dataType: 9, ttl: 0, data: data) }  // far more than the socket buffers hold
+        #expect(waitUntil(timeout: .seconds(10)) { (Self.value((try? node.scrape()) ?? "", "gossip_queued_items{lane=\"peer\"}") ?? 0) > 0 })
+        #expect(waitUntil(timeout: .seconds(10)) { (Self.value((try? node.scrape()) ?? "", "gossip_peer_intake_pauses_total") ?? 0) >= 1 })
+    }
 }
