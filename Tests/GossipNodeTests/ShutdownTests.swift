@@ -61,6 +61,31 @@ struct ShutdownTests {
         #expect(node.log.contains("node stopped"))
     }
 
+    @Test("a second SIGTERM during the graceful stop exits at once with 128 + 15")
+    func secondSignalExitsAtOnce() throws {
+        let node = try GossipdProcess()
+        defer { node.kill() }
+        // A subscriber that never reads, with a full outbox: the graceful stop waits the whole
+        // grace period (2 s) for it, which is when the second signal comes.
+        let subscriber = try Socket.connect(host: "127.0.0.1", port: node.apiPort, deadline: .now + .seconds(5))
+        defer { subscriber.close() }
+        var size: Int32 = 4096
+        setsockopt(subscriber.descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        try subscriber.send(APIMessage.notify(GossipNotify(dataType: 7)).encoded(), deadline: .now + .seconds(5))
+        let announcer = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort)
+        defer { announcer.close() }
+        Thread.sleep(forTimeInterval: 0.2)  // the subscription is in before the first item
+        for _ in 0..<300 { try announcer.announce(dataType: 7, ttl: 0, data: [UInt8](repeating: 1, count: 16_384)) }
+        Thread.sleep(forTimeInterval: 0.3)
+        let started = ContinuousClock.now
+        kill(node.process.processIdentifier, SIGTERM)
+        #expect(waitUntil { node.log.contains("stopping") })
+        kill(node.process.processIdentifier, SIGTERM)
+        #expect(node.waitForExit(timeout: .seconds(5)) == 128 + SIGTERM)
+        #expect(ContinuousClock.now - started < Node.shutdownGrace, "before the grace period ended")
+        #expect(node.log.contains("again: exiting at once"), "\(node.log)")
+    }
+
     @Test("a stopping node writes what a module's outbox holds before it closes the connection")
     func stopDeliversOutbox() throws {
         let network = TestNetwork()
