@@ -153,6 +153,7 @@ let package = Package(
             dependencies: [
                 "GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipWire", "GossipSockets", "GossipSimulation",
                 "GossipIdentity", "GossipAdmin", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
     ],

@@ -50,7 +50,7 @@ final class AdminHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Sends the head of an endless answer (chunked: no length) and hands the channel to a tap.
     private func startTap(context: ChannelHandlerContext, head: HTTPRequestHead, types: Set<UInt16>) {
-        let address = context.channel.remoteAddress?.ipAddress ?? ""
+        let address = AdminServer.clientKey(context.channel.remoteAddress)
         guard routes.taps.enter(address) else {
             routes.refusals.refuse("admin tap refused: too many open", address: address)
             respond(context: context, head: head, AdminRoutes.Response(.serviceUnavailable, "too many taps are open (at most \(AdminTap.maximumTaps), \(AdminTap.maximumTaps / 2) from one address)"))

@@ -70,7 +70,7 @@ public final class AdminServer: Sendable {
             .serverChannelOption(.backlog, value: 32)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                let address = channel.remoteAddress?.ipAddress ?? ""
+                let address = Self.clientKey(channel.remoteAddress)
                 guard open.enter(address) else {
                     refusals.refuse("admin connection refused: too many open", address: address)
                     return channel.close()  // at the limit: honest scrapers retry
@@ -92,6 +92,17 @@ public final class AdminServer: Sendable {
         self.port = channel.localAddress?.port ?? 0
         // The tail of a flood of refusals is reported within a second, not at the next refusal.
         group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in refusals.log.flush() }
+    }
+
+    /// Whom a connection counts against in the per-address limits: its IPv4 address, or the /64
+    /// of its IPv6 address (one host there commonly holds a whole /64); an IPv4-mapped IPv6
+    /// address counts as its IPv4 address.
+    public static func clientKey(_ address: SocketAddress?) -> String {
+        guard case .v6(let v6) = address else { return address?.ipAddress ?? "" }
+        let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        if bytes[..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return address?.ipAddress ?? "" }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":") + "::/64"
     }
 
     /// Closes the listener and every admin connection (taps included), and ends the thread. Safe

@@ -8,6 +8,7 @@ import GossipNode
 import GossipSockets
 import GossipWire
 import Logging
+import NIOCore
 import Prometheus
 import Synchronization
 import Testing
@@ -409,5 +410,17 @@ struct AdminTests {
         for _ in 0..<200 { try announcer.announce(dataType: 9, ttl: 0, data: data) }  // far more than the socket buffers hold
         #expect(waitUntil(timeout: .seconds(10)) { (Self.value((try? node.scrape()) ?? "", "gossip_queued_items{lane=\"peer\"}") ?? 0) > 0 })
         #expect(waitUntil(timeout: .seconds(10)) { (Self.value((try? node.scrape()) ?? "", "gossip_peer_intake_pauses_total") ?? 0) >= 1 })
+    }
+
+    @Test("the per-address limits count an IPv6 client by its /64 and an IPv4 client by its address")
+    func clientKeys() throws {
+        let a = try SocketAddress(ipAddress: "2001:db8:1:2:aaaa::1", port: 1)
+        let b = try SocketAddress(ipAddress: "2001:db8:1:2:bbbb::2", port: 2)
+        let c = try SocketAddress(ipAddress: "2001:db8:1:3::1", port: 1)
+        #expect(AdminServer.clientKey(a) == AdminServer.clientKey(b))
+        #expect(AdminServer.clientKey(a) != AdminServer.clientKey(c))
+        #expect(AdminServer.clientKey(a) == "2001:db8:1:2::/64")
+        #expect(AdminServer.clientKey(try SocketAddress(ipAddress: "127.0.0.1", port: 1)) == "127.0.0.1")
+        #expect(AdminServer.clientKey(try SocketAddress(ipAddress: "::ffff:10.0.0.1", port: 1)) != AdminServer.clientKey(try SocketAddress(ipAddress: "::ffff:10.0.0.2", port: 1)))
     }
 }
