@@ -76,13 +76,14 @@ struct ItemLog: Sendable {
         if let pending { reportOutcome(of: effects, item: pending.itemID) }
     }
 
-    /// Items whose validation ran out of time (or ended invalid at the deadline).
-    func reportExpired(_ completions: [ValidationTracker.Completion]) {
-        for completion in completions {
+    /// Items whose validation a tick ended: ran out of time, or ended invalid at the deadline (the
+    /// core's verdict observations among `effects`).
+    func reportExpired(in effects: [GossipEffect]) {
+        for case .observed(let observation) in effects where observation.outcome == .timedOut || observation.outcome == .invalid {
             logger.debug(
                 "item validation timed out",
                 metadata: [
-                    "item": "\(completion.itemID)", "outcome": "\(completion.outcome == .invalid ? "invalid" : "timed_out")",
+                    "item": "\(observation.id)", "outcome": "\(observation.outcome == .invalid ? "invalid" : "timed_out")",
                     "forwarded": "false",
                 ])
         }

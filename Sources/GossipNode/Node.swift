@@ -298,6 +298,7 @@ public final class Node: Sendable {
         context.apiAccess.withLock { $0 = NodeContext.APIAccess(configuration) }
         if changed.contains(.logLevel), let level = Logger.Level(rawValue: configuration.logLevel) {
             (logger.handler as? SwitchedLogHandler)?.levelSwitch.level = level
+            context.refreshObservation()  // at debug the core reports verdicts for the item log
         }
         context.limits.withLock { $0 = RunTimeLimits(configuration) }
         context.itemQueue.capacity = configuration.announceQueueCapacity

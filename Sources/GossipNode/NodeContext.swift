@@ -108,7 +108,19 @@ final class NodeContext: Sendable {
         self.savedPeers = Mutex(savedPeers)
         self.itemQueue = BoundedQueue(capacity: configuration.announceQueueCapacity, lanes: 2)
         self.observers = observers
-        observers.onChange { [weak self] watched in self?.core.withLock { $0.observesItems = watched } }
+        observers.onChange { [weak self] watched in self?.refreshObservation(watched: watched) }
+    }
+
+    /// Whether an observer (tap, recorder) is attached, as the hub last said.
+    private let observersWatching = Atomic<Bool>(false)
+
+    /// Tells the core whether to report items (`observesItems`): while an observer is attached, or
+    /// while the item log is at debug (it names the verdicts a tick reaches from them). Called by
+    /// the hub when observers come and go (`watched`), and after the log level changed.
+    func refreshObservation(watched: Bool? = nil) {
+        if let watched { observersWatching.store(watched, ordering: .relaxed) }
+        let on = observersWatching.load(ordering: .relaxed) || itemLog.isEnabled
+        core.withLock { $0.observesItems = on }
     }
 
     /// Where the long-lived peers are kept, if anywhere (`PeerStateFile`).

@@ -23,17 +23,10 @@ final class ProtocolTicker: Sendable {
             let hasBootstrappers = !context.configuration.bootstrappers.isEmpty || !context.savedPeers.withLock { $0.isEmpty }
             var lastSave = ContinuousClock.now
             while context.wakeups.waitForTick(clock: context.clock, minimum: Self.shortest, maximum: longest) {
-                var expired: [ValidationTracker.Completion] = []
-                context.withCore { core, now in
-                    // At debug: the validations this tick ends, read off a copy of the tracker as
-                    // the tick's first step will expire them, to name their items.
-                    if context.itemLog.isEnabled, !core.hasLeft, let due = core.engine.validations.nextDeadline, due <= now {
-                        var tracker = core.engine.validations
-                        expired = tracker.expire(now: now)
-                    }
-                    return core.tick(now: now)
-                }
-                context.itemLog.reportExpired(expired)
+                let effects = context.core.withLock { $0.tick(now: context.clock.now()) }
+                // At debug the core reports the verdicts the tick reached (`refreshObservation`).
+                if context.itemLog.isEnabled { context.itemLog.reportExpired(in: effects) }
+                context.perform(effects)
                 context.abuseLog.flush()
                 if ContinuousClock.now - lastSave >= PeerStateFile.saveInterval {
                     lastSave = .now
