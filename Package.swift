@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "GossipAdmin",
             dependencies: [
-                "GossipNode", "GossipConfig",
+                "GossipNode", "GossipConfig", "GossipSockets",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,6 +1,7 @@
 import CoreMetrics
 import GossipConfig
 import GossipNode
+import GossipSockets
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -58,8 +59,7 @@ public final class AdminServer: Sendable {
         reload: @escaping @Sendable () -> ReloadOutcome, token: @escaping @Sendable () -> String?,
         requestDeadline: Duration = AdminServer.requestDeadline
     ) throws {
-        let (seconds, attoseconds) = requestDeadline.components
-        let deadline = TimeAmount.nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let deadline = TimeAmount.nanoseconds(requestDeadline.totalNanoseconds)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let open = AdminSlots(limit: Self.maxConnections, perAddress: Self.maxConnectionsPerAddress)
         let refusals = AdminRoutes.Refusals(
@@ -97,7 +97,7 @@ public final class AdminServer: Sendable {
     /// Whom a connection counts against in the per-address limits: its IPv4 address, or the /64
     /// of its IPv6 address (one host there commonly holds a whole /64); an IPv4-mapped IPv6
     /// address counts as its IPv4 address.
-    public static func clientKey(_ address: SocketAddress?) -> String {
+    public static func clientKey(_ address: NIOCore.SocketAddress?) -> String {
         guard case .v6(let v6) = address else { return address?.ipAddress ?? "" }
         let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
         if bytes[..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF { return address?.ipAddress ?? "" }

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import Synchronization
+import GossipSockets
 
 /// A blocking client of a node's admin HTTP endpoints (`admin_address`): one request per
 /// connection, on SwiftNIO's HTTP/1.1 codec. `gossip reload` and `gossip tap` use it, and tests.
@@ -77,8 +78,7 @@ public struct AdminClient: Sendable {
         channel.write(HTTPClientRequestPart.head(head), promise: nil)
         channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
         if let timeout {
-            let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-            channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            channel.eventLoop.scheduleTask(in: .nanoseconds(timeout.totalNanoseconds)) {
                 promise.fail(Failure.timedOut(timeout))
                 channel.close(promise: nil)
             }

@@ -7,6 +7,7 @@ import GossipWire
 import FoundationEssentials  // Date; not Foundation (Threads.swift says why)
 #else
 import Foundation
+import GossipSockets
 #endif
 
 /// The thread that consumes the item queue (modules' ANNOUNCEs and peers' ITEMs): it hands each
@@ -147,12 +148,8 @@ final class ItemHandler: Sendable {
         context.perform(effects)
         if let metrics = context.metrics {
             let now = ContinuousClock.now
-            for read in delivered { metrics.firstSightToDelivery.recordNanoseconds(Self.nanoseconds(now - read)) }
+            for read in delivered { metrics.firstSightToDelivery.recordNanoseconds((now - read).totalNanoseconds) }
         }
     }
 
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
 }

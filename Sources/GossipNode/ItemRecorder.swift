@@ -1,6 +1,7 @@
 import Dispatch
 import GossipConfig
 import GossipCore
+import GossipSockets
 import GossipWire
 import Logging
 import Synchronization
@@ -106,8 +107,7 @@ final class ItemRecorder: Sendable {
     /// Call once.
     func finish() {
         observers.detach(observer)
-        let (seconds, attoseconds) = finishTimeout.components
-        let timeout = DispatchTime.now() + .nanoseconds(Int(clamping: seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        let timeout = DispatchTime.now() + .nanoseconds(Int(clamping: finishTimeout.totalNanoseconds))
         guard done.wait(timeout: timeout) == .success else {
             givenUp.store(true, ordering: .sequentiallyConsistent)
             let notWritten = observer.queuedCount + writing.load(ordering: .sequentiallyConsistent)
