@@ -107,10 +107,12 @@ public enum SeedCorpus {
                 senderAgreementKey: peerAgreementKey),
             key: peerIdentity.bytes),
         agreementKey: peerAgreementKey)
-    static let items = [
-        GossipItem.bound(salt: 1, ttl: 3, dataType: 5, data: Array("hello".utf8)),
-        GossipItem.bound(salt: 2, ttl: 0, dataType: 7, data: [1, 2, 3]),
-    ]
+    static let items: [GossipItem] = {
+        // The first has crossed tree links (a path of two weights), the second comes from its origin.
+        var crossed = GossipItem.bound(salt: 1, ttl: 3, dataType: 5, data: Array("hello".utf8))
+        crossed.path = TreePath.origin.crossing(PathWeight(rawValue: 0x9000_0000)).crossing(PathWeight(rawValue: 0x1234_5678))
+        return [crossed, GossipItem.bound(salt: 2, ttl: 0, dataType: 7, data: [1, 2, 3])]
+    }()
 
     static let apiMessages: [(name: String, message: APIMessage)] = [
         ("announce", .announce(GossipAnnounce(ttl: 3, dataType: 5, data: Array("hello".utf8)))),

@@ -6,22 +6,24 @@ public struct GossipItem: Hashable, Sendable {
     /// forwarded as n - 1, 0 means unlimited.
     public var ttl: UInt8
     public var dataType: UInt16
-    /// The heaviest tree link the item crossed to get here (hop metadata, like `ttl`): `.origin`
+    /// The heavy tree links the item crossed to get here (hop metadata, like `ttl`): `.origin`
     /// where it was announced. Not part of the item's identity or content.
-    public var pathWeight: PathWeight
+    public var path: TreePath
     public var data: [UInt8]
 
-    /// The ITEM message without its data: header, ID, TTL, a reserved byte, the data type and
-    /// the path weight.
-    public static let fixedSize = 4 + ItemID.encodedSize + 4 + 4
-    /// 65,507 bytes: an ANNOUNCE may carry up to 20 bytes more, and such an item stays local.
-    public static let maximumDataSize = Framing.maximumMessageSize - fixedSize
+    /// The ITEM message without its data and path: header, ID, TTL, the path length and the data
+    /// type.
+    public static let fixedSize = 4 + ItemID.encodedSize + 4
+    /// 65,507 bytes, room left for one path weight: an ANNOUNCE may carry up to 20 bytes more,
+    /// and such an item stays local. An item whose path does not fit beside its data travels
+    /// with its path off the tree.
+    public static let maximumDataSize = Framing.maximumMessageSize - fixedSize - 4
 
-    public init(id: ItemID, ttl: UInt8, dataType: UInt16, pathWeight: PathWeight = .origin, data: [UInt8]) {
+    public init(id: ItemID, ttl: UInt8, dataType: UInt16, path: TreePath = .origin, data: [UInt8]) {
         self.id = id
         self.ttl = ttl
         self.dataType = dataType
-        self.pathWeight = pathWeight
+        self.path = path
         self.data = data
     }
 }

@@ -14,7 +14,7 @@ public struct PeerHello: Equatable, Sendable {
     /// IDs to their content and adds the identity's proof of work to AUTH; 4 adds the path weight
     /// to ITEM and the CUT form of PRUNE; 5 encrypts every frame after the handshake (AUTH carries
     /// an X25519 key).
-    public static let currentVersion: UInt8 = 5
+    public static let currentVersion: UInt8 = 6
     /// The flag of a node whose links stay in plain text (`link_encryption = 0`, for debugging).
     /// Two nodes talk only if both set it or neither does.
     public static let plaintextFlag: UInt8 = 0x01
@@ -160,6 +160,15 @@ public enum PeerMessage: Equatable, Sendable {
 
     public static let pruneSize = 4
     public static let cutSize = 4 + ItemID.encodedSize + 4
+    /// The ITEM path length byte (3.4) of a path off the tree.
+    public static let offTreePathLength: UInt8 = 0xFF
+
+    /// The path an ITEM carries for `item`: its own, or off the tree if the weights do not fit
+    /// beside the data in one message.
+    static func sentPath(of item: GossipItem) -> TreePath {
+        let room = Framing.maximumMessageSize - GossipItem.fixedSize - item.data.count
+        return 4 * item.path.weights.count <= room ? item.path : .offTree
+    }
 
     public static let pullSize = 4 + PeerAddress.encodedSize
     public static let pingSize = 4 + 8
@@ -269,10 +278,22 @@ public enum PeerMessage: Equatable, Sendable {
             }
             let id = ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())
             let ttl = try reader.readUInt8()
-            _ = try reader.readUInt8()  // reserved
+            let pathLength = try reader.readUInt8()
             let dataType = try reader.readUInt16()
-            let pathWeight = PathWeight(rawValue: try reader.readUInt32())
-            self = .item(GossipItem(id: id, ttl: ttl, dataType: dataType, pathWeight: pathWeight, data: reader.readRest()))
+            let path: TreePath
+            if pathLength == Self.offTreePathLength {
+                path = .offTree
+            } else {
+                guard Int(pathLength) <= TreePath.maximumLength, reader.remaining >= 4 * Int(pathLength) else {
+                    throw .invalidField("path length \(pathLength)")
+                }
+                var weights: [PathWeight] = []
+                weights.reserveCapacity(Int(pathLength))
+                for _ in 0..<pathLength { weights.append(PathWeight(rawValue: try reader.readUInt32())) }
+                guard let decoded = TreePath(weights: weights) else { throw .invalidField("path weights not strictly decreasing link weights") }
+                path = decoded
+            }
+            self = .item(GossipItem(id: id, ttl: ttl, dataType: dataType, path: path, data: reader.readRest()))
         case .peerPing, .peerPong:
             try requireSize(Self.pingSize)
             let nonce = try reader.readUInt64()
@@ -355,9 +376,10 @@ public enum PeerMessage: Equatable, Sendable {
             bytes.appendBigEndian(item.id.high)
             bytes.appendBigEndian(item.id.low)
             bytes.append(item.ttl)
-            bytes.append(0)  // reserved
+            let path = Self.sentPath(of: item)
+            bytes.append(path.isOffTree ? Self.offTreePathLength : UInt8(path.weights.count))
             bytes.appendBigEndian(item.dataType)
-            bytes.appendBigEndian(item.pathWeight.rawValue)
+            for weight in path.weights { bytes.appendBigEndian(weight.rawValue) }
             bytes.append(contentsOf: item.data)
         case .ping(let nonce), .pong(let nonce):
             bytes.appendBigEndian(nonce)
@@ -392,7 +414,7 @@ public enum PeerMessage: Equatable, Sendable {
         case .auth(let auth): PeerAuth.fixedSize + auth.publicKey.count + auth.signature.count
         case .pull: Self.pullSize
         case .push(let push): PeerPush.fixedSize + push.entries.count * PeerEntry.encodedSize
-        case .item(let item): GossipItem.fixedSize + item.data.count
+        case .item(let item): GossipItem.fixedSize + 4 * Self.sentPath(of: item).weights.count + item.data.count
         case .ping, .pong: Self.pingSize
         case .digest(let ids), .request(let ids), .ihave(let ids), .graft(let ids):
             Self.idListFixedSize + ids.count * ItemID.encodedSize

@@ -68,6 +68,8 @@ struct CoreMesh {
     mutating func advance(milliseconds: UInt64) { now = now.adding(nanoseconds: milliseconds * ms) }
 }
 
+enum TreeTestError: Error { case noItem }
+
 @Suite("Broadcast tree (core)")
 struct BroadcastTreeTests {
     /// a (0) - b (1) - c (2) in a line, both links tree links.
@@ -203,9 +205,9 @@ struct BroadcastTreeTests {
         #expect(unknown.isEmpty)
         let fromParent = mesh.nodes[1].received(peerMessage: .cut(item.id, weight[10]!), on: 10, now: mesh.now)
         #expect(fromParent.isEmpty, "a CUT over the link the item came on is no child's: ignored")
-        // c got the item from b: its path weight here is the heavier of the two links. A CUT for
+        // c got the item from b: its path here names the heavier of the two links last. A CUT for
         // link 10 at c goes up to b; one for link 12 prunes at c.
-        let atC = mesh.nodes[2].received(peerMessage: .item(GossipItem(id: item.id, ttl: 0, dataType: 3, pathWeight: weight[10]!, data: item.data)), on: 12, now: mesh.now)
+        let atC = mesh.nodes[2].received(peerMessage: .item(GossipItem(id: item.id, ttl: 0, dataType: 3, path: TreePath.origin.crossing(weight[10]!), data: item.data)), on: 12, now: mesh.now)
         #expect(!atC.contains(.count(.peerDuplicates, 1)))
         if weight[10]! > weight[12]! {
             let passed = mesh.nodes[2].received(peerMessage: .cut(item.id, weight[10]!), on: 12, now: mesh.now)
@@ -245,6 +247,86 @@ struct BroadcastTreeTests {
         for link in [LinkID(10), 12, 13] where link != target {
             #expect(mesh.nodes[mesh.ends[link]!.0].broadcast.isEager(link), "link \(link) stays")
         }
+    }
+
+    @Test("a fetch the tree's late copy makes needless teaches the node to wait longer before the next")
+    func needlessFetchLengthensTheWait() throws {
+        var mesh = line()
+        mesh.connect(0, 2, link: 20)  // lazy: a and c both hang on the tree through b
+        let base = mesh.nodes[2].broadcast.configuration.graftTimeoutNanoseconds
+        #expect(mesh.nodes[2].broadcast.graftTimeout == base, "no sample yet: the configured timeout")
+        func delayedItem(_ byte: UInt8) throws -> GossipItem {
+            let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [byte])), from: 1, now: mesh.now)
+            guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else { throw TreeTestError.noItem }
+            return item  // held back: its tree copy is late, not lost
+        }
+        func asks(_ effects: [GossipEffect]) -> [PeerMessage] {
+            CoreMesh.messages(effects, on: 20).filter { if case .request = $0 { true } else if case .graft = $0 { true } else { false } }
+        }
+        let item = try delayedItem(7)
+        _ = mesh.nodes[2].received(peerMessage: .ihave([item.id]), on: 20, now: mesh.now)
+        mesh.advance(milliseconds: 600)
+        #expect(asks(mesh.tick(2)) == [.request([item.id])])
+        _ = mesh.nodes[2].received(peerMessage: .item(item), on: 20, now: mesh.now)  // the fetch's answer
+        // The tree's copy comes 400 ms later: a to b, then b to c as a duplicate over c's tree link.
+        mesh.advance(milliseconds: 400)
+        let atB = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        let late = mesh.carry(atB, from: 1)
+        #expect(late.contains { $0.node == 2 && $0.effect == .count(.peerDuplicates, 1) })
+        let wait = mesh.nodes[2].broadcast.graftTimeout
+        #expect(wait > 2 * base && wait <= 8 * base, "one sample of 1 s: the wait grows, within 8 times the configured one")
+        #expect(mesh.nodes[0].broadcast.graftTimeout == base && mesh.nodes[1].broadcast.graftTimeout == base)
+
+        // The next late item: c waits it out, and the tree's copy comes before any fetch.
+        let next = try delayedItem(8)
+        _ = mesh.nodes[2].received(peerMessage: .ihave([next.id]), on: 20, now: mesh.now)
+        mesh.advance(milliseconds: 600)
+        #expect(asks(mesh.tick(2)).isEmpty, "600 ms is no longer enough to give up on the tree")
+        let nextAtB = mesh.nodes[1].received(peerMessage: .item(next), on: 10, now: mesh.now)
+        let arrived = mesh.carry(nextAtB, from: 1)
+        #expect(arrived.contains { $0.node == 2 && $0.effect == .count(.peerItemsReceived, 1) })
+        #expect(!arrived.contains { $0.node == 2 && $0.effect == .count(.peerDuplicates, 1) })
+        mesh.advance(milliseconds: 8 * base / ms * 2)
+        #expect(asks(mesh.tick(2)).isEmpty, "the item came: nothing is asked for")
+    }
+
+    @Test("a cycle behind a heavier shared stretch still loses its own heaviest link")
+    func cycleBehindHeavierStem() throws {
+        // Five nodes: an origin on a stem to a ring of the other four. The stem is the heaviest
+        // of all ten possible links, so it is heavier than every ring link: both copies then cross
+        // the heaviest link of their paths on the stretch they share, which a single path weight
+        // (protocol version 4) cannot see past.
+        let probe = CoreMesh(count: 5)
+        func weight(_ x: Int, _ y: Int) -> PathWeight { PathWeight.link(between: probe.nodes[x].identity, and: probe.nodes[y].identity) }
+        let pairs = (0..<5).flatMap { x in (x + 1..<5).map { (x, $0) } }
+        let (origin, partner) = pairs.max { weight($0.0, $0.1) < weight($1.0, $1.1) }!
+        let ring = [partner] + (0..<5).filter { $0 != origin && $0 != partner }
+        var mesh = CoreMesh(count: 5)
+        mesh.connect(origin, ring[0], link: 50)
+        for index in 0..<4 { mesh.connect(ring[index], ring[(index + 1) % 4], link: LinkID(UInt64(100 + index))) }
+        for index in 0..<4 {
+            let link = LinkID(UInt64(100 + index))
+            guard !mesh.nodes[ring[index]].broadcast.isEager(link) else { continue }
+            mesh.nodes[ring[index]].broadcast.grafted(link)
+            mesh.carry([.send([link], .graft([]))], from: ring[index])
+        }
+        let ringLinks = (0..<4).map { LinkID(UInt64(100 + $0)) }
+        #expect(ringLinks.allSatisfy { mesh.nodes[mesh.ends[$0]!.0].broadcast.isEager($0) }, "the ring is all tree links: one cycle")
+        let heaviest = ringLinks.max { a, b in
+            weight(mesh.ends[a]!.0, mesh.ends[a]!.1) < weight(mesh.ends[b]!.0, mesh.ends[b]!.1)
+        }!
+        let announced = mesh.nodes[origin].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [1])), from: 1, now: mesh.now)
+        mesh.carry(announced, from: origin)
+        for link in ringLinks + [50] {
+            let (a, b) = mesh.ends[link]!
+            #expect(mesh.nodes[a].broadcast.isEager(link) == (link != heaviest))
+            #expect(mesh.nodes[b].broadcast.isEager(link) == (link != heaviest))
+        }
+        let before = mesh.itemMessages
+        let next = mesh.nodes[origin].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [2])), from: 1, now: mesh.now)
+        let after = mesh.carry(next, from: origin)
+        #expect(mesh.itemMessages - before == 4, "the next item crosses the tree once: no duplicate")
+        #expect(!after.contains { $0.effect == .count(.peerDuplicates, 1) })
     }
 
     @Test("an announced item that does not arrive is fetched from its announcer; a second miss soon after grafts")

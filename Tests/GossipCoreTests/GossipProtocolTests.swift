@@ -312,7 +312,7 @@ struct ItemBindingTests {
         #expect(hi == ItemID(high: 0x6b49_d200_0000_0005, low: 0xeaad_e2f1_bf4c_0f62))
         let example = GossipItem.bound(stamp: 1_800_000_000, salt: 5, ttl: 4, dataType: 1337, data: [0xDE, 0xAD, 0xBE, 0xEF])
         let hex = PeerMessage.item(example).encoded().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-        #expect(hex == "002001fb6b49d20000000005c3581a392fa9a3c80400053900000000deadbeef")
+        #expect(hex == "001c01fb6b49d20000000005c3581a392fa9a3c804000539deadbeef")
         #expect(ItemBinding.stamp(of: hi) == 1_800_000_000)
     }
 

@@ -84,7 +84,7 @@ struct PeerMessageTests {
         let nonce = Array(UInt8(100)..<116)
         let bytes = PeerMessage.hello(PeerHello(identity: Self.identity, listenAddress: Self.v4, nonce: nonce)).encoded()
         #expect(bytes.count == 74)
-        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 5, 0, 0, 0])
+        #expect(Array(bytes[0..<8]) == [0, 74, 0x01, 0xF8, 6, 0, 0, 0])
         #expect(Array(bytes[8..<40]) == Self.identityBytes)
         #expect(Array(bytes[40..<58]) == Self.v4.ip + [0x17, 0x71])
         #expect(Array(bytes[58..<74]) == nonce)
@@ -167,23 +167,101 @@ struct PeerMessageTests {
         #expect(PeerMessage.checkHeader(type: 516, size: 28) != nil)
     }
 
-    @Test("the ITEM carries the path weight after the data type")
-    func itemPathWeight() throws {
-        let item = GossipItem(id: ItemID(high: 1, low: 2), ttl: 3, dataType: 7, pathWeight: PathWeight(rawValue: 0xA0B0_C0D0), data: [9])
+    @Test("the ITEM carries its path length after the TTL and the path weights after the data type")
+    func itemPath() throws {
+        let path = try #require(TreePath(weights: [PathWeight(rawValue: 0xA0B0_C0D0), PathWeight(rawValue: 0x0102_0304)]))
+        let item = GossipItem(id: ItemID(high: 1, low: 2), ttl: 3, dataType: 7, path: path, data: [9])
         let bytes = PeerMessage.item(item).encoded()
-        #expect(bytes.count == 29)
-        #expect(Array(bytes[20..<29]) == [3, 0, 0, 7, 0xA0, 0xB0, 0xC0, 0xD0, 9])
+        #expect(bytes.count == 33 && PeerMessage.item(item).encodedSize == 33)
+        #expect(Array(bytes[20..<33]) == [3, 2, 0, 7, 0xA0, 0xB0, 0xC0, 0xD0, 1, 2, 3, 4, 9])
         #expect(try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4...]))) == .item(item))
-        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4..<27]))) }
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4..<23]))) }
+        // Length 2 but one weight's worth of bytes after the data type.
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4..<26]))) }
+        // Weights out of order, a zero weight, a length above 16: all refused.
+        var unordered = bytes
+        unordered.replaceSubrange(24..<32, with: [1, 2, 3, 4, 0xA0, 0xB0, 0xC0, 0xD0])
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(unordered[4...]))) }
+        var zero = bytes
+        zero.replaceSubrange(28..<32, with: [0, 0, 0, 0])
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(zero[4...]))) }
+        var long = bytes
+        long[21] = 17
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(long[4...]))) }
+        // Off the tree: length ff and no weights.
+        let off = GossipItem(id: item.id, ttl: 3, dataType: 7, path: .offTree, data: [9])
+        let offBytes = PeerMessage.item(off).encoded()
+        #expect(Array(offBytes[20..<25]) == [3, 0xFF, 0, 7, 9])
+        #expect(try PeerMessage(frame: Frame(type: 507, body: Array(offBytes[4...]))) == .item(off))
     }
 
-    @Test("the path weight keeps the heaviest link crossed, and off-tree stays off-tree")
-    func pathWeightCrossing() {
-        let light = PathWeight(rawValue: 10), heavy = PathWeight(rawValue: 20)
-        #expect(PathWeight.origin.crossing(light) == light)
-        #expect(heavy.crossing(light) == heavy && light.crossing(heavy) == heavy)
-        #expect(PathWeight.offTree.crossing(light) == .offTree)
-        #expect(light.crossing(.offTree) == .offTree)
+    @Test("an ITEM whose path does not fit beside its data goes with its path off the tree")
+    func itemPathThatDoesNotFit() throws {
+        let path = try #require(TreePath(weights: [PathWeight(rawValue: 9), PathWeight(rawValue: 8)]))
+        let item = GossipItem(id: ItemID(high: 1, low: 2), ttl: 0, dataType: 7, path: path, data: Array(repeating: 1, count: GossipItem.maximumDataSize))
+        let bytes = PeerMessage.item(item).encoded()
+        #expect(bytes.count == GossipItem.fixedSize + GossipItem.maximumDataSize && bytes[21] == 0xFF)
+        #expect(PeerMessage.item(item).encodedSize == bytes.count)
+        var oneWeight = item
+        oneWeight.path = try #require(TreePath(weights: [PathWeight(rawValue: 9)]))
+        #expect(PeerMessage.item(oneWeight).encoded().count == Framing.maximumMessageSize)
+    }
+
+    @Test("a path keeps the links heavier than all after them, and off the tree stays off")
+    func pathCrossing() throws {
+        func w(_ v: UInt32) -> PathWeight { PathWeight(rawValue: v) }
+        let path = TreePath.origin.crossing(w(50)).crossing(w(20)).crossing(w(30)).crossing(w(10))
+        #expect(path.weights == [w(50), w(30), w(10)])
+        #expect(path.crossing(w(40)).weights == [w(50), w(40)])
+        #expect(path.crossing(w(60)).weights == [w(60)])
+        #expect(path.contains(w(30)) && !path.contains(w(20)))
+        #expect(TreePath.offTree.crossing(w(5)) == .offTree && path.crossing(.offTree) == .offTree)
+        var long = TreePath.origin
+        for v in stride(from: UInt32(100), to: 84, by: -1) { long = long.crossing(w(v)) }
+        #expect(long.weights.count == TreePath.maximumLength && !long.isOffTree)
+        #expect(long.crossing(w(1)).isOffTree, "a 17th weight takes the path off the tree")
+        #expect(TreePath(weights: [w(3), w(3)]) == nil && TreePath(weights: [w(1), w(2)]) == nil)
+    }
+
+    @Test("two copies' paths name the heaviest link of their cycle, even behind a heavier shared stretch")
+    func heaviestOfCycle() {
+        func w(_ v: UInt32) -> PathWeight { PathWeight(rawValue: v) }
+        func path(_ links: [UInt32]) -> TreePath { links.reduce(TreePath.origin) { $0.crossing(w($1)) } }
+        // Shared stretch 90, 15; then 40, 12 on one side and 25, 35 on the other: the cycle's
+        // heaviest link is 40, on the first path, though 90 is heavier than anything on it.
+        let first = path([90, 15, 40, 12]), second = path([90, 15, 25, 35])
+        #expect(TreePath.heaviestOfCycle(first, second)! == (w(40), .first))
+        #expect(TreePath.heaviestOfCycle(second, first)! == (w(40), .second))
+        // A shared link heavier than one side only: 30 is shared, the sides are 20 and 50.
+        #expect(TreePath.heaviestOfCycle(path([30, 20]), path([30, 50]))! == (w(50), .second))
+        // The same path twice (a copy over the same link): no cycle.
+        #expect(TreePath.heaviestOfCycle(first, first) == nil)
+        #expect(TreePath.heaviestOfCycle(first, .offTree) == nil)
+        // One copy straight from the origin, the other round the cycle.
+        #expect(TreePath.heaviestOfCycle(path([7]), path([3, 5, 2]))! == (w(7), .first))
+    }
+
+    @Test("any two paths from one origin: the named link is the heaviest link on exactly one side", arguments: 0..<50)
+    func heaviestOfRandomCycles(seed: Int) {
+        var state = UInt64(seed) &* 0x9E37_79B9_7F4A_7C15 &+ 1
+        func next(_ bound: UInt64) -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return (state >> 33) % bound
+        }
+        var used = Set<UInt32>()
+        func fresh() -> UInt32 {
+            while true { let v = UInt32(next(1_000_000) + 1); if used.insert(v).inserted { return v } }
+        }
+        let shared = (0..<Int(next(30))).map { _ in fresh() }
+        let sideA = (0..<Int(next(20) + 1)).map { _ in fresh() }
+        let sideB = (0..<Int(next(20) + 1)).map { _ in fresh() }
+        func path(_ links: [UInt32]) -> TreePath { links.reduce(TreePath.origin) { $0.crossing(PathWeight(rawValue: $1)) } }
+        let a = path(shared + sideA), b = path(shared + sideB)
+        guard !a.isOffTree, !b.isOffTree else { return }
+        let heaviest = max(sideA.max()!, sideB.max()!)
+        let found = TreePath.heaviestOfCycle(a, b)
+        #expect(found?.weight.rawValue == heaviest)
+        #expect(found?.side == (sideA.contains(heaviest) ? .first : .second))
     }
 
     @Test("API types and types outside 504-516 are not P2P messages", arguments: [UInt16(500), 501, 502, 503, 517, 518, 519, 65535])

@@ -12,9 +12,9 @@ import GossipWire
 /// the graft timeout, the node asks the announcer for it with GRAFT, which makes that link eager:
 /// the tree repairs itself when a tree link fails. A copy the node already had shows a cycle in the
 /// tree, and the cycle's **heaviest** link leaves the tree (PRUNE, both ends make it lazy): each
-/// link has a weight both ends agree on (`PathWeight.link`), and every ITEM carries the heaviest
-/// weight on its path, so the two copies name the cycle's heaviest link; a node at one of its
-/// ends prunes it, and one that is not sends a CUT up the path that holds it. Cutting only the
+/// link has a weight both ends agree on (`PathWeight.link`), and every ITEM carries the weights
+/// of its path's heavy links (`TreePath`), so the two copies name the cycle's heaviest link; a
+/// node at one of its ends prunes it, and one that is not sends a CUT up the path that holds it. Cutting only the
 /// heaviest link of a cycle never splits the tree, however many nodes cut at once (the lightest
 /// spanning tree of the links is never cut), which pruning whichever link brought the duplicate
 /// does as soon as several items are in flight. What is sent, announced and answered is decided
@@ -24,9 +24,11 @@ public struct BroadcastTree: Sendable {
     public struct Configuration: Sendable {
         /// How long announcements wait to share one IHAVE per link.
         public var announceIntervalNanoseconds: UInt64
-        /// How long after an announcement the item may still arrive before the node grafts; each
-        /// wait is drawn between this and twice this, so the nodes that heard the same
-        /// announcements do not all graft at once (the first graft's copy reaches the others).
+        /// How long after an announcement the item may still arrive before the node fetches or
+        /// grafts, at least: the node waits longer if the tree's copies come later than this
+        /// (`graftTimeout`). Each wait is drawn between the timeout and twice it, so the nodes
+        /// that heard the same announcements do not all ask at once (the first answer reaches the
+        /// others).
         public var graftTimeoutNanoseconds: UInt64
         /// Most announced-but-missing items tracked at once; announcements beyond are ignored
         /// (anti-entropy still finds them).
@@ -55,6 +57,8 @@ public struct BroadcastTree: Sendable {
         /// Links that announced it, the next to graft from first.
         var announcers: [LinkID]
         var deadline: Moment
+        /// When it was first announced.
+        var announced: Moment
     }
 
     /// The most announcers remembered for one missing item.
@@ -72,10 +76,10 @@ public struct BroadcastTree: Sendable {
     /// Every active link's weight, agreed with its peer.
     private var weights: [LinkID: PathWeight] = [:]
     /// How the first copy of each recent item came: the link (nil: announced here) and the path
-    /// weight it had on arrival, to find the heaviest link of a cycle when a second copy comes.
+    /// it had on arrival, to find the heaviest link of a cycle when a second copy comes.
     struct Arrival: Sendable {
         var link: LinkID?
-        var weight: PathWeight
+        var path: TreePath
     }
     private var arrivals = RecentMemory<Arrival>(capacity: BroadcastTree.memoryCapacity)
     private var pending: [LinkID: [ItemID]] = [:]
@@ -99,13 +103,20 @@ public struct BroadcastTree: Sendable {
     /// its arrival is no sign of a cycle. Bounded, oldest forgotten first.
     private var offTree = RecentMemory<Void>(capacity: BroadcastTree.memoryCapacity)
 
-    /// The graft timeout in use: the configured one, doubled (up to 8 times) each time a graft
-    /// proves needless (the tree's copy came first after all: the node or its neighbours are
-    /// slow, and grafting more would only add load and duplicates), and halved back each time a
-    /// graft brought the item.
-    public private(set) var graftTimeout: UInt64
+    /// The graft timeout in use: how late the tree's copies have come after their first
+    /// announcement here (`LatenessEstimate.wait`), within the configured timeout and 8 times it.
+    /// A copy the tree brings after the node fetched the item counts too, so a node whose
+    /// fetches keep turning out needless waits longer.
+    public var graftTimeout: UInt64 {
+        let base = configuration.graftTimeoutNanoseconds
+        return min(8 * base, max(base, lateness?.wait ?? 0))
+    }
+    private var lateness: LatenessEstimate?
     /// Items grafted or fetched lately, and the link each was asked from.
     private var grafted = RecentMemory<LinkID>(capacity: BroadcastTree.memoryCapacity)
+    /// When each item fetched lately was first announced: the tree's copy, if it comes after
+    /// all, tells how late it was.
+    private var fetchedAnnouncements = RecentMemory<Moment>(capacity: BroadcastTree.memoryCapacity)
 
     /// When the node last fetched a missed item without grafting.
     private var lastFetch: Moment?
@@ -122,7 +133,13 @@ public struct BroadcastTree: Sendable {
         var random = random
         self.rankSalt = random.next()
         self.random = random
-        self.graftTimeout = configuration.graftTimeoutNanoseconds
+    }
+
+    /// A tree copy of an item came `now`, the item having been first announced at `announced`.
+    private mutating func treeCopyCame(now: Moment, announced: Moment) {
+        guard now >= announced else { return }
+        let sample = now.nanoseconds &- announced.nanoseconds
+        if lateness == nil { lateness = LatenessEstimate(first: sample) } else { lateness!.add(sample) }
     }
 
     private mutating func graftDeadline(after now: Moment) -> Moment {
@@ -189,33 +206,33 @@ public struct BroadcastTree: Sendable {
         return full
     }
 
-    /// The path weight an item carrying `weight` has once it arrived on `link` (nil: a link
-    /// outside the active view): the heavier of the two if the link is a tree link and the item
-    /// was not asked for outside the tree, `.offTree` otherwise.
-    public func weight(_ weight: PathWeight, arrivingOn link: LinkID?, id: ItemID) -> PathWeight {
+    /// The path an item carrying `path` has once it arrived on `link` (nil: a link outside the
+    /// active view): extended by the link if it is a tree link and the item was not asked for
+    /// outside the tree, `.offTree` otherwise.
+    public func path(_ path: TreePath, arrivingOn link: LinkID?, id: ItemID) -> TreePath {
         guard let link, eager.contains(link), let linkWeight = weights[link], !offTree.contains(id) else { return .offTree }
-        return weight.crossing(linkWeight)
+        return path.crossing(linkWeight)
     }
 
     /// `id` was announced here: its path starts here.
     public mutating func originated(_ id: ItemID) {
         missing[id] = nil
-        arrivals.insert(id, Arrival(link: nil, weight: .origin))
+        arrivals.insert(id, Arrival(link: nil, path: .origin))
     }
 
     /// The first copy of `id` arrived on active link `link` (nil: a link outside the active view)
-    /// with path weight `weight` (as `weight(_:arrivingOn:id:)` found it): the item is no longer
+    /// with path `path` (as `path(_:arrivingOn:id:)` found it): the item is no longer
     /// missing. A first copy over a lazy link (the peer had not yet heard our PRUNE, or answered a
     /// GRAFT late) does not shape the tree.
-    public mutating func delivered(_ id: ItemID, from link: LinkID?, weight: PathWeight) {
-        missing[id] = nil
-        if let source = grafted.remove(id) {
-            let base = configuration.graftTimeoutNanoseconds
-            graftTimeout = source == link ? max(base, graftTimeout / 2) : min(8 * base, graftTimeout * 2)
+    public mutating func delivered(_ id: ItemID, from link: LinkID?, path: TreePath, now: Moment) {
+        let wasMissing = missing.removeValue(forKey: id)
+        let source = grafted.remove(id)
+        if let link, eager.contains(link), source != link, !offTree.contains(id), let wasMissing {
+            treeCopyCame(now: now, announced: wasMissing.announced)  // announced first, then the tree brought it
         }
         if let link, !eager.contains(link) { markOffTree(id) }
         if let link, eager.contains(link), !offTree.contains(id) { treeDeliveredSinceFetch = true }
-        arrivals.insert(id, Arrival(link: link, weight: weight))
+        arrivals.insert(id, Arrival(link: link, path: path))
     }
 
     /// Whether this node asked for `id` (a fetch, a graft, or anti-entropy) and has not had it yet.
@@ -226,36 +243,39 @@ public struct BroadcastTree: Sendable {
         offTree.insert(id, ())
     }
 
-    /// A copy of a known item `id` arrived on active link `link`, carrying path weight `carried`:
-    /// returns what to send, if anything. The two copies' paths close a cycle; its heaviest link
-    /// is the heavier of the two path weights, unless both are equal (then it lies on the stretch
-    /// the paths share, and the cycle's own heaviest link is unknown: nothing is done, and a later
-    /// item tells). If that link is this one or the first copy's, it leaves the tree here (PRUNE);
-    /// otherwise a CUT goes up the path that holds it. Nothing is cut for an item whose first copy
-    /// came off the tree. A lazy link should not have carried the item at all: its peer is told
-    /// again with PRUNE.
-    public mutating func duplicate(_ id: ItemID, from link: LinkID, carrying carried: PathWeight) -> (LinkID, PeerMessage)? {
+    /// A copy of a known item `id` arrived on active link `link`, carrying path `carried`:
+    /// returns what to send, if anything. The two copies' paths close a cycle, whose heaviest link
+    /// they name (`TreePath.heaviestOfCycle`). If that link is this one or the first copy's, it
+    /// leaves the tree here (PRUNE); otherwise a CUT goes up the path that holds it. Nothing is
+    /// cut for an item whose first copy came off the tree. A lazy link should not have carried
+    /// the item at all: its peer is told again with PRUNE.
+    public mutating func duplicate(_ id: ItemID, from link: LinkID, carrying carried: TreePath, now: Moment) -> (LinkID, PeerMessage)? {
+        if eager.contains(link), let announced = fetchedAnnouncements.remove(id) {
+            treeCopyCame(now: now, announced: announced)  // the fetch was needless: the tree was late
+        }
         guard !offTree.contains(id) else { return nil }
         guard eager.contains(link) else { return (link, .prune) }  // the peer sent eagerly: it has not heard our PRUNE
         guard let first = arrivals[id], let linkWeight = weights[link] else { return nil }
         // The first copy's last link must still be in the tree: if it is gone, the cycle the two
         // paths made is gone with it, and cutting another of its links could split the tree.
         if let firstLink = first.link, !eager.contains(firstLink) { return nil }
-        let second = carried.crossing(linkWeight)
-        guard first.weight != .offTree, second != .offTree, first.weight != second else { return nil }
-        if second > first.weight { return cut(second, on: link, id: id) }
-        guard let firstLink = first.link else { return nil }  // announced here: the first path is empty
-        return cut(first.weight, on: firstLink, id: id)
+        guard let (heaviest, side) = TreePath.heaviestOfCycle(first.path, carried.crossing(linkWeight)) else { return nil }
+        switch side {
+        case .second: return cut(heaviest, on: link, id: id)
+        case .first:
+            guard let firstLink = first.link else { return nil }  // announced here: the first path is empty
+            return cut(heaviest, on: firstLink, id: id)
+        }
     }
 
     /// A peer asks to cut the tree link of weight `weight` on the path `id` took to it, which is
     /// the path it took to us and on: if it is the link the item came over, it leaves the tree
     /// (PRUNE); if it lies further up, the CUT goes on up. Nothing is done if the item's path here
-    /// is not as heavy (the link is not on it), or a link on the way left the tree meanwhile (the
-    /// cycle is gone).
+    /// does not name the link (it is not on it, or not heavier than all after it), or a link on
+    /// the way left the tree meanwhile (the cycle is gone).
     public mutating func cutRequested(_ id: ItemID, weight: PathWeight, from sender: LinkID) -> (LinkID, PeerMessage)? {
         // Only a tree neighbour the item went on to can have seen it come round a cycle.
-        guard weight != .offTree, eager.contains(sender), let first = arrivals[id], first.weight == weight,
+        guard weight != .offTree, eager.contains(sender), let first = arrivals[id], first.path.contains(weight),
             let link = first.link, link != sender
         else { return nil }
         return cut(weight, on: link, id: id)
@@ -294,7 +314,7 @@ public struct BroadcastTree: Sendable {
             }
             guard missing.count < configuration.maximumMissing else { continue }
             let deadline = graftDeadline(after: now)
-            missing[id] = Missing(announcers: [link], deadline: deadline)
+            missing[id] = Missing(announcers: [link], deadline: deadline, announced: now)
             timers.insert(Timer(deadline: deadline, id: id))
         }
     }
@@ -338,6 +358,7 @@ public struct BroadcastTree: Sendable {
                 treeDeliveredSinceFetch = false
                 fetches[announcer, default: []].append(first.id)
                 markOffTree(first.id)
+                fetchedAnnouncements.insert(first.id, entry.announced)
             }
             grafted.insert(first.id, announcer)
             entry.deadline = graftDeadline(after: now)

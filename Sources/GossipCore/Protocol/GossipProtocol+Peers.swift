@@ -248,14 +248,14 @@ extension GossipProtocol {
     /// a link's duplicates make this node send (PRUNE, CUT) is held to that link's budget.
     mutating func duplicate(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
         guard overlay.isActive(link), linkBudgets.take(.cuts, on: link, now: now),
-            let (target, message) = broadcast.duplicate(item.id, from: link, carrying: item.pathWeight)
+            let (target, message) = broadcast.duplicate(item.id, from: link, carrying: item.path, now: now)
         else { return }
         sendTreeMessage(message, on: target, into: &effects)
     }
 
-    /// The first copy of `item` came over `link`, with its path weight here: it is no longer missing.
+    /// The first copy of `item` came over `link`, with its path here: it is no longer missing.
     mutating func firstCopy(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
-        broadcast.delivered(item.id, from: overlay.isActive(link) ? link : nil, weight: item.pathWeight)
+        broadcast.delivered(item.id, from: overlay.isActive(link) ? link : nil, path: item.path, now: now)
     }
 
     /// Whether a new `item` on `link` is within the link's fair share (`FairShare`); items this
@@ -278,16 +278,16 @@ extension GossipProtocol {
             if observesItems { observe(item, from: .peer(link), as: .dropped, into: &effects) }
             return
         }
-        // The copy kept and sent on carries the heaviest tree link of its path to here.
+        // The copy kept and sent on carries its path to here.
         var item = item
-        let carried = item.pathWeight
-        item.pathWeight = broadcast.weight(carried, arrivingOn: overlay.isActive(link) ? link : nil, id: item.id)
+        let carried = item.path
+        item.path = broadcast.path(carried, arrivingOn: overlay.isActive(link) ? link : nil, id: item.id)
         let received = engine.receive(item, fromPeer: link, now: now)
         if observesItems { observe(item, from: .peer(link), as: Self.observedOutcome(of: received), into: &effects) }
         switch received {
         case .duplicate:
             effects.append(.count(.peerDuplicates, 1))
-            item.pathWeight = carried
+            item.path = carried
             duplicate(item, on: link, now: now, into: &effects)
         case .unbound:
             effects.append(.closeLink(link, .itemIDMismatch))  // honest nodes never send one
