@@ -14,9 +14,9 @@ public struct GossipItem: Hashable, Sendable {
     /// The ITEM message without its data and path: header, ID, TTL, the path length and the data
     /// type.
     public static let fixedSize = 4 + ItemID.encodedSize + 4
-    /// 65,507 bytes, room left for one path weight: an ANNOUNCE may carry up to 20 bytes more,
-    /// and such an item stays local. An item whose path does not fit beside its data travels
-    /// with its path off the tree.
+    /// 65,507 bytes, as since protocol version 4: an ANNOUNCE may carry up to 20 bytes more, and
+    /// such an item stays local. An item whose path does not fit beside its data travels with
+    /// its path off the tree (`PeerMessage.sentPath`).
     public static let maximumDataSize = Framing.maximumMessageSize - fixedSize - 4
 
     public init(id: ItemID, ttl: UInt8, dataType: UInt16, path: TreePath = .origin, data: [UInt8]) {

@@ -13,7 +13,8 @@ public struct PeerHello: Equatable, Sendable {
     /// 2 added the active/passive membership (513) and the broadcast tree (514-516); 3 binds item
     /// IDs to their content and adds the identity's proof of work to AUTH; 4 adds the path weight
     /// to ITEM and the CUT form of PRUNE; 5 encrypts every frame after the handshake (AUTH carries
-    /// an X25519 key).
+    /// an X25519 key); 6 replaces ITEM's path weight by its path's heavy links (`TreePath`) and
+    /// makes link weights 64 bits (so CUT is 28 bytes).
     public static let currentVersion: UInt8 = 6
     /// The flag of a node whose links stay in plain text (`link_encryption = 0`, for debugging).
     /// Two nodes talk only if both set it or neither does.
@@ -159,7 +160,7 @@ public enum PeerMessage: Equatable, Sendable {
     case cut(ItemID, PathWeight)
 
     public static let pruneSize = 4
-    public static let cutSize = 4 + ItemID.encodedSize + 4
+    public static let cutSize = 4 + ItemID.encodedSize + PathWeight.encodedSize
     /// The ITEM path length byte (3.4) of a path off the tree.
     public static let offTreePathLength: UInt8 = 0xFF
 
@@ -167,7 +168,7 @@ public enum PeerMessage: Equatable, Sendable {
     /// beside the data in one message.
     static func sentPath(of item: GossipItem) -> TreePath {
         let room = Framing.maximumMessageSize - GossipItem.fixedSize - item.data.count
-        return 4 * item.path.weights.count <= room ? item.path : .offTree
+        return PathWeight.encodedSize * item.path.weights.count <= room ? item.path : .offTree
     }
 
     public static let pullSize = 4 + PeerAddress.encodedSize
@@ -284,14 +285,17 @@ public enum PeerMessage: Equatable, Sendable {
             if pathLength == Self.offTreePathLength {
                 path = .offTree
             } else {
-                guard Int(pathLength) <= TreePath.maximumLength, reader.remaining >= 4 * Int(pathLength) else {
+                guard Int(pathLength) <= TreePath.maximumLength, reader.remaining >= PathWeight.encodedSize * Int(pathLength) else {
                     throw .invalidField("path length \(pathLength)")
                 }
                 var weights: [PathWeight] = []
                 weights.reserveCapacity(Int(pathLength))
-                for _ in 0..<pathLength { weights.append(PathWeight(rawValue: try reader.readUInt32())) }
+                for _ in 0..<pathLength { weights.append(PathWeight(rawValue: try reader.readUInt64())) }
                 guard let decoded = TreePath(weights: weights) else { throw .invalidField("path weights not strictly decreasing link weights") }
                 path = decoded
+            }
+            guard reader.remaining <= GossipItem.maximumDataSize else {
+                throw .badSize(type: frame.type, size: frame.size, expected: "data of at most \(GossipItem.maximumDataSize) bytes")
             }
             self = .item(GossipItem(id: id, ttl: ttl, dataType: dataType, path: path, data: reader.readRest()))
         case .peerPing, .peerPong:
@@ -314,7 +318,7 @@ public enum PeerMessage: Equatable, Sendable {
                 self = .prune
             case Self.cutSize:
                 let id = ItemID(high: try reader.readUInt64(), low: try reader.readUInt64())
-                self = .cut(id, PathWeight(rawValue: try reader.readUInt32()))
+                self = .cut(id, PathWeight(rawValue: try reader.readUInt64()))
             default:
                 throw .badSize(type: frame.type, size: frame.size, expected: "\(Self.pruneSize) or \(Self.cutSize)")
             }
@@ -414,7 +418,7 @@ public enum PeerMessage: Equatable, Sendable {
         case .auth(let auth): PeerAuth.fixedSize + auth.publicKey.count + auth.signature.count
         case .pull: Self.pullSize
         case .push(let push): PeerPush.fixedSize + push.entries.count * PeerEntry.encodedSize
-        case .item(let item): GossipItem.fixedSize + 4 * Self.sentPath(of: item).weights.count + item.data.count
+        case .item(let item): GossipItem.fixedSize + PathWeight.encodedSize * Self.sentPath(of: item).weights.count + item.data.count
         case .ping, .pong: Self.pingSize
         case .digest(let ids), .request(let ids), .ihave(let ids), .graft(let ids):
             Self.idListFixedSize + ids.count * ItemID.encodedSize

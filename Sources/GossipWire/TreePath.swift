@@ -3,7 +3,7 @@
 /// origin) first. A node that gets two copies of an item has found a cycle in the tree; the two
 /// copies' paths name the cycle's heaviest link even when the paths share a heavier stretch
 /// (`heaviestOfCycle`), which one path weight alone could not. That list is short: for a path of
-/// n links of random weight it holds about ln n of them (4 for 30 links).
+/// n links of random weight it holds about ln n of them (4 for 30 links), 8 bytes each.
 public struct TreePath: Hashable, Sendable {
     /// Suffix maxima of the path's link weights, strictly decreasing; empty at the origin.
     public private(set) var weights: [PathWeight]
@@ -58,22 +58,32 @@ public struct TreePath: Hashable, Sendable {
     }
 
     /// The heaviest link of the cycle two copies' paths close, and the path it is on; nil if
-    /// either path is off the tree or one path's weights begin with all of the other's (the
-    /// copies came the same way: no cycle to name).
+    /// either path is off the tree, both lists are the same (the copies came the same way), or
+    /// the second list ends where the first goes on (no honest pair of copies does that).
     ///
     /// Why this is the cycle's heaviest link: the paths share a stretch from the origin, then part.
     /// The weights both lists begin with are links of the shared stretch. Where the lists first
     /// differ, the heavier entry cannot be on the shared stretch (it would then be on both paths
     /// and be the other list's entry too), so it is the heaviest link after the paths part on its
-    /// side, and heavier than anything on the other side.
+    /// side, and heavier than anything on the other side. If the first list ends where they
+    /// differ, its path ends where the paths part (its last link would otherwise be an entry of
+    /// its own): the second path came round a cycle back to this node (at the origin, the whole
+    /// second path is such a cycle), and its next entry is that cycle's heaviest link. (This
+    /// relies on links' weights differing, which 64-bit weights make all but certain.)
     public static func heaviestOfCycle(_ first: TreePath, _ second: TreePath) -> (weight: PathWeight, side: Side)? {
         guard !first.isOffTree, !second.isOffTree else { return nil }
         var index = 0
         while index < first.weights.count, index < second.weights.count, first.weights[index] == second.weights[index] {
             index += 1
         }
-        guard index < first.weights.count, index < second.weights.count else { return nil }
-        let a = first.weights[index], b = second.weights[index]
-        return a > b ? (a, .first) : (b, .second)
+        switch (index < first.weights.count, index < second.weights.count) {
+        // The first copy cannot have passed this node on a longer way round: this node would have
+        // had it there first. So only the second path may go on where the first one ends.
+        case (false, false), (true, false): return nil
+        case (false, true): return (second.weights[index], .second)
+        case (true, true):
+            let a = first.weights[index], b = second.weights[index]
+            return a > b ? (a, .first) : (b, .second)
+        }
     }
 }

@@ -286,8 +286,39 @@ struct BroadcastTreeTests {
         let arrived = mesh.carry(nextAtB, from: 1)
         #expect(arrived.contains { $0.node == 2 && $0.effect == .count(.peerItemsReceived, 1) })
         #expect(!arrived.contains { $0.node == 2 && $0.effect == .count(.peerDuplicates, 1) })
-        mesh.advance(milliseconds: 8 * base / ms * 2)
-        #expect(asks(mesh.tick(2)).isEmpty, "the item came: nothing is asked for")
+
+        // Once the tree is prompt again (its copies come before the announcements), the wait
+        // comes back down to the configured one.
+        let raised = mesh.nodes[2].broadcast.graftTimeout
+        for byte in UInt8(20)..<UInt8(80) {
+            let prompt = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [byte])), from: 1, now: mesh.now)
+            mesh.carry(prompt, from: 0)
+            guard case .item(let item)? = CoreMesh.messages(prompt, on: 10).first else { throw TreeTestError.noItem }
+            _ = mesh.nodes[2].received(peerMessage: .ihave([item.id]), on: 20, now: mesh.now)
+            mesh.advance(milliseconds: 10)
+        }
+        #expect(mesh.nodes[2].broadcast.graftTimeout < raised)
+        #expect(mesh.nodes[2].broadcast.graftTimeout == base, "60 prompt items bring the wait back to the configured one")
+    }
+
+    @Test("a tree copy that beats the answer to a fetch still counts as late; the answer itself does not")
+    func treeCopyBeforeFetchAnswer() throws {
+        var mesh = line()
+        mesh.connect(0, 2, link: 20)
+        let base = mesh.nodes[2].broadcast.configuration.graftTimeoutNanoseconds
+        let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [7])), from: 1, now: mesh.now)
+        guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else { throw TreeTestError.noItem }
+        _ = mesh.nodes[2].received(peerMessage: .ihave([item.id]), on: 20, now: mesh.now)
+        mesh.advance(milliseconds: 600)
+        _ = mesh.tick(2)  // fetches from a over the lazy link
+        mesh.advance(milliseconds: 400)
+        let atB = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        mesh.carry(atB, from: 1)  // the tree's copy reaches c first, 1 s after the announcement
+        let wait = mesh.nodes[2].broadcast.graftTimeout
+        #expect(wait > 2 * base, "the tree's copy, 1 s late, is a sample")
+        let answer = mesh.nodes[2].received(peerMessage: .item(item), on: 20, now: mesh.now)
+        #expect(answer.contains(.count(.peerDuplicates, 1)))
+        #expect(mesh.nodes[2].broadcast.graftTimeout == wait, "the fetch's own answer is no sample")
     }
 
     @Test("a cycle behind a heavier shared stretch still loses its own heaviest link")

@@ -155,39 +155,46 @@ struct PeerMessageTests {
         #expect(PeerMessage.ihave([ItemID(high: 1, low: 2)]).encoded() == [0, 22, 0x02, 0x02, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2])
     }
 
-    @Test("a CUT is a PRUNE (516) with an item ID and a path weight: exactly 24 bytes")
+    @Test("a CUT is a PRUNE (516) with an item ID and a 64-bit link weight: exactly 28 bytes")
     func cutBytes() throws {
-        let message = PeerMessage.cut(ItemID(high: 1, low: 2), PathWeight(rawValue: 0x0102_0304))
+        let message = PeerMessage.cut(ItemID(high: 1, low: 2), PathWeight(rawValue: 0x0102_0304_0506_0708))
         let bytes = message.encoded()
-        #expect(bytes == [0, 24, 0x02, 0x04] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2] + [1, 2, 3, 4])
+        #expect(bytes == [0, 28, 0x02, 0x04] + [0, 0, 0, 0, 0, 0, 0, 1] + [0, 0, 0, 0, 0, 0, 0, 2] + [1, 2, 3, 4, 5, 6, 7, 8])
         #expect(try PeerMessage(frame: Frame(type: 516, body: Array(bytes[4...]))) == message)
         #expect(try PeerMessage(frame: Frame(type: 516, body: [])) == .prune)
-        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 516, body: Array(bytes[4..<23]))) }
-        #expect(PeerMessage.checkHeader(type: 516, size: 24) == nil && PeerMessage.checkHeader(type: 516, size: 4) == nil)
-        #expect(PeerMessage.checkHeader(type: 516, size: 28) != nil)
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 516, body: Array(bytes[4..<27]))) }
+        #expect(PeerMessage.checkHeader(type: 516, size: 28) == nil && PeerMessage.checkHeader(type: 516, size: 4) == nil)
+        #expect(PeerMessage.checkHeader(type: 516, size: 24) != nil && PeerMessage.checkHeader(type: 516, size: 32) != nil)
     }
 
     @Test("the ITEM carries its path length after the TTL and the path weights after the data type")
     func itemPath() throws {
-        let path = try #require(TreePath(weights: [PathWeight(rawValue: 0xA0B0_C0D0), PathWeight(rawValue: 0x0102_0304)]))
+        let heavy: [UInt8] = [0xA0, 0xB0, 0xC0, 0xD0, 0xE0, 0xF0, 0x01, 0x02], light: [UInt8] = [0, 0, 0, 0, 1, 2, 3, 4]
+        let path = try #require(TreePath(weights: [PathWeight(rawValue: 0xA0B0_C0D0_E0F0_0102), PathWeight(rawValue: 0x0102_0304)]))
         let item = GossipItem(id: ItemID(high: 1, low: 2), ttl: 3, dataType: 7, path: path, data: [9])
         let bytes = PeerMessage.item(item).encoded()
-        #expect(bytes.count == 33 && PeerMessage.item(item).encodedSize == 33)
-        #expect(Array(bytes[20..<33]) == [3, 2, 0, 7, 0xA0, 0xB0, 0xC0, 0xD0, 1, 2, 3, 4, 9])
+        #expect(bytes.count == 41 && PeerMessage.item(item).encodedSize == 41)
+        #expect(Array(bytes[20..<41]) == [3, 2, 0, 7] + heavy + light + [9])
         #expect(try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4...]))) == .item(item))
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4..<23]))) }
         // Length 2 but one weight's worth of bytes after the data type.
-        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4..<26]))) }
-        // Weights out of order, a zero weight, a length above 16: all refused.
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(bytes[4..<32]))) }
+        // Weights out of order, a zero weight, an all-ones weight, lengths 17, 0x80 and 0xFE: all refused.
         var unordered = bytes
-        unordered.replaceSubrange(24..<32, with: [1, 2, 3, 4, 0xA0, 0xB0, 0xC0, 0xD0])
+        unordered.replaceSubrange(24..<40, with: light + heavy)
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(unordered[4...]))) }
         var zero = bytes
-        zero.replaceSubrange(28..<32, with: [0, 0, 0, 0])
+        zero.replaceSubrange(32..<40, with: [0, 0, 0, 0, 0, 0, 0, 0])
         #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(zero[4...]))) }
-        var long = bytes
-        long[21] = 17
-        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(long[4...]))) }
+        var ones = bytes
+        ones.replaceSubrange(24..<32, with: Array(repeating: 0xFF, count: 8))
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(ones[4...]))) }
+        for length: UInt8 in [17, 0x80, 0xFE] {
+            var long = bytes
+            long[21] = length
+            long += Array(repeating: 0, count: 300)
+            #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: Array(long[4...]))) }
+        }
         // Off the tree: length ff and no weights.
         let off = GossipItem(id: item.id, ttl: 3, dataType: 7, path: .offTree, data: [9])
         let offBytes = PeerMessage.item(off).encoded()
@@ -197,19 +204,24 @@ struct PeerMessageTests {
 
     @Test("an ITEM whose path does not fit beside its data goes with its path off the tree")
     func itemPathThatDoesNotFit() throws {
-        let path = try #require(TreePath(weights: [PathWeight(rawValue: 9), PathWeight(rawValue: 8)]))
+        let path = try #require(TreePath(weights: [PathWeight(rawValue: 9)]))
         let item = GossipItem(id: ItemID(high: 1, low: 2), ttl: 0, dataType: 7, path: path, data: Array(repeating: 1, count: GossipItem.maximumDataSize))
         let bytes = PeerMessage.item(item).encoded()
         #expect(bytes.count == GossipItem.fixedSize + GossipItem.maximumDataSize && bytes[21] == 0xFF)
         #expect(PeerMessage.item(item).encodedSize == bytes.count)
-        var oneWeight = item
-        oneWeight.path = try #require(TreePath(weights: [PathWeight(rawValue: 9)]))
-        #expect(PeerMessage.item(oneWeight).encoded().count == Framing.maximumMessageSize)
+        var smaller = item
+        smaller.data.removeLast(4)
+        let fits = PeerMessage.item(smaller).encoded()
+        #expect(fits.count == Framing.maximumMessageSize && fits[21] == 1, "with 4 bytes less data, the weight fits")
+        // Data beyond maximumDataSize is refused even where the frame could hold it.
+        let tooLong = Array(bytes[4...]) + [0, 0, 0, 0]
+        #expect(tooLong.count + 4 == Framing.maximumMessageSize)
+        #expect(throws: WireError.self) { try PeerMessage(frame: Frame(type: 507, body: tooLong)) }
     }
 
     @Test("a path keeps the links heavier than all after them, and off the tree stays off")
     func pathCrossing() throws {
-        func w(_ v: UInt32) -> PathWeight { PathWeight(rawValue: v) }
+        func w(_ v: UInt64) -> PathWeight { PathWeight(rawValue: v) }
         let path = TreePath.origin.crossing(w(50)).crossing(w(20)).crossing(w(30)).crossing(w(10))
         #expect(path.weights == [w(50), w(30), w(10)])
         #expect(path.crossing(w(40)).weights == [w(50), w(40)])
@@ -217,7 +229,7 @@ struct PeerMessageTests {
         #expect(path.contains(w(30)) && !path.contains(w(20)))
         #expect(TreePath.offTree.crossing(w(5)) == .offTree && path.crossing(.offTree) == .offTree)
         var long = TreePath.origin
-        for v in stride(from: UInt32(100), to: 84, by: -1) { long = long.crossing(w(v)) }
+        for v in stride(from: UInt64(100), to: 84, by: -1) { long = long.crossing(w(v)) }
         #expect(long.weights.count == TreePath.maximumLength && !long.isOffTree)
         #expect(long.crossing(w(1)).isOffTree, "a 17th weight takes the path off the tree")
         #expect(TreePath(weights: [w(3), w(3)]) == nil && TreePath(weights: [w(1), w(2)]) == nil)
@@ -225,8 +237,8 @@ struct PeerMessageTests {
 
     @Test("two copies' paths name the heaviest link of their cycle, even behind a heavier shared stretch")
     func heaviestOfCycle() {
-        func w(_ v: UInt32) -> PathWeight { PathWeight(rawValue: v) }
-        func path(_ links: [UInt32]) -> TreePath { links.reduce(TreePath.origin) { $0.crossing(w($1)) } }
+        func w(_ v: UInt64) -> PathWeight { PathWeight(rawValue: v) }
+        func path(_ links: [UInt64]) -> TreePath { links.reduce(TreePath.origin) { $0.crossing(w($1)) } }
         // Shared stretch 90, 15; then 40, 12 on one side and 25, 35 on the other: the cycle's
         // heaviest link is 40, on the first path, though 90 is heavier than anything on it.
         let first = path([90, 15, 40, 12]), second = path([90, 15, 25, 35])
@@ -239,6 +251,12 @@ struct PeerMessageTests {
         #expect(TreePath.heaviestOfCycle(first, .offTree) == nil)
         // One copy straight from the origin, the other round the cycle.
         #expect(TreePath.heaviestOfCycle(path([7]), path([3, 5, 2]))! == (w(7), .first))
+        // At the origin (an empty first path), a copy come round names the cycle's heaviest link.
+        #expect(TreePath.heaviestOfCycle(.origin, path([3, 9, 2]))! == (w(9), .second))
+        // A second path that came round back through this node: the first list is a prefix of it.
+        #expect(TreePath.heaviestOfCycle(path([8, 5]), path([8, 5, 3, 1]))! == (w(3), .second))
+        // The reverse cannot happen honestly (this node would have had the longer copy first): nothing.
+        #expect(TreePath.heaviestOfCycle(path([8, 5, 3, 1]), path([8, 5])) == nil)
     }
 
     @Test("any two paths from one origin: the named link is the heaviest link on exactly one side", arguments: 0..<50)
@@ -248,17 +266,18 @@ struct PeerMessageTests {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return (state >> 33) % bound
         }
-        var used = Set<UInt32>()
-        func fresh() -> UInt32 {
-            while true { let v = UInt32(next(1_000_000) + 1); if used.insert(v).inserted { return v } }
+        var used = Set<UInt64>()
+        func fresh() -> UInt64 {
+            while true { let v = next(1_000_000) + 1; if used.insert(v).inserted { return v } }
         }
         let shared = (0..<Int(next(30))).map { _ in fresh() }
-        let sideA = (0..<Int(next(20) + 1)).map { _ in fresh() }
+        // The first side may be empty: the second copy then came round a cycle back to this node.
+        let sideA = (0..<Int(next(20))).map { _ in fresh() }
         let sideB = (0..<Int(next(20) + 1)).map { _ in fresh() }
-        func path(_ links: [UInt32]) -> TreePath { links.reduce(TreePath.origin) { $0.crossing(PathWeight(rawValue: $1)) } }
+        func path(_ links: [UInt64]) -> TreePath { links.reduce(TreePath.origin) { $0.crossing(PathWeight(rawValue: $1)) } }
         let a = path(shared + sideA), b = path(shared + sideB)
         guard !a.isOffTree, !b.isOffTree else { return }
-        let heaviest = max(sideA.max()!, sideB.max()!)
+        let heaviest = max(sideA.max() ?? 0, sideB.max()!)
         let found = TreePath.heaviestOfCycle(a, b)
         #expect(found?.weight.rawValue == heaviest)
         #expect(found?.side == (sideA.contains(heaviest) ? .first : .second))

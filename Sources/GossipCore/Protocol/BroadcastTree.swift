@@ -105,18 +105,27 @@ public struct BroadcastTree: Sendable {
 
     /// The graft timeout in use: how late the tree's copies have come after their first
     /// announcement here (`LatenessEstimate.wait`), within the configured timeout and 8 times it.
-    /// A copy the tree brings after the node fetched the item counts too, so a node whose
-    /// fetches keep turning out needless waits longer.
+    /// Each item the tree brings gives one sample: 0 if its copy came before any announcement,
+    /// the delay from its first announcement otherwise, also when the node fetched or grafted it
+    /// meanwhile (the ask was needless). So a node whose tree copies come late waits longer, and
+    /// one whose tree is prompt again comes back down.
     public var graftTimeout: UInt64 {
         let base = configuration.graftTimeoutNanoseconds
         return min(8 * base, max(base, lateness?.wait ?? 0))
     }
     private var lateness: LatenessEstimate?
-    /// Items grafted or fetched lately, and the link each was asked from.
-    private var grafted = RecentMemory<LinkID>(capacity: BroadcastTree.memoryCapacity)
-    /// When each item fetched lately was first announced: the tree's copy, if it comes after
-    /// all, tells how late it was.
-    private var fetchedAnnouncements = RecentMemory<Moment>(capacity: BroadcastTree.memoryCapacity)
+    /// An item this node fetched or grafted: the link it asked last, and when the item was first
+    /// announced; `sampled` once the tree's copy told how late it was.
+    struct Asked: Sendable {
+        var link: LinkID
+        var announced: Moment
+        var sampled = false
+    }
+    /// Items fetched or grafted lately.
+    private var asked = RecentMemory<Asked>(capacity: BroadcastTree.memoryCapacity)
+    /// Items whose first copy came over the tree before any announcement: the first announcement
+    /// after it is a lateness sample of 0.
+    private var treeFirst = RecentMemory<Void>(capacity: BroadcastTree.memoryCapacity)
 
     /// When the node last fetched a missed item without grafting.
     private var lastFetch: Moment?
@@ -135,11 +144,30 @@ public struct BroadcastTree: Sendable {
         self.random = random
     }
 
-    /// A tree copy of an item came `now`, the item having been first announced at `announced`.
-    private mutating func treeCopyCame(now: Moment, announced: Moment) {
-        guard now >= announced else { return }
-        let sample = now.nanoseconds &- announced.nanoseconds
+    private mutating func sampleLateness(_ sample: UInt64) {
         if lateness == nil { lateness = LatenessEstimate(first: sample) } else { lateness!.add(sample) }
+    }
+
+    /// A copy of `id` came over `link` `now` (first or not): if it is the tree's copy of an item
+    /// announced here before, or of one this node asked for, the delay is a lateness sample (once
+    /// per item). The answer to the node's own ask is not the tree's copy.
+    private mutating func copyCame(_ id: ItemID, on link: LinkID, now: Moment, announced: Moment?) {
+        guard eager.contains(link) else { return }
+        if var entry = asked[id] {
+            guard entry.link != link, !entry.sampled else { return }
+            entry.sampled = true
+            asked.replace(id, with: entry)
+            sampleLateness(now.nanoseconds &- min(entry.announced.nanoseconds, now.nanoseconds))
+        } else if let announced {
+            sampleLateness(now.nanoseconds &- min(announced.nanoseconds, now.nanoseconds))
+        }
+    }
+
+    /// A copy of the known item `id` came over active link `link`: the tree's copy of an item
+    /// this node asked for tells how late the tree was. Called for every such copy, before any
+    /// budget decides whether the copy is looked at for cycles.
+    public mutating func duplicateArrived(_ id: ItemID, on link: LinkID, now: Moment) {
+        copyCame(id, on: link, now: now, announced: nil)
     }
 
     private mutating func graftDeadline(after now: Moment) -> Moment {
@@ -226,9 +254,9 @@ public struct BroadcastTree: Sendable {
     /// GRAFT late) does not shape the tree.
     public mutating func delivered(_ id: ItemID, from link: LinkID?, path: TreePath, now: Moment) {
         let wasMissing = missing.removeValue(forKey: id)
-        let source = grafted.remove(id)
-        if let link, eager.contains(link), source != link, !offTree.contains(id), let wasMissing {
-            treeCopyCame(now: now, announced: wasMissing.announced)  // announced first, then the tree brought it
+        if let link {
+            copyCame(id, on: link, now: now, announced: wasMissing?.announced)
+            if eager.contains(link) && wasMissing == nil && !asked.contains(id) { treeFirst.insert(id, ()) }
         }
         if let link, !eager.contains(link) { markOffTree(id) }
         if let link, eager.contains(link), !offTree.contains(id) { treeDeliveredSinceFetch = true }
@@ -236,7 +264,7 @@ public struct BroadcastTree: Sendable {
     }
 
     /// Whether this node asked for `id` (a fetch, a graft, or anti-entropy) and has not had it yet.
-    public func wasAsked(_ id: ItemID) -> Bool { grafted.contains(id) || offTree.contains(id) }
+    public func wasAsked(_ id: ItemID) -> Bool { asked.contains(id) || offTree.contains(id) }
 
     /// `id` was asked for outside the tree (anti-entropy): its copies do not shape the tree.
     public mutating func markOffTree(_ id: ItemID) {
@@ -249,10 +277,7 @@ public struct BroadcastTree: Sendable {
     /// leaves the tree here (PRUNE); otherwise a CUT goes up the path that holds it. Nothing is
     /// cut for an item whose first copy came off the tree. A lazy link should not have carried
     /// the item at all: its peer is told again with PRUNE.
-    public mutating func duplicate(_ id: ItemID, from link: LinkID, carrying carried: TreePath, now: Moment) -> (LinkID, PeerMessage)? {
-        if eager.contains(link), let announced = fetchedAnnouncements.remove(id) {
-            treeCopyCame(now: now, announced: announced)  // the fetch was needless: the tree was late
-        }
+    public mutating func duplicate(_ id: ItemID, from link: LinkID, carrying carried: TreePath) -> (LinkID, PeerMessage)? {
         guard !offTree.contains(id) else { return nil }
         guard eager.contains(link) else { return (link, .prune) }  // the peer sent eagerly: it has not heard our PRUNE
         guard let first = arrivals[id], let linkWeight = weights[link] else { return nil }
@@ -302,9 +327,15 @@ public struct BroadcastTree: Sendable {
     /// be grafted, so anti-entropy leaves it alone.
     public func isAwaiting(_ id: ItemID) -> Bool { missing[id] != nil }
 
-    /// IDs announced on `link`; those `isKnown` rejects are ignored, the rest are awaited.
+    /// IDs announced on `link`; those `isKnown` rejects are ignored (the first announcement of
+    /// one the tree brought before any announcement is a lateness sample of 0), the rest are
+    /// awaited.
     public mutating func announced(_ ids: [ItemID], on link: LinkID, now: Moment, isKnown: (ItemID) -> Bool) {
-        for id in ids where !isKnown(id) {
+        for id in ids {
+            guard !isKnown(id) else {
+                if treeFirst.remove(id) != nil { sampleLateness(0) }
+                continue
+            }
             if var entry = missing[id] {
                 if entry.announcers.count < Self.maximumAnnouncers && !entry.announcers.contains(link) {
                     entry.announcers.append(link)
@@ -314,7 +345,7 @@ public struct BroadcastTree: Sendable {
             }
             guard missing.count < configuration.maximumMissing else { continue }
             let deadline = graftDeadline(after: now)
-            missing[id] = Missing(announcers: [link], deadline: deadline, announced: now)
+            missing[id] = Missing(announcers: [link], deadline: deadline, announced: asked[id]?.announced ?? now)
             timers.insert(Timer(deadline: deadline, id: id))
         }
     }
@@ -358,9 +389,12 @@ public struct BroadcastTree: Sendable {
                 treeDeliveredSinceFetch = false
                 fetches[announcer, default: []].append(first.id)
                 markOffTree(first.id)
-                fetchedAnnouncements.insert(first.id, entry.announced)
             }
-            grafted.insert(first.id, announcer)
+            if asked.contains(first.id) {
+                asked.replace(first.id, with: Asked(link: announcer, announced: entry.announced))
+            } else {
+                asked.insert(first.id, Asked(link: announcer, announced: entry.announced))
+            }
             entry.deadline = graftDeadline(after: now)
             if entry.announcers.isEmpty {
                 missing[first.id] = nil

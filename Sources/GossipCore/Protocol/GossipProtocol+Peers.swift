@@ -229,7 +229,7 @@ extension GossipProtocol {
         var withheld = 0
         for id in ids.prefix(configuration.digestSize) where sent.insert(id).inserted {  // each item once per ask
             guard let item = engine.cache[id], item.data.count <= GossipItem.maximumDataSize else { continue }
-            guard answerBudget.spend(GossipItem.fixedSize + item.data.count, on: link, now: now) else {
+            guard answerBudget.spend(PeerMessage.item(item).encodedSize, on: link, now: now) else {
                 withheld += 1
                 continue
             }
@@ -247,8 +247,10 @@ extension GossipProtocol {
     /// A copy of a known item arrived on `link`: on an active link, the tree may cut a cycle. What
     /// a link's duplicates make this node send (PRUNE, CUT) is held to that link's budget.
     mutating func duplicate(_ item: GossipItem, on link: LinkID, now: Moment, into effects: inout [GossipEffect]) {
-        guard overlay.isActive(link), linkBudgets.take(.cuts, on: link, now: now),
-            let (target, message) = broadcast.duplicate(item.id, from: link, carrying: item.path, now: now)
+        guard overlay.isActive(link) else { return }
+        broadcast.duplicateArrived(item.id, on: link, now: now)
+        guard linkBudgets.take(.cuts, on: link, now: now),
+            let (target, message) = broadcast.duplicate(item.id, from: link, carrying: item.path)
         else { return }
         sendTreeMessage(message, on: target, into: &effects)
     }

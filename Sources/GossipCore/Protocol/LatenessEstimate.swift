@@ -1,5 +1,5 @@
-/// How late the tree's copy of an item comes after the item was first announced to this node,
-/// smoothed the way TCP smooths round-trip times (RFC 6298: a mean and a mean deviation, each
+/// How late the tree's copy of an item comes after the item was first announced to this node (0
+/// if it came before any announcement), smoothed the way TCP smooths round-trip times (RFC 6298: a mean and a mean deviation, each
 /// moved an eighth and a quarter of the way toward every sample). `BroadcastTree` waits about
 /// `mean + 4 × deviation` before it fetches or grafts an announced item, so that a node deep in
 /// the tree, or behind a slow link, does not fetch copies the tree is about to bring.
@@ -19,6 +19,10 @@ struct LatenessEstimate: Sendable, Equatable {
         mean = mean - mean / 8 + sample / 8
     }
 
-    /// The wait that most tree copies beat: the mean plus four deviations.
-    var wait: UInt64 { mean &+ 4 &* deviation }
+    /// The wait that most tree copies beat: the mean plus four deviations (saturating).
+    var wait: UInt64 {
+        let (spread, overflow) = deviation.multipliedReportingOverflow(by: 4)
+        let (sum, carry) = mean.addingReportingOverflow(spread)
+        return overflow || carry ? .max : sum
+    }
 }

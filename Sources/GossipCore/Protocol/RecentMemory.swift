@@ -28,4 +28,9 @@ struct RecentMemory<Value: Sendable>: Sendable {
     }
 
     mutating func remove(_ id: ItemID) -> Value? { values.removeValue(forKey: id) }
+
+    /// Replaces the value remembered for `id`, if it is remembered, keeping its place in the order.
+    mutating func replace(_ id: ItemID, with value: Value) {
+        if values[id] != nil { values[id] = value }
+    }
 }
