@@ -424,7 +424,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .ihaveIntervalMilliseconds:
             "Milliseconds announcements of new item IDs wait to share one IHAVE per lazy link."
         case .graftTimeoutMilliseconds:
-            "Milliseconds an announced item may take to arrive before the node asks the announcer for it (a REQUEST for a first miss, a GRAFT for a second one within 8 times this); each wait is drawn between this and twice this."
+            "Least milliseconds an announced item may take to arrive before the node asks the announcer for it (a REQUEST for a first miss, a GRAFT for a second one within 8 times this). The node waits longer, up to 8 times this, when the tree's copies come later than this after their announcements (a smoothed lateness, as TCP smooths round trips); each wait is drawn between the timeout and twice it."
         case .handshakeTimeoutMilliseconds:
             "Milliseconds a peer connection has to complete its handshake (HELLO and AUTH both ways) before it is closed."
         case .maxPendingHandshakes:

@@ -110,7 +110,7 @@ public enum SeedCorpus {
     static let items: [GossipItem] = {
         // The first has crossed tree links (a path of two weights), the second comes from its origin.
         var crossed = GossipItem.bound(salt: 1, ttl: 3, dataType: 5, data: Array("hello".utf8))
-        crossed.path = TreePath.origin.crossing(PathWeight(rawValue: 0x9000_0000)).crossing(PathWeight(rawValue: 0x1234_5678))
+        crossed.path = TreePath.origin.crossing(PathWeight(rawValue: 0x9000_0000_0000_0001)).crossing(PathWeight(rawValue: 0x1234_5678_9ABC_DEF0))
         return [crossed, GossipItem.bound(salt: 2, ttl: 0, dataType: 7, data: [1, 2, 3])]
     }()
 
@@ -142,7 +142,7 @@ public enum SeedCorpus {
             ("ihave", .ihave(ids)),
             ("graft", .graft([ids[0]])),
             ("prune", .prune),
-            ("cut", .cut(ids[0], PathWeight(rawValue: 0x1234_5678))),
+            ("cut", .cut(ids[0], PathWeight(rawValue: 0x1234_5678_9ABC_DEF0))),
         ]
     }()
 

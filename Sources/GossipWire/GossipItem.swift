@@ -14,10 +14,10 @@ public struct GossipItem: Hashable, Sendable {
     /// The ITEM message without its data and path: header, ID, TTL, the path length and the data
     /// type.
     public static let fixedSize = 4 + ItemID.encodedSize + 4
-    /// 65,507 bytes, as since protocol version 4: an ANNOUNCE may carry up to 20 bytes more, and
-    /// such an item stays local. An item whose path does not fit beside its data travels with
-    /// its path off the tree (`PeerMessage.sentPath`).
-    public static let maximumDataSize = Framing.maximumMessageSize - fixedSize - 4
+    /// 65,507 bytes, as in protocol versions 4 and 5 (whose ITEM header was 28 bytes): an ANNOUNCE
+    /// may carry up to 20 bytes more, and such an item stays local. An item whose path does not
+    /// fit beside its data travels with its path off the tree (`PeerMessage.sentPath`).
+    public static let maximumDataSize = 65_507
 
     public init(id: ItemID, ttl: UInt8, dataType: UInt16, path: TreePath = .origin, data: [UInt8]) {
         self.id = id

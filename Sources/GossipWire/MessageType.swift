@@ -39,7 +39,7 @@ public enum MessageType: UInt16, Sendable, CaseIterable {
     /// Node -> node: send me these items, and make this link part of your tree.
     case peerGraft = 515
     /// Node -> node: take this link out of your tree (4 bytes), or, with an item ID and a weight
-    /// (24 bytes, a CUT), cut the tree link of that weight on the path that item took to you.
+    /// (28 bytes, a CUT), cut the tree link of that weight on the path that item took to you.
     case peerPrune = 516
 
     /// Module -> node (our extension): the API token, the first message on a connection to a node

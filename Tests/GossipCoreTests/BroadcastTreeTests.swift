@@ -321,6 +321,70 @@ struct BroadcastTreeTests {
         #expect(mesh.nodes[2].broadcast.graftTimeout == wait, "the fetch's own answer is no sample")
     }
 
+    @Test("answers to any of the node's asks are no lateness sample; only the tree's copy is")
+    func answersToEarlierAsksAreNoSamples() throws {
+        // a (0), b (1), c (2), d (3): c hangs on the tree through b, and d, which joins later,
+        // hangs on through c (link 30 is a tree link); a only announces to c (link 20 is lazy).
+        var mesh = line()
+        mesh.connect(0, 2, link: 20)
+        mesh.nodes.append(CorePair.node(4, engine: .init(cacheSize: 16, validationTimeoutNanoseconds: 1000 * ms)))
+        mesh.connect(3, 2, link: 30)
+        #expect(mesh.nodes[2].broadcast.isEager(30) && !mesh.nodes[2].broadcast.isEager(20))
+        let base = mesh.nodes[2].broadcast.configuration.graftTimeoutNanoseconds
+        let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [7])), from: 1, now: mesh.now)
+        guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else { throw TreeTestError.noItem }
+        _ = mesh.nodes[2].received(peerMessage: .ihave([item.id]), on: 20, now: mesh.now)
+        _ = mesh.nodes[2].received(peerMessage: .ihave([item.id]), on: 30, now: mesh.now)
+        // Two timers run out: c asks d first (an announcer on the tree), then grafts a's link.
+        mesh.advance(milliseconds: 600)
+        let first = mesh.tick(2)
+        #expect(CoreMesh.messages(first, on: 30).contains(.request([item.id])))
+        mesh.advance(milliseconds: 600)
+        let second = mesh.tick(2)
+        #expect(CoreMesh.messages(second, on: 20).contains(.graft([item.id])))
+        #expect(mesh.nodes[2].broadcast.isEager(20))
+        // Both answers come late, over tree links: d's (the first ask) and a's (the second).
+        mesh.advance(milliseconds: 500)
+        _ = mesh.nodes[2].received(peerMessage: .item(item), on: 30, now: mesh.now)
+        _ = mesh.nodes[2].received(peerMessage: .item(item), on: 20, now: mesh.now)
+        #expect(mesh.nodes[2].broadcast.graftTimeout == base, "answers to the node's own asks are no sample")
+        // The tree's own copy, through b, 1.7 s after the announcement: that is the sample.
+        let atB = mesh.nodes[1].received(peerMessage: .item(item), on: 10, now: mesh.now)
+        mesh.carry(atB, from: 1)
+        #expect(mesh.nodes[2].broadcast.graftTimeout > 2 * base)
+    }
+
+    @Test("an item pulled by anti-entropy gives no lateness sample, not even a 0 at a later announcement")
+    func antiEntropyAnswersAreNoSamples() throws {
+        var mesh = line()
+        mesh.connect(0, 2, link: 20)
+        let base = mesh.nodes[2].broadcast.configuration.graftTimeoutNanoseconds
+        func heldBack(_ byte: UInt8) throws -> GossipItem {
+            let announced = mesh.nodes[0].received(apiMessage: .announce(GossipAnnounce(ttl: 0, dataType: 3, data: [byte])), from: 1, now: mesh.now)
+            guard case .item(let item)? = CoreMesh.messages(announced, on: 10).first else { throw TreeTestError.noItem }
+            return item
+        }
+        // First raise c's wait: an item announced to c whose tree copy comes 1 s later.
+        let late = try heldBack(7)
+        _ = mesh.nodes[2].received(peerMessage: .ihave([late.id]), on: 20, now: mesh.now)
+        mesh.advance(milliseconds: 200)
+        _ = mesh.tick(2)
+        mesh.advance(milliseconds: 800)  // (the timer's ask is left unanswered)
+        mesh.carry(mesh.nodes[1].received(peerMessage: .item(late), on: 10, now: mesh.now), from: 1)
+        let raised = mesh.nodes[2].broadcast.graftTimeout
+        #expect(raised > base)
+        // Now c pulls an item by anti-entropy over its tree link 12 (b got it, but did not pass
+        // it on), then hears it announced: neither the answer nor the announcement is a sample.
+        let pulled = try heldBack(8)
+        _ = mesh.nodes[1].received(peerMessage: .item(pulled), on: 10, now: mesh.now)
+        mesh.advance(milliseconds: 2000)
+        let pull = mesh.nodes[2].received(peerMessage: .digest([pulled.id]), on: 12, now: mesh.now)
+        #expect(CoreMesh.messages(pull, on: 12) == [.request([pulled.id])])
+        _ = mesh.nodes[2].received(peerMessage: .item(pulled), on: 12, now: mesh.now)
+        _ = mesh.nodes[2].received(peerMessage: .ihave([pulled.id]), on: 20, now: mesh.now)
+        #expect(mesh.nodes[2].broadcast.graftTimeout == raised, "no sample, so no 0 that would lower the wait")
+    }
+
     @Test("a cycle behind a heavier shared stretch still loses its own heaviest link")
     func cycleBehindHeavierStem() throws {
         // Five nodes: an origin on a stem to a ring of the other four. The stem is the heaviest

@@ -57,8 +57,6 @@ public struct BroadcastTree: Sendable {
         /// Links that announced it, the next to graft from first.
         var announcers: [LinkID]
         var deadline: Moment
-        /// When it was first announced.
-        var announced: Moment
     }
 
     /// The most announcers remembered for one missing item.
@@ -114,15 +112,19 @@ public struct BroadcastTree: Sendable {
         return min(8 * base, max(base, lateness?.wait ?? 0))
     }
     private var lateness: LatenessEstimate?
-    /// An item this node fetched or grafted: the link it asked last, and when the item was first
+    /// An item this node fetched, grafted or pulled by anti-entropy after an announcement: the
+    /// links it asked (their answers are not the tree's copy), and when the item was first
     /// announced; `sampled` once the tree's copy told how late it was.
     struct Asked: Sendable {
-        var link: LinkID
+        var links: [LinkID]
         var announced: Moment
         var sampled = false
     }
-    /// Items fetched or grafted lately.
+    /// Items asked for lately.
     private var asked = RecentMemory<Asked>(capacity: BroadcastTree.memoryCapacity)
+    /// When each item announced lately was first announced here, until the tree's copy came
+    /// (whether or not the node tracked the item as missing: its table may have been full).
+    private var firstAnnounced = RecentMemory<Moment>(capacity: BroadcastTree.memoryCapacity)
     /// Items whose first copy came over the tree before any announcement: the first announcement
     /// after it is a lateness sample of 0.
     private var treeFirst = RecentMemory<Void>(capacity: BroadcastTree.memoryCapacity)
@@ -149,16 +151,17 @@ public struct BroadcastTree: Sendable {
     }
 
     /// A copy of `id` came over `link` `now` (first or not): if it is the tree's copy of an item
-    /// announced here before, or of one this node asked for, the delay is a lateness sample (once
-    /// per item). The answer to the node's own ask is not the tree's copy.
-    private mutating func copyCame(_ id: ItemID, on link: LinkID, now: Moment, announced: Moment?) {
+    /// announced here before, or of one this node asked for after an announcement, the delay is a
+    /// lateness sample (once per item). An answer to the node's own asks is not the tree's copy;
+    /// nor is a copy of an item pulled by anti-entropy without an announcement.
+    private mutating func copyCame(_ id: ItemID, on link: LinkID, now: Moment) {
         guard eager.contains(link) else { return }
         if var entry = asked[id] {
-            guard entry.link != link, !entry.sampled else { return }
+            guard !entry.links.contains(link), !entry.sampled else { return }
             entry.sampled = true
             asked.replace(id, with: entry)
             sampleLateness(now.nanoseconds &- min(entry.announced.nanoseconds, now.nanoseconds))
-        } else if let announced {
+        } else if !offTree.contains(id), let announced = firstAnnounced.remove(id) {
             sampleLateness(now.nanoseconds &- min(announced.nanoseconds, now.nanoseconds))
         }
     }
@@ -167,7 +170,17 @@ public struct BroadcastTree: Sendable {
     /// this node asked for tells how late the tree was. Called for every such copy, before any
     /// budget decides whether the copy is looked at for cycles.
     public mutating func duplicateArrived(_ id: ItemID, on link: LinkID, now: Moment) {
-        copyCame(id, on: link, now: now, announced: nil)
+        copyCame(id, on: link, now: now)
+    }
+
+    /// Notes that the node asked `link` for `id`: answers on that link are not the tree's copy.
+    private mutating func noteAsked(_ id: ItemID, on link: LinkID, announced: Moment) {
+        if var entry = asked[id] {
+            if !entry.links.contains(link) { entry.links.append(link) }
+            asked.replace(id, with: entry)
+        } else {
+            asked.insert(id, Asked(links: [link], announced: announced))
+        }
     }
 
     private mutating func graftDeadline(after now: Moment) -> Moment {
@@ -253,22 +266,31 @@ public struct BroadcastTree: Sendable {
     /// missing. A first copy over a lazy link (the peer had not yet heard our PRUNE, or answered a
     /// GRAFT late) does not shape the tree.
     public mutating func delivered(_ id: ItemID, from link: LinkID?, path: TreePath, now: Moment) {
-        let wasMissing = missing.removeValue(forKey: id)
+        missing[id] = nil
         if let link {
-            copyCame(id, on: link, now: now, announced: wasMissing?.announced)
-            if eager.contains(link) && wasMissing == nil && !asked.contains(id) { treeFirst.insert(id, ()) }
+            if eager.contains(link) && !firstAnnounced.contains(id) && !asked.contains(id) && !offTree.contains(id) {
+                treeFirst.insert(id, ())
+            }
+            copyCame(id, on: link, now: now)
         }
         if let link, !eager.contains(link) { markOffTree(id) }
         if let link, eager.contains(link), !offTree.contains(id) { treeDeliveredSinceFetch = true }
         arrivals.insert(id, Arrival(link: link, path: path))
     }
 
-    /// Whether this node asked for `id` (a fetch, a graft, or anti-entropy) and has not had it yet.
+    /// Whether this node asked for `id` lately (a fetch, a graft, or anti-entropy).
     public func wasAsked(_ id: ItemID) -> Bool { asked.contains(id) || offTree.contains(id) }
 
-    /// `id` was asked for outside the tree (anti-entropy): its copies do not shape the tree.
-    public mutating func markOffTree(_ id: ItemID) {
+    /// `id` came or will come outside the tree: its copies do not shape the tree.
+    mutating func markOffTree(_ id: ItemID) {
         offTree.insert(id, ())
+    }
+
+    /// The node asks `link` for `id` by anti-entropy (REQUEST after a DIGEST): its copies do not
+    /// shape the tree, and the answer is not the tree's copy.
+    public mutating func pulled(_ id: ItemID, from link: LinkID) {
+        markOffTree(id)
+        if asked.contains(id) { noteAsked(id, on: link, announced: .milliseconds(0)) }
     }
 
     /// A copy of a known item `id` arrived on active link `link`, carrying path `carried`:
@@ -336,6 +358,7 @@ public struct BroadcastTree: Sendable {
                 if treeFirst.remove(id) != nil { sampleLateness(0) }
                 continue
             }
+            firstAnnounced.insert(id, now)  // kept if an earlier announcement set it
             if var entry = missing[id] {
                 if entry.announcers.count < Self.maximumAnnouncers && !entry.announcers.contains(link) {
                     entry.announcers.append(link)
@@ -345,7 +368,7 @@ public struct BroadcastTree: Sendable {
             }
             guard missing.count < configuration.maximumMissing else { continue }
             let deadline = graftDeadline(after: now)
-            missing[id] = Missing(announcers: [link], deadline: deadline, announced: asked[id]?.announced ?? now)
+            missing[id] = Missing(announcers: [link], deadline: deadline)
             timers.insert(Timer(deadline: deadline, id: id))
         }
     }
@@ -390,11 +413,7 @@ public struct BroadcastTree: Sendable {
                 fetches[announcer, default: []].append(first.id)
                 markOffTree(first.id)
             }
-            if asked.contains(first.id) {
-                asked.replace(first.id, with: Asked(link: announcer, announced: entry.announced))
-            } else {
-                asked.insert(first.id, Asked(link: announcer, announced: entry.announced))
-            }
+            noteAsked(first.id, on: announcer, announced: asked[first.id]?.announced ?? firstAnnounced[first.id] ?? now)
             entry.deadline = graftDeadline(after: now)
             if entry.announcers.isEmpty {
                 missing[first.id] = nil

@@ -130,7 +130,7 @@ extension GossipProtocol {
             let tree = broadcast
             let wanted = Array(engine.missing(from: offered, now: now).lazy.filter { !tree.isAwaiting($0) }.prefix(configuration.digestSize))
             if !wanted.isEmpty {
-                for id in wanted { broadcast.markOffTree(id) }
+                for id in wanted { broadcast.pulled(id, from: link) }
                 effects.append(.count(.antiEntropyItemsPulled, wanted.count))
                 effects.append(.send([link], .request(wanted)))
             }
