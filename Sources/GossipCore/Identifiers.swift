@@ -40,6 +40,12 @@ public struct Moment: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static func < (lhs: Moment, rhs: Moment) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
 
+    /// Nanoseconds from `earlier` to this moment; 0 if `earlier` is later (a driver may hand in
+    /// moments read on different threads).
+    public func nanoseconds(since earlier: Moment) -> UInt64 {
+        nanoseconds > earlier.nanoseconds ? nanoseconds - earlier.nanoseconds : 0
+    }
+
     /// This moment plus a span in nanoseconds, saturating instead of overflowing.
     public func adding(nanoseconds span: UInt64) -> Moment {
         let (sum, overflow) = nanoseconds.addingReportingOverflow(span)

@@ -1,13 +1,13 @@
 import DequeModule
 import Dispatch
 import GossipCore
+import GossipSockets
 import GossipWire
 
 #if canImport(FoundationEssentials)
 import FoundationEssentials  // Date; not Foundation (Threads.swift says why)
 #else
 import Foundation
-import GossipSockets
 #endif
 
 /// The thread that consumes the item queue (modules' ANNOUNCEs and peers' ITEMs): it hands each

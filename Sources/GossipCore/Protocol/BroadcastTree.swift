@@ -160,9 +160,9 @@ public struct BroadcastTree: Sendable {
             guard !entry.links.contains(link), !entry.sampled else { return }
             entry.sampled = true
             asked.replace(id, with: entry)
-            sampleLateness(now.nanoseconds &- min(entry.announced.nanoseconds, now.nanoseconds))
+            sampleLateness(now.nanoseconds(since: entry.announced))
         } else if !offTree.contains(id), let announced = firstAnnounced.remove(id) {
-            sampleLateness(now.nanoseconds &- min(announced.nanoseconds, now.nanoseconds))
+            sampleLateness(now.nanoseconds(since: announced))
         }
     }
 
@@ -173,14 +173,14 @@ public struct BroadcastTree: Sendable {
         copyCame(id, on: link, now: now)
     }
 
-    /// Notes that the node asked `link` for `id`: answers on that link are not the tree's copy.
-    private mutating func noteAsked(_ id: ItemID, on link: LinkID, announced: Moment) {
-        if var entry = asked[id] {
-            if !entry.links.contains(link) { entry.links.append(link) }
-            asked.replace(id, with: entry)
-        } else {
-            asked.insert(id, Asked(links: [link], announced: announced))
-        }
+    /// Adds `link` to the links asked for `id`, if the node asked for it already; returns
+    /// whether it had.
+    @discardableResult
+    private mutating func alsoAsked(_ link: LinkID, for id: ItemID) -> Bool {
+        guard var entry = asked[id] else { return false }
+        if !entry.links.contains(link) { entry.links.append(link) }
+        asked.replace(id, with: entry)
+        return true
     }
 
     private mutating func graftDeadline(after now: Moment) -> Moment {
@@ -290,7 +290,7 @@ public struct BroadcastTree: Sendable {
     /// shape the tree, and the answer is not the tree's copy.
     public mutating func pulled(_ id: ItemID, from link: LinkID) {
         markOffTree(id)
-        if asked.contains(id) { noteAsked(id, on: link, announced: .milliseconds(0)) }
+        alsoAsked(link, for: id)
     }
 
     /// A copy of a known item `id` arrived on active link `link`, carrying path `carried`:
@@ -413,7 +413,9 @@ public struct BroadcastTree: Sendable {
                 fetches[announcer, default: []].append(first.id)
                 markOffTree(first.id)
             }
-            noteAsked(first.id, on: announcer, announced: asked[first.id]?.announced ?? firstAnnounced[first.id] ?? now)
+            if !alsoAsked(announcer, for: first.id) {
+                asked.insert(first.id, Asked(links: [announcer], announced: firstAnnounced[first.id] ?? now))
+            }
             entry.deadline = graftDeadline(after: now)
             if entry.announcers.isEmpty {
                 missing[first.id] = nil

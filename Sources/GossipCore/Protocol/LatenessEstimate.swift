@@ -1,6 +1,7 @@
 /// How late the tree's copy of an item comes after the item was first announced to this node (0
-/// if it came before any announcement), smoothed the way TCP smooths round-trip times (RFC 6298: a mean and a mean deviation, each
-/// moved an eighth and a quarter of the way toward every sample). `BroadcastTree` waits about
+/// if it came before any announcement), smoothed the way TCP smooths round-trip times (RFC 6298:
+/// a mean and a mean deviation, each moved an eighth and a quarter of the way toward every
+/// sample). `BroadcastTree` waits about
 /// `mean + 4 × deviation` before it fetches or grafts an announced item, so that a node deep in
 /// the tree, or behind a slow link, does not fetch copies the tree is about to bring.
 struct LatenessEstimate: Sendable, Equatable {

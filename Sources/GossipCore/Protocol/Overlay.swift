@@ -693,23 +693,23 @@ public struct Overlay: Sendable {
     /// `treeLinks` are spared by the idle rule: dropping one would cut the broadcast tree.
     public mutating func tick(now: Moment, treeLinks: Set<LinkID> = []) -> [Action] {
         // A dial the runtime never answered (no thread to run it) counts as failed.
-        for (key, pending) in dialing where Self.span(pending.started, now) >= 2 * configuration.peerTimeoutNanoseconds {
+        for (key, pending) in dialing where now.nanoseconds(since: pending.started) >= 2 * configuration.peerTimeoutNanoseconds {
             dialing[key] = nil
             if pending.intent == .treeNeighbor { treeRequestFailed = true }
         }
         var actions: [Action] = []
         for id in links.keys.sorted() {
             guard let state = links[id] else { continue }
-            let silent = Self.span(state.lastReceived, now)
+            let silent = now.nanoseconds(since: state.lastReceived)
             if state.role != .active {
                 let limit = state.role == .handshaking ? handshakeLimit : configuration.peerTimeoutNanoseconds
-                if Self.span(state.opened, now) >= limit {
+                if now.nanoseconds(since: state.opened) >= limit {
                     actions.append(close(id, .handshakeTimeout))
                 }
             } else if silent >= configuration.peerTimeoutNanoseconds {
                 actions.append(close(id, .unresponsive))
             } else if silent >= configuration.pingIntervalNanoseconds,
-                state.lastPing.map({ Self.span($0, now) >= configuration.pingIntervalNanoseconds }) ?? true
+                state.lastPing.map({ now.nanoseconds(since: $0) >= configuration.pingIntervalNanoseconds }) ?? true
             {
                 nonce &+= 1
                 links[id]?.lastPing = now
@@ -739,18 +739,12 @@ public struct Overlay: Sendable {
         return actions
     }
 
-    /// Nanoseconds from `earlier` to `now`; 0 if `earlier` is later (a driver may hand in moments
-    /// read on different threads).
-    private static func span(_ earlier: Moment, _ now: Moment) -> UInt64 {
-        now.nanoseconds > earlier.nanoseconds ? now.nanoseconds - earlier.nanoseconds : 0
-    }
-
     /// The active link idle for `idleTimeoutNanoseconds` or more that has been idle longest.
     private func longestIdle(now: Moment, sparing spared: Set<LinkID>) -> LinkID? {
         var best: (at: Moment, id: LinkID)?
         for id in active where !spared.contains(id) {
             let state = links[id]!
-            guard Self.span(state.lastTraffic, now) >= configuration.idleTimeoutNanoseconds else { continue }
+            guard now.nanoseconds(since: state.lastTraffic) >= configuration.idleTimeoutNanoseconds else { continue }
             if best.map({ (state.lastTraffic, id) < ($0.at, $0.id) }) ?? true { best = (state.lastTraffic, id) }
         }
         return best?.id
