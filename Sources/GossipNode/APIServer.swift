@@ -96,8 +96,8 @@ final class APIServer: Sendable {
         let connection = Connection(kind: .api, number: context.makeConnectionNumber(), socket: socket, context: context)
         context.apiConnections.withLock { $0[connection.apiID] = connection }
         context.liveReaders.increment()
-        let started = connection.sender.start(name: "api-send-\(connection.number)")
-            && startThread(name: "api-read-\(connection.number)") { serve(connection, context: context) }
+        // The writer thread starts when the connection first has to queue something.
+        let started = startThread(name: "api-read-\(connection.number)") { serve(connection, context: context) }
         if !started {
             // Out of threads: this connection cannot be served. Undo, and say so.
             context.liveReaders.wrappingSubtract(1, ordering: .releasing)

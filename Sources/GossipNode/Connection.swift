@@ -40,6 +40,7 @@ final class Connection: Sendable {
         let box = WeakConnectionBox()
         self.sender = ConnectionSender(
             socket: socket,
+            threadName: "\(kind == .peer ? "p2p" : "api")-send-\(number)",
             capacityBytes: { [context] in context.limits.withLock { $0.outboxCapacityBytes } },
             writeTimeout: context.limits.withLock { $0.writeTimeout },
             onWriteFailure: { error in box.connection?.terminate(.writeFailed, detail: "\(error)") })
@@ -63,6 +64,9 @@ final class Connection: Sendable {
             terminate(.outboxOverflow, detail: "outbox over \(sender.capacityBytes) bytes")
             return false
         case .closed:
+            return false
+        case .noThread:
+            terminate(.noThread, detail: "no thread for the writer")
             return false
         }
     }

@@ -17,6 +17,13 @@ import GossipSockets
 /// queued is written in one `send` per wake-up. A write that cannot finish within the write timeout
 /// fails the connection.
 ///
+/// The writer thread is started when something has to be queued (or at `finish`) and ends after
+/// `idleExit` with nothing to write. On loopback and healthy links the kernel takes nearly every
+/// write at once, so most connections, and every connection still in its handshake, hold no
+/// writer thread: a node's threads are then about one per connection, not two. That matters
+/// under a join storm (hundreds of dials at a bootstrapper) and for many nodes on one machine,
+/// where the system's thread limit (`kernel.pid_max`) is shared by all of them.
+///
 /// The byte bound is asked for at every enqueue, so a reload (`outbox_bytes`) reaches live
 /// connections. A larger bound applies at once. A smaller one applies once the outbox (queued and
 /// being written) is within it: until then the connection keeps the bound it had, so it is not cut
@@ -30,6 +37,9 @@ final class ConnectionSender: @unchecked Sendable {
         case full
         /// The connection is closing.
         case closed
+        /// A writer thread was needed and the system refused one; nothing was queued, and the
+        /// sender is stopped.
+        case noThread
     }
 
     private let condition = Condition()
@@ -48,7 +58,12 @@ final class ConnectionSender: @unchecked Sendable {
     /// Seals every frame from the link's secureLink on. Sealing under the lock numbers frames in
     /// the order they are queued, which is the order they are written.
     private var sealer: FrameSealer?
-    private let finished = DispatchSemaphore(value: 0)
+    /// A writer thread is running (or starting). Cleared by the thread itself as it ends.
+    private var hasThread = false
+    /// The name the writer thread takes (`ps -L`).
+    private let threadName: String
+    /// How long the writer thread waits with nothing to write before it ends.
+    private let idleExit: Duration
 
     let socket: Socket
     /// The byte bound asked for now (`outbox_bytes`, which a reload may change).
@@ -59,33 +74,36 @@ final class ConnectionSender: @unchecked Sendable {
     let writeTimeout: Duration
     private let onWriteFailure: @Sendable (SocketError) -> Void
 
-    /// - Parameter capacityBytes: the outbox's bound in bytes, asked for at each enqueue.
+    /// - Parameters:
+    ///   - capacityBytes: the outbox's bound in bytes, asked for at each enqueue.
+    ///   - threadName: the writer thread's name, whenever one runs.
+    ///   - idleExit: how long the writer thread stays with nothing to write.
     init(
-        socket: Socket, capacityBytes: @escaping @Sendable () -> Int, writeTimeout: Duration,
-        onWriteFailure: @escaping @Sendable (SocketError) -> Void
+        socket: Socket, threadName: String, capacityBytes: @escaping @Sendable () -> Int, writeTimeout: Duration,
+        idleExit: Duration = .seconds(2), onWriteFailure: @escaping @Sendable (SocketError) -> Void
     ) {
         self.socket = socket
+        self.threadName = threadName
+        self.idleExit = idleExit
         self.requestedCapacity = capacityBytes
         self.boundBytes = capacityBytes()
         self.writeTimeout = writeTimeout
         self.onWriteFailure = onWriteFailure
     }
 
-    /// Starts the writer thread; false if the system had no thread for it (the sender then
-    /// counts as stopped and finished, so closing the connection does not wait for it).
-    @discardableResult
-    func start(name: String) -> Bool {
-        let started = startThread(name: name) { [self] in
-            run()
-            finished.signal()
-        }
-        if !started {
-            condition.lock()
-            isStopped = true
-            condition.unlock()
-            finished.signal()
-        }
-        return started
+    /// Starts a writer thread if none runs; the lock must be held. False if the system refused
+    /// one (out of threads or memory).
+    private func startThreadIfNeeded() -> Bool {
+        guard !hasThread else { return true }
+        hasThread = startThread(name: threadName) { [self] in run() }
+        return hasThread
+    }
+
+    /// Whether a writer thread runs now (tests: the thread comes and goes with the work).
+    var hasWriterThread: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return hasThread
     }
 
     /// Seals every frame enqueued from now on (an encrypted peer link, after its handshake).
@@ -149,9 +167,17 @@ final class ConnectionSender: @unchecked Sendable {
             condition.unlock()
             return .full
         }
+        guard startThreadIfNeeded() else {
+            // Some of a sealed message may be out already; the connection ends here anyway.
+            isStopped = true
+            outbox.removeAll()
+            queuedBytes = 0
+            condition.unlock()
+            return .noThread
+        }
         outbox.append(pending.count == message.count ? message : Array(pending))
         queuedBytes += pending.count
-        if outbox.count == 1 { condition.signal() }
+        if outbox.count == 1 { condition.broadcast() }
         condition.unlock()
         return .queued
     }
@@ -178,7 +204,7 @@ final class ConnectionSender: @unchecked Sendable {
         isStopped = true
         outbox.removeAll()
         queuedBytes = 0
-        condition.signal()
+        condition.broadcast()
         condition.unlock()
     }
 
@@ -189,29 +215,60 @@ final class ConnectionSender: @unchecked Sendable {
         condition.lock()
         if !isStopped && finishLinger == nil {
             finishLinger = linger
-            condition.signal()
+            if !startThreadIfNeeded() {
+                // No thread to flush and linger: end the connection now instead.
+                isStopped = true
+                outbox.removeAll()
+                queuedBytes = 0
+                condition.unlock()
+                socket.shutdown()
+                return
+            }
+            condition.broadcast()
         }
         condition.unlock()
     }
 
-    /// Waits for the writer thread to end (after `stop()`).
+    /// Waits for the writer thread, if one runs, to end (after `stop()`).
     func waitUntilFinished() {
-        finished.wait()
+        condition.lock()
+        while hasThread { condition.wait() }
+        condition.unlock()
+    }
+
+    /// Marks the writer thread ended; the lock must be held.
+    private func threadEnded() {
+        hasThread = false
+        condition.broadcast()  // waitUntilFinished
     }
 
     private func run() {
         var batch: [UInt8] = []
-        batch.reserveCapacity(64 * 1024)
         while true {
             condition.lock()
-            while outbox.isEmpty && !isStopped && finishLinger == nil { condition.wait() }
+            if outbox.isEmpty && !isStopped && finishLinger == nil {
+                let idleEnd = Date(timeIntervalSinceNow: Double(idleExit.totalNanoseconds) / 1e9)
+                while outbox.isEmpty && !isStopped && finishLinger == nil {
+                    if !condition.wait(until: idleEnd) && outbox.isEmpty && !isStopped && finishLinger == nil {
+                        // Nothing to write for a while: the next message that has to wait starts a
+                        // new thread.
+                        threadEnded()
+                        condition.unlock()
+                        return
+                    }
+                }
+            }
             if isStopped {
+                threadEnded()
                 condition.unlock()
                 return
             }
             if outbox.isEmpty, let linger = finishLinger {
                 condition.unlock()
                 lingerAfterFinish(for: linger)
+                condition.lock()
+                threadEnded()
+                condition.unlock()
                 return
             }
             batch.removeAll(keepingCapacity: true)
@@ -229,6 +286,12 @@ final class ConnectionSender: @unchecked Sendable {
                 // case the handler changes nothing: wake the reader ourselves, or it could wait for
                 // a silent peer for ever.
                 socket.shutdown()
+                condition.lock()
+                isStopped = true  // nothing after a failed write may go out, nor start a thread
+                isWriting = false
+                inFlightBytes = 0
+                threadEnded()
+                condition.unlock()
                 return
             }
             condition.lock()

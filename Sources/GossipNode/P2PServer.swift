@@ -86,9 +86,6 @@ final class P2PServer: Sendable {
             link.terminate(.nodeStopping, detail: "node stopping")  // stop() may have missed it
         }
         context.statistics.peerLinksOpen.increment()
-        if !link.sender.start(name: "p2p-send-\(link.number)") {
-            link.terminate(.noThread, detail: "no thread for the writer")
-        }
         var system = SystemRandomNumberGenerator()
         let nonce = (0..<PeerHello.nonceSize).map { _ in UInt8.random(in: 0...255, using: &system) }
         let remote = PeerAddress(host: socket.remoteHost, port: 0)
