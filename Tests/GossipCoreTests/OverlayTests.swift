@@ -236,6 +236,61 @@ struct OverlayTests {
         #expect(opened == [.send(link: 1, .hello(PeerHello(identity: identity(5), listenAddress: address(6000))))])
     }
 
+    @Test("a bootstrapper still in its handshake with us is not dialed again until that handshake ends")
+    func noRedialWhileHandshaking() {
+        let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
+        var overlay = overlay(bootstrappers: [target])
+        #expect(overlay.tick(now: .zero).contains(.dial(target)))
+        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
+        // An overloaded bootstrapper: the connection is up, its HELLO does not come.
+        var now = Moment(nanoseconds: 10 * ms)
+        while now < Moment(nanoseconds: 300 * ms) {
+            #expect(!overlay.tick(now: now).contains(.dial(target)), "no second connection at \(now)")
+            now = now.adding(nanoseconds: 10 * ms)
+        }
+        let timedOut = overlay.tick(now: now)
+        #expect(timedOut.contains(.close(link: 1, .handshakeTimeout)))
+        var redialed = timedOut.contains(.dial(target))
+        for _ in 0..<30 {
+            now = now.adding(nanoseconds: 10 * ms)
+            redialed = redialed || overlay.tick(now: now).contains(.dial(target))
+        }
+        #expect(redialed, "once it timed out, the bootstrapper is tried again")
+    }
+
+    @Test("a known peer we dialed is not dialed again while its handshake is under way")
+    func noRedialOfKnownPeerWhileHandshaking() {
+        let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
+        var overlay = overlay(degree: 3, bootstrappers: [target])
+        // The bootstrapper (7) answered once and turned us away: it is a known peer now.
+        _ = overlay.tick(now: .zero)
+        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
+        _ = overlay.receivedHello(hello(7, port: 7000), on: 1, now: .zero)
+        #expect(overlay.receivedMembership(request(.reject, from: 7), on: 1, now: .zero).contains(.close(link: 1, .neighborRejected)))
+        _ = overlay.linkClosed(1, now: .zero)
+        var now = Moment.zero
+        var link: UInt64 = 2
+        var dials = 0
+        while now < Moment(nanoseconds: 2_000 * ms) {
+            for action in overlay.tick(now: now) {
+                switch action {
+                case .dial(let dialed) where dialed.port == 7000:
+                    dials += 1
+                    _ = overlay.linkOpened(LinkID(link), outbound: true, dialed: dialed, now: now)  // and it never says HELLO
+                    link += 1
+                case .close(let closed, _):
+                    _ = overlay.linkClosed(closed, now: now)
+                default:
+                    break
+                }
+            }
+            now = now.adding(nanoseconds: 10 * ms)
+        }
+        // Each handshake waits out its 300 ms (the overlay's peer timeout here) before the next
+        // dial; redialing every tick would have made about 200 connections.
+        #expect(dials >= 2 && dials <= 7, "\(dials) connections in 2 s")
+    }
+
     @Test("a node that others reached first still joins through its bootstrapper, and stops once the contact accepted")
     func joinDespiteInbound() {
         let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)

@@ -750,6 +750,19 @@ public struct Overlay: Sendable {
         return best?.id
     }
 
+    /// Addresses (dial keys) with a dial under way or a link we opened that has not said HELLO
+    /// yet. Dialing one of them again only adds a connection to a peer that is slow to answer:
+    /// during a join storm the bootstrapper is exactly such a peer, and a node that redialed it
+    /// every tick while its first handshakes waited (about 10 connections a second from each
+    /// isolated node) kept it overloaded for everyone.
+    private var keysInProgress: Set<String> {
+        var keys = Set(dialing.keys)
+        for state in links.values where state.outbound && !state.established {
+            if let key = state.dialed?.key { keys.insert(key) }
+        }
+        return keys
+    }
+
     /// Links we opened that are not active yet, plus dials under way: requests in flight.
     private var pendingRequests: Int {
         dialing.count + links.values.reduce(0) { $0 + ($1.outbound && $1.role != .active ? 1 : 0) }
@@ -800,9 +813,14 @@ public struct Overlay: Sendable {
         let room = configuration.maximumConcurrentDials - dialing.count
         var actions: [Action] = []
         var candidates = 0
+        let inProgress = keysInProgress
         if wanted > 0 && room > 0 {
             var excluded = Set(linkOf.keys)
             excluded.formUnion(dialing.values.compactMap(\.target.identity))
+            for state in links.values where state.outbound && !state.established {
+                if let identity = state.dialed?.identity { excluded.insert(identity) }
+            }
+            for (key, identity) in bootstrapperIdentities where inProgress.contains(key) { excluded.insert(identity) }
             var picks: [PeerEntry] = []
             if !joined && !contactReferrals.isEmpty {
                 // Not on the network yet: the peers the full contact handed us first, since their
@@ -826,14 +844,19 @@ public struct Overlay: Sendable {
         }
         if wantsBootstrap(now: now, candidates: candidates) && now >= nextBootstrap {
             // Not joined yet, or below degree with no one else to ask: through the bootstrappers,
-            // less often each round until the node is back at degree.
-            nextBootstrap = now.adding(nanoseconds: bootstrapBackoff)
-            bootstrapBackoff = min(bootstrapBackoff * 2, Self.bootstrapBackoffLimitNanoseconds)
+            // less often each round until the node is back at degree. A bootstrapper still
+            // answering an earlier dial is left to finish (or time out) first.
             let intent: Intent = !joined || active.isEmpty ? .join : .neighbor(high: false)
-            for target in bootstrappers where !selfTargets.contains(target.key) && dialing[target.key] == nil {
+            var dialed = false
+            for target in bootstrappers where !selfTargets.contains(target.key) && !inProgress.contains(target.key) && dialing[target.key] == nil {
                 if let known = bootstrapperIdentities[target.key], linkOf[known] != nil { continue }  // linked already
                 dialing[target.key] = (target, intent, now)
                 actions.append(.dial(target))
+                dialed = true
+            }
+            if dialed {
+                nextBootstrap = now.adding(nanoseconds: bootstrapBackoff)
+                bootstrapBackoff = min(bootstrapBackoff * 2, Self.bootstrapBackoffLimitNanoseconds)
             }
         }
         return actions
