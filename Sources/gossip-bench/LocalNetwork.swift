@@ -63,10 +63,14 @@ final class LocalNetwork: @unchecked Sendable {
     /// The signal that stopped the nodes, or 0.
     private let signalled = Atomic<Int32>(0)
 
+    private let logLevel: String
+
     /// Writes one INI file per node. Nothing runs until `start`.
-    init(count: Int, join: JoinMode, folder: String, gossipd: String, extraKeys: [String: String]) throws {
+    /// - Parameter logLevel: every node's `--log-level` (notice keeps 300 logs small).
+    init(count: Int, join: JoinMode, folder: String, gossipd: String, extraKeys: [String: String], logLevel: String = "notice") throws {
         self.folder = folder
         self.gossipd = gossipd
+        self.logLevel = logLevel
         let (ports, note) = try Self.pickPorts(2 * count)
         portNote = note
         var random = SystemRandomNumberGenerator()
@@ -140,7 +144,7 @@ final class LocalNetwork: @unchecked Sendable {
     }
 
     private func spawn(_ index: Int) throws -> pid_t? {
-        let arguments = [gossipd, "--config", "\(folder)/node\(index).ini", "--log-level", "notice"]
+        let arguments = [gossipd, "--config", "\(folder)/node\(index).ini", "--log-level", logLevel]
         let logPath = "\(folder)/node\(index).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

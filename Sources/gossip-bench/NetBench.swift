@@ -68,6 +68,9 @@ struct NetBench: ParsableCommand {
     @Option(help: "Milliseconds between shuffles (gossip_interval_ms).")
     var gossipInterval = 500
 
+    @Option(help: "Every node's --log-level; info logs each link made and lost (node<i>.log in the run folder).")
+    var logLevel = "notice"
+
     @Option(help: "Folder for configs and logs (default: a new temporary folder).")
     var runDir: String?
 
@@ -83,6 +86,9 @@ struct NetBench: ParsableCommand {
         if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate must be above 0 (items per second)") }
         guard joinTimeout >= 1 else { throw ValidationError("--join-timeout must be at least 1 (seconds)") }
         if let linkBound, linkBound < 1 { throw ValidationError("--link-bound must be at least 1") }
+        guard ConfigurationDefaults.logLevels.contains(logLevel) else {
+            throw ValidationError("--log-level must be one of \(ConfigurationDefaults.logLevels.joined(separator: ", "))")
+        }
     }
 
     /// Time between announcements.
@@ -106,12 +112,11 @@ struct NetBench: ParsableCommand {
         print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"); run folder \(folder)")
         print("limits: \(raiseOpenFileLimit(needed: 3 * nodes + 100))")
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
-        let network = try LocalNetwork(
-            count: nodes, join: join, folder: folder, gossipd: binary,
-            extraKeys: [
-                "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
-                "identity_work_bits": "\(workBits)", "link_encryption": plaintext ? "0" : "1",
-            ])
+        let keys = [
+            "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
+            "identity_work_bits": "\(workBits)", "link_encryption": plaintext ? "0" : "1",
+        ]
+        let network = try LocalNetwork(count: nodes, join: join, folder: folder, gossipd: binary, extraKeys: keys, logLevel: logLevel)
         let signalSources = network.stopOnSignals()
         defer {
             network.finish()
