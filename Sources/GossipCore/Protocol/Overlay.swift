@@ -185,6 +185,8 @@ public struct Overlay: Sendable {
     private var selfTargets: Set<String> = []
     private var nextRound: Moment = .zero
     private var nextAntiEntropy: Moment = .zero
+    /// When `tick` last looked at every link (pings, timeouts, idle links).
+    private var lastLinkCheck: Moment?
     private var nextBootstrap: Moment = .zero
     /// Doubles while the bootstrappers are tried without reaching `degree`, up to a limit.
     private var bootstrapBackoff: UInt64
@@ -698,6 +700,7 @@ public struct Overlay: Sendable {
             if pending.intent == .treeNeighbor { treeRequestFailed = true }
         }
         var actions: [Action] = []
+        lastLinkCheck = now
         for id in links.keys.sorted() {
             guard let state = links[id] else { continue }
             let silent = now.nanoseconds(since: state.lastReceived)
@@ -768,6 +771,13 @@ public struct Overlay: Sendable {
         dialing.count + links.values.reduce(0) { $0 + ($1.outbound && $1.role != .active ? 1 : 0) }
     }
 
+    /// The least time between two looks at every link: a quarter of the ping interval (a silent
+    /// link is pinged, and a dead one closed, at most that late), never less than the tick
+    /// interval.
+    private func linkCheckSpacing(_ tickInterval: UInt64) -> UInt64 {
+        max(tickInterval, configuration.pingIntervalNanoseconds / 4)
+    }
+
     /// Whether the node wants to dial its bootstrappers: it has not joined, or it is below
     /// `degree` with nothing else to try.
     private func wantsBootstrap(now: Moment, candidates: Int) -> Bool {
@@ -794,9 +804,13 @@ public struct Overlay: Sendable {
             linkCheck = min(linkCheck, pingFrom.adding(nanoseconds: configuration.pingIntervalNanoseconds))
             if idleCheck { linkCheck = min(linkCheck, state.lastTraffic.adding(nanoseconds: configuration.idleTimeoutNanoseconds)) }
         }
-        // Link checks run at most once a tick interval: each link's deadline falls at its own
-        // moment, and a tick looks at every link, so exact wake-ups would cost links² a round.
-        next = min(next, max(linkCheck, now.adding(nanoseconds: tickInterval)))
+        // Link checks run at most once per `linkCheckSpacing`: each link's deadline falls at its
+        // own moment and a tick looks at every link, so exact wake-ups would cost links² a round;
+        // and with 30 links a ping falls due every 70 ms or so. Batching them pings several links
+        // per wake-up: 300 idle nodes on one 2-core machine spent a quarter of it in their tickers
+        // when links were checked up to 10 times a second.
+        let spacingFloor = lastLinkCheck.map { $0.adding(nanoseconds: linkCheckSpacing(tickInterval)) } ?? now
+        next = min(next, max(linkCheck, spacingFloor, now.adding(nanoseconds: tickInterval)))
         let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
         if wanted > 0 && room > 0 && view.count > linkOf.count + dialing.count {
