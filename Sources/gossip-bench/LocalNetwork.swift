@@ -312,7 +312,9 @@ func threadWarning(nodes: Int, linksPerNode: Int) -> String? {
     let inUse = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?
         .split(separator: " ").dropFirst(3).first?.split(separator: "/").last.flatMap { Int($0) } ?? 0
     let limit = min(read("/proc/sys/kernel/pid_max") ?? .max, read("/proc/sys/kernel/threads-max") ?? .max)
-    let needed = nodes * (2 * linksPerNode + 12) + 2 * nodes
+    // A reader per link (a writer only while writes back up), a dozen threads of its own, and
+    // the benchmark's two per node.
+    let needed = nodes * (linksPerNode + 12) + 2 * nodes
     guard limit != .max, needed + inUse > limit * 9 / 10 else { return nil }
     return "warning: the nodes may need about \(needed) threads; \(inUse) run already and kernel.pid_max/threads-max allow \(limit)"
 }
