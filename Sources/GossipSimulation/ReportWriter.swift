@@ -47,6 +47,18 @@ extension SimulationReport {
         lines.append(
             "RMR mean \(format(s.rmr.mean, 2)), last hop mean \(format(s.lastHop.mean, 1)) max \(format(s.lastHop.max, 0)), "
                 + "duplicate notifications \(s.duplicateNotifications)")
+        if let phases = KillPhases(self) {
+            func rmr(_ value: Double?) -> String { value.map { format($0, 3) } ?? "-" }
+            func ms(_ value: Double?) -> String { value.map { format($0, 0) } ?? "-" }
+            let before = phases.doneBefore.rmrMean(first: 5)
+            let after = phases.after.rmrMean(first: phases.after.count / 2)
+            lines.append(
+                "around the kill at \(format(phases.killAtS, 2)) s: \(phases.doneBefore.count) items done before it, RMR mean "
+                    + "\(rmr(phases.doneBefore.rmrMean)) (first 5: \(rmr(before.first)), the rest: \(rmr(before.rest))), "
+                    + "t100 mean \(ms(phases.doneBefore.t100Mean)) ms; \(phases.inFlight.count) in flight at it, RMR mean "
+                    + "\(rmr(phases.inFlight.rmrMean)); \(phases.after.count) after it, RMR mean \(rmr(phases.after.rmrMean)) "
+                    + "(second half: \(rmr(after.rest))), t100 mean \(ms(phases.after.t100Mean)) ms")
+        }
         lines.append(
             "overlay: \(overlay.components) component(s), largest \(overlay.largestComponent), isolated \(overlay.isolated), "
                 + "links min/mean/max \(overlay.linksMin)/\(format(overlay.linksMean, 1))/\(overlay.linksMax), "

@@ -32,6 +32,7 @@ struct GossipSimCommand: ParsableCommand {
               gossip-sim --partition 0.3 --partition-at 20 --heal-at 30 --drain 30
               gossip-sim --config configs/node.ini --invalid-fraction 0.05 \\
                 --silent-module-fraction 0.05 --late-joiners 0.1
+              gossip-sim --summarize run.json
 
             See docs/simulator.md for the network model and every field of the JSON and CSV output.
             """)
@@ -225,6 +226,9 @@ struct GossipSimCommand: ParsableCommand {
     @Flag(help: "No progress line and no summary.")
     var quiet = false
 
+    @Option(help: "Print the summary of a report written earlier with --json-out, and simulate nothing.")
+    var summarize: String?
+
     func validate() throws {
         _ = try makeConfiguration(printingWarnings: false)
     }
@@ -312,6 +316,16 @@ struct GossipSimCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let summarize {
+            let report: SimulationReport
+            do {
+                report = try SimulationReport.decode(Data(contentsOf: URL(fileURLWithPath: summarize)))
+            } catch {
+                throw RuntimeError("cannot read the report \(summarize): \(error.localizedDescription)")
+            }
+            print(report.summaryText)
+            return
+        }
         let configuration = try makeConfiguration()
         // Fail now rather than after a long run.
         if let jsonOut, !FileManager.default.createFile(atPath: jsonOut, contents: nil) {
