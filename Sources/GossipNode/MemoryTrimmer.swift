@@ -1,6 +1,6 @@
 import CMalloc
 
-/// Hands memory freed after a burst back to the system. Every connection has two threads, and
+/// Hands memory freed after a burst back to the system. Every connection has a thread or two, and
 /// glibc keeps what their allocations freed in its arenas, as it does after a flood of items:
 /// after a thousand connections, or three million junk items, the node's resident memory stayed
 /// 4-6 MiB up for good (measured with `gossip-bench abuse`). So, at most every 2 s, once many

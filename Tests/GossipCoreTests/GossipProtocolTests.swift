@@ -166,7 +166,10 @@ struct GossipProtocolTests {
         #expect(notifications(in: effects).map(\.0) == [1], "the announcer itself is not notified")
         #expect(itemSends(in: effects) == [pair.link])
         #expect(effects.contains(.count(.announcesReceived, 1)))
-        #expect(effects.contains { if case .wake = $0 { true } else { false } }, "a pending validation asks for a wake-up")
+        // A pending validation needs a wake-up by its deadline: asked for now, or one no later
+        // asked for already (the runtime keeps the earliest).
+        let wakes = (effects + pair.otherEffects.a).compactMap { if case .wake(let at) = $0 { at } else { nil } }
+        #expect(wakes.contains { $0 <= pair.now.adding(nanoseconds: 1000 * ms) }, "a pending validation has a wake-up by its deadline")
     }
 
     @Test("a peer item travels on only after every local subscriber said valid, never back to its sender")
@@ -231,6 +234,33 @@ struct GossipProtocolTests {
         let expired = pair.a.tick(now: deadline)
         #expect(expired.contains(.count(.validationsTimedOut, 1)))
         #expect(itemSends(in: expired).isEmpty, "an item nobody judged does not travel")
+    }
+
+    @Test("peers handed over or a neighbour lost bring the dialing tick forward, not to the next round")
+    func wakeForDials() {
+        func wake(_ effects: [GossipEffect]) -> Moment? {
+            effects.compactMap { if case .wake(let at) = $0 { at } else { nil } }.min()
+        }
+        let stranger = PeerPush(listenAddress: address(6002), entries: [PeerEntry(identity: identity(20), address: address(20))])
+        // One link, degree 3: a PUSH with a stranger gives the node someone to dial.
+        var pair = CorePair()
+        pair.connect()
+        _ = pair.a.tick(now: pair.now)  // the next wake-up asked for is now a round away
+        let soon = pair.now.adding(nanoseconds: 100 * ms)  // the tick interval
+        let pushed = pair.a.received(peerMessage: .push(stranger), on: pair.link, now: pair.now)
+        #expect(wake(pushed).map { $0 <= soon } == true, "a tick within the tick interval, to dial the stranger")
+        #expect(pair.a.tick(now: soon).contains { if case .dial(let target) = $0 { target.port == 20 } else { false } })
+
+        // Degree 1, at degree, a stranger known: nothing to dial until the neighbour goes.
+        var full = CorePair()
+        full.a = CorePair.node(1, degree: 1)
+        full.connect()
+        _ = full.a.received(peerMessage: .push(stranger), on: full.link, now: full.now)
+        let quiet = full.a.tick(now: full.now)
+        #expect(!quiet.contains { if case .dial = $0 { true } else { false } })
+        #expect(wake(quiet).map { $0 > full.now.adding(nanoseconds: 100 * ms) } == true, "nothing due soon")
+        let lost = full.a.linkClosed(full.link, now: full.now)
+        #expect(wake(lost).map { $0 <= full.now.adding(nanoseconds: 100 * ms) } == true, "a tick soon, to replace the neighbour")
     }
 
     @Test("a digest is answered with a request for what is missing, and a request with the cached items, once each")

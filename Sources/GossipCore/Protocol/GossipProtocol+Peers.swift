@@ -44,6 +44,7 @@ extension GossipProtocol {
         overlay.dialFailed(target, now: now)
         var effects: [GossipEffect] = [.count(.dialsFailed, 1)]
         if overlay.takeTreeRequestFailure() { repairTree(into: &effects) }
+        wakeForDials(now: now, into: &effects)
         return effects
     }
 
@@ -55,6 +56,7 @@ extension GossipProtocol {
         var effects: [GossipEffect] = []
         let treeRequestFailed = overlay.takeTreeRequestFailure()
         if wasTree || treeRequestFailed { repairTree(into: &effects) }
+        wakeForDials(now: now, into: &effects)
         return effects
     }
 
@@ -111,6 +113,7 @@ extension GossipProtocol {
             perform(overlay.receivedPull(on: link), into: &effects)
         case .push(let push):
             overlay.receivedPush(push, on: link)
+            wakeForDials(now: now, into: &effects)
         case .item(let item):
             effects.append(.count(.peerItemsReceived, 1))
             received(item, on: link, now: now, into: &effects)
@@ -142,6 +145,7 @@ extension GossipProtocol {
             perform(
                 overlay.receivedMembership(membership, on: link, now: now, treeLinks: broadcast.eager),
                 into: &effects, now: now, request: (membership, link, sender))
+            wakeForDials(now: now, into: &effects)
         case .ihave(let ids):
             guard overlay.isActive(link) else { break }  // announcements come over the tree's links only
             let engine = self.engine

@@ -217,6 +217,13 @@ public struct GossipProtocol: Sendable {
         wake(by: now.adding(nanoseconds: configuration.engine.validationTimeoutNanoseconds), into: &effects)
     }
 
+    /// After an event that may leave the overlay wanting to dial (a link lost, a dial failed,
+    /// peers handed over, a request answered): asks for the tick that dials, so it does not wait
+    /// for the next round.
+    mutating func wakeForDials(now: Moment, into effects: inout [GossipEffect]) {
+        wake(by: overlay.nextWake(after: now, tickInterval: configuration.tickIntervalNanoseconds), into: &effects)
+    }
+
     /// Asks for a wake-up at `deadline` unless one no later is already asked for.
     mutating func wake(by deadline: Moment, into effects: inout [GossipEffect]) {
         if let scheduled = scheduledWake, scheduled <= deadline { return }

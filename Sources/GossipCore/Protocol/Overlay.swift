@@ -314,7 +314,7 @@ public struct Overlay: Sendable {
             entry.address.port != 0, dialing.count < configuration.maximumConcurrentDials
         else { return [] }
         let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
-        guard dialing[target.key] == nil else { return [] }
+        guard !keysInProgress.contains(target.key) else { return [] }
         dialing[target.key] = (target, .treeNeighbor, now)
         return [.dial(target)]
     }
@@ -772,10 +772,12 @@ public struct Overlay: Sendable {
     }
 
     /// The least time between two looks at every link: a quarter of the ping interval (a silent
-    /// link is pinged, and a dead one closed, at most that late), never less than the tick
-    /// interval.
+    /// link is pinged, and a dead one closed, at most that late), but at most half the margin
+    /// between the ping interval and the peer timeout, so a PING still goes out and its PONG
+    /// still has time to come before the link counts as dead; never less than the tick interval.
     private func linkCheckSpacing(_ tickInterval: UInt64) -> UInt64 {
-        max(tickInterval, configuration.pingIntervalNanoseconds / 4)
+        let margin = configuration.peerTimeoutNanoseconds &- configuration.pingIntervalNanoseconds
+        return max(tickInterval, min(configuration.pingIntervalNanoseconds / 4, margin / 2))
     }
 
     /// Whether the node wants to dial its bootstrappers: it has not joined, or it is below
@@ -848,10 +850,13 @@ public struct Overlay: Sendable {
                 excluded.formUnion(picks.map(\.identity))
             }
             picks += view.sample(min(wanted, room) - picks.count, excluding: excluded, eligibleAt: now, using: &random)
+            // An address, whoever is said to be there, is not dialed twice at once.
+            picks.removeAll { inProgress.contains(DialTarget(host: $0.address.host, port: $0.address.port).key) }
             candidates = picks.count
             let high = active.isEmpty
             for entry in picks {
                 let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
+                guard dialing[target.key] == nil else { continue }  // two entries at one address
                 dialing[target.key] = (target, .neighbor(high: high), now)
                 actions.append(.dial(target))
             }
@@ -868,10 +873,10 @@ public struct Overlay: Sendable {
                 actions.append(.dial(target))
                 dialed = true
             }
-            if dialed {
-                nextBootstrap = now.adding(nanoseconds: bootstrapBackoff)
-                bootstrapBackoff = min(bootstrapBackoff * 2, Self.bootstrapBackoffLimitNanoseconds)
-            }
+            // The next round comes a back-off later either way (or the node would wake every tick
+            // while nobody can be dialed); only a round that dialed lengthens the back-off.
+            nextBootstrap = now.adding(nanoseconds: bootstrapBackoff)
+            if dialed { bootstrapBackoff = min(bootstrapBackoff * 2, Self.bootstrapBackoffLimitNanoseconds) }
         }
         return actions
     }
