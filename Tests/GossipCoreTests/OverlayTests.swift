@@ -215,6 +215,25 @@ struct OverlayTests {
 
     func entry(_ n: UInt8) -> PeerEntry { PeerEntry(identity: identity(n), address: address(UInt16(n))) }
 
+    /// Node 5's overlay with the given timers (milliseconds); rounds and anti-entropy share one.
+    func overlay(
+        degree: Int, maximumLinks: Int, roundMs: UInt64, pingMs: UInt64, peerTimeoutMs: UInt64, bootstrappers: [Overlay.DialTarget] = []
+    ) -> Overlay {
+        Overlay(
+            configuration: .init(
+                degree: degree, viewCapacity: 16, maximumLinks: maximumLinks, gossipIntervalNanoseconds: roundMs * ms,
+                antiEntropyIntervalNanoseconds: roundMs * ms, pingIntervalNanoseconds: pingMs * ms, peerTimeoutNanoseconds: peerTimeoutMs * ms),
+            selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: bootstrappers, random: SeededRandom(seed: 6))
+    }
+
+    /// The node's first tick dialed `target`, which answered on link 1 as peer 7 (HELLO); our
+    /// request is not answered yet.
+    func contactAnswered(_ overlay: inout Overlay, _ target: Overlay.DialTarget) {
+        _ = overlay.tick(now: .zero)
+        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
+        _ = overlay.receivedHello(hello(7, port: target.port), on: 1, now: .zero)
+    }
+
     func request(_ kind: PeerMembership.Kind, from n: UInt8, ttl: UInt8 = 0) -> PeerMembership {
         PeerMembership(kind: kind, ttl: ttl, entry: entry(n))
     }
@@ -263,9 +282,7 @@ struct OverlayTests {
         let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
         var overlay = overlay(degree: 3, bootstrappers: [target])
         // The bootstrapper (7) answered once and turned us away: it is a known peer now.
-        _ = overlay.tick(now: .zero)
-        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
-        _ = overlay.receivedHello(hello(7, port: 7000), on: 1, now: .zero)
+        contactAnswered(&overlay, target)
         #expect(overlay.receivedMembership(request(.reject, from: 7), on: 1, now: .zero).contains(.close(link: 1, .neighborRejected)))
         _ = overlay.linkClosed(1, now: .zero)
         var now = Moment.zero
@@ -313,11 +330,7 @@ struct OverlayTests {
     @Test("a link that answers its pings is never closed as dead, however close the ping interval is to the peer timeout")
     func pingsBeforeTimeout() {
         for (ping, peer): (UInt64, UInt64) in [(5_500, 6_000), (2_500, 3_000), (2_000, 6_000), (900, 1_000)] {
-            var overlay = Overlay(
-                configuration: .init(
-                    degree: 1, viewCapacity: 16, maximumLinks: 4, gossipIntervalNanoseconds: 1_000 * ms,
-                    antiEntropyIntervalNanoseconds: 1_000 * ms, pingIntervalNanoseconds: ping * ms, peerTimeoutNanoseconds: peer * ms),
-                selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [], random: SeededRandom(seed: 6))
+            var overlay = overlay(degree: 1, maximumLinks: 4, roundMs: 1_000, pingMs: ping, peerTimeoutMs: peer)
             connect(&overlay, 1, 9)
             var now = Moment.zero
             var pings = 0
@@ -343,16 +356,10 @@ struct OverlayTests {
     @Test("a node below degree with nobody to dial wakes once a back-off, not every tick")
     func noBusyWaitWithNobodyToDial() {
         let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
-        var overlay = Overlay(
-            configuration: .init(
-                degree: 30, viewCapacity: 16, maximumLinks: 40, gossipIntervalNanoseconds: 1_000 * ms,
-                antiEntropyIntervalNanoseconds: 1_000 * ms, pingIntervalNanoseconds: 2_000 * ms, peerTimeoutNanoseconds: 6_000 * ms),
-            selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [target], random: SeededRandom(seed: 6))
+        var overlay = overlay(degree: 30, maximumLinks: 40, roundMs: 1_000, pingMs: 2_000, peerTimeoutMs: 6_000, bootstrappers: [target])
         // Joined through the bootstrapper, which is its only neighbour: far below degree 30, no
         // passive entry to dial, and the bootstrapper linked already.
-        _ = overlay.tick(now: .zero)
-        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
-        _ = overlay.receivedHello(hello(7, port: 7000), on: 1, now: .zero)
+        contactAnswered(&overlay, target)
         _ = overlay.receivedMembership(request(.accept, from: 7), on: 1, now: .zero)
         #expect(overlay.hasJoined)
         var now = Moment.zero
@@ -645,9 +652,7 @@ struct OverlayTests {
     func joinThroughHandedPeers() {
         let target = Overlay.DialTarget(host: "127.0.0.1", port: 7000)
         var overlay = overlay(degree: 2, bootstrappers: [target])
-        _ = overlay.tick(now: .zero)
-        _ = overlay.linkOpened(1, outbound: true, dialed: target, now: .zero)
-        _ = overlay.receivedHello(hello(7, port: 7000), on: 1, now: .zero)
+        contactAnswered(&overlay, target)
         overlay.receivedPush(PeerPush(listenAddress: address(7000), entries: [entry(40), entry(41)]), on: 1)
         let rejected = overlay.receivedMembership(request(.reject, from: 7), on: 1, now: .zero)
         #expect(rejected == [.close(link: 1, .neighborRejected)])

@@ -40,6 +40,17 @@ struct ConnectionSenderTests {
             onWriteFailure: { _ in })
     }
 
+    /// Enqueues 64 messages of 64 KiB, message `i` filled with `fill(i)`; returns their bytes.
+    private func enqueueBlocks(_ sender: ConnectionSender, _ fill: (Int) -> UInt8) -> [UInt8] {
+        var expected: [UInt8] = []
+        for index in 0..<64 {
+            let message = [UInt8](repeating: fill(index), count: 64 * 1024)
+            expected += message
+            #expect(sender.enqueue(message) == .queued)
+        }
+        return expected
+    }
+
     /// Waits (bounded) for `condition`; the bound only keeps a broken build from hanging.
     private func eventually(_ condition: () -> Bool) -> Bool {
         let end = Date(timeIntervalSinceNow: 20)
@@ -71,23 +82,13 @@ struct ConnectionSenderTests {
         let pair = try Pair()
         let sender = sender(on: pair.local)
         // Nobody reads yet: the socket buffers fill and the rest has to wait for a writer.
-        var expected: [UInt8] = []
-        for index in 0..<64 {
-            let message = [UInt8](repeating: UInt8(index), count: 64 * 1024)
-            expected += message
-            #expect(sender.enqueue(message) == .queued)
-        }
+        var expected = enqueueBlocks(sender) { UInt8($0) }
         #expect(sender.backlogBytes > 0, "the kernel did not take 4 MiB at once")
         #expect(sender.hasWriterThread, "queued bytes have a thread to write them")
         #expect(try pair.read(expected.count) == expected, "every byte, in order")
         #expect(eventually { sender.backlogBytes == 0 && !sender.hasWriterThread }, "the writer ended once idle")
         // And a second backlog starts a new one.
-        expected = []
-        for index in 0..<64 {
-            let message = [UInt8](repeating: UInt8(255 - index), count: 64 * 1024)
-            expected += message
-            #expect(sender.enqueue(message) == .queued)
-        }
+        expected = enqueueBlocks(sender) { UInt8(255 - $0) }
         #expect(try pair.read(expected.count) == expected)
         #expect(eventually { !sender.hasWriterThread })
         sender.stop()
