@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -159,19 +158,14 @@ final class ConnectionSender: @unchecked Sendable {
             // Sealed frames were numbered already: nothing may follow them, or the peer would
             // see a gap in the counter. The caller closes the connection on `.full` anyway.
             if sealer != nil {
-                isStopped = true
-                outbox.removeAll()
-                queuedBytes = 0
-                condition.signal()
+                stopDiscardingQueued()
             }
             condition.unlock()
             return .full
         }
         guard startThreadIfNeeded() else {
             // Some of a sealed message may be out already; the connection ends here anyway.
-            isStopped = true
-            outbox.removeAll()
-            queuedBytes = 0
+            stopDiscardingQueued()
             condition.unlock()
             return .noThread
         }
@@ -201,10 +195,7 @@ final class ConnectionSender: @unchecked Sendable {
     /// Stops the writer; what is still queued is discarded.
     func stop() {
         condition.lock()
-        isStopped = true
-        outbox.removeAll()
-        queuedBytes = 0
-        condition.broadcast()
+        stopDiscardingQueued()
         condition.unlock()
     }
 
@@ -217,9 +208,7 @@ final class ConnectionSender: @unchecked Sendable {
             finishLinger = linger
             if !startThreadIfNeeded() {
                 // No thread to flush and linger: end the connection now instead.
-                isStopped = true
-                outbox.removeAll()
-                queuedBytes = 0
+                stopDiscardingQueued()
                 condition.unlock()
                 socket.shutdown()
                 return
@@ -236,6 +225,17 @@ final class ConnectionSender: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Takes no more messages and drops what is queued; the lock must be held.
+    private func stopDiscardingQueued() {
+        isStopped = true
+        outbox.removeAll()
+        queuedBytes = 0
+        condition.broadcast()
+    }
+
+    /// Nothing queued, and neither `stop` nor `finish` came: the writer waits; the lock must be held.
+    private var isIdle: Bool { outbox.isEmpty && !isStopped && finishLinger == nil }
+
     /// Marks the writer thread ended; the lock must be held.
     private func threadEnded() {
         hasThread = false
@@ -246,10 +246,10 @@ final class ConnectionSender: @unchecked Sendable {
         var batch: [UInt8] = []
         while true {
             condition.lock()
-            if outbox.isEmpty && !isStopped && finishLinger == nil {
+            if isIdle {
                 let idleEnd = Date(timeIntervalSinceNow: Double(idleExit.totalNanoseconds) / 1e9)
-                while outbox.isEmpty && !isStopped && finishLinger == nil {
-                    if !condition.wait(until: idleEnd) && outbox.isEmpty && !isStopped && finishLinger == nil {
+                while isIdle {
+                    if !condition.wait(until: idleEnd) && isIdle {
                         // Nothing to write for a while: the next message that has to wait starts a
                         // new thread.
                         threadEnded()
@@ -287,7 +287,7 @@ final class ConnectionSender: @unchecked Sendable {
                 // a silent peer for ever.
                 socket.shutdown()
                 condition.lock()
-                isStopped = true  // nothing after a failed write may go out, nor start a thread
+                stopDiscardingQueued()  // nothing after a failed write may go out, nor start a thread
                 isWriting = false
                 inFlightBytes = 0
                 threadEnded()

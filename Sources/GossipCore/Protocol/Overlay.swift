@@ -314,7 +314,7 @@ public struct Overlay: Sendable {
             entry.address.port != 0, dialing.count < configuration.maximumConcurrentDials
         else { return [] }
         let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
-        guard !keysInProgress.contains(target.key) else { return [] }
+        guard !dialsInProgress.keys.contains(target.key) else { return [] }
         dialing[target.key] = (target, .treeNeighbor, now)
         return [.dial(target)]
     }
@@ -753,17 +753,21 @@ public struct Overlay: Sendable {
         return best?.id
     }
 
-    /// Addresses (dial keys) with a dial under way or a link we opened that has not said HELLO
-    /// yet. Dialing one of them again only adds a connection to a peer that is slow to answer:
-    /// during a join storm the bootstrapper is exactly such a peer, and a node that redialed it
-    /// every tick while its first handshakes waited (about 10 connections a second from each
-    /// isolated node) kept it overloaded for everyone.
-    private var keysInProgress: Set<String> {
-        var keys = Set(dialing.keys)
-        for state in links.values where state.outbound && !state.established {
-            if let key = state.dialed?.key { keys.insert(key) }
+    /// Dials under way and links we opened that have not said HELLO yet: their addresses (dial
+    /// keys) and the identities expected there (the dialed peer's, and the one found behind a
+    /// bootstrapper address before). Dialing one of them again only adds a connection to a peer
+    /// that is slow to answer: during a join storm the bootstrapper is exactly such a peer, and a
+    /// node that redialed it every tick while its first handshakes waited (about 10 connections
+    /// a second from each isolated node) kept it overloaded for everyone.
+    private var dialsInProgress: (keys: Set<String>, identities: Set<PeerIdentity>) {
+        var keys = Set<String>(), identities = Set<PeerIdentity>()
+        let targets = dialing.values.map(\.target) + links.values.compactMap { $0.outbound && !$0.established ? $0.dialed : nil }
+        for target in targets {
+            keys.insert(target.key)
+            if let identity = target.identity { identities.insert(identity) }
+            if let identity = bootstrapperIdentities[target.key] { identities.insert(identity) }
         }
-        return keys
+        return (keys, identities)
     }
 
     /// Links we opened that are not active yet, plus dials under way: requests in flight.
@@ -829,14 +833,9 @@ public struct Overlay: Sendable {
         let room = configuration.maximumConcurrentDials - dialing.count
         var actions: [Action] = []
         var candidates = 0
-        let inProgress = keysInProgress
+        let inProgress = dialsInProgress
         if wanted > 0 && room > 0 {
-            var excluded = Set(linkOf.keys)
-            excluded.formUnion(dialing.values.compactMap(\.target.identity))
-            for state in links.values where state.outbound && !state.established {
-                if let identity = state.dialed?.identity { excluded.insert(identity) }
-            }
-            for (key, identity) in bootstrapperIdentities where inProgress.contains(key) { excluded.insert(identity) }
+            var excluded = Set(linkOf.keys).union(inProgress.identities)
             var picks: [PeerEntry] = []
             if !joined && !contactReferrals.isEmpty {
                 // Not on the network yet: the peers the full contact handed us first, since their
@@ -851,7 +850,7 @@ public struct Overlay: Sendable {
             }
             picks += view.sample(min(wanted, room) - picks.count, excluding: excluded, eligibleAt: now, using: &random)
             // An address, whoever is said to be there, is not dialed twice at once.
-            picks.removeAll { inProgress.contains(DialTarget(host: $0.address.host, port: $0.address.port).key) }
+            picks.removeAll { inProgress.keys.contains(DialTarget(host: $0.address.host, port: $0.address.port).key) }
             candidates = picks.count
             let high = active.isEmpty
             for entry in picks {
@@ -867,7 +866,7 @@ public struct Overlay: Sendable {
             // answering an earlier dial is left to finish (or time out) first.
             let intent: Intent = !joined || active.isEmpty ? .join : .neighbor(high: false)
             var dialed = false
-            for target in bootstrappers where !selfTargets.contains(target.key) && !inProgress.contains(target.key) && dialing[target.key] == nil {
+            for target in bootstrappers where !selfTargets.contains(target.key) && !inProgress.keys.contains(target.key) && dialing[target.key] == nil {
                 if let known = bootstrapperIdentities[target.key], linkOf[known] != nil { continue }  // linked already
                 dialing[target.key] = (target, intent, now)
                 actions.append(.dial(target))
