@@ -71,6 +71,9 @@ struct NetBench: ParsableCommand {
     @Option(help: "Every node's --log-level; info logs each link made and lost (node<i>.log in the run folder).")
     var logLevel = "notice"
 
+    @Option(help: ArgumentHelp("Another [gossip] key for every node's configuration, e.g. --set ihave_interval_ms=500 (repeatable; overrides the benchmark's own keys).", valueName: "key=value"))
+    var set: [String] = []
+
     @Option(help: "Folder for configs and logs (default: a new temporary folder).")
     var runDir: String?
 
@@ -86,6 +89,7 @@ struct NetBench: ParsableCommand {
         if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate must be above 0 (items per second)") }
         guard joinTimeout >= 1 else { throw ValidationError("--join-timeout must be at least 1 (seconds)") }
         if let linkBound, linkBound < 1 { throw ValidationError("--link-bound must be at least 1") }
+        _ = try setKeys()
         guard ConfigurationDefaults.logLevels.contains(logLevel) else {
             throw ValidationError("--log-level must be one of \(ConfigurationDefaults.logLevels.joined(separator: ", "))")
         }
@@ -95,6 +99,19 @@ struct NetBench: ParsableCommand {
     private var interval: Duration {
         if let rate { return .nanoseconds(Int64((1e9 / rate).rounded())) }
         return .milliseconds(gap ?? 20)
+    }
+
+    /// The `--set` keys, checked for form (gossipd checks the values when it starts).
+    private func setKeys() throws -> [String: String] {
+        var keys: [String: String] = [:]
+        for pair in set {
+            let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy({ $0.isLetter || $0 == "_" }) else {
+                throw ValidationError("--set takes key=value, e.g. --set ihave_interval_ms=500; got '\(pair)'")
+            }
+            keys[parts[0]] = parts[1]
+        }
+        return keys
     }
 
     private var bound: Int { linkBound ?? degree + ConfigurationDefaults.degreeSlack }
@@ -110,12 +127,13 @@ struct NetBench: ParsableCommand {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let perSecond = 1 / seconds(interval)
         print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"); run folder \(folder)")
+        if !set.isEmpty { print("keys set: \(set.joined(separator: ", "))") }
         print("limits: \(raiseOpenFileLimit(needed: 3 * nodes + 100))")
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
         let keys = [
             "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
             "identity_work_bits": "\(workBits)", "link_encryption": plaintext ? "0" : "1",
-        ]
+        ].merging(try setKeys()) { _, set in set }
         let network = try LocalNetwork(count: nodes, join: join, folder: folder, gossipd: binary, extraKeys: keys, logLevel: logLevel)
         let signalSources = network.stopOnSignals()
         defer {
