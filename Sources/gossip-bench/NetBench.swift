@@ -38,6 +38,9 @@ struct NetBench: ParsableCommand {
     @Option(help: "Items to announce (per phase).")
     var items = 100
 
+    @Option(help: "Items announced before the measured ones, at the same rate, reported apart and not checked against the targets (0: none).")
+    var warmup = 0
+
     @Option(help: "Bytes of data per item (at least 16).")
     var size = 64
 
@@ -83,6 +86,7 @@ struct NetBench: ParsableCommand {
     func validate() throws {
         guard nodes >= 2 && nodes <= 500 else { throw ValidationError("--nodes must be 2...500") }
         guard (0.0..<1.0).contains(kill) else { throw ValidationError("--kill must be in 0..<1") }
+        guard warmup >= 0 && warmup <= 100_000 else { throw ValidationError("--warmup must be 0...100000") }
         guard size >= 16 && size <= 60_000 else { throw ValidationError("--size must be 16...60000") }
         guard gap == nil || rate == nil else { throw ValidationError("give --gap or --rate, not both") }
         if let gap, gap < 0 { throw ValidationError("--gap must be 0 or more") }
@@ -93,6 +97,11 @@ struct NetBench: ParsableCommand {
         guard ConfigurationDefaults.logLevels.contains(logLevel) else {
             throw ValidationError("--log-level must be one of \(ConfigurationDefaults.logLevels.joined(separator: ", "))")
         }
+    }
+
+    /// Where the configs, logs and per-item files go.
+    private var folder: String {
+        runDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("gossip-net-\(getpid())").path
     }
 
     /// Time between announcements.
@@ -123,7 +132,7 @@ struct NetBench: ParsableCommand {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw ValidationError("no gossipd at \(binary): build it with `swift build -c release --product gossipd`")
         }
-        let folder = runDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("gossip-net-\(getpid())").path
+        let folder = self.folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let perSecond = 1 / seconds(interval)
         print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"); run folder \(folder)")
@@ -174,6 +183,13 @@ struct NetBench: ParsableCommand {
         closes(probe, members)
 
         try probe.subscribe(members)
+        if warmup > 0 {
+            // Sequences of their own, far above the measured phases'.
+            let sequences = NetBench.warmupSequences..<(NetBench.warmupSequences + warmup)
+            let warmupSent = try probe.announce(sequences, from: members, gap: interval)
+            probe.waitForCoverage(sequences, members: members, timeout: .seconds(10))
+            report("warm-up", probe.coverage(warmupSent, members: members), members: nodes, messages: nil)
+        }
         let before = itemsSent(probe, members)
         let sent = try probe.announce(0..<items, from: members, gap: interval)
         probe.waitForCoverage(0..<items, members: members, timeout: .seconds(10))
@@ -302,9 +318,11 @@ struct NetBench: ParsableCommand {
         print("peer links closed so far: \(listed.isEmpty ? "none" : listed)")
     }
 
-    private func report(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int, messages: Int) {
-        let perItem = Double(messages) / Double(max(1, coverage.items))
-        let redundancy = perItem / Double(max(1, members - 1)) - 1
+    /// The first sequence number of the warm-up items.
+    static let warmupSequences = 1_000_000_000
+
+    /// Prints a phase's figures; `messages` (the ITEMs the nodes sent in it) nil: not counted.
+    private func report(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int, messages: Int?) {
         print("[\(phase)] \(coverage.fullyCovered) of \(coverage.items) items reached 100% of \(members) nodes; mean coverage \(String(format: "%.2f", coverage.meanCoverage))%")
         // Percentiles are over the items that got there; say so when some did not.
         func over(_ times: [Double]) -> String { times.count < coverage.items ? " (over the \(times.count) of \(coverage.items) items that got there)" : "" }
@@ -318,7 +336,29 @@ struct NetBench: ParsableCommand {
         let late = coverage.perItem.enumerated().filter { ($0.element.fullMilliseconds ?? .infinity) > p99TargetMs }.map { $0.offset + 1 }
         print("[\(phase)] items over \(format(p99TargetMs)) to 100%: \(late.count)" + (late.isEmpty ? "" : " (positions \(late.prefix(20).map(String.init).joined(separator: ", "))\(late.count > 20 ? ", ..." : ""))"))
         print("[\(phase)] duplicates delivered to modules: \(coverage.duplicates)")
-        print(String(format: "[\(phase)] P2P ITEM messages: %.1f per item (relative message redundancy %.2f)", perItem, redundancy))
+        if let file = writeItems(phase, coverage, members: members) { print("[\(phase)] per item: \(file)") }
+        if let messages {
+            let perItem = Double(messages) / Double(max(1, coverage.items))
+            let redundancy = perItem / Double(max(1, members - 1)) - 1
+            print(String(format: "[\(phase)] P2P ITEM messages: %.1f per item (relative message redundancy %.2f)", perItem, redundancy))
+        }
+    }
+
+    /// One line per item in the run folder (tab-separated, with a header): where it started, how
+    /// many nodes it reached, the times to 50/90/99/100% and the node that got it last, so the
+    /// tail can be looked at item by item. Returns the file's path, or nil if it could not be written.
+    private func writeItems(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int) -> String? {
+        func at(_ item: NetworkProbe.ItemCoverage, _ fraction: Double) -> String {
+            let needed = Int((Double(members) * fraction).rounded(.up))
+            return item.times.count >= needed ? String(format: "%.2f", item.times[needed - 1]) : "-"
+        }
+        var text = "position\tsequence\torigin\treached\tms_to_50\tms_to_90\tms_to_99\tms_to_100\tlast_node\n"
+        for (offset, item) in coverage.perItem.enumerated() {
+            text += "\(offset + 1)\t\(item.sequence)\t\(item.origin)\t\(item.reached)\t\(at(item, 0.5))\t\(at(item, 0.9))\t\(at(item, 0.99))\t\(at(item, 1.0))\t\(item.last.map(String.init) ?? "-")\n"
+        }
+        let name = "items-" + phase.filter { $0.isLetter || $0.isNumber } + ".tsv"
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
+        return FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) ? path : nil
     }
 
     private func resources(_ members: [ProbeNode]) {

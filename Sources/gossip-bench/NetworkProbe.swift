@@ -274,7 +274,20 @@ final class NetworkProbe: @unchecked Sendable {
         /// Per item, milliseconds from ANNOUNCE to 50/90/100% of members (nil where not reached).
         var toHalf: [Double], toNinety: [Double], toFull: [Double]
         var duplicates: Int
-        var perItem: [(sequence: Int, reached: Int, fullMilliseconds: Double?)]
+        var perItem: [ItemCoverage]
+    }
+
+    /// How one item spread: from which node, and when it reached how many of the members.
+    struct ItemCoverage {
+        var sequence: Int
+        var origin: Int
+        /// Members that got it.
+        var reached: Int
+        /// Milliseconds from ANNOUNCE to each member that got it, earliest first.
+        var times: [Double]
+        /// The member that got it last, and when.
+        var last: Int?
+        var fullMilliseconds: Double?
     }
 
     func coverage(_ sent: [Int: (sent: ContinuousClock.Instant, node: Int)], members: [ProbeNode]) -> Coverage {
@@ -284,7 +297,8 @@ final class NetworkProbe: @unchecked Sendable {
         var coverageSum = 0.0
         for sequence in sent.keys.sorted() {
             let start = sent[sequence]!.sent
-            let times = (table[sequence] ?? [:]).filter { wanted.contains($0.key) }.map { milliseconds($0.value - start) }.sorted()
+            let arrivals = (table[sequence] ?? [:]).filter { wanted.contains($0.key) }.map { (node: $0.key, at: milliseconds($0.value - start)) }
+            let times = arrivals.map(\.at).sorted()
             coverageSum += Double(times.count) / Double(wanted.count)
             func reach(_ fraction: Double) -> Double? {
                 let needed = Int((Double(wanted.count) * fraction).rounded(.up))
@@ -296,7 +310,10 @@ final class NetworkProbe: @unchecked Sendable {
                 result.toFull.append(value)
                 result.fullyCovered += 1
             }
-            result.perItem.append((sequence, times.count, reach(1.0)))
+            result.perItem.append(
+                ItemCoverage(
+                    sequence: sequence, origin: sent[sequence]!.node, reached: times.count, times: times,
+                    last: arrivals.max { $0.at < $1.at }?.node, fullMilliseconds: reach(1.0)))
         }
         result.meanCoverage = sent.isEmpty ? 0 : coverageSum / Double(sent.count) * 100
         return result
