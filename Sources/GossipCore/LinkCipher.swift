@@ -55,6 +55,9 @@ public struct LinkKeys: Equatable, Sendable {
         return bytes
     }
 
+    /// The size of a ChaChaPoly nonce, which starts a sealed box's combined bytes.
+    static let nonceSize = 12
+
     static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
         // 12 bytes is the size ChaChaPoly.Nonce requires, so this cannot throw.
         try! ChaChaPoly.Nonce(data: nonceBytes(counter))
@@ -88,12 +91,16 @@ public struct FrameSealer: Equatable, Sendable {
             let header = rest.prefix(Framing.headerSize)
             let body = rest[(rest.startIndex + Framing.headerSize)..<(rest.startIndex + size)]
             // The counter cannot wrap: 2^64 frames would take centuries at any rate a link carries.
-            let box = try! ChaChaPoly.seal(body, using: key, nonce: LinkKeys.nonce(counter), authenticating: header)
+            let box = body.withUnsafeBytes { body in
+                header.withUnsafeBytes { header in
+                    try! ChaChaPoly.seal(body, using: key, nonce: LinkKeys.nonce(counter), authenticating: header)
+                }
+            }
             counter += 1
             output.append(contentsOf: header)
-            // Through the raw bytes: appending a Data element by element is several times slower.
-            box.ciphertext.withUnsafeBytes { output.append(contentsOf: $0) }
-            box.tag.withUnsafeBytes { output.append(contentsOf: $0) }
+            // The ciphertext and the tag are the box's combined bytes after the nonce: one copy
+            // through the raw bytes (appending a Data element by element is several times slower).
+            box.combined.withUnsafeBytes { output.append(contentsOf: $0[LinkKeys.nonceSize...]) }
             rest = rest[(rest.startIndex + size)...]
         }
     }
