@@ -74,7 +74,7 @@ struct NetBench: ParsableCommand {
     @Option(help: "Every node's --log-level; info logs each link made and lost (node<i>.log in the run folder).")
     var logLevel = "notice"
 
-    @Option(help: ArgumentHelp("Another [gossip] key for every node's configuration, e.g. --set ihave_interval_ms=500 (repeatable; overrides the benchmark's own keys).", valueName: "key=value"))
+    @Option(help: ArgumentHelp("Another [gossip] key for every node's configuration, e.g. --set ihave_interval_ms=500 (repeatable; not the keys set per node, such as the addresses, nor those with an option here, such as degree).", valueName: "key=value"))
     var set: [String] = []
 
     @Option(help: "Folder for configs and logs (default: a new temporary folder).")
@@ -110,22 +110,51 @@ struct NetBench: ParsableCommand {
         return .milliseconds(gap ?? 20)
     }
 
-    /// The `--set` keys, checked for form (gossipd checks the values when it starts).
+    /// Keys the benchmark writes for each node itself, or that would make every node share one
+    /// file, socket or port.
+    private static let perNodeKeys: Set<ConfigurationKey> = [
+        .p2pAddress, .apiAddress, .bootstrapper, .hostkey, .apiSocket, .adminAddress, .recordFile,
+    ]
+    /// Keys with an option of their own here, which the targets and the report read.
+    private static let optionKeys: [ConfigurationKey: String] = [
+        .degree: "--degree", .gossipIntervalMilliseconds: "--gossip-interval", .identityWorkBits: "--work-bits",
+        .linkEncryption: "--plaintext", .logLevel: "--log-level",
+    ]
+
+    /// The `--set` keys: known `[gossip]` keys the benchmark does not set per node or through an
+    /// option of its own, with values on one line (gossipd checks the values when it starts).
     private func setKeys() throws -> [String: String] {
         var keys: [String: String] = [:]
         for pair in set {
             let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy({ $0.isLetter || $0 == "_" }) else {
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
                 throw ValidationError("--set takes key=value, e.g. --set ihave_interval_ms=500; got '\(pair)'")
             }
-            keys[parts[0]] = parts[1]
+            guard let key = ConfigurationKey(rawValue: parts[0].lowercased()) else {
+                throw ValidationError("--set: '\(parts[0])' is not a [gossip] key (docs/configuration.md lists them)")
+            }
+            if Self.perNodeKeys.contains(key) {
+                throw ValidationError("--set: \(key.rawValue) is set per node by the benchmark (or would be shared by all nodes)")
+            }
+            if let option = Self.optionKeys[key] {
+                throw ValidationError("--set: use \(option) for \(key.rawValue)")
+            }
+            guard parts[1].unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+                throw ValidationError("--set: the value of \(key.rawValue) must be one line of printable characters")
+            }
+            keys[key.rawValue] = parts[1]
         }
         return keys
     }
 
-    private var bound: Int { linkBound ?? degree + ConfigurationDefaults.degreeSlack }
+    /// `degree_slack` as the nodes get it (`--set` may change it).
+    private var slack: Int {
+        (try? setKeys())?[ConfigurationKey.degreeSlack.rawValue].flatMap { Int($0) } ?? ConfigurationDefaults.degreeSlack
+    }
 
-    private var boundNote: String { linkBound == nil ? "degree \(degree) + degree_slack \(ConfigurationDefaults.degreeSlack)" : "--link-bound" }
+    private var bound: Int { linkBound ?? degree + slack }
+
+    private var boundNote: String { linkBound == nil ? "degree \(degree) + degree_slack \(slack)" : "--link-bound" }
 
     func run() throws {
         let binary = gossipd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path

@@ -25,7 +25,8 @@ final class NetworkProbe: @unchecked Sendable {
     /// A run nonce in every item, so items of an earlier run can never be counted.
     private let nonce = UInt64.random(in: 1...UInt64.max)
     private let receipts = Mutex<[Int: [Int: ContinuousClock.Instant]]>([:])
-    private let duplicates = Mutex<Int>(0)
+    /// Duplicate NOTIFICATIONs seen, per item sequence number (so each phase counts its own).
+    private let duplicates = Mutex<[Int: Int]>([:])
     private var clients: [Int: GossipAPIClient] = [:]
     private var announcers: [Int: GossipAPIClient] = [:]
     private var random = SystemRandomNumberGenerator()
@@ -215,7 +216,7 @@ final class NetworkProbe: @unchecked Sendable {
                     let isNew = receipts.withLock { table in
                         table[Int(sequence), default: [:]].updateValue(now, forKey: node) == nil
                     }
-                    if !isNew { duplicates.withLock { $0 += 1 } }
+                    if !isNew { duplicates.withLock { $0[Int(sequence), default: 0] += 1 } }
                 }
             }
             APIMessage.validation(GossipValidation(messageID: notification.messageID, isValid: true)).encode(into: &answers)
@@ -293,7 +294,7 @@ final class NetworkProbe: @unchecked Sendable {
     func coverage(_ sent: [Int: (sent: ContinuousClock.Instant, node: Int)], members: [ProbeNode]) -> Coverage {
         let wanted = Set(members.map(\.index))
         let table = receipts.withLock { $0 }
-        var result = Coverage(items: sent.count, fullyCovered: 0, meanCoverage: 0, toHalf: [], toNinety: [], toFull: [], duplicates: duplicates.withLock { $0 }, perItem: [])
+        var result = Coverage(items: sent.count, fullyCovered: 0, meanCoverage: 0, toHalf: [], toNinety: [], toFull: [], duplicates: duplicates.withLock { counts in sent.keys.reduce(0) { $0 + counts[$1, default: 0] } }, perItem: [])
         var coverageSum = 0.0
         for sequence in sent.keys.sorted() {
             let start = sent[sequence]!.sent
