@@ -94,45 +94,40 @@ struct GossipDaemon: ParsableCommand {
         }
         if config == nil { logger.notice("no --config given: using the embedded default configuration") }
 
-        // Handlers first, so that no signal during the start takes the default action.
+        // The signal thread first, so that a signal during the start is handled, not lost (the
+        // signals are blocked in every thread from the start of main: `SignalWaiter`).
         // The first SIGINT or SIGTERM stops gracefully (peers told, outboxes delivered, within
-        // Node.shutdownGrace); a second one exits at once. SIGHUP must not kill the node.
+        // Node.shutdownGrace); a second one exits at once. SIGHUP reads the configuration again.
         let stop = DispatchSemaphore(value: 0)
-        let signals = Mutex(0)
-        var sources: [DispatchSourceSignal] = []
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler {
-                let count = signals.withLock { count -> Int in
-                    count += 1
-                    return count
-                }
-                if count > 1 {
-                    writeToStandardError("gossipd: signal \(signalNumber) again: exiting at once\n")
-                    _exit(128 + signalNumber)
-                }
-                logger.info("signal \(signalNumber): stopping (peers are told, modules get what is queued; a second signal exits at once)")
-                stop.signal()
-            }
-            source.resume()
-            sources.append(source)
-        }
-        signal(SIGHUP, SIG_IGN)
-        let hangup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        let stops = Mutex(0)
         let reloadNode = Mutex<Node?>(nil)
-        hangup.setEventHandler {
-            // Under the lock, as the admin endpoint's reload: one at a time, whichever way asked.
-            reloadNode.withLock { node in
-                guard let node else {
-                    logger.notice("SIGHUP while the node is starting or stopping: the configuration is not read again")
-                    return
+        let waiting = SignalWaiter.start(GossipDaemon.handledSignals) { signalNumber in
+            if signalNumber == SIGHUP {
+                // Under the lock, as the admin endpoint's reload: one at a time, whichever way asked.
+                reloadNode.withLock { node in
+                    guard let node else {
+                        logger.notice("SIGHUP while the node is starting or stopping: the configuration is not read again")
+                        return
+                    }
+                    _ = reload(node, via: "SIGHUP", logger: logger)
                 }
-                _ = reload(node, via: "SIGHUP", logger: logger)
+                return
             }
+            let count = stops.withLock { count -> Int in
+                count += 1
+                return count
+            }
+            if count > 1 {
+                writeToStandardError("gossipd: signal \(signalNumber) again: exiting at once\n")
+                _exit(128 + signalNumber)
+            }
+            logger.info("signal \(signalNumber): stopping (peers are told, modules get what is queued; a second signal exits at once)")
+            stop.signal()
         }
-        hangup.resume()
-        sources.append(hangup)
+        guard waiting else {
+            writeToStandardError("gossipd: cannot start the thread that takes signals: the system refused it\n")
+            throw ExitCode(1)
+        }
         signal(SIGPIPE, SIG_IGN)
         do {
             try node.start()
@@ -160,8 +155,7 @@ struct GossipDaemon: ParsableCommand {
         }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         stop.wait()
-        hangup.cancel()  // no reload while stopping
-        reloadNode.withLock { $0 = nil }
+        reloadNode.withLock { $0 = nil }  // no reload while stopping
         ServiceNotifier.notify("STOPPING=1")
         node.stop()  // /ready answers 503 from its start
         admin?.stop()
@@ -217,4 +211,12 @@ struct GossipDaemon: ParsableCommand {
     }
 }
 
+extension GossipDaemon {
+    /// The signals gossipd takes on its signal thread.
+    static let handledSignals = [SIGINT, SIGTERM, SIGHUP]
+}
+
+// Before anything starts a thread: every thread inherits the blocked set, so these signals wait
+// for the signal thread (`SignalWaiter`) and never take their default action elsewhere.
+SignalWaiter.block(GossipDaemon.handledSignals)
 GossipDaemon.main()

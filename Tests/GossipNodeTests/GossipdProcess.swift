@@ -86,12 +86,18 @@ final class GossipdProcess {
         return port
     }
 
-    /// SIGTERM, then the exit status once the process and its log are done.
-    func stop() -> Int32 {
+    /// SIGTERM, then the exit status once the process and its log are done; -1 if it did not end
+    /// within `timeout` (it is then killed, so a node that ignores SIGTERM fails its test
+    /// instead of hanging the suite).
+    func stop(timeout: Duration = .seconds(30)) -> Int32 {
         process.terminate()
-        process.waitUntilExit()
-        try? reading.join()
-        return process.terminationStatus
+        guard let status = waitForExit(timeout: timeout) else {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            try? reading.join()
+            return -1
+        }
+        return status
     }
 
     /// The exit status once the process ended by itself within `timeout` (and its log is read);
