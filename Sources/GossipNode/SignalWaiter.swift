@@ -8,10 +8,11 @@ import Darwin
 ///
 /// The signals are blocked in every thread from the start of `main` (`block`), so the kernel keeps
 /// them pending for the waiting thread and none is lost to a thread that ignores it. Nothing here
-/// needs a descriptor. A Dispatch signal source does: its `signalfd` is made asynchronously on
-/// Dispatch's manager thread after `resume()`, and a node whose descriptors ran out right after
-/// it started (a test holding 60 connections against `ulimit -n 40`, on a busy machine) was left
-/// with SIGTERM blocked everywhere and no `signalfd` to read it: it could not be stopped.
+/// needs a descriptor. A Dispatch signal source does (a `signalfd`), and one gossipd that ran out
+/// of descriptors right after it started (a test holding 60 connections against `ulimit -n 40`,
+/// on a busy machine) was found with SIGTERM pending, blocked in every thread, and no `signalfd`
+/// open: it could not be stopped. Its listeners had the descriptor numbers the signal sources get
+/// when they are made at once, so they were apparently made later, once descriptors ran out.
 public enum SignalWaiter {
     /// Blocks `signals` in the calling thread, and so in every thread started after it. Call it
     /// first in `main`, before anything starts a thread.
