@@ -365,7 +365,7 @@ struct NetBench: ParsableCommand {
         let late = coverage.perItem.enumerated().filter { ($0.element.fullMilliseconds ?? .infinity) > p99TargetMs }.map { $0.offset + 1 }
         print("[\(phase)] items over \(format(p99TargetMs)) to 100%: \(late.count)" + (late.isEmpty ? "" : " (positions \(late.prefix(20).map(String.init).joined(separator: ", "))\(late.count > 20 ? ", ..." : ""))"))
         print("[\(phase)] duplicates delivered to modules: \(coverage.duplicates)")
-        if let file = writeItems(phase, coverage, members: members) { print("[\(phase)] per item: \(file)") }
+        if let file = writeItems(phase, coverage) { print("[\(phase)] per item: \(file)") }
         if let messages {
             let perItem = Double(messages) / Double(max(1, coverage.items))
             let redundancy = perItem / Double(max(1, members - 1)) - 1
@@ -376,10 +376,9 @@ struct NetBench: ParsableCommand {
     /// One line per item in the run folder (tab-separated, with a header): where it started, how
     /// many nodes it reached, the times to 50/90/99/100% and the node that got it last, so the
     /// tail can be looked at item by item. Returns the file's path, or nil if it could not be written.
-    private func writeItems(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int) -> String? {
+    private func writeItems(_ phase: String, _ coverage: NetworkProbe.Coverage) -> String? {
         func at(_ item: NetworkProbe.ItemCoverage, _ fraction: Double) -> String {
-            let needed = Int((Double(members) * fraction).rounded(.up))
-            return item.times.count >= needed ? String(format: "%.2f", item.times[needed - 1]) : "-"
+            item.milliseconds(toReach: fraction).map { String(format: "%.2f", $0) } ?? "-"
         }
         var text = "position\tsequence\torigin\treached\tms_to_50\tms_to_90\tms_to_99\tms_to_100\tlast_node\n"
         for (offset, item) in coverage.perItem.enumerated() {

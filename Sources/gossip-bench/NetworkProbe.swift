@@ -282,13 +282,23 @@ final class NetworkProbe: @unchecked Sendable {
     struct ItemCoverage {
         var sequence: Int
         var origin: Int
-        /// Members that got it.
-        var reached: Int
+        /// How many nodes the phase counts.
+        var members: Int
         /// Milliseconds from ANNOUNCE to each member that got it, earliest first.
         var times: [Double]
-        /// The member that got it last, and when.
+        /// The member that got it last.
         var last: Int?
-        var fullMilliseconds: Double?
+
+        /// Members that got it.
+        var reached: Int { times.count }
+
+        /// Milliseconds until `fraction` of the members had it; nil if that many never did.
+        func milliseconds(toReach fraction: Double) -> Double? {
+            let needed = Int((Double(members) * fraction).rounded(.up))
+            return times.count >= needed ? times[needed - 1] : nil
+        }
+
+        var fullMilliseconds: Double? { milliseconds(toReach: 1.0) }
     }
 
     func coverage(_ sent: [Int: (sent: ContinuousClock.Instant, node: Int)], members: [ProbeNode]) -> Coverage {
@@ -301,20 +311,16 @@ final class NetworkProbe: @unchecked Sendable {
             let arrivals = (table[sequence] ?? [:]).filter { wanted.contains($0.key) }.map { (node: $0.key, at: milliseconds($0.value - start)) }
             let times = arrivals.map(\.at).sorted()
             coverageSum += Double(times.count) / Double(wanted.count)
-            func reach(_ fraction: Double) -> Double? {
-                let needed = Int((Double(wanted.count) * fraction).rounded(.up))
-                return times.count >= needed ? times[needed - 1] : nil
-            }
-            if let value = reach(0.5) { result.toHalf.append(value) }
-            if let value = reach(0.9) { result.toNinety.append(value) }
-            if let value = reach(1.0) {
+            let item = ItemCoverage(
+                sequence: sequence, origin: sent[sequence]!.node, members: wanted.count, times: times,
+                last: arrivals.max { $0.at < $1.at }?.node)
+            if let value = item.milliseconds(toReach: 0.5) { result.toHalf.append(value) }
+            if let value = item.milliseconds(toReach: 0.9) { result.toNinety.append(value) }
+            if let value = item.fullMilliseconds {
                 result.toFull.append(value)
                 result.fullyCovered += 1
             }
-            result.perItem.append(
-                ItemCoverage(
-                    sequence: sequence, origin: sent[sequence]!.node, reached: times.count, times: times,
-                    last: arrivals.max { $0.at < $1.at }?.node, fullMilliseconds: reach(1.0)))
+            result.perItem.append(item)
         }
         result.meanCoverage = sent.isEmpty ? 0 : coverageSum / Double(sent.count) * 100
         return result
