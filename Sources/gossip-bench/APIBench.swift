@@ -181,10 +181,9 @@ struct APIBench: ParsableCommand {
             samples.append(Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)
             try subscriber.validate(messageID: notification.messageID, isValid: true)
         }
-        samples.sort()
-        func percentile(_ p: Double) -> Double { samples[min(samples.count - 1, Int(Double(samples.count) * p))] }
+        func at(_ p: Double) -> Double { percentile(samples, p) ?? 0 }
         print(String(format: "closed loop: %d rounds, p50 %.1f us, p90 %.1f us, p99 %.1f us, max %.1f us",
-                     rounds, percentile(0.5), percentile(0.9), percentile(0.99), samples.last ?? 0))
+                     rounds, at(0.5), at(0.9), at(0.99), samples.max() ?? 0))
     }
 }
 

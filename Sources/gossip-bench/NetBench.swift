@@ -217,14 +217,16 @@ struct NetBench: ParsableCommand {
             let sequences = NetBench.warmupSequences..<(NetBench.warmupSequences + warmup)
             let warmupSent = try probe.announce(sequences, from: members, gap: interval)
             probe.waitForCoverage(sequences, members: members, timeout: .seconds(10))
-            report("warm-up", probe.coverage(warmupSent, members: members), members: nodes, messages: nil)
+            report("warm-up", probe.coverage(warmupSent, members: members), members: nodes, messages: nil, tree: probe.overlay(members))
         }
         let before = itemsSent(probe, members)
         let sent = try probe.announce(0..<items, from: members, gap: interval)
         probe.waitForCoverage(0..<items, members: members, timeout: .seconds(10))
         let messages = itemsSent(probe, members) - before
         let coverage = probe.coverage(sent, members: members)
-        report("steady", coverage, members: nodes, messages: messages)
+        let afterSteady = probe.overlay(members)
+        report("steady", coverage, members: nodes, messages: messages, tree: afterSteady)
+        describe("after the items", afterSteady)
         resources(members)
 
         var verdicts = [overlayVerdict(joined.connected, settled)]
@@ -247,7 +249,8 @@ struct NetBench: ParsableCommand {
             let beforeChurn = itemsSent(probe, survivors)
             let churnSent = try probe.announce(items..<(2 * items), from: survivors, gap: interval)
             probe.waitForCoverage(items..<(2 * items), members: survivors, timeout: .seconds(15))
-            report("churn (survivors)", probe.coverage(churnSent, members: survivors), members: survivors.count, messages: itemsSent(probe, survivors) - beforeChurn)
+            let churnMessages = itemsSent(probe, survivors) - beforeChurn
+            report("churn (survivors)", probe.coverage(churnSent, members: survivors), members: survivors.count, messages: churnMessages, tree: probe.overlay(survivors))
             resources(survivors)
         }
         probe.closeClients()
@@ -317,6 +320,10 @@ struct NetBench: ParsableCommand {
         func show(_ value: Int?) -> String { value.map(String.init) ?? "n/a" }
         let median = counts.isEmpty ? nil : counts[counts.count / 2]
         print("[\(phase)] links per node: min \(show(counts.first)) median \(show(median)) max \(show(counts.last)); node 0: \(show(overlay.links[0])); above the bound of \(bound) (\(boundNote)): \(above.count) nodes\(list(above))")
+        let reach = overlay.treeReach.values.sorted()
+        if let farthest = reach.last {
+            print("[\(phase)] broadcast tree: diameter \(farthest) hops; from a node to the farthest node of its piece: median \(reach[(reach.count - 1) / 2]) hops")
+        }
         if !overlay.wrongPorts.isEmpty {
             print("[\(phase)] warning: \(overlay.wrongPorts.count) nodes answer STATUS with other ports than they were given (a port collision?)\(list(overlay.wrongPorts))")
         }
@@ -351,7 +358,9 @@ struct NetBench: ParsableCommand {
     static let warmupSequences = 1_000_000_000
 
     /// Prints a phase's figures; `messages` (the ITEMs the nodes sent in it) nil: not counted.
-    private func report(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int, messages: Int?) {
+    /// `tree` is the overlay right after the phase, whose broadcast tree the per-item file measures
+    /// hops on.
+    private func report(_ phase: String, _ coverage: NetworkProbe.Coverage, members: Int, messages: Int?, tree: NetworkProbe.Overlay?) {
         print("[\(phase)] \(coverage.fullyCovered) of \(coverage.items) items reached 100% of \(members) nodes; mean coverage \(String(format: "%.2f", coverage.meanCoverage))%")
         // Percentiles are over the items that got there; say so when some did not.
         func over(_ times: [Double]) -> String { times.count < coverage.items ? " (over the \(times.count) of \(coverage.items) items that got there)" : "" }
@@ -365,7 +374,7 @@ struct NetBench: ParsableCommand {
         let late = coverage.perItem.enumerated().filter { ($0.element.fullMilliseconds ?? .infinity) > p99TargetMs }.map { $0.offset + 1 }
         print("[\(phase)] items over \(format(p99TargetMs)) to 100%: \(late.count)" + (late.isEmpty ? "" : " (positions \(late.prefix(20).map(String.init).joined(separator: ", "))\(late.count > 20 ? ", ..." : ""))"))
         print("[\(phase)] duplicates delivered to modules: \(coverage.duplicates)")
-        if let file = writeItems(phase, coverage) { print("[\(phase)] per item: \(file)") }
+        if let file = writeItems(phase, coverage, tree: tree) { print("[\(phase)] per item: \(file)") }
         if let messages {
             let perItem = Double(messages) / Double(max(1, coverage.items))
             let redundancy = perItem / Double(max(1, members - 1)) - 1
@@ -374,15 +383,21 @@ struct NetBench: ParsableCommand {
     }
 
     /// One line per item in the run folder (tab-separated, with a header): where it started, how
-    /// many nodes it reached, the times to 50/90/99/100% and the node that got it last, so the
-    /// tail can be looked at item by item. Returns the file's path, or nil if it could not be written.
-    private func writeItems(_ phase: String, _ coverage: NetworkProbe.Coverage) -> String? {
+    /// many nodes it reached, the times to 50/90/99/100%, the node that got it last, and on the
+    /// tree after the phase the hops from the origin to that node and to the origin's farthest
+    /// node, so the tail can be looked at item by item (a slow item far along the tree is the
+    /// tree's depth; a slow one near is the machine). Returns the file's path, or nil if it could
+    /// not be written.
+    private func writeItems(_ phase: String, _ coverage: NetworkProbe.Coverage, tree: NetworkProbe.Overlay?) -> String? {
         func at(_ item: NetworkProbe.ItemCoverage, _ fraction: Double) -> String {
             item.milliseconds(toReach: fraction).map { String(format: "%.2f", $0) } ?? "-"
         }
-        var text = "position\tsequence\torigin\treached\tms_to_50\tms_to_90\tms_to_99\tms_to_100\tlast_node\n"
+        var text = "position\tsequence\torigin\treached\tms_to_50\tms_to_90\tms_to_99\tms_to_100\tlast_node\ttree_hops_to_last\ttree_hops_to_farthest\n"
         for (offset, item) in coverage.perItem.enumerated() {
-            text += "\(offset + 1)\t\(item.sequence)\t\(item.origin)\t\(item.reached)\t\(at(item, 0.5))\t\(at(item, 0.9))\t\(at(item, 0.99))\t\(at(item, 1.0))\t\(item.last.map(String.init) ?? "-")\n"
+            let hops = tree?.treeHops(from: item.origin) ?? [:]
+            let toLast = item.last.flatMap { hops[$0] }.map(String.init) ?? "-"
+            let toFarthest = hops.values.max().map(String.init) ?? "-"
+            text += "\(offset + 1)\t\(item.sequence)\t\(item.origin)\t\(item.reached)\t\(at(item, 0.5))\t\(at(item, 0.9))\t\(at(item, 0.99))\t\(at(item, 1.0))\t\(item.last.map(String.init) ?? "-")\t\(toLast)\t\(toFarthest)\n"
         }
         let name = "items-" + phase.filter { $0.isLetter || $0.isNumber } + ".tsv"
         let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path

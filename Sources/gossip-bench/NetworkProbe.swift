@@ -92,9 +92,36 @@ final class NetworkProbe: @unchecked Sendable {
         var links: [Int: Int]
         /// Answering members whose STATUS names another API or P2P port than the one they were given.
         var wrongPorts: [Int]
+        /// The broadcast tree: each answering member's tree (eager) neighbours among the members,
+        /// by index, as either end reports them.
+        var tree: [Int: Set<Int>]
 
         var connected: Bool { components == 1 && isolated.isEmpty }
         func above(_ bound: Int) -> [Int] { links.filter { $0.value > bound }.map(\.key).sorted() }
+
+        /// Hops along the tree from `origin` to every member its piece of the tree holds (0 for
+        /// itself): how many relays an item from `origin` passes at least, with no graft.
+        func treeHops(from origin: Int) -> [Int: Int] {
+            var hops = [origin: 0]
+            var frontier = [origin]
+            while !frontier.isEmpty {
+                var next: [Int] = []
+                for node in frontier {
+                    for neighbour in tree[node, default: []] where hops[neighbour] == nil {
+                        hops[neighbour] = hops[node]! + 1
+                        next.append(neighbour)
+                    }
+                }
+                frontier = next
+            }
+            return hops
+        }
+
+        /// For every member on the tree, the hops to the farthest member of its piece (its
+        /// eccentricity); the largest is the tree's diameter.
+        var treeReach: [Int: Int] {
+            Dictionary(uniqueKeysWithValues: tree.keys.map { ($0, treeHops(from: $0).values.max() ?? 0) })
+        }
     }
 
     func overlay(_ members: [ProbeNode]) -> Overlay {
@@ -119,6 +146,7 @@ final class NetworkProbe: @unchecked Sendable {
         }
         var linked = Set<Int>()
         var links: [Int: Int] = [:]
+        var tree: [Int: Set<Int>] = [:]
         var wrongPorts: [Int] = []
         for (offset, status) in answers.enumerated() {
             guard let status else { continue }
@@ -127,9 +155,12 @@ final class NetworkProbe: @unchecked Sendable {
             if status.apiPort != node.apiPort || (node.p2pPort.map { !status.p2pAddress.hasSuffix(":\($0)") } ?? false) {
                 wrongPorts.append(node.index)
             }
+            if tree[node.index] == nil { tree[node.index] = [] }
             for peer in status.treePeers {
                 guard let other = position[peer], other != offset else { continue }
                 treeParent[treeRoot(offset)] = treeRoot(other)
+                tree[node.index, default: []].insert(members[other].index)
+                tree[members[other].index, default: []].insert(node.index)
             }
             for peer in status.peers {
                 guard let other = position[peer], other != offset else { continue }
@@ -144,7 +175,7 @@ final class NetworkProbe: @unchecked Sendable {
         let isolated = members.indices.filter { answers[$0] == nil || !linked.contains($0) }.map { members[$0].index }
         return Overlay(
             members: members.count, answering: answers.count { $0 != nil }, components: sizes.count, treeComponents: treeComponents,
-            largestComponent: sizes.values.max() ?? 0, isolated: isolated, links: links, wrongPorts: wrongPorts)
+            largestComponent: sizes.values.max() ?? 0, isolated: isolated, links: links, wrongPorts: wrongPorts, tree: tree)
     }
 
     /// Polls the overlay until it is one connected graph with no isolated node, or `timeout`
@@ -340,11 +371,14 @@ func seconds(_ duration: Duration) -> Double {
 
 func milliseconds(_ duration: Duration) -> Double { seconds(duration) * 1000 }
 
-/// The value at fraction `p` of the sorted `values`.
+/// The nearest-rank percentile: the smallest of `values` that at least a fraction `p` of them do
+/// not exceed (of 100 values, p99 is the 99th smallest and p50 the 50th). The same rule as
+/// `gossip-sim`'s reports (`SimulationReport.Summary`) and as `ItemCoverage.milliseconds(toReach:)`.
 func percentile(_ values: [Double], _ p: Double) -> Double? {
     guard !values.isEmpty else { return nil }
     let sorted = values.sorted()
-    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    let rank = Int((Double(sorted.count) * p).rounded(.up))
+    return sorted[min(sorted.count - 1, max(0, rank - 1))]
 }
 
 func format(_ value: Double?, _ unit: String = " ms") -> String {
