@@ -227,6 +227,7 @@ struct NetBench: ParsableCommand {
         let afterSteady = probe.overlay(members)
         report("steady", coverage, members: nodes, messages: messages, tree: afterSteady)
         describe("after the items", afterSteady)
+        closes(probe, members)
         resources(members)
 
         var verdicts = [overlayVerdict(joined.connected, settled)]
@@ -322,7 +323,9 @@ struct NetBench: ParsableCommand {
         print("[\(phase)] links per node: min \(show(counts.first)) median \(show(median)) max \(show(counts.last)); node 0: \(show(overlay.links[0])); above the bound of \(bound) (\(boundNote)): \(above.count) nodes\(list(above))")
         let reach = overlay.treeReach.values.sorted()
         if let farthest = reach.last {
-            print("[\(phase)] broadcast tree: diameter \(farthest) hops; from a node to the farthest node of its piece: median \(reach[(reach.count - 1) / 2]) hops")
+            let rootHops = overlay.treeHops(from: 0)
+            let depths = rootHops.values.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }.sorted { $0.key < $1.key }
+            print("[\(phase)] broadcast tree: diameter \(farthest) hops; from a node to the farthest node of its piece: median \(reach[(reach.count - 1) / 2]) hops; node 0: \(overlay.tree[0]?.count ?? 0) tree links, nodes by hops from it: " + depths.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
         }
         if !overlay.wrongPorts.isEmpty {
             print("[\(phase)] warning: \(overlay.wrongPorts.count) nodes answer STATUS with other ports than they were given (a port collision?)\(list(overlay.wrongPorts))")
