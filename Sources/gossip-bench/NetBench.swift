@@ -77,6 +77,9 @@ struct NetBench: ParsableCommand {
     @Option(help: ArgumentHelp("Another [gossip] key for every node's configuration, e.g. --set ihave_interval_ms=500 (repeatable; not the keys set per node, such as the addresses, nor those with an option here, such as degree).", valueName: "key=value"))
     var set: [String] = []
 
+    @Flag(help: "Also write arrivals-<phase>.tsv into the run folder: one line per item and node (when it got the item, and its hops from the item's origin on the tree read after the phase).")
+    var arrivals = false
+
     @Option(help: "Folder for configs and logs (default: a new temporary folder).")
     var runDir: String?
 
@@ -378,6 +381,7 @@ struct NetBench: ParsableCommand {
         print("[\(phase)] items over \(format(p99TargetMs)) to 100%: \(late.count)" + (late.isEmpty ? "" : " (positions \(late.prefix(20).map(String.init).joined(separator: ", "))\(late.count > 20 ? ", ..." : ""))"))
         print("[\(phase)] duplicates delivered to modules: \(coverage.duplicates)")
         if let file = writeItems(phase, coverage, tree: tree) { print("[\(phase)] per item: \(file)") }
+        if arrivals, let file = writeArrivals(phase, coverage, tree: tree) { print("[\(phase)] per item and node: \(file)") }
         if let messages {
             let perItem = Double(messages) / Double(max(1, coverage.items))
             let redundancy = perItem / Double(max(1, members - 1)) - 1
@@ -404,6 +408,21 @@ struct NetBench: ParsableCommand {
         }
         let name = "items-" + phase.filter { $0.isLetter || $0.isNumber } + ".tsv"
         let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
+        return FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) ? path : nil
+    }
+
+    /// One line per item and node that got it: the milliseconds from ANNOUNCE and the tree hops
+    /// from the item's origin ("-" off the tree read after the phase), to see whether an item's
+    /// time grows with the hops (the tree's depth) or not (the machine).
+    private func writeArrivals(_ phase: String, _ coverage: NetworkProbe.Coverage, tree: NetworkProbe.Overlay?) -> String? {
+        var text = "sequence\torigin\tnode\tms\ttree_hops\n"
+        for item in coverage.perItem {
+            let hops = tree?.treeHops(from: item.origin) ?? [:]
+            for (node, ms) in item.arrivals.sorted(by: { $0.value < $1.value }) {
+                text += "\(item.sequence)\t\(item.origin)\t\(node)\t\(String(format: "%.2f", ms))\t\(hops[node].map(String.init) ?? "-")\n"
+            }
+        }
+        let path = URL(fileURLWithPath: folder).appendingPathComponent("arrivals-" + phase.filter { $0.isLetter || $0.isNumber } + ".tsv").path
         return FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) ? path : nil
     }
 

@@ -315,18 +315,21 @@ final class NetworkProbe: @unchecked Sendable {
         var origin: Int
         /// How many nodes the phase counts.
         var members: Int
-        /// Milliseconds from ANNOUNCE to each member that got it, earliest first.
-        var times: [Double]
+        /// Milliseconds from ANNOUNCE to each member that got it, by member index.
+        var arrivals: [Int: Double]
+
+        /// The same times, earliest first.
+        var times: [Double] { arrivals.values.sorted() }
         /// The member that got it last.
-        var last: Int?
+        var last: Int? { arrivals.max { ($0.value, $0.key) < ($1.value, $1.key) }?.key }
 
         /// Members that got it.
-        var reached: Int { times.count }
+        var reached: Int { arrivals.count }
 
         /// Milliseconds until `fraction` of the members had it; nil if that many never did.
         func milliseconds(toReach fraction: Double) -> Double? {
             let needed = Int((Double(members) * fraction).rounded(.up))
-            return times.count >= needed ? times[needed - 1] : nil
+            return arrivals.count >= needed ? times[needed - 1] : nil
         }
 
         var fullMilliseconds: Double? { milliseconds(toReach: 1.0) }
@@ -339,12 +342,9 @@ final class NetworkProbe: @unchecked Sendable {
         var coverageSum = 0.0
         for sequence in sent.keys.sorted() {
             let start = sent[sequence]!.sent
-            let arrivals = (table[sequence] ?? [:]).filter { wanted.contains($0.key) }.map { (node: $0.key, at: milliseconds($0.value - start)) }
-            let times = arrivals.map(\.at).sorted()
-            coverageSum += Double(times.count) / Double(wanted.count)
-            let item = ItemCoverage(
-                sequence: sequence, origin: sent[sequence]!.node, members: wanted.count, times: times,
-                last: arrivals.max { $0.at < $1.at }?.node)
+            let arrivals = (table[sequence] ?? [:]).filter { wanted.contains($0.key) }.mapValues { milliseconds($0 - start) }
+            coverageSum += Double(arrivals.count) / Double(wanted.count)
+            let item = ItemCoverage(sequence: sequence, origin: sent[sequence]!.node, members: wanted.count, arrivals: arrivals)
             if let value = item.milliseconds(toReach: 0.5) { result.toHalf.append(value) }
             if let value = item.milliseconds(toReach: 0.9) { result.toNinety.append(value) }
             if let value = item.fullMilliseconds {
