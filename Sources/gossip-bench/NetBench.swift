@@ -322,13 +322,18 @@ struct NetBench: ParsableCommand {
         let counts = overlay.links.values.sorted()
         let above = overlay.above(bound)
         func show(_ value: Int?) -> String { value.map(String.init) ?? "n/a" }
-        let median = counts.isEmpty ? nil : counts[counts.count / 2]
+        let median = percentile(counts.map(Double.init), 0.5).map { Int($0) }
         print("[\(phase)] links per node: min \(show(counts.first)) median \(show(median)) max \(show(counts.last)); node 0: \(show(overlay.links[0])); above the bound of \(bound) (\(boundNote)): \(above.count) nodes\(list(above))")
         let reach = overlay.treeReach.values.sorted()
         if let farthest = reach.last {
-            let rootHops = overlay.treeHops(from: 0)
-            let depths = rootHops.values.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }.sorted { $0.key < $1.key }
-            print("[\(phase)] broadcast tree: diameter \(farthest) hops; from a node to the farthest node of its piece: median \(reach[(reach.count - 1) / 2]) hops; node 0: \(overlay.tree[0]?.count ?? 0) tree links, nodes by hops from it: " + depths.map { "\($0.key): \($0.value)" }.joined(separator: ", "))
+            let medianReach = percentile(reach.map(Double.init), 0.5).map { Int($0) } ?? 0
+            // Node 0 may be gone (killed in the churn phase) or silent: then say so.
+            var root = "node 0: n/a"
+            if let rootLinks = overlay.tree[0] {
+                let depths = overlay.treeHops(from: 0).values.reduce(into: [Int: Int]()) { $0[$1, default: 0] += 1 }.sorted { $0.key < $1.key }
+                root = "node 0: \(rootLinks.count) tree links, nodes by hops from it: " + depths.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+            }
+            print("[\(phase)] broadcast tree: diameter \(farthest) hops; from a node to the farthest node of its piece: median \(medianReach) hops; \(root)")
         }
         if !overlay.wrongPorts.isEmpty {
             print("[\(phase)] warning: \(overlay.wrongPorts.count) nodes answer STATUS with other ports than they were given (a port collision?)\(list(overlay.wrongPorts))")

@@ -100,8 +100,10 @@ final class NetworkProbe: @unchecked Sendable {
         func above(_ bound: Int) -> [Int] { links.filter { $0.value > bound }.map(\.key).sorted() }
 
         /// Hops along the tree from `origin` to every member its piece of the tree holds (0 for
-        /// itself): how many relays an item from `origin` passes at least, with no graft.
+        /// itself): how many relays an item from `origin` passes at least, with no graft. Empty
+        /// if `origin` did not answer (it is not on the tree as read).
         func treeHops(from origin: Int) -> [Int: Int] {
+            guard tree[origin] != nil else { return [:] }
             var hops = [origin: 0]
             var frontier = [origin]
             while !frontier.isEmpty {
