@@ -385,8 +385,13 @@ struct NetBench: ParsableCommand {
         let late = coverage.perItem.enumerated().filter { ($0.element.fullMilliseconds ?? .infinity) > p99TargetMs }.map { $0.offset + 1 }
         print("[\(phase)] items over \(format(p99TargetMs)) to 100%: \(late.count)" + (late.isEmpty ? "" : " (positions \(late.prefix(20).map(String.init).joined(separator: ", "))\(late.count > 20 ? ", ..." : ""))"))
         print("[\(phase)] duplicates delivered to modules: \(coverage.duplicates)")
-        if let file = writeItems(phase, coverage, tree: tree) { print("[\(phase)] per item: \(file)") }
-        if arrivals, let file = writeArrivals(phase, coverage, tree: tree) { print("[\(phase)] per item and node: \(file)") }
+        // Each origin's hops along the tree, once for both files.
+        var hops: [Int: [Int: Int]] = [:]
+        if let tree {
+            for origin in Set(coverage.perItem.map(\.origin)) { hops[origin] = tree.treeHops(from: origin) }
+        }
+        if let file = writeItems(phase, coverage, hops: hops) { print("[\(phase)] per item: \(file)") }
+        if arrivals, let file = writeArrivals(phase, coverage, hops: hops) { print("[\(phase)] per item and node: \(file)") }
         if let messages {
             let perItem = Double(messages) / Double(max(1, coverage.items))
             let redundancy = perItem / Double(max(1, members - 1)) - 1
@@ -400,34 +405,40 @@ struct NetBench: ParsableCommand {
     /// node, so the tail can be looked at item by item (a slow item far along the tree is the
     /// tree's depth; a slow one near is the machine). Returns the file's path, or nil if it could
     /// not be written.
-    private func writeItems(_ phase: String, _ coverage: NetworkProbe.Coverage, tree: NetworkProbe.Overlay?) -> String? {
+    /// `hops` holds each origin's hops along that tree (`NetworkProbe.Overlay.treeHops`).
+    private func writeItems(_ phase: String, _ coverage: NetworkProbe.Coverage, hops: [Int: [Int: Int]]) -> String? {
         func at(_ item: NetworkProbe.ItemCoverage, _ fraction: Double) -> String {
             item.milliseconds(toReach: fraction).map { String(format: "%.2f", $0) } ?? "-"
         }
         var text = "position\tsequence\torigin\treached\tms_to_50\tms_to_90\tms_to_99\tms_to_100\tlast_node\ttree_hops_to_last\ttree_hops_to_farthest\n"
         for (offset, item) in coverage.perItem.enumerated() {
-            let hops = tree?.treeHops(from: item.origin) ?? [:]
-            let toLast = item.last.flatMap { hops[$0] }.map(String.init) ?? "-"
-            let toFarthest = hops.values.max().map(String.init) ?? "-"
+            let fromOrigin = hops[item.origin] ?? [:]
+            let toLast = item.last.flatMap { fromOrigin[$0] }.map(String.init) ?? "-"
+            let toFarthest = fromOrigin.values.max().map(String.init) ?? "-"
             text += "\(offset + 1)\t\(item.sequence)\t\(item.origin)\t\(item.reached)\t\(at(item, 0.5))\t\(at(item, 0.9))\t\(at(item, 0.99))\t\(at(item, 1.0))\t\(item.last.map(String.init) ?? "-")\t\(toLast)\t\(toFarthest)\n"
         }
-        let name = "items-" + phase.filter { $0.isLetter || $0.isNumber } + ".tsv"
-        let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
-        return FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) ? path : nil
+        return writeRunFile("items", phase, text)
     }
 
     /// One line per item and node that got it: the milliseconds from ANNOUNCE and the tree hops
     /// from the item's origin ("-" off the tree read after the phase), to see whether an item's
     /// time grows with the hops (the tree's depth) or not (the machine).
-    private func writeArrivals(_ phase: String, _ coverage: NetworkProbe.Coverage, tree: NetworkProbe.Overlay?) -> String? {
+    private func writeArrivals(_ phase: String, _ coverage: NetworkProbe.Coverage, hops: [Int: [Int: Int]]) -> String? {
         var text = "sequence\torigin\tnode\tms\ttree_hops\n"
         for item in coverage.perItem {
-            let hops = tree?.treeHops(from: item.origin) ?? [:]
+            let fromOrigin = hops[item.origin] ?? [:]
             for (node, ms) in item.arrivals.sorted(by: { $0.value < $1.value }) {
-                text += "\(item.sequence)\t\(item.origin)\t\(node)\t\(String(format: "%.2f", ms))\t\(hops[node].map(String.init) ?? "-")\n"
+                text += "\(item.sequence)\t\(item.origin)\t\(node)\t\(String(format: "%.2f", ms))\t\(fromOrigin[node].map(String.init) ?? "-")\n"
             }
         }
-        let path = URL(fileURLWithPath: folder).appendingPathComponent("arrivals-" + phase.filter { $0.isLetter || $0.isNumber } + ".tsv").path
+        return writeRunFile("arrivals", phase, text)
+    }
+
+    /// Writes `<prefix>-<phase>.tsv` (the phase's letters and digits) into the run folder; its
+    /// path, or nil if it could not be written.
+    private func writeRunFile(_ prefix: String, _ phase: String, _ text: String) -> String? {
+        let name = prefix + "-" + phase.filter { $0.isLetter || $0.isNumber } + ".tsv"
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
         return FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) ? path : nil
     }
 
