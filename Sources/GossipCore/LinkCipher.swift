@@ -1,12 +1,6 @@
 import Crypto
 import GossipWire
 
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-
 /// The frame keys of one encrypted link, one per direction (docs/protocol.md section 4.5).
 ///
 /// Both ends send an X25519 public key made for this link alone in their AUTH, signed with the
@@ -44,23 +38,7 @@ public struct LinkKeys: Equatable, Sendable {
     /// The same link's keys as the other end holds them, both counters at 0: its sealer uses our
     /// opener's key and its opener our sealer's. For tools and tests that play the peer.
     public var peerSide: LinkKeys {
-        LinkKeys(sealer: FrameSealer(key: opener.key), opener: FrameOpener(key: sealer.key))
-    }
-
-    /// The 12-byte ChaChaPoly nonce of the frame numbered `counter` in one direction: 4 zero
-    /// bytes, then the counter as a big-endian u64. Each key seals each counter once.
-    static func nonceBytes(_ counter: UInt64) -> Data {
-        var bytes = Data(count: 12)  // 12 bytes fit in a Data's inline storage: no allocation
-        withUnsafeBytes(of: counter.bigEndian) { bytes.replaceSubrange(4..<12, with: $0) }
-        return bytes
-    }
-
-    /// The size of a ChaChaPoly nonce, which starts a sealed box's combined bytes.
-    static let nonceSize = 12
-
-    static func nonce(_ counter: UInt64) -> ChaChaPoly.Nonce {
-        // 12 bytes is the size ChaChaPoly.Nonce requires, so this cannot throw.
-        try! ChaChaPoly.Nonce(data: nonceBytes(counter))
+        LinkKeys(sealer: FrameSealer(key: opener.cipher.key), opener: FrameOpener(key: sealer.cipher.key))
     }
 }
 
@@ -69,7 +47,7 @@ public struct LinkKeys: Equatable, Sendable {
 /// 16-byte tag. Frames are numbered from 0 in the order they are sealed, which must be the order
 /// they are written.
 public struct FrameSealer: Equatable, Sendable {
-    let key: SymmetricKey
+    let cipher: ChaChaPolyContext
     /// The number of the next frame.
     public private(set) var counter: UInt64 = 0
 
@@ -77,7 +55,7 @@ public struct FrameSealer: Equatable, Sendable {
     public static let tagSize = 16
 
     init(key: SymmetricKey) {
-        self.key = key
+        self.cipher = ChaChaPolyContext(key: key)
     }
 
     /// Seals every whole frame in `frames` (concatenated plaintext frames, each with its header)
@@ -90,17 +68,14 @@ public struct FrameSealer: Equatable, Sendable {
             precondition(size >= Framing.headerSize && size <= rest.count, "sealing a partial frame")
             let header = rest.prefix(Framing.headerSize)
             let body = rest[(rest.startIndex + Framing.headerSize)..<(rest.startIndex + size)]
-            // The counter cannot wrap: 2^64 frames would take centuries at any rate a link carries.
-            let box = body.withUnsafeBytes { body in
+            output.append(contentsOf: header)
+            body.withUnsafeBytes { body in
                 header.withUnsafeBytes { header in
-                    try! ChaChaPoly.seal(body, using: key, nonce: LinkKeys.nonce(counter), authenticating: header)
+                    cipher.seal(body, header: header, counter: counter, appendingTo: &output)
                 }
             }
+            // The counter cannot wrap: 2^64 frames would take centuries at any rate a link carries.
             counter += 1
-            output.append(contentsOf: header)
-            // The ciphertext and the tag are the box's combined bytes after the nonce: one copy
-            // through the raw bytes (appending a Data element by element is several times slower).
-            box.combined.withUnsafeBytes { output.append(contentsOf: $0[LinkKeys.nonceSize...]) }
             rest = rest[(rest.startIndex + size)...]
         }
     }
@@ -109,12 +84,12 @@ public struct FrameSealer: Equatable, Sendable {
 /// Opens the frames one end receives, in order: a frame that was altered, replayed, reordered,
 /// cut short or sealed with another key does not open, and the link must close.
 public struct FrameOpener: Equatable, Sendable {
-    let key: SymmetricKey
+    let cipher: ChaChaPolyContext
     /// The number of the next frame expected.
     public private(set) var counter: UInt64 = 0
 
     init(key: SymmetricKey) {
-        self.key = key
+        self.cipher = ChaChaPolyContext(key: key)
     }
 
     /// The plaintext frame of a sealed one, as `FrameReader` read it with `trailerSize =
@@ -124,15 +99,11 @@ public struct FrameOpener: Equatable, Sendable {
         let bodySize = sealed.body.count - FrameSealer.tagSize
         let size = Framing.headerSize + bodySize
         let header: [UInt8] = [UInt8(size >> 8), UInt8(size & 0xFF), UInt8(sealed.type >> 8), UInt8(sealed.type & 0xFF)]
-        // The box as one buffer (nonce, ciphertext, tag) copied in one go: swift-crypto's
-        // SealedBox(nonce:ciphertext:tag:) concatenates generic collections, which cost more under
-        // load than the decryption itself (a profile of 50 encrypting nodes).
-        var combined = LinkKeys.nonceBytes(counter)
-        sealed.body.withUnsafeBytes { combined.append(contentsOf: $0) }
-        guard let box = try? ChaChaPoly.SealedBox(combined: combined),
-            let body = try? ChaChaPoly.open(box, using: key, authenticating: header)
-        else { return nil }
+        let opened = sealed.body.withUnsafeBytes { sealedBody in
+            header.withUnsafeBytes { header in cipher.open(sealedBody, header: header, counter: counter) }
+        }
+        guard let body = opened else { return nil }
         counter += 1
-        return Frame(type: sealed.type, body: body.withUnsafeBytes { Array($0) })
+        return Frame(type: sealed.type, body: body)
     }
 }

@@ -163,8 +163,8 @@ struct LinkCipherTests {
         var keysB = try #require(LinkKeys.derive(
             agreementKey: b, peerAgreementKey: Array(a.publicKey.rawRepresentation), ourNonce: nonceB, theirNonce: nonceA,
             ourIdentity: identityB, theirIdentity: identityA))
-        #expect(keysA.sealer.key.withUnsafeBytes { Array($0) } == Self.hex("2fe0561196ba424a751c4c0c8e7f9e4737654f8c00cee3fabb2344da2c2c81c1"))
-        #expect(keysB.sealer.key.withUnsafeBytes { Array($0) } == Self.hex("80ad4422d91ec36946a1af1f17f5cedbd25d81fd208b4fa496b4fa1904bdb8d5"))
+        #expect(keysA.sealer.cipher.key.withUnsafeBytes { Array($0) } == Self.hex("2fe0561196ba424a751c4c0c8e7f9e4737654f8c00cee3fabb2344da2c2c81c1"))
+        #expect(keysB.sealer.cipher.key.withUnsafeBytes { Array($0) } == Self.hex("80ad4422d91ec36946a1af1f17f5cedbd25d81fd208b4fa496b4fa1904bdb8d5"))
         var wire: [UInt8] = []
         keysA.sealer.seal(PeerMessage.ping(1).encoded(), into: &wire)
         #expect(wire == Self.hex("000c01fc651407deff2a3b912eb55e7c4cebdae982c85ce4c56ce71d"))
