@@ -10,6 +10,9 @@
 // generic, allocating wrapper around each call (docs/benchmarks.md, "Cost of security").
 // Should a swift-crypto release rename these symbols, the link fails; it cannot call the wrong thing.
 
+// The sizes (32-byte key, 12-byte nonce, 16-byte tag) are ChaCha20-Poly1305's (RFC 8439) and
+// `ChaChaPolyContext`'s keySize, nonceSize and tagSize.
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,8 +34,9 @@ extern int CCryptoBoringSSL_EVP_AEAD_CTX_open(
 
 /// A ChaCha20-Poly1305 context (RFC 8439, 16-byte tag) for a 32-byte key; NULL if BoringSSL
 /// refused the key or could not allocate.
-static inline GOSSIP_EVP_AEAD_CTX *gossip_chachapoly_new(const uint8_t *key) {
-    return CCryptoBoringSSL_EVP_AEAD_CTX_new(CCryptoBoringSSL_EVP_aead_chacha20_poly1305(), key, 32, 16);
+/// The wrappers take untyped pointers, so Swift hands over raw buffers without binding memory.
+static inline GOSSIP_EVP_AEAD_CTX *gossip_chachapoly_new(const void *key) {
+    return CCryptoBoringSSL_EVP_AEAD_CTX_new(CCryptoBoringSSL_EVP_aead_chacha20_poly1305(), (const uint8_t *)key, 32, 16);
 }
 
 static inline void gossip_chachapoly_free(GOSSIP_EVP_AEAD_CTX *ctx) {
@@ -42,21 +46,25 @@ static inline void gossip_chachapoly_free(GOSSIP_EVP_AEAD_CTX *ctx) {
 /// Seals `in` (`in_len` bytes) with the 12-byte `nonce`, authenticating `ad`; writes the
 /// ciphertext and the 16-byte tag (`in_len + 16` bytes) to `out`. 1 on success.
 static inline int gossip_chachapoly_seal(
-    const GOSSIP_EVP_AEAD_CTX *ctx, uint8_t *out, const uint8_t *nonce, const uint8_t *in, size_t in_len,
-    const uint8_t *ad, size_t ad_len) {
+    const GOSSIP_EVP_AEAD_CTX *ctx, void *out, const void *nonce, const void *in, size_t in_len,
+    const void *ad, size_t ad_len) {
     size_t written = 0;
-    int ok = CCryptoBoringSSL_EVP_AEAD_CTX_seal(ctx, out, &written, in_len + 16, nonce, 12, in, in_len, ad, ad_len);
+    int ok = CCryptoBoringSSL_EVP_AEAD_CTX_seal(
+        ctx, (uint8_t *)out, &written, in_len + 16, (const uint8_t *)nonce, 12, (const uint8_t *)in, in_len,
+        (const uint8_t *)ad, ad_len);
     return ok == 1 && written == in_len + 16;
 }
 
 /// Opens `in` (ciphertext and tag, `in_len` >= 16 bytes) with the 12-byte `nonce`, checking `ad`
 /// with it; writes the `in_len - 16` plaintext bytes to `out`. 1 if the tag matched.
 static inline int gossip_chachapoly_open(
-    const GOSSIP_EVP_AEAD_CTX *ctx, uint8_t *out, const uint8_t *nonce, const uint8_t *in, size_t in_len,
-    const uint8_t *ad, size_t ad_len) {
+    const GOSSIP_EVP_AEAD_CTX *ctx, void *out, const void *nonce, const void *in, size_t in_len,
+    const void *ad, size_t ad_len) {
     if (in_len < 16) return 0;
     size_t written = 0;
-    int ok = CCryptoBoringSSL_EVP_AEAD_CTX_open(ctx, out, &written, in_len - 16, nonce, 12, in, in_len, ad, ad_len);
+    int ok = CCryptoBoringSSL_EVP_AEAD_CTX_open(
+        ctx, (uint8_t *)out, &written, in_len - 16, (const uint8_t *)nonce, 12, (const uint8_t *)in, in_len,
+        (const uint8_t *)ad, ad_len);
     return ok == 1 && written == in_len - 16;
 }
 

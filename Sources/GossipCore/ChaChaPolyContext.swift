@@ -1,21 +1,23 @@
-import CBoringAEAD
+internal import CBoringAEAD
 import Crypto
 
 /// One direction's ChaCha20-Poly1305 key as a BoringSSL AEAD context, made once per link
-/// direction and used for every frame: the same cipher and bytes as swift-crypto's
-/// `ChaChaPoly.seal`/`open` (the tests check both against each other and RFC 8439's vector), which
-/// set up a context, several `Data` buffers and generic calls for every frame. Under load those
-/// cost more than the cipher: with 50 nodes on two cores, encryption added 15-26% to the nodes' CPU
-/// while a build with the cipher calls replaced by copies ran like plain text.
+/// direction and used for every frame. The bytes are those of swift-crypto's `ChaChaPoly.seal`
+/// (the tests check RFC 8439's AEAD vector and compare with `ChaChaPoly` at many sizes), but
+/// `ChaChaPoly` sets up a context, several `Data` buffers and generic calls for every frame: a
+/// small frame took 1.4-1.6 µs to seal or open that way and takes 0.2-0.25 µs here, and at 300
+/// nodes on two cores the nodes' CPU fell by 15% (docs/benchmarks.md).
 ///
-/// `@unchecked Sendable`: the context is written once, by `init`, and freed by `deinit`; BoringSSL's
-/// seal and open take it as `const` and keep no state in it between calls, so calls from any thread
-/// are sound. Each `FrameSealer`/`FrameOpener` is in any case used by one thread at a time.
+/// `@unchecked Sendable`: the context is written once, by `init`, and freed by `deinit`; BoringSSL
+/// documents that seal and open may be called on one context from several threads at once
+/// (include/openssl/aead.h, "EVP_AEAD_CTX_seal ... may be called concurrently"). Each
+/// `FrameSealer`/`FrameOpener` is in any case used by one thread at a time.
 final class ChaChaPolyContext: Equatable, @unchecked Sendable {
     /// The key's bytes, kept for `==` and for `LinkKeys.peerSide`.
     let key: SymmetricKey
     private let context: OpaquePointer
 
+    /// The sizes `Sources/CBoringAEAD/shim.h` passes to BoringSSL (ChaCha20-Poly1305, RFC 8439).
     static let keySize = 32
     static let nonceSize = 12
     static let tagSize = 16
@@ -26,7 +28,7 @@ final class ChaChaPolyContext: Equatable, @unchecked Sendable {
         precondition(key.bitCount == Self.keySize * 8, "a ChaChaPoly key has 32 bytes")
         self.key = key
         // The key bytes are read during the call only; BoringSSL copies them into the context.
-        guard let context = key.withUnsafeBytes({ gossip_chachapoly_new($0.bindMemory(to: UInt8.self).baseAddress) }) else {
+        guard let context = key.withUnsafeBytes({ gossip_chachapoly_new($0.baseAddress) }) else {
             fatalError("BoringSSL could not make a ChaCha20-Poly1305 context")
         }
         self.context = context
@@ -42,20 +44,24 @@ final class ChaChaPolyContext: Equatable, @unchecked Sendable {
     }
 
     /// Appends `body` sealed with the nonce of `counter` and authenticating `header`: the
-    /// ciphertext (as long as `body`) and the 16-byte tag.
+    /// ciphertext (as long as `body`) and the 16-byte tag. `body` and `header` must not point into
+    /// `output`'s storage (appending may move it).
     func seal(_ body: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer, counter: UInt64, appendingTo output: inout [UInt8]) {
+        Self.withNonce(counter) { seal(body, header: header, nonce: $0, appendingTo: &output) }
+    }
+
+    /// `seal` with any 12-byte nonce (the frames' nonces come from `withNonce`; the tests use RFC
+    /// 8439's).
+    func seal(_ body: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer, nonce: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) {
+        precondition(nonce.count == Self.nonceSize, "a ChaChaPoly nonce has 12 bytes")
         let start = output.count
-        let sealedSize = body.count + Self.tagSize
         // Grow by the sealed size, then write into the new tail. The zero fill is overwritten.
-        output.append(contentsOf: repeatElement(0, count: sealedSize))
-        let sealed = Self.withNonce(counter) { nonce in
-            output.withUnsafeMutableBufferPointer { out in
-                // `out` is a distinct buffer from `body` and `header` (inout exclusivity), as
-                // BoringSSL requires; it has room for exactly `sealedSize` bytes after `start`.
-                gossip_chachapoly_seal(
-                    context, out.baseAddress! + start, nonce, body.bindMemory(to: UInt8.self).baseAddress, body.count,
-                    header.bindMemory(to: UInt8.self).baseAddress, header.count)
-            }
+        output.append(contentsOf: repeatElement(0, count: body.count + Self.tagSize))
+        let sealed = output.withUnsafeMutableBufferPointer { out in
+            // The tail is new storage, so it overlaps neither `body` nor `header` (BoringSSL
+            // allows no partial overlap), and it has room for exactly the sealed size.
+            gossip_chachapoly_seal(
+                context, out.baseAddress! + start, nonce.baseAddress, body.baseAddress, body.count, header.baseAddress, header.count)
         }
         // Sealing fails only for sizes BoringSSL cannot take (over 2^38 bytes): a programming error.
         precondition(sealed == 1, "BoringSSL refused to seal a frame")
@@ -69,8 +75,7 @@ final class ChaChaPolyContext: Equatable, @unchecked Sendable {
         let plaintext = [UInt8](unsafeUninitializedCapacity: sealed.count - Self.tagSize) { out, count in
             opened = Self.withNonce(counter) { nonce in
                 gossip_chachapoly_open(
-                    context, out.baseAddress, nonce, sealed.bindMemory(to: UInt8.self).baseAddress, sealed.count,
-                    header.bindMemory(to: UInt8.self).baseAddress, header.count)
+                    context, out.baseAddress, nonce.baseAddress, sealed.baseAddress, sealed.count, header.baseAddress, header.count)
             } == 1
             // BoringSSL writes all of the plaintext, or zeroes on failure; a failed open keeps none.
             count = opened ? out.count : 0
@@ -80,11 +85,9 @@ final class ChaChaPolyContext: Equatable, @unchecked Sendable {
 
     /// Calls `body` with the 12-byte nonce of `counter`: 4 zero bytes, then the counter as a
     /// big-endian u64 (docs/protocol.md section 4.5), on the stack.
-    private static func withNonce<R>(_ counter: UInt64, _ body: (UnsafePointer<UInt8>) -> R) -> R {
+    private static func withNonce<R>(_ counter: UInt64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         // Three u32s are laid out as 12 contiguous bytes (a homogeneous tuple has no padding).
-        var nonce: (UInt32, UInt32, UInt32) = (0, UInt32(truncatingIfNeeded: counter >> 32).bigEndian, UInt32(truncatingIfNeeded: counter).bigEndian)
-        return withUnsafeBytes(of: &nonce) { raw in
-            body(raw.bindMemory(to: UInt8.self).baseAddress!)
-        }
+        let nonce: (UInt32, UInt32, UInt32) = (0, UInt32(truncatingIfNeeded: counter >> 32).bigEndian, UInt32(truncatingIfNeeded: counter).bigEndian)
+        return withUnsafeBytes(of: nonce) { body($0) }
     }
 }

@@ -52,7 +52,7 @@ public struct FrameSealer: Equatable, Sendable {
     public private(set) var counter: UInt64 = 0
 
     /// The bytes a sealed frame adds to the plaintext frame.
-    public static let tagSize = 16
+    public static let tagSize = ChaChaPolyContext.tagSize
 
     init(key: SymmetricKey) {
         self.cipher = ChaChaPolyContext(key: key)

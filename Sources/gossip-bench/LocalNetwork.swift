@@ -257,7 +257,6 @@ final class LocalNetwork: @unchecked Sendable {
         }
         print(String(format: "stopped %d gossipd processes in %.1f s (%d needed SIGKILL); %@ in process group %d",
                      pids.count, seconds(ContinuousClock.now - begin), forced, remaining, group))
-        fflush(nil)  // every stream: the output may be a pipe
     }
 
     /// `stopAll` for the end of the run; if a signal handler is stopping the nodes, waits for it

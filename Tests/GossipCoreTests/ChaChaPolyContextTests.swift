@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GossipWire
 import Testing
 
 @testable import GossipCore
@@ -44,6 +45,57 @@ struct ChaChaPolyContextTests {
                 #expect(Self.open(context, expected, header: header, counter: counter) == body)
             }
         }
+    }
+
+    static func hex(_ text: String) -> [UInt8] {
+        let digits = Array(text.filter { !$0.isWhitespace })
+        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0..<$0 + 2]), radix: 16)! }
+    }
+
+    @Test("RFC 8439's AEAD test vector (section 2.8.2)")
+    func rfc8439Vector() throws {
+        let key = SymmetricKey(data: Self.hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"))
+        let nonce = Self.hex("070000004041424344454647"), aad = Self.hex("50515253c0c1c2c3c4c5c6c7")
+        let plaintext = Array("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
+        let ciphertext = Self.hex("""
+            d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116
+            """)
+        let tag = Self.hex("1ae10b594f09e26a7e902ecbd0600691")
+        var sealed: [UInt8] = []
+        plaintext.withUnsafeBytes { body in
+            aad.withUnsafeBytes { header in
+                nonce.withUnsafeBytes { ChaChaPolyContext(key: key).seal(body, header: header, nonce: $0, appendingTo: &sealed) }
+            }
+        }
+        #expect(sealed == ciphertext + tag)
+    }
+
+    @Test("frames sealed in one call, after what the output held, are the frames sealed one by one")
+    func severalFramesInOneCall() {
+        let keys = LinkKeys.derive(
+            agreementKey: Curve25519.KeyAgreement.PrivateKey(), peerAgreementKey: Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation),
+            ourNonce: Array(repeating: 1, count: 16), theirNonce: Array(repeating: 2, count: 16),
+            ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2)))!
+        let messages: [PeerMessage] = [.ping(1), .prune, .pong(7), .ping(2)]
+        var together = keys.sealer, oneByOne = keys.sealer
+        var output: [UInt8] = [0xEE]
+        together.seal(messages.flatMap { $0.encoded() }, into: &output)
+        var expected: [UInt8] = [0xEE]
+        for message in messages { oneByOne.seal(message.encoded(), into: &expected) }
+        #expect(output == expected)
+        #expect(together.counter == 4 && oneByOne.counter == 4)
+        // And the peer opens them in order.
+        var opener = keys.peerSide.opener
+        var rest = output[1...]
+        for message in messages {
+            let size = Int(rest[rest.startIndex]) << 8 | Int(rest[rest.startIndex + 1])
+            let type = UInt16(rest[rest.startIndex + 2]) << 8 | UInt16(rest[rest.startIndex + 3])
+            let wireSize = size + FrameSealer.tagSize
+            let frame = Frame(type: type, body: Array(rest[(rest.startIndex + 4)..<(rest.startIndex + wireSize)]))
+            #expect(opener.open(frame).flatMap { try? PeerMessage(frame: $0) } == message)
+            rest = rest[(rest.startIndex + wireSize)...]
+        }
+        #expect(rest.isEmpty)
     }
 
     @Test("a sealed body altered, under another counter, header or key, or shorter than a tag does not open")
