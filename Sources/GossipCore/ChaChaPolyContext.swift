@@ -10,8 +10,9 @@ import Crypto
 ///
 /// `@unchecked Sendable`: the context is written once, by `init`, and freed by `deinit`; BoringSSL
 /// documents that seal and open may be called on one context from several threads at once
-/// (include/openssl/aead.h, "EVP_AEAD_CTX_seal ... may be called concurrently"). Each
-/// `FrameSealer`/`FrameOpener` is in any case used by one thread at a time.
+/// (include/openssl/aead.h: seal "may be called concurrently with itself or any other seal/open
+/// function on the same EVP_AEAD_CTX"). Each `FrameSealer`/`FrameOpener` is in any case used by
+/// one thread at a time.
 final class ChaChaPolyContext: Equatable, @unchecked Sendable {
     /// The key's bytes, kept for `==` and for `LinkKeys.peerSide`.
     let key: SymmetricKey
