@@ -223,12 +223,17 @@ struct NetBench: ParsableCommand {
             report("warm-up", probe.coverage(warmupSent, members: members), members: nodes, messages: nil, tree: probe.overlay(members))
         }
         let before = itemsSent(probe, members)
+        let (cpuBefore, phaseStart) = (nodesCPU(members), ContinuousClock.now)
         let sent = try probe.announce(0..<items, from: members, gap: interval)
         probe.waitForCoverage(0..<items, members: members, timeout: .seconds(10))
+        let (cpuSpent, phaseSeconds) = (nodesCPU(members) - cpuBefore, seconds(ContinuousClock.now - phaseStart))
         let messages = itemsSent(probe, members) - before
         let coverage = probe.coverage(sent, members: members)
         let afterSteady = probe.overlay(members)
         report("steady", coverage, members: nodes, messages: messages, tree: afterSteady)
+        // The phase alone, without the join's handshakes: what the items (and the background
+        // beside them) cost.
+        print(String(format: "[steady] CPU of the %d nodes while the items ran: %.2f s in %.1f s (%.2f cores)", members.count, cpuSpent, phaseSeconds, cpuSpent / max(phaseSeconds, 0.001)))
         describe("after the items", afterSteady)
         closes(probe, members)
         resources(members)
@@ -440,6 +445,11 @@ struct NetBench: ParsableCommand {
         let name = prefix + "-" + phase.filter { $0.isLetter || $0.isNumber } + ".tsv"
         let path = URL(fileURLWithPath: folder).appendingPathComponent(name).path
         return FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) ? path : nil
+    }
+
+    /// The CPU seconds the running nodes have used so far, summed (from /proc).
+    private func nodesCPU(_ members: [ProbeNode]) -> Double {
+        members.compactMap { $0.pid.flatMap(ProcessStats.init(pid:)) }.reduce(0) { $0 + $1.cpuSeconds }
     }
 
     private func resources(_ members: [ProbeNode]) {
