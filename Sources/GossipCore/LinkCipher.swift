@@ -98,9 +98,10 @@ public struct FrameOpener: Equatable, Sendable {
         guard sealed.body.count >= FrameSealer.tagSize else { return nil }
         let bodySize = sealed.body.count - FrameSealer.tagSize
         let size = Framing.headerSize + bodySize
-        let header: [UInt8] = [UInt8(size >> 8), UInt8(size & 0xFF), UInt8(sealed.type >> 8), UInt8(sealed.type & 0xFF)]
+        // The clear header, on the stack: no allocation per frame on the reader's path.
+        let header = (UInt8(size >> 8), UInt8(size & 0xFF), UInt8(sealed.type >> 8), UInt8(sealed.type & 0xFF))
         let opened = sealed.body.withUnsafeBytes { sealedBody in
-            header.withUnsafeBytes { header in cipher.open(sealedBody, header: header, counter: counter) }
+            withUnsafeBytes(of: header) { header in cipher.open(sealedBody, header: header, counter: counter) }
         }
         guard let body = opened else { return nil }
         counter += 1

@@ -47,20 +47,15 @@ struct ChaChaPolyContextTests {
         }
     }
 
-    static func hex(_ text: String) -> [UInt8] {
-        let digits = Array(text.filter { !$0.isWhitespace })
-        return stride(from: 0, to: digits.count, by: 2).map { UInt8(String(digits[$0..<$0 + 2]), radix: 16)! }
-    }
-
     @Test("RFC 8439's AEAD test vector (section 2.8.2)")
     func rfc8439Vector() throws {
-        let key = SymmetricKey(data: Self.hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"))
-        let nonce = Self.hex("070000004041424344454647"), aad = Self.hex("50515253c0c1c2c3c4c5c6c7")
+        let key = SymmetricKey(data: LinkCipherTests.hex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"))
+        let nonce = LinkCipherTests.hex("070000004041424344454647"), aad = LinkCipherTests.hex("50515253c0c1c2c3c4c5c6c7")
         let plaintext = Array("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.".utf8)
-        let ciphertext = Self.hex("""
+        let ciphertext = LinkCipherTests.hex("""
             d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d63dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b3692ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc3ff4def08e4b7a9de576d26586cec64b6116
             """)
-        let tag = Self.hex("1ae10b594f09e26a7e902ecbd0600691")
+        let tag = LinkCipherTests.hex("1ae10b594f09e26a7e902ecbd0600691")
         var sealed: [UInt8] = []
         plaintext.withUnsafeBytes { body in
             aad.withUnsafeBytes { header in
