@@ -10,8 +10,11 @@ public typealias Deadline = ContinuousClock.Instant
 
 /// A TCP socket with deadline-bounded blocking reads and writes.
 ///
-/// Connected sockets are non-blocking underneath and wait in `poll`, so every read and write can
-/// carry a deadline, and `shutdown()` from another thread wakes a waiting reader or writer.
+/// Connected sockets block, but every write and every read with a deadline is made with
+/// `MSG_DONTWAIT` and waits in `poll`, so each can carry a deadline; a read without one blocks
+/// in `recv` itself: one system call per wake-up instead of three (a `recv` that finds nothing, a
+/// `poll`, the `recv` that reads), which is most of a reader's work on a busy node. `shutdown()`
+/// from another thread wakes a waiting reader or writer either way.
 /// The descriptor is closed exactly once, by `close()` or on deinit.
 public final class Socket: Sendable {
     public let descriptor: Int32
@@ -117,14 +120,17 @@ public final class Socket: Sendable {
         var lastError = SocketError("connect \(path)", .resolution("no socket"))
         guard let socket = open(address, error: &lastError) else { throw lastError }
         socket.configureConnected()
+        socket.setNonBlocking(true)  // for the connect's deadline
         let result = address.withSockAddr { Glibc.connect(socket.descriptor, $0, $1) }
-        if result == 0 { return socket }
-        guard errno == EINPROGRESS || errno == EAGAIN else { throw .system("connect \(path)") }
-        try socket.wait(for: Int16(POLLOUT), until: deadline, operation: "connect \(path)")
-        var code: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        getsockopt(socket.descriptor, SOL_SOCKET, SO_ERROR, &code, &length)
-        guard code == 0 else { throw SocketError("connect \(path)", .system(code)) }
+        if result != 0 {
+            guard errno == EINPROGRESS || errno == EAGAIN else { throw .system("connect \(path)") }
+            try socket.wait(for: Int16(POLLOUT), until: deadline, operation: "connect \(path)")
+            var code: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(socket.descriptor, SOL_SOCKET, SO_ERROR, &code, &length)
+            guard code == 0 else { throw SocketError("connect \(path)", .system(code)) }
+        }
+        socket.setNonBlocking(false)
         return socket
     }
 
@@ -135,8 +141,12 @@ public final class Socket: Sendable {
             guard let socket = open(address, error: &lastError) else { continue }
             let fd = socket.descriptor
             socket.configureConnected()
+            socket.setNonBlocking(true)  // for the connect's deadline
             let result = address.withSockAddr { Glibc.connect(fd, $0, $1) }
-            if result == 0 { return socket }
+            if result == 0 {
+                socket.setNonBlocking(false)
+                return socket
+            }
             guard errno == EINPROGRESS else {
                 lastError = .system("connect \(host):\(port)")
                 continue
@@ -150,7 +160,10 @@ public final class Socket: Sendable {
             var code: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &code, &length)
-            if code == 0 { return socket }
+            if code == 0 {
+                socket.setNonBlocking(false)
+                return socket
+            }
             lastError = SocketError("connect \(host):\(port)", .system(code))
         }
         throw lastError
@@ -184,9 +197,14 @@ public final class Socket: Sendable {
         }
     }
 
-    private func configureConnected() {
+    /// Sets or clears `O_NONBLOCK`: set only while a connect is under way (its deadline is kept
+    /// in `poll`); every later call that must not block says so with `MSG_DONTWAIT`.
+    private func setNonBlocking(_ on: Bool) {
         let flags = fcntl(descriptor, F_GETFL)
-        _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
+        _ = fcntl(descriptor, F_SETFL, on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK)
+    }
+
+    private func configureConnected() {
         var one: Int32 = 1
         // On a Unix-domain socket this fails harmlessly: there is no Nagle to turn off.
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -197,8 +215,11 @@ public final class Socket: Sendable {
     /// Reads what is available into `buffer`, waiting until `deadline` (nil: forever) for at least one
     /// byte. Returns 0 when the other side closed.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, deadline: Deadline?) throws(SocketError) -> Int {
+        // Without a deadline, `recv` itself waits (the socket blocks); with one, it must not, and
+        // `poll` waits until the deadline.
+        let flags = deadline == nil ? Int32(0) : Int32(MSG_DONTWAIT)
         while true {
-            let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
+            let count = recv(descriptor, buffer.baseAddress, buffer.count, flags)
             if count >= 0 { return count }
             switch errno {
             case EINTR: continue
@@ -213,7 +234,8 @@ public final class Socket: Sendable {
         var offset = 0
         while offset < bytes.count {
             // MSG_NOSIGNAL: a closed peer must give EPIPE here, not kill the process with SIGPIPE.
-            let count = Glibc.send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            // MSG_DONTWAIT: a full send buffer waits in `poll`, within the deadline.
+            let count = Glibc.send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             if count > 0 {
                 offset += count
                 continue
