@@ -131,6 +131,13 @@ public final class GossipAPIClient: @unchecked Sendable {
     /// Whether bytes already received wait to be read: a caller batching its answers flushes when false.
     public var hasBufferedData: Bool { stream.bufferedByteCount > 0 }
 
+    /// Ends the connection in both directions and wakes a thread waiting in `receive`, which then
+    /// sees the end of the stream; the descriptor stays open until the client is released (or
+    /// `close`), so that thread can never read from a descriptor number reused meanwhile.
+    public func shutdown() {
+        socket.shutdown()
+    }
+
     /// Closes the connection.
     public func close() {
         socket.shutdown()

@@ -8,7 +8,7 @@ import Synchronization
 /// A point in time after which a blocking call gives up; nil waits forever.
 public typealias Deadline = ContinuousClock.Instant
 
-/// A TCP socket with deadline-bounded blocking reads and writes.
+/// A stream socket (TCP, or Unix-domain for the API) with deadline-bounded blocking reads and writes.
 ///
 /// Connected sockets block, but every write and every read with a deadline is made with
 /// `MSG_DONTWAIT` and waits in `poll`, so each can carry a deadline; a read without one blocks
@@ -123,7 +123,9 @@ public final class Socket: Sendable {
         socket.setNonBlocking(true)  // for the connect's deadline
         let result = address.withSockAddr { Glibc.connect(socket.descriptor, $0, $1) }
         if result != 0 {
-            guard errno == EINPROGRESS || errno == EAGAIN else { throw .system("connect \(path)") }
+            // A Unix-domain connect does not go on in the background: EAGAIN means the listener's
+            // backlog is full and nothing was connected, so it fails like any other error.
+            guard errno == EINPROGRESS else { throw .system("connect \(path)") }
             try socket.wait(for: Int16(POLLOUT), until: deadline, operation: "connect \(path)")
             var code: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)

@@ -360,7 +360,9 @@ final class NetworkProbe: @unchecked Sendable {
     }
 
     func closeClients() {
-        for client in clients.values { client.close() }
+        // A subscriber's reader thread may be between two reads: shut down only, and let the
+        // descriptor close when the thread lets go of the client.
+        for client in clients.values { client.shutdown() }
         for client in announcers.values { client.close() }
         clients = [:]
         announcers = [:]

@@ -8,7 +8,7 @@ import Testing
 
 /// How a connected socket waits: a read without a deadline blocks in `recv` (one system call per
 /// wake-up), and is still woken by `shutdown`; reads with a deadline and every write keep it.
-@Suite("Socket waits and deadlines")
+@Suite("Socket waits and deadlines", .timeLimit(.minutes(1)))
 struct SocketWaitTests {
     /// A connected pair on 127.0.0.1 (port chosen by the OS): the dialed end and the accepted end.
     static func connectedPair() throws -> (dialed: Socket, accepted: Socket) {
@@ -24,8 +24,9 @@ struct SocketWaitTests {
         fcntl(socket.descriptor, F_GETFL) & O_NONBLOCK != 0
     }
 
-    /// Runs `body` on a thread of its own; the returned function waits for its result.
-    static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> @Sendable () -> T {
+    /// Runs `body` on a thread of its own; the returned function waits up to 10 s for its result
+    /// (nil if it has not come by then: a call that should have returned is stuck).
+    static func onThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> @Sendable () -> T? {
         let result = Mutex<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         Thread {
@@ -34,9 +35,42 @@ struct SocketWaitTests {
             done.signal()
         }.start()
         return {
-            done.wait()
-            return result.withLock { $0! }
+            guard done.wait(timeout: .now() + 10) == .success else { return nil }
+            return result.withLock { $0 }
         }
+    }
+
+    /// Waits up to 10 s until thread `tid` of this process sleeps (state S in its `stat`): the
+    /// reader is inside its blocking call. False if it never did.
+    static func waitUntilAsleep(_ tid: Int32) -> Bool {
+        for _ in 0..<1_000 {
+            if let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")"),
+                stat[stat.index(close, offsetBy: 2)] == "S"
+            {
+                return true
+            }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    /// A reader blocked in `receive` without a deadline on `reading` is woken by `shutdown`.
+    static func expectShutdownWakesReader(_ reading: Socket) {
+        let tid = Mutex<Int32>(0)
+        let started = DispatchSemaphore(value: 0)
+        let read = onThread {
+            // "/proc/thread-self" links to "<pid>/task/<tid>" (Glibc's `gettid` is not imported).
+            let link = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/thread-self")) ?? ""
+            tid.withLock { $0 = Int32(link.split(separator: "/").last ?? "") ?? 0 }
+            started.signal()
+            return blockingRead(reading)
+        }
+        started.wait()
+        // The only place the thread can sleep from here on is the read.
+        #expect(waitUntilAsleep(tid.withLock { $0 }))
+        reading.shutdown()
+        #expect(read() == 0)
     }
 
     /// Reads once without a deadline: the byte count, or -1 on an error.
@@ -74,21 +108,22 @@ struct SocketWaitTests {
         #expect(atEnd() == 0)
     }
 
-    @Test("shutdown from another thread wakes a reader blocked without a deadline")
+    @Test("shutdown from another thread wakes a reader blocked without a deadline, over TCP")
     func shutdownWakesBlockedReader() throws {
         let (dialed, accepted) = try Self.connectedPair()
         defer { dialed.close(); accepted.close() }
-        let started = DispatchSemaphore(value: 0)
-        let read = Self.onThread {
-            started.signal()
-            return Self.blockingRead(accepted)
-        }
-        started.wait()
-        // The reader may not be inside recv yet; shutdown works either way (a later recv sees end
-        // of stream at once), which is what the node relies on when it closes a link.
-        Thread.sleep(forTimeInterval: 0.05)
-        accepted.shutdown()
-        #expect(read() == 0)
+        Self.expectShutdownWakesReader(accepted)
+    }
+
+    @Test("shutdown from another thread wakes a reader blocked without a deadline, over a Unix-domain socket")
+    func shutdownWakesBlockedUnixReader() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sk-\(UUID().uuidString.prefix(8))").path
+        let listener = try Socket.listen(unixPath: path)
+        defer { listener.close(); unlink(path) }
+        let client = try Socket.connect(unixPath: path, deadline: .now + .seconds(5))
+        let server = try listener.accept()
+        defer { client.close(); server.close() }
+        Self.expectShutdownWakesReader(server)
     }
 
     @Test("a read with a deadline and nothing to read times out instead of blocking")
@@ -107,8 +142,12 @@ struct SocketWaitTests {
     func writeToStalledPeerTimesOut() throws {
         let (dialed, accepted) = try Self.connectedPair()
         defer { dialed.close(); accepted.close() }
-        // Far more than loopback's socket buffers hold, so the write must wait, and give up.
-        let bytes = [UInt8](repeating: 0xA5, count: 64 << 20)
+        // Small buffers on both ends (the kernel doubles and rounds them; a few tens of KB), so 4
+        // MiB can never fit and the write must wait, and give up, whatever the host's defaults.
+        var small: Int32 = 16_384
+        setsockopt(dialed.descriptor, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(accepted.descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        let bytes = [UInt8](repeating: 0xA5, count: 4 << 20)
         #expect {
             try dialed.send(bytes, deadline: .now + .milliseconds(300))
         } throws: { error in
