@@ -91,7 +91,7 @@ struct ItemRecorderTests {
         for (tail, message) in tails {
             try Data(bytes + tail).write(to: URL(fileURLWithPath: path))
             let log = RecordingLogHandler()
-            let recorder = try ItemRecorder(path: path, observers: ItemObservers(), logger: Logger(label: "recorder-test") { _ in log })
+            let recorder = try Self.reopenRecorder(path, observers: ItemObservers(), logger: Logger(label: "recorder-test") { _ in log })
             recorder.finish()
             #expect(log.messages("recording items").first?.metadata["records_before"] == "90")
             #expect(log.messages(message).first?.metadata["bytes_cut"] == "\(tail.count)", "\(log.lines.withLock { $0.map(\.message) })")
@@ -129,11 +129,31 @@ struct ItemRecorderTests {
         removeSideFiles(of: path)
     }
 
+    /// A recorder on `path`, which a recorder of this test closed a moment ago. Other suites start
+    /// processes meanwhile, and a child between its fork and its exec holds a copy of every
+    /// descriptor of this process (O_CLOEXEC closes them only at the exec), so the file's lock
+    /// can outlive our close by a moment: that refusal is retried for up to 5 s.
+    static func reopenRecorder(_ path: String, observers: ItemObservers, logger: Logger) throws -> ItemRecorder {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while true {
+            let opened: Result<ItemRecorder, ItemRecorder.OpenError> = Result { () throws(ItemRecorder.OpenError) in
+                try ItemRecorder(path: path, observers: observers, logger: logger)
+            }
+            switch opened {
+            case .success(let recorder):
+                return recorder
+            case .failure(let error):
+                guard error.reason.hasPrefix("it is being recorded"), ContinuousClock.now < deadline else { throw error }
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
+    }
+
     /// Starts a recorder on `path`, records `new` items (data 200, 201, ...), stops it; its log.
     static func record(_ new: Int, to path: String) throws -> RecordingLogHandler {
         let log = RecordingLogHandler()
         let observers = ItemObservers()
-        let recorder = try ItemRecorder(path: path, observers: observers, logger: Logger(label: "recorder-test") { _ in log })
+        let recorder = try reopenRecorder(path, observers: observers, logger: Logger(label: "recorder-test") { _ in log })
         for index in 0..<new { observers.publish(observation(200 + index)) }
         recorder.finish()
         return log
