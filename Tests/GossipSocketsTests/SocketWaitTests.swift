@@ -19,6 +19,18 @@ struct SocketWaitTests {
         return (dialed, accepted)
     }
 
+    /// Runs `body` with a connected Unix-domain pair (client, accepted end) in a fresh temporary
+    /// folder; closes both and removes the socket file after.
+    static func withUnixPair(_ body: (Socket, Socket) throws -> Void) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sk-\(UUID().uuidString.prefix(8))").path
+        let listener = try Socket.listen(unixPath: path)
+        defer { listener.close(); unlink(path) }
+        let client = try Socket.connect(unixPath: path, deadline: .now + .seconds(5))
+        let server = try listener.accept()
+        defer { client.close(); server.close() }
+        try body(client, server)
+    }
+
     /// Whether `O_NONBLOCK` is set on the descriptor.
     static func isNonBlocking(_ socket: Socket) -> Bool {
         fcntl(socket.descriptor, F_GETFL) & O_NONBLOCK != 0
@@ -86,14 +98,10 @@ struct SocketWaitTests {
         #expect(!Self.isNonBlocking(dialed))
         #expect(!Self.isNonBlocking(accepted))
 
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sk-\(UUID().uuidString.prefix(8))").path
-        let listener = try Socket.listen(unixPath: path)
-        defer { listener.close(); unlink(path) }
-        let client = try Socket.connect(unixPath: path, deadline: .now + .seconds(5))
-        let server = try listener.accept()
-        defer { client.close(); server.close() }
-        #expect(!Self.isNonBlocking(client))
-        #expect(!Self.isNonBlocking(server))
+        try Self.withUnixPair { client, server in
+            #expect(!Self.isNonBlocking(client))
+            #expect(!Self.isNonBlocking(server))
+        }
     }
 
     @Test("a read without a deadline returns the bytes that come, then 0 when the peer closes")
@@ -117,13 +125,19 @@ struct SocketWaitTests {
 
     @Test("shutdown from another thread wakes a reader blocked without a deadline, over a Unix-domain socket")
     func shutdownWakesBlockedUnixReader() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sk-\(UUID().uuidString.prefix(8))").path
-        let listener = try Socket.listen(unixPath: path)
-        defer { listener.close(); unlink(path) }
-        let client = try Socket.connect(unixPath: path, deadline: .now + .seconds(5))
-        let server = try listener.accept()
-        defer { client.close(); server.close() }
-        Self.expectShutdownWakesReader(server)
+        try Self.withUnixPair { _, server in Self.expectShutdownWakesReader(server) }
+    }
+
+    /// Expects `body` to give up with a timed-out `SocketError`.
+    static func expectTimesOut(_ body: () throws -> Void) {
+        do {
+            try body()
+            Issue.record("returned instead of timing out")
+        } catch let error as SocketError {
+            #expect(error.kind == .timedOut, "\(error)")
+        } catch {
+            Issue.record("threw \(error) instead of timing out")
+        }
     }
 
     @Test("a read with a deadline and nothing to read times out instead of blocking")
@@ -131,10 +145,8 @@ struct SocketWaitTests {
         let (dialed, accepted) = try Self.connectedPair()
         defer { dialed.close(); accepted.close() }
         var buffer = [UInt8](repeating: 0, count: 16)
-        #expect {
+        Self.expectTimesOut {
             try buffer.withUnsafeMutableBytes { _ = try accepted.receive(into: $0, deadline: .now + .milliseconds(100)) }
-        } throws: { error in
-            (error as? SocketError)?.kind == .timedOut
         }
     }
 
@@ -148,11 +160,7 @@ struct SocketWaitTests {
         setsockopt(dialed.descriptor, SOL_SOCKET, SO_SNDBUF, &small, socklen_t(MemoryLayout<Int32>.size))
         setsockopt(accepted.descriptor, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
         let bytes = [UInt8](repeating: 0xA5, count: 4 << 20)
-        #expect {
-            try dialed.send(bytes, deadline: .now + .milliseconds(300))
-        } throws: { error in
-            (error as? SocketError)?.kind == .timedOut
-        }
+        Self.expectTimesOut { try dialed.send(bytes, deadline: .now + .milliseconds(300)) }
     }
 
     @Test("sendAvailable never waits: it returns what the kernel took, 0 once the buffers are full")
