@@ -13,7 +13,7 @@ public typealias Deadline = ContinuousClock.Instant
 /// Connected sockets block, but every write and every read with a deadline is made with
 /// `MSG_DONTWAIT` and waits in `poll`, so each can carry a deadline; a read without one blocks
 /// in `recv` itself: one system call per wake-up instead of three (a `recv` that finds nothing, a
-/// `poll`, the `recv` that reads; 35% fewer system calls for a busy node, docs/benchmarks.md).
+/// `poll`, the `recv` that reads; 36% fewer system calls for a busy node, docs/benchmarks.md).
 /// `shutdown()` from another thread wakes a waiting reader or writer either way.
 /// The descriptor is closed exactly once, by `close()` or on deinit.
 public final class Socket: Sendable {
