@@ -447,13 +447,18 @@ struct NetBench: ParsableCommand {
         return FileManager.default.createFile(atPath: path, contents: Data(text.utf8)) ? path : nil
     }
 
-    /// The CPU seconds the running nodes have used so far, summed (from /proc).
+    /// What /proc says of each running node now.
+    private func processStats(_ members: [ProbeNode]) -> [ProcessStats] {
+        members.compactMap { $0.pid.flatMap(ProcessStats.init(pid:)) }
+    }
+
+    /// The CPU seconds the running nodes have used so far, summed.
     private func nodesCPU(_ members: [ProbeNode]) -> Double {
-        members.compactMap { $0.pid.flatMap(ProcessStats.init(pid:)) }.reduce(0) { $0 + $1.cpuSeconds }
+        processStats(members).reduce(0) { $0 + $1.cpuSeconds }
     }
 
     private func resources(_ members: [ProbeNode]) {
-        let stats = members.compactMap { $0.pid.flatMap(ProcessStats.init(pid:)) }
+        let stats = processStats(members)
         guard !stats.isEmpty else { return }
         let rss = stats.map(\.rssMiB), threads = stats.map { Double($0.threads) }, cpu = stats.map(\.cpuSeconds)
         print("per node: RSS MiB min \(format(rss.min(), "")) median \(format(percentile(rss, 0.5), "")) max \(format(rss.max(), "")); threads median \(format(percentile(threads, 0.5), "")) max \(format(threads.max(), "")); CPU s median \(format(percentile(cpu, 0.5), "")) max \(format(cpu.max(), "")) total \(String(format: "%.2f", cpu.reduce(0, +)))")
