@@ -71,17 +71,30 @@ final class ChaChaPolyContext: Equatable, @unchecked Sendable {
     /// The plaintext of `sealed` (ciphertext and tag) opened with the nonce of `counter`, checking
     /// `header` with it; nil if the tag does not match (altered, replayed, reordered, other key).
     func open(_ sealed: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer, counter: UInt64) -> [UInt8]? {
-        guard sealed.count >= Self.tagSize else { return nil }
-        var opened = false
-        let plaintext = [UInt8](unsafeUninitializedCapacity: sealed.count - Self.tagSize) { out, count in
-            opened = Self.withNonce(counter) { nonce in
-                gossip_chachapoly_open(
-                    context, out.baseAddress, nonce.baseAddress, sealed.baseAddress, sealed.count, header.baseAddress, header.count)
-            } == 1
-            // BoringSSL writes all of the plaintext, or zeroes on failure; a failed open keeps none.
-            count = opened ? out.count : 0
-        }
-        return opened ? plaintext : nil
+        var buffer = [UInt8](sealed)
+        let opened = buffer.withUnsafeMutableBytes { open(inPlace: $0, header: header, counter: counter) }
+        guard opened else { return nil }
+        buffer.removeLast(Self.tagSize)
+        return buffer
+    }
+
+    /// Opens `buffer` (ciphertext, then the 16-byte tag) with the nonce of `counter`, checking
+    /// `header` with it, and writes the plaintext over the ciphertext: true if the tag matched,
+    /// and then the first `buffer.count - 16` bytes are the plaintext. If not, the bytes are
+    /// unspecified (BoringSSL may have zeroed them). `header` must not point into `buffer`.
+    ///
+    /// In place, because the reader's frame is read cold: a second buffer per frame (an
+    /// allocation, and a generic array initializer that looks its type up in the runtime's
+    /// metadata cache) took several microseconds per frame after a thread switch, more than the
+    /// cipher (docs/benchmarks.md, "Opening in place").
+    func open(inPlace buffer: UnsafeMutableRawBufferPointer, header: UnsafeRawBufferPointer, counter: UInt64) -> Bool {
+        guard buffer.count >= Self.tagSize else { return false }
+        // BoringSSL allows `out` to alias `in` exactly (aead.h; `check_alias`), which this is.
+        return Self.withNonce(counter) { nonce in
+            gossip_chachapoly_open(
+                context, buffer.baseAddress, nonce.baseAddress, UnsafeRawPointer(buffer.baseAddress), buffer.count, header.baseAddress,
+                header.count)
+        } == 1
     }
 
     /// Calls `body` with the 12-byte nonce of `counter`: 4 zero bytes, then the counter as a

@@ -95,16 +95,26 @@ public struct FrameOpener: Equatable, Sendable {
     /// The plaintext frame of a sealed one, as `FrameReader` read it with `trailerSize =
     /// FrameSealer.tagSize` (its body is the ciphertext and the tag); nil if it does not open.
     public mutating func open(_ sealed: Frame) -> Frame? {
-        guard sealed.body.count >= FrameSealer.tagSize else { return nil }
-        let bodySize = sealed.body.count - FrameSealer.tagSize
+        var frame = sealed
+        return open(&frame) ? frame : nil
+    }
+
+    /// Opens `frame` in place (see `open(_:)`): true if it opened, and then its body is the
+    /// plaintext. If not, the body is unspecified and the link must close. The node's readers use
+    /// this: the body they read is their own, so no second buffer is made.
+    public mutating func open(_ frame: inout Frame) -> Bool {
+        guard frame.body.count >= FrameSealer.tagSize else { return false }
+        let bodySize = frame.body.count - FrameSealer.tagSize
         let size = Framing.headerSize + bodySize
         // The clear header, on the stack: no allocation per frame on the reader's path.
-        let header = (UInt8(size >> 8), UInt8(size & 0xFF), UInt8(sealed.type >> 8), UInt8(sealed.type & 0xFF))
-        let opened = sealed.body.withUnsafeBytes { sealedBody in
-            withUnsafeBytes(of: header) { header in cipher.open(sealedBody, header: header, counter: counter) }
+        let header = (UInt8(size >> 8), UInt8(size & 0xFF), UInt8(frame.type >> 8), UInt8(frame.type & 0xFF))
+        let counter = self.counter
+        let opened = frame.body.withUnsafeMutableBytes { body in
+            withUnsafeBytes(of: header) { header in cipher.open(inPlace: body, header: header, counter: counter) }
         }
-        guard let body = opened else { return nil }
-        counter += 1
-        return Frame(type: sealed.type, body: body)
+        guard opened else { return false }
+        frame.body.removeLast(FrameSealer.tagSize)
+        self.counter += 1
+        return true
     }
 }

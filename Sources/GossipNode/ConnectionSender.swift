@@ -57,6 +57,11 @@ final class ConnectionSender: @unchecked Sendable {
     /// Seals every frame from the link's secureLink on. Sealing under the lock numbers frames in
     /// the order they are queued, which is the order they are written.
     private var sealer: FrameSealer?
+    /// Where small messages are sealed (see `enqueue`); touched only under the lock.
+    private var sealScratch: [UInt8] = []
+    /// The largest message sealed in `sealScratch` (counting 64 bytes for the tags), so it keeps
+    /// about this much at most.
+    static let sealScratchBytes = 4096
     /// A writer thread is running (or starting). Cleared by the thread itself as it ends.
     private var hasThread = false
     /// The name the writer thread takes (`ps -L`).
@@ -128,10 +133,21 @@ final class ConnectionSender: @unchecked Sendable {
             return .closed
         }
         var message = plaintext
+        var inScratch = false
         if sealer != nil {
-            message = []
-            message.reserveCapacity(plaintext.count + 64)
-            sealer!.seal(plaintext, into: &message)
+            if plaintext.count + 64 <= Self.sealScratchBytes {
+                // A small message is sealed in `sealScratch`, whose storage is kept between
+                // messages: nearly every one is written at once, and then sealing it cost no
+                // allocation. What has to wait is copied out into the outbox below.
+                sealScratch.removeAll(keepingCapacity: true)
+                sealer!.seal(plaintext, into: &sealScratch)
+                message = sealScratch
+                inScratch = true
+            } else {
+                message = []
+                message.reserveCapacity(plaintext.count + 64)
+                sealer!.seal(plaintext, into: &message)
+            }
         }
         var pending = message[...]
         if outbox.isEmpty && !isWriting {
@@ -169,7 +185,9 @@ final class ConnectionSender: @unchecked Sendable {
             condition.unlock()
             return .noThread
         }
-        outbox.append(pending.count == message.count ? message : Array(pending))
+        // What waits is copied out of the scratch storage: the outbox then holds only the bytes it
+        // counts (not the scratch's capacity), and the next message is sealed in place again.
+        outbox.append(pending.count == message.count && !inScratch ? message : Array(pending))
         queuedBytes += pending.count
         if outbox.count == 1 { condition.broadcast() }
         condition.unlock()

@@ -105,12 +105,10 @@ final class P2PServer: Sendable {
             do {
                 guard var frame = try stream.readFrame() else { break reading }
                 link.framesIn.wrappingAdd(1, ordering: .relaxed)
-                if opener != nil {
-                    guard let opened = opener!.open(frame) else {
-                        link.terminate(.decryptionFailed, detail: "frame \(opener!.counter) of type \(frame.type) did not open")
-                        break reading
-                    }
-                    frame = opened
+                // Opened in place: the frame's body is this reader's alone.
+                if opener != nil, !opener!.open(&frame) {
+                    link.terminate(.decryptionFailed, detail: "frame \(opener!.counter) of type \(frame.type) did not open")
+                    break reading
                 }
                 message = try PeerMessage(frame: frame)
                 context.metrics?.countFrameIn(type: frame.type, bytes: frame.size)

@@ -75,12 +75,16 @@ public struct FrameStream: ~Copyable {
         while true {
             do {
                 if let frame = try reader.nextFrame() {
-                    frameStarted = reader.hasPartialFrame ? .now : nil
+                    frameStarted = nil
                     return frame
                 }
             } catch {
                 throw .malformed(error)
             }
+            // The clock is read only when a started frame must be waited for, not after every
+            // `recv`: most reads bring whole frames. A frame left partial behind a returned one
+            // starts its deadline when the caller asks for it, not while the caller works.
+            if frameStarted == nil && reader.hasPartialFrame { frameStarted = .now }
             let deadline: Deadline? = frameStarted.map { $0 + frameTimeout } ?? idleDeadline
             let count: Int
             do {
@@ -96,7 +100,6 @@ public struct FrameStream: ~Copyable {
                 if reader.hasPartialFrame { throw .closedMidFrame(bufferedBytes: reader.bufferedByteCount) }
                 return nil
             }
-            if frameStarted == nil { frameStarted = .now }
             reader.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
         }
     }

@@ -48,6 +48,37 @@ struct LinkCipherTests {
         #expect(a.opener.open(fromB).flatMap { try? PeerMessage(frame: $0) } == .pong(42))
     }
 
+    @Test("opening in place: the body becomes the plaintext; a frame that does not open leaves the counter where it was")
+    func openingInPlace() throws {
+        var (_, a, b) = Self.securedPair()
+        let item = PeerMessage.ping(7)
+        var first = Self.sealed(item, with: &a.sealer)
+        var second = Self.sealed(.pong(8), with: &a.sealer)
+        // The second frame before the first: it does not open, and the opener still expects frame 0.
+        var early = second
+        let opened1 = b.opener.open(&early)
+        #expect(!opened1)
+        #expect(b.opener.counter == 0)
+        var tampered = first
+        tampered.body[0] ^= 1
+        let opened2 = b.opener.open(&tampered)
+        #expect(!opened2)
+        #expect(b.opener.counter == 0)
+        let opened3 = b.opener.open(&first)
+        #expect(opened3)
+        #expect(b.opener.counter == 1)
+        #expect(first.body.count == item.encoded().count - Framing.headerSize, "the tag is gone")
+        #expect(try PeerMessage(frame: first) == item)
+        let opened4 = b.opener.open(&second)
+        #expect(opened4)
+        #expect(try PeerMessage(frame: second) == .pong(8))
+        // A frame shorter than a tag does not open either.
+        var short = Frame(type: second.type, body: Array(repeating: 0, count: FrameSealer.tagSize - 1))
+        let opened5 = b.opener.open(&short)
+        #expect(!opened5)
+        #expect(b.opener.counter == 2)
+    }
+
     /// Two cores (encrypting or not), a link opened at both ends, and the HELLO each sent.
     static func openedPair(aEncrypts: Bool = true, bEncrypts: Bool = true) -> (pair: CorePair, helloA: PeerMessage, helloB: PeerMessage)? {
         var pair = CorePair()

@@ -1,5 +1,8 @@
+import Crypto
 import Foundation
+import GossipCore
 import GossipSockets
+import GossipWire
 import Synchronization
 import Testing
 
@@ -122,5 +125,49 @@ struct ConnectionSenderTests {
         sender.stop()
         sender.waitUntilFinished()
         #expect(!sender.hasWriterThread)
+    }
+    @Test("sealed messages, written at once or queued behind a backlog, all open at the peer in order")
+    func sealedMessagesOpenInOrder() throws {
+        let pair = try Pair()
+        let sender = sender(on: pair.local)
+        let keys = try #require(
+            LinkKeys.derive(
+                agreementKey: Curve25519.KeyAgreement.PrivateKey(),
+                peerAgreementKey: Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation),
+                ourNonce: Array(repeating: 1, count: 16), theirNonce: Array(repeating: 2, count: 16),
+                ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2))))
+        sender.secure(with: keys.sealer)
+        // Small frames (sealed in the sender's reused storage) and large ones, some two to a
+        // message; nobody reads at first, so the later ones wait in the outbox, where a small
+        // one must not share the storage the next one is sealed in.
+        var frames: [Frame] = []
+        while frames.count < 600 {
+            var message: [UInt8] = []
+            for _ in 0..<(frames.count % 7 == 3 ? 2 : 1) {
+                let index = frames.count
+                let size = index % 5 == 2 ? 60_000 : index % 10 == 3 ? 3_000 : 36 + index % 5
+                let frame = Frame(type: 0x01FB, body: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
+                frames.append(frame)
+                message += frame.encoded()
+            }
+            #expect(sender.enqueue(message) == .queued)
+        }
+        #expect(sender.hasWriterThread, "part of it had to wait in the outbox")
+        let expectedBytes = frames.reduce(0) { $0 + $1.size + FrameSealer.tagSize }
+        let bytes = try pair.read(expectedBytes)
+        #expect(bytes.count == expectedBytes)
+        var reader = FrameReader()
+        reader.trailerSize = FrameSealer.tagSize
+        reader.append(bytes)
+        var opener = keys.peerSide.opener
+        var opened: [Frame] = []
+        while var frame = try reader.nextFrame() {
+            guard opener.open(&frame) else { break }
+            opened.append(frame)
+        }
+        #expect(opened.count == frames.count, "every frame opened")
+        #expect(opened == frames, "in the order they were enqueued, unaltered")
+        sender.stop()
+        sender.waitUntilFinished()
     }
 }
