@@ -210,21 +210,31 @@ final class NodeContext: Sendable {
         var closes: [GossipEffect] = []
         for effect in effects {
             switch effect {
+            // A connection's first message shares the encoded bytes (one encoding for all the
+            // connections it goes to); only a second message for the same connection copies them.
             case .notify(let subscribers, let notification, _):
                 let bytes = APIMessage.notification(notification).encoded()
                 for subscriber in subscribers {
-                    toModules[subscriber, default: ([], 0)].bytes.append(contentsOf: bytes)
-                    toModules[subscriber]!.count += 1
+                    if toModules[subscriber] == nil {
+                        toModules[subscriber] = (bytes, 1)
+                    } else {
+                        toModules[subscriber]!.bytes.append(contentsOf: bytes)
+                        toModules[subscriber]!.count += 1
+                    }
                 }
             case .send(let links, let message):
                 let bytes = message.encoded()
                 metrics?.countFramesOut(type: message.type.rawValue, frames: links.count, bytes: bytes.count * links.count)
-                let isItem = message.type == .peerItem
+                let items = message.type == .peerItem ? 1 : 0
                 for link in links {
-                    if toPeers[link] == nil { peerOrder.append(link) }
-                    toPeers[link, default: ([], 0, 0)].bytes.append(contentsOf: bytes)
-                    toPeers[link]!.frames += 1
-                    if isItem { toPeers[link]!.items += 1 }
+                    if toPeers[link] == nil {
+                        peerOrder.append(link)
+                        toPeers[link] = (bytes, items, 1)
+                    } else {
+                        toPeers[link]!.bytes.append(contentsOf: bytes)
+                        toPeers[link]!.frames += 1
+                        toPeers[link]!.items += items
+                    }
                 }
             case .dial(let target):
                 dialer.withLock { $0 }?(target)

@@ -16,7 +16,9 @@ struct LinkBench: ParsableCommand {
             One side of a handshake signs its AUTH, verifies the peer's, and makes the link's keys \
             (an X25519 key, the agreement, HKDF). Sealing and opening are timed for frames of \
             --sizes bytes. Single-threaded; figures are means over --runs (handshakes) and \
-            --frames (frames).
+            --frames (frames). Then each size is sealed, opened and, for comparison, copied \
+            --cold-calls times one call at a time, each right after touching 64 MiB: what a \
+            frame costs when its thread wakes on a busy machine with its caches gone.
 
             Example: gossip-bench link --runs 20 --frames 100000
             """)
@@ -27,11 +29,15 @@ struct LinkBench: ParsableCommand {
     @Option(help: "Frames sealed and opened per size.")
     var frames = 100_000
 
+    @Option(help: "Calls per size timed one at a time with cold caches (0: none).")
+    var coldCalls = 100
+
     @Option(help: "Frame sizes in bytes (header included), comma-separated.")
     var sizes = "40,92,1052,65535"
 
     func validate() throws {
         guard runs > 0, frames > 0 else { throw ValidationError("--runs and --frames must be positive") }
+        guard coldCalls >= 0 else { throw ValidationError("--cold-calls must be 0 or more") }
         guard parsedSizes != nil else { throw ValidationError("--sizes must list sizes from 4 to 65535") }
     }
 
@@ -75,15 +81,8 @@ struct LinkBench: ParsableCommand {
 
         print("frame cipher (ChaChaPoly, \(frames) frames per size): seal and open, per frame")
         for size in parsedSizes! {
-            var plain = [UInt8](repeating: 0xAB, count: size)
-            plain[0] = UInt8(size >> 8)
-            plain[1] = UInt8(size & 0xFF)
-            plain[2] = 0x01
-            plain[3] = 0xFC
-            var keys = LinkKeys.derive(
-                agreementKey: Curve25519.KeyAgreement.PrivateKey(), peerAgreementKey: Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation),
-                ourNonce: Array(repeating: 1, count: 16), theirNonce: Array(repeating: 2, count: 16),
-                ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2)))!
+            let plain = Self.frame(of: size)
+            var keys = Self.testKeys()
             var peer = keys.peerSide
             var bytes: [UInt8] = []
             let sealing = time(frames) {
@@ -92,10 +91,7 @@ struct LinkBench: ParsableCommand {
             }
             // Opening needs the frames in the order they were sealed: seal a fresh run of them
             // first (at most 64 MiB, so memory does not weigh on the figure), then open it.
-            var fresh = LinkKeys.derive(
-                agreementKey: Curve25519.KeyAgreement.PrivateKey(), peerAgreementKey: Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation),
-                ourNonce: Array(repeating: 1, count: 16), theirNonce: Array(repeating: 2, count: 16),
-                ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2)))!
+            var fresh = Self.testKeys()
             peer = fresh.peerSide
             let count = min(frames, max(1, 64 * 1_048_576 / size))
             let sealed: [Frame] = (0..<count).map { _ in
@@ -115,6 +111,76 @@ struct LinkBench: ParsableCommand {
                 "  \(size) bytes: seal \(format(sealing * 1e6)) µs (\(format(megabytes / sealing)) MiB/s),"
                     + " open \(format(opening * 1e6)) µs (\(format(megabytes / opening)) MiB/s)")
         }
+        guard coldCalls > 0 else { return }
+        print("frame cipher with cold caches (\(coldCalls) calls per size, each after touching 64 MiB): per call")
+        var evict = [UInt8](repeating: 1, count: 64 << 20)
+        for size in parsedSizes! {
+            let cold = coldFigures(frameOf: size, evicting: &evict)
+            print(
+                "  \(size) bytes: seal \(format(cold.seal * 1e6)) µs, open in place \(format(cold.open * 1e6)) µs,"
+                    + " for scale, a copy into a new array \(format(cold.copy * 1e6)) µs")
+        }
+    }
+
+    /// Mean seconds of one seal, one open in place (as the node's readers open) and, for scale, one
+    /// copy of the frame into a new array (an allocation and a copy, as cold), each timed alone
+    /// right after `evict` was written through, so that code, data and the frame are cold.
+    private func coldFigures(frameOf size: Int, evicting evict: inout [UInt8]) -> (seal: Double, open: Double, copy: Double) {
+        let plain = Self.frame(of: size)
+        var keys = Self.testKeys()
+        var peer = keys.peerSide
+        func evictCaches() {
+            for index in stride(from: 0, to: evict.count, by: 64) { evict[index] &+= 1 }
+        }
+        func seconds(_ duration: Duration) -> Double {
+            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        }
+        var total = (seal: 0.0, open: 0.0, copy: 0.0)
+        // One warm-up round first, so the figures are of cold caches, not of first calls.
+        for call in 0...coldCalls {
+            var sealed: [UInt8] = []
+            sealed.reserveCapacity(size + 64)
+            evictCaches()
+            let sealStart = ContinuousClock.now
+            keys.sealer.seal(plain, into: &sealed)
+            let sealTime = ContinuousClock.now - sealStart
+            var frame = Frame(type: 0x01FC, body: Array(sealed[Framing.headerSize...]))
+            evictCaches()
+            let openStart = ContinuousClock.now
+            let opened = peer.opener.open(&frame)
+            let openTime = ContinuousClock.now - openStart
+            precondition(opened, "a sealed frame did not open")
+            evictCaches()
+            let copyStart = ContinuousClock.now
+            let copy = plain.withUnsafeBytes { [UInt8]($0) }  // a real copy, not a shared buffer
+            let copyTime = ContinuousClock.now - copyStart
+            precondition(copy.count == plain.count)
+            if call > 0 {
+                total.seal += seconds(sealTime)
+                total.open += seconds(openTime)
+                total.copy += seconds(copyTime)
+            }
+        }
+        let calls = Double(coldCalls)
+        return (total.seal / calls, total.open / calls, total.copy / calls)
+    }
+
+    /// A plaintext frame of `size` bytes, header included.
+    private static func frame(of size: Int) -> [UInt8] {
+        var plain = [UInt8](repeating: 0xAB, count: size)
+        plain[0] = UInt8(size >> 8)
+        plain[1] = UInt8(size & 0xFF)
+        plain[2] = 0x01
+        plain[3] = 0xFC
+        return plain
+    }
+
+    /// The keys of a link between two made-up identities, from fresh X25519 keys.
+    private static func testKeys() -> LinkKeys {
+        LinkKeys.derive(
+            agreementKey: Curve25519.KeyAgreement.PrivateKey(), peerAgreementKey: Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation),
+            ourNonce: Array(repeating: 1, count: 16), theirNonce: Array(repeating: 2, count: 16),
+            ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2)))!
     }
 
     /// Mean seconds per call of `body` over `count` calls.
