@@ -146,7 +146,7 @@ let package = Package(
             dependencies: ["GossipWire", "GossipCore", "GossipConfig", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "GossipWireTests", dependencies: ["GossipWire"]),
         .testTarget(name: "GossipConfigTests", dependencies: ["GossipConfig"]),
-        .testTarget(name: "GossipSocketsTests", dependencies: ["GossipSockets"]),
+        .testTarget(name: "GossipSocketsTests", dependencies: ["GossipSockets", "GossipWire"]),
         .testTarget(
             name: "GossipCoreTests", dependencies: ["GossipCore", "GossipWire", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "GossipSimulationTests", dependencies: ["GossipSimulation", "GossipCore", "GossipWire", "GossipConfig"]),

@@ -56,7 +56,10 @@ static inline int gossip_chachapoly_seal(
 }
 
 /// Opens `in` (ciphertext and tag, `in_len` >= 16 bytes) with the 12-byte `nonce`, checking `ad`
-/// with it; writes the `in_len - 16` plaintext bytes to `out`. 1 if the tag matched.
+/// with it; writes the `in_len - 16` plaintext bytes to `out`. 1 if the tag matched. `out` may be
+/// `in` itself (BoringSSL allows exact aliasing, not a partial overlap). On failure BoringSSL
+/// zeroes those `in_len - 16` bytes of `out`: a frame that does not open leaves no unauthenticated
+/// plaintext behind.
 static inline int gossip_chachapoly_open(
     const GOSSIP_EVP_AEAD_CTX *ctx, void *out, const void *nonce, const void *in, size_t in_len,
     const void *ad, size_t ad_len) {

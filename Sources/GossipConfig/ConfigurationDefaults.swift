@@ -386,7 +386,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .validationTimeoutMilliseconds:
             "Milliseconds local modules have to answer a NOTIFICATION; an unanswered peer item is then dropped."
         case .frameTimeoutMilliseconds:
-            "Milliseconds allowed to complete a frame once its first byte has arrived."
+            "Milliseconds allowed to complete a frame once its first byte has arrived (counted while the node waits for the rest)."
         case .writeTimeoutMilliseconds:
             "A write blocked longer than this many milliseconds closes the connection."
         case .announceQueueCapacity:

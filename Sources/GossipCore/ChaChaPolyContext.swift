@@ -70,6 +70,7 @@ final class ChaChaPolyContext: Equatable, @unchecked Sendable {
 
     /// The plaintext of `sealed` (ciphertext and tag) opened with the nonce of `counter`, checking
     /// `header` with it; nil if the tag does not match (altered, replayed, reordered, other key).
+    /// A copy, then `open(inPlace:)`: for the tests; the node's readers open in place.
     func open(_ sealed: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer, counter: UInt64) -> [UInt8]? {
         var buffer = [UInt8](sealed)
         let opened = buffer.withUnsafeMutableBytes { open(inPlace: $0, header: header, counter: counter) }
@@ -83,10 +84,11 @@ final class ChaChaPolyContext: Equatable, @unchecked Sendable {
     /// and then the first `buffer.count - 16` bytes are the plaintext. If not, the bytes are
     /// unspecified (BoringSSL may have zeroed them). `header` must not point into `buffer`.
     ///
-    /// In place, because the reader's frame is read cold: a second buffer per frame (an
-    /// allocation, and a generic array initializer that looks its type up in the runtime's
-    /// metadata cache) took several microseconds per frame after a thread switch, more than the
-    /// cipher (docs/benchmarks.md, "Opening in place").
+    /// In place, because a second buffer per frame cost more than the cipher when the reader's
+    /// thread had just woken: made through a generic array initializer that looked its type up in
+    /// the runtime's metadata cache on every call, it took a cold open from about 5 µs to 12-16 µs
+    /// (`gossip-bench link --cold-calls`; docs/benchmarks.md, "Cost of security", "Opening in
+    /// place").
     func open(inPlace buffer: UnsafeMutableRawBufferPointer, header: UnsafeRawBufferPointer, counter: UInt64) -> Bool {
         guard buffer.count >= Self.tagSize else { return false }
         // BoringSSL allows `out` to alias `in` exactly (aead.h; `check_alias`), which this is.

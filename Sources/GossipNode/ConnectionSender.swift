@@ -59,8 +59,8 @@ final class ConnectionSender: @unchecked Sendable {
     private var sealer: FrameSealer?
     /// Where small messages are sealed (see `enqueue`); touched only under the lock.
     private var sealScratch: [UInt8] = []
-    /// The largest message sealed in `sealScratch` (counting 64 bytes for the tags), so it keeps
-    /// about this much at most.
+    /// The largest message sealed in `sealScratch` (counting 64 bytes for the tags); it keeps at
+    /// most twice this between messages.
     static let sealScratchBytes = 4096
     /// A writer thread is running (or starting). Cleared by the thread itself as it ends.
     private var hasThread = false
@@ -143,6 +143,9 @@ final class ConnectionSender: @unchecked Sendable {
                 sealer!.seal(plaintext, into: &sealScratch)
                 message = sealScratch
                 inScratch = true
+                // Many empty frames in one message seal to up to 5 times their size (a 16-byte
+                // tag each): such storage is not kept.
+                if sealScratch.capacity > 2 * Self.sealScratchBytes { sealScratch = [] }
             } else {
                 message = []
                 message.reserveCapacity(plaintext.count + 64)

@@ -6,7 +6,9 @@ import GossipWire
 /// Reads whole frames from a socket with buffered reads.
 ///
 /// An idle connection may wait as long as it likes between frames (or until `idleDeadline`), but
-/// once the first byte of a frame has arrived the rest must follow within `frameTimeout`.
+/// once the first byte of a frame has arrived the rest must follow within `frameTimeout` of the
+/// reader's waiting for it. (A frame begun in the bytes behind a returned one is timed from the
+/// next `readFrame`: time the caller spends on the returned frame is not the peer's.)
 public struct FrameStream: ~Copyable {
     public let socket: Socket
     private var reader: FrameReader

@@ -94,7 +94,7 @@ struct LinkBench: ParsableCommand {
             var fresh = Self.testKeys()
             peer = fresh.peerSide
             let count = min(frames, max(1, 64 * 1_048_576 / size))
-            let sealed: [Frame] = (0..<count).map { _ in
+            var sealed: [Frame] = (0..<count).map { _ in
                 var bytes: [UInt8] = []
                 fresh.sealer.seal(plain, into: &bytes)
                 return Frame(type: 0x01FC, body: Array(bytes[Framing.headerSize...]))
@@ -102,7 +102,7 @@ struct LinkBench: ParsableCommand {
             var opened = 0
             var index = 0
             let opening = time(count) {
-                if peer.opener.open(sealed[index]) != nil { opened += 1 }
+                if peer.opener.open(&sealed[index]) { opened += 1 }  // in place, as the node's readers open
                 index += 1
             }
             guard opened == count else { throw ValidationError("only \(opened) of \(count) frames opened") }

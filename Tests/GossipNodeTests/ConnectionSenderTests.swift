@@ -138,15 +138,17 @@ struct ConnectionSenderTests {
                 ourIdentity: PeerIdentity(words: (1, 1, 1, 1)), theirIdentity: PeerIdentity(words: (2, 2, 2, 2))))
         sender.secure(with: keys.sealer)
         // Small frames (sealed in the sender's reused storage) and large ones, some two to a
-        // message; nobody reads at first, so the later ones wait in the outbox, where a small
-        // one must not share the storage the next one is sealed in.
+        // message; nobody reads at first, so the later ones wait in the outbox: frames written at
+        // once and frames queued must reach the peer in the order their counters say.
         var frames: [Frame] = []
         while frames.count < 600 {
             var message: [UInt8] = []
             for _ in 0..<(frames.count % 7 == 3 ? 2 : 1) {
                 let index = frames.count
                 let size = index % 5 == 2 ? 60_000 : index % 10 == 3 ? 3_000 : 36 + index % 5
-                let frame = Frame(type: 0x01FB, body: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ index) })
+                var body = [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: size)
+                body[0] = UInt8(truncatingIfNeeded: index >> 8)
+                let frame = Frame(type: 0x01FB, body: body)
                 frames.append(frame)
                 message += frame.encoded()
             }
