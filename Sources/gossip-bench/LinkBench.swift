@@ -17,8 +17,8 @@ struct LinkBench: ParsableCommand {
             (an X25519 key, the agreement, HKDF). Sealing and opening are timed for frames of \
             --sizes bytes. Single-threaded; figures are means over --runs (handshakes) and \
             --frames (frames). Then each size is sealed, opened and, for comparison, copied \
-            --cold-calls times one call at a time, each right after touching 64 MiB: what a \
-            frame costs when its thread wakes on a busy machine with its caches gone.
+            --cold-calls times one call at a time, each right after touching 64 MiB: roughly \
+            what a frame costs when its thread has just woken on a busy machine, its caches gone.
 
             Example: gossip-bench link --runs 20 --frames 100000
             """)
