@@ -68,17 +68,6 @@ final class ChaChaPolyContext: Equatable, @unchecked Sendable {
         precondition(sealed == 1, "BoringSSL refused to seal a frame")
     }
 
-    /// The plaintext of `sealed` (ciphertext and tag) opened with the nonce of `counter`, checking
-    /// `header` with it; nil if the tag does not match (altered, replayed, reordered, other key).
-    /// A copy, then `open(inPlace:)`: for the tests; the node's readers open in place.
-    func open(_ sealed: UnsafeRawBufferPointer, header: UnsafeRawBufferPointer, counter: UInt64) -> [UInt8]? {
-        var buffer = [UInt8](sealed)
-        let opened = buffer.withUnsafeMutableBytes { open(inPlace: $0, header: header, counter: counter) }
-        guard opened else { return nil }
-        buffer.removeLast(Self.tagSize)
-        return buffer
-    }
-
     /// Opens `buffer` (ciphertext, then the 16-byte tag) with the nonce of `counter`, checking
     /// `header` with it, and writes the plaintext over the ciphertext: true if the tag matched,
     /// and then the first `buffer.count - 16` bytes are the plaintext. If not, the bytes are

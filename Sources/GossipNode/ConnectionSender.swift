@@ -57,11 +57,10 @@ final class ConnectionSender: @unchecked Sendable {
     /// Seals every frame from the link's secureLink on. Sealing under the lock numbers frames in
     /// the order they are queued, which is the order they are written.
     private var sealer: FrameSealer?
-    /// Where small messages are sealed (see `enqueue`); touched only under the lock.
+    /// Where messages are sealed (see `enqueue`); touched only under the lock.
     private var sealScratch: [UInt8] = []
-    /// The largest message sealed in `sealScratch` (counting 64 bytes for the tags); it keeps at
-    /// most twice this between messages.
-    static let sealScratchBytes = 4096
+    /// The most storage `sealScratch` keeps between messages.
+    static let sealScratchBytes = 8192
     /// A writer thread is running (or starting). Cleared by the thread itself as it ends.
     private var hasThread = false
     /// The name the writer thread takes (`ps -L`).
@@ -133,24 +132,14 @@ final class ConnectionSender: @unchecked Sendable {
             return .closed
         }
         var message = plaintext
-        var inScratch = false
         if sealer != nil {
-            if plaintext.count + 64 <= Self.sealScratchBytes {
-                // A small message is sealed in `sealScratch`, whose storage is kept between
-                // messages: nearly every one is written at once, and then sealing it cost no
-                // allocation. What has to wait is copied out into the outbox below.
-                sealScratch.removeAll(keepingCapacity: true)
-                sealer!.seal(plaintext, into: &sealScratch)
-                message = sealScratch
-                inScratch = true
-                // Many empty frames in one message seal to up to 5 times their size (a 16-byte
-                // tag each): such storage is not kept.
-                if sealScratch.capacity > 2 * Self.sealScratchBytes { sealScratch = [] }
-            } else {
-                message = []
-                message.reserveCapacity(plaintext.count + 64)
-                sealer!.seal(plaintext, into: &message)
-            }
+            // Sealed in `sealScratch`, whose storage is kept between messages: nearly every message
+            // is written at once, and then sealing it cost no allocation. What has to wait is
+            // copied out into the outbox below. A large message's storage is not kept.
+            sealScratch.removeAll(keepingCapacity: true)
+            sealer!.seal(plaintext, into: &sealScratch)
+            message = sealScratch
+            if sealScratch.capacity > Self.sealScratchBytes { sealScratch = [] }
         }
         var pending = message[...]
         if outbox.isEmpty && !isWriting {
@@ -190,7 +179,7 @@ final class ConnectionSender: @unchecked Sendable {
         }
         // What waits is copied out of the scratch storage: the outbox then holds only the bytes it
         // counts (not the scratch's capacity), and the next message is sealed in place again.
-        outbox.append(pending.count == message.count && !inScratch ? message : Array(pending))
+        outbox.append(pending.count == message.count && sealer == nil ? message : Array(pending))
         queuedBytes += pending.count
         if outbox.count == 1 { condition.broadcast() }
         condition.unlock()

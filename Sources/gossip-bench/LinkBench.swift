@@ -132,9 +132,6 @@ struct LinkBench: ParsableCommand {
         func evictCaches() {
             for index in stride(from: 0, to: evict.count, by: 64) { evict[index] &+= 1 }
         }
-        func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        }
         var total = (seal: 0.0, open: 0.0, copy: 0.0)
         // One warm-up round first, so the figures are of cold caches, not of first calls.
         for call in 0...coldCalls {
@@ -156,9 +153,9 @@ struct LinkBench: ParsableCommand {
             let copyTime = ContinuousClock.now - copyStart
             precondition(copy.count == plain.count)
             if call > 0 {
-                total.seal += seconds(sealTime)
-                total.open += seconds(openTime)
-                total.copy += seconds(copyTime)
+                total.seal += Self.seconds(sealTime)
+                total.open += Self.seconds(openTime)
+                total.copy += Self.seconds(copyTime)
             }
         }
         let calls = Double(coldCalls)
@@ -187,8 +184,11 @@ struct LinkBench: ParsableCommand {
     private func time(_ count: Int, _ body: () -> Void) -> Double {
         let start = ContinuousClock.now
         for _ in 0..<count { body() }
-        let elapsed = ContinuousClock.now - start
-        return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18) / Double(count)
+        return Self.seconds(ContinuousClock.now - start) / Double(count)
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 
     private func format(_ value: Double) -> String {

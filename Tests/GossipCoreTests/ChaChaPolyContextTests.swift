@@ -24,7 +24,9 @@ struct ChaChaPolyContextTests {
     }
 
     static func open(_ context: ChaChaPolyContext, _ sealed: [UInt8], header: [UInt8], counter: UInt64) -> [UInt8]? {
-        sealed.withUnsafeBytes { sealed in header.withUnsafeBytes { context.open(sealed, header: $0, counter: counter) } }
+        var buffer = sealed
+        let opened = buffer.withUnsafeMutableBytes { buffer in header.withUnsafeBytes { context.open(inPlace: buffer, header: $0, counter: counter) } }
+        return opened ? Array(buffer.dropLast(ChaChaPolyContext.tagSize)) : nil
     }
 
     @Test("seals exactly as swift-crypto's ChaChaPoly does, and opens what it sealed, at every size and counter")

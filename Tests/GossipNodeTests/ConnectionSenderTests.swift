@@ -126,6 +126,7 @@ struct ConnectionSenderTests {
         sender.waitUntilFinished()
         #expect(!sender.hasWriterThread)
     }
+
     @Test("sealed messages, written at once or queued behind a backlog, all open at the peer in order")
     func sealedMessagesOpenInOrder() throws {
         let pair = try Pair()
