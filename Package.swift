@@ -29,6 +29,8 @@ let package = Package(
         ),
         // glibc's malloc_trim, to hand memory freed after a burst of connections back to the system.
         .systemLibrary(name: "CMalloc"),
+        // Linux's timerfd: the protocol ticker sleeps on a timer other threads can move earlier.
+        .systemLibrary(name: "CTimer"),
         // BoringSSL's AEAD functions as swift-crypto's copy of BoringSSL names them (see shim.h):
         // one ChaCha20-Poly1305 context per link direction instead of one per frame.
         .systemLibrary(name: "CBoringAEAD"),
@@ -61,7 +63,7 @@ let package = Package(
         .target(
             name: "GossipNode",
             dependencies: [
-                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc",
+                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc", "CTimer",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),

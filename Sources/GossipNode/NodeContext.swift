@@ -45,7 +45,7 @@ final class NodeContext: Sendable {
     let itemLog: ItemLog
     let itemQueue: BoundedQueue<InboundItem>
     /// When the core next wants its `tick`.
-    let wakeups = WakeSchedule()
+    let wakeups: WakeSchedule
     /// Opens outbound links; set once by the P2P server before anything runs.
     let dialer = Mutex<(@Sendable (Overlay.DialTarget) -> Void)?>(nil)
     private let nextConnectionNumber = Atomic<UInt64>(1)
@@ -86,6 +86,7 @@ final class NodeContext: Sendable {
         self.configuration = configuration
         self.identity = signer.identity
         self.clock = clock
+        self.wakeups = WakeSchedule(clock: clock)
         self.started = clock.now()
         self.apiAccess = Mutex(APIAccess(configuration))
         self.limits = Mutex(RunTimeLimits(configuration))
@@ -154,18 +155,21 @@ final class NodeContext: Sendable {
     /// fuller outbox keeps its old bound until it drains) and stays behind until it is down to a
     /// quarter. `previous` is the last answer.
     func modulesBehind(_ previous: [UInt64: ModuleBehind], now: ContinuousClock.Instant) -> [UInt64: ModuleBehind] {
-        var behind: [UInt64: ModuleBehind] = [:]
-        for module in apiConnections.withLock({ Array($0.values) })
-        where module.isSubscriber.load(ordering: .relaxed) && !module.isClosing {
-            let capacity = module.sender.capacityBytes
-            let backlog = module.sender.backlogBytes
-            if let since = previous[module.number]?.since, backlog > capacity / 4 {
-                behind[module.number] = (since, module)
-            } else if backlog > capacity / 2 {
-                behind[module.number] = (now, module)
+        // Looked at under the table's lock, without a copy of it: the handler asks before every
+        // batch, and nearly always nobody is behind.
+        apiConnections.withLock { table in
+            var behind: [UInt64: ModuleBehind] = [:]
+            for module in table.values where module.isSubscriber.load(ordering: .relaxed) && !module.isClosing {
+                let capacity = module.sender.capacityBytes
+                let backlog = module.sender.backlogBytes
+                if let since = previous[module.number]?.since, backlog > capacity / 4 {
+                    behind[module.number] = (since, module)
+                } else if backlog > capacity / 2 {
+                    behind[module.number] = (now, module)
+                }
             }
+            return behind
         }
-        return behind
     }
 
     /// How long peer items may wait for a lagging module before it is cut off: as long as a

@@ -23,7 +23,7 @@ final class ProtocolTicker: Sendable {
             var trimmer = MemoryTrimmer()
             let hasBootstrappers = !context.configuration.bootstrappers.isEmpty || !context.savedPeers.withLock { $0.isEmpty }
             var lastSave = ContinuousClock.now
-            while context.wakeups.waitForTick(clock: context.clock, minimum: Self.shortest, maximum: Self.longest) {
+            while context.wakeups.waitForTick(minimum: Self.shortest, maximum: Self.longest) {
                 let effects = context.core.withLock { $0.tick(now: context.clock.now()) }
                 // At debug the core reports the verdicts the tick reached (`refreshObservation`).
                 if context.itemLog.isEnabled { context.itemLog.reportExpired(in: effects) }

@@ -221,13 +221,17 @@ public struct BroadcastTree: Sendable {
             if eager.contains(link) { eagerLinks.append(link) } else { lazyLinks.append(link) }
         }
         if configuration.lazyFanout > 0 && lazyLinks.count > configuration.lazyFanout {
-            lazyLinks = Array(lazyLinks.sorted { rank($0) < rank($1) }.prefix(configuration.lazyFanout))
+            // Each rank once, and a comparison that does not capture the tree (a closure calling
+            // a method copied the whole struct for every comparison).
+            let salt = rankSalt
+            let ranked = lazyLinks.map { (rank: Self.rank($0, salt: salt), link: $0) }.sorted { $0.rank < $1.rank }
+            lazyLinks = ranked.prefix(configuration.lazyFanout).map(\.link)
         }
         return (eagerLinks, lazyLinks)
     }
 
     /// A link's place in this node's announcement order: a fixed scramble of its number.
-    private func rank(_ link: LinkID) -> UInt64 {
+    private static func rank(_ link: LinkID, salt rankSalt: UInt64) -> UInt64 {
         var x = link.rawValue &+ rankSalt
         x = (x ^ (x >> 30)) &* 0xbf58_476d_1ce4_e5b9
         x = (x ^ (x >> 27)) &* 0x94d0_49bb_1331_11eb
