@@ -30,9 +30,10 @@ final class WakeSchedule: Sendable {
     /// signals only cause an early look at the clock.
     private let changed = DispatchSemaphore(value: 0)
 
-    init(clock: any NodeClock) {
+    /// `usesTimer: false` keeps to the semaphore (for tests of that path).
+    init(clock: any NodeClock, usesTimer: Bool = true) {
         self.clock = clock
-        timer = gossip_timer_create()
+        timer = usesTimer ? gossip_timer_create() : -1
     }
 
     /// Whether the ticker sleeps on a timer (Linux) rather than on the semaphore.
@@ -85,9 +86,10 @@ final class WakeSchedule: Sendable {
             guard let wait else { return true }
             if wait == 0 { return false }  // closed
             if timer >= 0 {
-                // Returns when the timer fires (also when it was moved earlier meanwhile), or on a
-                // signal (EINTR): either way the loop looks at the clock again.
-                _ = gossip_timer_wait(timer)
+                // Returns when the timer fires (also when it was moved earlier meanwhile), on a
+                // signal, or at the moment computed here should the timer not have been armed:
+                // either way the loop looks at the clock again.
+                _ = gossip_timer_wait(timer, Int32(clamping: (wait + 999_999) / 1_000_000))
             } else {
                 _ = changed.wait(timeout: .now() + .nanoseconds(Int(min(wait, 1_000_000_000))))
             }

@@ -24,17 +24,22 @@ struct WakeScheduleTests {
         return (job, wake)
     }
 
+    #if os(Linux)
+    static let hasTimer = true
+    #else
+    static let hasTimer = false
+    #endif
+
     @Test("on Linux the ticker sleeps on a timer other threads move")
     func timer() {
-        #if os(Linux)
-        #expect(WakeSchedule(clock: MonotonicNodeClock()).sleepsOnTimer)
-        #endif
+        #expect(WakeSchedule(clock: MonotonicNodeClock()).sleepsOnTimer == Self.hasTimer)
     }
 
-    @Test("a moment brought forward ends the sleep then, not at the later moment it slept for")
-    func broughtForward() throws {
+    @Test("a moment brought forward ends the sleep then, not at the later moment it slept for", arguments: [true, false])
+    func broughtForward(onTimer: Bool) throws {
         let clock = MonotonicNodeClock()
-        let schedule = WakeSchedule(clock: clock)
+        let schedule = WakeSchedule(clock: clock, usesTimer: onTimer)
+        #expect(schedule.sleepsOnTimer == (onTimer && Self.hasTimer))
         schedule.schedule(clock.now().adding(nanoseconds: 90_000_000_000))  // 90 s on
         let (job, woke) = ticker(schedule, clock: clock)
         // Either order is a valid test: asleep already, the timer moves; not yet, it reads the moment.
@@ -49,10 +54,10 @@ struct WakeScheduleTests {
         #expect(at < asked.adding(nanoseconds: 30_000_000_000), "at the moment asked for, not 90 s on")
     }
 
-    @Test("a close ends the sleep at once, and the ticker is told")
-    func close() throws {
+    @Test("a close ends the sleep at once, and the ticker is told", arguments: [true, false])
+    func close(onTimer: Bool) throws {
         let clock = MonotonicNodeClock()
-        let schedule = WakeSchedule(clock: clock)
+        let schedule = WakeSchedule(clock: clock, usesTimer: onTimer)
         schedule.schedule(clock.now().adding(nanoseconds: 90_000_000_000))
         let (job, woke) = ticker(schedule, clock: clock)
         Thread.sleep(forTimeInterval: 0.05)
