@@ -67,7 +67,12 @@ final class LocalNetwork: @unchecked Sendable {
 
     /// Writes one INI file per node. Nothing runs until `start`.
     /// - Parameter logLevel: every node's `--log-level` (notice keeps 300 logs small).
-    init(count: Int, join: JoinMode, folder: String, gossipd: String, extraKeys: [String: String], logLevel: String = "notice") throws {
+    /// - Parameter apiSockets: give every node an `api_socket` in `folder` (`node<i>.sock`), for
+    ///   the probe's modules to connect to.
+    init(
+        count: Int, join: JoinMode, folder: String, gossipd: String, extraKeys: [String: String], logLevel: String = "notice",
+        apiSockets: Bool = false
+    ) throws {
         self.folder = folder
         self.gossipd = gossipd
         self.logLevel = logLevel
@@ -80,9 +85,11 @@ final class LocalNetwork: @unchecked Sendable {
             let seeds = join.bootstrappers(of: index, using: &random).map { "127.0.0.1:\(ports[2 * $0])" }.joined(separator: ", ")
             var ini = "[gossip]\np2p_address = 127.0.0.1:\(p2p)\napi_address = 127.0.0.1:\(api)\n"
             if !seeds.isEmpty { ini += "bootstrapper = \(seeds)\n" }
+            let socketPath = apiSockets ? "\(folder)/node\(index).sock" : nil
+            if let socketPath { ini += "api_socket = \(socketPath)\n" }
             for (key, value) in extraKeys.sorted(by: { $0.key < $1.key }) { ini += "\(key) = \(value)\n" }
             try ini.write(toFile: "\(folder)/node\(index).ini", atomically: true, encoding: .utf8)
-            nodes.append(ProbeNode(index: index, host: "127.0.0.1", apiPort: api, pid: nil, p2pPort: p2p))
+            nodes.append(ProbeNode(index: index, host: "127.0.0.1", apiPort: api, pid: nil, p2pPort: p2p, apiSocketPath: socketPath))
         }
         probeNodes = nodes
     }

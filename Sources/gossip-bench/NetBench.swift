@@ -53,6 +53,9 @@ struct NetBench: ParsableCommand {
     @Flag(help: "Run every node with link_encryption = 0 (plain-text links), to measure what encryption costs.")
     var plaintext = false
 
+    @Flag(help: "The benchmark's modules (subscribers and announcers) use each node's Unix-domain API socket (api_socket, in the run folder) instead of TCP.")
+    var apiSocket = false
+
     @Option(help: "Milliseconds between announcements (default 20, i.e. 50 items/s).")
     var gap: Int?
 
@@ -167,7 +170,7 @@ struct NetBench: ParsableCommand {
         let folder = self.folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let perSecond = 1 / seconds(interval)
-        print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"); run folder \(folder)")
+        print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"), modules on \(apiSocket ? "Unix-domain sockets" : "TCP"); run folder \(folder)")
         if !set.isEmpty { print("keys set: \(set.joined(separator: ", "))") }
         print("limits: \(raiseOpenFileLimit(needed: 3 * nodes + 100))")
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
@@ -175,7 +178,7 @@ struct NetBench: ParsableCommand {
             "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
             "identity_work_bits": "\(workBits)", "link_encryption": plaintext ? "0" : "1",
         ].merging(try setKeys()) { _, set in set }
-        let network = try LocalNetwork(count: nodes, join: join, folder: folder, gossipd: binary, extraKeys: keys, logLevel: logLevel)
+        let network = try LocalNetwork(count: nodes, join: join, folder: folder, gossipd: binary, extraKeys: keys, logLevel: logLevel, apiSockets: apiSocket)
         let signalSources = network.stopOnSignals()
         defer {
             network.finish()

@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import GossipClient
 import GossipNode
+import GossipSockets
 import GossipWire
 import Synchronization
 
@@ -13,6 +14,15 @@ struct ProbeNode: Sendable {
     var pid: Int32?
     /// The P2P port, where known (to check that the node listening there is this one).
     var p2pPort: UInt16? = nil
+    /// The node's `api_socket`, if the benchmark's modules are to use it instead of TCP.
+    var apiSocketPath: String? = nil
+
+    /// A module's connection to the node's API: on its Unix-domain socket if it has one here,
+    /// else over TCP. (STATUS polls always use TCP.)
+    func connectModule() throws(SocketError) -> GossipAPIClient {
+        if let apiSocketPath { return try GossipAPIClient(unixPath: apiSocketPath) }
+        return try GossipAPIClient(host: host, port: apiPort)
+    }
 }
 
 /// Drives a running network from outside through the API of each node: waits for the overlay to
@@ -225,7 +235,7 @@ final class NetworkProbe: @unchecked Sendable {
     /// A validating subscriber on every node of `members`, each reading on a thread of its own.
     func subscribe(_ members: [ProbeNode]) throws {
         for node in members where clients[node.index] == nil {
-            let client = try GossipAPIClient(host: node.host, port: node.apiPort)
+            let client = try node.connectModule()
             try client.notify(dataType: dataType)
             clients[node.index] = client
             let thread = Thread { [self] in read(client, node: node.index) }
@@ -274,7 +284,7 @@ final class NetworkProbe: @unchecked Sendable {
             if let existing = announcers[node.index] {
                 announcer = existing
             } else {
-                announcer = try GossipAPIClient(host: node.host, port: node.apiPort)
+                announcer = try node.connectModule()
                 announcers[node.index] = announcer
             }
             var data = [UInt8](repeating: 0xA5, count: size)
