@@ -52,7 +52,7 @@ final class WakeSchedule: Sendable {
             // A sleeping ticker's timer moves earlier (within its bounds); one that is awake reads
             // `next` before it sleeps again.
             if let sleeping = state.sleeping {
-                arm(at: max(sleeping.least, min(moment, sleeping.most)))
+                arm(at: max(sleeping.least, min(moment, sleeping.most)), now: clock.now())
             }
             return false
         }
@@ -79,7 +79,7 @@ final class WakeSchedule: Sendable {
                 }
                 if timer >= 0 {
                     state.sleeping = (least, most)
-                    arm(at: due)
+                    arm(at: due, now: now)
                 }
                 return due.nanoseconds - now.nanoseconds
             }
@@ -99,14 +99,14 @@ final class WakeSchedule: Sendable {
     func close() {
         state.withLock { state in
             state.isClosed = true
-            if timer >= 0 { arm(at: clock.now()) }  // fires at once: the ticker sees the close
+            if timer >= 0 { _ = gossip_timer_arm(timer, 0) }  // fires at once: the ticker sees the close
         }
         changed.signal()
     }
 
-    /// Sets the timer to fire at `moment` of the node's clock (at once if that has passed).
-    /// Called with the state locked.
-    private func arm(at moment: Moment) {
-        _ = gossip_timer_arm(timer, Int64(clamping: moment.nanoseconds) - Int64(clamping: clock.now().nanoseconds))
+    /// Sets the timer to fire at `moment` of the node's clock, which reads `now` (at once if the
+    /// moment has passed). Called with the state locked.
+    private func arm(at moment: Moment, now: Moment) {
+        _ = gossip_timer_arm(timer, Int64(clamping: moment.nanoseconds) - Int64(clamping: now.nanoseconds))
     }
 }

@@ -153,9 +153,9 @@ struct LinkBench: ParsableCommand {
             let copyTime = ContinuousClock.now - copyStart
             precondition(copy.count == plain.count)
             if call > 0 {
-                total.seal += Self.seconds(sealTime)
-                total.open += Self.seconds(openTime)
-                total.copy += Self.seconds(copyTime)
+                total.seal += seconds(sealTime)
+                total.open += seconds(openTime)
+                total.copy += seconds(copyTime)
             }
         }
         let calls = Double(coldCalls)
@@ -184,11 +184,7 @@ struct LinkBench: ParsableCommand {
     private func time(_ count: Int, _ body: () -> Void) -> Double {
         let start = ContinuousClock.now
         for _ in 0..<count { body() }
-        return Self.seconds(ContinuousClock.now - start) / Double(count)
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return seconds(ContinuousClock.now - start) / Double(count)
     }
 
     private func format(_ value: Double) -> String {
