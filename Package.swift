@@ -34,6 +34,8 @@ let package = Package(
         // BoringSSL's AEAD functions as swift-crypto's copy of BoringSSL names them (see shim.h):
         // one ChaCha20-Poly1305 context per link direction instead of one per frame.
         .systemLibrary(name: "CBoringAEAD"),
+        // BoringSSL's one-shot SHA-256, the same way: no digest object allocated per item hashed.
+        .systemLibrary(name: "CBoringSHA256"),
         // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
         .target(name: "GossipWire"),
         // The INI configuration: keys, defaults and limits in one place.
@@ -42,7 +44,7 @@ let package = Package(
         .target(
             name: "GossipCore",
             dependencies: [
-                "GossipWire", "CBoringAEAD",
+                "GossipWire", "CBoringAEAD", "CBoringSHA256",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "HeapModule", package: "swift-collections"),

@@ -1,4 +1,4 @@
-import Crypto
+import CBoringSHA256
 import GossipWire
 
 /// Binds an item's ID to its content, so that a copy under a real item's ID with other content
@@ -31,12 +31,26 @@ public enum ItemBinding {
     /// When the item was announced, in Unix seconds by its origin's clock.
     public static func stamp(of id: ItemID) -> UInt32 { UInt32(truncatingIfNeeded: id.high >> 32) }
 
-    private static func digest(high: UInt64, dataType: UInt16, data: [UInt8]) -> UInt64 {
-        var hasher = SHA256()
-        withUnsafeBytes(of: high.bigEndian) { hasher.update(bufferPointer: $0) }
-        withUnsafeBytes(of: dataType.bigEndian) { hasher.update(bufferPointer: $0) }
-        hasher.update(data: data)
-        return hasher.finalize().withUnsafeBytes { bytes in bytes.prefix(8).reduce(0) { $0 << 8 | UInt64($1) } }
+    /// The first 8 bytes of SHA-256(high | data type | data), big-endian. Every item a node takes
+    /// is hashed here once: the input is laid out in one temporary buffer (on the stack unless
+    /// large) and hashed by BoringSSL's one-shot function, with no digest object allocated.
+    static func digest(high: UInt64, dataType: UInt16, data: [UInt8]) -> UInt64 {
+        let headerSize = 10
+        // Sound: every write stays inside the buffer made for it (10 header bytes, then exactly
+        // data.count bytes; 32 digest bytes), and neither buffer outlives its closure.
+        return withUnsafeTemporaryAllocation(byteCount: headerSize + data.count, alignment: 8) { input in
+            input.storeBytes(of: high.bigEndian, toByteOffset: 0, as: UInt64.self)
+            input.storeBytes(of: dataType.bigEndian, toByteOffset: 8, as: UInt16.self)
+            data.withUnsafeBytes { bytes in
+                if let source = bytes.baseAddress, !bytes.isEmpty {
+                    input.baseAddress!.advanced(by: headerSize).copyMemory(from: source, byteCount: bytes.count)
+                }
+            }
+            return withUnsafeTemporaryAllocation(byteCount: 32, alignment: 8) { output in
+                gossip_sha256(input.baseAddress, input.count, output.baseAddress)
+                return output.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
+            }
+        }
     }
 }
 

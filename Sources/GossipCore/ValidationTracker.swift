@@ -47,7 +47,7 @@ public struct ValidationTracker: Sendable {
         var itemID: ItemID
         var origin: ItemOrigin
         var item: GossipItem?
-        var awaiting: Set<ConnectionID>
+        var awaiting: SmallSet<ConnectionID>
         var sawInvalid: Bool
         /// A subscriber closed before answering: a crash on a bad item must not let it through.
         var sawAbandon = false
@@ -62,7 +62,7 @@ public struct ValidationTracker: Sendable {
     public let maximumHeldBytes: Int
     private var entries: [UInt16: Entry] = [:]
     private var order: Deque<(id: UInt16, sequence: UInt64)> = []
-    private var tombstones: [UInt16: Set<ConnectionID>] = [:]
+    private var tombstones: [UInt16: SmallSet<ConnectionID>] = [:]
     private var nextID: UInt16 = 0
     private var nextSequence: UInt64 = 0
     private var heldBytes = 0
@@ -132,13 +132,13 @@ public struct ValidationTracker: Sendable {
             evicted.append(finish(oldest, outcome: .timedOut, leavingTombstone: true))
         }
         var id = nextID
-        while entries[id] != nil { id &+= 1 }
+        while entries.index(forKey: id) != nil { id &+= 1 }  // (no copy of an entry to test it)
         nextID = id &+ 1
         tombstones[id] = nil
         nextSequence += 1
         entries[id] = Entry(
             sequence: nextSequence, itemID: itemID, origin: origin, item: item,
-            awaiting: Set(subscribers), sawInvalid: false, deadline: now.adding(nanoseconds: timeoutNanoseconds))
+            awaiting: SmallSet(subscribers), sawInvalid: false, deadline: now.adding(nanoseconds: timeoutNanoseconds))
         order.append((id, nextSequence))
         heldBytes += size
         compactOrderIfNeeded()
@@ -147,16 +147,14 @@ public struct ValidationTracker: Sendable {
 
     /// Records `connection`'s answer for `messageID`.
     public mutating func answer(_ messageID: UInt16, from connection: ConnectionID, isValid: Bool) -> Answer {
-        guard var entry = entries[messageID], entry.awaiting.contains(connection) else {
-            if tombstones[messageID]?.remove(connection) != nil { return .late }
+        // Changed in place: a copy of the entry taken out and written back would copy its set too.
+        guard let index = entries.index(forKey: messageID), entries.values[index].awaiting.remove(connection) else {
+            if tombstones[messageID]?.remove(connection) == true { return .late }
             return .unknown
         }
-        entry.awaiting.remove(connection)
-        if !isValid { entry.sawInvalid = true }
-        guard entry.awaiting.isEmpty else {
-            entries[messageID] = entry
-            return .recorded
-        }
+        if !isValid { entries.values[index].sawInvalid = true }
+        guard entries.values[index].awaiting.isEmpty else { return .recorded }
+        let entry = entries.values[index]
         return .completed(finish((messageID, entry), outcome: entry.verdict, leavingTombstone: false))
     }
 

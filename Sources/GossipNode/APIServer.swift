@@ -158,7 +158,7 @@ final class APIServer: Sendable {
             }
             switch message {
             case .announce(let announce):
-                guard context.itemQueue.push(.local(connection.apiID, announce, read: .now), lane: InboundItem.localLane) else {
+                guard context.itemQueue.push(.local(connection.apiID, announce, read: context.clock.now()), lane: InboundItem.localLane) else {
                     // Closed: the node is stopping. Keep reading, so what the module's outbox
                     // still holds reaches it (APIServer.finishAll).
                     if context.isStopping.load(ordering: .acquiring) { continue reading }

@@ -109,7 +109,7 @@ final class ItemHandler: Sendable {
         let logging = context.itemLog.isEnabled
         var sightings: [ItemLog.Sighting] = []
         // When the entries that made NOTIFICATIONs were read: timed once those are queued.
-        var delivered: [ContinuousClock.Instant] = []
+        var delivered: [Moment] = []
         let timed = context.metrics != nil
         let effects = context.core.withLock { core in
             let now = context.clock.now()
@@ -146,9 +146,11 @@ final class ItemHandler: Sendable {
         // (a module's quick verdict is logged by its reader, after the NOTIFICATION is written).
         for sighting in sightings { context.itemLog.report(sighting) }
         context.perform(effects)
-        if let metrics = context.metrics {
-            let now = ContinuousClock.now
-            for read in delivered { metrics.firstSightToDelivery.recordNanoseconds((now - read).totalNanoseconds) }
+        if let metrics = context.metrics, !delivered.isEmpty {
+            let now = context.clock.now()
+            for read in delivered {
+                metrics.firstSightToDelivery.recordNanoseconds(Int64(clamping: now.nanoseconds - min(read.nanoseconds, now.nanoseconds)))
+            }
         }
     }
 

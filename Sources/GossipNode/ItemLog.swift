@@ -16,14 +16,19 @@ import Logging
 struct ItemLog: Sendable {
     private let logger: Logger
     private let drops: RateLimitedLogger
+    /// The switch that sets `logger`'s level, if one does: read directly, since asking the logger
+    /// copies its handler (the item handler asks once per batch).
+    private let levelSwitch: LogLevelSwitch?
 
     init(logger: Logger) {
         self.logger = logger
         self.drops = RateLimitedLogger(logger: logger)
+        let switched = logger.handler as? SwitchedLogHandler
+        self.levelSwitch = switched?.followsSwitch == true ? switched?.levelSwitch : nil
     }
 
     /// Whether the lines are written at all (the level is `debug` or `trace`, now).
-    var isEnabled: Bool { logger.logLevel <= .debug }
+    var isEnabled: Bool { (levelSwitch?.level ?? logger.logLevel) <= .debug }
 
     /// An item as it reached the core, and the effects of handing it over.
     struct Sighting {

@@ -14,12 +14,15 @@ public final class LogLevelSwitch: Sendable {
 
     /// The level every logger on this switch logs at, from now on.
     public var level: Logger.Level {
-        get { Logger.Level.allCases[Int(raw.load(ordering: .relaxed))] }
+        get { Self.levels[Int(raw.load(ordering: .relaxed))] }
         set { raw.store(Self.code(newValue), ordering: .relaxed) }
     }
 
+    /// The levels once (`allCases` makes a new array at every call).
+    private static let levels = Logger.Level.allCases
+
     private static func code(_ level: Logger.Level) -> UInt8 {
-        UInt8(Logger.Level.allCases.firstIndex(of: level)!)
+        UInt8(levels.firstIndex(of: level)!)
     }
 }
 
@@ -39,6 +42,9 @@ public struct SwitchedLogHandler: LogHandler {
         self.wrapped = wrapped
         self.levelSwitch = levelSwitch
     }
+
+    /// Whether this handler logs at the switch's level (none was set on it).
+    public var followsSwitch: Bool { ownLevel == nil }
 
     public var logLevel: Logger.Level {
         get { ownLevel ?? levelSwitch.level }

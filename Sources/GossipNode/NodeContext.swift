@@ -10,10 +10,11 @@ import Glibc
 /// What enters the item queue: a module's ANNOUNCE or a peer's ITEM, both bound for the core,
 /// with the moment it was read (the first-sight-to-delivery metric).
 enum InboundItem: Sendable {
-    case local(ConnectionID, GossipAnnounce, read: ContinuousClock.Instant)
-    case peer(LinkID, GossipItem, read: ContinuousClock.Instant)
+    case local(ConnectionID, GossipAnnounce, read: Moment)
+    case peer(LinkID, GossipItem, read: Moment)
 
-    var read: ContinuousClock.Instant {
+    /// When it was read, by the node clock.
+    var read: Moment {
         switch self {
         case .local(_, _, let read), .peer(_, _, let read): read
         }

@@ -124,10 +124,16 @@ final class P2PServer: Sendable {
             if case .item(let item) = message {
                 // Most copies of an item are duplicates; the core drops them here, which spares the
                 // queue and the handler a wake-up each. The handler decides the first sightings.
-                if let dropped = context.core.withLock({ $0.screenItem(item, on: id, now: context.clock.now()) }) {
+                // The moment the core saw it doubles as when it was read (for the delivery metric).
+                var read = Moment.zero
+                let dropped = context.core.withLock { core in
+                    read = context.clock.now()
+                    return core.screenItem(item, on: id, now: read)
+                }
+                if let dropped {
                     context.perform(dropped)
                 } else {
-                    guard context.itemQueue.push(.peer(id, item, read: .now), lane: InboundItem.peerLane) else {
+                    guard context.itemQueue.push(.peer(id, item, read: read), lane: InboundItem.peerLane) else {
                         // Closed: the node is stopping. Keep the link until its LEAVE goes out.
                         if context.isStopping.load(ordering: .acquiring) { continue reading }
                         break reading

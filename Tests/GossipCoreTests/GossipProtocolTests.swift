@@ -334,37 +334,6 @@ struct GossipProtocolTests {
     }
 }
 
-@Suite("Item IDs bound to content")
-struct ItemBindingTests {
-    @Test("the ID layout is byte-exact (docs/protocol.md 2.4 and 3.4)")
-    func layout() {
-        let hi = ItemBinding.id(stamp: 1_800_000_000, salt: 5, dataType: 7, data: Array("hi".utf8))
-        #expect(hi == ItemID(high: 0x6b49_d200_0000_0005, low: 0xeaad_e2f1_bf4c_0f62))
-        let example = GossipItem.bound(stamp: 1_800_000_000, salt: 5, ttl: 4, dataType: 1337, data: [0xDE, 0xAD, 0xBE, 0xEF])
-        let hex = PeerMessage.item(example).encoded().map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
-        #expect(hex == "001c01fb6b49d20000000005c3581a392fa9a3c804000539deadbeef")
-        #expect(ItemBinding.stamp(of: hi) == 1_800_000_000)
-    }
-
-    @Test("any change to data, data type or salt breaks the binding; the TTL does not")
-    func binding() {
-        let item = GossipItem.bound(salt: 1, ttl: 3, dataType: 9, data: [1, 2, 3])
-        #expect(ItemBinding.isBound(item))
-        var changed = item
-        changed.data[0] = 9
-        #expect(!ItemBinding.isBound(changed))
-        changed = item
-        changed.dataType = 10
-        #expect(!ItemBinding.isBound(changed))
-        changed = item
-        changed.id.high ^= 1
-        #expect(!ItemBinding.isBound(changed))
-        changed = item
-        changed.ttl = 0
-        #expect(ItemBinding.isBound(changed))
-    }
-}
-
 @Suite("Reconfiguring a running core")
 struct ReconfigureTests {
     @Test("the overlay's, the tree's and the engine's settings change; the seen set stays")

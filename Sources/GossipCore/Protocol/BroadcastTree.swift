@@ -215,17 +215,28 @@ public struct BroadcastTree: Sendable {
     /// The active links an item goes to, split into eager and lazy, leaving out `excluded`.
     /// At most `lazyFanout` lazy links are returned: those that rank first in this node's own
     /// (seeded) order of links.
-    public func targets(among links: [LinkID], excluding excluded: Set<LinkID>) -> (eager: [LinkID], lazy: [LinkID]) {
+    public func targets(among links: [LinkID], excluding excluded: SmallSet<LinkID>) -> (eager: [LinkID], lazy: [LinkID]) {
         var eagerLinks: [LinkID] = [], lazyLinks: [LinkID] = []
         for link in links where !excluded.contains(link) {
             if eager.contains(link) { eagerLinks.append(link) } else { lazyLinks.append(link) }
         }
-        if configuration.lazyFanout > 0 && lazyLinks.count > configuration.lazyFanout {
-            // Each rank once, and a comparison of plain numbers: with the tree's method called in
-            // the comparison, profiles showed copies of the whole tree made inside the sort.
+        let fanout = configuration.lazyFanout
+        if fanout > 0 && lazyLinks.count > fanout {
+            // The `fanout` first in rank order, lowest rank first: kept in a short sorted array as
+            // the links pass (each ranked once; no sort of them all). Ranks of two links differ,
+            // since `rank` scrambles the number one-to-one.
             let salt = rankSalt
-            let ranked = lazyLinks.map { (rank: Self.rank($0, salt: salt), link: $0) }.sorted { $0.rank < $1.rank }
-            lazyLinks = ranked.prefix(configuration.lazyFanout).map(\.link)
+            var best: [(rank: UInt64, link: LinkID)] = []
+            best.reserveCapacity(fanout + 1)
+            for link in lazyLinks {
+                let rank = Self.rank(link, salt: salt)
+                if best.count == fanout, rank >= best[fanout - 1].rank { continue }
+                var place = best.count
+                while place > 0 && best[place - 1].rank > rank { place -= 1 }
+                best.insert((rank, link), at: place)
+                if best.count > fanout { best.removeLast() }
+            }
+            lazyLinks = best.map(\.link)
         }
         return (eagerLinks, lazyLinks)
     }

@@ -62,7 +62,7 @@ public struct GossipEngine: Sendable {
     public private(set) var seen: SeenSet
     /// For peer items awaiting validation: the links that already sent us a copy. They have the
     /// item, so forwarding skips them.
-    private var holders: [ItemID: Set<LinkID>] = [:]
+    private var holders: [ItemID: SmallSet<LinkID>] = [:]
     /// Fixes item IDs for tests and simulations; nil draws them from the system generator, so
     /// nobody can predict the next ID from the last one and pre-empt an item with junk.
     private var random: SeededRandom?
@@ -215,19 +215,20 @@ public struct GossipEngine: Sendable {
     /// An item to send on, and the links not to send it to (they sent it to us).
     public struct Forward: Equatable, Sendable {
         public var item: GossipItem
-        public var excluding: Set<LinkID>
+        public var excluding: SmallSet<LinkID>
     }
 
     /// What to forward once a peer item's validation ended, or nil: only items every subscriber
     /// found valid travel on, and only while their TTL allows. What travels on is also what the
     /// cache offers to anti-entropy, so a pull can never stretch an item past its TTL.
     public mutating func settle(_ completion: ValidationTracker.Completion, now: Moment = .zero) -> Forward? {
-        let knownHolders = holders.removeValue(forKey: completion.itemID) ?? []
+        var knownHolders = holders.removeValue(forKey: completion.itemID) ?? []
         guard case .peer(let sender) = completion.origin, completion.outcome == .valid, let item = completion.item,
             let forward = Self.forwarded(item)
         else { return nil }
         cache.insert(forward, at: now)
-        return Forward(item: forward, excluding: knownHolders.union([sender]))
+        knownHolders.insert(sender)
+        return Forward(item: forward, excluding: knownHolders)
     }
 
     /// The TTL rule: 0 is unlimited and stays 0; 1 means this was the last hop; otherwise one hop less.

@@ -280,7 +280,7 @@ public struct GossipProtocol: Sendable {
 
     /// Sends `item` on the eager links of the tree outside `excluded`, and queues an announcement
     /// of its ID on the lazy ones. Callers have applied validation and the TTL rule already.
-    mutating func spread(_ item: GossipItem, excluding excluded: Set<LinkID>, now: Moment, into effects: inout [GossipEffect]) {
+    mutating func spread(_ item: GossipItem, excluding excluded: SmallSet<LinkID>, now: Moment, into effects: inout [GossipEffect]) {
         guard item.data.count <= GossipItem.maximumDataSize else {
             effects.append(.count(.itemsTooLargeToSpread, 1))
             return
