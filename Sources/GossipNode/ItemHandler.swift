@@ -42,22 +42,40 @@ final class ItemHandler: Sendable {
         // Peer items taken from the queue but not yet handed to the core: they go in chunks, so
         // that a module's outbox is looked at between chunks. At most one lane's worth.
         var held = Deque<InboundItem>()
+        // Each round: wait for items (unless peer items are held and may go on), hand over the
+        // local ones, look at the modules once, then hand over one chunk of peer items if none is
+        // behind. One look per round: an item costs one look, not one before each step.
         while true {
+            let paused = !behind.isEmpty
+            if held.isEmpty || paused {
+                let batch =
+                    !paused
+                    ? context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600))  // a bounded deadline: the wait is re-armed each hour
+                    : context.itemQueue.popAll(until: Date(timeIntervalSinceNow: Self.pausedPoll), only: InboundItem.localLane)
+                guard let batch else {
+                    // Closed and drained: what is held still goes to the core, as the queue's did.
+                    if !held.isEmpty { handle(Array(held)) }
+                    break
+                }
+                var local: [InboundItem] = []
+                for entry in batch {
+                    if case .local = entry { local.append(entry) } else { held.append(entry) }
+                }
+                if !local.isEmpty { handle(local) }
+            }
             // Back-pressure: while a module has fallen behind (its outbox over half full, until it
             // is down to a quarter), peer items wait: first those held here, then their lane,
             // whose readers then stop reading their links. They do not pile up in that module's
             // outbox until it is cut off. Local announcements still go through. A module behind
             // for longer than a validation may take is cut off after all, so one stuck module
             // cannot stall the node's intake for good.
-            let wasPaused = !behind.isEmpty
             let now = ContinuousClock.now
             behind = context.modulesBehind(behind, now: now)
             for (number, entry) in behind where now - entry.since > context.lagLimit {
                 entry.module.terminate(.moduleLagging, detail: "behind for over \(context.lagLimit)")
                 behind[number] = nil
             }
-            let paused = !behind.isEmpty
-            if paused && !wasPaused {
+            if !behind.isEmpty && !paused {
                 context.statistics.peerIntakePauses.increment(by: 1)
                 context.abuseLog.log(
                     level: .notice, "holding back peer items: subscribed modules are behind",
@@ -66,24 +84,7 @@ final class ItemHandler: Sendable {
                         "limit": "outbox over half of \(context.configuration.outboxCapacityBytes) bytes",
                     ])
             }
-            if !paused && !held.isEmpty {
-                handle(takeChunk(from: &held))
-                continue
-            }
-            let batch =
-                !paused
-                ? context.itemQueue.popAll(until: Date(timeIntervalSinceNow: 3600))  // a bounded deadline: the wait is re-armed each hour
-                : context.itemQueue.popAll(until: Date(timeIntervalSinceNow: Self.pausedPoll), only: InboundItem.localLane)
-            guard let batch else {
-                // Closed and drained: what is held still goes to the core, as the queue's did.
-                if !held.isEmpty { handle(Array(held)) }
-                break
-            }
-            var local: [InboundItem] = []
-            for entry in batch {
-                if case .local = entry { local.append(entry) } else { held.append(entry) }
-            }
-            if !local.isEmpty { handle(local) }
+            if behind.isEmpty && !held.isEmpty { handle(takeChunk(from: &held)) }
         }
     }
 
