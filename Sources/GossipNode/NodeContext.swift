@@ -209,38 +209,19 @@ final class NodeContext: Sendable {
     /// connection goes out in one write, so a handler batch costs one write per connection.
     func perform(_ effects: [GossipEffect]) {
         guard !effects.isEmpty else { return }
-        var toModules: [ConnectionID: (bytes: [UInt8], count: Int)] = [:]
-        var toPeers: [LinkID: (bytes: [UInt8], items: Int, frames: Int)] = [:]
-        var peerOrder: [LinkID] = []
+        var toModules = WriteBatches<ConnectionID>()
+        var toPeers = WriteBatches<LinkID>()
         var closes: [GossipEffect] = []
         for effect in effects {
             switch effect {
-            // A connection's first message shares the encoded bytes (one encoding for all the
-            // connections it goes to); only a second message for the same connection copies them.
             case .notify(let subscribers, let notification, _):
                 let bytes = APIMessage.notification(notification).encoded()
-                for subscriber in subscribers {
-                    if toModules[subscriber] == nil {
-                        toModules[subscriber] = (bytes, 1)
-                    } else {
-                        toModules[subscriber]!.bytes.append(contentsOf: bytes)
-                        toModules[subscriber]!.count += 1
-                    }
-                }
+                for subscriber in subscribers { toModules.add(bytes, for: subscriber) }
             case .send(let links, let message):
                 let bytes = message.encoded()
                 metrics?.countFramesOut(type: message.type.rawValue, frames: links.count, bytes: bytes.count * links.count)
-                let items = message.type == .peerItem ? 1 : 0
-                for link in links {
-                    if toPeers[link] == nil {
-                        peerOrder.append(link)
-                        toPeers[link] = (bytes, items, 1)
-                    } else {
-                        toPeers[link]!.bytes.append(contentsOf: bytes)
-                        toPeers[link]!.frames += 1
-                        toPeers[link]!.items += items
-                    }
-                }
+                let isItem = message.type == .peerItem
+                for link in links { toPeers.add(bytes, for: link, isItem: isItem) }
             case .dial(let target):
                 dialer.withLock { $0 }?(target)
             case .closeLink, .closeModule:
@@ -256,16 +237,16 @@ final class NodeContext: Sendable {
             }
         }
         if !toModules.isEmpty {
-            let targets = apiConnections.withLock { table in toModules.keys.compactMap { table[$0] } }
-            for connection in targets {
-                let batch = toModules[connection.apiID]!
-                if connection.send(batch.bytes, frames: batch.count) { statistics.notificationsQueued.increment(by: batch.count) }
+            let targets = apiConnections.withLock { table in toModules.batches.map { table[$0.key] } }
+            for (connection, batch) in zip(targets, toModules.batches) {
+                guard let connection else { continue }
+                if connection.send(batch.bytes, frames: batch.frames) { statistics.notificationsQueued.increment(by: batch.frames) }
             }
         }
         if !toPeers.isEmpty {
-            let targets = peerLinks.withLock { table in peerOrder.compactMap { table[$0] } }
-            for link in targets {
-                let batch = toPeers[link.linkID]!
+            let targets = peerLinks.withLock { table in toPeers.batches.map { table[$0.key] } }
+            for (link, batch) in zip(targets, toPeers.batches) {
+                guard let link else { continue }
                 if link.send(batch.bytes, frames: batch.frames) { statistics.peerItemsSent.increment(by: batch.items) }
             }
         }
