@@ -1,4 +1,5 @@
 import ArgumentParser
+import CCodePages
 import Dispatch
 import GossipAdmin
 import GossipConfig
@@ -154,6 +155,8 @@ struct GossipDaemon: ParsableCommand {
             logger.info("admin endpoint serving", metadata: ["admin": "\(Endpoint(host: address.host, port: UInt16(admin!.port)))"])
         }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
+        // Started: the code that only starting runs need not stay mapped (`Sources/CCodePages`).
+        _ = gossip_release_code_pages()
         stop.wait()
         reloadNode.withLock { $0 = nil }  // no reload while stopping
         ServiceNotifier.notify("STOPPING=1")

@@ -1,0 +1,63 @@
+#ifndef GOSSIP_CCODEPAGES_SHIM_H
+#define GOSSIP_CCODEPAGES_SHIM_H
+
+// Lets go of the pages of gossipd's own code and constants that starting it mapped. gossipd is
+// one static binary of about 65 MB (the Swift runtime and FoundationEssentials linked in); the
+// kernel maps its pages in windows of 16 around each first use (fault-around), and starting a
+// node (arguments, configuration, keys, proof of work) runs code spread over much of it, so an
+// idle node had about 10 MiB of the binary mapped, most of it never run again. Those pages are
+// the page cache's, shared by every gossipd on the machine: what this changes is how many each
+// process keeps mapped, and so its RSS. The pages a node goes on running are mapped again from
+// the page cache at their next use (a minor fault per window). See docs/benchmarks.md, "Idle RSS".
+
+#if defined(__linux__) && defined(__LP64__)
+#include <elf.h>
+#include <stdint.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/// Drops this process's mappings of the executable's read-only segments (they are mapped again
+/// as they are used); returns how many segments it dropped (0 where it dropped none).
+static inline int gossip_release_code_pages(void) {
+    // The executable's program headers, as the kernel loaded it (no loader lock, no _GNU_SOURCE).
+    const Elf64_Phdr *headers = (const Elf64_Phdr *)getauxval(AT_PHDR);
+    size_t count = (size_t)getauxval(AT_PHNUM);
+    if (headers == 0 || count == 0) return 0;
+    // Where it was loaded: the headers' address less where they say they are (PT_PHDR).
+    uintptr_t bias = 0;
+    int found = 0;
+    for (size_t index = 0; index < count; index++) {
+        if (headers[index].p_type == PT_PHDR) {
+            bias = (uintptr_t)headers - (uintptr_t)headers[index].p_vaddr;
+            found = 1;
+        }
+    }
+    if (!found) return 0;
+    // Code relocated in place (text relocations) was written at load time: leave it all alone.
+    for (size_t index = 0; index < count; index++) {
+        if (headers[index].p_type != PT_DYNAMIC) continue;
+        for (const Elf64_Dyn *entry = (const Elf64_Dyn *)(bias + headers[index].p_vaddr); entry->d_tag != DT_NULL; entry++) {
+            if (entry->d_tag == DT_TEXTREL) return 0;
+            if (entry->d_tag == DT_FLAGS && (entry->d_un.d_val & DF_TEXTREL)) return 0;
+        }
+    }
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    int released = 0;
+    for (size_t index = 0; index < count; index++) {
+        const Elf64_Phdr *header = &headers[index];
+        // Only segments loaded read-only (code, constants), which are never written, so dropping
+        // their mappings loses nothing: they read back from the file as they were. A writable
+        // segment (data, and the relocated RELRO part) holds the process's own state: never.
+        if (header->p_type != PT_LOAD || (header->p_flags & PF_W)) continue;
+        uintptr_t start = (uintptr_t)(bias + header->p_vaddr) & ~(page - 1);
+        uintptr_t end = (uintptr_t)(bias + header->p_vaddr + header->p_memsz);
+        if (madvise((void *)start, end - start, MADV_DONTNEED) == 0) released += 1;
+    }
+    return released;
+}
+#else
+static inline int gossip_release_code_pages(void) { return 0; }
+#endif
+
+#endif
