@@ -31,8 +31,8 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // Linux's timerfd: the protocol ticker sleeps on a timer other threads can move earlier.
         .systemLibrary(name: "CTimer"),
-        // madvise(MADV_RANDOM) on gossipd's own code: each process maps the pages it runs, not
-        // the kernel's fault-around windows, so an idle node's RSS holds little code it never runs.
+        // madvise(MADV_DONTNEED) on gossipd's own read-only segments once it has started: the code
+        // only starting ran leaves the process's RSS (it is mapped again where it runs again).
         .systemLibrary(name: "CCodePages"),
         // BoringSSL's AEAD functions as swift-crypto's copy of BoringSSL names them (see shim.h):
         // one ChaCha20-Poly1305 context per link direction instead of one per frame.

@@ -2,7 +2,7 @@
 #define GOSSIP_CCODEPAGES_SHIM_H
 
 // Lets go of the pages of gossipd's own code and constants that starting it mapped. gossipd is
-// one static binary of about 65 MB (the Swift runtime and FoundationEssentials linked in); the
+// one binary of about 65 MB (the Swift runtime and FoundationEssentials linked in statically); the
 // kernel maps its pages in windows of 16 around each first use (fault-around), and starting a
 // node (arguments, configuration, keys, proof of work) runs code spread over much of it, so an
 // idle node had about 10 MiB of the binary mapped, most of it never run again. Those pages are
@@ -13,14 +13,44 @@
 #if defined(__linux__) && defined(__LP64__)
 #include <elf.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+/// Drops, within [start, end), every mapping /proc/self/maps shows as a private, read-only
+/// mapping of the executable's own file (device and inode of /proc/self/exe). Anything else in
+/// the range is left alone: code a tool copied into anonymous memory (huge-page remappers), or a
+/// page made writable. Returns 1 if it dropped anything.
+static int gossip_code_pages_release_range(uintptr_t start, uintptr_t end, dev_t device, ino_t inode) {
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (maps == 0) return 0;
+    int released = 0;
+    char line[4096];
+    while (fgets(line, sizeof line, maps) != 0) {
+        unsigned long low = 0, high = 0, offset = 0, node = 0;
+        unsigned int major = 0, minor = 0;
+        char permissions[8] = {0};
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &low, &high, permissions, &offset, &major, &minor, &node) != 7) continue;
+        if (strcmp(permissions, "r-xp") != 0 && strcmp(permissions, "r--p") != 0) continue;
+        if ((dev_t)makedev(major, minor) != device || (ino_t)node != inode) continue;
+        uintptr_t from = low > start ? low : start;
+        uintptr_t to = high < end ? high : end;
+        if (from >= to) continue;
+        if (madvise((void *)from, to - from, MADV_DONTNEED) == 0) released = 1;
+    }
+    fclose(maps);
+    return released;
+}
+
 /// Drops this process's mappings of the executable's read-only segments (they are mapped again
-/// as they are used); returns how many segments it dropped (0 where it dropped none).
+/// as they are used); returns how many segments it dropped pages of (0 where it dropped none:
+/// not Linux, no program headers, text relocations, or nothing that passed the checks).
 static inline int gossip_release_code_pages(void) {
-    // The executable's program headers, as the kernel loaded it (no loader lock, no _GNU_SOURCE).
+    // The executable's program headers, as the kernel loaded it.
     const Elf64_Phdr *headers = (const Elf64_Phdr *)getauxval(AT_PHDR);
     size_t count = (size_t)getauxval(AT_PHNUM);
     if (headers == 0 || count == 0) return 0;
@@ -42,6 +72,8 @@ static inline int gossip_release_code_pages(void) {
             if (entry->d_tag == DT_FLAGS && (entry->d_un.d_val & DF_TEXTREL)) return 0;
         }
     }
+    struct stat executable;
+    if (stat("/proc/self/exe", &executable) != 0) return 0;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     int released = 0;
     for (size_t index = 0; index < count; index++) {
@@ -50,9 +82,11 @@ static inline int gossip_release_code_pages(void) {
         // their mappings loses nothing: they read back from the file as they were. A writable
         // segment (data, and the relocated RELRO part) holds the process's own state: never.
         if (header->p_type != PT_LOAD || (header->p_flags & PF_W)) continue;
-        uintptr_t start = (uintptr_t)(bias + header->p_vaddr) & ~(page - 1);
-        uintptr_t end = (uintptr_t)(bias + header->p_vaddr + header->p_memsz);
-        if (madvise((void *)start, end - start, MADV_DONTNEED) == 0) released += 1;
+        // Whole pages inside the segment only: a page it shares with a neighbour is kept.
+        uintptr_t start = (uintptr_t)(bias + header->p_vaddr + page - 1) & ~(page - 1);
+        uintptr_t end = (uintptr_t)(bias + header->p_vaddr + header->p_memsz) & ~(page - 1);
+        if (start >= end) continue;
+        released += gossip_code_pages_release_range(start, end, executable.st_dev, executable.st_ino);
     }
     return released;
 }

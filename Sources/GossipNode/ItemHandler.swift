@@ -150,7 +150,7 @@ final class ItemHandler: Sendable {
         if let metrics = context.metrics, !delivered.isEmpty {
             let now = context.clock.now()
             for read in delivered {
-                metrics.firstSightToDelivery.recordNanoseconds(Int64(clamping: now.nanoseconds - min(read.nanoseconds, now.nanoseconds)))
+                metrics.firstSightToDelivery.recordNanoseconds(Int64(clamping: now.nanoseconds(since: read)))
             }
         }
     }

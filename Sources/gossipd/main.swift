@@ -156,7 +156,8 @@ struct GossipDaemon: ParsableCommand {
         }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         // Started: the code that only starting runs need not stay mapped (`Sources/CCodePages`).
-        _ = gossip_release_code_pages()
+        let released = gossip_release_code_pages()
+        logger.debug("start-up code pages let go", metadata: ["segments": "\(released)"])
         stop.wait()
         reloadNode.withLock { $0 = nil }  // no reload while stopping
         ServiceNotifier.notify("STOPPING=1")

@@ -44,8 +44,8 @@ struct ItemBindingTests {
     }
 
     @Test(
-        "the digest is the first 8 bytes of SHA-256(stamp | salt | type | data), empty, small and past the stack",
-        arguments: [0, 1, 55, 64, 1000, 70_000])
+        "the digest is the first 8 bytes of SHA-256(stamp | salt | type | data): empty, at SHA-256's padding edges (inputs of 55, 56, 63, 64 bytes), and large",
+        arguments: [0, 1, 45, 46, 53, 54, 1000, 70_000])
     func digestMatchesSHA256(size: Int) {
         let data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         let high: UInt64 = 1_800_000_000 << 32 | 0xDEAD_BEEF

@@ -393,7 +393,11 @@ struct AdminTests {
 
     @Test("peer items held back for a module that fell behind show in gossip_queued_items{lane=peer}")
     func queueGauge() throws {
-        let origin = try AdminNode()
+        // The origin queues all 200 items for its link (12 MB): with the default 4 MiB outbox the
+        // link could overflow and close while the node's intake is full, and the items then came
+        // by anti-entropy, too few within the wait to fill the stuck module's socket (the kernel
+        // takes about 4 MB of it) and half its outbox.
+        let origin = try AdminNode { $0.outboxCapacityBytes = 32 << 20 }
         defer { origin.stop() }
         let node = try AdminNode {
             $0.announceQueueCapacity = 4
@@ -409,7 +413,11 @@ struct AdminTests {
         let data = [UInt8](repeating: 0x42, count: 60_000)
         for _ in 0..<200 { try announcer.announce(dataType: 9, ttl: 0, data: data) }  // far more than the socket buffers hold
         #expect(waitUntil(timeout: .seconds(10)) { (Self.value((try? node.scrape()) ?? "", "gossip_queued_items{lane=\"peer\"}") ?? 0) > 0 })
-        #expect(waitUntil(timeout: .seconds(10)) { (Self.value((try? node.scrape()) ?? "", "gossip_peer_intake_pauses_total") ?? 0) >= 1 })
+        let paused = waitUntil(timeout: .seconds(10)) { (Self.value((try? node.scrape()) ?? "", "gossip_peer_intake_pauses_total") ?? 0) >= 1 }
+        let statistics = node.node.statistics
+        #expect(
+            paused,
+            "items \(statistics.peerItemsReceived) received (\(statistics.antiEntropyItemsPulled) pulled), \(statistics.notificationsQueued) notified")
     }
 
     @Test("the per-address limits count an IPv6 client by its /64 and an IPv4 client by its address")
