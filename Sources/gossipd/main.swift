@@ -156,8 +156,11 @@ struct GossipDaemon: ParsableCommand {
         }
         ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         // Started: the code that only starting runs need not stay mapped (`Sources/CCodePages`).
-        let released = gossip_release_code_pages()
-        logger.debug("start-up code pages let go", metadata: ["segments": "\(released)"])
+        // Not with GOSSIPD_KEEP_CODE_PAGES set: breakpoints set by then would go with the pages.
+        if getenv("GOSSIPD_KEEP_CODE_PAGES") == nil {
+            let released = gossip_release_code_pages()
+            logger.debug("start-up code pages let go", metadata: ["segments": "\(released)"])
+        }
         stop.wait()
         reloadNode.withLock { $0 = nil }  // no reload while stopping
         ServiceNotifier.notify("STOPPING=1")
