@@ -14,6 +14,7 @@
 #include <elf.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
@@ -22,26 +23,38 @@
 #include <unistd.h>
 
 /// Drops, within [start, end), every mapping /proc/self/maps shows as a private, read-only
-/// mapping of the executable's own file (device and inode of /proc/self/exe). Anything else in
-/// the range is left alone: code a tool copied into anonymous memory (huge-page remappers), or a
-/// page made writable. Returns 1 if it dropped anything.
-static int gossip_code_pages_release_range(uintptr_t start, uintptr_t end, dev_t device, ino_t inode) {
+/// mapping of the executable's own file: its path (`executable_path`, what /proc/self/exe links
+/// to), or its device and inode (`device`, `inode`). A filesystem may show one of them
+/// differently in the two places (btrfs subvolumes show another device; older overlayfs the lower
+/// layer's inode), so either will do. Anything else in the range is left alone: code a tool
+/// copied into anonymous memory (huge-page remappers), or a page made writable. Returns 1 if it
+/// dropped anything.
+static int gossip_code_pages_release_range(
+    uintptr_t start, uintptr_t end, const char *executable_path, dev_t device, ino_t inode) {
     FILE *maps = fopen("/proc/self/maps", "re");
     if (maps == 0) return 0;
     int released = 0;
-    char line[4096];
-    while (fgets(line, sizeof line, maps) != 0) {
+    char *line = 0;
+    size_t capacity = 0;
+    ssize_t length;
+    while ((length = getline(&line, &capacity, maps)) > 0) {  // whole lines, however long the path
+        if (line[length - 1] == '\n') line[length - 1] = 0;
         unsigned long low = 0, high = 0, offset = 0, node = 0;
         unsigned int major = 0, minor = 0;
         char permissions[8] = {0};
-        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu", &low, &high, permissions, &offset, &major, &minor, &node) != 7) continue;
+        int consumed = 0;
+        if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %n", &low, &high, permissions, &offset, &major, &minor, &node, &consumed) < 7) continue;
         if (strcmp(permissions, "r-xp") != 0 && strcmp(permissions, "r--p") != 0) continue;
-        if ((dev_t)makedev(major, minor) != device || (ino_t)node != inode) continue;
+        const char *path = consumed > 0 ? line + consumed : "";
+        int same_file = ((dev_t)makedev(major, minor) == device && (ino_t)node == inode)
+            || (executable_path[0] == '/' && strcmp(path, executable_path) == 0);
+        if (!same_file) continue;
         uintptr_t from = low > start ? low : start;
         uintptr_t to = high < end ? high : end;
         if (from >= to) continue;
         if (madvise((void *)from, to - from, MADV_DONTNEED) == 0) released = 1;
     }
+    free(line);
     fclose(maps);
     return released;
 }
@@ -74,6 +87,9 @@ static inline int gossip_release_code_pages(void) {
     }
     struct stat executable;
     if (stat("/proc/self/exe", &executable) != 0) return 0;
+    char executable_path[4096] = {0};
+    ssize_t path_length = readlink("/proc/self/exe", executable_path, sizeof executable_path - 1);
+    executable_path[path_length > 0 ? path_length : 0] = 0;
     uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
     int released = 0;
     for (size_t index = 0; index < count; index++) {
@@ -86,7 +102,7 @@ static inline int gossip_release_code_pages(void) {
         uintptr_t start = (uintptr_t)(bias + header->p_vaddr + page - 1) & ~(page - 1);
         uintptr_t end = (uintptr_t)(bias + header->p_vaddr + header->p_memsz) & ~(page - 1);
         if (start >= end) continue;
-        released += gossip_code_pages_release_range(start, end, executable.st_dev, executable.st_ino);
+        released += gossip_code_pages_release_range(start, end, executable_path, executable.st_dev, executable.st_ino);
     }
     return released;
 }

@@ -21,7 +21,7 @@ struct CodePagesTests {
         return nil
     }
 
-    #if os(Linux)
+    #if os(Linux) && _pointerBitWidth(_64)
     @Test("the executable's read-only segments are let go, its resident file pages drop, and its code still runs")
     func released() throws {
         codePagesMarker = 4711

@@ -30,3 +30,8 @@ print('hops to the last node | items | time to 100%: median, over 45 ms')
 for h in sorted(set(hops)):
     v = [t for t, k in zip(t100, hops) if k == h]
     print(f'{h:21d} | {len(v):5d} | {statistics.median(v):5.1f} ms, {sum(1 for t in v if t > 45)}')
+shallow = [t for t, k in zip(t100, hops) if k <= 8]; deep = [t for t, k in zip(t100, hops) if k >= 9]
+for limit in (45, 50):
+    print(f'over {limit} ms: {sum(t > limit for t in shallow)} of {len(shallow)} items with at most 8 hops '
+          f'({100 * sum(t > limit for t in shallow) / len(shallow):.2f}%), {sum(t > limit for t in deep)} of {len(deep)} with 9 or more '
+          f'({100 * sum(t > limit for t in deep) / len(deep):.2f}%)')
