@@ -20,17 +20,13 @@ public struct SmallSet<Element: Hashable & Sendable>: Sendable, Equatable, Expre
     /// The distinct elements of `elements`. An array without repeats (what the callers pass: a
     /// subscriber list, one link) is kept as it is: no copy.
     public init(_ elements: [Element]) {
+        self.init()
         if elements.count > Self.arrayLimit {
-            array = []
             hashed = Set(elements)
+        } else if Self.hasRepeats(elements) {
+            for element in elements { insert(element) }
         } else {
-            array = []
-            hashed = nil
-            if Self.hasRepeats(elements) {
-                for element in elements { insert(element) }
-            } else {
-                array = elements
-            }
+            array = elements
         }
     }
 

@@ -69,9 +69,9 @@ final class ItemHandler: Sendable {
             // outbox until it is cut off. Local announcements still go through. A module behind
             // for longer than a validation may take is cut off after all, so one stuck module
             // cannot stall the node's intake for good.
-            let now = ContinuousClock.now
+            let now = context.clock.now()  // the node clock: no `ContinuousClock` read per item
             behind = context.modulesBehind(behind, now: now)
-            for (number, entry) in behind where now - entry.since > context.lagLimit {
+            for (number, entry) in behind where .nanoseconds(Int64(clamping: now.nanoseconds(since: entry.since))) > context.lagLimit {
                 entry.module.terminate(.moduleLagging, detail: "behind for over \(context.lagLimit)")
                 behind[number] = nil
             }

@@ -149,15 +149,15 @@ final class NodeContext: Sendable {
     let connectionsClosed = Atomic<Int>(0)
 
     /// A subscribed module that fell behind, and since when.
-    typealias ModuleBehind = (since: ContinuousClock.Instant, module: Connection)
+    typealias ModuleBehind = (since: Moment, module: Connection)
 
     /// The subscribed modules that are behind, by connection number: one falls behind when its
     /// outbox holds more than half its bound (the one in force: after a smaller `outbox_bytes`, a
     /// fuller outbox keeps its old bound until it drains) and stays behind until it is down to a
     /// quarter. `previous` is the last answer.
-    func modulesBehind(_ previous: [UInt64: ModuleBehind], now: ContinuousClock.Instant) -> [UInt64: ModuleBehind] {
-        // Looked at under the table's lock, without a copy of it: the handler asks before every
-        // batch, and nearly always nobody is behind.
+    func modulesBehind(_ previous: [UInt64: ModuleBehind], now: Moment) -> [UInt64: ModuleBehind] {
+        // Looked at under the table's lock, without a copy of it: the handler asks once for every
+        // item or chunk, and nearly always nobody is behind.
         apiConnections.withLock { table in
             var behind: [UInt64: ModuleBehind] = [:]
             for module in table.values where module.isSubscriber.load(ordering: .relaxed) && !module.isClosing {

@@ -221,14 +221,11 @@ public struct BroadcastTree: Sendable {
             if eager.contains(link) { eagerLinks.append(link) } else { lazyLinks.append(link) }
         }
         let fanout = configuration.lazyFanout
-        let salt = rankSalt
-        if fanout > Self.runningSelectionLimit && lazyLinks.count > fanout {
-            // A wide fanout (the default is 6): one sort costs less than a running selection.
-            lazyLinks = Array(lazyLinks.map { (rank: Self.rank($0, salt: salt), link: $0) }.sorted { $0.rank < $1.rank }.prefix(fanout).map(\.link))
-        } else if fanout > 0 && lazyLinks.count > fanout {
+        if fanout > 0 && lazyLinks.count > fanout {
             // The `fanout` first in rank order, lowest rank first: kept in a short sorted array as
             // the links pass (each ranked once; no sort of them all). Ranks of two links differ,
             // since `rank` scrambles the number one-to-one.
+            let salt = rankSalt
             var best: [(rank: UInt64, link: LinkID)] = []
             best.reserveCapacity(fanout + 1)
             for link in lazyLinks {
@@ -243,9 +240,6 @@ public struct BroadcastTree: Sendable {
         }
         return (eagerLinks, lazyLinks)
     }
-
-    /// The widest lazy fanout picked by a running selection (each link against up to that many).
-    static let runningSelectionLimit = 32
 
     /// A link's place in this node's announcement order: a fixed scramble of its number.
     private static func rank(_ link: LinkID, salt rankSalt: UInt64) -> UInt64 {
