@@ -239,11 +239,12 @@ class Link:
             self.sock.close()
         except OSError:
             pass
-        if not already or self in self.peer.links:
-            if self in self.peer.links:
-                self.peer.links.remove(self)
-            log(self.label, "closed; frames in:", {NAMES.get(k, k): v for k, v in self.stats["in"].items()},
-                "out:", {NAMES.get(k, k): v for k, v in self.stats["out"].items()})
+        if already:
+            return
+        if self in self.peer.links:
+            self.peer.links.remove(self)
+        log(self.label, "closed; frames in:", {NAMES.get(k, k): v for k, v in self.stats["in"].items()},
+            "out:", {NAMES.get(k, k): v for k, v in self.stats["out"].items()})
 
     # -- handshake (4.2, 3.1, 3.7, 4.5)
     def send_hello(self):
