@@ -169,6 +169,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
     case apiToken = "api_token"
     case adminAddress = "admin_address"
     case recordFile = "record_file"
+    case profile
     case validationTimeoutMilliseconds = "validation_timeout_ms"
     case frameTimeoutMilliseconds = "frame_timeout_ms"
     case writeTimeoutMilliseconds = "write_timeout_ms"
@@ -250,7 +251,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefixRange
         case .identityWorkBits: return D.identityWorkBitsRange
         case .linkEncryption: return D.linkEncryptionRange
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile, .profile: return nil
         }
     }
 
@@ -287,7 +288,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: return D.maxLinksPerPrefix
         case .identityWorkBits: return D.identityWorkBits
         case .linkEncryption: return D.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile: return nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile, .profile: return nil
         }
     }
 
@@ -323,7 +324,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxLinksPerPrefix: \.maxLinksPerPrefix
         case .identityWorkBits: \.identityWorkBits
         case .linkEncryption: \.linkEncryption
-        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile: nil
+        case .hostkey, .bootstrapper, .p2pAddress, .apiAddress, .apiSocket, .apiAllow, .apiToken, .adminAddress, .logLevel, .recordFile, .profile: nil
         }
     }
 
@@ -337,6 +338,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiToken: return "none"
         case .adminAddress: return "none (off)"
         case .recordFile: return "none"
+        case .profile: return NetworkProfile.lan.rawValue
         case .bootstrapper: return "none"
         case .logLevel: return ConfigurationDefaults.logLevel
         default: return "required"
@@ -352,6 +354,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .apiAllow: return "comma-separated networks, e.g. 127.0.0.0/8, ::1, 10.1.0.0/16"
         case .apiToken: return "16 to 255 bytes, no spaces"
         case .recordFile: return "path of a file to create or append to"
+        case .profile: return NetworkProfile.allCases.map(\.rawValue).joined(separator: ", ")
         case .bootstrapper: return "comma-separated host:port list, port 1 to 65535"
         case .logLevel: return ConfigurationDefaults.logLevels.joined(separator: ", ")
         default: return "host:port, port 0 to 65535"
@@ -373,6 +376,8 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
             "Also serve the local API, byte for byte the same, on a Unix-domain socket at this path (file mode 0600: only the node's user may connect); a relative path is taken from the config file's folder."
         case .hostkey:
             "The node's private key (PEM); a relative path is taken from the config file's folder."
+        case .profile:
+            "Timing defaults for the kind of network: lan (the defaults below), wan (across the internet: fewer PINGs and shuffles, longer timeouts), local (every node on one machine: faster checks); a timing key set in the file wins. The values are under `profile` below."
         case .cacheSize:
             "How many data items the node keeps for spreading; when full, the oldest go first."
         case .degree:
@@ -477,6 +482,7 @@ extension ConfigurationKey {
         case .adminAddress: target.adminAddress = source.adminAddress
         case .logLevel: target.logLevel = source.logLevel
         case .recordFile: target.recordPath = source.recordPath
+        case .profile: target.profile = source.profile
         default: break
         }
     }
@@ -497,6 +503,7 @@ extension ConfigurationKey {
         case .apiAddress: return configuration.apiAddress.description
         case .adminAddress: return configuration.adminAddress?.description ?? "(none)"
         case .logLevel: return configuration.logLevel
+        case .profile: return configuration.profile.rawValue
         default: return ""
         }
     }

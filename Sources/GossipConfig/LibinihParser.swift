@@ -273,6 +273,12 @@ private final class ParseContext {
             configuration.apiToken = value
         case .recordFile:
             configuration.recordPath = value.isEmpty ? nil : ConfigurationLoader.resolve(value, against: baseDirectory)
+        case .profile:
+            guard let profile = NetworkProfile(rawValue: value.lowercased()) else {
+                return reject(
+                    "must be one of \(NetworkProfile.allCases.map(\.rawValue).joined(separator: ", ")), got \(quotedForMessage(value))")
+            }
+            configuration.profile = profile
         case .apiSocket:
             if value.isEmpty {
                 configuration.apiSocketPath = nil
@@ -363,8 +369,11 @@ private final class ParseContext {
             }
             return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem))
         }
+        // The profile's defaults, where the file set no value of its own (wherever the line stood).
+        configuration.profile.apply(to: &configuration, except: { seen[$0] != nil })
         if let (key, problem) = configuration.inconsistency {
-            return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem))
+            let fromProfile = configuration.profile != .lan ? " (profile \(configuration.profile.rawValue) sets the timing keys the file leaves out)" : ""
+            return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem + fromProfile))
         }
         if warningsLeftOut > 0 {
             warnings.append(

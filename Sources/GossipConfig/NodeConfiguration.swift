@@ -29,6 +29,9 @@ public struct NodeConfiguration: Sendable, Equatable {
     public var p2pAddress: Endpoint
     /// [gossip] api_address (required). Port 0: the OS picks.
     public var apiAddress: Endpoint
+    /// [gossip] profile: the set of timing defaults the file asked for (the timing keys
+    /// themselves hold the values in effect).
+    public var profile: NetworkProfile
     /// [gossip] validation_timeout_ms.
     public var validationTimeoutMilliseconds: Int
     /// [gossip] frame_timeout_ms: time allowed to complete a started frame.
@@ -101,6 +104,7 @@ public struct NodeConfiguration: Sendable, Equatable {
         self.bootstrappers = D.bootstrappers
         self.p2pAddress = p2pAddress
         self.apiAddress = apiAddress
+        self.profile = .lan
         self.validationTimeoutMilliseconds = D.validationTimeoutMilliseconds
         self.frameTimeoutMilliseconds = D.frameTimeoutMilliseconds
         self.writeTimeoutMilliseconds = D.writeTimeoutMilliseconds

@@ -275,7 +275,7 @@ public final class Node: Sendable {
         .handshakeTimeoutMilliseconds, .maxPendingHandshakes, .maxLinksPerIP, .maxLinksPerPrefix,
         .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .identityWorkBits, .apiAllow, .apiToken,
         .logLevel, .cacheSize, .validationTimeoutMilliseconds, .announceQueueCapacity, .outboxCapacityBytes, .maxAPIConnections,
-        .frameTimeoutMilliseconds, .writeTimeoutMilliseconds, .connectTimeoutMilliseconds, .viewSize,
+        .frameTimeoutMilliseconds, .writeTimeoutMilliseconds, .connectTimeoutMilliseconds, .viewSize, .profile,
     ]
 
     /// Applies what of `configuration` can change while the node runs (`reloadableKeys`: the

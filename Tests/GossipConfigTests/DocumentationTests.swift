@@ -30,6 +30,7 @@ struct DocumentationTests {
     func documentationTable() throws {
         let text = try String(contentsOfFile: packageRoot + "/docs/configuration.md", encoding: .utf8)
         #expect(text.contains(ConfigurationKey.markdownTable))
+        #expect(text.contains(NetworkProfile.markdownTable), "the profiles' table")
         #expect(text.contains("\(ConfigurationDefaults.maximumFileBytes)"))
         #expect(text.contains("\(ConfigurationDefaults.maximumLineBytes)"))
     }
