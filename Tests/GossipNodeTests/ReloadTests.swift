@@ -40,6 +40,23 @@ struct ReloadTests {
         #expect(node.stop() == 0)
     }
 
+    @Test("SIGHUP applies a new profile: its timing keys change at once, and none needs a restart")
+    func reloadProfile() throws {
+        let node = try GossipdProcess()
+        defer { node.kill() }
+        let original = try String(contentsOfFile: node.configPath, encoding: .utf8)
+        try (original + "profile = wan\ngraft_timeout_ms = 250\n").write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        kill(node.process.processIdentifier, SIGHUP)
+        #expect(waitUntil { node.log.contains("configuration read again") }, "\(node.log)")
+        let line = node.log.split(separator: "\n").first { $0.contains("configuration read again") }.map(String.init) ?? ""
+        for key in ["profile", "ping_interval_ms", "peer_timeout_ms", "gossip_interval_ms", "ihave_interval_ms"] {
+            #expect(line.contains(key), "\(key) applied: \(line)")
+        }
+        #expect(!line.contains("graft_timeout_ms"), "the file's own graft_timeout_ms (the old value) is not a change: \(line)")
+        #expect(line.contains("needs_restart=nothing"), "\(line)")
+        #expect(node.stop() == 0)
+    }
+
     @Test("gossip reload (POST /reload on admin_address) applies a new degree, and a broken file changes nothing and exits 1")
     func reloadOverAdmin() throws {
         let node = try GossipdProcess(extraConfig: "admin_address = 127.0.0.1:0\n")
