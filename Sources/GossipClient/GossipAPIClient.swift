@@ -16,11 +16,14 @@ public final class GossipAPIClient: @unchecked Sendable {
         case malformed(WireError)
         /// The node sent a P2P HELLO (type 504): the address is its P2P port, not its API port.
         case peerHello
+        /// The node closed the connection before the answer came.
+        case closed
 
         public var description: String {
             switch self {
             case .timedOut: "no message arrived in time"
             case .peerHello: "the node answered with a P2P HELLO: this is its P2P port, not its API port"
+            case .closed: "the node closed the connection"
             case .stream(let error): "\(error)"
             case .malformed(let error): "malformed message from the node: \(error)"
             }
@@ -75,7 +78,14 @@ public final class GossipAPIClient: @unchecked Sendable {
     /// Call it on a connection that has not subscribed, so no NOTIFICATION can come first.
     public func status(timeout: Duration = .seconds(5)) throws -> [UInt8] {
         try send(.statusRequest)
-        guard case .statusReply(let json)? = try receive(timeout: timeout) else {
+        let message: APIMessage?
+        do {
+            message = try receive(timeout: timeout)
+        } catch .stream {
+            throw ReceiveError.closed  // reset by the node
+        }
+        guard let message else { throw ReceiveError.closed }
+        guard case .statusReply(let json) = message else {
             throw ReceiveError.malformed(.invalidField("expected a STATUS reply"))
         }
         return json
@@ -96,6 +106,43 @@ public final class GossipAPIClient: @unchecked Sendable {
             return try APIMessage(frame: frame)
         } catch {
             throw .malformed(error)
+        }
+    }
+
+    /// What `confirm` found out about the messages sent before it.
+    public enum Confirmation: Sendable, Equatable {
+        /// The node answered a STATUS request sent after them: it read them, in order, and kept
+        /// the connection.
+        case taken
+        /// The node closed the connection first: it refused the connection (an `api_token` it
+        /// did not get, an address outside `api_allow`) or a message; its log says which.
+        case closed
+        /// No answer within the time: a node without the STATUS extension (518/519), or a busy one.
+        case unanswered
+    }
+
+    /// Asks the node, after what was sent, whether it took it: `gossipd` answers a STATUS request
+    /// (our extension, 518) only after the messages before it on the connection, and closes the
+    /// connection instead when it refuses them, which neither ANNOUNCE nor the course's API
+    /// would otherwise show. NOTIFICATIONs that arrive meanwhile are skipped.
+    public func confirm(timeout: Duration = .seconds(5)) throws(ReceiveError) -> Confirmation {
+        do {
+            try send(.statusRequest)
+        } catch {
+            return .closed
+        }
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let message: APIMessage?
+            do {
+                message = try receive(timeout: max(.zero, deadline - ContinuousClock.now))
+            } catch .timedOut {
+                return .unanswered
+            } catch .stream {
+                return .closed  // reset by the node
+            }
+            guard let message else { return .closed }
+            if case .statusReply = message { return .taken }
         }
     }
 

@@ -77,11 +77,13 @@ extension GossipCommand {
                 progress.report(announced: tally.announced, offset: reader.offset)
                 pending = try reader.next()
             }
+            let confirmation: GossipAPIClient.Confirmation
             do {
-                try client.finishSending(timeout: .seconds(5))
+                confirmation = try client.confirm(timeout: .seconds(10))
             } catch {
                 throw options.failure(error, while: "announce")
             }
+            try options.check(confirmation, what: "the items")
             let skipped = tally.filtered > 0 ? "; \(tally.filtered) of other types skipped" : ""
             let summary =
                 "replayed \(tally.announced) items (\(tally.bytes) bytes of data) from \(file) to \(options.api)"

@@ -93,9 +93,29 @@ extension APIOptions {
     }
 
     /// What to say when talking to the node at `api` failed: a P2P port is named as such.
+    /// Fails when the node closed the connection instead of taking what was sent (a missing or
+    /// wrong token, an address outside api_allow), and warns when it did not say.
+    func check(_ confirmation: GossipAPIClient.Confirmation, what: String) throws {
+        switch confirmation {
+        case .taken:
+            break
+        case .closed:
+            throw CLIError("the node at \(api) closed the connection without taking \(what)\(Self.refusalHint)")
+        case .unanswered:
+            printToStandardError("warning: \(api) did not confirm \(what) (no answer to STATUS, 518): sent, not confirmed")
+        }
+    }
+
+    /// Why a node may close a client's connection at once.
+    static let refusalHint =
+        ": it may require an api_token (--token-file, GOSSIP_API_TOKEN) or allow only some networks (api_allow); its log says why"
+
     func failure(_ error: any Error, while doing: String) -> CLIError {
         if case GossipAPIClient.ReceiveError.peerHello = error {
             return CLIError("\(api) is a P2P port (the node answered with HELLO); use its api_address")
+        }
+        if case GossipAPIClient.ReceiveError.closed = error {
+            return CLIError("\(doing) failed: the node at \(api) closed the connection\(Self.refusalHint)")
         }
         return CLIError("\(doing) failed: \(error)")
     }
@@ -182,21 +202,28 @@ extension GossipCommand {
                 ?? "waiting for items (Ctrl-C to stop)"
             let subscribed = "subscribed to \(types) at \(options.api); \(waiting)"
             var said = quiet
+            // Whether the node kept the connection past its first 200 ms or sent an item: one it
+            // refuses (a token, api_allow) closes at once.
+            var settled = false
             var seen = 0
             while count.map({ seen < $0 }) ?? true {
                 let message: APIMessage?
                 do {
                     // A P2P port sends HELLO at once; an API sends nothing until an item, so say
                     // "subscribed" after an item or 200 ms of quiet.
-                    message = try client.receive(timeout: said ? nil : .milliseconds(200))
+                    message = try client.receive(timeout: settled ? nil : .milliseconds(200))
                 } catch .timedOut {
+                    settled = true
+                    if !said { printToStandardError(subscribed) }
                     said = true
-                    printToStandardError(subscribed)
                     continue
                 } catch {
                     throw options.failure(error, while: "receive")
                 }
-                guard let message else { throw CLIError("the node closed the connection") }
+                guard let message else {
+                    throw CLIError(settled ? "the node closed the connection" : "the node at \(options.api) closed the connection\(APIOptions.refusalHint)")
+                }
+                settled = true
                 if !said {
                     said = true
                     printToStandardError(subscribed)
@@ -204,7 +231,9 @@ extension GossipCommand {
                 guard case .notification(let notification) = message else {
                     throw CLIError("unexpected message from the node: \(message.type)")
                 }
-                let shown = text ? String(decoding: notification.data, as: UTF8.self) : notification.data.hexString
+                // Text from the network is escaped: control bytes must not reach the terminal (they
+                // could retitle or clear it, or forge lines).
+                let shown = text ? escapedForOneLine(String(decoding: notification.data, as: UTF8.self)) : notification.data.hexString
                 print("id=\(notification.messageID) type=\(notification.dataType) size=\(notification.data.count) data=\(shown)")
                 fflush(nil)
                 if !noAnswer { try client.validate(messageID: notification.messageID, isValid: !reject) }
@@ -272,12 +301,14 @@ extension GossipCommand {
             }
             let client = try options.connect()
             defer { client.close() }
+            let confirmation: GossipAPIClient.Confirmation
             do {
                 try client.announce(dataType: type, ttl: ttl, data: bytes)
-                try client.finishSending()
+                confirmation = try client.confirm()
             } catch {
                 throw options.failure(error, while: "announce")
             }
+            try options.check(confirmation, what: "the item")
             if !quiet {
                 printToStandardError("announced \(bytes.count) bytes of type \(type) (ttl \(ttl)) to \(options.api)")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import GossipClient
 import GossipCore
 import GossipNode
 import GossipWire
@@ -182,6 +183,50 @@ struct CommandLineTests {
             let result = try run("gossip", command + ["--api", api])
             #expect(result.status == 1)
             #expect(result.error.contains("\(api) is a P2P port (the node answered with HELLO); use its api_address"))
+        }
+    }
+
+    @Test("gossip announce and replay fail, naming api_token and api_allow, when the node closes the connection instead of taking the item")
+    func refusedAnnounce() throws {
+        let token = "correct-horse-battery-staple"
+        try withNode(configure: { $0.apiToken = token }) { node in
+            let api = "127.0.0.1:\(node.apiPort)"
+            let refused = try run("gossip", ["announce", "--api", api, "--type", "1", "hi"])
+            #expect(refused.status == 1, "\(refused)")
+            #expect(refused.error.contains("closed the connection without taking the item") && refused.error.contains("api_token"), "\(refused)")
+            let wrong = try run("gossip", ["announce", "--api", api, "--token", "wrong-wrong-wrong-wrong", "--type", "1", "hi"])
+            #expect(wrong.status == 1 && wrong.error.contains("api_allow"), "\(wrong)")
+            let taken = try run("gossip", ["announce", "--api", api, "--token", token, "--type", "1", "hi"])
+            #expect(taken.status == 0 && taken.error == "announced 2 bytes of type 1 (ttl 0) to \(api)\n", "\(taken)")
+            let status = try run("gossip", ["status", "--api", api])
+            #expect(status.status == 1 && status.error.contains("closed the connection") && status.error.contains("api_token"), "\(status)")
+
+            let recording = RecordReplayTests.temporaryPath("refused.rec")
+            defer { try? FileManager.default.removeItem(atPath: recording) }
+            try Data(RecordReplayTests.recording(of: 2)).write(to: URL(fileURLWithPath: recording))
+            let replay = try run("gossip", ["replay", recording, "--api", api])
+            #expect(replay.status == 1 && replay.error.contains("without taking the items"), "\(replay)")
+        }
+    }
+
+    @Test("gossip subscribe --text escapes control bytes instead of writing them to the terminal")
+    func subscribeTextEscapes() throws {
+        try withNode { node in
+            let api = "127.0.0.1:\(node.apiPort)"
+            let subscribed = Mutex<Result?>(nil)
+            let subscribing = BackgroundJob {
+                let result = try run("gossip", ["subscribe", "--api", api, "--type", "4713", "--count", "1", "--text"])
+                subscribed.withLock { $0 = result }
+            }
+            #expect(waitUntil(timeout: .seconds(10)) { node.subscriberCount(of: 4713) == 1 })
+            let announcer = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort)
+            defer { announcer.close() }
+            try announcer.announce(dataType: 4713, ttl: 0, data: Array("\u{1b}]0;pwned\u{07}\u{1b}[2J\nline2".utf8))
+            try subscribing.join()
+            let result = try #require(subscribed.withLock { $0 })
+            #expect(result.status == 0)
+            #expect(result.output == "id=0 type=4713 size=20 data=\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\nline2\n", "\(result.output.debugDescription)")
+            #expect(!result.output.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
         }
     }
 
