@@ -70,9 +70,13 @@ public enum ConfigurationLoader {
     static func readConfigurationFile(_ path: String) throws(ConfigurationError) -> [UInt8] {
         func fail(_ problem: String) -> ConfigurationError { ConfigurationError(file: path, problem: problem) }
         if path.utf8.contains(0) { throw fail("cannot open file (the path contains a NUL byte)") }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a named pipe that nobody writes to would otherwise wait forever,
+        // before the node can take a signal. Reads block again below: a pipe with a writer
+        // (`--config <(...)`) is read to its end, one without reads as empty.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if descriptor < 0 { throw fail("cannot open file (\(errorText(errno)))") }
         defer { close(descriptor) }
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
 
         var status = stat()
         if fstat(descriptor, &status) != 0 { throw fail("cannot open file (\(errorText(errno)))") }
@@ -103,12 +107,14 @@ public enum ConfigurationLoader {
     /// nil when `path` names a readable regular file, else the strerror text of why not.
     static func unreadableReason(_ path: String) -> String? {
         if path.utf8.contains(0) { return "the path contains a NUL byte" }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a named pipe must not hold the start up (nobody may ever write to it).
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if descriptor < 0 { return errorText(errno) }
         defer { close(descriptor) }
         var status = stat()
         if fstat(descriptor, &status) != 0 { return errorText(errno) }
         if (status.st_mode & S_IFMT) == S_IFDIR { return errorText(EISDIR) }
+        if (status.st_mode & S_IFMT) != S_IFREG { return "not a regular file" }
         return nil
     }
 

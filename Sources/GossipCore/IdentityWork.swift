@@ -18,12 +18,24 @@ public enum IdentityWork {
     public static func solve(
         for identity: PeerIdentity, bits: Int, startingAt start: UInt64 = 0, progress: (UInt64) -> Void = { _ in }
     ) -> UInt64 {
+        solve(for: identity, bits: bits, startingAt: start, continuing: { tried in
+            progress(tried)
+            return true
+        })!
+    }
+
+    /// As `solve(for:bits:startingAt:progress:)`, but `continuing` (called every 2^20 tries with
+    /// the number tried so far) may give up: nil then, so that a node told to stop while it
+    /// searches stops at once.
+    public static func solve(
+        for identity: PeerIdentity, bits: Int, startingAt start: UInt64 = 0, continuing: (UInt64) -> Bool
+    ) -> UInt64? {
         var nonce = start
         var tried: UInt64 = 0
         while !isValid(nonce, for: identity, bits: bits) {
             nonce &+= 1
             tried += 1
-            if tried & 0xF_FFFF == 0 { progress(tried) }
+            if tried & 0xF_FFFF == 0 && !continuing(tried) { return nil }
         }
         return nonce
     }

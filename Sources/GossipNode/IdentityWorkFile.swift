@@ -19,8 +19,11 @@ enum IdentityWorkFile {
     static func path(forHostkey hostkeyPath: String) -> String { hostkeyPath + ".work" }
 
     /// The node's work for `identity` at `bits`: read from `path` if it holds a valid one, else
-    /// computed (logging progress) and saved there. `path` nil: computed, not saved.
-    static func work(for identity: PeerIdentity, bits: Int, path: String?, logger: Logger) -> UInt64 {
+    /// computed (logging progress) and saved there. `path` nil: computed, not saved. nil if
+    /// `isCancelled` turned true during the search.
+    static func work(
+        for identity: PeerIdentity, bits: Int, path: String?, logger: Logger, isCancelled: () -> Bool = { false }
+    ) -> UInt64? {
         if bits <= 0 { return 0 }
         if let path, let saved = read(path, identity: identity), IdentityWork.isValid(saved, for: identity, bits: bits) {
             return saved
@@ -28,8 +31,17 @@ enum IdentityWorkFile {
         logger.info(
             "finding the identity's proof of work", metadata: ["bits": "\(bits)", "expected hashes": "\(1 << min(bits, 62))"])
         let started = ContinuousClock.now
-        let nonce = IdentityWork.solve(for: identity, bits: bits) { tried in
-            if tried & 0x3F_FFFF == 0 { logger.info("still finding the proof of work", metadata: ["hashes so far": "\(tried)"]) }
+        guard
+            let nonce = IdentityWork.solve(
+                for: identity, bits: bits,
+                continuing: { tried in
+                    if isCancelled() { return false }
+                    if tried & 0x3F_FFFF == 0 { logger.info("still finding the proof of work", metadata: ["hashes so far": "\(tried)"]) }
+                    return true
+                })
+        else {
+            logger.info("the search for the proof of work was stopped")
+            return nil
         }
         let took = ContinuousClock.now - started
         logger.info("proof of work found", metadata: ["bits": "\(bits)", "took": "\(took)", "saved to": "\(path ?? "nowhere (no host key)")"])

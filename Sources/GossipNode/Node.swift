@@ -34,6 +34,8 @@ public final class Node: Sendable {
     private let clock: any NodeClock
     private let metricsFactory: (any MetricsFactory)?
     private let state = Mutex<State>(.idle)
+    /// Set by `cancelStart()`: a start still finding its proof of work gives up.
+    private let startCancelled = Atomic<Bool>(false)
     /// Where observers of the items passing through attach (a live tap, the recorder); usable
     /// before `start`, so nothing from the first item on is missed.
     public let itemObservers = ItemObservers()
@@ -88,6 +90,8 @@ public final class Node: Sendable {
         case listenSocket(path: String, SocketError)
         /// The `record_file` cannot be opened, or is not a recording this build can append to.
         case record(path: String, reason: String)
+        /// `cancelStart()` was called before the node listened (a stop signal during the proof of work).
+        case cancelled
 
         public var description: String {
             switch self {
@@ -95,6 +99,7 @@ public final class Node: Sendable {
             case .listen(let which, let endpoint, let error): "cannot listen on \(which) \(endpoint): \(error)"
             case .listenSocket(let path, let error): "cannot listen on api_socket \(path): \(error)"
             case .record(let path, let reason): "cannot record to \(path): \(reason)"
+            case .cancelled: "stopped while starting"
             }
         }
 
@@ -134,6 +139,13 @@ public final class Node: Sendable {
         }
     }
 
+    /// Makes a `start()` under way give up while it finds the identity's proof of work (which can
+    /// take minutes at high `identity_work_bits`): it then throws `StartError.cancelled`. No
+    /// effect on a node that has started; call `stop()` for that.
+    public func cancelStart() {
+        startCancelled.store(true, ordering: .relaxed)
+    }
+
     /// Binds both listen addresses and starts the node's threads.
     public func start() throws(StartError) {
         // The recording first, so a file that cannot be used stops the start before anything listens.
@@ -148,9 +160,12 @@ public final class Node: Sendable {
         var started = false
         defer { if !started { recorder?.finish() } }
         // The identity's proof of work, before listening: found once per key, kept beside the host key.
-        let work = IdentityWorkFile.work(
-            for: key.identity, bits: configuration.identityWorkBits,
-            path: configuration.hostkeyPath.map(IdentityWorkFile.path(forHostkey:)), logger: logger)
+        guard
+            let work = IdentityWorkFile.work(
+                for: key.identity, bits: configuration.identityWorkBits,
+                path: configuration.hostkeyPath.map(IdentityWorkFile.path(forHostkey:)), logger: logger,
+                isCancelled: { startCancelled.load(ordering: .relaxed) })
+        else { throw .cancelled }
         // The P2P listener comes first: its bound port is part of what the node advertises.
         let p2pAddress = configuration.p2pAddress
         let listener: Socket

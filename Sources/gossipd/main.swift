@@ -123,6 +123,7 @@ struct GossipDaemon: ParsableCommand {
                 _exit(128 + signalNumber)
             }
             logger.info("signal \(signalNumber): stopping (peers are told, modules get what is queued; a second signal exits at once)")
+            node.cancelStart()  // a start still finding its proof of work gives up at once
             stop.signal()
         }
         guard waiting else {
@@ -132,6 +133,9 @@ struct GossipDaemon: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         do {
             try node.start()
+        } catch .cancelled {
+            logger.info("stopped while starting")
+            return
         } catch {
             throw startFailure(error)
         }

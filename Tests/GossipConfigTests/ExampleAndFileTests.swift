@@ -102,6 +102,18 @@ struct ExampleAndFileTests {
         #expect(error?.description.contains("t.ini:1: hostkey: cannot read '\(folder.path)' (Is a directory)") == true)
     }
 
+    @Test("a named pipe nobody writes to, as the file or as the hostkey, is refused at once instead of waiting")
+    func namedPipes() throws {
+        let folder = try TemporaryFolder()
+        let pipe = folder.path + "/pipe"
+        try #require(mkfifo(pipe, 0o600) == 0)
+        // Read as an empty file: nothing written to it, so the required keys are missing.
+        let asFile = loadError(pipe)
+        #expect(asFile?.problem == "missing (required)", "\(String(describing: asFile))")
+        let asKey = parseError("hostkey = \(pipe)\n" + minimalGossip)
+        #expect(asKey?.description.contains("hostkey: cannot read '\(pipe)' (not a regular file)") == true, "\(String(describing: asKey))")
+    }
+
     @Test("an empty hostkey means none")
     func emptyHostkey() throws {
         let loaded = try ConfigurationLoader.parse("hostkey =\n" + minimalGossip)

@@ -11,6 +11,32 @@ import Testing
 /// process exits, and neighbours that repair at once because the node told them it leaves.
 @Suite("Readiness and shutdown", .serialized)
 struct ShutdownTests {
+    @Test("SIGTERM while gossipd is still finding its proof of work stops it at once, with exit status 0")
+    func sigtermDuringProofOfWork() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pow-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ini = folder.appendingPathComponent("node.ini")
+        // 32 bits: about 4 billion hashes, far longer than this test waits.
+        try "[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\nidentity_work_bits = 32\n".write(to: ini, atomically: true, encoding: .utf8)
+        let log = folder.appendingPathComponent("node.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = CommandLineTests.products.appendingPathComponent("gossipd")
+        process.arguments = ["--config", ini.path]
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
+        func text() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
+        try #require(waitUntil(timeout: .seconds(10)) { text().contains("finding the identity's proof of work") }, "\(text())")
+        kill(process.processIdentifier, SIGTERM)
+        #expect(waitUntil(timeout: .seconds(10)) { !process.isRunning }, "gossipd stopped: \(text())")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(text().contains("stopped while starting"), "\(text())")
+    }
+
     @Test("gossipd says READY=1 to NOTIFY_SOCKET; on SIGTERM it says STOPPING=1, delivers every notification it took, and exits 0")
     func sigtermDeliversQueuedNotifications() throws {
         // The service manager's end: a datagram socket at a path of our own.
