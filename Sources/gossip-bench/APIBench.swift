@@ -175,7 +175,7 @@ struct APIBench: ParsableCommand {
             let sent = ContinuousClock.now
             try announcer.sendRaw(announce)
             guard case .notification(let notification)? = try subscriber.receive(timeout: .seconds(5)) else {
-                throw ValidationError("closed loop: no notification")
+                throw BenchFailure("closed loop: no notification")
             }
             let elapsed = ContinuousClock.now - sent
             samples.append(Double(elapsed.components.seconds) * 1e6 + Double(elapsed.components.attoseconds) / 1e12)

@@ -38,7 +38,7 @@ struct AbuseBench: ParsableCommand {
     func run() throws {
         let binary = gossipd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no gossipd at \(binary); build it first: swift build -c release --product gossipd")
+            throw BenchFailure("no gossipd at \(binary); build it first: swift build -c release --product gossipd")
         }
         print(raiseOpenFileLimit(needed: 8192))
         let folder = NSTemporaryDirectory() + "gossip-abuse-\(getpid())"
@@ -64,9 +64,9 @@ struct AbuseBench: ParsableCommand {
         }
         Thread.sleep(forTimeInterval: 1)  // the neighbours start and join
         let victim = nodes[0]
-        guard let pid = network.pid(0) else { throw ValidationError("the victim did not start") }
+        guard let pid = network.pid(0) else { throw BenchFailure("the victim did not start") }
         let probe = try Service(victim: victim, neighbour: nodes[1])
-        guard probe.wait(until: 10, { probe.victimPeers() >= 1 }) else { throw ValidationError("the victim never linked") }
+        guard probe.wait(until: 10, { probe.victimPeers() >= 1 }) else { throw BenchFailure("the victim never linked") }
         Thread.sleep(forTimeInterval: 1)
         let baseline = Resources(pid: pid)
         let baselineSeen = probe.status()?.seenItems ?? 0

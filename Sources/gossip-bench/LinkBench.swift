@@ -73,7 +73,7 @@ struct LinkBench: ParsableCommand {
             let signing = time(runs) { signature = (try? key.sign(message)) ?? [] }
             var verified = true
             let verifying = time(runs) { verified = verified && NodeKey.verify(signature: signature, of: message, publicKeyDER: key.publicKeyDER) != nil }
-            guard verified else { throw ValidationError("\(name): a signature did not verify") }
+            guard verified else { throw BenchFailure("\(name): a signature did not verify") }
             print(
                 "  \(name): sign \(format(signing * 1e3)) ms, verify \(format(verifying * 1e3)) ms;"
                     + " one side's handshake \(format((signing + verifying + agreement) * 1e3)) ms of CPU")
@@ -105,7 +105,7 @@ struct LinkBench: ParsableCommand {
                 if peer.opener.open(&sealed[index]) { opened += 1 }  // in place, as the node's readers open
                 index += 1
             }
-            guard opened == count else { throw ValidationError("only \(opened) of \(count) frames opened") }
+            guard opened == count else { throw BenchFailure("only \(opened) of \(count) frames opened") }
             let megabytes = Double(size) / 1_048_576
             print(
                 "  \(size) bytes: seal \(format(sealing * 1e6)) µs (\(format(megabytes / sealing)) MiB/s),"

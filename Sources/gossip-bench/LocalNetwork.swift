@@ -127,7 +127,7 @@ final class LocalNetwork: @unchecked Sendable {
             note = "\(count) distinct ports chosen by the OS (warning: inside the ephemeral range \(ephemeral.lowerBound)-\(ephemeral.upperBound), an outgoing connection may take one first)"
         }
         let ports = held.map(\.localPort)
-        guard Set(ports).count == count, !ports.contains(0) else { throw ValidationError("could not pick \(count) distinct free ports") }
+        guard Set(ports).count == count, !ports.contains(0) else { throw BenchFailure("could not pick \(count) distinct free ports") }
         return (ports, note)
     }
 
@@ -181,7 +181,7 @@ final class LocalNetwork: @unchecked Sendable {
             var pid: pid_t = 0
             let result = posix_spawn(&pid, gossipd, &actions, &attributes, argv, environ)
             guard result == 0 else {
-                throw ValidationError("cannot start node \(index) (\(gossipd)): \(String(cString: strerror(result)))")
+                throw BenchFailure("cannot start node \(index) (\(gossipd)): \(String(cString: strerror(result)))")
             }
             if state.group == 0 { state.group = pid }
             state.running[index] = pid

@@ -165,7 +165,7 @@ struct NetBench: ParsableCommand {
     func run() throws {
         let binary = gossipd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw ValidationError("no gossipd at \(binary): build it with `swift build -c release --product gossipd`")
+            throw BenchFailure("no gossipd at \(binary): build it with `swift build -c release --product gossipd`")
         }
         let folder = self.folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

@@ -106,7 +106,8 @@ final class NetworkProbe: @unchecked Sendable {
         /// by index, as either end reports them.
         var tree: [Int: Set<Int>]
 
-        var connected: Bool { components == 1 && isolated.isEmpty }
+        /// One component and no isolated member; a network of one member that answers is connected.
+        var connected: Bool { components == 1 && (isolated.isEmpty || (members == 1 && answering == 1)) }
         func above(_ bound: Int) -> [Int] { links.filter { $0.value > bound }.map(\.key).sorted() }
 
         /// Hops along the tree from `origin` to every member its piece of the tree holds (0 for

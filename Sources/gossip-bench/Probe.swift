@@ -26,7 +26,7 @@ struct Probe: ParsableCommand {
         let probe = NetworkProbe(nodes: nodes)
         print("waiting for \(nodes.count) nodes to join up...")
         guard let joined = probe.waitUntilConnected(nodes, timeout: .seconds(timeout)) else {
-            throw ValidationError("the overlay did not join up within \(timeout) s")
+            throw BenchFailure("the overlay did not join up within \(timeout) s")
         }
         print(String(format: "overlay connected after %.1f s", joined))
         try probe.subscribe(nodes)
