@@ -157,7 +157,9 @@ let package = Package(
         .testTarget(
             name: "GossipCoreTests", dependencies: ["GossipCore", "GossipWire", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "GossipSimulationTests", dependencies: ["GossipSimulation", "GossipCore", "GossipWire", "GossipConfig"]),
-        .testTarget(name: "GossipIdentityTests", dependencies: ["GossipIdentity", "GossipWire"]),
+        .testTarget(
+            name: "GossipIdentityTests",
+            dependencies: ["GossipIdentity", "GossipWire", .product(name: "CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "GossipFuzzingTests", dependencies: ["GossipFuzzing", "GossipCore"]),
         .testTarget(
             name: "GossipNodeTests",

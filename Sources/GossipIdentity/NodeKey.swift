@@ -71,6 +71,16 @@ public struct NodeKey: Sendable {
         if let key = try? _RSA.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.rsa(key)) }
         if let key = try? P256.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.p256(key)) }
         if let key = try? P384.Signing.PrivateKey(pemRepresentation: pem) { return NodeKey(.p384(key)) }
+        // Say why a key that is there cannot be used, rather than that none is there.
+        if pem.contains("ENCRYPTED PRIVATE KEY") || pem.contains("Proc-Type: 4,ENCRYPTED") {
+            throw NodeKey.LoadError(
+                description: "hostkey: '\(source)' is encrypted with a passphrase; gossipd needs an unencrypted key "
+                    + "(openssl pkey -in \(source) -out plain.pem, or `gossip keygen`)")
+        }
+        if let small = try? _RSA.Signing.PrivateKey(unsafePEMRepresentation: pem) {
+            throw NodeKey.LoadError(
+                description: "hostkey: '\(source)' is an RSA key of \(small.keySizeInBits) bits; at least 2048 are needed (`gossip keygen` makes one)")
+        }
         throw NodeKey.LoadError(description: "hostkey: '\(source)' holds no RSA or EC (P-256, P-384) private key in PEM form")
     }
 

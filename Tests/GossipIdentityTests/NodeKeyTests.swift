@@ -1,3 +1,4 @@
+import CryptoExtras
 import Foundation
 import GossipWire
 import Testing
@@ -31,6 +32,23 @@ struct NodeKeyTests {
         let junk = directory.appendingPathComponent("junk.pem").path
         try "not a key".write(toFile: junk, atomically: true, encoding: .utf8)
         #expect(throws: NodeKey.LoadError.self) { try NodeKey.load(hostkeyPath: junk) }
+    }
+
+    @Test("a key that is there but unusable says why: an RSA key under 2048 bits, an encrypted key")
+    func unusableKeys() throws {
+        let small = try _RSA.Signing.PrivateKey(unsafeKeySize: .init(bitCount: 1024)).pemRepresentation
+        #expect {
+            try NodeKey.fromPEM(small, source: "small.pem")
+        } throws: { error in
+            "\(error)" == "hostkey: 'small.pem' is an RSA key of 1024 bits; at least 2048 are needed (`gossip keygen` makes one)"
+        }
+        // The armour of a passphrase-protected PKCS#8 key (the body need not be real for the check).
+        let encrypted = "-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIIFHDBOBgkqhkiG9w0BBQ0wQTApBgkqhkiG9w0BBQwwHAQI\n-----END ENCRYPTED PRIVATE KEY-----\n"
+        #expect {
+            try NodeKey.fromPEM(encrypted, source: "enc.pem")
+        } throws: { error in
+            "\(error)".hasPrefix("hostkey: 'enc.pem' is encrypted with a passphrase; gossipd needs an unencrypted key")
+        }
     }
 
     @Test("ephemeral keys give distinct 32-byte identities")
