@@ -54,6 +54,16 @@ public final class AdminServer: Sendable {
     ///   - reload: what `POST /reload` does: gossipd reads its configuration file again, as on SIGHUP.
     ///   - token: the token `/status`, `/reload` and `/tap` ask for, read per request (a reload may change it).
     ///   - requestDeadline: how long a connection has to send its whole request.
+    /// The admin address could not be bound: the system's reason, as the node's own listeners
+    /// give it ("Address already in use"), not NIO's call description.
+    public struct BindError: Error, CustomStringConvertible {
+        let underlying: any Error
+        public var description: String {
+            if let io = underlying as? IOError, let text = strerror(io.errnoCode) { return String(cString: text) }
+            return "\(underlying)"
+        }
+    }
+
     public init(
         address: Endpoint, node: Node, registry: PrometheusCollectorRegistry, logger: Logger,
         reload: @escaping @Sendable () -> ReloadOutcome, token: @escaping @Sendable () -> String?,
@@ -86,7 +96,7 @@ public final class AdminServer: Sendable {
             channel = try bootstrap.bind(host: address.host, port: Int(address.port)).wait()
         } catch {
             try? group.syncShutdownGracefully()
-            throw error
+            throw BindError(underlying: error)
         }
         self.group = group
         self.port = channel.localAddress?.port ?? 0

@@ -31,13 +31,27 @@ public struct AdminClient: Sendable {
         case timedOut(Duration)
         case closedEarly
         case bodyTooLarge(Int)
+        /// The connection could not be made: the system's reason ("Connection refused").
+        case unreachable(String)
+        /// What came back is not HTTP: the address is another port of the node (API or P2P).
+        case notHTTP
 
         public var description: String {
             switch self {
             case .timedOut(let limit): "no complete answer within \(limit)"
-            case .closedEarly: "the node closed the connection before answering"
+            case .closedEarly: "the node closed the connection before answering (is this its admin_address?)"
             case .bodyTooLarge(let limit): "the answer is over \(limit) bytes"
+            case .unreachable(let reason): reason
+            case .notHTTP: "the answer is not HTTP: is this the node's admin_address? (its API and P2P ports speak the binary protocol)"
             }
+        }
+
+        /// The system's words for a failed connect, not NIO's structure.
+        static func reason(_ error: any Error) -> String {
+            var error = error
+            if let failed = error as? NIOConnectionError, let first = failed.connectionErrors.first { error = first.error }
+            if let io = error as? IOError, let text = strerror(io.errnoCode) { return String(cString: text) }
+            return "\(error)"
         }
     }
 
@@ -68,7 +82,7 @@ public struct AdminClient: Sendable {
             channel = try bootstrap.connect(host: host, port: port).wait()
         } catch {
             promise.fail(error)  // a promise must be completed before it goes
-            throw error
+            throw Failure.unreachable(Failure.reason(error))
         }
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: method), uri: path)
         head.headers.add(name: "Host", value: host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)")
@@ -136,7 +150,7 @@ private final class ResponseCollector: ChannelInboundHandler, RemovableChannelHa
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.fail(error)
+        promise.fail(error is HTTPParserError ? AdminClient.Failure.notHTTP : error)
         context.close(promise: nil)
     }
 }

@@ -108,7 +108,8 @@ extension APIOptions {
 
     /// Why a node may close a client's connection at once.
     static let refusalHint =
-        ": it may require an api_token (--token-file, GOSSIP_API_TOKEN) or allow only some networks (api_allow); its log says why"
+        ": it may require an api_token (--token-file, GOSSIP_API_TOKEN) or allow only some networks (api_allow), "
+        + "or this is not its api_address; its log says why"
 
     func failure(_ error: any Error, while doing: String) -> CLIError {
         if case GossipAPIClient.ReceiveError.peerHello = error {
@@ -116,6 +117,10 @@ extension APIOptions {
         }
         if case GossipAPIClient.ReceiveError.closed = error {
             return CLIError("\(doing) failed: the node at \(api) closed the connection\(Self.refusalHint)")
+        }
+        if case GossipAPIClient.ReceiveError.stream(.closedMidFrame) = error {
+            return CLIError(
+                "\(doing) failed: what \(api) sent is not the API's framing (is it the node's admin_address? that one speaks HTTP)")
         }
         return CLIError("\(doing) failed: \(error)")
     }

@@ -209,6 +209,26 @@ struct CommandLineTests {
         }
     }
 
+    @Test("admin errors read as the system's words: a port in use, a refused connection, a port that is not HTTP")
+    func adminErrorsInPlainWords() throws {
+        try withNode { node in
+            // An admin_address already in use: one line, no library call names or errno numbers.
+            let path = try temporaryFile("[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\nadmin_address = 127.0.0.1:\(node.apiPort)\nidentity_work_bits = 0\n")
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            let inUse = try run("gossipd", ["--config", path])
+            #expect(inUse.status == 1)
+            #expect(inUse.error.contains("cannot listen on admin_address 127.0.0.1:\(node.apiPort): Address already in use\n"), "\(inUse)")
+            #expect(!inUse.error.contains("errno") && !inUse.error.contains("bind("), "\(inUse)")
+            // Nothing listening there.
+            let free = try RestartTests.freePorts(1)[0]
+            let refused = try run("gossip", ["reload", "--admin", "127.0.0.1:\(free)"])
+            #expect(refused.status == 1 && refused.error == "Error: cannot reach the admin endpoint at 127.0.0.1:\(free): Connection refused\n", "\(refused)")
+            // A P2P port answers with its HELLO, which is not HTTP.
+            let p2p = try run("gossip", ["tap", "--admin", "127.0.0.1:\(node.p2pPort)", "--count", "1"])
+            #expect(p2p.status == 1 && p2p.error.contains("the answer is not HTTP"), "\(p2p)")
+        }
+    }
+
     @Test("gossip subscribe --text escapes control bytes instead of writing them to the terminal")
     func subscribeTextEscapes() throws {
         try withNode { node in
