@@ -154,6 +154,7 @@ final class APIServer: Sendable {
             if case .notify = message { connection.isSubscriber.store(true, ordering: .relaxed) }
             if !isModule, message.type == .gossipNotify || message.type == .gossipAnnounce {
                 isModule = true
+                connection.isModule.store(true, ordering: .relaxed)
                 context.logger.info("module connected", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])
             }
             switch message {

@@ -25,6 +25,9 @@ final class Connection: Sendable {
     /// Whether the module subscribed to some type (API): only subscribers get peer items, so only
     /// they can make the node hold peer items back.
     let isSubscriber = Atomic<Bool>(false)
+    /// Whether it sent a NOTIFY or an ANNOUNCE (API): a module, as STATUS lists them; a connection
+    /// that only asks STATUS (`gossip status`) is not one.
+    let isModule = Atomic<Bool>(false)
     /// Whole messages read from the other side, and queued for it (`gossip status`).
     let framesIn = Atomic<Int>(0)
     let framesOut = Atomic<Int>(0)

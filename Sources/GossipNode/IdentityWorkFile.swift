@@ -29,14 +29,14 @@ enum IdentityWorkFile {
             return saved
         }
         logger.info(
-            "finding the identity's proof of work", metadata: ["bits": "\(bits)", "expected hashes": "\(1 << min(bits, 62))"])
+            "finding the identity's proof of work", metadata: ["bits": "\(bits)", "expected_hashes": "\(1 << min(bits, 62))"])
         let started = ContinuousClock.now
         guard
             let nonce = IdentityWork.solve(
                 for: identity, bits: bits,
                 continuing: { tried in
                     if isCancelled() { return false }
-                    if tried & 0x3F_FFFF == 0 { logger.info("still finding the proof of work", metadata: ["hashes so far": "\(tried)"]) }
+                    if tried & 0x3F_FFFF == 0 { logger.info("still finding the proof of work", metadata: ["hashes_so_far": "\(tried)"]) }
                     return true
                 })
         else {
@@ -44,8 +44,12 @@ enum IdentityWorkFile {
             return nil
         }
         let took = ContinuousClock.now - started
-        logger.info("proof of work found", metadata: ["bits": "\(bits)", "took": "\(took)", "saved to": "\(path ?? "nowhere (no host key)")"])
-        if let path { write(path, identity: identity, bits: bits, nonce: nonce, logger: logger) }
+        logger.info("proof of work found", metadata: ["bits": "\(bits)", "took": "\(took)"])
+        if let path {
+            write(path, identity: identity, bits: bits, nonce: nonce, logger: logger)
+        } else {
+            logger.info("the proof of work is not saved: the node has no host key, so a new identity each start")
+        }
         return nonce
     }
 
@@ -63,11 +67,17 @@ enum IdentityWorkFile {
     private static func write(_ path: String, identity: PeerIdentity, bits: Int, nonce: UInt64, logger: Logger) {
         let line = "gossip-work-v1 \(hex(identity.bytes)) \(bits) \(nonce)\n"
         guard let file = fopen(path, "w") else {
-            logger.warning("cannot save the proof of work; it will be found again at the next start", metadata: ["path": "\(path)"])
+            let reason = String(cString: strerror(errno))
+            logger.warning(
+                "cannot save the proof of work; it will be found again at the next start", metadata: ["path": "\(path)", "reason": "\(reason)"])
             return
         }
-        _ = line.withCString { fputs($0, file) }
-        fclose(file)
+        let written = line.withCString { fputs($0, file) } >= 0
+        if fclose(file) == 0 && written {
+            logger.info("proof of work saved", metadata: ["path": "\(path)"])
+        } else {
+            logger.warning("cannot save the proof of work; it will be found again at the next start", metadata: ["path": "\(path)"])
+        }
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {

@@ -69,7 +69,9 @@ public struct NodeStatus: Codable, Sendable {
 extension NodeContext {
     func status() -> NodeStatus {
         let peerConnections = peerLinks.withLock { Array($0.values) }
-        let moduleConnections = apiConnections.withLock { Array($0.values) }
+        // Modules only: the connection asking (`gossip status`) and others that never sent a
+        // NOTIFY or ANNOUNCE are not listed.
+        let moduleConnections = apiConnections.withLock { Array($0.values) }.filter { $0.isModule.load(ordering: .relaxed) }
         let now = clock.now()
         let milliseconds = { (from: Moment) in Int((now.nanoseconds &- min(from.nanoseconds, now.nanoseconds)) / 1_000_000) }
         let (peers, treePeers, viewSize, advertised, subscribed, pending, cached, seen, links, types) = core.withLock { core in

@@ -48,7 +48,7 @@ extension GossipCommand {
         }
 
         func run() throws {
-            guard let input = FileHandle(forReadingAtPath: file) else { throw CLIError("cannot read \(file)") }
+            guard let input = FileHandle(forReadingAtPath: file) else { throw CLIError("cannot read \(file) (\(unreadable(file)))") }
             defer { try? input.close() }
             let fileSize = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? UInt64) ?? nil
             var reader = RecordingReader(input: input, file: file)

@@ -58,7 +58,7 @@ struct TokenOptions: ParsableArguments {
         if let token { return (token, "--token") }
         if let tokenFile {
             guard let text = try? String(contentsOfFile: tokenFile, encoding: .utf8) else {
-                throw CLIError("--token-file: cannot read \(tokenFile)")
+                throw CLIError("--token-file: cannot read \(tokenFile) (\(unreadable(tokenFile)))")
             }
             let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
             return (line.trimmingCharacters(in: .whitespaces), "--token-file")
@@ -291,7 +291,7 @@ extension GossipCommand {
             if let data {
                 bytes = Array(data.utf8)
             } else if let file {
-                guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
+                guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file) (\(unreadable(file)))") }
                 bytes = Array(contents)
             } else {
                 bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
@@ -427,8 +427,13 @@ extension GossipCommand {
         func run() throws {
             guard !FileManager.default.fileExists(atPath: out) else { throw CLIError("\(out) exists; not overwriting it") }
             let pem = try NodeKey.generateRSAKeyPEM(bits: bits)
-            guard FileManager.default.createFile(atPath: out, contents: Data(pem.utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw CLIError("cannot write \(out)")
+            // Created only if absent, readable by its owner alone from the start.
+            let descriptor = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw CLIError("cannot write \(out) (\(String(cString: strerror(errno))))") }
+            let bytes = Array(pem.utf8)
+            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            guard close(descriptor) == 0, written == bytes.count else {
+                throw CLIError("cannot write \(out) (\(String(cString: strerror(errno))))")
             }
             print(try NodeKey.fromPEM(pem).identity.hex)
         }
@@ -437,6 +442,14 @@ extension GossipCommand {
 
 /// Prints `line` on standard error, where what `gossip` says about its work goes; standard output
 /// holds only results (items, status JSON, identities).
+/// Why `path` cannot be opened for reading, in the system's words ("No such file or directory").
+func unreadable(_ path: String) -> String {
+    let descriptor = open(path, O_RDONLY | O_NONBLOCK)
+    if descriptor < 0 { return String(cString: strerror(errno)) }
+    close(descriptor)
+    return "not readable"
+}
+
 func printToStandardError(_ line: String) {
     FileHandle.standardError.write(Data("\(line)\n".utf8))
 }
