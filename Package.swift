@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "gossip-sim",
             dependencies: [
-                "GossipSimulation", "GossipConfig",
+                "GossipSimulation", "GossipConfig", "GossipWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -148,7 +148,8 @@ extension NodeConfiguration {
         if degree + degreeSlack > maxPeerConnections {
             return (
                 .degree,
-                "plus degree_slack (\(degreeSlack)) must be at most max_peer_connections (\(maxPeerConnections)), got \(degree)"
+                "plus degree_slack (\(degreeSlack)) must be at most max_peer_connections (\(maxPeerConnections)), got \(degree): "
+                    + "raise max_peer_connections to \(degree + degreeSlack) or more"
             )
         }
         return nil

@@ -71,7 +71,7 @@ struct NetBench: ParsableCommand {
     @Option(help: "Fraction of nodes to kill -9 after the first phase (0: no churn phase).")
     var kill = 0.0
 
-    @Option(help: "Milliseconds between shuffles (gossip_interval_ms; default: gossipd's own).")
+    @Option(help: "Milliseconds between shuffles (gossip_interval_ms, gossipd's own default).")
     var gossipInterval = ConfigurationDefaults.gossipIntervalMilliseconds
 
     @Option(help: "Every node's --log-level; info logs each link made and lost (node<i>.log in the run folder).")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GossipConfig
 import GossipSimulation
+import GossipWire
 
 extension JoinMode: ExpressibleByArgument {}
 extension CrashMode: ExpressibleByArgument {}
@@ -35,7 +36,8 @@ struct GossipSimCommand: ParsableCommand {
               gossip-sim --summarize run.json
 
             See docs/simulator.md for the network model and every field of the JSON and CSV output.
-            """)
+            """,
+        version: GossipVersion.text)
 
     // MARK: Population
 
@@ -76,7 +78,7 @@ struct GossipSimCommand: ParsableCommand {
     @Option(name: .customLong("latency-dist"), help: "Latency distribution per link: constant, uniform or exponential.")
     var latencyDistribution: LatencyModel.Distribution = .uniform
 
-    @Option(help: "Probability that a segment is lost; each loss delays the message by one retransmission timeout.")
+    @Option(parsing: .unconditional, help: "Probability that a segment is lost; each loss delays the message by one retransmission timeout.")
     var loss: Double = 0
 
     @Option(name: .customLong("rto-ms"), help: "Retransmission timeout added per lost segment (ms).")

@@ -28,7 +28,7 @@ extension GossipCommand {
         @Argument(help: "The recording file.")
         var file: String
 
-        @Option(name: .long, help: "Items to announce per second (default: as fast as the node takes them).")
+        @Option(name: .long, parsing: .unconditional, help: "Items to announce per second (default: as fast as the node takes them).")
         var rate: Double?
 
         @Flag(name: .long, help: "Keep the recorded time between items.")
