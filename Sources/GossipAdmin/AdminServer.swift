@@ -48,12 +48,6 @@ public final class AdminServer: Sendable {
         return factory
     }
 
-    /// Binds `address` and starts serving.
-    /// - Parameters:
-    ///   - registry: the registry the node's metrics factory writes to (`metricsFactory`).
-    ///   - reload: what `POST /reload` does: gossipd reads its configuration file again, as on SIGHUP.
-    ///   - token: the token `/status`, `/reload` and `/tap` ask for, read per request (a reload may change it).
-    ///   - requestDeadline: how long a connection has to send its whole request.
     /// The admin address could not be bound: the system's reason, as the node's own listeners
     /// give it ("Address already in use"), not NIO's call description.
     public struct BindError: Error, CustomStringConvertible {
@@ -64,6 +58,12 @@ public final class AdminServer: Sendable {
         }
     }
 
+    /// Binds `address` and starts serving.
+    /// - Parameters:
+    ///   - registry: the registry the node's metrics factory writes to (`metricsFactory`).
+    ///   - reload: what `POST /reload` does: gossipd reads its configuration file again, as on SIGHUP.
+    ///   - token: the token `/status`, `/reload` and `/tap` ask for, read per request (a reload may change it).
+    ///   - requestDeadline: how long a connection has to send its whole request.
     public init(
         address: Endpoint, node: Node, registry: PrometheusCollectorRegistry, logger: Logger,
         reload: @escaping @Sendable () -> ReloadOutcome, token: @escaping @Sendable () -> String?,

@@ -81,7 +81,7 @@ public final class GossipAPIClient: @unchecked Sendable {
         let message: APIMessage?
         do {
             message = try receive(timeout: timeout)
-        } catch .stream {
+        } catch .stream(.socket) {
             throw ReceiveError.closed  // reset by the node
         }
         guard let message else { throw ReceiveError.closed }
@@ -117,7 +117,9 @@ public final class GossipAPIClient: @unchecked Sendable {
         /// The node closed the connection first: it refused the connection (an `api_token` it
         /// did not get, an address outside `api_allow`) or a message; its log says which.
         case closed
-        /// No answer within the time: a node without the STATUS extension (518/519), or a busy one.
+        /// No answer within the time: a busy node, or one that ignores unknown types. (A node
+        /// without the STATUS extension that closes on unknown types reads as `closed`: `gossip
+        /// announce --no-confirm` is for such nodes.)
         case unanswered
     }
 
@@ -129,6 +131,12 @@ public final class GossipAPIClient: @unchecked Sendable {
         do {
             try send(.statusRequest)
         } catch {
+            // Closed already; a P2P port's HELLO may still be waiting to be read.
+            do {
+                _ = try receive(timeout: .milliseconds(200))
+            } catch .peerHello {
+                throw .peerHello
+            } catch {}
             return .closed
         }
         let deadline = ContinuousClock.now + timeout
@@ -138,7 +146,7 @@ public final class GossipAPIClient: @unchecked Sendable {
                 message = try receive(timeout: max(.zero, deadline - ContinuousClock.now))
             } catch .timedOut {
                 return .unanswered
-            } catch .stream {
+            } catch .stream(.socket) {
                 return .closed  // reset by the node
             }
             guard let message else { return .closed }

@@ -101,6 +101,9 @@ public enum ConfigurationLoader {
             bytes.append(contentsOf: chunk[0..<count])
         }
         if bytes.count > limit { throw fail(tooLargeProblem(bytes.count)) }
+        if bytes.isEmpty && (status.st_mode & S_IFMT) == S_IFIFO {
+            throw fail("cannot read file (a named pipe that nobody had written to when it was opened)")
+        }
         return bytes
     }
 

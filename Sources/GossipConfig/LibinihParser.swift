@@ -372,7 +372,11 @@ private final class ParseContext {
         // The profile's defaults, where the file set no value of its own (wherever the line stood).
         configuration.profile.apply(to: &configuration, except: { seen[$0] != nil })
         if let (key, problem) = configuration.inconsistency {
-            let fromProfile = configuration.profile != .lan ? " (profile \(configuration.profile.rawValue) sets the timing keys the file leaves out)" : ""
+            // Name the profile only where one of the two keys the check compares came from it.
+            let profiled =
+                configuration.profile != .lan && key == .pingIntervalMilliseconds
+                && (seen[.pingIntervalMilliseconds] == nil || seen[.peerTimeoutMilliseconds] == nil)
+            let fromProfile = profiled ? " (profile \(configuration.profile.rawValue) sets the timing keys the file leaves out)" : ""
             return .failure(ConfigurationError(file: source, section: "gossip", key: key.name, problem: problem + fromProfile))
         }
         if warningsLeftOut > 0 {

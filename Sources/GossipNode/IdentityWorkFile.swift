@@ -73,10 +73,13 @@ enum IdentityWorkFile {
             return
         }
         let written = line.withCString { fputs($0, file) } >= 0
+        let reason = written ? "" : String(cString: strerror(errno))
         if fclose(file) == 0 && written {
             logger.info("proof of work saved", metadata: ["path": "\(path)"])
         } else {
-            logger.warning("cannot save the proof of work; it will be found again at the next start", metadata: ["path": "\(path)"])
+            logger.warning(
+                "cannot save the proof of work; it will be found again at the next start",
+                metadata: ["path": "\(path)", "reason": "\(written ? String(cString: strerror(errno)) : reason)"])
         }
     }
 

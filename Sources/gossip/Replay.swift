@@ -31,6 +31,9 @@ extension GossipCommand {
         @Option(name: .long, parsing: .unconditional, help: "Items to announce per second (default: as fast as the node takes them).")
         var rate: Double?
 
+        @Flag(name: .long, help: "Do not ask the node to confirm with STATUS (518): for a node without that extension.")
+        var noConfirm = false
+
         @Flag(name: .long, help: "Keep the recorded time between items.")
         var asRecorded = false
 
@@ -77,13 +80,17 @@ extension GossipCommand {
                 progress.report(announced: tally.announced, offset: reader.offset)
                 pending = try reader.next()
             }
-            let confirmation: GossipAPIClient.Confirmation
             do {
-                confirmation = try client.confirm(timeout: .seconds(10))
+                if noConfirm {
+                    try client.finishSending(timeout: .seconds(5))
+                } else {
+                    try options.check(try client.confirm(timeout: .seconds(10)), what: "the items")
+                }
+            } catch let error as CLIError {
+                throw error
             } catch {
                 throw options.failure(error, while: "announce")
             }
-            try options.check(confirmation, what: "the items")
             let skipped = tally.filtered > 0 ? "; \(tally.filtered) of other types skipped" : ""
             let summary =
                 "replayed \(tally.announced) items (\(tally.bytes) bytes of data) from \(file) to \(options.api)"

@@ -92,15 +92,16 @@ extension APIOptions {
         }
     }
 
-    /// What to say when talking to the node at `api` failed: a P2P port is named as such.
     /// Fails when the node closed the connection instead of taking what was sent (a missing or
     /// wrong token, an address outside api_allow), and warns when it did not say.
-    func check(_ confirmation: GossipAPIClient.Confirmation, what: String) throws {
+    func check(_ confirmation: GossipAPIClient.Confirmation, what: String) throws(CLIError) {
         switch confirmation {
         case .taken:
             break
         case .closed:
-            throw CLIError("the node at \(api) closed the connection without taking \(what)\(Self.refusalHint)")
+            throw CLIError(
+                "the node at \(api) closed the connection without taking \(what)\(Self.refusalHint) "
+                    + "(a node without the STATUS extension, 518, closes too: --no-confirm)")
         case .unanswered:
             printToStandardError("warning: \(api) did not confirm \(what) (no answer to STATUS, 518): sent, not confirmed")
         }
@@ -111,6 +112,7 @@ extension APIOptions {
         ": it may require an api_token (--token-file, GOSSIP_API_TOKEN) or allow only some networks (api_allow), "
         + "or this is not its api_address; its log says why"
 
+    /// What to say when talking to the node at `api` failed: a P2P port is named as such.
     func failure(_ error: any Error, while doing: String) -> CLIError {
         if case GossipAPIClient.ReceiveError.peerHello = error {
             return CLIError("\(api) is a P2P port (the node answered with HELLO); use its api_address")
@@ -274,6 +276,9 @@ extension GossipCommand {
         @Flag(name: [.short, .long], help: "Do not say on standard error what was announced.")
         var quiet = false
 
+        @Flag(name: .long, help: "Do not ask the node to confirm with STATUS (518): for a node without that extension.")
+        var noConfirm = false
+
         @Argument(help: "The data, as text (or hex with --hex). Omit to use --file or standard input.")
         var data: String?
 
@@ -306,14 +311,18 @@ extension GossipCommand {
             }
             let client = try options.connect()
             defer { client.close() }
-            let confirmation: GossipAPIClient.Confirmation
             do {
                 try client.announce(dataType: type, ttl: ttl, data: bytes)
-                confirmation = try client.confirm()
+                if noConfirm {
+                    try client.finishSending()
+                } else {
+                    try options.check(try client.confirm(), what: "the item")
+                }
+            } catch let error as CLIError {
+                throw error
             } catch {
                 throw options.failure(error, while: "announce")
             }
-            try options.check(confirmation, what: "the item")
             if !quiet {
                 printToStandardError("announced \(bytes.count) bytes of type \(type) (ttl \(ttl)) to \(options.api)")
             }
@@ -430,18 +439,20 @@ extension GossipCommand {
             // Created only if absent, readable by its owner alone from the start.
             let descriptor = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else { throw CLIError("cannot write \(out) (\(String(cString: strerror(errno))))") }
-            let bytes = Array(pem.utf8)
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            guard close(descriptor) == 0, written == bytes.count else {
-                throw CLIError("cannot write \(out) (\(String(cString: strerror(errno))))")
+            let file = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
+            do {
+                try file.write(contentsOf: Data(pem.utf8))
+                try file.close()
+            } catch {
+                try? file.close()
+                unlink(out)  // no half-written key left to refuse the next try
+                throw CLIError("cannot write \(out) (\(error.localizedDescription))")
             }
             print(try NodeKey.fromPEM(pem).identity.hex)
         }
     }
 }
 
-/// Prints `line` on standard error, where what `gossip` says about its work goes; standard output
-/// holds only results (items, status JSON, identities).
 /// Why `path` cannot be opened for reading, in the system's words ("No such file or directory").
 func unreadable(_ path: String) -> String {
     let descriptor = open(path, O_RDONLY | O_NONBLOCK)
@@ -450,6 +461,8 @@ func unreadable(_ path: String) -> String {
     return "not readable"
 }
 
+/// Prints `line` on standard error, where what `gossip` says about its work goes; standard output
+/// holds only results (items, status JSON, identities).
 func printToStandardError(_ line: String) {
     FileHandle.standardError.write(Data("\(line)\n".utf8))
 }

@@ -223,10 +223,23 @@ struct CommandLineTests {
             let free = try RestartTests.freePorts(1)[0]
             let refused = try run("gossip", ["reload", "--admin", "127.0.0.1:\(free)"])
             #expect(refused.status == 1 && refused.error == "Error: cannot reach the admin endpoint at 127.0.0.1:\(free): Connection refused\n", "\(refused)")
+            // The API client pointed at an HTTP port: not the API's framing.
+            try withAdminNode { admin in
+                let status = try run("gossip", ["status", "--api", "127.0.0.1:\(admin)"])
+                #expect(status.status == 1 && status.error.contains("not the API's framing"), "\(status)")
+            }
             // A P2P port answers with its HELLO, which is not HTTP.
             let p2p = try run("gossip", ["tap", "--admin", "127.0.0.1:\(node.p2pPort)", "--count", "1"])
             #expect(p2p.status == 1 && p2p.error.contains("the answer is not HTTP"), "\(p2p)")
         }
+    }
+
+    /// Runs `body` with the admin port of a real gossipd that serves one.
+    private func withAdminNode(_ body: (Int) throws -> Void) throws {
+        let node = try GossipdProcess(extraConfig: "admin_address = 127.0.0.1:0\n")
+        defer { node.kill() }
+        let port = try #require(node.adminPort, "\(node.log)")
+        try body(port)
     }
 
     @Test("gossip subscribe --text escapes control bytes instead of writing them to the terminal")

@@ -46,6 +46,14 @@ struct InteropTests {
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 0, "vectors.py:\n\(output)")
         #expect(output.components(separatedBy: " ok").count - 1 == 10, "ten examples checked:\n\(output)")
+        // Each value vectors.py computed is the one the document prints (spaces and backticks
+        // aside), so a change to the document's examples cannot pass unnoticed.
+        let document = try String(contentsOf: CommandLineTests.packageRoot.appendingPathComponent("docs/protocol.md"), encoding: .utf8)
+            .filter { !$0.isWhitespace && $0 != "`" }
+        for line in output.split(separator: "\n") where line.hasSuffix(" ok") {
+            let value = line.split(separator: " ").dropLast().last.map(String.init) ?? ""
+            #expect(value.count >= 32 && document.contains(value), "\(line) is in docs/protocol.md")
+        }
     }
 
     @Test(

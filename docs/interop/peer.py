@@ -548,6 +548,9 @@ def main():
         log("received item", iid.hex(), "type", dtype, "data", data.hex())
     for l in list(peer.links):
         l.close()
+    if args.until_received and len(peer.received) < args.until_received:
+        log("only %d of the %d items asked for came in" % (len(peer.received), args.until_received))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -24,8 +24,12 @@ t = [i['t100_ms'] for i in after if i['t100_ms']]
 median = sorted(i['reliability'] for i in after)[len(after) // 2]
 mean = f"{sum(t) / len(t):.0f} ms over {len(t)}" if t else "none complete"
 traffic = d['traffic']
+types = traffic['by_type']
+missed = lambda items: ",".join(f"{i['index']}@{i['announced_s']}s:{i['eligible'] - i['reached']}" for i in items if i['reliability'] < 1)
 print(f"{name} seed {seed}: after the kill {complete(after)}/{len(after)} items at every survivor "
       f"(median reliability {median:.4f}), t100 mean {mean}; before or at it {complete(before)}/{len(before)}; "
-      f"messages {traffic['total_messages']}, PINGs {traffic['by_type']['ping']['messages']}")
+      f"messages {traffic['total_messages']}, PINGs {types['ping']['messages']}, PUSH {types['push']['messages']}, "
+      f"DIGEST {types['digest']['messages']}, IHAVE {types['ihave']['messages']}; "
+      f"items short (index@announced:survivors missing) after [{missed(after)}] before [{missed(before)}]")
 PY
 done
