@@ -20,13 +20,7 @@ struct ShutdownTests {
         // 32 bits: about 4 billion hashes, far longer than this test waits.
         try "[gossip]\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\nidentity_work_bits = 32\n".write(to: ini, atomically: true, encoding: .utf8)
         let log = folder.appendingPathComponent("node.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = CommandLineTests.products.appendingPathComponent("gossipd")
-        process.arguments = ["--config", ini.path]
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try RunningDaemon.spawn(ini: ini, log: log)
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) }; process.waitUntilExit() }
         func text() -> String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
         try #require(waitUntil(timeout: .seconds(10)) { text().contains("finding the identity's proof of work") }, "\(text())")

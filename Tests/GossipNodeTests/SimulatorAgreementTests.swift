@@ -172,13 +172,7 @@ final class RunningDaemon: Sendable {
 
     /// Starts gossipd on `ini`, its log (standard error) going to `log`, and waits for its ports.
     static func start(ini: URL, log: URL) throws -> RunningDaemon {
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = CommandLineTests.products.appendingPathComponent("gossipd")
-        process.arguments = ["--config", ini.path]
-        process.standardError = try FileHandle(forWritingTo: log)
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try spawn(ini: ini, log: log)
         var ports: (api: UInt16, p2p: UInt16)?
         _ = waitUntil(timeout: .seconds(10)) {
             let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
@@ -190,6 +184,18 @@ final class RunningDaemon: Sendable {
             throw TestFailure.unexpected
         }
         return RunningDaemon(process: process, apiPort: ports.api, p2pPort: ports.p2p)
+    }
+
+    /// Starts gossipd on `ini`, its log (standard error) going to `log`, and returns at once.
+    static func spawn(ini: URL, log: URL) throws -> Process {
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = CommandLineTests.products.appendingPathComponent("gossipd")
+        process.arguments = ["--config", ini.path]
+        process.standardError = try FileHandle(forWritingTo: log)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
     }
 
     /// The bound ports from the "node started" line (`api=127.0.0.1:P ... p2p=127.0.0.1:Q`).
