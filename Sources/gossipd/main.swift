@@ -134,6 +134,7 @@ struct GossipDaemon: ParsableCommand {
         do {
             try node.start()
         } catch .cancelled {
+            ServiceNotifier.notify("STOPPING=1")
             logger.info("stopped while starting")
             return
         } catch {
