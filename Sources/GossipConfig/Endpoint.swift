@@ -157,9 +157,8 @@ func quotedForMessage(_ text: String, limit: Int = 80) -> String {
     return result + "'"
 }
 
-/// The text with control and line-breaking characters escaped (`\n`, `\u{1b}`), so that it stays
-/// on one line and cannot steer a terminal.
-public func escapedForOneLine(_ text: String) -> String {
+/// The text with control and line-breaking characters escaped.
+func escapedForOneLine(_ text: String) -> String {
     var result = ""
     for scalar in text.unicodeScalars { result += escapedForOneLine(scalar) }
     return result

@@ -254,11 +254,12 @@ struct CommandLineTests {
             #expect(waitUntil(timeout: .seconds(10)) { node.subscriberCount(of: 4713) == 1 })
             let announcer = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort)
             defer { announcer.close() }
-            try announcer.announce(dataType: 4713, ttl: 0, data: Array("\u{1b}]0;pwned\u{07}\u{1b}[2J\nline2".utf8))
+            try announcer.announce(dataType: 4713, ttl: 0, data: Array("\u{1b}]0;pwned\u{07}\u{1b}[2J\nline2\\n".utf8))
             try subscribing.join()
             let result = try #require(subscribed.withLock { $0 })
             #expect(result.status == 0)
-            #expect(result.output == "id=0 type=4713 size=20 data=\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\nline2\n", "\(result.output.debugDescription)")
+            // A literal backslash-n in the data is told apart from an escaped newline.
+            #expect(result.output == "id=0 type=4713 size=22 data=\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\nline2\\\\n\n", "\(result.output.debugDescription)")
             #expect(!result.output.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" })
         }
     }
