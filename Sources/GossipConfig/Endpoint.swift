@@ -157,10 +157,16 @@ func quotedForMessage(_ text: String, limit: Int = 80) -> String {
     return result + "'"
 }
 
-/// The text with control and line-breaking characters escaped.
-func escapedForOneLine(_ text: String) -> String {
+/// The text on one line and safe to print on a terminal: control, line-breaking and format
+/// characters (escape sequences, bidi overrides) become `\n`, `\r`, `\t` or `\u{...}`. With
+/// `escapingBackslash`, a backslash becomes `\\`, so that data cannot pass for an escape (data
+/// from the network, `gossip subscribe --text`); messages escape once, without it, so that an
+/// escape already made is not doubled.
+public func escapedForOneLine(_ text: String, escapingBackslash: Bool = false) -> String {
     var result = ""
-    for scalar in text.unicodeScalars { result += escapedForOneLine(scalar) }
+    for scalar in text.unicodeScalars {
+        result += escapingBackslash && scalar == "\\" ? "\\\\" : escapedForOneLine(scalar)
+    }
     return result
 }
 

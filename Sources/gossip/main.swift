@@ -240,7 +240,7 @@ extension GossipCommand {
                 }
                 // Text from the network is escaped: control bytes must not reach the terminal (they
                 // could retitle or clear it, or forge lines).
-                let shown = text ? terminalSafe(String(decoding: notification.data, as: UTF8.self)) : notification.data.hexString
+                let shown = text ? escapedForOneLine(String(decoding: notification.data, as: UTF8.self), escapingBackslash: true) : notification.data.hexString
                 print("id=\(notification.messageID) type=\(notification.dataType) size=\(notification.data.count) data=\(shown)")
                 fflush(nil)
                 if !noAnswer { try client.validate(messageID: notification.messageID, isValid: !reject) }
