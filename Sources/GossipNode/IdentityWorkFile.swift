@@ -65,22 +65,20 @@ enum IdentityWorkFile {
     }
 
     private static func write(_ path: String, identity: PeerIdentity, bits: Int, nonce: UInt64, logger: Logger) {
-        let line = "gossip-work-v1 \(hex(identity.bytes)) \(bits) \(nonce)\n"
-        guard let file = fopen(path, "w") else {
-            let reason = String(cString: strerror(errno))
-            logger.warning(
-                "cannot save the proof of work; it will be found again at the next start", metadata: ["path": "\(path)", "reason": "\(reason)"])
-            return
-        }
-        let written = line.withCString { fputs($0, file) } >= 0
-        let reason = written ? "" : String(cString: strerror(errno))
-        if fclose(file) == 0 && written {
-            logger.info("proof of work saved", metadata: ["path": "\(path)"])
-        } else {
+        func failed(_ code: Int32) {
             logger.warning(
                 "cannot save the proof of work; it will be found again at the next start",
-                metadata: ["path": "\(path)", "reason": "\(written ? String(cString: strerror(errno)) : reason)"])
+                metadata: ["path": "\(path)", "reason": "\(String(cString: strerror(code)))"])
         }
+        let line = "gossip-work-v1 \(hex(identity.bytes)) \(bits) \(nonce)\n"
+        guard let file = fopen(path, "w") else { return failed(errno) }
+        guard line.withCString({ fputs($0, file) }) >= 0 else {
+            let code = errno
+            fclose(file)
+            return failed(code)
+        }
+        guard fclose(file) == 0 else { return failed(errno) }
+        logger.info("proof of work saved", metadata: ["path": "\(path)"])
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {

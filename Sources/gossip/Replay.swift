@@ -31,8 +31,7 @@ extension GossipCommand {
         @Option(name: .long, parsing: .unconditional, help: "Items to announce per second (default: as fast as the node takes them).")
         var rate: Double?
 
-        @Flag(name: .long, help: "Do not ask the node to confirm with STATUS (518): for a node without that extension.")
-        var noConfirm = false
+        @OptionGroup var confirm: ConfirmOption
 
         @Flag(name: .long, help: "Keep the recorded time between items.")
         var asRecorded = false
@@ -80,17 +79,7 @@ extension GossipCommand {
                 progress.report(announced: tally.announced, offset: reader.offset)
                 pending = try reader.next()
             }
-            do {
-                if noConfirm {
-                    try client.finishSending(timeout: .seconds(5))
-                } else {
-                    try options.check(try client.confirm(timeout: .seconds(10)), what: "the items")
-                }
-            } catch let error as CLIError {
-                throw error
-            } catch {
-                throw options.failure(error, while: "announce")
-            }
+            try options.finishAnnouncing(client, confirm, what: "the items", timeout: .seconds(10), closeWait: .seconds(5))
             let skipped = tally.filtered > 0 ? "; \(tally.filtered) of other types skipped" : ""
             let summary =
                 "replayed \(tally.announced) items (\(tally.bytes) bytes of data) from \(file) to \(options.api)"

@@ -92,6 +92,25 @@ extension APIOptions {
         }
     }
 
+    /// Ends a connection that announced `what`: asks the node to confirm it took it (unless
+    /// `confirm.noConfirm`), or only lets the node close (waiting at most `closeWait`); errors come
+    /// out as `check` and `failure` word them.
+    func finishAnnouncing(
+        _ client: GossipAPIClient, _ confirm: ConfirmOption, what: String, timeout: Duration, closeWait: Duration
+    ) throws(CLIError) {
+        do {
+            if confirm.noConfirm {
+                try client.finishSending(timeout: closeWait)
+            } else {
+                try check(try client.confirm(timeout: timeout), what: what)
+            }
+        } catch let error as CLIError {
+            throw error
+        } catch {
+            throw failure(error, while: "announce")
+        }
+    }
+
     /// Fails when the node closed the connection instead of taking what was sent (a missing or
     /// wrong token, an address outside api_allow), and warns when it did not say.
     func check(_ confirmation: GossipAPIClient.Confirmation, what: String) throws(CLIError) {
@@ -126,6 +145,12 @@ extension APIOptions {
         }
         return CLIError("\(doing) failed: \(error)")
     }
+}
+
+/// `--no-confirm` of the commands that announce (`announce`, `replay`).
+struct ConfirmOption: ParsableArguments {
+    @Flag(name: .long, help: "Do not ask the node to confirm with STATUS (518): for a node without that extension.")
+    var noConfirm = false
 }
 
 /// Where the node's admin endpoints are (`admin_address`), and its token.
@@ -276,8 +301,7 @@ extension GossipCommand {
         @Flag(name: [.short, .long], help: "Do not say on standard error what was announced.")
         var quiet = false
 
-        @Flag(name: .long, help: "Do not ask the node to confirm with STATUS (518): for a node without that extension.")
-        var noConfirm = false
+        @OptionGroup var confirm: ConfirmOption
 
         @Argument(help: "The data, as text (or hex with --hex). Omit to use --file or standard input.")
         var data: String?
@@ -313,16 +337,10 @@ extension GossipCommand {
             defer { client.close() }
             do {
                 try client.announce(dataType: type, ttl: ttl, data: bytes)
-                if noConfirm {
-                    try client.finishSending()
-                } else {
-                    try options.check(try client.confirm(), what: "the item")
-                }
-            } catch let error as CLIError {
-                throw error
             } catch {
                 throw options.failure(error, while: "announce")
             }
+            try options.finishAnnouncing(client, confirm, what: "the item", timeout: .seconds(5), closeWait: .milliseconds(200))
             if !quiet {
                 printToStandardError("announced \(bytes.count) bytes of type \(type) (ttl \(ttl)) to \(options.api)")
             }
