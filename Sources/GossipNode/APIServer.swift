@@ -159,7 +159,9 @@ final class APIServer: Sendable {
             }
             switch message {
             case .announce(let announce):
-                guard context.itemQueue.push(.local(connection.apiID, announce, read: context.clock.now()), lane: InboundItem.localLane) else {
+                let entry = InboundItem.local(connection.apiID, announce, read: context.clock.now())
+                if context.handleAtOnce(entry) { continue reading }
+                guard context.itemQueue.push(entry, lane: InboundItem.localLane) else {
                     // Closed: the node is stopping. Keep reading, so what the module's outbox
                     // still holds reaches it (APIServer.finishAll).
                     if context.isStopping.load(ordering: .acquiring) { continue reading }

@@ -22,6 +22,10 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     private var bound: Int
     /// Producers waiting for room in their lane.
     private var waiting = 0
+    /// The consumer waits in `popAll` for any lane (it holds nothing back) and nothing is queued.
+    private var consumerIdle = false
+    /// A producer does the consumer's work itself (`claimIdleConsumer`).
+    private var stoodIn = false
 
     /// - Parameters:
     ///   - capacity: the bound of each lane.
@@ -87,6 +91,8 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
             return lanes[lane].count
         }
         while available() == 0 && !isClosed {
+            consumerIdle = lane == nil
+            defer { consumerIdle = false }
             if !condition.wait(until: deadline) { return [] }
         }
         if total == 0 { return nil }
@@ -101,6 +107,34 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return taken
     }
 
+    /// Whether a producer may do the consumer's work for its element itself, instead of queueing
+    /// it and waking the consumer: only while the consumer waits with nothing queued and nothing
+    /// held back (a `popAll` for any lane), and only one producer at a time. The one that gets
+    /// true calls `releaseConsumer` when done; meanwhile, pushes queue and wake the consumer as
+    /// ever. Like a connection's direct write (`ConnectionSender`), this spares a thread a
+    /// wake-up on a quiet path and changes nothing once there is a backlog.
+    func claimIdleConsumer() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard consumerIdle, total == 0, !stoodIn, !isClosed else { return false }
+        stoodIn = true
+        return true
+    }
+
+    /// Whether the consumer waits with nothing queued and nothing held back (tests).
+    var consumerIsIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return consumerIdle
+    }
+
+    /// Ends what `claimIdleConsumer` allowed.
+    func releaseConsumer() {
+        condition.lock()
+        stoodIn = false
+        condition.unlock()
+    }
+
     /// Wakes every waiter; later pushes fail, and the consumer drains what is left.
     func close() {
         condition.lock()
@@ -109,7 +143,6 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// Elements queued in all lanes.
     /// Elements waiting in `lane`.
     func count(lane: Int) -> Int {
         condition.lock()
@@ -117,6 +150,7 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
         return lanes[lane].count
     }
 
+    /// Elements queued in all lanes.
     var count: Int {
         condition.lock()
         defer { condition.unlock() }

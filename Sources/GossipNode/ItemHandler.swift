@@ -13,6 +13,8 @@ import Foundation
 /// The thread that consumes the item queue (modules' ANNOUNCEs and peers' ITEMs): it hands each
 /// batch to the core under one lock acquisition and carries out the effects (NOTIFICATIONs to
 /// the subscribers' senders, ITEMs to the peers' senders), one write per connection per batch.
+/// While it waits idle, a reader with one item hands it to the core itself instead of waking it
+/// (`NodeContext.handleAtOnce`); a backlog and back-pressure are the handler's alone.
 final class ItemHandler: Sendable {
     private let context: NodeContext
     private let done = DispatchSemaphore(value: 0)
@@ -54,14 +56,14 @@ final class ItemHandler: Sendable {
                     : context.itemQueue.popAll(until: Date(timeIntervalSinceNow: Self.pausedPoll), only: InboundItem.localLane)
                 guard let batch else {
                     // Closed and drained: what is held still goes to the core, as the queue's did.
-                    if !held.isEmpty { handle(Array(held)) }
+                    if !held.isEmpty { context.handleItems(Array(held)) }
                     break
                 }
                 var local: [InboundItem] = []
                 for entry in batch {
                     if case .local = entry { local.append(entry) } else { held.append(entry) }
                 }
-                if !local.isEmpty { handle(local) }
+                if !local.isEmpty { context.handleItems(local) }
             }
             // Back-pressure: while a module has fallen behind (its outbox over half full, until it
             // is down to a quarter), peer items wait: first those held here, then their lane,
@@ -84,7 +86,7 @@ final class ItemHandler: Sendable {
                         "limit": "outbox over half of \(context.configuration.outboxCapacityBytes) bytes",
                     ])
             }
-            if behind.isEmpty && !held.isEmpty { handle(takeChunk(from: &held)) }
+            if behind.isEmpty && !held.isEmpty { context.handleItems(takeChunk(from: &held)) }
         }
     }
 
@@ -103,56 +105,4 @@ final class ItemHandler: Sendable {
         }
         return chunk
     }
-
-    /// Hands `entries` to the core under one lock acquisition and carries out the effects.
-    /// At debug, each item's effects are kept apart and reported after the lock (`ItemLog`).
-    private func handle(_ entries: [InboundItem]) {
-        let logging = context.itemLog.isEnabled
-        var sightings: [ItemLog.Sighting] = []
-        // When the entries that made NOTIFICATIONs were read: timed once those are queued.
-        var delivered: [Moment] = []
-        let timed = context.metrics != nil
-        let effects = context.core.withLock { core in
-            let now = context.clock.now()
-            var effects: [GossipEffect] = []
-            for entry in entries {
-                let more: [GossipEffect]
-                switch entry {
-                case .local(let connection, let announce, _):
-                    let previous = core.engine.lastAnnouncedID
-                    more = core.received(apiMessage: .announce(announce), from: connection, now: now)
-                    if logging {
-                        // The core made its ID (a new one: this announcement was taken).
-                        let id = core.engine.lastAnnouncedID
-                        sightings.append(
-                            ItemLog.Sighting(
-                                id: id != previous ? id : nil, dataType: announce.dataType, size: announce.data.count,
-                                from: "\(connection)", effects: more))
-                    }
-                case .peer(let link, let item, _):
-                    more = core.receivedScreenedItem(item, on: link, now: now)
-                    if logging {
-                        sightings.append(
-                            ItemLog.Sighting(
-                                id: item.id, dataType: item.dataType, size: item.data.count, from: "\(link)",
-                                peer: core.overlay.identity(of: link), effects: more))
-                    }
-                }
-                if timed, more.contains(where: \.isNotify) { delivered.append(entry.read) }
-                effects += more
-            }
-            return effects
-        }
-        // Logged before the effects go out, so an item's lines come in the order things happened
-        // (a module's quick verdict is logged by its reader, after the NOTIFICATION is written).
-        for sighting in sightings { context.itemLog.report(sighting) }
-        context.perform(effects)
-        if let metrics = context.metrics, !delivered.isEmpty {
-            let now = context.clock.now()
-            for read in delivered {
-                metrics.firstSightToDelivery.recordNanoseconds(Int64(clamping: now.nanoseconds(since: read)))
-            }
-        }
-    }
-
 }

@@ -122,8 +122,9 @@ final class P2PServer: Sendable {
                 break reading
             }
             if case .item(let item) = message {
-                // Most copies of an item are duplicates; the core drops them here, which spares the
-                // queue and the handler a wake-up each. The handler decides the first sightings.
+                // The core drops duplicates here, which spares the queue and the handler a wake-up
+                // each. The handler decides the first sightings, or this reader does in its stead
+                // while it is idle (`handleAtOnce`).
                 // The moment the core saw it doubles as when it was read (for the delivery metric).
                 var read = Moment.zero
                 let dropped = context.core.withLock { core in
@@ -133,7 +134,9 @@ final class P2PServer: Sendable {
                 if let dropped {
                     context.perform(dropped)
                 } else {
-                    guard context.itemQueue.push(.peer(id, item, read: read), lane: InboundItem.peerLane) else {
+                    let entry = InboundItem.peer(id, item, read: read)
+                    if context.handleAtOnce(entry) { continue reading }
+                    guard context.itemQueue.push(entry, lane: InboundItem.peerLane) else {
                         // Closed: the node is stopping. Keep the link until its LEAVE goes out.
                         if context.isStopping.load(ordering: .acquiring) { continue reading }
                         break reading

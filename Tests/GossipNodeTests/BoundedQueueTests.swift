@@ -67,4 +67,38 @@ struct BoundedQueueTests {
         let queue = BoundedQueue<Int>(capacity: 4)
         #expect(queue.popAll(until: Date(timeIntervalSinceNow: 0.01)) == [])
     }
+
+    @Test("a producer stands in for the consumer only while it waits for any lane with nothing queued, one at a time")
+    func standingIn() throws {
+        let queue = BoundedQueue<Int>(capacity: 4, lanes: 2)
+        #expect(!queue.claimIdleConsumer(), "no consumer is waiting")
+        // A consumer holding peer items back waits for the local lane alone: nobody stands in.
+        let pausedTook = Mutex<[Int]?>(nil)
+        let paused = BackgroundJob { pausedTook.withLock { $0 = queue.popAll(until: Date(timeIntervalSinceNow: 30), only: 0) } }
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(!queue.consumerIsIdle && !queue.claimIdleConsumer())
+        #expect(queue.push(7, lane: 0))
+        try paused.join()
+        #expect(pausedTook.withLock { $0 } == [7], "it was waiting all along")
+
+        let taken = Mutex<[Int]?>(nil)
+        let consumer = BackgroundJob { taken.withLock { $0 = queue.popAll(until: Date(timeIntervalSinceNow: 30)) } }
+        #expect(waitUntil { queue.consumerIsIdle })
+        #expect(queue.claimIdleConsumer())
+        #expect(!queue.claimIdleConsumer(), "one producer at a time")
+        queue.releaseConsumer()
+        #expect(queue.claimIdleConsumer(), "free again once released")
+        // Meanwhile a push still queues and wakes the consumer.
+        #expect(queue.push(1, lane: 1))
+        try consumer.join()
+        #expect(taken.withLock { $0 } == [1])
+        queue.releaseConsumer()
+        #expect(!queue.claimIdleConsumer(), "the consumer is not waiting now")
+
+        #expect(queue.push(2, lane: 1))
+        let busy = BackgroundJob { _ = queue.popAll(until: Date(timeIntervalSinceNow: 30)) }
+        try busy.join()
+        queue.close()
+        #expect(!queue.claimIdleConsumer(), "nor once closed")
+    }
 }
