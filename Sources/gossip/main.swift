@@ -15,7 +15,8 @@ struct GossipCommand: ParsableCommand {
 
             Exit status:
               0   done
-              1   failed: the node is unreachable, closed, or a P2P port; a file error
+              1   failed: the node is unreachable, closed, or a P2P port; a file error;
+                  announce data from a file or input that cannot be one item
               64  usage error: a bad option or value, no data for announce at a terminal
             Ctrl-C ends subscribe by the signal (the shell shows 130).
 
@@ -309,22 +310,14 @@ extension GossipCommand {
         func validate() throws {
             if data != nil && file != nil { throw ValidationError("give the data as an argument or with --file, not both") }
             if data == nil && file == nil && isatty(STDIN_FILENO) == 1 { throw ValidationError(Self.noDataAtTerminal) }
+            // The argument is checked here, so a bad one gets this command's usage line; data read
+            // from a file or standard input is checked in `run`.
+            if let data { _ = try Self.bytes(of: Array(data.utf8), hex: hex) }
         }
 
-        /// Why `announce` refuses to wait for data typed at a terminal.
-        static let noDataAtTerminal =
-            "no data given and standard input is a terminal: pass the data as an argument, with --file, or pipe it in"
-
-        func run() throws {
-            var bytes: [UInt8]
-            if let data {
-                bytes = Array(data.utf8)
-            } else if let file {
-                guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file) (\(unreadable(file)))") }
-                bytes = Array(contents)
-            } else {
-                bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-            }
+        /// The item's data from what was given (decoded with --hex), or why it cannot be one item.
+        static func bytes(of given: [UInt8], hex: Bool) throws(ValidationError) -> [UInt8] {
+            var bytes = given
             if hex {
                 let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
                 guard let decoded = [UInt8](hex: text) else { throw ValidationError("the data is not valid hex") }
@@ -332,6 +325,30 @@ extension GossipCommand {
             }
             guard bytes.count <= GossipAnnounce.maximumDataSize else {
                 throw ValidationError("the data is \(bytes.count) bytes; one item holds at most \(GossipAnnounce.maximumDataSize)")
+            }
+            return bytes
+        }
+
+        /// Why `announce` refuses to wait for data typed at a terminal.
+        static let noDataAtTerminal =
+            "no data given and standard input is a terminal: pass the data as an argument, with --file, or pipe it in"
+
+        func run() throws {
+            let given: [UInt8]
+            if let data {
+                given = Array(data.utf8)
+            } else if let file {
+                guard let contents = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file) (\(unreadable(file)))") }
+                given = Array(contents)
+            } else {
+                given = Array(FileHandle.standardInput.readDataToEndOfFile())
+            }
+            let bytes: [UInt8]
+            do {
+                bytes = try Self.bytes(of: given, hex: hex)
+            } catch {
+                // Not a usage error: the file or input holds what cannot be announced.
+                throw CLIError("\(file ?? "standard input"): \(error.message)")
             }
             let client = try options.connect()
             defer { client.close() }

@@ -324,6 +324,21 @@ struct CommandLineTests {
         #expect(!result.error.contains("Missing value"))
     }
 
+    @Test("bad announce data: as an argument, a usage error with announce's usage line (64); from standard input, a failure (1)")
+    func badAnnounceData() throws {
+        let argument = try run("gossip", ["announce", "--type", "1", "--hex", "xyz", "--api", "127.0.0.1:1"])
+        #expect(argument.status == 64)
+        #expect(argument.error.contains("the data is not valid hex"))
+        #expect(argument.error.contains("Usage: gossip announce"), "this command's usage, not the top level's")
+        let input = try run("gossip", ["announce", "--type", "1", "--hex", "--api", "127.0.0.1:1"], input: "xyz")
+        #expect(input.status == 1)
+        #expect(input.error.contains("standard input: the data is not valid hex"))
+        #expect(!input.error.contains("Usage:"))
+        let tooLarge = try run("gossip", ["announce", "--type", "1", "--api", "127.0.0.1:1", String(repeating: "x", count: 65_528)])
+        #expect(tooLarge.status == 64)
+        #expect(tooLarge.error.contains("the data is 65528 bytes; one item holds at most 65527"))
+    }
+
     @Test("a --count below 1 (or --bits -1) is an invalid value naming the option, not a missing one", arguments: [
         (["subscribe", "--type", "1", "--count", "-1"], "--count must be at least 1, got -1"),
         (["subscribe", "--type", "1", "--count", "0"], "--count must be at least 1, got 0"),
