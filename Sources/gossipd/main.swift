@@ -159,7 +159,11 @@ struct GossipDaemon: ParsableCommand {
             }
             logger.info("admin endpoint serving", metadata: ["admin": "\(Endpoint(host: address.host, port: UInt16(admin!.port)))"])
         }
-        ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
+        // A stop asked for while the start finished is not told as ready first: the service manager
+        // hears STOPPING=1 alone (a stop asked for after this check follows a READY=1, as it should).
+        if stops.withLock({ $0 }) == 0 {
+            ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
+        }
         // Started: the code that only starting runs need not stay mapped (`Sources/CCodePages`).
         // Not with GOSSIPD_KEEP_CODE_PAGES set: breakpoints set by then would go with the pages.
         if getenv("GOSSIPD_KEEP_CODE_PAGES") == nil {
