@@ -147,7 +147,11 @@ struct GossipSimCommand: ParsableCommand {
 
     @Option(
         name: .customLong("config"),
-        help: "An INI file of node knobs ([gossip] section, as for gossipd); the options below override it.")
+        help: """
+            An INI file of node knobs ([gossip] section, as for gossipd); the options below override it. \
+            The defaults below are those without it: a file's keys, and the timings of its profile \
+            (lan, wan, local), replace them.
+            """)
     var configFile: String?
 
     @Option(help: "Links each node maintains (default: 8, or the --config file's).")
