@@ -67,16 +67,16 @@ public enum ConfigurationLoader {
     }
 
     /// The whole file, or an error naming the file and the reason (strerror text).
-    static func readConfigurationFile(_ path: String) throws(ConfigurationError) -> [UInt8] {
+    static func readConfigurationFile(_ path: String, within readDeadline: Duration = readDeadline) throws(ConfigurationError) -> [UInt8] {
         func fail(_ problem: String) -> ConfigurationError { ConfigurationError(file: path, problem: problem) }
         if path.utf8.contains(0) { throw fail("cannot open file (the path contains a NUL byte)") }
         // O_NONBLOCK: opening a named pipe that nobody writes to would otherwise wait forever,
-        // before the node can take a signal. Reads block again below: a pipe with a writer
-        // (`--config <(...)`) is read to its end, one without reads as empty.
+        // before the node can take a signal. It stays non-blocking: a pipe with a writer
+        // (`--config <(...)`) is read to its end, waiting in `poll` while its writer is silent,
+        // and one without reads as empty.
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if descriptor < 0 { throw fail("cannot open file (\(errorText(errno)))") }
         defer { close(descriptor) }
-        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
 
         var status = stat()
         if fstat(descriptor, &status) != 0 { throw fail("cannot open file (\(errorText(errno)))") }
@@ -87,18 +87,30 @@ public enum ConfigurationLoader {
         }
 
         // Read at most one byte more than the limit: a file that grew, or a pipe, is still caught.
+        // Every read has a deadline: a pipe whose writer never closes must not hold the start (or
+        // a reload) for good.
+        let deadline = ContinuousClock.now + readDeadline
         var bytes = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while bytes.count <= limit {
             let wanted = min(chunk.count, limit + 1 - bytes.count)
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, wanted) }
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw fail("cannot read file (\(errorText(code)))")
+            if count > 0 {
+                bytes.append(contentsOf: chunk[0..<count])
+                continue
             }
             if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
+            let code = errno
+            if code == EINTR { continue }
+            guard code == EAGAIN || code == EWOULDBLOCK else { throw fail("cannot read file (\(errorText(code)))") }
+            // A pipe whose writer has not written (or closed) yet: wait for it, up to the deadline.
+            let left = deadline - ContinuousClock.now
+            let milliseconds = max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
+            guard milliseconds > 0 else {
+                throw fail("cannot read file (no end within \(readDeadline): a pipe whose writer does not close?)")
+            }
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&ready, 1, Int32(clamping: milliseconds))  // EINTR or a timeout: the loop looks again
         }
         if bytes.count > limit { throw fail(tooLargeProblem(bytes.count)) }
         if bytes.isEmpty && (status.st_mode & S_IFMT) == S_IFIFO {
@@ -106,6 +118,10 @@ public enum ConfigurationLoader {
         }
         return bytes
     }
+
+    /// How long reading the configuration may take in all: a file is read at once; a pipe's writer
+    /// must have closed by then.
+    static let readDeadline = Duration.seconds(10)
 
     /// nil when `path` names a readable regular file, else the strerror text of why not.
     static func unreadableReason(_ path: String) -> String? {

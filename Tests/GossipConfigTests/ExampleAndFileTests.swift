@@ -113,6 +113,25 @@ struct ExampleAndFileTests {
         #expect(asKey?.description.contains("hostkey: cannot read '\(pipe)' (not a regular file)") == true, "\(String(describing: asKey))")
     }
 
+    @Test("a named pipe whose writer never closes is refused at the read deadline, naming it, instead of waiting")
+    func pipeThatNeverEnds() throws {
+        let folder = try TemporaryFolder()
+        let pipe = folder.path + "/pipe"
+        try #require(mkfifo(pipe, 0o600) == 0)
+        // The writer end, held open: opened non-blocking, which needs a reader, so one first.
+        let reader = open(pipe, O_RDONLY | O_NONBLOCK)
+        let writer = open(pipe, O_WRONLY | O_NONBLOCK)
+        defer { close(writer); close(reader) }
+        try #require(reader >= 0 && writer >= 0)
+        let text = Array(minimalGossip.utf8)
+        try #require(write(writer, text, text.count) == text.count)
+        #expect {
+            _ = try ConfigurationLoader.readConfigurationFile(pipe, within: .milliseconds(200))
+        } throws: { error in
+            (error as? ConfigurationError)?.problem == "cannot read file (no end within 0.2 seconds: a pipe whose writer does not close?)"
+        }
+    }
+
     @Test("an empty hostkey means none")
     func emptyHostkey() throws {
         let loaded = try ConfigurationLoader.parse("hostkey =\n" + minimalGossip)
