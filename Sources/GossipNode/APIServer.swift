@@ -123,6 +123,9 @@ final class APIServer: Sendable {
         // A connection becomes a module with its first NOTIFY or ANNOUNCE (said at info, as its
         // end is); one that only asks STATUS (`gossip status`) stays at debug.
         var isModule = false
+        // An ANNOUNCE was dropped because the node is stopping: STATUS goes unanswered from then
+        // on, so a client that confirms with it (`gossip announce`) is not told "taken".
+        var droppedAnnouncement = false
         reading: while !connection.isClosing {
             let frame: Frame
             do {
@@ -164,10 +167,12 @@ final class APIServer: Sendable {
                 guard context.itemQueue.push(entry, lane: InboundItem.localLane) else {
                     // Closed: the node is stopping. Keep reading, so what the module's outbox
                     // still holds reaches it (APIServer.finishAll).
+                    droppedAnnouncement = true
                     if context.isStopping.load(ordering: .acquiring) { continue reading }
                     break reading
                 }
             case .statusRequest:
+                guard !droppedAnnouncement else { continue reading }
                 connection.send(APIMessage.statusReply(context.statusJSON()).encoded())
             case .validation(let validation) where context.itemLog.isEnabled:
                 // At debug: which item the answer is about, looked up before the core settles it.

@@ -130,7 +130,7 @@ extension APIOptions {
     /// Why a node may close a client's connection at once.
     static let refusalHint =
         ": it may require an api_token (--token-file, GOSSIP_API_TOKEN) or allow only some networks (api_allow), "
-        + "or this is not its api_address; its log says why"
+        + "be stopping, or this is not its api_address; its log says why"
 
     /// What to say when talking to the node at `api` failed: a P2P port is named as such.
     func failure(_ error: any Error, while doing: String) -> CLIError {
