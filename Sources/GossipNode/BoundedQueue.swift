@@ -132,14 +132,18 @@ final class BoundedQueue<Element: Sendable>: @unchecked Sendable {
     func releaseConsumer() {
         condition.lock()
         stoodIn = false
+        if isClosed { condition.broadcast() }  // `close` waits for it
         condition.unlock()
     }
 
-    /// Wakes every waiter; later pushes fail, and the consumer drains what is left.
+    /// Wakes every waiter; later pushes fail, and the consumer drains what is left. Returns once
+    /// a producer standing in for the consumer (`claimIdleConsumer`) is done, so that what it
+    /// handles is, like what is queued, handled before whatever follows the close.
     func close() {
         condition.lock()
         isClosed = true
         condition.broadcast()
+        while stoodIn { condition.wait() }
         condition.unlock()
     }
 

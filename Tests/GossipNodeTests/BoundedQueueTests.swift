@@ -98,7 +98,22 @@ struct BoundedQueueTests {
         #expect(queue.push(2, lane: 1))
         let busy = BackgroundJob { _ = queue.popAll(until: Date(timeIntervalSinceNow: 30)) }
         try busy.join()
-        queue.close()
+
+        // Closing waits for a producer standing in, so its work comes before what follows the close.
+        let idle = BackgroundJob { _ = queue.popAll(until: Date(timeIntervalSinceNow: 30)) }
+        #expect(waitUntil { queue.consumerIsIdle })
+        #expect(queue.claimIdleConsumer())
+        let closed = Mutex(false)
+        let closing = BackgroundJob {
+            queue.close()
+            closed.withLock { $0 = true }
+        }
+        try idle.join()  // woken by the close
+        Thread.sleep(forTimeInterval: 0.05)
+        #expect(closed.withLock { !$0 }, "close waits while a producer stands in")
+        queue.releaseConsumer()
+        try closing.join()
+        #expect(closed.withLock { $0 })
         #expect(!queue.claimIdleConsumer(), "nor once closed")
     }
 }
