@@ -67,7 +67,9 @@ public enum ConfigurationLoader {
     }
 
     /// The whole file, or an error naming the file and the reason (strerror text).
-    static func readConfigurationFile(_ path: String, within readDeadline: Duration = readDeadline) throws(ConfigurationError) -> [UInt8] {
+    static func readConfigurationFile(
+        _ path: String, within timeLimit: Duration = readDeadline
+    ) throws(ConfigurationError) -> [UInt8] {
         func fail(_ problem: String) -> ConfigurationError { ConfigurationError(file: path, problem: problem) }
         if path.utf8.contains(0) { throw fail("cannot open file (the path contains a NUL byte)") }
         // O_NONBLOCK: opening a named pipe that nobody writes to would otherwise wait forever,
@@ -89,7 +91,7 @@ public enum ConfigurationLoader {
         // Read at most one byte more than the limit: a file that grew, or a pipe, is still caught.
         // Every read has a deadline: a pipe whose writer never closes must not hold the start (or
         // a reload) for good.
-        let deadline = ContinuousClock.now + readDeadline
+        let deadline = ContinuousClock.now + timeLimit
         var bytes = [UInt8]()
         var chunk = [UInt8](repeating: 0, count: 65_536)
         while bytes.count <= limit {
@@ -107,7 +109,7 @@ public enum ConfigurationLoader {
             let left = deadline - ContinuousClock.now
             let milliseconds = max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
             guard milliseconds > 0 else {
-                throw fail("cannot read file (no end within \(readDeadline): a pipe whose writer does not close?)")
+                throw fail("cannot read file (no end within \(timeLimit): a pipe whose writer does not close?)")
             }
             var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
             _ = poll(&ready, 1, Int32(clamping: milliseconds))  // EINTR or a timeout: the loop looks again

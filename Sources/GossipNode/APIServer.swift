@@ -111,7 +111,8 @@ final class APIServer: Sendable {
 
     /// The reader: runs until the module closes, breaks the protocol, or the node stops. It
     /// only turns frames into the core's events: ANNOUNCE through the item queue (waiting while
-    /// its lane is full, so a fast announcer is slowed rather than dropped), the rest at once.
+    /// its lane is full, so a fast announcer is slowed rather than dropped), or to the core on this
+    /// thread while the item handler is idle (`NodeContext.handleAtOnce`); the rest at once.
     private static func serve(_ connection: Connection, context: NodeContext) {
         defer { context.liveReaders.wrappingSubtract(1, ordering: .releasing) }
         context.logger.debug("API connection opened", metadata: ["connection": "\(connection.label)", "remote": "\(connection.remote)"])

@@ -91,7 +91,8 @@ final class ItemHandler: Sendable {
     }
 
     /// The next peer items from `held`: as many as fit in a quarter of a module's outbox (at least
-    /// one), so that a module below half its bound cannot overflow on one chunk.
+    /// one), so that a module below half its bound cannot overflow on one chunk. (A reader standing
+    /// in for the handler meanwhile may add one item more: `NodeContext.handleAtOnce`.)
     private func takeChunk(from held: inout Deque<InboundItem>) -> [InboundItem] {
         let budget = context.limits.withLock { $0.outboxCapacityBytes } / 4
         var chunk: [InboundItem] = []

@@ -17,7 +17,7 @@ struct ItemLog: Sendable {
     private let logger: Logger
     private let drops: RateLimitedLogger
     /// The switch that sets `logger`'s level, if one does: read directly, since asking the logger
-    /// copies its handler (the item handler asks once per batch).
+    /// copies its handler (asked once per batch of items handled).
     private let levelSwitch: LogLevelSwitch?
 
     init(logger: Logger) {

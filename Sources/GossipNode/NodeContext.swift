@@ -157,7 +157,8 @@ final class NodeContext: Sendable {
     /// quarter. `previous` is the last answer.
     func modulesBehind(_ previous: [UInt64: ModuleBehind], now: Moment) -> [UInt64: ModuleBehind] {
         // Looked at under the table's lock, without a copy of it: the handler asks once for every
-        // item or chunk, and nearly always nobody is behind.
+        // round, and a reader before each item it handles in the handler's stead; nearly always
+        // nobody is behind.
         apiConnections.withLock { table in
             var behind: [UInt64: ModuleBehind] = [:]
             for module in table.values where module.isSubscriber.load(ordering: .relaxed) && !module.isClosing {

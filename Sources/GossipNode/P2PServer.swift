@@ -71,7 +71,8 @@ final class P2PServer: Sendable {
 
     /// The reader of one link, from HELLO to close. It only turns frames into the core's events;
     /// ITEMs that are not duplicates go through the item queue (waiting while its peer lane is
-    /// full, so TCP pushes back on the sender), everything else to the core at once.
+    /// full, so TCP pushes back on the sender), or to the core on this thread while the item
+    /// handler is idle (`NodeContext.handleAtOnce`); everything else to the core at once.
     private func serve(_ socket: Socket, outbound: Bool, dialed: Overlay.DialTarget?) {
         guard !context.isStopping.load(ordering: .acquiring) else {
             socket.close()  // a dial that finished after stop() began

@@ -149,8 +149,9 @@ struct GossipSimCommand: ParsableCommand {
         name: .customLong("config"),
         help: """
             An INI file of node knobs ([gossip] section, as for gossipd); the options below override it. \
-            The defaults below are those without it: a file's keys, and the timings of its profile \
-            (lan, wan, local), replace them.
+            With it, every knob starts from gossipd's defaults (degree 30, view_size 128), then the \
+            file's keys and the timings of its profile (lan, wan, local); the defaults shown below \
+            are those without it.
             """)
     var configFile: String?
 

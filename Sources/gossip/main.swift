@@ -32,9 +32,38 @@ struct APIOptions: ParsableArguments {
 
     @OptionGroup var credentials: TokenOptions
 
+    /// A malformed --api or an over-long --token is a usage error, reported with the command's own
+    /// usage line (thrown from `run`, it would get the top level's).
+    func validate() throws {
+        _ = try target()
+        if let token = credentials.token, token.utf8.count > APIMessage.maximumTokenSize {
+            throw ValidationError("--token: a token is at most 255 bytes")
+        }
+    }
+
+    /// Where --api points.
+    enum Target {
+        case socket(path: String)
+        case tcp(Endpoint)
+    }
+
+    func target() throws(ValidationError) -> Target {
+        if api.hasPrefix("unix:") {
+            let path = String(api.dropFirst("unix:".count))
+            guard !path.isEmpty else { throw ValidationError("--api: unix: needs the socket's path, e.g. unix:/run/gossipd/api.sock") }
+            return .socket(path: path)
+        }
+        do {
+            return .tcp(try Endpoint(parsing: api))
+        } catch {
+            throw ValidationError("--api: \(error)")
+        }
+    }
+
     func connect() throws -> GossipAPIClient {
         guard let (token, source) = try credentials.resolvedToken(), !token.isEmpty else { return try open() }
-        guard token.utf8.count <= APIMessage.maximumTokenSize else { throw ValidationError("\(source): a token is at most 255 bytes") }
+        // Not a usage error when the token came from a file or the environment: checked here, in `run`.
+        guard token.utf8.count <= APIMessage.maximumTokenSize else { throw CLIError("\(source): a token is at most 255 bytes") }
         let client = try open()
         do {
             try client.present(token: token)
@@ -71,25 +100,19 @@ struct TokenOptions: ParsableArguments {
 
 extension APIOptions {
     fileprivate func open() throws -> GossipAPIClient {
-        if api.hasPrefix("unix:") {
-            let path = String(api.dropFirst("unix:".count))
-            guard !path.isEmpty else { throw ValidationError("--api: unix: needs the socket's path, e.g. unix:/run/gossipd/api.sock") }
+        switch try target() {
+        case .socket(let path):
             do {
                 return try GossipAPIClient(unixPath: path)
             } catch {
                 throw CLIError("cannot connect to \(api): \(error)")
             }
-        }
-        let endpoint: Endpoint
-        do {
-            endpoint = try Endpoint(parsing: api)
-        } catch {
-            throw ValidationError("--api: \(error)")
-        }
-        do {
-            return try GossipAPIClient(host: endpoint.host, port: endpoint.port)
-        } catch {
-            throw CLIError("cannot connect to \(endpoint): \(error)")
+        case .tcp(let endpoint):
+            do {
+                return try GossipAPIClient(host: endpoint.host, port: endpoint.port)
+            } catch {
+                throw CLIError("cannot connect to \(endpoint): \(error)")
+            }
         }
     }
 

@@ -128,8 +128,30 @@ struct ExampleAndFileTests {
         #expect {
             _ = try ConfigurationLoader.readConfigurationFile(pipe, within: .milliseconds(200))
         } throws: { error in
-            (error as? ConfigurationError)?.problem == "cannot read file (no end within 0.2 seconds: a pipe whose writer does not close?)"
+            let error = error as? ConfigurationError
+            return error?.file == pipe
+                && error?.problem == "cannot read file (no end within 0.2 seconds: a pipe whose writer does not close?)"
         }
+    }
+
+    @Test("a pipe whose writer is silent at first, then writes and closes, is read to its end")
+    func pipeThatEndsLater() throws {
+        let folder = try TemporaryFolder()
+        let pipe = folder.path + "/pipe"
+        try #require(mkfifo(pipe, 0o600) == 0)
+        let reader = open(pipe, O_RDONLY | O_NONBLOCK)
+        let writer = open(pipe, O_WRONLY | O_NONBLOCK)
+        defer { close(reader) }
+        try #require(reader >= 0 && writer >= 0)
+        let text = Array(minimalGossip.utf8)
+        let late = Thread {
+            Thread.sleep(forTimeInterval: 0.1)
+            _ = write(writer, text, text.count)
+            close(writer)
+        }
+        late.start()
+        let bytes = try ConfigurationLoader.readConfigurationFile(pipe, within: .seconds(10))
+        #expect(bytes == text)
     }
 
     @Test("an empty hostkey means none")

@@ -339,6 +339,18 @@ struct CommandLineTests {
         #expect(tooLarge.error.contains("the data is 65528 bytes; one item holds at most 65527"))
     }
 
+    @Test("a malformed --api or an over-long --token is a usage error with the subcommand's usage line", arguments: [
+        (["status", "--api", "nonsense"], "--api: ", "Usage: gossip status"),
+        (["announce", "--type", "1", "--api", "unix:", "x"], "--api: unix: needs the socket's path", "Usage: gossip announce"),
+        (["peers", "--token", String(repeating: "t", count: 256)], "--token: a token is at most 255 bytes", "Usage: gossip peers"),
+    ])
+    func badAPIOptions(_ arguments: [String], _ message: String, _ usage: String) throws {
+        let result = try run("gossip", arguments)
+        #expect(result.status == 64)
+        #expect(result.error.contains(message), "\(result.error)")
+        #expect(result.error.contains(usage), "\(result.error)")
+    }
+
     @Test("a --count below 1 (or --bits -1) is an invalid value naming the option, not a missing one", arguments: [
         (["subscribe", "--type", "1", "--count", "-1"], "--count must be at least 1, got -1"),
         (["subscribe", "--type", "1", "--count", "0"], "--count must be at least 1, got 0"),
