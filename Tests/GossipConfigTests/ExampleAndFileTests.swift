@@ -113,16 +113,22 @@ struct ExampleAndFileTests {
         #expect(asKey?.description.contains("hostkey: cannot read '\(pipe)' (not a regular file)") == true, "\(String(describing: asKey))")
     }
 
+    /// A named pipe in `folder` with its writer end open (non-blocking, which needs a reader end
+    /// first; the caller closes both).
+    func pipeWithWriter(in folder: borrowing TemporaryFolder) throws -> (path: String, reader: Int32, writer: Int32) {
+        let pipe = folder.path + "/pipe"
+        try #require(mkfifo(pipe, 0o600) == 0)
+        let reader = open(pipe, O_RDONLY | O_NONBLOCK)
+        let writer = open(pipe, O_WRONLY | O_NONBLOCK)
+        try #require(reader >= 0 && writer >= 0)
+        return (pipe, reader, writer)
+    }
+
     @Test("a named pipe whose writer never closes is refused at the read deadline, naming it, instead of waiting")
     func pipeThatNeverEnds() throws {
         let folder = try TemporaryFolder()
-        let pipe = folder.path + "/pipe"
-        try #require(mkfifo(pipe, 0o600) == 0)
-        // The writer end, held open: opened non-blocking, which needs a reader, so one first.
-        let reader = open(pipe, O_RDONLY | O_NONBLOCK)
-        let writer = open(pipe, O_WRONLY | O_NONBLOCK)
+        let (pipe, reader, writer) = try pipeWithWriter(in: folder)
         defer { close(writer); close(reader) }
-        try #require(reader >= 0 && writer >= 0)
         let text = Array(minimalGossip.utf8)
         try #require(write(writer, text, text.count) == text.count)
         #expect {
@@ -137,12 +143,8 @@ struct ExampleAndFileTests {
     @Test("a pipe whose writer is silent at first, then writes and closes, is read to its end")
     func pipeThatEndsLater() throws {
         let folder = try TemporaryFolder()
-        let pipe = folder.path + "/pipe"
-        try #require(mkfifo(pipe, 0o600) == 0)
-        let reader = open(pipe, O_RDONLY | O_NONBLOCK)
-        let writer = open(pipe, O_WRONLY | O_NONBLOCK)
+        let (pipe, reader, writer) = try pipeWithWriter(in: folder)
         defer { close(reader) }
-        try #require(reader >= 0 && writer >= 0)
         let text = Array(minimalGossip.utf8)
         let late = Thread {
             Thread.sleep(forTimeInterval: 0.1)
