@@ -39,6 +39,9 @@ let package = Package(
         .systemLibrary(name: "CBoringAEAD"),
         // BoringSSL's one-shot SHA-256, the same way: no digest object allocated per item hashed.
         .systemLibrary(name: "CBoringSHA256"),
+        // sched_getaffinity/sched_setaffinity: gossip-bench times loopback round trips on one CPU
+        // and across two (the machine's pace, before a network run).
+        .systemLibrary(name: "CAffinity"),
         // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
         .target(name: "GossipWire"),
         // The INI configuration: keys, defaults and limits in one place.
@@ -141,7 +144,7 @@ let package = Package(
             name: "gossip-bench",
             dependencies: [
                 "GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipIdentity", "GossipWire", "GossipSockets",
-                "GossipAdmin", .product(name: "Prometheus", package: "swift-prometheus"),
+                "GossipAdmin", "CAffinity", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -173,6 +173,13 @@ struct NetBench: ParsableCommand {
         print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"), modules on \(apiSocket ? "Unix-domain sockets" : "TCP"); run folder \(folder)")
         if !set.isEmpty { print("keys set: \(set.joined(separator: ", "))") }
         print("limits: \(raiseOpenFileLimit(needed: 3 * nodes + 100))")
+        if let pace = LoopbackCalibration.measure() {
+            // Before the nodes start: the machine's own pace, to set beside the run's times.
+            let across = pace.twoCPUs.map { String(format: ", %.1f µs across two", $0) } ?? ""
+            print(
+                String(format: "machine: loopback TCP round trip between two threads %.1f µs on one CPU", pace.oneCPU) + across
+                    + " (the lowest mean of \(LoopbackCalibration.runs) runs of \(LoopbackCalibration.trips) each)")
+        }
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
         let keys = [
             "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
