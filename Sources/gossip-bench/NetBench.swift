@@ -179,6 +179,8 @@ struct NetBench: ParsableCommand {
             print(
                 String(format: "machine: loopback TCP round trip between two threads %.1f µs on one CPU", pace.oneCPU) + across
                     + " (the lowest mean of \(LoopbackCalibration.runs) runs of \(LoopbackCalibration.trips) each)")
+        } else {
+            print("machine: not measured (the loopback sockets or the threads' CPUs could not be set up)")
         }
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
         let keys = [

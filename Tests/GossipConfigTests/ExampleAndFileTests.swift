@@ -119,8 +119,10 @@ struct ExampleAndFileTests {
         let pipe = folder.path + "/pipe"
         try #require(mkfifo(pipe, 0o600) == 0)
         let reader = open(pipe, O_RDONLY | O_NONBLOCK)
+        try #require(reader >= 0)
         let writer = open(pipe, O_WRONLY | O_NONBLOCK)
-        try #require(reader >= 0 && writer >= 0)
+        if writer < 0 { close(reader) }
+        try #require(writer >= 0)
         return (pipe, reader, writer)
     }
 
