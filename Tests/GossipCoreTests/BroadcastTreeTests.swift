@@ -192,6 +192,20 @@ struct BroadcastTreeTests {
         #expect(late.contains(.count(.prunesSent, 1)))
     }
 
+    @Test("a GRAFT over the link's request budget sends nothing, but still makes the link eager, as its sender now has it")
+    func graftOverBudgetStillJoinsTheTree() {
+        var mesh = CoreMesh(count: 2)
+        mesh.connect(0, 1, link: 10)
+        let item = GossipItem.bound(salt: UInt32(9), ttl: 0, dataType: 3, data: [1])
+        _ = mesh.nodes[0].received(peerMessage: .item(item), on: 10, now: mesh.now)  // cached at node 0
+        for _ in 0..<32 { _ = mesh.nodes[0].received(peerMessage: .request([]), on: 10, now: mesh.now) }  // the budget spent
+        mesh.nodes[0].broadcast.pruned(10)
+        let graft = mesh.nodes[0].received(peerMessage: .graft([item.id]), on: 10, now: mesh.now)
+        #expect(graft.contains(.count(.announcementsThrottled, 1)))
+        #expect(CoreMesh.messages(graft, on: 10).isEmpty, "over the budget, the grafted items are not sent")
+        #expect(mesh.nodes[0].broadcast.isEager(10), "the link is back in the tree at this end too")
+    }
+
     @Test("a CUT that does not match the item's path here is ignored; one that does is passed up or prunes")
     func cutFollowsPath() {
         var mesh = line()  // a -10- b -12- c, both tree links

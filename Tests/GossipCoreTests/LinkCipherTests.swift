@@ -208,6 +208,24 @@ struct LinkCipherTests {
         #expect(keysA.opener.open(Frame(type: 0x0204, body: Array(wire[4...]))) == Frame(type: 0x0204, body: []))
     }
 
+    @Test("the examples of docs/protocol.md 3.7 and 6.8: an AUTH's signed bytes, identity work, a link's weight")
+    func handshakeExamples() throws {
+        let identityA = PeerIdentity(bytes: Self.hex("c61290316277352bdf500bd034f1fafbac4d1cba483ef3d553c8dc20d2eed999"))!
+        let identityB = PeerIdentity(bytes: [UInt8](repeating: 0xAB, count: 32))!
+        let signed = PeerAuth.signedBytes(
+            receiverNonce: Self.hex("101112131415161718191a1b1c1d1e1f"), senderNonce: Self.hex("000102030405060708090a0b0c0d0e0f"),
+            senderIdentity: identityA, receiverIdentity: identityB,
+            senderAgreementKey: Self.hex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"))
+        #expect(signed.count == 142)
+        #expect(Array(SHA256.hash(data: signed)) == Self.hex("67eee45103235196b288a65dd1db2c805e97b79989b330d2c67bcbf18850642e"))
+        #expect(IdentityWork.solve(for: identityA, bits: 16) == 88_557)
+        #expect(IdentityWork.leadingZeroBits(identityA, 88_557) == 16)
+        #expect(IdentityWork.leadingZeroBits(identityA, 3_176_910) == 22)
+        #expect(IdentityWork.isValid(3_176_910, for: identityA, bits: 21) && !IdentityWork.isValid(3_176_909, for: identityA, bits: 21))
+        #expect(PathWeight.link(between: identityA, and: identityB) == PathWeight(rawValue: 0xcba2_1fb1_8cc1_c556))
+        #expect(PathWeight.link(between: identityB, and: identityA) == PathWeight(rawValue: 14_673_325_383_357_678_934))
+    }
+
     @Test("a low-order agreement key, such as the all-zero default, makes no keys")
     func lowOrderKey() {
         #expect(LinkKeys.derive(

@@ -334,6 +334,12 @@ struct CommandLineTests {
         #expect(input.status == 1)
         #expect(input.error.contains("standard input: the data is not valid hex"))
         #expect(!input.error.contains("Usage:"))
+        let file = try temporaryFile("xyz")
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let fromFile = try run("gossip", ["announce", "--type", "1", "--hex", "--file", file, "--api", "127.0.0.1:1"])
+        #expect(fromFile.status == 1)
+        #expect(fromFile.error.contains("\(file): the data is not valid hex"), "\(fromFile.error)")
+        #expect(!fromFile.error.contains("Usage:"))
         let tooLarge = try run("gossip", ["announce", "--type", "1", "--api", "127.0.0.1:1", String(repeating: "x", count: 65_528)])
         #expect(tooLarge.status == 64)
         #expect(tooLarge.error.contains("the data is 65528 bytes; one item holds at most 65527"))

@@ -35,7 +35,7 @@ struct InteropTests {
         return process
     }
 
-    @Test("the document's examples (item IDs, link keys, sealed frames) come out of its text", .enabled(if: pythonReady, "needs python3 with the cryptography package"))
+    @Test("the document's examples (item IDs, an AUTH's signed bytes and work, link keys, sealed frames, a link weight) come out of its text", .enabled(if: pythonReady, "needs python3 with the cryptography package"))
     func examples() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("interop-\(UUID())")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -45,7 +45,7 @@ struct InteropTests {
         process.waitUntilExit()
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(process.terminationStatus == 0, "vectors.py:\n\(output)")
-        #expect(output.components(separatedBy: " ok").count - 1 == 10, "ten examples checked:\n\(output)")
+        #expect(output.components(separatedBy: " ok").count - 1 == 14, "fourteen examples checked:\n\(output)")
         // Each value vectors.py computed is the one the document prints (spaces and backticks
         // aside), so a change to the document's examples cannot pass unnoticed.
         let document = try String(contentsOf: CommandLineTests.packageRoot.appendingPathComponent("docs/protocol.md"), encoding: .utf8)

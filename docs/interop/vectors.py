@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Recomputes the examples of docs/protocol.md from its text alone (item IDs of 2.4 and 3.4, the
-link keys and sealed frames of 4.5) and exits non-zero if one differs. Needs `cryptography`."""
+"""Recomputes the examples of docs/protocol.md from its text alone (item IDs of 2.4 and 3.4, an
+AUTH's signed bytes and identity work of 3.7, the link keys and sealed frames of 4.5, a link's
+weight of 6.8) and exits non-zero if one differs. Needs `cryptography`."""
 import sys
 import hashlib, struct
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
@@ -38,4 +39,20 @@ def seal(key,ctr,frame):
 check('4.5 frame a->b 0',seal(kab,0,H('000c01fc0000000000000001')).hex(),'000c01fc651407deff2a3b912eb55e7c4cebdae982c85ce4c56ce71d')
 check('4.5 frame a->b 1',seal(kab,1,H('000c01fc0000000000000001')).hex(),'000c01fc0ce7da45c94326634b0d1c20908efd60dc4c227c98414497')
 check('4.5 frame b->a 0',seal(kba,0,H('00040204')).hex(),'000402044a316cf98ce3079e4e97bfa356e0689a')
+# 3.7 the signed bytes of A's AUTH to B, and the work; 6.8 the link weight
+apub=a.public_key().public_bytes(Encoding.Raw,PublicFormat.Raw)
+signed=b'gossip-auth-v2'+nb+na+ia+ib+apub
+check('3.7 signed bytes',hashlib.sha256(signed).hexdigest(),'67eee45103235196b288a65dd1db2c805e97b79989b330d2c67bcbf18850642e')
+def zeros(h):
+    z=0
+    for x in h:
+        if x: return z+8-x.bit_length()
+        z+=8
+    return z
+def work_hash(n): return hashlib.sha256(b'gossip-work-v1'+ia+struct.pack('>Q',n)).digest()
+first16=next(n for n in range(1<<20) if zeros(work_hash(n))>=16)  # 88,557 by the document
+check('3.7 work 16 bits',work_hash(first16).hex(),'0000cc19aa78527eec4753e659db88b19253c4dff8e222f1033c01a12531b30e')
+check('3.7 work 21 bits',work_hash(3176910).hex(),'0000021ca80b66d6f861f4e1f44f0a60ff752f014451edb0d9e2f7350517491b')
+low,high=sorted([ia,ib])
+check('6.8 link weight',hashlib.sha256(b'gossip-link-v1'+low+high).hexdigest(),'cba21fb18cc1c556e6a62d1b481329c3ab92010dac18dfaeda232eb3d2fb8ae6')
 sys.exit(1 if failed else 0)

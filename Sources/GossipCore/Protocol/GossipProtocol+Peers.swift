@@ -123,8 +123,12 @@ extension GossipProtocol {
             break  // any frame already counted as a sign of life
         case .digest where !linkBudgets.take(.digests, on: link, now: now):
             effects.append(.count(.announcementsThrottled, 1))
-        case .request where !linkBudgets.take(.requests, on: link, now: now),
-            .graft where !linkBudgets.take(.requests, on: link, now: now):
+        case .request where !linkBudgets.take(.requests, on: link, now: now):
+            effects.append(.count(.announcementsThrottled, 1))
+        case .graft where !linkBudgets.take(.requests, on: link, now: now):
+            // What costs is sending the items; the link still joins the tree, so that both ends
+            // agree on it (the sender made it eager at its end).
+            if overlay.isActive(link) { broadcast.grafted(link) }
             effects.append(.count(.announcementsThrottled, 1))
         case .ihave(let ids) where !linkBudgets.take(.announcedIDs, ids.count, on: link, now: now):
             effects.append(.count(.announcementsThrottled, ids.count))
