@@ -72,7 +72,7 @@ public enum ConfigurationDefaults {
 
     /// `[gossip] seen_ttl_ms`.
     public static let seenTTLMilliseconds = 600000
-    public static let seenTTLMillisecondsRange: ClosedRange<Int> = 1000...86_400_000
+    public static let seenTTLMillisecondsRange: ClosedRange<Int> = 2000...86_400_000
 
     /// `[gossip] digest_size`.
     public static let digestSize = 256
@@ -350,7 +350,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         if let range = integerRange { return "integer \(range.lowerBound) to \(range.upperBound)" }
         switch self {
         case .hostkey: return "path of a readable file"
-        case .apiSocket: return "path of a Unix-domain socket to create (at most 107 bytes)"
+        case .apiSocket: return "path of a Unix-domain socket to create (at most 107 bytes, its folder at most 95)"
         case .apiAllow: return "comma-separated networks, e.g. 127.0.0.0/8, ::1, 10.1.0.0/16"
         case .apiToken: return "16 to 255 bytes, no spaces"
         case .recordFile: return "path of a file to create or append to"
@@ -415,13 +415,13 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .maxPeerConnections:
             "How many peer links that finished their handshake the node keeps at most; a dialer beyond gets peers to try and REJECT."
         case .seenCapacity:
-            "How many item IDs the duplicate filter remembers."
+            "How many item IDs the duplicate filter remembers. With seen_ttl_ms it also sets how many new items the node takes in from peers: seen_capacity / 2 at once and seen_capacity / (2 × seen_ttl in seconds) a second (54 with the defaults), half that for types no local module subscribed to."
         case .seenTTLMilliseconds:
-            "Milliseconds an item ID is remembered after it was last seen."
+            "Milliseconds an item ID is remembered after it was last seen. Also how old a peer's item may be: its ID's stamp (the origin's clock) no older than seen_ttl_ms less 60 s (half of seen_ttl_ms up to 2 minutes) and at most 60 s ahead, so nodes' clocks must agree within a minute. Longer lowers the intake rate (seen_capacity)."
         case .digestSize:
             "How many of the newest cached item IDs one anti-entropy digest offers."
         case .linkIdleTimeoutMilliseconds:
-            "An active link that carried nothing but PING/PONG this many milliseconds is dropped while the node has more than degree active links; 0: never."
+            "An active link that carried nothing but PING/PONG this many milliseconds is dropped while the node has more than degree active links (one a tick, never a broadcast-tree link); 0: never."
         case .degreeSlack:
             "Active links a node accepts above degree before it drops a neighbour to make room; never more than degree + degree_slack."
         case .joinWalkLength:
@@ -431,7 +431,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .graftTimeoutMilliseconds:
             "Least milliseconds an announced item may take to arrive before the node asks the announcer for it (a REQUEST for a first miss, a GRAFT for a second one within 8 times this). The node waits longer, up to 8 times this, when the tree's copies come later than this after their announcements (a smoothed lateness, as TCP smooths round trips); each wait is drawn between the timeout and twice it."
         case .handshakeTimeoutMilliseconds:
-            "Milliseconds a peer connection has to complete its handshake (HELLO and AUTH both ways) before it is closed."
+            "Milliseconds a peer connection has to complete its handshake (HELLO and AUTH both ways) before it is closed; peer_timeout_ms if that is shorter."
         case .maxPendingHandshakes:
             "Inbound peer connections still in their handshake at once, apart from the links; one more closes the oldest of them."
         case .maxLinksPerIP:

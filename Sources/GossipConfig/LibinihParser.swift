@@ -286,6 +286,12 @@ private final class ParseContext {
             }
             let path = ConfigurationLoader.resolve(value, against: baseDirectory)
             guard path.utf8.count <= 107 else { return reject("a socket path is at most 107 bytes, got \(path.utf8.count)") }
+            // The node binds the socket in a folder beside it first (`Socket.listen(unixPath:)`),
+            // whose own path must fit too.
+            let folder = path.lastIndex(of: "/").map { path[..<$0] } ?? "."
+            guard folder.utf8.count <= 95 else {
+                return reject("a socket's folder is at most 95 bytes (the node binds it in a folder beside it first), got \(folder.utf8.count)")
+            }
             configuration.apiSocketPath = path
         case .adminAddress:
             if value.isEmpty {

@@ -288,14 +288,14 @@ public final class Node: Sendable {
         .degree, .degreeSlack, .maxPeerConnections, .gossipIntervalMilliseconds, .antiEntropyIntervalMilliseconds,
         .pingIntervalMilliseconds, .peerTimeoutMilliseconds, .linkIdleTimeoutMilliseconds, .joinWalkLength,
         .handshakeTimeoutMilliseconds, .maxPendingHandshakes, .maxLinksPerIP, .maxLinksPerPrefix,
-        .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .identityWorkBits, .apiAllow, .apiToken,
+        .ihaveIntervalMilliseconds, .graftTimeoutMilliseconds, .digestSize, .apiAllow, .apiToken,
         .logLevel, .cacheSize, .validationTimeoutMilliseconds, .announceQueueCapacity, .outboxCapacityBytes, .maxAPIConnections,
         .frameTimeoutMilliseconds, .writeTimeoutMilliseconds, .connectTimeoutMilliseconds, .viewSize, .profile,
     ]
 
     /// Applies what of `configuration` can change while the node runs (`reloadableKeys`: the
-    /// overlay's degree, limits, intervals, timeouts and view size, the tree's timings, the digest size, the
-    /// work asked of new peers, the cache size and validation timeout, the item queue's and the
+    /// overlay's degree, limits, intervals, timeouts and view size, the tree's timings, the digest size,
+    /// the cache size and validation timeout, the item queue's and the
     /// outboxes' bounds, the API connection limit, the frame, write and connect timeouts, who
     /// may use the API, and the log level), and says which keys changed and which of them need a
     /// restart to take effect. A changed `log_level` goes to the node's logger's `LogLevelSwitch`,

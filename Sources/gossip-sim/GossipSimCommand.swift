@@ -211,7 +211,7 @@ struct GossipSimCommand: ParsableCommand {
     @Option(name: .customLong("ihave-interval-ms"), help: "Batching interval of IHAVE announcements (ms, default: 250).")
     var ihaveIntervalMs: Int?
 
-    @Option(name: .customLong("graft-timeout-ms"), help: "Wait for an announced item before GRAFT (ms, default: 250).")
+    @Option(name: .customLong("graft-timeout-ms"), help: "Least wait for an announced item before asking its announcer for it (a REQUEST, a GRAFT on a second miss; ms, default: 250).")
     var graftTimeoutMs: Int?
 
     // MARK: Output

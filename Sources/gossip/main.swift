@@ -383,6 +383,10 @@ extension GossipCommand {
             try options.finishAnnouncing(client, confirm, what: "the item", timeout: .seconds(5), closeWait: .milliseconds(200))
             if !quiet {
                 printToStandardError("announced \(bytes.count) bytes of type \(type) (ttl \(ttl)) to \(options.api)")
+                if bytes.count > GossipItem.maximumDataSize {
+                    printToStandardError(
+                        "note: over \(GossipItem.maximumDataSize) bytes, the item reaches this node's own subscribers only, not other nodes")
+                }
             }
         }
     }

@@ -44,12 +44,22 @@ struct ValueTests {
         #expect(ConfigurationDefaults.announceQueueCapacityRange == 1...1_000_000)
         #expect(ConfigurationDefaults.outboxCapacityBytesRange == 65_536...1_073_741_824)
         #expect(ConfigurationDefaults.maxAPIConnectionsRange == 1...65_536)
+        #expect(ConfigurationDefaults.seenTTLMillisecondsRange == 2000...86_400_000, "below 2 s no item would be fresh for a second")
         for key in ConfigurationKey.allCases {
             #expect((key.integerRange == nil) == (key.integerDefault == nil), "\(key)")
             if let range = key.integerRange, let value = key.integerDefault {
                 #expect(range.contains(value), "\(key)")
             }
         }
+    }
+
+    @Test("an api_socket whose folder is too long to bind in is refused when the file loads, not at the start")
+    func apiSocketFolderTooLong() throws {
+        let folder = "/" + String(repeating: "f", count: 95)  // 96 bytes
+        let error = try #require(parseError(gossipSection("api_socket = \(folder)/a.sock")))
+        #expect("\(error)".contains("a socket's folder is at most 95 bytes"), "\(error)")
+        let fits = try ConfigurationLoader.parse(gossipSection("api_socket = /\(String(repeating: "f", count: 94))/a.sock"), source: "t.ini")
+        #expect(fits.configuration.apiSocketPath?.utf8.count == 95 + 7)
     }
 
     @Test("every node knob is parsed")

@@ -174,6 +174,20 @@ struct CommandLineTests {
         }
     }
 
+    @Test("gossip announce says when an item is too large to travel to other nodes (over 65,507 bytes)")
+    func announceTooLargeToSpread() throws {
+        try withNode { node in
+            let api = "127.0.0.1:\(node.apiPort)"
+            let largest = try run("gossip", ["announce", "--api", api, "--type", "4715", String(repeating: "x", count: 65_507)])
+            #expect(largest.status == 0)
+            #expect(!largest.error.contains("note:"), "\(largest.error)")
+            let local = try run("gossip", ["announce", "--api", api, "--type", "4715", String(repeating: "x", count: 65_508)])
+            #expect(local.status == 0)
+            #expect(local.error.contains("note: over 65507 bytes, the item reaches this node's own subscribers only"), "\(local.error)")
+            #expect(waitUntil { node.statistics.itemsTooLargeToSpread == 1 })
+        }
+    }
+
     @Test("gossip pointed at a node's P2P port names it as such and exits 1", arguments: [
         ["announce", "--type", "1", "hello"], ["status"], ["subscribe", "--type", "1"],
     ])

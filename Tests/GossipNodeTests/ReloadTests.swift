@@ -19,10 +19,15 @@ struct ReloadTests {
         let original = try String(contentsOfFile: node.configPath, encoding: .utf8)
         #expect(try GossipAPIClient(host: "127.0.0.1", port: node.apiPort).status().count > 2, "no token yet")
 
-        try (original + "api_token = \(Self.token)\ndegree = 9\ncache_size = 7\nseen_capacity = 77\n").write(toFile: node.configPath, atomically: true, encoding: .utf8)
+        let edited = original.replacingOccurrences(of: "identity_work_bits = 0", with: "identity_work_bits = 20")
+        try (edited + "api_token = \(Self.token)\ndegree = 9\ncache_size = 7\nseen_capacity = 77\n").write(
+            toFile: node.configPath, atomically: true, encoding: .utf8)
         kill(node.process.processIdentifier, SIGHUP)
         #expect(waitUntil { node.log.contains("configuration read again") }, "\(node.log)")
         #expect(node.log.contains("applied=cache_size, degree, api_token") && node.log.contains("needs_restart=seen_capacity"), "\(node.log)")
+        // The node found its own work for the bits it started with: asking more of peers at once
+        // would have nodes reloaded together refuse each other.
+        #expect(node.log.contains("needs_restart=seen_capacity, identity_work_bits"), "\(node.log)")
         let without = try GossipAPIClient(host: "127.0.0.1", port: node.apiPort)
         try without.sendRaw([0, 4, 0x02, 0x06])  // a STATUS request, no token
         #expect(without.waitForClose(), "the token is required from now on")

@@ -65,11 +65,12 @@ public struct GossipProtocol: Sendable {
     var authenticated: Set<LinkID> = []
     /// Takes the settings that can change while the node runs: the overlay's (degree, slack, link
     /// limits, intervals, timeouts, join walks, the passive view's capacity), the broadcast
-    /// tree's timings, the digest size, the identity work asked of new peers, and the engine's
-    /// cache size and validation timeout (`GossipEngine.reconfigure`: a smaller cache drops its
-    /// oldest items at once; pending validations move to the new timeout, and one now overdue is
-    /// decided at the next `tick`). The seen set, link encryption and the tick interval stay as
-    /// they were: those need a restart.
+    /// tree's timings, the digest size, and the engine's cache size and validation timeout
+    /// (`GossipEngine.reconfigure`: a smaller cache drops its oldest items at once; pending
+    /// validations move to the new timeout, and one now overdue is decided at the next `tick`).
+    /// The seen set, link encryption, the tick interval and the identity work asked of peers stay
+    /// as they were: those need a restart (the node finds its own work at start, for the bits it
+    /// started with; asking peers for more at once would have reloaded nodes refuse each other).
     public mutating func reconfigure(_ new: Configuration) {
         overlay.reconfigure(new.overlay)
         broadcast.reconfigure(new.broadcast)
@@ -78,7 +79,6 @@ public struct GossipProtocol: Sendable {
         configuration.overlay = overlay.configuration
         configuration.broadcast = broadcast.configuration
         configuration.digestSize = new.digestSize
-        configuration.identityWorkBits = new.identityWorkBits
     }
 
     /// Whether to report every item passing through (`GossipEffect.observed`). Off by default: a
