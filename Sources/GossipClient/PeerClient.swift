@@ -13,16 +13,17 @@ public final class PeerClient {
     public let socket: Socket
     /// The node's HELLO.
     public let theirHello: PeerHello
-    /// The node's AUTH.
-    public let theirAuth: PeerAuth
+    /// The node's AUTH; nil if the node closed the link instead (it answers only an AUTH that
+    /// checked out: it signs for no dialer that has not proved itself).
+    public let theirAuth: PeerAuth?
     private var stream: FrameStream
     /// Our keys for the link, once both AUTHs are out (nil in plain text).
     private var keys: LinkKeys?
 
     /// Connects to `host:port` and completes the handshake as the holder of `key` would,
     /// claiming `claimed` (its own identity unless a test lies) and signing with `signer` (the key
-    /// itself unless a test lies). Returns once the node's AUTH arrived; whether the node accepted
-    /// ours shows in what follows (a test that lies sees the link close).
+    /// itself unless a test lies). Returns once the node's AUTH arrived, or the node closed the
+    /// link without one, having refused ours (`theirAuth` nil; `closes` is then true at once).
     public init(
         host: String, port: UInt16, key: NodeKey, work: UInt64, listenAddress: PeerAddress,
         claiming claimed: PeerIdentity? = nil, signWith signer: NodeKey? = nil,
@@ -46,8 +47,12 @@ public final class PeerClient {
             senderAgreementKey: ourAgreementKey)
         let auth = PeerAuth(publicKey: (signer ?? key).publicKeyDER, signature: try (signer ?? key).sign(signed), work: work, agreementKey: ourAgreementKey)
         try socket.send(PeerMessage.hello(ours).encoded() + PeerMessage.auth(auth).encoded(), deadline: deadline)
-        // The node's AUTH: it answers our HELLO, whatever it makes of our AUTH.
-        guard let reply = try stream.readFrame(idleDeadline: deadline), case .auth(let theirAuth) = try PeerMessage(frame: reply) else {
+        // The node's AUTH, sent once ours checked out; or the end of the link, if it did not.
+        guard let reply = try stream.readFrame(idleDeadline: deadline) else {
+            theirAuth = nil
+            return
+        }
+        guard case .auth(let theirAuth) = try PeerMessage(frame: reply) else {
             socket.close()
             throw PeerClientError.handshake("no AUTH from the node")
         }

@@ -194,13 +194,14 @@ final class NodeContext: Sendable {
     }
 
     /// As `withCore`, and `whileLocked` sees the core and the effects before the lock is released:
-    /// for what must be done before any other thread can act on the event's outcome.
+    /// for what must be done before any other thread can act on the event's outcome. It may take
+    /// effects out that it carried out itself.
     func withCore(
-        _ body: (inout GossipProtocol, Moment) -> [GossipEffect], whileLocked: (GossipProtocol, [GossipEffect]) -> Void
+        _ body: (inout GossipProtocol, Moment) -> [GossipEffect], whileLocked: (GossipProtocol, inout [GossipEffect]) -> Void
     ) {
         let effects = core.withLock { core in
-            let effects = body(&core, clock.now())
-            whileLocked(core, effects)
+            var effects = body(&core, clock.now())
+            whileLocked(core, &effects)
             return effects
         }
         perform(effects)

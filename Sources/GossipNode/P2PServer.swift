@@ -148,8 +148,16 @@ final class P2PServer: Sendable {
             if case .auth = message {
                 // The peer's AUTH may make the link's keys. They go in while the core is still
                 // locked, so no other thread can send on the link before its frames are sealed, and
-                // before this reader takes the next frame, the peer's first sealed one.
+                // before this reader takes the next frame, the peer's first sealed one. On a link
+                // we accepted, our own AUTH answers it: written first, in clear.
                 context.withCore({ core, now in core.received(peerMessage: message, on: id, now: now) }) { _, effects in
+                    effects.removeAll { effect in
+                        guard case .send(let links, .auth(let auth)) = effect, links == [id] else { return false }
+                        let bytes = PeerMessage.auth(auth).encoded()
+                        context.metrics?.countFramesOut(type: MessageType.peerAuth.rawValue, frames: 1, bytes: bytes.count)
+                        _ = link.send(bytes)
+                        return true
+                    }
                     for case .secureLink(_, let keys) in effects {
                         link.sender.secure(with: keys.sealer)
                         opener = keys.opener

@@ -145,6 +145,30 @@ struct GossipProtocolTests {
         #expect(a.overlay.activeLinks.isEmpty)
     }
 
+    @Test("the accepting side signs nothing for a HELLO: its AUTH follows the dialer's, once that checked out, and proves it")
+    func acceptorSignsLast() throws {
+        var a = CorePair.node(1)
+        let nonce = [UInt8](repeating: 1, count: 16)
+        _ = a.linkOpened(3, outbound: false, dialed: nil, remote: nil, nonce: nonce, agreementKey: testAgreementKey, now: .zero)
+        let hello = PeerHello(flags: PeerHello.plaintextFlag, identity: identity(9), listenAddress: address(9), nonce: [UInt8](repeating: 9, count: 16))
+        let afterHello = a.received(peerMessage: .hello(hello), on: 3, now: .zero)
+        #expect(!afterHello.contains { if case .send(_, .auth) = $0 { true } else { false } }, "a HELLO costs its sender nothing: no signature for it")
+        let key = [UInt8](repeating: 9, count: 32)
+        let signed = PeerAuth.signedBytes(
+            receiverNonce: nonce, senderNonce: hello.nonce, senderIdentity: identity(9), receiverIdentity: identity(1), senderAgreementKey: key)
+        let auth = PeerAuth(publicKey: identity(9).bytes, signature: try #require(TestSigner(identity: identity(9)).sign(signed)), agreementKey: key)
+        let afterAuth = a.received(peerMessage: .auth(auth), on: 3, now: .zero)
+        guard case .send([3], .auth(let ours)) = afterAuth.first else {
+            Issue.record("the acceptor's AUTH comes first among the effects of the dialer's: \(afterAuth)")
+            return
+        }
+        let oursSigned = PeerAuth.signedBytes(
+            receiverNonce: hello.nonce, senderNonce: nonce, senderIdentity: identity(1), receiverIdentity: identity(9),
+            senderAgreementKey: ours.agreementKey)
+        #expect(TestSigner(identity: identity(1)).verify(signature: ours.signature, of: oursSigned, publicKey: ours.publicKey) == identity(1))
+        #expect(!afterAuth.contains { if case .closeLink = $0 { true } else { false } })
+    }
+
     @Test("anything but HELLO and AUTH before the handshake closes the link; after close, nothing is handled")
     func beforeHandshake() {
         var a = CorePair.node(1)

@@ -99,15 +99,16 @@ struct LinkCipherTests {
         var pair = opened.pair
         let (helloA, helloB) = (opened.helloA, opened.helloB)
         let authA = pair.a.received(peerMessage: helloB, on: pair.link, now: pair.now)
-        let authB = pair.b.received(peerMessage: helloA, on: pair.link, now: pair.now)
-        guard case .send(_, let messageA) = authA.first, case .send(_, let messageB) = authB.first else {
-            Issue.record("no AUTH")
+        #expect(pair.b.received(peerMessage: helloA, on: pair.link, now: pair.now).isEmpty, "b accepted: it signs only after a's AUTH")
+        guard case .send(_, let messageA) = authA.first else {
+            Issue.record("no AUTH from the dialer")
             return
         }
-        // b dialed into: its answer to a's AUTH is the first thing it sends sealed.
+        // b was dialed: its own AUTH answers a's, in clear, and then the keys go in before anything
+        // else it sends.
         let afterAuth = pair.b.received(peerMessage: messageA, on: pair.link, now: pair.now)
-        guard case .secureLink = afterAuth.first else {
-            Issue.record("the first effect after the AUTH is \(String(describing: afterAuth.first))")
+        guard afterAuth.count >= 2, case .send(_, let messageB) = afterAuth[0], case .auth = messageB, case .secureLink = afterAuth[1] else {
+            Issue.record("b's AUTH, then its keys, come first after a's AUTH: \(afterAuth)")
             return
         }
         let dialerAfterAuth = pair.a.received(peerMessage: messageB, on: pair.link, now: pair.now)

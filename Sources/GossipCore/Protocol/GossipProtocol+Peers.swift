@@ -13,7 +13,7 @@ extension GossipProtocol {
         _ link: LinkID, outbound: Bool, dialed: Overlay.DialTarget?, remote: PeerAddress?, nonce: [UInt8],
         agreementKey: Curve25519.KeyAgreement.PrivateKey, now: Moment
     ) -> [GossipEffect] {
-        handshakes[link] = Handshake(ourNonce: nonce, agreementKey: agreementKey, remote: remote)
+        handshakes[link] = Handshake(ourNonce: nonce, agreementKey: agreementKey, remote: remote, outbound: outbound)
         var effects: [GossipEffect] = []
         let flags = configuration.encryptsLinks ? 0 : PeerHello.plaintextFlag
         perform(
@@ -192,12 +192,10 @@ extension GossipProtocol {
             }
             handshake.theirHello = hello
             handshakes[link] = handshake
-            let agreementKey = Array(handshake.agreementKey.publicKey.rawRepresentation)
-            let signed = PeerAuth.signedBytes(
-                receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
-                receiverIdentity: hello.identity, senderAgreementKey: agreementKey)
-            guard let signature = signer.sign(signed) else { return [.closeLink(link, .authFailed)] }
-            let auth = PeerAuth(publicKey: signer.publicKey, signature: signature, work: signer.work, agreementKey: agreementKey)
+            // A HELLO costs its sender nothing, and our signature may cost milliseconds: the side
+            // that accepted signs only once the dialer's AUTH has shown its work and signature.
+            guard handshake.outbound else { return [] }
+            guard let auth = ourAuth(answering: hello, in: handshake) else { return [.closeLink(link, .authFailed)] }
             return [.send([link], .auth(auth))]
         case .auth(let auth):
             guard let hello = handshake.theirHello else { return [.closeLink(link, .helloMissing)] }
@@ -213,6 +211,11 @@ extension GossipProtocol {
                 return [.closeLink(link, .authFailed)]
             }
             var effects: [GossipEffect] = []
+            if !handshake.outbound {
+                // The dialer proved itself: now our AUTH, in clear, before the link's keys.
+                guard let ours = ourAuth(answering: hello, in: handshake) else { return [.closeLink(link, .authFailed)] }
+                effects.append(.send([link], .auth(ours)))
+            }
             if configuration.encryptsLinks {
                 guard let keys = LinkKeys.derive(
                     agreementKey: handshake.agreementKey, peerAgreementKey: auth.agreementKey,
@@ -227,6 +230,17 @@ extension GossipProtocol {
         default:
             return [.closeLink(link, .helloMissing)]
         }
+    }
+
+    /// Our AUTH for the peer whose HELLO is `hello`: our key, our signature over both nonces, both
+    /// identities and our agreement key, our work. Nil if the signer fails.
+    func ourAuth(answering hello: PeerHello, in handshake: Handshake) -> PeerAuth? {
+        let agreementKey = Array(handshake.agreementKey.publicKey.rawRepresentation)
+        let signed = PeerAuth.signedBytes(
+            receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
+            receiverIdentity: hello.identity, senderAgreementKey: agreementKey)
+        guard let signature = signer.sign(signed) else { return nil }
+        return PeerAuth(publicKey: signer.publicKey, signature: signature, work: signer.work, agreementKey: agreementKey)
     }
 
     /// Sends the cached items among `ids` (at most `digestSize`, each once): only items found

@@ -51,6 +51,9 @@ public struct GossipProtocol: Sendable {
         var agreementKey: Curve25519.KeyAgreement.PrivateKey
         /// Where the connection came from, to stand in for a peer that advertises 0.0.0.0.
         var remote: PeerAddress?
+        /// We dialed: we send our AUTH on the peer's HELLO. The side that accepted sends its own
+        /// only once the dialer's AUTH has checked out.
+        var outbound: Bool
         var theirHello: PeerHello?
     }
 
