@@ -198,7 +198,10 @@ struct BroadcastTreeTests {
         mesh.connect(0, 1, link: 10)
         let item = GossipItem.bound(salt: UInt32(9), ttl: 0, dataType: 3, data: [1])
         _ = mesh.nodes[0].received(peerMessage: .item(item), on: 10, now: mesh.now)  // cached at node 0
-        for _ in 0..<32 { _ = mesh.nodes[0].received(peerMessage: .request([]), on: 10, now: mesh.now) }  // the budget spent
+        mesh.nodes[0].broadcast.pruned(10)
+        let within = mesh.nodes[0].received(peerMessage: .graft([item.id]), on: 10, now: mesh.now)
+        #expect(CoreMesh.messages(within, on: 10).contains { if case .item(let sent) = $0 { sent.id == item.id } else { false } }, "within the budget, the item goes")
+        for _ in 0..<31 { _ = mesh.nodes[0].received(peerMessage: .request([]), on: 10, now: mesh.now) }  // the rest of the 32 spent
         mesh.nodes[0].broadcast.pruned(10)
         let graft = mesh.nodes[0].received(peerMessage: .graft([item.id]), on: 10, now: mesh.now)
         #expect(graft.contains(.count(.announcementsThrottled, 1)))
