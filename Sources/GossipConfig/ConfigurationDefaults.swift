@@ -433,7 +433,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .handshakeTimeoutMilliseconds:
             "Milliseconds a peer connection has to complete its handshake (HELLO and AUTH both ways) before it is closed; peer_timeout_ms if that is shorter."
         case .maxPendingHandshakes:
-            "Inbound peer connections still in their handshake at once, apart from the links; one more closes the oldest of them."
+            "Inbound peer connections still in their handshake at once, apart from the links; one more closes the oldest of them. Also the most connections of its own the node holds in their handshake before it drops the join walk ends and handovers its neighbours ask it to dial."
         case .maxLinksPerIP:
             "Inbound peer connections from one IP address at once (loopback exempt); 0: no limit."
         case .maxLinksPerPrefix:

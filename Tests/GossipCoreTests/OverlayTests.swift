@@ -519,6 +519,32 @@ struct OverlayTests {
         #expect(longer == [.send(link: 2, .membership(PeerMembership(kind: .forwardJoin, ttl: 5, entry: entry(33))))], "a walk never runs longer than ours")
     }
 
+    @Test("walk ends a neighbour sends make this node dial only up to maximumHandshakes of its connections still in their handshake")
+    func walkEndsBounded() {
+        var overlay = overlay(degree: 3)
+        connect(&overlay, 1, 21)
+        connect(&overlay, 2, 22)
+        var opened = 0
+        var nextLink: UInt64 = 100
+        for n in 0..<400 {
+            // Each names a new joiner; every dial connects and then never answers its HELLO.
+            let joiner = PeerEntry(identity: PeerIdentity(bytes: (0..<32).map { UInt8(truncatingIfNeeded: n >> ($0 % 2 * 8)) ^ UInt8($0) })!, address: address(UInt16(10_000 + n)))
+            let actions = overlay.receivedMembership(PeerMembership(kind: .forwardJoin, ttl: 1, entry: joiner), on: 1, now: .zero)
+            for case .dial(let target) in actions {
+                _ = overlay.linkOpened(LinkID(nextLink), outbound: true, dialed: target, now: .zero)
+                nextLink += 1
+                opened += 1
+            }
+        }
+        #expect(opened == 256, "one connection per walk end up to maximumHandshakes (256), then none")
+        #expect(overlay.receivedMembership(PeerMembership(kind: .forwardJoin, ttl: 1, entry: entry(40)), on: 1, now: .zero).isEmpty)
+        for link: LinkID in [1, 2] { overlay.received(on: link, now: Moment(nanoseconds: 350 * ms)) }  // the neighbours live on
+        let timedOut = overlay.tick(now: Moment(nanoseconds: 400 * ms))  // the stalled handshakes time out
+        #expect(timedOut.filter { if case .close(_, .handshakeTimeout) = $0 { true } else { false } }.count == 256)
+        let after = overlay.receivedMembership(PeerMembership(kind: .forwardJoin, ttl: 1, entry: entry(41)), on: 1, now: Moment(nanoseconds: 400 * ms))
+        #expect(after == [.dial(Overlay.DialTarget(host: "127.0.0.1", port: 41, identity: identity(41)))], "room again once they are gone")
+    }
+
     @Test("a full node hands a low-priority requester peers and refuses; a high-priority one displaces a neighbour")
     func fullNode() {
         var overlay = overlay(degree: 1)  // slack 2: at most 3 active links

@@ -311,7 +311,8 @@ public struct Overlay: Sendable {
     /// over); nothing if a link or a dial to it exists already.
     public mutating func dialForTree(_ entry: PeerEntry, now: Moment) -> [Action] {
         guard entry.identity != selfIdentity, linkOf[entry.identity] == nil, !entry.address.isUnspecified,
-            entry.address.port != 0, dialing.count < configuration.maximumConcurrentDials
+            entry.address.port != 0, dialing.count < configuration.maximumConcurrentDials,
+            outboundHandshakes < configuration.maximumHandshakes
         else { return [] }
         let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
         guard !dialsInProgress.keys.contains(target.key) else { return [] }
@@ -559,8 +560,12 @@ public struct Overlay: Sendable {
         let next = randomLinks(1, excluding: [link]).first
         if hops <= 1 || next == nil {
             let target = DialTarget(host: joiner.address.host, port: joiner.address.port, identity: joiner.identity)
-            // Walks share the dial limit: a neighbour cannot make this node dial without bound.
-            guard dialing[target.key] == nil, dialing.count < configuration.maximumConcurrentDials else { return [] }
+            // Walks share the dial limit, and stop at `maximumHandshakes` connections of ours still
+            // in their handshake: a neighbour cannot make this node dial, or hold connections
+            // open to wherever it names, without bound.
+            guard dialing[target.key] == nil, dialing.count < configuration.maximumConcurrentDials,
+                outboundHandshakes < configuration.maximumHandshakes
+            else { return [] }
             dialing[target.key] = (target, .walkEnd, now)
             return [.dial(target)]
         }
@@ -768,6 +773,13 @@ public struct Overlay: Sendable {
             if let identity = bootstrapperIdentities[target.key] { identities.insert(identity) }
         }
         return (keys, identities)
+    }
+
+    /// Dials under way, and links we opened whose handshake is not done: the connections this
+    /// node's own dials hold. Those a neighbour asks for (walk ends, handovers) stop at
+    /// `maximumHandshakes` of them, as connections that reach us do.
+    private var outboundHandshakes: Int {
+        dialing.count + links.values.reduce(0) { $0 + ($1.outbound && $1.role == .handshaking ? 1 : 0) }
     }
 
     /// Links we opened that are not active yet, plus dials under way: requests in flight.
