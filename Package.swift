@@ -42,6 +42,8 @@ let package = Package(
         // sched_getaffinity/sched_setaffinity: gossip-bench times loopback round trips on one CPU
         // and across two (the machine's pace, before a network run).
         .systemLibrary(name: "CAffinity"),
+        // epoll and eventfd: gossip-bench serves hundreds of subscriber connections from a few threads.
+        .systemLibrary(name: "CEpoll"),
         // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
         .target(name: "GossipWire"),
         // The INI configuration: keys, defaults and limits in one place.
@@ -144,7 +146,7 @@ let package = Package(
             name: "gossip-bench",
             dependencies: [
                 "GossipNode", "GossipClient", "GossipConfig", "GossipCore", "GossipIdentity", "GossipWire", "GossipSockets",
-                "GossipAdmin", "CAffinity", .product(name: "Prometheus", package: "swift-prometheus"),
+                "GossipAdmin", "CAffinity", "CEpoll", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -56,6 +56,9 @@ struct NetBench: ParsableCommand {
     @Flag(help: "The benchmark's modules (subscribers and announcers) use each node's Unix-domain API socket (api_socket, in the run folder) instead of TCP.")
     var apiSocket = false
 
+    @Option(help: "Threads that serve the benchmark's subscribers, each waiting on its share of the connections with epoll (0: a thread per subscriber, blocking in recv, as before 2026-12-01).")
+    var subscriberThreads = 2
+
     @Option(help: "Milliseconds between announcements (default 20, i.e. 50 items/s).")
     var gap: Int?
 
@@ -97,6 +100,7 @@ struct NetBench: ParsableCommand {
         guard gap == nil || rate == nil else { throw ValidationError("give --gap or --rate, not both") }
         if let gap, gap < 0 { throw ValidationError("--gap must be 0 or more") }
         if let rate, !(rate > 0 && rate <= 1_000_000) { throw ValidationError("--rate must be above 0 (items per second)") }
+        guard (0...64).contains(subscriberThreads) else { throw ValidationError("--subscriber-threads must be 0...64") }
         guard joinTimeout >= 1 else { throw ValidationError("--join-timeout must be at least 1 (seconds)") }
         if let linkBound, linkBound < 1 { throw ValidationError("--link-bound must be at least 1") }
         _ = try setKeys()
@@ -196,7 +200,7 @@ struct NetBench: ParsableCommand {
         print("ports: \(network.portNote)")
 
         // Start every node, then watch the overlay form, timed from the start of node 0.
-        let probe = NetworkProbe(nodes: network.probeNodes, size: size)
+        let probe = NetworkProbe(nodes: network.probeNodes, size: size, subscriberThreads: subscriberThreads)
         let start = ContinuousClock.now
         let members = try network.start { first in
             let deadline = ContinuousClock.now + .seconds(10)
@@ -236,9 +240,11 @@ struct NetBench: ParsableCommand {
         }
         let before = itemsSent(probe, members)
         let (cpuBefore, phaseStart) = (nodesCPU(members), ContinuousClock.now)
+        let ownCPUBefore = ProcessStats(pid: getpid())?.cpuSeconds ?? 0
         let sent = try probe.announce(0..<items, from: members, gap: interval)
         probe.waitForCoverage(0..<items, members: members, timeout: .seconds(10))
         let (cpuSpent, phaseSeconds) = (nodesCPU(members) - cpuBefore, seconds(ContinuousClock.now - phaseStart))
+        let ownCPU = (ProcessStats(pid: getpid())?.cpuSeconds ?? 0) - ownCPUBefore
         let messages = itemsSent(probe, members) - before
         let coverage = probe.coverage(sent, members: members)
         let afterSteady = probe.overlay(members)
@@ -246,6 +252,9 @@ struct NetBench: ParsableCommand {
         // The phase alone, without the join's handshakes: what the items (and the background
         // beside them) cost.
         print(String(format: "[steady] CPU of the %d nodes while the items ran: %.2f s in %.1f s (%.2f cores)", members.count, cpuSpent, phaseSeconds, cpuSpent / max(phaseSeconds, 0.001)))
+        // The modules' side: on this machine it shares the CPUs with the nodes.
+        let serving = subscriberThreads > 0 ? "\(subscriberThreads) subscriber thread\(subscriberThreads == 1 ? "" : "s") with epoll" : "a thread per subscriber"
+        print(String(format: "[steady] CPU of the benchmark's own process (subscribers: %@): %.2f s", serving, ownCPU))
         describe("after the items", afterSteady)
         closes(probe, members)
         resources(members)

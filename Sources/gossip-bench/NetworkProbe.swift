@@ -40,11 +40,15 @@ final class NetworkProbe: @unchecked Sendable {
     private var clients: [Int: GossipAPIClient] = [:]
     private var announcers: [Int: GossipAPIClient] = [:]
     private var random = SystemRandomNumberGenerator()
+    /// Threads that serve the subscribers (0: a thread of its own for each, blocking in `recv`).
+    let subscriberThreads: Int
+    private var loops: SubscriberLoops?
 
-    init(nodes: [ProbeNode], dataType: UInt16 = 31_337, size: Int = 64) {
+    init(nodes: [ProbeNode], dataType: UInt16 = 31_337, size: Int = 64, subscriberThreads: Int = 2) {
         self.nodes = nodes
         self.dataType = dataType
         self.size = max(16, size)
+        self.subscriberThreads = subscriberThreads
     }
 
     // MARK: Status
@@ -233,15 +237,25 @@ final class NetworkProbe: @unchecked Sendable {
 
     // MARK: Subscribers and announcers
 
-    /// A validating subscriber on every node of `members`, each reading on a thread of its own.
+    /// A validating subscriber on every node of `members`, served by the subscriber loops, or
+    /// each reading on a thread of its own.
     func subscribe(_ members: [ProbeNode]) throws {
+        if subscriberThreads > 0 && loops == nil {
+            loops = try SubscriberLoops(threads: subscriberThreads) { [self] node, notification, received in
+                record(notification, node: node, received: received)
+            }
+        }
         for node in members where clients[node.index] == nil {
             let client = try node.connectModule()
             try client.notify(dataType: dataType)
             clients[node.index] = client
-            let thread = Thread { [self] in read(client, node: node.index) }
-            thread.name = "probe-sub-\(node.index)"
-            thread.start()
+            if let loops {
+                try loops.add(client, node: node.index)
+            } else {
+                let thread = Thread { [self] in read(client, node: node.index) }
+                thread.name = "probe-sub-\(node.index)"
+                thread.start()
+            }
         }
         // The node records a NOTIFY before it reads anything else from that connection; a status
         // round trip on a second connection is not ordered with it, so give the readers a moment.
@@ -252,23 +266,25 @@ final class NetworkProbe: @unchecked Sendable {
         var answers: [UInt8] = []
         while true {
             guard case .notification(let notification)? = try? client.receive(timeout: nil) else { return }
-            let now = ContinuousClock.now
-            if notification.data.count >= 16 {
-                let sequence = notification.data[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
-                let runNonce = notification.data[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
-                if runNonce == nonce {
-                    let isNew = receipts.withLock { table in
-                        table[Int(sequence), default: [:]].updateValue(now, forKey: node) == nil
-                    }
-                    if !isNew { duplicates.withLock { $0[Int(sequence), default: 0] += 1 } }
-                }
-            }
+            record(notification, node: node, received: .now)
             APIMessage.validation(GossipValidation(messageID: notification.messageID, isValid: true)).encode(into: &answers)
             if !client.hasBufferedData {
                 try? client.sendRaw(answers)
                 answers.removeAll(keepingCapacity: true)
             }
         }
+    }
+
+    /// Notes when `node`'s subscriber got an item of this run, and whether it had it already.
+    private func record(_ notification: GossipNotification, node: Int, received: ContinuousClock.Instant) {
+        guard notification.data.count >= 16 else { return }
+        let sequence = notification.data[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+        let runNonce = notification.data[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        guard runNonce == nonce else { return }
+        let isNew = receipts.withLock { table in
+            table[Int(sequence), default: [:]].updateValue(received, forKey: node) == nil
+        }
+        if !isNew { duplicates.withLock { $0[Int(sequence), default: 0] += 1 } }
     }
 
     /// Announces items `sequences` one after another from random nodes of `members`, item k
@@ -374,6 +390,8 @@ final class NetworkProbe: @unchecked Sendable {
         // A subscriber's reader thread may be between two reads: shut down only, and let the
         // descriptor close when the thread lets go of the client.
         for client in clients.values { client.shutdown() }
+        loops?.stop()
+        loops = nil
         for client in announcers.values { client.close() }
         clients = [:]
         announcers = [:]
