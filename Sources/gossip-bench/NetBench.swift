@@ -56,7 +56,7 @@ struct NetBench: ParsableCommand {
     @Flag(help: "The benchmark's modules (subscribers and announcers) use each node's Unix-domain API socket (api_socket, in the run folder) instead of TCP.")
     var apiSocket = false
 
-    @Option(help: "Threads that serve the benchmark's subscribers, each waiting on its share of the connections with epoll (0: a thread per subscriber, blocking in recv, as before 2026-12-01).")
+    @Option(help: "Threads that serve the benchmark's subscribers, each waiting on its share of the connections with epoll (0: a thread per subscriber, blocking in recv: the benchmark's old way, to compare).")
     var subscriberThreads = 2
 
     @Option(help: "Milliseconds between announcements (default 20, i.e. 50 items/s).")
@@ -253,8 +253,7 @@ struct NetBench: ParsableCommand {
         // beside them) cost.
         print(String(format: "[steady] CPU of the %d nodes while the items ran: %.2f s in %.1f s (%.2f cores)", members.count, cpuSpent, phaseSeconds, cpuSpent / max(phaseSeconds, 0.001)))
         // The modules' side: on this machine it shares the CPUs with the nodes.
-        let serving = subscriberThreads > 0 ? "\(subscriberThreads) subscriber thread\(subscriberThreads == 1 ? "" : "s") with epoll" : "a thread per subscriber"
-        print(String(format: "[steady] CPU of the benchmark's own process (subscribers: %@): %.2f s", serving, ownCPU))
+        print(String(format: "[steady] CPU of the benchmark's own process (subscribers: %@): %.2f s", probe.serving, ownCPU))
         describe("after the items", afterSteady)
         closes(probe, members)
         resources(members)

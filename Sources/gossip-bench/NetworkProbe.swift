@@ -275,6 +275,12 @@ final class NetworkProbe: @unchecked Sendable {
         }
     }
 
+    /// How the subscribers are served, for the report: by what ran, not by what was asked.
+    var serving: String {
+        guard let loops else { return "a thread per subscriber" }
+        return "\(loops.threadCount) subscriber thread\(loops.threadCount == 1 ? "" : "s") with epoll"
+    }
+
     /// Notes when `node`'s subscriber got an item of this run, and whether it had it already.
     private func record(_ notification: GossipNotification, node: Int, received: ContinuousClock.Instant) {
         guard notification.data.count >= 16 else { return }
@@ -318,8 +324,12 @@ final class NetworkProbe: @unchecked Sendable {
         let wanted = Set(members.map(\.index))
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
+            // Lookups only, no sets built: the subscribers wait for this lock.
             let done = receipts.withLock { table in
-                sequences.allSatisfy { wanted.isSubset(of: Set(table[$0]?.keys.map { $0 } ?? [])) }
+                sequences.allSatisfy { sequence in
+                    guard let got = table[sequence], got.count >= wanted.count else { return false }
+                    return wanted.allSatisfy { got[$0] != nil }
+                }
             }
             if done { return }
             Thread.sleep(forTimeInterval: 0.02)

@@ -27,17 +27,21 @@ final class SubscriberLoops: Sendable {
 
     init(threads: Int, handler: @escaping Handler) throws(SocketError) {
         var loops: [SubscriberLoop] = []
-        for index in 0..<max(1, threads) {
-            let loop = try SubscriberLoop(handler: handler)
+        for _ in 0..<max(1, threads) { loops.append(try SubscriberLoop(handler: handler)) }
+        // Started once all exist, so that a failure above leaves no thread behind.
+        for (index, loop) in loops.enumerated() {
             let thread = Thread { loop.run() }
             thread.name = "probe-loop-\(index)"
             thread.start()
-            loops.append(loop)
         }
         self.loops = loops
     }
 
-    /// Serves `client` (already subscribed, nothing read from it yet) from now on, on the loops in turn.
+    /// How many threads serve the subscribers.
+    var threadCount: Int { loops.count }
+
+    /// Serves `client` (already subscribed, nothing read from it yet) from now on, on the loops in
+    /// turn. Throws after `stop()`.
     func add(_ client: GossipAPIClient, node: Int) throws(SocketError) {
         let index = next.wrappingAdd(1, ordering: .relaxed).oldValue % loops.count
         try loops[index].add(client, node: node)
@@ -92,9 +96,20 @@ private final class SubscriberLoop: Sendable {
         self.handler = handler
     }
 
+    // Closed only once nothing can use them: the loop's thread holds the loop until it returns,
+    // and `SubscriberLoops` until it is gone, so no `stop()` can raise a closed (or reused) signal.
+    deinit {
+        close(epoll)
+        close(stopSignal)
+    }
+
     func add(_ client: GossipAPIClient, node: Int) throws(SocketError) {
         let descriptor = client.socket.descriptor
-        table.withLock { $0.subscribers[descriptor] = Subscriber(client: client, node: node) }
+        let stopping = table.withLock { table in
+            if !table.stopping { table.subscribers[descriptor] = Subscriber(client: client, node: node) }
+            return table.stopping
+        }
+        if stopping { throw SocketError("serve a subscriber", .closed) }
         guard gossip_epoll_add(epoll, descriptor, UInt64(descriptor)) == 0 else {
             let code = errno
             table.withLock { _ = $0.subscribers.removeValue(forKey: descriptor) }
@@ -116,16 +131,13 @@ private final class SubscriberLoop: Sendable {
     func run() {
         var tokens = [UInt64](repeating: 0, count: 64)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 16)
-        defer {
-            buffer.deallocate()
-            close(epoll)
-            close(stopSignal)
-        }
+        defer { buffer.deallocate() }
         while true {
             let ready = gossip_epoll_wait(epoll, &tokens, Int32(tokens.count), -1)
             if ready < 0 {
                 if errno == EINTR { continue }
-                return
+                // The modules stop answering: the nodes would hold every item awaiting validation.
+                fatalError("gossip-bench: epoll_wait failed (\(String(cString: strerror(errno)))); the subscribers cannot be served")
             }
             for token in tokens.prefix(Int(ready)) {
                 if token == Self.stopToken {
@@ -146,6 +158,7 @@ private final class SubscriberLoop: Sendable {
     /// Reads what `subscriber`'s connection holds and answers it; false once it closed or failed.
     private func serve(_ subscriber: Subscriber, buffer: UnsafeMutableRawBufferPointer) -> Bool {
         let descriptor = subscriber.client.socket.descriptor
+        var open = true
         while true {
             let count = recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
             if count > 0 {
@@ -153,10 +166,10 @@ private final class SubscriberLoop: Sendable {
                 if count < buffer.count { break }
                 continue
             }
-            if count == 0 { return false }
-            if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { break }
-            return false
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
+            open = false  // the end, or a failure: the frames read before it still count
+            break
         }
         let received = ContinuousClock.now
         do {
@@ -166,15 +179,27 @@ private final class SubscriberLoop: Sendable {
                 APIMessage.validation(GossipValidation(messageID: notification.messageID, isValid: true)).encode(into: &subscriber.answers)
             }
         } catch {
+            complain("node \(subscriber.node) sent a malformed message (\(error)); its subscriber stops")
             return false
         }
+        guard open else { return false }
         guard !subscriber.answers.isEmpty else { return true }
         defer { subscriber.answers.removeAll(keepingCapacity: true) }
         do {
+            // Small, and the node reads its API connections all the time: this waits only if a
+            // node stops reading, which would stall this loop's other subscribers as well.
             try subscriber.client.socket.send(subscriber.answers, deadline: .now + .seconds(10))
         } catch {
+            complain("VALIDATION to node \(subscriber.node) failed (\(error)); its subscriber stops")
             return false
         }
         return true
+    }
+
+    /// A subscriber that stops early leaves items awaiting validation at its node: say so, or the
+    /// run would only look slow or uncovered.
+    private func complain(_ message: String) {
+        guard !table.withLock({ $0.stopping }) else { return }
+        FileHandle.standardError.write(Data("gossip-bench: \(message)\n".utf8))
     }
 }
