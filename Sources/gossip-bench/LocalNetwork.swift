@@ -275,8 +275,13 @@ final class LocalNetwork: @unchecked Sendable {
 
     /// Stops the nodes and exits (status 128 + signal) on SIGINT, SIGTERM or SIGHUP.
     /// Keep the returned sources alive for as long as the handlers should stay.
+    ///
+    /// SIGPIPE is ignored: output piped into a reader that quits early (`| head`) would otherwise
+    /// end the benchmark at its next line and leave the nodes running. The run goes on to its end
+    /// (its lines lost) and stops them.
     func stopOnSignals() -> [DispatchSourceSignal] {
-        [SIGINT, SIGTERM, SIGHUP].map { number in
+        signal(SIGPIPE, SIG_IGN)
+        return [SIGINT, SIGTERM, SIGHUP].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [self] in
