@@ -251,6 +251,20 @@ public final class Socket: Sendable {
         }
     }
 
+    /// Reads what has arrived into `buffer`, without waiting: the bytes read, 0 when the other
+    /// side closed, nil when nothing has arrived yet (for a caller that waits elsewhere, in epoll).
+    public func receiveAvailable(into buffer: UnsafeMutableRawBufferPointer) throws(SocketError) -> Int? {
+        while true {
+            let count = recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
+            if count >= 0 { return count }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return nil
+            default: throw .system("read")
+            }
+        }
+    }
+
     /// Writes what the kernel takes right now, without waiting: returns the bytes written (0 when
     /// the send buffer is full).
     public func sendAvailable(_ bytes: UnsafeRawBufferPointer) throws(SocketError) -> Int {

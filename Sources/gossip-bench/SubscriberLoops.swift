@@ -157,19 +157,17 @@ private final class SubscriberLoop: Sendable {
 
     /// Reads what `subscriber`'s connection holds and answers it; false once it closed or failed.
     private func serve(_ subscriber: Subscriber, buffer: UnsafeMutableRawBufferPointer) -> Bool {
-        let descriptor = subscriber.client.socket.descriptor
         var open = true
         while true {
-            let count = recv(descriptor, buffer.baseAddress, buffer.count, Int32(MSG_DONTWAIT))
-            if count > 0 {
-                subscriber.reader.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-                if count < buffer.count { break }
-                continue
+            let count: Int?
+            do { count = try subscriber.client.socket.receiveAvailable(into: buffer) } catch { count = 0 }
+            guard let count else { break }  // all read for now
+            guard count > 0 else {
+                open = false  // the end, or a failure: the frames read before it still count
+                break
             }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { break }
-            open = false  // the end, or a failure: the frames read before it still count
-            break
+            subscriber.reader.append(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            if count < buffer.count { break }
         }
         let received = ContinuousClock.now
         do {

@@ -166,6 +166,31 @@ struct SocketWaitTests {
         Self.expectTimesOut { try dialed.send(bytes, deadline: .now + .milliseconds(300)) }
     }
 
+    @Test("receiveAvailable never waits: nil before bytes come, the bytes once they have, 0 after the peer closed")
+    func receiveAvailableNeverWaits() throws {
+        let (dialed, accepted) = try Self.connectedPair()
+        defer { dialed.close(); accepted.close() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+        defer { buffer.deallocate() }
+        #expect(try accepted.receiveAvailable(into: buffer) == nil)
+        try dialed.send([7, 8, 9], deadline: .now + .seconds(5))
+        // Loopback delivers at once, but give the bytes a moment rather than race them.
+        var got: Int?
+        for _ in 0..<500 where got == nil {
+            got = try accepted.receiveAvailable(into: buffer)
+            if got == nil { Thread.sleep(forTimeInterval: 0.002) }
+        }
+        #expect(got == 3)
+        #expect(Array(buffer.prefix(3)) == [7, 8, 9])
+        dialed.shutdownWrite()
+        var end: Int?
+        for _ in 0..<500 where end == nil {
+            end = try accepted.receiveAvailable(into: buffer)
+            if end == nil { Thread.sleep(forTimeInterval: 0.002) }
+        }
+        #expect(end == 0)
+    }
+
     @Test("sendAvailable never waits: it returns what the kernel took, 0 once the buffers are full")
     func sendAvailableNeverWaits() throws {
         let (dialed, accepted) = try Self.connectedPair()
