@@ -52,6 +52,9 @@ public enum CloseReason: String, Sendable, CaseIterable {
     case noThread = "no_thread"
     /// A peer's AUTH showed less proof of work for its identity than `identity_work_bits`.
     case insufficientWork = "insufficient_work"
+    /// A dialer whose identity, or host, has used up the signatures this node makes for it
+    /// (`HandshakeBudget`).
+    case handshakeThrottled = "handshake_throttled"
     /// An API connection that never sent a message, closed to make room for a new one at
     /// `max_api_connections`.
     case idleEvicted = "idle_evicted"

@@ -37,6 +37,7 @@ public enum GossipCounter: Int, Sendable, CaseIterable {
     /// Peer items of a type a local module used to validate but none does now: dropped rather
     /// than relayed unvalidated.
     case itemsNoValidator
-    /// Announced IDs (IHAVE), digests and requests ignored over a link's rate limit.
+    /// Announced IDs (IHAVE), DIGESTs, REQUESTs, GRAFTs, CUTs and PULLs ignored over a link's rate
+    /// limit (`LinkBudgets`).
     case announcementsThrottled
 }

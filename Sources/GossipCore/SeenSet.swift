@@ -3,15 +3,18 @@ import GossipWire
 
 /// The IDs of items this node has seen, so each is delivered and forwarded once.
 ///
-/// An entry lives until `ttlNanoseconds` after its last sighting, which must outlive the time an
-/// item circulates (anti-entropy keeps offering items while peers cache them). Memory is bounded:
-/// past `capacity` entries the one seen longest ago goes first.
+/// An entry lives `ttlNanoseconds` from the ID's **first** sighting; later copies do not extend
+/// it, so a peer that keeps sending an old ID cannot keep it here (taking room from fresh IDs).
+/// Nothing needs longer: an item whose stamp is older than the TTL less the clock skew allowed is
+/// refused as stale (`GossipEngine.isFresh`), and an ID is first seen at most that skew before its
+/// stamp. Memory is bounded: past `capacity` entries the one seen first goes first (the node's
+/// admission budget keeps that from happening to a fresh ID, protocol.md 6.5).
 public struct SeenSet: Sendable {
     public let capacity: Int
     public let ttlNanoseconds: UInt64
-    private var lastSeen: [ItemID: Moment] = [:]
-    /// Sightings in time order; an entry is stale when the ID was seen again later.
-    private var sightings: Deque<(id: ItemID, at: Moment)> = []
+    private var ids: Set<ItemID> = []
+    /// Each held ID once, in the order of first sighting.
+    private var entries: Deque<(id: ItemID, at: Moment)> = []
 
     public init(capacity: Int, ttlNanoseconds: UInt64) {
         precondition(capacity > 0)
@@ -19,35 +22,28 @@ public struct SeenSet: Sendable {
         self.ttlNanoseconds = ttlNanoseconds
     }
 
-    public var count: Int { lastSeen.count }
+    public var count: Int { ids.count }
 
-    public func contains(_ id: ItemID) -> Bool { lastSeen[id] != nil }
+    public func contains(_ id: ItemID) -> Bool { ids.contains(id) }
 
-    /// Sightings held, stale ones included (for tests of the memory bound).
-    var sightingCount: Int { sightings.count }
+    /// Entries held in time order (for tests of the memory bound): always `count`.
+    var entryCount: Int { entries.count }
 
-    /// Records a sighting; returns true if the ID was new.
+    /// Records a sighting; returns true if the ID was new. A sighting of a held ID changes nothing.
     @discardableResult
     public mutating func observe(_ id: ItemID, now: Moment) -> Bool {
         expire(now: now)
-        let isNew = lastSeen.updateValue(now, forKey: id) == nil
-        sightings.append((id, now))
-        while lastSeen.count > capacity, let oldest = sightings.popFirst() {
-            if lastSeen[oldest.id] == oldest.at { lastSeen[oldest.id] = nil }
-        }
-        // Stale sightings (of IDs seen again later) are dropped once they outnumber the live ones,
-        // so memory follows the IDs actually held, not the capacity: amortised O(1) a sighting.
-        if sightings.count > 2 * max(lastSeen.count, 64) {
-            sightings = Deque(sightings.filter { lastSeen[$0.id] == $0.at })
-        }
-        return isNew
+        guard ids.insert(id).inserted else { return false }
+        entries.append((id, now))
+        while ids.count > capacity, let oldest = entries.popFirst() { ids.remove(oldest.id) }
+        return true
     }
 
-    /// Forgets IDs not seen for the TTL.
+    /// Forgets IDs first seen a TTL ago or longer.
     public mutating func expire(now: Moment) {
-        while let oldest = sightings.first, oldest.at.adding(nanoseconds: ttlNanoseconds) <= now {
-            sightings.removeFirst()
-            if lastSeen[oldest.id] == oldest.at { lastSeen[oldest.id] = nil }
+        while let oldest = entries.first, oldest.at.adding(nanoseconds: ttlNanoseconds) <= now {
+            entries.removeFirst()
+            ids.remove(oldest.id)
         }
     }
 }

@@ -36,6 +36,12 @@ public struct TokenBucket: Sendable {
         return tokens < capacity / 2
     }
 
+    /// Whether the bucket holds less than its capacity at `now`.
+    public mutating func isBelowFull(now: Moment) -> Bool {
+        refill(now: now)
+        return tokens < capacity
+    }
+
     /// Puts back `count` tokens taken by mistake (a second check failed after the first took).
     public mutating func giveBack(_ count: UInt64 = 1) {
         tokens = min(capacity, tokens + count)

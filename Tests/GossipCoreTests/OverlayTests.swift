@@ -76,40 +76,41 @@ struct PeerViewTests {
 struct SeenSetTests {
     let id1 = ItemID(high: 1, low: 1), id2 = ItemID(high: 2, low: 2), id3 = ItemID(high: 3, low: 3)
 
-    @Test("an ID is new once, then a duplicate until it expires after its last sighting")
-    func expiryByLastSighting() {
+    @Test("an ID is new once, then a duplicate until the TTL after its first sighting; later copies do not extend it")
+    func expiryByFirstSighting() {
         var seen = SeenSet(capacity: 10, ttlNanoseconds: 100 * ms)
-        let result6 = seen.observe(id1, now: .zero)
-        #expect(result6)
-        let result7 = seen.observe(id1, now: Moment(nanoseconds: 90 * ms))
-        #expect(!result7)  // refreshed at 90 ms
-        seen.expire(now: Moment(nanoseconds: 150 * ms))
-        #expect(seen.contains(id1), "the TTL counts from the last sighting")
-        seen.expire(now: Moment(nanoseconds: 190 * ms))
-        #expect(!seen.contains(id1))
-        let result8 = seen.observe(id1, now: Moment(nanoseconds: 200 * ms))
-        #expect(result8)
+        let first = seen.observe(id1, now: .zero)
+        #expect(first)
+        let again = seen.observe(id1, now: Moment(nanoseconds: 90 * ms))
+        #expect(!again)
+        seen.expire(now: Moment(nanoseconds: 99 * ms))
+        #expect(seen.contains(id1))
+        seen.expire(now: Moment(nanoseconds: 100 * ms))
+        #expect(!seen.contains(id1), "the TTL counts from the first sighting, not the copy at 90 ms")
+        let afterExpiry = seen.observe(id1, now: Moment(nanoseconds: 150 * ms))
+        #expect(afterExpiry)
     }
 
-    @Test("memory is bounded: past capacity the ID seen longest ago goes first")
+    @Test("memory is bounded: past capacity the ID seen first goes first, however often it was seen since")
     func capacity() {
         var seen = SeenSet(capacity: 2, ttlNanoseconds: 1000 * ms)
         seen.observe(id1, now: .zero)
         seen.observe(id2, now: Moment(nanoseconds: 1 * ms))
-        seen.observe(id1, now: Moment(nanoseconds: 2 * ms))  // id2 is now the stalest
+        seen.observe(id1, now: Moment(nanoseconds: 2 * ms))  // a copy: id1 is still the oldest
         seen.observe(id3, now: Moment(nanoseconds: 3 * ms))
         #expect(seen.count == 2)
-        #expect(seen.contains(id1) && seen.contains(id3) && !seen.contains(id2))
+        #expect(!seen.contains(id1) && seen.contains(id2) && seen.contains(id3))
         for n in 0..<10_000 { seen.observe(ItemID(high: 9, low: UInt64(n)), now: Moment(nanoseconds: 4 * ms)) }
         #expect(seen.count == 2)
+        #expect(seen.entryCount == 2)
     }
 
-    @Test("repeated sightings of a few IDs keep memory near those IDs, not the capacity")
+    @Test("repeated sightings of a few IDs hold one entry each")
     func sightingsFollowLiveIDs() {
         var seen = SeenSet(capacity: 65_536, ttlNanoseconds: 1000 * ms)
         for n in 0..<100_000 { seen.observe(ItemID(high: 1, low: UInt64(n % 10)), now: Moment(nanoseconds: UInt64(n))) }
         #expect(seen.count == 10)
-        #expect(seen.sightingCount <= 2 * 64 + 1, "stale sightings are compacted away")
+        #expect(seen.entryCount == 10)
         for n in 0..<10 { #expect(seen.contains(ItemID(high: 1, low: UInt64(n)))) }
     }
 }
@@ -711,18 +712,22 @@ struct KnownItemTests {
         #expect(again == .duplicate)
     }
 
-    @Test("a sighting of a known item refreshes its seen entry")
-    func sightingRefreshes() {
+    @Test("copies of a known item, however many, do not keep it in the seen set past its TTL")
+    func copiesDoNotRefresh() {
         var engine = GossipEngine(
             configuration: .init(cacheSize: 10, validationTimeoutNanoseconds: 100 * ms, seenCapacity: 100, seenTTLNanoseconds: 10 * ms),
             random: SeededRandom(seed: 8))
         engine.subscribe(ConnectionID(1), to: 3)
         let item = GossipItem.bound(salt: UInt32(8), ttl: 0, dataType: 3, data: [3])
         _ = engine.receive(item, fromPeer: 1, now: .zero)
-        let known = engine.isKnown(item.id, now: Moment(nanoseconds: 8 * ms))
-        #expect(known)
-        _ = engine.expire(now: Moment(nanoseconds: 15 * ms))
-        #expect(engine.seen.contains(item.id), "refreshed at 8 ms, so alive until 18 ms")
+        for t in 1...9 {
+            let known = engine.isKnown(item.id, fromPeer: 2)
+            #expect(known)
+            let copy = engine.receive(item, fromPeer: 2, now: Moment(nanoseconds: UInt64(t) * ms))
+            #expect(copy == .duplicate)
+        }
+        _ = engine.expire(now: Moment(nanoseconds: 10 * ms))
+        #expect(!engine.seen.contains(item.id), "first seen at 0 ms with a TTL of 10 ms: gone at 10 ms, the copies since notwithstanding")
     }
 }
 

@@ -63,7 +63,7 @@ struct StormTests {
             "a type nobody here ever validated is still relayed as before")
     }
 
-    @Test("over a link's budget, new items, announced IDs and digests are ignored and counted; the link stays")
+    @Test("over a link's budget, new items, announced IDs, digests and PULLs are ignored and counted; the link stays")
     func perLinkBudgets() {
         var pair = CorePair()
         pair.connect()
@@ -80,6 +80,17 @@ struct StormTests {
             for case .count(.announcementsThrottled, _) in pair.b.received(peerMessage: .digest([]), on: pair.link, now: pair.now) { digestsIgnored += 1 }
         }
         #expect(digestsIgnored == 6, "4 digests at once, then 2 a second")
+        var pushes = 0, pullsIgnored = 0
+        for _ in 0..<100 {
+            for effect in pair.b.received(peerMessage: .pull(pair.a.overlay.selfAddress), on: pair.link, now: pair.now) {
+                if case .send(_, .push) = effect { pushes += 1 }
+                if case .count(.announcementsThrottled, _) = effect { pullsIgnored += 1 }
+            }
+        }
+        #expect(pushes == 4 && pullsIgnored == 96, "100 PULLs at once: 4 answered with a PUSH (\(pushes)), the rest ignored (\(pullsIgnored))")
+        pair.now = pair.now.adding(nanoseconds: 1000 * ms)
+        let later = pair.b.received(peerMessage: .pull(pair.a.overlay.selfAddress), on: pair.link, now: pair.now)
+        #expect(later.contains { if case .send(_, .push) = $0 { true } else { false } }, "a second later the budget has refilled")
         #expect(pair.b.overlay.isActive(pair.link))
     }
 

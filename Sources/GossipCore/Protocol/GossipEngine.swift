@@ -14,7 +14,7 @@ public struct GossipEngine: Sendable {
         public var maximumHeldBytes: Int
         /// How many item IDs the duplicate filter remembers.
         public var seenCapacity: Int
-        /// How long an item ID is remembered after it was last seen. Also the age (by the stamp
+        /// How long an item ID is remembered after it was first seen. Also the age (by the stamp
         /// in its ID) past which an item is refused as stale: older than that, this node may have
         /// forgotten it, and would take a replayed copy for new.
         public var seenTTLNanoseconds: UInt64
@@ -183,7 +183,6 @@ public struct GossipEngine: Sendable {
     /// item until they answer; or, with no subscribers for its type, relay it at once.
     public mutating func receive(_ item: GossipItem, fromPeer peer: LinkID, now: Moment) -> Received {
         if seen.contains(item.id) || cache.contains(item.id) {
-            seen.observe(item.id, now: now)
             holders[item.id]?.insert(peer)
             return .duplicate
         }
@@ -278,12 +277,11 @@ public struct GossipEngine: Sendable {
         return UInt32.random(in: 0...UInt32.max, using: &system)
     }
 
-    /// Whether this node already knows item `id` (seen it, or holds it); a sighting refreshes the
-    /// duplicate filter, so the ID is forgotten only after it stops circulating, and a copy from
-    /// `peer` marks that link as one not to forward to.
-    public mutating func isKnown(_ id: ItemID, fromPeer peer: LinkID? = nil, now: Moment) -> Bool {
+    /// Whether this node already knows item `id` (seen it, or holds it); a copy from `peer` marks
+    /// that link as one not to forward to. A copy does not make the seen set remember the ID
+    /// longer (`SeenSet`).
+    public mutating func isKnown(_ id: ItemID, fromPeer peer: LinkID? = nil) -> Bool {
         if seen.contains(id) {
-            seen.observe(id, now: now)
             if let peer { holders[id]?.insert(peer) }
             return true
         }

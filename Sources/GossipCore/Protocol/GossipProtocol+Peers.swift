@@ -80,7 +80,7 @@ extension GossipProtocol {
     public mutating func screenItem(_ item: GossipItem, on link: LinkID, now: Moment) -> [GossipEffect]? {
         guard authenticated.contains(link) else { return handshakes[link] == nil ? [] : [.closeLink(link, .helloMissing)] }
         overlay.received(on: link, now: now, isTraffic: true)
-        guard engine.isKnown(item.id, fromPeer: link, now: now) else { return nil }
+        guard engine.isKnown(item.id, fromPeer: link) else { return nil }
         var effects: [GossipEffect] = [.count(.peerItemsReceived, 1), .count(.peerDuplicates, 1)]
         if observesItems { observe(item, from: .peer(link), as: .duplicate, into: &effects) }
         duplicate(item, on: link, now: now, into: &effects)
@@ -109,6 +109,8 @@ extension GossipProtocol {
             effects.append(.closeLink(link, .unexpectedHello))
         case .auth:
             effects.append(.closeLink(link, .unexpectedAuth))
+        case .pull where !linkBudgets.take(.pulls, on: link, now: now):
+            effects.append(.count(.announcementsThrottled, 1))
         case .pull:
             perform(overlay.receivedPull(on: link), into: &effects)
         case .push(let push):
@@ -212,7 +214,11 @@ extension GossipProtocol {
             }
             var effects: [GossipEffect] = []
             if !handshake.outbound {
-                // The dialer proved itself: now our AUTH, in clear, before the link's keys.
+                // The dialer proved itself: now our AUTH, in clear, before the link's keys, within
+                // what this identity and its host may make us sign.
+                guard handshakeBudget.take(for: hello.identity, from: handshake.remote, now: now) else {
+                    return [.closeLink(link, .handshakeThrottled)]
+                }
                 guard let ours = ourAuth(answering: hello, in: handshake) else { return [.closeLink(link, .authFailed)] }
                 effects.append(.send([link], .auth(ours)))
             }

@@ -66,6 +66,8 @@ public struct GossipProtocol: Sendable {
     var handshakes: [LinkID: Handshake] = [:]
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
     var authenticated: Set<LinkID> = []
+    /// Signatures made for dialers, per identity and host (`HandshakeBudget`).
+    var handshakeBudget = HandshakeBudget()
     /// Takes the settings that can change while the node runs: the overlay's (degree, slack, link
     /// limits, intervals, timeouts, join walks, the passive view's capacity), the broadcast
     /// tree's timings, the digest size, and the engine's cache size and validation timeout

@@ -1,7 +1,7 @@
 import GossipWire
 
 /// Per-link rate limits on what a peer can make this node do: take in new items, track announced
-/// IDs, answer digests, look up requested items, follow CUTs. Each is a `TokenBucket` per link; what goes
+/// IDs, answer digests, look up requested items, follow CUTs, answer PULLs. Each is a `TokenBucket` per link; what goes
 /// over is ignored (and counted), never queued, and the link stays open (an honest burst may
 /// touch a limit). Answers' bytes have their own budget (`AnswerBudget`).
 struct LinkBudgets: Sendable {
@@ -20,11 +20,15 @@ struct LinkBudgets: Sendable {
     /// at for cycles (each may make this node send a PRUNE or a CUT). Honest links bring few once
     /// the tree has formed.
     let cuts = TokenBucket(capacity: 32, perSecond: 16)
+    /// PULLs one link may send: two a second, four at once. Each is answered with a PUSH of up to
+    /// 16 entries, some 25 times its size; a neighbour sends one a shuffle round (5.3) at most,
+    /// and only to one of its links.
+    let pulls = TokenBucket(capacity: 4, perSecond: 2)
 
     private var buckets: [LinkID: [TokenBucket]] = [:]
 
     enum Kind: Int {
-        case items = 0, announcedIDs, digests, requests, cuts
+        case items = 0, announcedIDs, digests, requests, cuts, pulls
     }
 
     init(admission: TokenBucket) {
@@ -34,7 +38,7 @@ struct LinkBudgets: Sendable {
 
     /// Takes `count` from `link`'s budget of `kind`; false if over it.
     mutating func take(_ kind: Kind, _ count: Int = 1, on link: LinkID, now: Moment) -> Bool {
-        if buckets[link] == nil { buckets[link] = [items, announcedIDs, digests, requests, cuts] }
+        if buckets[link] == nil { buckets[link] = [items, announcedIDs, digests, requests, cuts, pulls] }
         return buckets[link]![kind.rawValue].take(UInt64(count), now: now)
     }
 

@@ -1,0 +1,74 @@
+import GossipWire
+
+/// Bounds the signatures this node makes for peers that dial it. The side that accepted signs its
+/// AUTH only once the dialer's AUTH showed its work and a valid signature (protocol.md 4.2), but
+/// one identity, its work paid once, with a cheap key could still make it sign for every
+/// connection it opened: some 0.05 ms of the dialer's against 4 ms of ours with an RSA-4096
+/// host key, inside the core's lock. So each proven identity, and each host other than loopback,
+/// gets a token bucket of signatures; a handshake over either closes (`handshake_throttled`) and
+/// the dialer backs off as after any failed dial. Honest dialers stay far below both: a node
+/// dials a given peer again only after a failure or a postponement of seconds.
+struct HandshakeBudget: Sendable {
+    /// An identity's budget, in quarter signatures: 8 signatures at once, then one every 4 s
+    /// (`TokenBucket` counts whole tokens a second).
+    static let identityBucket = TokenBucket(capacity: 32, perSecond: 1)
+    static let identityCost: UInt64 = 4
+    /// A host's budget: 32 signatures at once, then 4 a second. Loopback is exempt, like the
+    /// per-address link limits, since local testnets dial from it.
+    static let hostBucket = TokenBucket(capacity: 32, perSecond: 4)
+    /// Identities and hosts remembered at most, each: past that, buckets that have refilled are
+    /// forgotten, then the least recently used.
+    static let maximumEntries = 4096
+
+    private var identities = BoundedBuckets<PeerIdentity>(template: identityBucket)
+    private var hosts = BoundedBuckets<UInt128>(template: hostBucket)
+
+    /// Takes one signature's worth for `identity` dialing from `remote`; false (and nothing
+    /// taken) if either budget is spent.
+    mutating func take(for identity: PeerIdentity, from remote: PeerAddress?, now: Moment) -> Bool {
+        let host = remote.flatMap { $0.isLoopback ? nil : $0.hostKey }
+        if let host, !hosts.canTake(1, for: host, now: now) { return false }
+        guard identities.take(Self.identityCost, for: identity, now: now) else { return false }
+        if let host { _ = hosts.take(1, for: host, now: now) }
+        return true
+    }
+
+    /// Entries held (for tests of the memory bound).
+    var counts: (identities: Int, hosts: Int) { (identities.count, hosts.count) }
+}
+
+/// Token buckets by key, at most `HandshakeBudget.maximumEntries` of them.
+private struct BoundedBuckets<Key: Hashable & Sendable>: Sendable {
+    let template: TokenBucket
+    private var buckets: [Key: (bucket: TokenBucket, used: Moment)] = [:]
+
+    init(template: TokenBucket) { self.template = template }
+
+    var count: Int { buckets.count }
+
+    func canTake(_ cost: UInt64, for key: Key, now: Moment) -> Bool {
+        var bucket = buckets[key]?.bucket ?? template
+        return bucket.take(cost, now: now)
+    }
+
+    mutating func take(_ cost: UInt64, for key: Key, now: Moment) -> Bool {
+        var bucket = buckets[key]?.bucket ?? template
+        guard bucket.take(cost, now: now) else { return false }
+        buckets[key] = (bucket, now)
+        if buckets.count > HandshakeBudget.maximumEntries { trim(now: now) }
+        return true
+    }
+
+    /// Forgets every bucket that has refilled (it would start full anyway), then, if still over
+    /// three quarters of the bound, the least recently used: amortised O(1) a take.
+    private mutating func trim(now: Moment) {
+        buckets = buckets.filter { _, entry in
+            var bucket = entry.bucket
+            return bucket.isBelowFull(now: now)
+        }
+        let target = HandshakeBudget.maximumEntries * 3 / 4
+        guard buckets.count > target else { return }
+        let oldest = buckets.sorted { $0.value.used < $1.value.used }.prefix(buckets.count - target)
+        for (key, _) in oldest { buckets[key] = nil }
+    }
+}
