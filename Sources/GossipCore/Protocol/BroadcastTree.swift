@@ -30,7 +30,8 @@ public struct BroadcastTree: Sendable {
         /// that heard the same announcements do not all ask at once (the first answer reaches the
         /// others).
         public var graftTimeoutNanoseconds: UInt64
-        /// Most announced-but-missing items tracked at once; announcements beyond are ignored
+        /// Most announced-but-missing items tracked at once, shared among the links that
+        /// announced them (`MissingItems`); announcements beyond a link's share are ignored
         /// (anti-entropy still finds them).
         public var maximumMissing: Int
         /// Most IDs in one IHAVE or GRAFT.
@@ -50,13 +51,6 @@ public struct BroadcastTree: Sendable {
             self.maximumBatch = maximumBatch
             self.lazyFanout = lazyFanout
         }
-    }
-
-    /// An item announced to us that has not arrived.
-    struct Missing: Sendable {
-        /// Links that announced it, the next to graft from first.
-        var announcers: [LinkID]
-        var deadline: Moment
     }
 
     /// The most announcers remembered for one missing item.
@@ -82,7 +76,7 @@ public struct BroadcastTree: Sendable {
     private var arrivals = RecentMemory<Arrival>(capacity: BroadcastTree.memoryCapacity)
     private var pending: [LinkID: [ItemID]] = [:]
     private var nextFlush: Moment?
-    private var missing: [ItemID: Missing] = [:]
+    private var missing: MissingItems
     struct Timer: Comparable, Sendable {
         var deadline: Moment
         var id: ItemID
@@ -141,6 +135,7 @@ public struct BroadcastTree: Sendable {
 
     public init(configuration: Configuration, random: SeededRandom) {
         self.configuration = configuration
+        self.missing = MissingItems(capacity: configuration.maximumMissing)
         var random = random
         self.rankSalt = random.next()
         self.random = random
@@ -272,7 +267,7 @@ public struct BroadcastTree: Sendable {
 
     /// `id` was announced here: its path starts here.
     public mutating func originated(_ id: ItemID) {
-        missing[id] = nil
+        missing.remove(id)
         arrivals.insert(id, Arrival(link: nil, path: .origin))
     }
 
@@ -281,7 +276,7 @@ public struct BroadcastTree: Sendable {
     /// missing. A first copy over a lazy link (the peer had not yet heard our PRUNE, or answered a
     /// GRAFT late) does not shape the tree.
     public mutating func delivered(_ id: ItemID, from link: LinkID?, path: TreePath, now: Moment) {
-        missing[id] = nil
+        missing.remove(id)
         if let link {
             if eager.contains(link) && !firstAnnounced.contains(id) && !asked.contains(id) && !offTree.contains(id) {
                 treeFirst.insert(id, ())
@@ -377,13 +372,12 @@ public struct BroadcastTree: Sendable {
             if var entry = missing[id] {
                 if entry.announcers.count < Self.maximumAnnouncers && !entry.announcers.contains(link) {
                     entry.announcers.append(link)
-                    missing[id] = entry
+                    missing.update(id, entry)
                 }
                 continue
             }
-            guard missing.count < configuration.maximumMissing else { continue }
             let deadline = graftDeadline(after: now)
-            missing[id] = Missing(announcers: [link], deadline: deadline)
+            guard missing.insert(id, MissingItems.Entry(announcers: [link], deadline: deadline, owner: link)) else { continue }
             timers.insert(Timer(deadline: deadline, id: id))
         }
     }
@@ -408,7 +402,7 @@ public struct BroadcastTree: Sendable {
             // tree link may close a cycle, so a part cut off from the tree is joined once.
             guard let index = entry.announcers.firstIndex(where: { eager.contains($0) }) ?? entry.announcers.indices.first
             else {
-                missing[first.id] = nil  // nobody left to ask: anti-entropy is the safety net
+                missing.remove(first.id)  // nobody left to ask: anti-entropy is the safety net
                 continue
             }
             let announcer = entry.announcers.remove(at: index)
@@ -433,9 +427,9 @@ public struct BroadcastTree: Sendable {
             }
             entry.deadline = graftDeadline(after: now)
             if entry.announcers.isEmpty {
-                missing[first.id] = nil
+                missing.remove(first.id)
             } else {
-                missing[first.id] = entry
+                missing.update(first.id, entry)
                 timers.insert(Timer(deadline: entry.deadline, id: first.id))
             }
         }
