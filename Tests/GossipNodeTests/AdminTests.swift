@@ -275,8 +275,10 @@ struct AdminTests {
         try #require(waitUntil { a.node.itemObservers.count == 1 })
         let module = try a.node.subscriber(of: 9)
         let announcer = try a.node.connect()
-        // About 170 bytes of tap line per item: far more than the socket buffers hold.
-        let count = 30000
+        // About 170 bytes of tap line per item, 10 MB: far more than the socket buffers and the
+        // tap's queue hold (the sender's buffer grows to tcp_wmem's maximum, 4 MiB here, and the
+        // queue holds 4,096 lines; with 30,000 items, 5 MB, one run in many showed every line).
+        let count = 60000
         let data = Array(repeating: UInt8(0x5A), count: 16)
         let announcing = BackgroundJob {
             for _ in 0..<count { try announcer.announce(dataType: 9, ttl: 0, data: data) }
