@@ -504,6 +504,34 @@ struct OverlayTests {
         #expect(overlay.activeLinks.count == 3)
     }
 
+    @Test("fresh identities asking in turn (NEIGHBOR_HIGH, JOIN) displace only the younger half of a full active view: the node keeps the neighbours it had")
+    func settledNeighborsStay() {
+        var overlay = overlay(degree: 4, maximumLinks: 64, roundMs: 1000, pingMs: 1000, peerTimeoutMs: 10_000)
+        let bound = overlay.configuration.activeBound
+        #expect(bound == 6)
+        for n in 1...bound { connect(&overlay, LinkID(UInt64(n)), UInt8(20 + n)) }
+        #expect(overlay.activeLinks.count == bound)
+        var displaced: [LinkID] = []
+        for n in 0..<40 {
+            let link = LinkID(UInt64(100 + n)), peer = UInt8(100 + n)
+            let actions: [Overlay.Action]
+            if n % 2 == 0 {
+                actions = connect(&overlay, link, peer, high: true)
+            } else {
+                _ = overlay.linkOpened(link, outbound: false, dialed: nil, now: .zero)
+                _ = overlay.receivedHello(hello(peer), on: link, now: .zero)
+                actions = overlay.receivedMembership(request(.join, from: peer), on: link, now: .zero)
+            }
+            #expect(actions.contains(.activated(link)), "a fresh peer that asks so is still taken in")
+            for case .close(let closed, .displaced) in actions { displaced.append(closed) }
+        }
+        let active = Set(overlay.activeLinks)
+        #expect(active.count == bound)
+        #expect(active.isSuperset(of: [1, 2, 3]), "the three longest-standing neighbours were never displaced: \(active.sorted())")
+        #expect(displaced.allSatisfy { ![1, 2, 3].contains($0) })
+        #expect(active.filter { $0.rawValue >= 100 }.count <= bound - bound / 2)
+    }
+
     @Test("a join walk is passed on until its hops run out, then the last node dials the joiner")
     func forwardJoin() {
         var overlay = overlay(degree: 3)

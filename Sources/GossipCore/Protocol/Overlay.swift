@@ -576,13 +576,15 @@ public struct Overlay: Sendable {
     }
 
     /// Makes `link` active; if the view is full, drops a random neighbour first (telling it), or,
-    /// when not `evicting`, leaves it out.
+    /// when not `evicting`, leaves it out. The neighbour dropped is never one of the
+    /// `settledNeighbors`, and a tree link only if nothing else is left.
     private mutating func activate(_ link: LinkID, evicting: Bool, now: Moment) -> [Action] {
         guard var state = links[link], state.role != .active else { return [] }
         var actions: [Action] = []
         if active.count >= configuration.activeBound {
+            let kept = settledNeighbors.union([link])
             guard evicting,
-                let victim = randomLinks(1, excluding: spareLinks.union([link])).first ?? randomLinks(1, excluding: [link]).first
+                let victim = randomLinks(1, excluding: kept.union(spareLinks)).first ?? randomLinks(1, excluding: kept).first
             else { return [] }
             if let identity = links[victim]?.identity {
                 view.postpone(identity, until: now.adding(nanoseconds: configuration.gossipIntervalNanoseconds))
@@ -598,6 +600,13 @@ public struct Overlay: Sendable {
         actions.append(.activated(link))
         return actions
     }
+
+    /// The longest-standing half of the active view (`activeBound / 2` links, in the order they
+    /// became active): a JOIN, NEIGHBOR_HIGH or walk end that finds the view full displaces one of
+    /// the others. HyParView drops a random neighbour, so about `activeBound` fresh identities
+    /// (their work paid once) asking in turn could take every slot; now they can take at most the
+    /// younger half, and the node keeps neighbours it had before they came.
+    var settledNeighbors: Set<LinkID> { Set(active.prefix(configuration.activeBound / 2)) }
 
     /// Forgets `link` and returns the action that closes it.
     private mutating func close(_ link: LinkID, _ reason: CloseReason) -> Action {
