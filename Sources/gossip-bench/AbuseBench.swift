@@ -20,7 +20,8 @@ struct AbuseBench: ParsableCommand {
             Starts three gossipd processes (release binary beside gossip-bench unless --gossipd), \
             subscribes a validating module on the victim (node 0) and runs each attack in turn: idle \
             P2P connections, idle API connections, impossible headers, REQUEST amplification, a flood \
-            of fresh items, and a poisoning PUSH. After each it announces an item on a neighbour and \
+            of fresh items, a poisoning PUSH, one identity reconnecting to make the node sign, a \
+            flood of PULLs, and fresh identities asking in turn to be neighbours. After each it announces an item on a neighbour and \
             checks the victim's module gets it, and compares the victim's RSS, threads and open \
             descriptors with where they stood before that attack (10% slack plus a small constant, \
             and about 100 bytes for each ID the seen set took in, which it keeps by design for \
@@ -81,6 +82,9 @@ struct AbuseBench: ParsableCommand {
             ("REQUEST amplification", { try amplification(victim, probe: probe) }),
             ("flood of fresh items", { try flood(victim, probe: probe) }),
             ("poisoning PUSH", { try poisoning(victim, probe: probe) }),
+            ("reconnecting signer", { try reconnectingSigner(victim, probe: probe) }),
+            ("PULL flood", { try pullFlood(victim, probe: probe) }),
+            ("neighbour takeover", { try neighbourTakeover(victim, probe: probe) }),
         ]
         for (name, attack) in attacks {
             let before = Resources(pid: pid)
@@ -93,7 +97,8 @@ struct AbuseBench: ParsableCommand {
             // seen_ttl_ms by design; each costs about 100 bytes, which the check allows for.
             let seenMiB = Double(max(0, (probe.status()?.seenItems ?? 0) - seenBefore)) * 100 / 1_048_576
             let recovered = now.within(before, plusMiB: seenMiB)
-            let ok = served != nil && recovered
+            let held = !Self.failureMarks.contains { detail.contains($0) }
+            let ok = served != nil && recovered && held
             if !ok { failures += 1 }
             print(
                 "\(ok ? "PASS" : "FAIL") \(name): \(detail); then \(served.map { "an item reached the victim's module in \(format($0)) ms" } ?? "NO item reached the victim's module"); "
@@ -108,6 +113,9 @@ struct AbuseBench: ParsableCommand {
     }
 
     static let workBits = 12
+
+    /// What an attack's detail says when the victim did not hold (the attack then fails).
+    static let failureMarks = ["FAILED", "OVER THE BUDGET", "STILL RELAYING", "NOT HELD", "NEIGHBOURS DISPLACED"]
 
     // MARK: Attacks
 
@@ -218,6 +226,75 @@ struct AbuseBench: ParsableCommand {
         }
         Thread.sleep(forTimeInterval: seconds)
         return "\(pushed) unreachable addresses pushed; the victim's view holds \(probe.victimViewSize()) entries and it keeps \(probe.victimPeers()) neighbour(s)"
+    }
+
+    /// One identity, its work paid once, reconnects as fast as it can; the victim signs its AUTH
+    /// only within the identity's budget (8 at once, then one every 4 s) and closes the rest.
+    func reconnectingSigner(_ victim: ProbeNode, probe: Service) throws -> String {
+        let key = NodeKey.ephemeral()
+        let work = IdentityWork.solve(for: key.identity, bits: Self.workBits)
+        let address = PeerAddress(host: "127.0.0.1", port: 9)!
+        let before = probe.closes("handshake_throttled")
+        var signed = 0, refused = 0, failed = 0
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            guard let client = try? PeerClient(host: victim.host, port: victim.p2pPort ?? 0, key: key, work: work, listenAddress: address)
+            else {
+                failed += 1
+                continue
+            }
+            if client.theirAuth != nil { signed += 1 } else { refused += 1 }
+            client.close()
+        }
+        let budget = 8 + Int(seconds / 4) + 1
+        let closed = probe.closes("handshake_throttled") - before
+        return "one identity made \(signed + refused) handshakes in \(format(seconds)) s (\(failed) more failed to connect): the victim signed "
+            + "\(signed) (the budget allows \(budget)), refused \(refused), \(closed) closed as handshake_throttled"
+            + (signed <= budget ? "" : " OVER THE BUDGET")
+    }
+
+    /// An authenticated peer sends PULLs as fast as it can; each is answered with a PUSH, some 25
+    /// times its size, at most 2 a second (4 at once).
+    func pullFlood(_ victim: ProbeNode, probe: Service) throws -> String {
+        let peer = try AttackerPeer(victim)
+        defer { peer.close() }
+        let before = probe.victimCounter(\.announcementsThrottled)
+        let batch = [PeerMessage](repeating: .pull(PeerAddress(host: "127.0.0.1", port: 9)!), count: 256)
+        // (Not `wireBytes`, which would number the frames on: the victim would see a gap.)
+        let wire = batch.count * (batch[0].encodedSize + FrameSealer.tagSize)
+        var sent = 0, bytes = 0
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            guard peer.send(batch) else { break }
+            sent += batch.count
+            bytes += wire
+        }
+        let received = peer.drain(for: 1)
+        let ignored = probe.victimCounter(\.announcementsThrottled) - before
+        // What it got back includes PINGs and IHAVEs; a PUSH holds at most 16 entries.
+        let entry = PeerEntry(identity: PeerIdentity(bytes: [UInt8](repeating: 1, count: 32))!, address: PeerAddress(host: "127.0.0.1", port: 9)!)
+        let fullPush = PeerMessage.push(PeerPush(listenAddress: entry.address, entries: Array(repeating: entry, count: 16))).encodedSize
+        let allowed = (4 + 2 * Int(seconds + 2)) * fullPush + 65_536
+        return "sent \(sent) PULLs (\(bytes / 1024) KiB), got \(received / 1024) KiB back in all; \(ignored) ignored over the link's budget"
+            + (ignored > 0 && received <= allowed ? "" : " (NOT HELD TO THE BUDGET: at most \(allowed / 1024) KiB)")
+    }
+
+    /// Fresh identities, one after another, ask to be neighbours with NEIGHBOR_HIGH, which a full
+    /// node takes in by dropping a neighbour: only from the younger half of its active view, so
+    /// the neighbours it had longest stay.
+    func neighbourTakeover(_ victim: ProbeNode, probe: Service) throws -> String {
+        guard let before = probe.status()?.peers, !before.isEmpty else { return "FAILED: the victim has no neighbours" }
+        var attackers: [AttackerPeer] = []
+        defer { for attacker in attackers { attacker.close() } }
+        for _ in 0..<12 {
+            attackers.append(try AttackerPeer(victim))
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        Thread.sleep(forTimeInterval: 1)
+        let after = probe.status()?.peers ?? []
+        let kept = Set(before).intersection(after)
+        return "12 fresh identities asked in turn to be neighbours; the victim kept \(kept.count) of the \(before.count) neighbours it had "
+            + "and has \(after.count) links" + (kept.count >= min(before.count, 2) ? "" : " (NEIGHBOURS DISPLACED)")
     }
 
     private func format(_ value: Double) -> String { String(format: "%.1f", value) }
