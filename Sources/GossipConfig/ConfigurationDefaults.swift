@@ -417,7 +417,7 @@ public enum ConfigurationKey: String, Sendable, CaseIterable {
         case .seenCapacity:
             "How many item IDs the duplicate filter remembers. With seen_ttl_ms it also sets how many new items the node takes in from peers: seen_capacity / 2 at once and seen_capacity / (2 × seen_ttl in seconds) a second (54 with the defaults), half that for types no local module subscribed to."
         case .seenTTLMilliseconds:
-            "Milliseconds an item ID is remembered after it was first seen (later copies do not extend it). Also how old a peer's item may be: its ID's stamp (the origin's clock) no older than seen_ttl_ms less 60 s (half of seen_ttl_ms up to 2 minutes) and at most 60 s ahead, so nodes' clocks must agree within a minute. Longer lowers the intake rate (seen_capacity)."
+            "Milliseconds an item ID is remembered after it was first seen (later copies do not extend it). Also how old a peer's item may be: its ID's stamp (the origin's clock) no older than seen_ttl_ms less 60 s and at most 60 s ahead (half of seen_ttl_ms for both up to 2 minutes), so nodes' clocks must agree within a minute. Longer lowers the intake rate (seen_capacity)."
         case .digestSize:
             "How many of the newest cached item IDs one anti-entropy digest offers."
         case .linkIdleTimeoutMilliseconds:

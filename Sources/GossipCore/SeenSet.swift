@@ -5,9 +5,9 @@ import GossipWire
 ///
 /// An entry lives `ttlNanoseconds` from the ID's **first** sighting; later copies do not extend
 /// it, so a peer that keeps sending an old ID cannot keep it here (taking room from fresh IDs).
-/// Nothing needs longer: an item whose stamp is older than the TTL less the clock skew allowed is
-/// refused as stale (`GossipEngine.isFresh`), and an ID is first seen at most that skew before its
-/// stamp. Memory is bounded: past `capacity` entries the one seen first goes first (the node's
+/// Nothing needs longer: an ID is first taken in at most the clock skew allowed before its stamp,
+/// and an item whose stamp is as old as the TTL less that skew is refused as stale
+/// (`GossipEngine.isFresh`). Memory is bounded: past `capacity` entries the one seen first goes first (the node's
 /// admission budget keeps that from happening to a fresh ID, protocol.md 6.5).
 public struct SeenSet: Sendable {
     public let capacity: Int

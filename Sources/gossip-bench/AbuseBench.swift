@@ -115,7 +115,7 @@ struct AbuseBench: ParsableCommand {
     static let workBits = 12
 
     /// What an attack's detail says when the victim did not hold (the attack then fails).
-    static let failureMarks = ["FAILED", "OVER THE BUDGET", "STILL RELAYING", "NOT HELD", "NEIGHBOURS DISPLACED"]
+    static let failureMarks = ["FAILED", "DID NOT", "OVER THE BUDGET", "STILL RELAYING", "NOT HELD", "NOT ALL CLOSED", "NO NEIGHBOUR LEFT", "NEIGHBOURS DISPLACED"]
 
     // MARK: Attacks
 
@@ -156,7 +156,8 @@ struct AbuseBench: ParsableCommand {
             socket.close()
         }
         _ = probe.wait(until: seconds) { probe.closes("unknown_type") - before >= sent }
-        return "\(sent) connections with an impossible header; \(probe.closes("unknown_type") - before) closed as unknown_type"
+        let closed = probe.closes("unknown_type") - before
+        return "\(sent) connections with an impossible header; \(closed) closed as unknown_type" + (closed >= sent ? "" : " (NOT ALL CLOSED)")
     }
 
     /// An authenticated peer asks for one cached 60 KB item over and over; the answers must stay
@@ -225,7 +226,9 @@ struct AbuseBench: ParsableCommand {
             pushed += entries.count
         }
         Thread.sleep(forTimeInterval: seconds)
-        return "\(pushed) unreachable addresses pushed; the victim's view holds \(probe.victimViewSize()) entries and it keeps \(probe.victimPeers()) neighbour(s)"
+        let neighbours = probe.victimPeers()
+        return "\(pushed) unreachable addresses pushed; the victim's view holds \(probe.victimViewSize()) entries and it keeps \(neighbours) neighbour(s)"
+            + (neighbours > 0 ? "" : " (NO NEIGHBOUR LEFT)")
     }
 
     /// One identity, its work paid once, reconnects as fast as it can; the victim signs its AUTH
@@ -241,6 +244,7 @@ struct AbuseBench: ParsableCommand {
             guard let client = try? PeerClient(host: victim.host, port: victim.p2pPort ?? 0, key: key, work: work, listenAddress: address)
             else {
                 failed += 1
+                Thread.sleep(forTimeInterval: 0.01)
                 continue
             }
             if client.theirAuth != nil { signed += 1 } else { refused += 1 }
@@ -250,7 +254,7 @@ struct AbuseBench: ParsableCommand {
         let closed = probe.closes("handshake_throttled") - before
         return "one identity made \(signed + refused) handshakes in \(format(seconds)) s (\(failed) more failed to connect): the victim signed "
             + "\(signed) (the budget allows \(budget)), refused \(refused), \(closed) closed as handshake_throttled"
-            + (signed <= budget ? "" : " OVER THE BUDGET")
+            + (signed > budget ? " OVER THE BUDGET" : refused == 0 || signed < 8 ? " (FAILED: the budget was never reached)" : "")
     }
 
     /// An authenticated peer sends PULLs as fast as it can; each is answered with a PUSH, some 25

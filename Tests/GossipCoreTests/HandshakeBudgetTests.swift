@@ -44,7 +44,6 @@ struct HandshakeBudgetTests {
         let burst = (0..<20).map { _ in Self.dial(&victim, from: 5, remote: address(7000), link: next(), now: now) }
         #expect(burst.filter { $0 == .signed }.count == 8, "\(burst)")
         #expect(burst.filter { $0 == .throttled }.count == 12, "\(burst)")
-        #expect(Self.dial(&victim, from: 6, remote: address(7001), link: next(), now: now) == .signed, "loopback: no host budget")
         now = now.adding(nanoseconds: 4000 * ms)
         #expect(Self.dial(&victim, from: 5, remote: address(7000), link: next(), now: now) == .signed)
         #expect(Self.dial(&victim, from: 5, remote: address(7000), link: next(), now: now) == .throttled)
@@ -61,6 +60,30 @@ struct HandshakeBudgetTests {
         #expect(outcomes.dropFirst(32).allSatisfy { $0 == .throttled }, "\(outcomes)")
         let other = PeerAddress(host: "192.0.2.2", port: 7000)!
         #expect(Self.dial(&victim, from: 60, remote: other, link: 60, now: now) == .signed)
+    }
+
+    @Test("loopback has no host budget: 40 identities from 127.0.0.1 at once all get a signature")
+    func loopbackExempt() {
+        var victim = CorePair.node(2, degree: 3)
+        let outcomes = (10..<50).map { Self.dial(&victim, from: UInt8($0), remote: address(7000), link: LinkID(UInt64($0)), now: .milliseconds(1)) }
+        #expect(outcomes.allSatisfy { $0 == .signed }, "\(outcomes)")
+    }
+
+    @Test("a refusal for the host's budget takes nothing from the identity's")
+    func hostRefusalSparesIdentity() {
+        var budget = HandshakeBudget()
+        let now = Moment.milliseconds(1)
+        let host = PeerAddress(host: "192.0.2.1", port: 1)!, otherHost = PeerAddress(host: "192.0.2.2", port: 1)!
+        for n in 10..<42 {
+            let taken = budget.take(for: identity(UInt8(n)), from: host, now: now)
+            #expect(taken)
+        }
+        for _ in 0..<20 {
+            let taken = budget.take(for: identity(5), from: host, now: now)
+            #expect(!taken, "the host's 32 are spent")
+        }
+        let fromElsewhere = (0..<8).map { _ in budget.take(for: identity(5), from: otherHost, now: now) }
+        #expect(fromElsewhere.allSatisfy { $0 }, "identity 5 still has its 8: \(fromElsewhere)")
     }
 
     @Test("the budget's memory is bounded however many identities dial")

@@ -24,8 +24,18 @@ struct MissingItemsTests {
         // The flooder goes on; the honest link keeps what it holds.
         tree.announced(Self.ids(500..<1000, tag: 1), on: flooder, now: now, isKnown: { _ in false })
         #expect(real.allSatisfy { tree.isAwaiting($0) })
-        // At their deadline the honest items are asked for from the honest link.
+        // At their deadline every awaited item, and nothing else (no ID the table let go), is
+        // asked for; the honest ones from the honest link.
+        let awaited = Set((Self.ids(0..<1000, tag: 1) + real).filter { tree.isAwaiting($0) })
+        #expect(awaited.count == 100)
         let due = tree.tick(now: now.adding(nanoseconds: 30_000_000), isActive: { _ in true })
+        let asked = due.flatMap { _, message -> [ItemID] in
+            switch message {
+            case .request(let ids), .graft(let ids): ids
+            default: []
+            }
+        }
+        #expect(Set(asked) == awaited && asked.count == 100)
         let askedOfHonest = due.filter { $0.0 == honest }.flatMap { link, message -> [ItemID] in
             switch message {
             case .request(let ids), .graft(let ids): ids

@@ -532,6 +532,30 @@ struct OverlayTests {
         #expect(active.filter { $0.rawValue >= 100 }.count <= bound - bound / 2)
     }
 
+    @Test("a neighbour's walk ends make the node dial 8 joiners at once, then one a second: each dial ends in a signature")
+    func walkEndsBudgeted() {
+        var overlay = overlay(degree: 3)
+        connect(&overlay, 1, 21)
+        var dials = 0
+        func walkEnds(_ count: Int, from first: Int, now: Moment) -> Int {
+            var dialed = 0
+            for n in first..<(first + count) {
+                for case .dial(let target) in overlay.receivedMembership(request(.forwardJoin, from: UInt8(n), ttl: 1), on: 1, now: now) {
+                    dialed += 1
+                    overlay.dialFailed(target, now: now)  // the dial slot is free again at once
+                }
+            }
+            return dialed
+        }
+        dials = walkEnds(20, from: 40, now: .zero)
+        #expect(dials == 8, "8 at once: \(dials)")
+        dials = walkEnds(5, from: 60, now: Moment(nanoseconds: 1000 * ms))
+        #expect(dials == 1, "then one a second: \(dials)")
+        connect(&overlay, 2, 22)
+        let other = overlay.receivedMembership(request(.forwardJoin, from: 70, ttl: 1), on: 2, now: Moment(nanoseconds: 1000 * ms))
+        #expect(other.contains { if case .dial = $0 { true } else { false } }, "another link has a budget of its own")
+    }
+
     @Test("a join walk is passed on until its hops run out, then the last node dials the joiner")
     func forwardJoin() {
         var overlay = overlay(degree: 3)
@@ -550,7 +574,12 @@ struct OverlayTests {
 
     @Test("walk ends a neighbour sends make this node dial only up to maximumHandshakes of its connections still in their handshake")
     func walkEndsBounded() {
-        var overlay = overlay(degree: 3)
+        var overlay = Overlay(
+            configuration: .init(
+                degree: 3, viewCapacity: 16, maximumLinks: 4, gossipIntervalNanoseconds: 100 * ms,
+                antiEntropyIntervalNanoseconds: 100 * ms, pingIntervalNanoseconds: 100 * ms, peerTimeoutNanoseconds: 300 * ms,
+                walkEndBudget: TokenBucket(capacity: 1000, perSecond: 1)),  // this test is about the other bound
+            selfIdentity: identity(5), selfAddress: address(6000), bootstrappers: [], random: SeededRandom(seed: 6))
         connect(&overlay, 1, 21)
         connect(&overlay, 2, 22)
         var opened = 0

@@ -253,16 +253,19 @@ public struct GossipEngine: Sendable {
         UInt32(truncatingIfNeeded: configuration.unixSecondsAtZero + now.nanoseconds / 1_000_000_000)
     }
 
-    /// Whether an item with this ID may be taken at `now`: announced no longer ago than the seen
-    /// set surely remembers it (`seenTTLNanoseconds` less the clock skew allowed, since an ID
-    /// first seen up to a minute before its stamp is remembered from then), and not more than a
-    /// minute ahead of our clock.
+    /// Whether an item with this ID may be taken at `now`: announced less long ago than the seen
+    /// set surely remembers it, and not too far ahead of our clock. The seen set keeps an ID for
+    /// its TTL from its first sighting, which may come up to `ahead` before the stamp, so it
+    /// surely holds the ID until the stamp is `TTL − ahead` old: that is the age limit. `ahead` is
+    /// the clock skew allowed (a minute), or half the TTL if the TTL is two minutes or less (the
+    /// age limit is then the other half). Ages are whole seconds, so an ID first seen at the very
+    /// edge of the skew allowed may have left the set less than a second before its age limit.
     public func isFresh(_ id: ItemID, now: Moment) -> Bool {
         let stamp = UInt64(ItemBinding.stamp(of: id))
         let current = configuration.unixSecondsAtZero + now.nanoseconds / 1_000_000_000
         let ttl = configuration.seenTTLNanoseconds / 1_000_000_000
-        let maximumAge = ttl > 2 * Configuration.maximumClockSkewSeconds ? ttl - Configuration.maximumClockSkewSeconds : ttl / 2
-        return stamp + maximumAge >= current && stamp <= current + Configuration.maximumClockSkewSeconds
+        let ahead = ttl > 2 * Configuration.maximumClockSkewSeconds ? Configuration.maximumClockSkewSeconds : ttl / 2
+        return stamp + (ttl - ahead) >= current && stamp <= current + ahead
     }
 
     /// The newest cached item IDs, up to `limit`, oldest first; with `cachedBy`, only items
@@ -288,7 +291,7 @@ public struct GossipEngine: Sendable {
         return cache.contains(id)
     }
 
-    /// Whether this node has seen or holds item `id`, without refreshing anything.
+    /// Whether this node has seen or holds item `id` (nothing is marked).
     public func knows(_ id: ItemID) -> Bool { seen.contains(id) || cache.contains(id) }
 
     /// VALIDATION from `connection`. `.unknown` means the connection broke the protocol.

@@ -6,8 +6,9 @@ import GossipWire
 /// connection it opened: some 0.05 ms of the dialer's against 4 ms of ours with an RSA-4096
 /// host key, inside the core's lock. So each proven identity, and each host other than loopback,
 /// gets a token bucket of signatures; a handshake over either closes (`handshake_throttled`) and
-/// the dialer backs off as after any failed dial. Honest dialers stay far below both: a node
-/// dials a given peer again only after a failure or a postponement of seconds.
+/// the dialer backs off as after any failed dial. Honest dialers stay below both with the default
+/// `gossip_interval_ms` (1 s): a node dials a given peer again only after a failure or a
+/// postponement of one or more intervals.
 struct HandshakeBudget: Sendable {
     /// An identity's budget, in quarter signatures: 8 signatures at once, then one every 4 s
     /// (`TokenBucket` counts whole tokens a second).
@@ -27,7 +28,10 @@ struct HandshakeBudget: Sendable {
     /// taken) if either budget is spent.
     mutating func take(for identity: PeerIdentity, from remote: PeerAddress?, now: Moment) -> Bool {
         let host = remote.flatMap { $0.isLoopback ? nil : $0.hostKey }
-        if let host, !hosts.canTake(1, for: host, now: now) { return false }
+        if let host, !hosts.canTake(1, for: host, now: now) {
+            _ = hosts.take(1, for: host, now: now)  // refused, but noted as an attempt
+            return false
+        }
         guard identities.take(Self.identityCost, for: identity, now: now) else { return false }
         if let host { _ = hosts.take(1, for: host, now: now) }
         return true
@@ -40,7 +44,10 @@ struct HandshakeBudget: Sendable {
 /// Token buckets by key, at most `HandshakeBudget.maximumEntries` of them.
 private struct BoundedBuckets<Key: Hashable & Sendable>: Sendable {
     let template: TokenBucket
-    private var buckets: [Key: (bucket: TokenBucket, used: Moment)] = [:]
+    /// Each key's bucket and the number of its last attempt, taken or refused (a refused key must
+    /// not look idle, or trimming would hand it a full bucket).
+    private var buckets: [Key: (bucket: TokenBucket, lastAttempt: UInt64)] = [:]
+    private var attempts: UInt64 = 0
 
     init(template: TokenBucket) { self.template = template }
 
@@ -53,14 +60,16 @@ private struct BoundedBuckets<Key: Hashable & Sendable>: Sendable {
 
     mutating func take(_ cost: UInt64, for key: Key, now: Moment) -> Bool {
         var bucket = buckets[key]?.bucket ?? template
-        guard bucket.take(cost, now: now) else { return false }
-        buckets[key] = (bucket, now)
+        let taken = bucket.take(cost, now: now)
+        attempts += 1
+        buckets[key] = (bucket, attempts)
         if buckets.count > HandshakeBudget.maximumEntries { trim(now: now) }
-        return true
+        return taken
     }
 
     /// Forgets every bucket that has refilled (it would start full anyway), then, if still over
-    /// three quarters of the bound, the least recently used: amortised O(1) a take.
+    /// three quarters of the bound, those attempted longest ago (attempt numbers are unique, so
+    /// the choice does not depend on the dictionary's order): O(n log n) once per n/4 new keys.
     private mutating func trim(now: Moment) {
         buckets = buckets.filter { _, entry in
             var bucket = entry.bucket
@@ -68,7 +77,7 @@ private struct BoundedBuckets<Key: Hashable & Sendable>: Sendable {
         }
         let target = HandshakeBudget.maximumEntries * 3 / 4
         guard buckets.count > target else { return }
-        let oldest = buckets.sorted { $0.value.used < $1.value.used }.prefix(buckets.count - target)
+        let oldest = buckets.sorted { $0.value.lastAttempt < $1.value.lastAttempt }.prefix(buckets.count - target)
         for (key, _) in oldest { buckets[key] = nil }
     }
 }

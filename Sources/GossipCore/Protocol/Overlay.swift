@@ -53,13 +53,18 @@ public struct Overlay: Sendable {
         public var maximumLinksPerAddress: Int
         /// Inbound links from one /24 (IPv4) or /48 (IPv6) at once (0: no limit); loopback is exempt.
         public var maximumLinksPerPrefix: Int
+        /// The walk ends (dials for a joiner) each link's FORWARD_JOINs may cause: 8 at once, then
+        /// one a second. Each such dial ends in our signature for whoever answers there; a
+        /// joiner's walks end at random nodes, so honest links cause a few at most.
+        public var walkEndBudget: TokenBucket
 
         public init(
             degree: Int, degreeSlack: Int = 2, viewCapacity: Int, maximumLinks: Int, gossipIntervalNanoseconds: UInt64,
             antiEntropyIntervalNanoseconds: UInt64, pingIntervalNanoseconds: UInt64, peerTimeoutNanoseconds: UInt64,
             idleTimeoutNanoseconds: UInt64 = 0, dialFailureLimit: Int = 3, maximumConcurrentDials: Int = 8,
             joinWalkLength: Int = 6, shuffleSize: Int = 16, handshakeTimeoutNanoseconds: UInt64 = 5_000_000_000,
-            maximumHandshakes: Int = 256, maximumLinksPerAddress: Int = 8, maximumLinksPerPrefix: Int = 64
+            maximumHandshakes: Int = 256, maximumLinksPerAddress: Int = 8, maximumLinksPerPrefix: Int = 64,
+            walkEndBudget: TokenBucket = TokenBucket(capacity: 8, perSecond: 1)
         ) {
             self.degree = degree
             self.degreeSlack = degreeSlack
@@ -78,6 +83,7 @@ public struct Overlay: Sendable {
             self.maximumHandshakes = maximumHandshakes
             self.maximumLinksPerAddress = maximumLinksPerAddress
             self.maximumLinksPerPrefix = maximumLinksPerPrefix
+            self.walkEndBudget = walkEndBudget
         }
 
         /// The most active links a node ever holds.
@@ -563,8 +569,11 @@ public struct Overlay: Sendable {
             // Walks share the dial limit, and stop at `maximumHandshakes` connections of ours still
             // in their handshake: a neighbour cannot make this node dial, or hold connections
             // open to wherever it names, without bound.
+            // And each link's walk ends are held to a budget: each dial ends in our signature
+            // for whoever answers there, and a walk of ttl 1 costs the neighbour one message.
             guard dialing[target.key] == nil, dialing.count < configuration.maximumConcurrentDials,
-                outboundHandshakes < configuration.maximumHandshakes
+                outboundHandshakes < configuration.maximumHandshakes,
+                walkEndBudgets[link, default: configuration.walkEndBudget].take(now: now)
             else { return [] }
             dialing[target.key] = (target, .walkEnd, now)
             return [.dial(target)]
@@ -608,6 +617,9 @@ public struct Overlay: Sendable {
     /// younger half, and the node keeps neighbours it had before they came.
     var settledNeighbors: Set<LinkID> { Set(active.prefix(configuration.activeBound / 2)) }
 
+    /// What each link's walk ends have left of `configuration.walkEndBudget`.
+    private var walkEndBudgets: [LinkID: TokenBucket] = [:]
+
     /// Forgets `link` and returns the action that closes it.
     private mutating func close(_ link: LinkID, _ reason: CloseReason) -> Action {
         forget(link)
@@ -619,6 +631,7 @@ public struct Overlay: Sendable {
         if state.intent == .treeNeighbor && state.role != .active { treeRequestFailed = true }
         if let identity = state.identity, linkOf[identity] == link { linkOf[identity] = nil }
         pulled.remove(link)
+        walkEndBudgets[link] = nil
         if state.role == .active, let index = active.firstIndex(of: link) { active.remove(at: index) }
     }
 
