@@ -114,6 +114,10 @@ struct AbuseBench: ParsableCommand {
 
     static let workBits = 12
 
+    /// Fresh identities that ask in turn to be the victim's neighbours: with HyParView's rule
+    /// (any neighbour may be displaced) 30 displace both honest ones nearly always.
+    static let takeoverIdentities = 30
+
     /// What an attack's detail says when the victim did not hold (the attack then fails).
     static let failureMarks = ["FAILED", "DID NOT", "OVER THE BUDGET", "STILL RELAYING", "NOT HELD", "NOT ALL CLOSED", "NO NEIGHBOUR LEFT", "NEIGHBOURS DISPLACED"]
 
@@ -290,14 +294,14 @@ struct AbuseBench: ParsableCommand {
         guard let before = probe.status()?.peers, !before.isEmpty else { return "FAILED: the victim has no neighbours" }
         var attackers: [AttackerPeer] = []
         defer { for attacker in attackers { attacker.close() } }
-        for _ in 0..<12 {
+        for _ in 0..<Self.takeoverIdentities {
             attackers.append(try AttackerPeer(victim))
             Thread.sleep(forTimeInterval: 0.1)
         }
         Thread.sleep(forTimeInterval: 1)
         let after = probe.status()?.peers ?? []
         let kept = Set(before).intersection(after)
-        return "12 fresh identities asked in turn to be neighbours; the victim kept \(kept.count) of the \(before.count) neighbours it had "
+        return "\(Self.takeoverIdentities) fresh identities asked in turn to be neighbours; the victim kept \(kept.count) of the \(before.count) neighbours it had "
             + "and has \(after.count) links" + (kept.count >= min(before.count, 2) ? "" : " (NEIGHBOURS DISPLACED)")
     }
 
