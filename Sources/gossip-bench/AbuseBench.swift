@@ -115,7 +115,7 @@ struct AbuseBench: ParsableCommand {
     static let workBits = 12
 
     /// Fresh identities that ask in turn to be the victim's neighbours: with HyParView's rule
-    /// (any neighbour may be displaced) 30 displace both honest ones nearly always.
+    /// (any neighbour may be displaced) 30 displaced one of the two honest ones in both runs of 2026-12-01.
     static let takeoverIdentities = 30
 
     /// What an attack's detail says when the victim did not hold (the attack then fails).
@@ -261,7 +261,7 @@ struct AbuseBench: ParsableCommand {
             + (signed > budget ? " OVER THE BUDGET" : refused == 0 || signed < 8 ? " (FAILED: the budget was never reached)" : "")
     }
 
-    /// An authenticated peer sends PULLs as fast as it can; each is answered with a PUSH, some 25
+    /// An authenticated peer sends PULLs as fast as it can; each is answered with a PUSH, about 22
     /// times its size, at most 2 a second (4 at once).
     func pullFlood(_ victim: ProbeNode, probe: Service) throws -> String {
         let peer = try AttackerPeer(victim)

@@ -355,6 +355,13 @@ struct GossipProtocolTests {
         #expect(engine.receive(fresh, fromPeer: 2, now: later) == .relayed(forward: fresh))
         let future = GossipItem.bound(stamp: 1_800_000_100, salt: 4, ttl: 0, dataType: 3, data: [4])
         #expect(engine.receive(future, fromPeer: 2, now: later) == .stale, "over a minute ahead of our clock")
+        // With a TTL of 2 minutes or less, half of it stands in for the minute ahead: an ID first
+        // seen 30 s before its stamp would leave the set 28 s before the stamp, and the item would
+        // still be fresh for a second after that.
+        let ahead = GossipItem.bound(stamp: 1_800_000_035, salt: 5, ttl: 0, dataType: 3, data: [5])
+        #expect(engine.receive(ahead, fromPeer: 2, now: later) == .stale, "30 s ahead, with a 2 s TTL")
+        let justAhead = GossipItem.bound(stamp: 1_800_000_006, salt: 6, ttl: 0, dataType: 3, data: [6])
+        #expect(engine.receive(justAhead, fromPeer: 2, now: later) == .relayed(forward: justAhead), "1 s ahead: half the TTL")
     }
 }
 

@@ -21,7 +21,7 @@ struct LinkBudgets: Sendable {
     /// the tree has formed.
     let cuts = TokenBucket(capacity: 32, perSecond: 16)
     /// PULLs one link may send: two a second, four at once. Each is answered with a PUSH of up to
-    /// 16 entries, up to 22 times its size on the wire; a neighbour sends one a shuffle round (5.3) at most,
+    /// 16 entries, about 22 times its size on the wire; a neighbour sends one a shuffle round (5.3) at most,
     /// and only to one of its links.
     let pulls = TokenBucket(capacity: 4, perSecond: 2)
 
