@@ -7,8 +7,8 @@ import GossipWire
 /// it, so a peer that keeps sending an old ID cannot keep it here (taking room from fresh IDs).
 /// Nothing needs longer: an ID is first taken in at most the clock skew allowed before its stamp,
 /// and an item whose stamp is as old as the TTL less that skew is refused as stale
-/// (`GossipEngine.isFresh`). Memory is bounded: past `capacity` entries the one seen first goes first (the node's
-/// admission budget keeps that from happening to a fresh ID, protocol.md 6.5).
+/// (`GossipEngine.isFresh`). Memory is bounded: past `capacity` entries the one seen first goes
+/// first (the node's admission budget keeps that from happening to a fresh ID, protocol.md 6.5).
 public struct SeenSet: Sendable {
     public let capacity: Int
     public let ttlNanoseconds: UInt64

@@ -69,7 +69,7 @@ struct HandshakeBudgetTests {
         #expect(outcomes.allSatisfy { $0 == .signed }, "\(outcomes)")
     }
 
-    @Test("a refusal for the host's budget takes nothing from the identity's")
+    @Test("a refusal for the host's budget takes nothing from the identity's, and the other way round")
     func hostRefusalSparesIdentity() {
         var budget = HandshakeBudget()
         let now = Moment.milliseconds(1)
@@ -84,6 +84,13 @@ struct HandshakeBudgetTests {
         }
         let fromElsewhere = (0..<8).map { _ in budget.take(for: identity(5), from: otherHost, now: now) }
         #expect(fromElsewhere.allSatisfy { $0 }, "identity 5 still has its 8: \(fromElsewhere)")
+        // And the other way: refusals for identity 5's budget take nothing from the host's.
+        for _ in 0..<20 {
+            let taken = budget.take(for: identity(5), from: otherHost, now: now)
+            #expect(!taken, "identity 5's 8 are spent")
+        }
+        let others = (50..<74).map { budget.take(for: identity(UInt8($0)), from: otherHost, now: now) }
+        #expect(others.allSatisfy { $0 }, "the host still has 24 of its 32: \(others)")
     }
 
     @Test("the budget's memory is bounded however many identities dial")

@@ -533,7 +533,7 @@ struct OverlayTests {
     }
 
     @Test("a neighbour's walk ends make the node dial 32 joiners at once, then 4 a second: each dial ends in a signature; walks dropped for another reason cost nothing")
-    func walkEndsBudgeted() {
+    func walkEndsBudgeted() throws {
         var overlay = overlay(degree: 3)
         connect(&overlay, 1, 21)
         var dials = 0
@@ -556,7 +556,7 @@ struct OverlayTests {
                 first = target
             }
         }
-        overlay.dialFailed(try! #require(first), now: .zero)
+        overlay.dialFailed(try #require(first), now: .zero)
         dials = walkEnds(60, from: 40, now: .zero)
         #expect(dials == 31, "32 at once, one of them used above: \(dials)")
         dials = walkEnds(10, from: 120, now: Moment(nanoseconds: 1000 * ms))

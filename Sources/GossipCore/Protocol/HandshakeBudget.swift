@@ -28,12 +28,11 @@ struct HandshakeBudget: Sendable {
     /// taken) if either budget is spent.
     mutating func take(for identity: PeerIdentity, from remote: PeerAddress?, now: Moment) -> Bool {
         let host = remote.flatMap { $0.isLoopback ? nil : $0.hostKey }
-        if let host, !hosts.canTake(1, for: host, now: now) {
-            _ = hosts.take(1, for: host, now: now)  // refused, but noted as an attempt
+        if let host, !hosts.take(1, for: host, now: now) { return false }
+        guard identities.take(Self.identityCost, for: identity, now: now) else {
+            if let host { hosts.giveBack(1, for: host) }
             return false
         }
-        guard identities.take(Self.identityCost, for: identity, now: now) else { return false }
-        if let host { _ = hosts.take(1, for: host, now: now) }
         return true
     }
 
@@ -53,11 +52,6 @@ private struct BoundedBuckets<Key: Hashable & Sendable>: Sendable {
 
     var count: Int { buckets.count }
 
-    func canTake(_ cost: UInt64, for key: Key, now: Moment) -> Bool {
-        var bucket = buckets[key]?.bucket ?? template
-        return bucket.take(cost, now: now)
-    }
-
     mutating func take(_ cost: UInt64, for key: Key, now: Moment) -> Bool {
         var bucket = buckets[key]?.bucket ?? template
         let taken = bucket.take(cost, now: now)
@@ -65,6 +59,11 @@ private struct BoundedBuckets<Key: Hashable & Sendable>: Sendable {
         buckets[key] = (bucket, attempts)
         if buckets.count > HandshakeBudget.maximumEntries { trim(now: now) }
         return taken
+    }
+
+    /// Puts back what `take` took for `key` a moment ago (a second budget refused).
+    mutating func giveBack(_ cost: UInt64, for key: Key) {
+        buckets[key]?.bucket.giveBack(cost)
     }
 
     /// Forgets every bucket that has refilled (it would start full anyway), then, if still over
