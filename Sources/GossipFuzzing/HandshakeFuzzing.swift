@@ -149,7 +149,7 @@ struct HandshakeHarness {
     /// batch, as gossipd's reader reports them once the socket is gone.
     mutating func perform(_ effects: [GossipEffect]) {
         var closing: [LinkID] = []
-        for effect in effects {
+        for (index, effect) in effects.enumerated() {
             switch effect {
             case .send(let links, let message):
                 for link in links { precondition(openLinks.contains(link), "send on unknown or closed \(link)") }
@@ -176,6 +176,10 @@ struct HandshakeHarness {
                 precondition(link == Self.link && openLinks.contains(link) && coreKeys == nil, "keys for \(link) twice or unknown")
                 coreKeys = keys
                 peerKeys = keys.peerSide
+            case .handshakeWork(let link, let work):
+                precondition(openLinks.contains(link), "handshake work for unknown or closed \(link)")
+                precondition(index == effects.count - 1, "handshake work is not the last effect")
+                perform(core.handshakeWorkDone(work.perform(with: core.signer), on: link, now: now))
             case .count, .wake, .observed:
                 break
             }

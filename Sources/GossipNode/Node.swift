@@ -36,6 +36,8 @@ public final class Node: Sendable {
     private let state = Mutex<State>(.idle)
     /// Set by `cancelStart()`: a start still finding its proof of work gives up.
     private let startCancelled = Atomic<Bool>(false)
+    /// For tests: wraps the signer the node starts with (to hold its signatures, say).
+    let signerWrapper = Mutex<(@Sendable (any HandshakeSigner) -> any HandshakeSigner)?>(nil)
     /// Where observers of the items passing through attach (a live tap, the recorder); usable
     /// before `start`, so nothing from the first item on is missed.
     public let itemObservers = ItemObservers()
@@ -179,8 +181,9 @@ public final class Node: Sendable {
         let advertised = Self.advertisedAddress(for: bound.p2pAddress)
         // The neighbours of the last run, kept beside the host key, are dialed first.
         let savedPeers = configuration.hostkeyPath.map { PeerStateFile.load(PeerStateFile.path(forHostkey: $0)) } ?? []
+        let keySigner = KeySigner(key: key, work: work)
         let context = NodeContext(
-            configuration: bound, signer: KeySigner(key: key, work: work), advertised: advertised, clock: clock, logger: logger,
+            configuration: bound, signer: signerWrapper.withLock { $0 }?(keySigner) ?? keySigner, advertised: advertised, clock: clock, logger: logger,
             seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity }, metrics: metricsFactory.map(NodeMetrics.init),
             observers: itemObservers)
         let p2p = P2PServer(context: context, listener: listener)

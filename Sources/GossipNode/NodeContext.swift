@@ -33,6 +33,9 @@ final class NodeContext: Sendable {
     /// The whole protocol: every rule lives here, behind one lock.
     let core: Mutex<GossipProtocol>
     let identity: PeerIdentity
+    /// Makes and checks the handshakes' signatures, which the core asks for
+    /// (`GossipEffect.handshakeWork`) and each link's reader does with the core unlocked.
+    let signer: any HandshakeSigner
     let apiConnections = Mutex<[ConnectionID: Connection]>([:])
     let peerLinks = Mutex<[LinkID: Connection]>([:])
     let statistics = NodeStatistics()
@@ -86,6 +89,7 @@ final class NodeContext: Sendable {
         self.metrics = metrics
         self.configuration = configuration
         self.identity = signer.identity
+        self.signer = signer
         self.clock = clock
         self.wakeups = WakeSchedule(clock: clock)
         self.started = clock.now()
@@ -234,6 +238,8 @@ final class NodeContext: Sendable {
                 wakeups.schedule(moment)
             case .secureLink:
                 break  // installed by the link's reader while it held the core (P2PServer.serve)
+            case .handshakeWork:
+                break  // done by the link's reader, which alone hands HELLO and AUTH to the core (P2PServer.serve)
             case .observed(let observation):
                 observers.publish(observation)
             }

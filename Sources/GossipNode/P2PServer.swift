@@ -145,23 +145,38 @@ final class P2PServer: Sendable {
                 }
                 continue
             }
-            if case .auth = message {
-                // The peer's AUTH may make the link's keys. They go in while the core is still
-                // locked, so no other thread can send on the link before its frames are sealed, and
-                // before this reader takes the next frame, the peer's first sealed one. On a link
-                // we accepted, our own AUTH answers it: written first, in clear.
-                context.withCore({ core, now in core.received(peerMessage: message, on: id, now: now) }) { _, effects in
-                    effects.removeAll { effect in
-                        guard case .send(let links, .auth(let auth)) = effect, links == [id] else { return false }
-                        let bytes = PeerMessage.auth(auth).encoded()
-                        context.metrics?.countFramesOut(type: MessageType.peerAuth.rawValue, frames: 1, bytes: bytes.count)
-                        _ = link.send(bytes)
-                        return true
+            if message.type == .peerHello || message.type == .peerAuth {
+                // The handshake. The signatures the core asks for are made and checked here with
+                // the core unlocked, so an RSA-4096 signature (about 4 ms) holds up no other link
+                // and no item. The AUTH that completes it makes the link's keys: they go in while
+                // the core is still locked, so no other thread can send on the link before its
+                // frames are sealed, and before this reader takes the next frame, the peer's first
+                // sealed one. Our own AUTH is written first, in clear.
+                var event: (inout GossipProtocol, Moment) -> [GossipEffect] = { core, now in
+                    core.received(peerMessage: message, on: id, now: now)
+                }
+                while true {
+                    var work: HandshakeWork?
+                    context.withCore(event) { _, effects in
+                        effects.removeAll { effect in
+                            if case .handshakeWork(id, let asked) = effect {
+                                work = asked
+                                return true
+                            }
+                            guard case .send(let links, .auth(let auth)) = effect, links == [id] else { return false }
+                            let bytes = PeerMessage.auth(auth).encoded()
+                            context.metrics?.countFramesOut(type: MessageType.peerAuth.rawValue, frames: 1, bytes: bytes.count)
+                            _ = link.send(bytes)
+                            return true
+                        }
+                        for case .secureLink(_, let keys) in effects {
+                            link.sender.secure(with: keys.sealer)
+                            opener = keys.opener
+                        }
                     }
-                    for case .secureLink(_, let keys) in effects {
-                        link.sender.secure(with: keys.sealer)
-                        opener = keys.opener
-                    }
+                    guard let work, !link.isClosing else { break }
+                    let outcome = work.perform(with: context.signer)
+                    event = { core, now in core.handshakeWorkDone(outcome, on: id, now: now) }
                 }
                 if opener != nil { stream.trailerSize = FrameSealer.tagSize }
                 continue

@@ -51,7 +51,7 @@ struct CoreMesh {
                 guard let (x, y) = ends[link] else { continue }
                 if case .item = message { itemMessages += 1 }
                 let receiver = node == x ? y : x
-                queue += nodes[receiver].received(peerMessage: message, on: link, now: now).map { (receiver, $0) }
+                queue += nodes[receiver].doingHandshakeWork(nodes[receiver].received(peerMessage: message, on: link, now: now), now: now).map { (receiver, $0) }
             }
         }
         return rest

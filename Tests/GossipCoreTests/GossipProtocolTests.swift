@@ -72,14 +72,14 @@ struct CorePair {
             var nextA: [GossipEffect] = [], nextB: [GossipEffect] = []
             for effect in fromA {
                 if case .send(let links, let message) = effect, links.contains(link) {
-                    nextB += b.received(peerMessage: message, on: link, now: now)
+                    nextB += b.doingHandshakeWork(b.received(peerMessage: message, on: link, now: now), now: now)
                 } else {
                     otherEffects.a.append(effect)
                 }
             }
             for effect in fromB {
                 if case .send(let links, let message) = effect, links.contains(link) {
-                    nextA += a.received(peerMessage: message, on: link, now: now)
+                    nextA += a.doingHandshakeWork(a.received(peerMessage: message, on: link, now: now), now: now)
                 } else {
                     otherEffects.b.append(effect)
                 }
@@ -141,7 +141,7 @@ struct GossipProtocolTests {
         _ = a.received(
             peerMessage: .hello(PeerHello(flags: PeerHello.plaintextFlag, identity: identity(9), listenAddress: address(9))), on: 3, now: .zero)
         let forged = PeerAuth(publicKey: identity(8).bytes, signature: Array(repeating: 0, count: 8))
-        #expect(a.received(peerMessage: .auth(forged), on: 3, now: .zero) == [.closeLink(3, .authFailed)])
+        #expect(a.doingHandshakeWork(a.received(peerMessage: .auth(forged), on: 3, now: .zero), now: .zero) == [.closeLink(3, .authFailed)])
         #expect(a.overlay.activeLinks.isEmpty)
     }
 
@@ -157,7 +157,7 @@ struct GossipProtocolTests {
         let signed = PeerAuth.signedBytes(
             receiverNonce: nonce, senderNonce: hello.nonce, senderIdentity: identity(9), receiverIdentity: identity(1), senderAgreementKey: key)
         let auth = PeerAuth(publicKey: identity(9).bytes, signature: try #require(TestSigner(identity: identity(9)).sign(signed)), agreementKey: key)
-        let afterAuth = a.received(peerMessage: .auth(auth), on: 3, now: .zero)
+        let afterAuth = a.doingHandshakeWork(a.received(peerMessage: .auth(auth), on: 3, now: .zero), now: .zero)
         guard case .send([3], .auth(let ours)) = afterAuth.first else {
             Issue.record("the acceptor's AUTH comes first among the effects of the dialer's: \(afterAuth)")
             return
@@ -209,8 +209,8 @@ struct GossipProtocolTests {
         var toC = messages(pair.b.linkOpened(other, outbound: false, dialed: nil, remote: nil, nonce: Array(repeating: 3, count: 16), agreementKey: testAgreementKey, now: pair.now))
         var toB = messages(c.linkOpened(other, outbound: true, dialed: nil, remote: nil, nonce: Array(repeating: 4, count: 16), agreementKey: testAgreementKey, now: pair.now))
         while !toB.isEmpty || !toC.isEmpty {
-            let nextC = toB.flatMap { messages(pair.b.received(peerMessage: $0, on: other, now: pair.now)) }
-            toB = toC.flatMap { messages(c.received(peerMessage: $0, on: other, now: pair.now)) }
+            let nextC = toB.flatMap { messages(pair.b.doingHandshakeWork(pair.b.received(peerMessage: $0, on: other, now: pair.now), now: pair.now)) }
+            toB = toC.flatMap { messages(c.doingHandshakeWork(c.received(peerMessage: $0, on: other, now: pair.now), now: pair.now)) }
             toC = nextC
         }
         #expect(pair.b.overlay.activeLinks.count == 2)

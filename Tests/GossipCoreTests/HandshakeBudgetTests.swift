@@ -20,10 +20,10 @@ struct HandshakeBudgetTests {
         var outcome = Outcome.other
         while !toVictim.isEmpty || !toDialer.isEmpty {
             var next: [GossipEffect] = []
-            for case .send(_, let message) in toDialer { next += dialer.received(peerMessage: message, on: link, now: now) }
+            for case .send(_, let message) in toDialer { next += dialer.doingHandshakeWork(dialer.received(peerMessage: message, on: link, now: now), now: now) }
             toDialer = []
             for case .send(_, let message) in toVictim {
-                let effects = victim.received(peerMessage: message, on: link, now: now)
+                let effects = victim.doingHandshakeWork(victim.received(peerMessage: message, on: link, now: now), now: now)
                 if effects.contains(.closeLink(link, .handshakeThrottled)) { outcome = .throttled }
                 if effects.contains(where: { if case .send(_, .auth) = $0 { true } else { false } }) { outcome = .signed }
                 toDialer += effects.filter { if case .send = $0 { true } else { false } }

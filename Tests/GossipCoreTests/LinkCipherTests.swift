@@ -98,7 +98,7 @@ struct LinkCipherTests {
         }
         var pair = opened.pair
         let (helloA, helloB) = (opened.helloA, opened.helloB)
-        let authA = pair.a.received(peerMessage: helloB, on: pair.link, now: pair.now)
+        let authA = pair.a.doingHandshakeWork(pair.a.received(peerMessage: helloB, on: pair.link, now: pair.now), now: pair.now)
         #expect(pair.b.received(peerMessage: helloA, on: pair.link, now: pair.now).isEmpty, "b accepted: it signs only after a's AUTH")
         guard case .send(_, let messageA) = authA.first else {
             Issue.record("no AUTH from the dialer")
@@ -106,12 +106,12 @@ struct LinkCipherTests {
         }
         // b was dialed: its own AUTH answers a's, in clear, and then the keys go in before anything
         // else it sends.
-        let afterAuth = pair.b.received(peerMessage: messageA, on: pair.link, now: pair.now)
+        let afterAuth = pair.b.doingHandshakeWork(pair.b.received(peerMessage: messageA, on: pair.link, now: pair.now), now: pair.now)
         guard afterAuth.count >= 2, case .send(_, let messageB) = afterAuth[0], case .auth = messageB, case .secureLink = afterAuth[1] else {
             Issue.record("b's AUTH, then its keys, come first after a's AUTH: \(afterAuth)")
             return
         }
-        let dialerAfterAuth = pair.a.received(peerMessage: messageB, on: pair.link, now: pair.now)
+        let dialerAfterAuth = pair.a.doingHandshakeWork(pair.a.received(peerMessage: messageB, on: pair.link, now: pair.now), now: pair.now)
         #expect(dialerAfterAuth.first.map { if case .secureLink = $0 { true } else { false } } == true)
         #expect(dialerAfterAuth.contains { if case .send = $0 { true } else { false } }, "the dialer asks to be a neighbour, sealed")
     }
@@ -124,13 +124,13 @@ struct LinkCipherTests {
         }
         var pair = opened.pair
         let (fromA, fromB) = (opened.helloA, opened.helloB)
-        guard case .send(_, .auth(var auth)) = pair.a.received(peerMessage: fromB, on: pair.link, now: pair.now).first else {
+        guard case .send(_, .auth(var auth)) = pair.a.doingHandshakeWork(pair.a.received(peerMessage: fromB, on: pair.link, now: pair.now), now: pair.now).first else {
             Issue.record("no handshake")
             return
         }
         _ = pair.b.received(peerMessage: fromA, on: pair.link, now: pair.now)
         auth.agreementKey = Array(Curve25519.KeyAgreement.PrivateKey().publicKey.rawRepresentation)  // the attacker's
-        #expect(pair.b.received(peerMessage: .auth(auth), on: pair.link, now: pair.now) == [.closeLink(pair.link, .authFailed)])
+        #expect(pair.b.doingHandshakeWork(pair.b.received(peerMessage: .auth(auth), on: pair.link, now: pair.now), now: pair.now) == [.closeLink(pair.link, .authFailed)])
     }
 
     @Test("a node that encrypts and one that does not refuse each other at the HELLO")

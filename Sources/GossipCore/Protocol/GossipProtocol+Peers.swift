@@ -175,7 +175,9 @@ extension GossipProtocol {
         return effects
     }
 
-    /// A message on a link still in its handshake: HELLO, then AUTH; anything else closes it.
+    /// A message on a link still in its handshake: HELLO, then AUTH; anything else closes it. The
+    /// signatures are asked of the driver (`GossipEffect.handshakeWork`), and the handshake goes on
+    /// in `handshakeWorkDone`.
     mutating func handshake(_ message: PeerMessage, on link: LinkID, now: Moment) -> [GossipEffect] {
         guard var handshake = handshakes[link] else { return [] }  // closed already
         overlay.received(on: link, now: now, isTraffic: true)
@@ -193,60 +195,110 @@ extension GossipProtocol {
                 hello.listenAddress = observed  // a node listening on 0.0.0.0 is reached where it came from
             }
             handshake.theirHello = hello
-            handshakes[link] = handshake
             // A HELLO costs its sender nothing, and our signature may cost milliseconds: the side
             // that accepted signs only once the dialer's AUTH has shown its work and signature.
+            if handshake.outbound { handshake.awaiting = .ourSignature(answering: nil) }
+            handshakes[link] = handshake
             guard handshake.outbound else { return [] }
-            guard let auth = ourAuth(answering: hello, in: handshake) else { return [.closeLink(link, .authFailed)] }
-            return [.send([link], .auth(auth))]
+            return [.handshakeWork(link, .sign(ourSignedBytes(answering: hello, in: handshake)))]
         case .auth(let auth):
             guard let hello = handshake.theirHello else { return [.closeLink(link, .helloMissing)] }
-            let signed = PeerAuth.signedBytes(
-                receiverNonce: handshake.ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
-                receiverIdentity: identity, senderAgreementKey: auth.agreementKey)
+            // An honest peer sends nothing while it waits for our AUTH, nor a second AUTH.
+            guard handshake.awaiting == nil else { return [.closeLink(link, .unexpectedAuth)] }
             // The identity must have cost its owner the work this node asks for: one hash to check,
             // so it comes before the signature, which costs far more to verify.
             guard IdentityWork.isValid(auth.work, for: hello.identity, bits: configuration.identityWorkBits) else {
                 return [.closeLink(link, .insufficientWork)]
             }
-            guard signer.verify(signature: auth.signature, of: signed, publicKey: auth.publicKey) == hello.identity else {
-                return [.closeLink(link, .authFailed)]
-            }
-            var effects: [GossipEffect] = []
-            if !handshake.outbound {
-                // The dialer proved itself: now our AUTH, in clear, before the link's keys, within
-                // what this identity and its host may make us sign.
-                guard handshakeBudget.take(for: hello.identity, from: handshake.remote, now: now) else {
-                    return [.closeLink(link, .handshakeThrottled)]
-                }
-                guard let ours = ourAuth(answering: hello, in: handshake) else { return [.closeLink(link, .authFailed)] }
-                effects.append(.send([link], .auth(ours)))
-            }
-            if configuration.encryptsLinks {
-                guard let keys = LinkKeys.derive(
-                    agreementKey: handshake.agreementKey, peerAgreementKey: auth.agreementKey,
-                    ourNonce: handshake.ourNonce, theirNonce: hello.nonce, ourIdentity: identity, theirIdentity: hello.identity)
-                else { return [.closeLink(link, .authFailed)] }
-                effects.append(.secureLink(link, keys))  // before anything else goes out on the link
-            }
-            handshakes[link] = nil
-            authenticated.insert(link)
-            perform(overlay.receivedHello(hello, on: link, now: now), into: &effects)
-            return effects
+            handshake.awaiting = .theirSignature(auth)
+            handshakes[link] = handshake
+            let signed = PeerAuth.signedBytes(
+                receiverNonce: handshake.ourNonce, senderNonce: hello.nonce, senderIdentity: hello.identity,
+                receiverIdentity: identity, senderAgreementKey: auth.agreementKey)
+            return [.handshakeWork(link, .verify(signature: auth.signature, message: signed, publicKey: auth.publicKey))]
         default:
             return [.closeLink(link, .helloMissing)]
         }
     }
 
-    /// Our AUTH for the peer whose HELLO is `hello`: our key, our signature over both nonces, both
-    /// identities and our agreement key, our work. Nil if the signer fails.
-    func ourAuth(answering hello: PeerHello, in handshake: Handshake) -> PeerAuth? {
-        let agreementKey = Array(handshake.agreementKey.publicKey.rawRepresentation)
-        let signed = PeerAuth.signedBytes(
+    /// The driver did the work a handshake asked for (`GossipEffect.handshakeWork`). Our signature
+    /// makes our AUTH; the peer's proven identity completes the handshake (a dialer) or, within
+    /// what this identity and its host may make us sign, asks for our signature (the side that
+    /// accepted). An outcome for a link that closed meanwhile, or that its handshake does not
+    /// wait for, is ignored.
+    public mutating func handshakeWorkDone(_ outcome: HandshakeWork.Outcome, on link: LinkID, now: Moment) -> [GossipEffect] {
+        guard var handshake = handshakes[link], let hello = handshake.theirHello, let awaiting = handshake.awaiting else {
+            return []
+        }
+        switch (awaiting, outcome) {
+        case (.theirSignature(let auth), .verified(let proven)):
+            guard proven == hello.identity else { return [.closeLink(link, .authFailed)] }
+            guard !handshake.outbound else { return completeHandshake(on: link, theirAuth: auth, now: now, into: []) }
+            // The dialer proved itself: now our AUTH, within what this identity and its host may
+            // make us sign.
+            guard handshakeBudget.take(for: hello.identity, from: handshake.remote, now: now) else {
+                return [.closeLink(link, .handshakeThrottled)]
+            }
+            handshake.awaiting = .ourSignature(answering: auth)
+            handshakes[link] = handshake
+            return [.handshakeWork(link, .sign(ourSignedBytes(answering: hello, in: handshake)))]
+        case (.ourSignature(let answering), .signed(let signature)):
+            guard let signature else { return [.closeLink(link, .authFailed)] }
+            let ours = PeerAuth(
+                publicKey: signer.publicKey, signature: signature, work: signer.work,
+                agreementKey: Array(handshake.agreementKey.publicKey.rawRepresentation))
+            handshake.awaiting = nil
+            handshakes[link] = handshake
+            // Our AUTH goes out in clear, before the link's keys.
+            guard let answering else { return [.send([link], .auth(ours))] }
+            return completeHandshake(on: link, theirAuth: answering, now: now, into: [.send([link], .auth(ours))])
+        default:
+            return []  // not what this handshake waits for: drivers report each work's own outcome
+        }
+    }
+
+    /// `effects` with each `handshakeWork` done at once with `signer` and replaced by what its
+    /// outcome makes the core do: for drivers with no lock to leave while the work runs (the
+    /// simulator, the fuzzer, tests). The result is what the handshake did before it asked
+    /// drivers for the work.
+    public mutating func doingHandshakeWork(_ effects: [GossipEffect], now: Moment) -> [GossipEffect] {
+        guard effects.contains(where: \.isHandshakeWork) else { return effects }
+        var done: [GossipEffect] = []
+        for effect in effects {
+            guard case .handshakeWork(let link, let work) = effect else {
+                done.append(effect)
+                continue
+            }
+            done += doingHandshakeWork(handshakeWorkDone(work.perform(with: signer), on: link, now: now), now: now)
+        }
+        return done
+    }
+
+    /// Both AUTHs are through: the link's keys, then the link is the overlay's.
+    mutating func completeHandshake(
+        on link: LinkID, theirAuth auth: PeerAuth, now: Moment, into effects: [GossipEffect]
+    ) -> [GossipEffect] {
+        guard let handshake = handshakes[link], let hello = handshake.theirHello else { return effects }
+        var effects = effects
+        if configuration.encryptsLinks {
+            guard let keys = LinkKeys.derive(
+                agreementKey: handshake.agreementKey, peerAgreementKey: auth.agreementKey,
+                ourNonce: handshake.ourNonce, theirNonce: hello.nonce, ourIdentity: identity, theirIdentity: hello.identity)
+            else { return [.closeLink(link, .authFailed)] }
+            effects.append(.secureLink(link, keys))  // before anything else goes out on the link
+        }
+        handshakes[link] = nil
+        authenticated.insert(link)
+        perform(overlay.receivedHello(hello, on: link, now: now), into: &effects)
+        return effects
+    }
+
+    /// What our AUTH for the peer whose HELLO is `hello` signs: both nonces, both identities and
+    /// our agreement key.
+    func ourSignedBytes(answering hello: PeerHello, in handshake: Handshake) -> [UInt8] {
+        PeerAuth.signedBytes(
             receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
-            receiverIdentity: hello.identity, senderAgreementKey: agreementKey)
-        guard let signature = signer.sign(signed) else { return nil }
-        return PeerAuth(publicKey: signer.publicKey, signature: signature, work: signer.work, agreementKey: agreementKey)
+            receiverIdentity: hello.identity, senderAgreementKey: Array(handshake.agreementKey.publicKey.rawRepresentation))
     }
 
     /// Sends the cached items among `ids` (at most `digestSize`, each once): only items found

@@ -55,13 +55,25 @@ public struct GossipProtocol: Sendable {
         /// only once the dialer's AUTH has checked out.
         var outbound: Bool
         var theirHello: PeerHello?
+        /// Work asked of the driver (`HandshakeWork`) whose outcome the handshake waits for.
+        var awaiting: Awaiting?
+    }
+
+    /// What a handshake waits for from its driver, with what it needs to go on.
+    enum Awaiting: Sendable {
+        /// Our signature; `answering` is the dialer's AUTH, checked already, when we accepted.
+        case ourSignature(answering: PeerAuth?)
+        /// Which identity the peer's `auth` proves.
+        case theirSignature(PeerAuth)
     }
 
     public private(set) var configuration: Configuration
     public internal(set) var engine: GossipEngine
     public internal(set) var overlay: Overlay
     public internal(set) var broadcast: BroadcastTree
-    let signer: any HandshakeSigner
+    /// Proves our identity and checks the peers'. The core only asks for the work
+    /// (`GossipEffect.handshakeWork`); drivers do it with this signer.
+    public let signer: any HandshakeSigner
     /// Links still in their handshake.
     var handshakes: [LinkID: Handshake] = [:]
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.
