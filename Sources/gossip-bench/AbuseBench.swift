@@ -6,6 +6,7 @@ import GossipIdentity
 import GossipNode
 import GossipSockets
 import GossipWire
+import Synchronization
 
 /// Runs the attacks of docs/security.md against a real `gossipd` on 127.0.0.1 (the victim, with
 /// two honest neighbours) and checks after each one that the victim still serves its modules, that
@@ -36,6 +37,14 @@ struct AbuseBench: ParsableCommand {
     @Option(help: "Seconds each attack lasts.")
     var seconds: Double = 3
 
+    @Option(help: "The victim's host key: rsa-4096 (as the course's nodes have; about 4 ms a signature) or p256 (a node without a hostkey).")
+    var victimKey: VictimKey = .rsa4096
+
+    enum VictimKey: String, ExpressibleByArgument {
+        case rsa4096 = "rsa-4096"
+        case p256
+    }
+
     func run() throws {
         let binary = gossipd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
         guard FileManager.default.isExecutableFile(atPath: binary) else {
@@ -44,9 +53,15 @@ struct AbuseBench: ParsableCommand {
         print(raiseOpenFileLimit(needed: 8192))
         let folder = NSTemporaryDirectory() + "gossip-abuse-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var victimKeys: [String: String] = [:]
+        if victimKey == .rsa4096 {
+            let path = folder + "/victim-key.pem"
+            try NodeKey.generateRSAKeyPEM(bits: 4096).write(toFile: path, atomically: true, encoding: .utf8)
+            victimKeys["hostkey"] = path
+        }
         let network = try LocalNetwork(
             count: 3, join: .single, folder: folder, gossipd: binary,
-            extraKeys: ["degree": "2", "identity_work_bits": "\(Self.workBits)", "cache_size": "50"])
+            extraKeys: ["degree": "2", "identity_work_bits": "\(Self.workBits)", "cache_size": "50"], nodeKeys: [0: victimKeys])
         let signals = network.stopOnSignals()
         defer {
             network.stopAll()
@@ -71,6 +86,7 @@ struct AbuseBench: ParsableCommand {
         Thread.sleep(forTimeInterval: 1)
         let baseline = Resources(pid: pid)
         let baselineSeen = probe.status()?.seenItems ?? 0
+        print("victim's key: \(victimKey.rawValue)")
         print("victim pid \(pid): baseline RSS \(format(baseline.rssMiB)) MiB, \(baseline.threads) threads, \(baseline.descriptors) descriptors")
         print("served before any attack: \(probe.deliver().map { "item delivered in \(format($0)) ms" } ?? "NOT DELIVERED")")
 
@@ -85,6 +101,7 @@ struct AbuseBench: ParsableCommand {
             ("reconnecting signer", { try reconnectingSigner(victim, probe: probe) }),
             ("PULL flood", { try pullFlood(victim, probe: probe) }),
             ("neighbour takeover", { try neighbourTakeover(victim, probe: probe) }),
+            ("signatures for many identities", { try signaturesForMany(victim, probe: probe) }),
         ]
         for (name, attack) in attacks {
             let before = Resources(pid: pid)
@@ -323,6 +340,65 @@ struct AbuseBench: ParsableCommand {
         return AttackResult(
             detail: "\(Self.takeoverIdentities) fresh identities asked in turn to be neighbours; the victim kept \(kept.count) of the \(before.count) neighbours it had "
                 + "and has \(after.count) links" + (held ? "" : " (NEIGHBOURS DISPLACED)"),
+            held: held)
+    }
+
+    /// Identities whose work was paid in advance, dialing the victim from 4 threads as fast as they
+    /// can to make it sign: each gets 8 signatures at once, then one every 4 s.
+    static let signingIdentities = 48
+
+    /// Many identities make the victim sign (with an RSA-4096 key, about 4 ms of its CPU each)
+    /// while a neighbour's module announces an item every 50 ms: the victim signs with its core
+    /// unlocked, so the items go on (before 2026-12-01 each signature held the core's lock).
+    func signaturesForMany(_ victim: ProbeNode, probe: Service) throws -> AttackResult {
+        var idle: [Double] = []
+        for _ in 0..<10 { if let took = probe.deliver() { idle.append(took) } }
+        let identities = (0..<Self.signingIdentities).map { _ in
+            let key = NodeKey.ephemeral()
+            return (key, IdentityWork.solve(for: key.identity, bits: Self.workBits))
+        }
+        let signed = Atomic<Int>(0), refused = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+        let done = DispatchGroup()
+        let (host, port) = (victim.host, victim.p2pPort ?? 0)
+        for thread in 0..<4 {
+            let own = identities.enumerated().filter { $0.offset % 4 == thread }.map(\.element)
+            done.enter()
+            Thread {
+                let address = PeerAddress(host: "127.0.0.1", port: 9)!
+                var next = 0
+                while !stop.load(ordering: .relaxed) {
+                    let (key, work) = own[next % own.count]
+                    next += 1
+                    guard let client = try? PeerClient(host: host, port: port, key: key, work: work, listenAddress: address) else { continue }
+                    if client.theirAuth != nil {
+                        signed.add(1, ordering: .relaxed)
+                    } else {
+                        refused.add(1, ordering: .relaxed)
+                    }
+                    client.close()
+                }
+                done.leave()
+            }.start()
+        }
+        var during: [Double] = []
+        var lost = 0
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if let took = probe.deliver() { during.append(took) } else { lost += 1 }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        stop.store(true, ordering: .relaxed)
+        done.wait()
+        let made = signed.load(ordering: .relaxed)
+        let budget = Self.signingIdentities * (8 + Int(seconds / 4) + 1)
+        func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
+        let held = lost == 0 && made <= budget
+        return AttackResult(
+            detail: "\(Self.signingIdentities) identities made \(made + refused.load(ordering: .relaxed)) handshakes in \(format(seconds)) s: the victim signed \(made) "
+                + "(the budget allows \(budget)), refused \(refused.load(ordering: .relaxed)); meanwhile \(during.count) items reached its module, "
+                + "median \(format(median(during))) ms, slowest \(format(during.max() ?? 0)) ms (before the attack: median \(format(median(idle))) ms)"
+                + (lost > 0 ? " (\(lost) ITEMS DID NOT ARRIVE)" : "") + (made > budget ? " OVER THE BUDGET" : ""),
             held: held)
     }
 

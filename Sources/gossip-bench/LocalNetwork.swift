@@ -69,9 +69,10 @@ final class LocalNetwork: @unchecked Sendable {
     /// - Parameter logLevel: every node's `--log-level` (notice keeps 300 logs small).
     /// - Parameter apiSockets: give every node an `api_socket` in `folder` (`node<i>.sock`), for
     ///   the probe's modules to connect to.
+    /// - Parameter nodeKeys: keys for some nodes alone (by index), over `extraKeys`.
     init(
         count: Int, join: JoinMode, folder: String, gossipd: String, extraKeys: [String: String], logLevel: String = "notice",
-        apiSockets: Bool = false
+        apiSockets: Bool = false, nodeKeys: [Int: [String: String]] = [:]
     ) throws {
         self.folder = folder
         self.gossipd = gossipd
@@ -87,7 +88,8 @@ final class LocalNetwork: @unchecked Sendable {
             if !seeds.isEmpty { ini += "bootstrapper = \(seeds)\n" }
             let socketPath = apiSockets ? "\(folder)/node\(index).sock" : nil
             if let socketPath { ini += "api_socket = \(socketPath)\n" }
-            for (key, value) in extraKeys.sorted(by: { $0.key < $1.key }) { ini += "\(key) = \(value)\n" }
+            let keys = extraKeys.merging(nodeKeys[index] ?? [:]) { _, own in own }
+            for (key, value) in keys.sorted(by: { $0.key < $1.key }) { ini += "\(key) = \(value)\n" }
             try ini.write(toFile: "\(folder)/node\(index).ini", atomically: true, encoding: .utf8)
             nodes.append(ProbeNode(index: index, host: "127.0.0.1", apiPort: api, pid: nil, p2pPort: p2p, apiSocketPath: socketPath))
         }
