@@ -23,9 +23,11 @@ public enum GossipEffect: Equatable, Sendable {
     /// anything else is sent on the link; a driver must install the keys before another event
     /// can make the core send on the link.
     case secureLink(LinkID, LinkKeys)
-    /// Sign or check a signature for this link's handshake, then report the outcome with
-    /// `handshakeWorkDone`; the handshake goes no further until then. Comes last among an
-    /// event's effects. Pure work: a driver may do it outside whatever guards the core.
+    /// Sign or check a signature for this link's handshake (`HandshakeWork.perform`, with the
+    /// signer the core was made with), then report the outcome with `handshakeWorkDone`; the
+    /// handshake goes no further until then, and the driver hands the core no other message of
+    /// the link meanwhile. Comes last among an event's effects. Pure work: a driver may do it
+    /// outside whatever guards the core.
     case handshakeWork(LinkID, HandshakeWork)
     /// An item passed through the node: where from, what, and what the node made of it. Emitted
     /// only while `GossipProtocol.observesItems` is on; a driver with nobody watching ignores it.

@@ -179,7 +179,7 @@ struct HandshakeHarness {
             case .handshakeWork(let link, let work):
                 precondition(openLinks.contains(link), "handshake work for unknown or closed \(link)")
                 precondition(index == effects.count - 1, "handshake work is not the last effect")
-                perform(core.handshakeWorkDone(work.perform(with: core.signer), on: link, now: now))
+                perform(core.handshakeWorkDone(work.perform(with: FuzzSigner(identity: Self.coreIdentity)), on: link, now: now))
             case .count, .wake, .observed:
                 break
             }

@@ -239,7 +239,9 @@ final class NodeContext: Sendable {
             case .secureLink:
                 break  // installed by the link's reader while it held the core (P2PServer.serve)
             case .handshakeWork:
-                break  // done by the link's reader, which alone hands HELLO and AUTH to the core (P2PServer.serve)
+                // Done by the link's reader, which alone hands HELLO and AUTH to the core and takes
+                // the work out of their effects (P2PServer.serve); no other event asks for any.
+                assertionFailure("handshake work outside the link's reader")
             case .observed(let observation):
                 observers.publish(observation)
             }

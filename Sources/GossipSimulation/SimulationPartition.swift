@@ -487,7 +487,7 @@ final class SimulationPartition: @unchecked Sendable {
                 break  // messages are moved, not bytes: nothing to seal
             case .handshakeWork(let link, let work):
                 // Done at once, in no simulated time, as before the core asked drivers for it.
-                let outcome = work.perform(with: protocols[node]!.signer)
+                let outcome = work.perform(with: SimulatedSigner(index: global(node), mix: shared.identityMix))
                 perform(protocols[node]!.handshakeWorkDone(outcome, on: link, now: now), at: node)
             case .observed:
                 break  // the simulator never switches observation on

@@ -23,6 +23,23 @@ struct TestSigner: HandshakeSigner {
     }
 }
 
+extension GossipProtocol {
+    /// `effects` with each `handshakeWork` done at once with the core's own signer and replaced by
+    /// the effects of its outcome, in place: the handshake as one call, for tests that do not look
+    /// at the work itself (`HandshakeWorkFlowTests` does).
+    mutating func doingHandshakeWork(_ effects: [GossipEffect], now: Moment) -> [GossipEffect] {
+        var done: [GossipEffect] = []
+        for effect in effects {
+            guard case .handshakeWork(let link, let work) = effect else {
+                done.append(effect)
+                continue
+            }
+            done += doingHandshakeWork(handshakeWorkDone(work.perform(with: signer), on: link, now: now), now: now)
+        }
+        return done
+    }
+}
+
 /// The X25519 key of every link in the core's tests (links are not sealed there unless a test
 /// turns encryption on, and then both ends deriving the same keys is what counts).
 let testAgreementKey = try! Curve25519.KeyAgreement.PrivateKey(rawRepresentation: [UInt8](repeating: 0x11, count: 32))

@@ -101,12 +101,57 @@ struct HandshakeWorkFlowTests {
         #expect(a.authenticated.contains(Self.link))
     }
 
-    @Test("doing the work at once gives what the handshake did before it asked drivers for it")
-    func doneAtOnce() {
-        var pair = CorePair()
-        pair.connect()
-        #expect(pair.a.overlay.activeLinks == [pair.link] && pair.b.overlay.activeLinks == [pair.link])
-        let undone = (pair.otherEffects.a + pair.otherEffects.b).filter(\.isHandshakeWork)
-        #expect(undone.isEmpty, "no work left undone")
+    /// A side that accepted link `link` from identity 9, its HELLO in: the AUTH it sends next.
+    static func acceptorAwaitingAuth(_ b: inout GossipProtocol, link: LinkID) -> PeerAuth {
+        _ = b.linkOpened(link, outbound: false, dialed: nil, remote: nil, nonce: nonceB, agreementKey: testAgreementKey, now: .zero)
+        let hello = PeerHello(flags: PeerHello.plaintextFlag, identity: identity(9), listenAddress: address(6009), nonce: nonceA)
+        _ = b.received(peerMessage: .hello(hello), on: link, now: .zero)
+        return PeerAuth(publicKey: identity(9).bytes, signature: [0])
+    }
+
+    @Test("an AUTH while the side that accepted checks the dialer's, or makes its own, closes the link")
+    func authWhileAwaiting() {
+        var b = CorePair.node(2)
+        let auth = Self.acceptorAwaitingAuth(&b, link: Self.link)
+        #expect(b.received(peerMessage: .auth(auth), on: Self.link, now: .zero).first?.isHandshakeWork == true)
+        var checking = b
+        #expect(checking.received(peerMessage: .auth(auth), on: Self.link, now: .zero) == [.closeLink(Self.link, .unexpectedAuth)])
+        #expect(b.handshakeWorkDone(.verified(identity(9)), on: Self.link, now: .zero).first?.isHandshakeWork == true)
+        #expect(b.received(peerMessage: .auth(auth), on: Self.link, now: .zero) == [.closeLink(Self.link, .unexpectedAuth)])
+    }
+
+    @Test("a handshake whose work is still out when its time is up closes, and the late outcome is ignored")
+    func timeoutWhileAwaiting() {
+        var b = CorePair.node(2)
+        let auth = Self.acceptorAwaitingAuth(&b, link: Self.link)
+        _ = b.received(peerMessage: .auth(auth), on: Self.link, now: .zero)
+        let late = Moment.milliseconds(10_000)
+        #expect(b.tick(now: late).contains(.closeLink(Self.link, .handshakeTimeout)))
+        #expect(b.handshakeWorkDone(.verified(identity(9)), on: Self.link, now: late).isEmpty)
+        #expect(!b.authenticated.contains(Self.link))
+    }
+
+    @Test("a dialer whose signature does not check out takes nothing from its identity's signing budget")
+    func failedCheckTakesNoBudget() {
+        var b = CorePair.node(2)
+        for link in (UInt64(100)..<120).map({ LinkID($0) }) {
+            let auth = Self.acceptorAwaitingAuth(&b, link: link)
+            _ = b.received(peerMessage: .auth(auth), on: link, now: .zero)
+            #expect(b.handshakeWorkDone(.verified(nil), on: link, now: .zero) == [.closeLink(link, .authFailed)])
+            _ = b.linkClosed(link, now: .zero)
+        }
+        // The identity's 8 signatures at once are all still there, and then the budget holds.
+        for number in UInt64(200)..<209 {
+            let link = LinkID(number)
+            let auth = Self.acceptorAwaitingAuth(&b, link: link)
+            _ = b.received(peerMessage: .auth(auth), on: link, now: .zero)
+            let proven = b.handshakeWorkDone(.verified(identity(9)), on: link, now: .zero)
+            if number < 208 {
+                #expect(proven.first?.isHandshakeWork == true, "signature \(number - 199) of 8")
+            } else {
+                #expect(proven == [.closeLink(link, .handshakeThrottled)])
+            }
+            _ = b.linkClosed(link, now: .zero)
+        }
     }
 }

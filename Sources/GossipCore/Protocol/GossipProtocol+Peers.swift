@@ -245,8 +245,7 @@ extension GossipProtocol {
         case (.ourSignature(let answering), .signed(let signature)):
             guard let signature else { return [.closeLink(link, .authFailed)] }
             let ours = PeerAuth(
-                publicKey: signer.publicKey, signature: signature, work: signer.work,
-                agreementKey: Array(handshake.agreementKey.publicKey.rawRepresentation))
+                publicKey: signer.publicKey, signature: signature, work: signer.work, agreementKey: handshake.publicAgreementKey)
             handshake.awaiting = nil
             handshakes[link] = handshake
             // Our AUTH goes out in clear, before the link's keys.
@@ -255,23 +254,6 @@ extension GossipProtocol {
         default:
             return []  // not what this handshake waits for: drivers report each work's own outcome
         }
-    }
-
-    /// `effects` with each `handshakeWork` done at once with `signer` and replaced by what its
-    /// outcome makes the core do: for drivers with no lock to leave while the work runs (the
-    /// simulator, the fuzzer, tests). The result is what the handshake did before it asked
-    /// drivers for the work.
-    public mutating func doingHandshakeWork(_ effects: [GossipEffect], now: Moment) -> [GossipEffect] {
-        guard effects.contains(where: \.isHandshakeWork) else { return effects }
-        var done: [GossipEffect] = []
-        for effect in effects {
-            guard case .handshakeWork(let link, let work) = effect else {
-                done.append(effect)
-                continue
-            }
-            done += doingHandshakeWork(handshakeWorkDone(work.perform(with: signer), on: link, now: now), now: now)
-        }
-        return done
     }
 
     /// Both AUTHs are through: the link's keys, then the link is the overlay's.
@@ -298,7 +280,7 @@ extension GossipProtocol {
     func ourSignedBytes(answering hello: PeerHello, in handshake: Handshake) -> [UInt8] {
         PeerAuth.signedBytes(
             receiverNonce: hello.nonce, senderNonce: handshake.ourNonce, senderIdentity: identity,
-            receiverIdentity: hello.identity, senderAgreementKey: Array(handshake.agreementKey.publicKey.rawRepresentation))
+            receiverIdentity: hello.identity, senderAgreementKey: handshake.publicAgreementKey)
     }
 
     /// Sends the cached items among `ids` (at most `digestSize`, each once): only items found

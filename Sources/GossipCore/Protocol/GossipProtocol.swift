@@ -57,6 +57,9 @@ public struct GossipProtocol: Sendable {
         var theirHello: PeerHello?
         /// Work asked of the driver (`HandshakeWork`) whose outcome the handshake waits for.
         var awaiting: Awaiting?
+
+        /// Our agreement key's public half, as our AUTH carries it and our signature covers it.
+        var publicAgreementKey: [UInt8] { Array(agreementKey.publicKey.rawRepresentation) }
     }
 
     /// What a handshake waits for from its driver, with what it needs to go on.
@@ -71,9 +74,9 @@ public struct GossipProtocol: Sendable {
     public internal(set) var engine: GossipEngine
     public internal(set) var overlay: Overlay
     public internal(set) var broadcast: BroadcastTree
-    /// Proves our identity and checks the peers'. The core only asks for the work
-    /// (`GossipEffect.handshakeWork`); drivers do it with this signer.
-    public let signer: any HandshakeSigner
+    /// Our identity, public key and work for AUTH. The signatures themselves the core only asks
+    /// for (`GossipEffect.handshakeWork`); drivers make and check them with their own signer.
+    let signer: any HandshakeSigner
     /// Links still in their handshake.
     var handshakes: [LinkID: Handshake] = [:]
     /// Links whose handshake completed: only they may carry anything but HELLO and AUTH.

@@ -4,7 +4,7 @@ import GossipWire
 /// AUTH only once the dialer's AUTH showed its work and a valid signature (protocol.md 4.2), but
 /// one identity, its work paid once, with a cheap key could still make it sign for every
 /// connection it opened: some 0.05 ms of the dialer's against 4 ms of ours with an RSA-4096
-/// host key, inside the core's lock. So each proven identity, and each host other than loopback,
+/// host key (made, since 2026-12-01, with the core unlocked, but our CPU still). So each proven identity, and each host other than loopback,
 /// gets a token bucket of signatures; a handshake over either closes (`handshake_throttled`) and
 /// the dialer backs off as after any failed dial. Honest dialers stay below both with the default
 /// `gossip_interval_ms` (1 s): a node dials a given peer again only after a failure or a
