@@ -1,10 +1,8 @@
 import Dispatch
 import GossipClient
-import GossipConfig
 import GossipCore
 import GossipIdentity
 import GossipWire
-import Logging
 import Synchronization
 import Testing
 
@@ -55,23 +53,24 @@ final class HeldSigner: HandshakeSigner {
 struct HandshakeWorkTests {
     @Test("while the node checks a dialer's signature, and while it makes its own, its core is free: a module's announcement reaches a local subscriber each time, and the dialer gets its AUTH once both are done")
     func signsWithTheCoreUnlocked() throws {
-        var configuration = NodeConfiguration(
-            apiAddress: Endpoint(host: "127.0.0.1", port: 0), p2pAddress: Endpoint(host: "127.0.0.1", port: 0))
-        configuration.identityWorkBits = 0
-        var logger = Logger(label: "held-signer")
-        logger.logLevel = .critical
-        let node = try Node(configuration: configuration, logger: logger)
         let signers = Mutex<HeldSigner?>(nil)
-        node.signerWrapper.withLock { wrapper in
-            wrapper = { inner in
-                let held = HeldSigner(inner)
-                signers.withLock { $0 = held }
-                return held
+        let hold = { (node: Node) in
+            node.signerWrapper.withLock { wrapper in
+                wrapper = { inner in
+                    let held = HeldSigner(inner)
+                    signers.withLock { $0 = held }
+                    return held
+                }
             }
         }
-        try node.start()
-        defer { node.stop() }
-        let held = try #require(signers.withLock { $0 })
+        try withNode(prepare: hold) { node in
+            try Self.itemsGoOnWhileHeld(node, try #require(signers.withLock { $0 }))
+        }
+    }
+
+    /// With the node's signer `held`: a dialer's handshake, and a module's item through the node
+    /// at each held step.
+    static func itemsGoOnWhileHeld(_ node: Node, _ held: HeldSigner) throws {
         defer { held.releaseAll() }  // before the node stops, whatever happens below
 
         let subscriber = try node.subscriber(of: 7)

@@ -8,9 +8,11 @@ import Logging
 import Synchronization
 import Testing
 
-/// A node on 127.0.0.1 with an OS-chosen port, stopped when the test's closure returns.
+/// A node on 127.0.0.1 with an OS-chosen port, stopped when the test's closure returns;
+/// `prepare` sees it before it starts.
 func withNode<R>(
     configure: (inout NodeConfiguration) -> Void = { _ in },
+    prepare: (Node) -> Void = { _ in },
     _ body: (Node) throws -> R
 ) throws -> R {
     var configuration = NodeConfiguration(
@@ -20,6 +22,7 @@ func withNode<R>(
     var logger = Logger(label: "test-node")
     logger.logLevel = .critical
     let node = try Node(configuration: configuration, logger: logger)
+    prepare(node)
     try node.start()
     defer { node.stop() }
     return try body(node)
