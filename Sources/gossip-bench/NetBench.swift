@@ -317,7 +317,9 @@ struct NetBench: ParsableCommand {
         detail += "; before the items: \(settled.components) component\(settled.components == 1 ? "" : "s"), \(settled.isolated.count) isolated, \(above.count) above \(bound) links"
         return Verdict(
             name: "overlay", rule: "one connected graph within \(joinTimeout) s, no isolated node, no node above \(bound) links",
-            pass: connectedAfter != nil && settled.connected && above.isEmpty, detail: detail)
+            // The time is the end of the poll that found one graph: a poll that began before the
+            // deadline and ended after it does not count as within it.
+            pass: (connectedAfter.map { $0 <= Double(joinTimeout) } ?? false) && settled.connected && above.isEmpty, detail: detail)
     }
 
     private func phaseVerdicts(_ coverage: NetworkProbe.Coverage, members: Int, messages: Int) -> [Verdict] {
