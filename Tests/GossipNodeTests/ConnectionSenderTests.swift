@@ -12,7 +12,10 @@ import Testing
 /// every write at once, one while a backlog waits, none again once idle.
 @Suite("Connection sender")
 struct ConnectionSenderTests {
-    /// A connected pair on 127.0.0.1: the sender writes on `local`, the test reads `remote`.
+    /// A connected pair on 127.0.0.1: the sender writes on `local`, the test reads `remote`. Both
+    /// buffers are fixed small (which turns the kernel's tuning of them off), so a few MiB never
+    /// fit in them at once, whatever `tcp_wmem` and `tcp_rmem` allow on the machine (a CI run of
+    /// 2026-12-01 took 4 MiB at once with a `tcp_rmem` maximum of 32 MiB).
     private struct Pair {
         let local: Socket
         let remote: Socket
@@ -22,6 +25,9 @@ struct ConnectionSenderTests {
             defer { listener.close() }
             local = try Socket.connect(host: "127.0.0.1", port: listener.localPort, deadline: ContinuousClock.now + .seconds(5))
             remote = try listener.accept()
+            var size: Int32 = 64 * 1024
+            setsockopt(local.descriptor, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+            setsockopt(remote.descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
 
         /// Reads until `count` bytes came or the other side closed.
