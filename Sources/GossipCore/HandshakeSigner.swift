@@ -14,9 +14,15 @@ public protocol HandshakeSigner: Sendable {
     func verify(signature: [UInt8], of message: [UInt8], publicKey: [UInt8]) -> PeerIdentity?
     /// The proof of work for `identity` that AUTH shows (`IdentityWork`).
     var work: UInt64 { get }
+    /// Whether our signatures take microseconds rather than milliseconds: a driver may then make
+    /// them where it stands instead of leaving its lock for them (`GossipEffect.handshakeWork`).
+    var signsQuickly: Bool { get }
 }
 
 extension HandshakeSigner {
     /// No work: for signers in networks that require none (the simulator, tests).
     public var work: UInt64 { 0 }
+
+    /// Quick: the stand-ins of the simulator and the tests.
+    public var signsQuickly: Bool { true }
 }

@@ -50,6 +50,13 @@ public struct NodeKey: Sendable {
         identity = PeerIdentity(publicKeyDER: der)
     }
 
+    /// Whether a signature with this key takes microseconds (P-256: about 0.02 ms) rather than
+    /// milliseconds (RSA-4096 about 4 ms, P-384 about 0.5 ms).
+    public var signsQuickly: Bool {
+        if case .p256 = backing { return true }
+        return false
+    }
+
     /// A fresh P-256 key for a node without a host key: cheap to make and to sign with.
     public static func ephemeral() -> NodeKey {
         NodeKey(.p256(P256.Signing.PrivateKey()))

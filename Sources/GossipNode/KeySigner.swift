@@ -13,6 +13,8 @@ struct KeySigner: HandshakeSigner {
 
     var publicKey: [UInt8] { key.publicKeyDER }
 
+    var signsQuickly: Bool { key.signsQuickly }
+
     func sign(_ message: [UInt8]) -> [UInt8]? { try? key.sign(message) }
 
     func verify(signature: [UInt8], of message: [UInt8], publicKey: [UInt8]) -> PeerIdentity? {

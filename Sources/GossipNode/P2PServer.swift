@@ -146,18 +146,29 @@ final class P2PServer: Sendable {
                 continue
             }
             if message.type == .peerHello || message.type == .peerAuth {
-                // The handshake. The signatures the core asks for are made and checked here with
-                // the core unlocked, so an RSA-4096 signature (about 4 ms) holds up no other link
-                // and no item. The AUTH that completes it makes the link's keys: they go in while
-                // the core is still locked, so no other thread can send on the link before its
-                // frames are sealed, and before this reader takes the next frame, the peer's first
-                // sealed one. Our own AUTH is written first, in clear.
+                // The handshake. With a key that signs in milliseconds (RSA, P-384) the signatures
+                // the core asks for are made, and the peer's checked, here with the core
+                // unlocked, so a 4 ms RSA-4096 signature holds up no other link and no item. With
+                // a key that signs in microseconds (P-256) the work is done within the same hold
+                // of the lock: two more turns at a lock many threads want cost more than that (the
+                // 300-process join of 2026-12-01). The AUTH that completes the handshake makes the
+                // link's keys: they go in while the core is still locked, so no other thread can
+                // send on the link before its frames are sealed, and before this reader takes the
+                // next frame, the peer's first sealed one. Our own AUTH is written first, in clear.
+                let signer = context.signer
                 var event: (inout GossipProtocol, Moment) -> [GossipEffect] = { core, now in
                     core.received(peerMessage: message, on: id, now: now)
                 }
                 while true {
                     var work: HandshakeWork?
-                    context.withCore(event) { _, effects in
+                    context.withCore({ core, now in
+                        var effects = event(&core, now)
+                        while signer.signsQuickly, case .handshakeWork(id, let asked)? = effects.last {
+                            effects.removeLast()
+                            effects += core.handshakeWorkDone(asked.perform(with: signer), on: id, now: now)
+                        }
+                        return effects
+                    }) { _, effects in
                         effects.removeAll { effect in
                             if case .handshakeWork(id, let asked) = effect {
                                 work = asked
@@ -175,7 +186,7 @@ final class P2PServer: Sendable {
                         }
                     }
                     guard let work, !link.isClosing else { break }
-                    let outcome = work.perform(with: context.signer)
+                    let outcome = work.perform(with: signer)
                     event = { core, now in core.handshakeWorkDone(outcome, on: id, now: now) }
                 }
                 if opener != nil { stream.trailerSize = FrameSealer.tagSize }

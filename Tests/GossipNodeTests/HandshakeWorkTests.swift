@@ -23,6 +23,8 @@ final class HeldSigner: HandshakeSigner {
     var identity: PeerIdentity { inner.identity }
     var publicKey: [UInt8] { inner.publicKey }
     var work: UInt64 { inner.work }
+    /// Slow by design, so the node leaves its lock for the work.
+    var signsQuickly: Bool { false }
 
     /// Lets the one signature or check now waiting go on.
     func releaseOne() { release.signal() }
