@@ -40,10 +40,4 @@ extension GossipEffect {
         if case .notify = self { return true }
         return false
     }
-
-    /// Whether this effect asks for handshake work.
-    public var isHandshakeWork: Bool {
-        if case .handshakeWork = self { return true }
-        return false
-    }
 }

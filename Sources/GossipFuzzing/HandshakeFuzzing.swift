@@ -176,10 +176,10 @@ struct HandshakeHarness {
                 precondition(link == Self.link && openLinks.contains(link) && coreKeys == nil, "keys for \(link) twice or unknown")
                 coreKeys = keys
                 peerKeys = keys.peerSide
-            case .handshakeWork(let link, let work):
+            case .handshakeWork(let link, _):
                 precondition(openLinks.contains(link), "handshake work for unknown or closed \(link)")
                 precondition(index == effects.count - 1, "handshake work is not the last effect")
-                perform(core.handshakeWorkDone(work.perform(with: FuzzSigner(identity: Self.coreIdentity)), on: link, now: now))
+                perform(core.doingHandshakeWork([effect], now: now))
             case .count, .wake, .observed:
                 break
             }

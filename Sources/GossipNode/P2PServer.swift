@@ -162,12 +162,7 @@ final class P2PServer: Sendable {
                 while true {
                     var work: HandshakeWork?
                     context.withCore({ core, now in
-                        var effects = event(&core, now)
-                        while signer.signsQuickly, case .handshakeWork(id, let asked)? = effects.last {
-                            effects.removeLast()
-                            effects += core.handshakeWorkDone(asked.perform(with: signer), on: id, now: now)
-                        }
-                        return effects
+                        signer.signsQuickly ? core.doingHandshakeWork(event(&core, now), now: now) : event(&core, now)
                     }) { _, effects in
                         effects.removeAll { effect in
                             if case .handshakeWork(id, let asked) = effect {

@@ -485,10 +485,9 @@ final class SimulationPartition: @unchecked Sendable {
                 }
             case .secureLink:
                 break  // messages are moved, not bytes: nothing to seal
-            case .handshakeWork(let link, let work):
+            case .handshakeWork:
                 // Done at once, in no simulated time, as before the core asked drivers for it.
-                let outcome = work.perform(with: SimulatedSigner(index: global(node), mix: shared.identityMix))
-                perform(protocols[node]!.handshakeWorkDone(outcome, on: link, now: now), at: node)
+                perform(protocols[node]!.doingHandshakeWork([effect], now: now), at: node)
             case .observed:
                 break  // the simulator never switches observation on
             }

@@ -23,20 +23,11 @@ struct TestSigner: HandshakeSigner {
     }
 }
 
-extension GossipProtocol {
-    /// `effects` with each `handshakeWork` done at once with the core's own signer and replaced by
-    /// the effects of its outcome, in place: the handshake as one call, for tests that do not look
-    /// at the work itself (`HandshakeWorkFlowTests` does).
-    mutating func doingHandshakeWork(_ effects: [GossipEffect], now: Moment) -> [GossipEffect] {
-        var done: [GossipEffect] = []
-        for effect in effects {
-            guard case .handshakeWork(let link, let work) = effect else {
-                done.append(effect)
-                continue
-            }
-            done += doingHandshakeWork(handshakeWorkDone(work.perform(with: signer), on: link, now: now), now: now)
-        }
-        return done
+extension GossipEffect {
+    /// Whether this effect asks for handshake work.
+    var isHandshakeWork: Bool {
+        if case .handshakeWork = self { return true }
+        return false
     }
 }
 

@@ -256,6 +256,23 @@ extension GossipProtocol {
         }
     }
 
+    /// `effects` with each `handshakeWork` done here, with this core's signer, and replaced in
+    /// place by the effects of its outcome (which may ask for more): for a driver that does the
+    /// work where it stands (the simulator, the fuzzer, gossipd with a key that signs in
+    /// microseconds) rather than outside its lock.
+    public mutating func doingHandshakeWork(_ effects: [GossipEffect], now: Moment) -> [GossipEffect] {
+        guard effects.contains(where: { if case .handshakeWork = $0 { true } else { false } }) else { return effects }
+        var done: [GossipEffect] = []
+        for effect in effects {
+            guard case .handshakeWork(let link, let work) = effect else {
+                done.append(effect)
+                continue
+            }
+            done += doingHandshakeWork(handshakeWorkDone(work.perform(with: signer), on: link, now: now), now: now)
+        }
+        return done
+    }
+
     /// Both AUTHs are through: the link's keys, then the link is the overlay's.
     mutating func completeHandshake(
         on link: LinkID, theirAuth auth: PeerAuth, now: Moment, into effects: [GossipEffect]
