@@ -74,10 +74,12 @@ public final class GossipAPIClient: @unchecked Sendable {
         try send(.validation(GossipValidation(messageID: messageID, isValid: isValid)))
     }
 
-    /// Asks the node for its status (our extension, type 518) and returns the JSON it answers.
-    /// Call it on a connection that has not subscribed, so no NOTIFICATION can come first.
-    public func status(timeout: Duration = .seconds(5)) throws -> [UInt8] {
-        try send(.statusRequest)
+    /// Asks the node for its status (our extension, type 518), the whole of it or only what
+    /// `scope` names, and returns the JSON it answers. Call it on a connection that has not
+    /// subscribed, so no NOTIFICATION can come first. (A node older than scopes closes the
+    /// connection on a request for ``StatusScope/peers``.)
+    public func status(_ scope: StatusScope = .full, timeout: Duration = .seconds(5)) throws -> [UInt8] {
+        try send(.statusRequest(scope))
         let message: APIMessage?
         do {
             message = try receive(timeout: timeout)
@@ -129,7 +131,7 @@ public final class GossipAPIClient: @unchecked Sendable {
     /// would otherwise show. NOTIFICATIONs that arrive meanwhile are skipped.
     public func confirm(timeout: Duration = .seconds(5)) throws(ReceiveError) -> Confirmation {
         do {
-            try send(.statusRequest)
+            try send(.statusRequest(.full))
         } catch {
             // Closed already; a P2P port's HELLO may still be waiting to be read.
             do {

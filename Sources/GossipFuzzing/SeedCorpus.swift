@@ -120,7 +120,8 @@ public enum SeedCorpus {
         ("notification", .notification(GossipNotification(messageID: 9, dataType: 5, data: [1, 2, 3]))),
         ("validation", .validation(GossipValidation(messageID: 9, isValid: true, reserved: 3))),
         ("token", .token(Array("correct-horse-battery-staple".utf8))),
-        ("status-request", .statusRequest),
+        ("status-request", .statusRequest(.full)),
+        ("status-request-peers", .statusRequest(.peers)),
         ("status-reply", .statusReply(Array(#"{"peers":0}"#.utf8))),
     ]
 

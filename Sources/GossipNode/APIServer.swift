@@ -172,9 +172,9 @@ final class APIServer: Sendable {
                     if context.isStopping.load(ordering: .acquiring) { continue reading }
                     break reading
                 }
-            case .statusRequest:
+            case .statusRequest(let scope):
                 guard !droppedAnnouncement else { continue reading }
-                connection.send(APIMessage.statusReply(context.statusJSON()).encoded())
+                connection.send(APIMessage.statusReply(context.statusJSON(scope)).encoded())
             case .validation(let validation) where context.itemLog.isEnabled:
                 // At debug: which item the answer is about, looked up before the core settles it.
                 var pending: (itemID: ItemID, awaiting: Int)?

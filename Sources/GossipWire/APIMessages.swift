@@ -65,6 +65,16 @@ public struct GossipValidation: Equatable, Sendable {
     }
 }
 
+/// What a STATUS request (518) asks for.
+public enum StatusScope: UInt8, Sendable, CaseIterable {
+    /// Everything the node tells (`gossip status`): the request has no body.
+    case full = 0
+    /// Who the node is and whom it is linked to, nothing else: `identity`, `api_port`,
+    /// `p2p_address`, `peers`, `tree_peers`, `view_size` and `uptime_ms`. A small reply, cheap
+    /// to make, for whoever polls many nodes (`gossip status --peers`, `gossip-bench net`).
+    case peers = 1
+}
+
 /// Any message of the Gossip API, decoded from a frame or encoded to bytes.
 public enum APIMessage: Equatable, Sendable {
     case announce(GossipAnnounce)
@@ -73,8 +83,9 @@ public enum APIMessage: Equatable, Sendable {
     case validation(GossipValidation)
     /// 517 (extension): the API token, 1 to 255 bytes (`APIMessage.maximumTokenSize`).
     case token([UInt8])
-    /// 518 (extension): size exactly 4.
-    case statusRequest
+    /// 518 (extension): size 4 asks for the whole status; size 5, a one-byte scope, may ask for
+    /// less (``StatusScope``).
+    case statusRequest(StatusScope)
     /// 519 (extension): UTF-8 JSON.
     case statusReply([UInt8])
 
@@ -127,10 +138,17 @@ public enum APIMessage: Equatable, Sendable {
             let flags = try reader.readUInt16()
             self = .validation(GossipValidation(messageID: messageID, isValid: flags & 1 == 1, reserved: flags >> 1))
         case .gossipStatusRequest:
-            guard frame.size == Framing.headerSize else {
-                throw .badSize(type: frame.type, size: frame.size, expected: "exactly 4")
+            switch frame.body.count {
+            case 0:
+                self = .statusRequest(.full)
+            case 1:
+                guard let scope = StatusScope(rawValue: frame.body[0]) else {
+                    throw .invalidField("STATUS scope \(frame.body[0]); known: 0 (full), 1 (peers)")
+                }
+                self = .statusRequest(scope)
+            default:
+                throw .badSize(type: frame.type, size: frame.size, expected: "4 or 5")
             }
-            self = .statusRequest
         case .gossipStatusReply:
             self = .statusReply(frame.body)
         case .gossipToken:
@@ -163,8 +181,9 @@ public enum APIMessage: Equatable, Sendable {
         case .validation(let validation):
             bytes.appendBigEndian(validation.messageID)
             bytes.appendBigEndian(validation.reserved << 1 | (validation.isValid ? 1 : 0))
-        case .statusRequest:
-            break
+        case .statusRequest(let scope):
+            // The whole status keeps the 4-byte form that nodes before scopes understand.
+            if scope != .full { bytes.append(scope.rawValue) }
         case .statusReply(let json):
             bytes.append(contentsOf: json)
         case .token(let token):
@@ -190,7 +209,7 @@ public enum APIMessage: Equatable, Sendable {
         case .notify: GossipNotify.size
         case .notification(let notification): GossipNotification.fixedSize + notification.data.count
         case .validation: GossipValidation.size
-        case .statusRequest: Framing.headerSize
+        case .statusRequest(let scope): Framing.headerSize + (scope == .full ? 0 : 1)
         case .statusReply(let json): Framing.headerSize + json.count
         case .token(let token): Framing.headerSize + token.count
         }

@@ -83,7 +83,7 @@ public struct HeaderRule: Sendable {
         case .gossipNotify, .gossipValidation:
             size == GossipNotify.size ? nil : .badSize(type: type, size: size, expected: "exactly 8")
         case .gossipStatusRequest:
-            size == Framing.headerSize ? nil : .badSize(type: type, size: size, expected: "exactly 4")
+            size == Framing.headerSize || size == Framing.headerSize + 1 ? nil : .badSize(type: type, size: size, expected: "4 or 5")
         case .gossipToken:
             (Framing.headerSize + 1...Framing.headerSize + APIMessage.maximumTokenSize).contains(size)
                 ? nil : .badSize(type: type, size: size, expected: "5 to 259")

@@ -398,15 +398,21 @@ extension GossipCommand {
             abstract: "Show the node's status: identity, uptime, links, modules, occupancy and counters (STATUS, type 518).",
             discussion: """
                 Without --json it prints tables a person can read; --json prints the node's JSON as \
-                it is (docs/api.md describes every field), --compact on one line.
+                it is (docs/api.md describes every field), --compact on one line. --peers asks only \
+                for the node's identity, ports and links (a small reply, for scripts that poll many \
+                nodes) and prints its JSON.
 
                 Examples:
                   gossip status
                   gossip status --api unix:/run/gossipd/api.sock
                   gossip status --api [::1]:7001 --json
+                  gossip status --api 127.0.0.1:7002 --peers --compact
                 """)
 
         @OptionGroup var options: APIOptions
+
+        @Flag(name: .long, help: "Ask only for identity, ports, peers and tree peers (STATUS scope 1); print that JSON.")
+        var peers = false
 
         @Flag(name: .long, help: "Print the JSON the node sent, indented.")
         var json = false
@@ -415,10 +421,10 @@ extension GossipCommand {
         var compact = false
 
         func run() throws {
-            let status = try fetchStatus(options)
+            let status = try fetchStatus(options, scope: peers ? .peers : .full)
             if compact {
                 print(String(decoding: status.raw, as: UTF8.self))
-            } else if json {
+            } else if json || peers {
                 let pretty = try JSONSerialization.data(withJSONObject: status.object, options: [.prettyPrinted, .sortedKeys])
                 print(String(decoding: pretty, as: UTF8.self))
             } else {
@@ -568,12 +574,12 @@ private func hexValue(_ character: UInt8) -> UInt8? {
 GossipCommand.main()
 
 /// The node's STATUS reply, as sent and as a JSON object.
-private func fetchStatus(_ options: APIOptions) throws -> (raw: [UInt8], object: [String: Any]) {
+private func fetchStatus(_ options: APIOptions, scope: StatusScope = .full) throws -> (raw: [UInt8], object: [String: Any]) {
     let client = try options.connect()
     defer { client.close() }
     let raw: [UInt8]
     do {
-        raw = try client.status()
+        raw = try client.status(scope)
     } catch {
         throw options.failure(error, while: "status")
     }

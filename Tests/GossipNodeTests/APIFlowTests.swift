@@ -147,6 +147,28 @@ struct APIFlowTests {
         }
     }
 
+    @Test("a STATUS query for the peers answers who the node is and whom it is linked to, nothing more, and the whole status decodes as it too")
+    func peersStatus() throws {
+        let network = TestNetwork()
+        let a = try network.add()
+        let b = try network.add(bootstrap: a)
+        #expect(waitUntil(timeout: .seconds(10)) { a.establishedPeerCount == 1 })
+        let asker = try a.connect()
+        let json = try asker.status(.peers)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+        #expect(Set(object.keys) == ["identity", "api_port", "p2p_address", "peers", "tree_peers", "view_size", "uptime_ms"])
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let brief = try decoder.decode(NodePeersStatus.self, from: Data(json))
+        #expect(brief.identity == a.identity.hex && brief.apiPort == a.apiPort)
+        #expect(brief.peers == [b.identity.description])
+        #expect(brief.treePeers.allSatisfy { brief.peers.contains($0) })
+        let full = try decoder.decode(NodePeersStatus.self, from: Data(asker.status()))
+        #expect(full.identity == brief.identity && full.peers == brief.peers && full.p2pAddress == brief.p2pAddress)
+        #expect(json.count < (try asker.status()).count, "the brief reply is the smaller")
+        #expect(a.statistics.closedConnections.isEmpty, "the same connection asked both ways")
+    }
+
     @Test("STATUS lists each link and each module with what passed over it, agreeing with what happened")
     func statusTables() throws {
         let network = TestNetwork()

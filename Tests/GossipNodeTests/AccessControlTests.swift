@@ -44,7 +44,7 @@ struct AccessControlTests {
             try wrong.present(token: "not-the-right-token-at-all")
             #expect(wrong.waitForClose())
             let asking = try node.connect()
-            try asking.sendRaw(APIMessage.statusRequest.encoded())
+            try asking.sendRaw(APIMessage.statusRequest(.full).encoded())
             #expect(asking.waitForClose(), "STATUS is not answered before the token either")
             #expect(waitUntil { node.statistics.closed(.unauthorized) == 3 })
             #expect(node.subscriberCount(of: 9) == 0)

@@ -26,7 +26,8 @@ struct MalformedInputTests {
             name: "NOTIFICATION sent by a module", bytes: [0, 9, 0x01, 0xF6, 0, 1, 0x05, 0x39, 0xAA],
             reason: .notificationFromModule),
         Case(name: "STATUS reply sent by a module", bytes: [0, 6, 0x02, 0x07, 0x7B, 0x7D], reason: .statusReplyFromModule),
-        Case(name: "STATUS request with a body", bytes: [0, 5, 0x02, 0x06, 0], reason: .badSize),
+        Case(name: "STATUS request with a body of two bytes", bytes: [0, 6, 0x02, 0x06, 1, 0], reason: .badSize),
+        Case(name: "STATUS request for an unknown scope", bytes: [0, 5, 0x02, 0x06, 9], reason: .badSize),
         Case(name: "VALIDATION for an ID never sent", bytes: [0, 8, 0x01, 0xF7, 0x12, 0x34, 0, 1], reason: .unknownValidationID),
         Case(
             name: "a valid NOTIFY then a bad frame in the same write",
@@ -119,7 +120,7 @@ struct MalformedInputTests {
         arguments: [
             ([UInt8]([0, 200, 0x01, 0xF3]), CloseReason.unknownType),  // type 499, a body promised
             ([0, 100, 0x01, 0xF5], .badSize),  // NOTIFY is always 8 bytes
-            ([0, 9, 0x02, 0x06], .badSize),  // STATUS request is always 4 bytes
+            ([0, 9, 0x02, 0x06], .badSize),  // STATUS request is 4 or 5 bytes
         ])
     func impossibleHeader(_ header: [UInt8], _ reason: CloseReason) throws {
         try withNode(configure: { $0.frameTimeoutMilliseconds = 60_000 }) { node in

@@ -14,6 +14,8 @@ struct APIMessageTests {
         .notification(GossipNotification(messageID: 65535, dataType: 2, data: [])),
         .validation(GossipValidation(messageID: 42, isValid: true)),
         .validation(GossipValidation(messageID: 65535, isValid: false, reserved: 0x7FFF)),
+        .statusRequest(.full),
+        .statusRequest(.peers),
     ]
 
     @Test("every message survives encode then decode", arguments: samples)
@@ -41,6 +43,21 @@ struct APIMessageTests {
                 == [0, 9, 0x01, 0xF6, 1, 2, 0x05, 0x39, 9])
         #expect(APIMessage.validation(GossipValidation(messageID: 0x0102, isValid: true)).encoded() == [0, 8, 0x01, 0xF7, 1, 2, 0, 1])
         #expect(APIMessage.validation(GossipValidation(messageID: 0x0102, isValid: false)).encoded() == [0, 8, 0x01, 0xF7, 1, 2, 0, 0])
+    }
+
+    @Test("a STATUS request for everything keeps its 4 bytes; one for the peers adds its scope")
+    func statusRequestBytes() throws {
+        #expect(APIMessage.statusRequest(.full).encoded() == [0, 4, 0x02, 0x06])
+        #expect(APIMessage.statusRequest(.peers).encoded() == [0, 5, 0x02, 0x06, 1])
+        #expect(try APIMessage(frame: Frame(type: 518, body: [0])) == .statusRequest(.full))
+        #expect(throws: WireError.invalidField("STATUS scope 2; known: 0 (full), 1 (peers)")) {
+            try APIMessage(frame: Frame(type: 518, body: [2]))
+        }
+        #expect(throws: WireError.badSize(type: 518, size: 6, expected: "4 or 5")) {
+            try APIMessage(frame: Frame(type: 518, body: [1, 0]))
+        }
+        #expect(HeaderRule.apiFromModule.check(518, 5) == nil)
+        #expect(HeaderRule.apiFromModule.check(518, 6) == .badSize(type: 518, size: 6, expected: "4 or 5"))
     }
 
     @Test("the V bit is the lowest bit of byte 7; reserved bits do not make an item valid")
