@@ -42,6 +42,8 @@ let package = Package(
         // sched_getaffinity/sched_setaffinity: gossip-bench times loopback round trips on one CPU
         // and across two (the machine's pace, before a network run).
         .systemLibrary(name: "CAffinity"),
+        // prctl(PR_SET_NAME): names a thread with one system call (gossipd starts one per link).
+        .systemLibrary(name: "CThreadName"),
         // epoll and eventfd: gossip-bench serves hundreds of subscriber connections from a few threads.
         .systemLibrary(name: "CEpoll"),
         // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
@@ -73,7 +75,7 @@ let package = Package(
         .target(
             name: "GossipNode",
             dependencies: [
-                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc", "CTimer",
+                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc", "CTimer", "CThreadName",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),

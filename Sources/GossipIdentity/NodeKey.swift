@@ -103,18 +103,16 @@ public struct NodeKey: Sendable {
     /// The identity a signature proves: nil unless `signature` is `publicKeyDER`'s valid signature
     /// of `message`; otherwise the SHA-256 of that public key.
     public static func verify(signature: [UInt8], of message: [UInt8], publicKeyDER: [UInt8]) -> PeerIdentity? {
+        // Each parser checks the key's algorithm, so the order decides only what is tried in
+        // vain first: P-256, the key of every node without a hostkey, then P-384, then RSA.
         let valid: Bool
-        if let key = try? _RSA.Signing.PublicKey(derRepresentation: publicKeyDER) {
+        if let key = try? P256.Signing.PublicKey(derRepresentation: publicKeyDER) {
+            valid = (try? P256.Signing.ECDSASignature(derRepresentation: signature)).map { key.isValidSignature($0, for: message) } ?? false
+        } else if let key = try? P384.Signing.PublicKey(derRepresentation: publicKeyDER) {
+            valid = (try? P384.Signing.ECDSASignature(derRepresentation: signature)).map { key.isValidSignature($0, for: message) } ?? false
+        } else if let key = try? _RSA.Signing.PublicKey(derRepresentation: publicKeyDER) {
             valid = key.keySizeInBits >= 2048
                 && key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA256.hash(data: message), padding: .PSS)
-        } else if let key = try? P256.Signing.PublicKey(derRepresentation: publicKeyDER),
-            let parsed = try? P256.Signing.ECDSASignature(derRepresentation: signature)
-        {
-            valid = key.isValidSignature(parsed, for: message)
-        } else if let key = try? P384.Signing.PublicKey(derRepresentation: publicKeyDER),
-            let parsed = try? P384.Signing.ECDSASignature(derRepresentation: signature)
-        {
-            valid = key.isValidSignature(parsed, for: message)
         } else {
             valid = false
         }

@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 #if canImport(Glibc)
+import CThreadName
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -47,14 +48,11 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
 }
 
 /// Names the calling thread (best effort). Glibc's `pthread_setname_np` is not visible to Swift
-/// (it needs _GNU_SOURCE), so on Linux this writes the name where that function would.
+/// (it needs _GNU_SOURCE), so on Linux this calls prctl(PR_SET_NAME) through a shim.
 private func setCurrentThreadName(_ name: String) {
     let truncated = String(decoding: name.utf8.prefix(15), as: UTF8.self)
     #if canImport(Glibc)
-    let file = open("/proc/thread-self/comm", O_WRONLY)
-    guard file >= 0 else { return }
-    _ = truncated.withCString { write(file, $0, strlen($0)) }
-    close(file)
+    _ = truncated.withCString { gossip_thread_set_name($0) }
     #else
     _ = pthread_setname_np(truncated)
     #endif
