@@ -38,6 +38,8 @@ public final class Node: Sendable {
     private let startCancelled = Atomic<Bool>(false)
     /// For tests: wraps the signer the node starts with (to hold its signatures, say).
     let signerWrapper = Mutex<(@Sendable (any HandshakeSigner) -> any HandshakeSigner)?>(nil)
+    /// For tests: the slots for handshakes' work with a slow key (nil: one fewer than CPUs).
+    let handshakeWorkSlots = Mutex<HandshakeWorkSlots?>(nil)
     /// Where observers of the items passing through attach (a live tap, the recorder); usable
     /// before `start`, so nothing from the first item on is missed.
     public let itemObservers = ItemObservers()
@@ -185,7 +187,7 @@ public final class Node: Sendable {
         let context = NodeContext(
             configuration: bound, signer: signerWrapper.withLock { $0 }?(keySigner) ?? keySigner, advertised: advertised, clock: clock, logger: logger,
             seed: seed, savedPeers: savedPeers.filter { $0.identity != key.identity }, metrics: metricsFactory.map(NodeMetrics.init),
-            observers: itemObservers)
+            observers: itemObservers, handshakeWorkSlots: handshakeWorkSlots.withLock { $0 } ?? HandshakeWorkSlots())
         let p2p = P2PServer(context: context, listener: listener)
         var socketListener: Socket?
         var socketFile: SocketFile?

@@ -36,6 +36,8 @@ final class NodeContext: Sendable {
     /// Makes and checks the handshakes' signatures, which the core asks for
     /// (`GossipEffect.handshakeWork`) and each link's reader does with the core unlocked.
     let signer: any HandshakeSigner
+    /// Bounds how many of those (with a slow key) the readers do at once.
+    let handshakeWorkSlots: HandshakeWorkSlots
     let apiConnections = Mutex<[ConnectionID: Connection]>([:])
     let peerLinks = Mutex<[LinkID: Connection]>([:])
     let statistics = NodeStatistics()
@@ -84,8 +86,9 @@ final class NodeContext: Sendable {
     init(
         configuration: NodeConfiguration, signer: any HandshakeSigner, advertised: PeerAddress, clock: any NodeClock,
         logger: Logger, seed: UInt64?, savedPeers: [PeerEntry] = [], metrics: NodeMetrics? = nil,
-        observers: ItemObservers = ItemObservers()
+        observers: ItemObservers = ItemObservers(), handshakeWorkSlots: HandshakeWorkSlots = HandshakeWorkSlots()
     ) {
+        self.handshakeWorkSlots = handshakeWorkSlots
         self.metrics = metrics
         self.configuration = configuration
         self.identity = signer.identity

@@ -151,7 +151,8 @@ final class P2PServer: Sendable {
                 // unlocked, so a 4 ms RSA-4096 signature holds up no other link and no item. With
                 // a key that signs in microseconds (P-256) the work is done within the same hold
                 // of the lock: two more turns at a lock many threads want cost more than that (the
-                // 300-process join of 2026-12-01). The AUTH that completes the handshake makes the
+                // 300-process join of 2026-12-01). Slow work takes one of the node's few work
+                // slots (`HandshakeWorkSlots`), so dialers cannot keep every CPU signing. The AUTH that completes the handshake makes the
                 // link's keys: they go in while the core is still locked, so no other thread can
                 // send on the link before its frames are sealed, and before this reader takes the
                 // next frame, the peer's first sealed one. Our own AUTH is written first, in clear.
@@ -180,8 +181,9 @@ final class P2PServer: Sendable {
                             opener = keys.opener
                         }
                     }
-                    guard let work, !link.isClosing else { break }
-                    let outcome = work.perform(with: signer)
+                    guard let work, !link.isClosing,
+                        let outcome = context.handshakeWorkSlots.run(while: { !link.isClosing }, { work.perform(with: signer) })
+                    else { break }
                     event = { core, now in core.handshakeWorkDone(outcome, on: id, now: now) }
                 }
                 if opener != nil { stream.trailerSize = FrameSealer.tagSize }

@@ -103,3 +103,97 @@ struct HandshakeWorkTests {
         #expect(answered.withLock { $0 } == true, "the dialer gets the node's AUTH once the check and the signature are done")
     }
 }
+
+@Suite("Handshake work slots")
+struct HandshakeWorkSlotsTests {
+    @Test("with one slot, a second piece of work waits until the first is done, then runs")
+    func oneAtATime() throws {
+        let slots = HandshakeWorkSlots(count: 1)
+        let firstIn = DispatchSemaphore(value: 0), firstGo = DispatchSemaphore(value: 0)
+        let secondRan = Atomic<Bool>(false)
+        let first = BackgroundJob {
+            _ = slots.run(while: { true }) {
+                firstIn.signal()
+                firstGo.wait()
+            }
+        }
+        try #require(firstIn.wait(timeout: .now() + 10) == .success)
+        #expect(slots.occupancy == (1, 0))
+        let second = BackgroundJob {
+            _ = slots.run(while: { true }) { secondRan.store(true, ordering: .sequentiallyConsistent) }
+        }
+        #expect(waitUntil { slots.occupancy == (1, 1) }, "the second waits for the slot")
+        let ranEarly = secondRan.load(ordering: .sequentiallyConsistent)
+        #expect(!ranEarly, "ran while the only slot was taken")
+        firstGo.signal()
+        try first.join()
+        try second.join()
+        let ran = secondRan.load(ordering: .sequentiallyConsistent)
+        #expect(ran, "ran once the slot was free")
+        #expect(slots.occupancy == (0, 0))
+    }
+
+    @Test("work whose link closes while it waits for a slot is not done")
+    func givesUpWhenNotWanted() throws {
+        let slots = HandshakeWorkSlots(count: 1)
+        let firstIn = DispatchSemaphore(value: 0), firstGo = DispatchSemaphore(value: 0)
+        let first = BackgroundJob {
+            _ = slots.run(while: { true }) {
+                firstIn.signal()
+                firstGo.wait()
+            }
+        }
+        defer { firstGo.signal() }
+        try #require(firstIn.wait(timeout: .now() + 10) == .success)
+        let wanted = Atomic<Bool>(true)
+        let result = Mutex<Int??>(nil)
+        let second = BackgroundJob {
+            let value = slots.run(while: { wanted.load(ordering: .sequentiallyConsistent) }) { 1 }
+            result.withLock { $0 = .some(value) }
+        }
+        #expect(waitUntil { slots.occupancy == (1, 1) }, "the second waits for the slot")
+        wanted.store(false, ordering: .sequentiallyConsistent)
+        try second.join()
+        #expect(result.withLock { $0 } == .some(nil), "gave up without running")
+        #expect(slots.occupancy == (1, 0))
+        firstGo.signal()
+        try first.join()
+        #expect(slots.occupancy == (0, 0))
+    }
+
+    @Test("a node with one work slot does one dialer's slow signature work at a time: the second dialer's waits until the first's is let go")
+    func nodeBoundsConcurrentWork() throws {
+        let signers = Mutex<HeldSigner?>(nil)
+        let slots = HandshakeWorkSlots(count: 1)
+        let prepare = { (node: Node) in
+            node.handshakeWorkSlots.withLock { $0 = slots }
+            node.signerWrapper.withLock { wrapper in
+                wrapper = { inner in
+                    let held = HeldSigner(inner)
+                    signers.withLock { $0 = held }
+                    return held
+                }
+            }
+        }
+        try withNode(prepare: prepare) { node in
+            let held = try #require(signers.withLock { $0 })
+            defer { held.releaseAll() }
+            let port = node.p2pPort
+            let dials = (0..<2).map { _ in
+                BackgroundJob {
+                    let client = try PeerClient(
+                        host: "127.0.0.1", port: port, key: NodeKey.ephemeral(), work: 0,
+                        listenAddress: PeerAddress(host: "127.0.0.1", port: 9)!, timeout: .seconds(20))
+                    client.close()
+                }
+            }
+            try #require(held.entered.wait(timeout: .now() + 10) == .success, "the node never checked a dialer's signature")
+            #expect(waitUntil(timeout: .seconds(10)) { slots.occupancy == (1, 1) }, "the other dialer's check waits for the slot")
+            #expect(held.entered.wait(timeout: .now()) == .timedOut, "a second check began while the only slot was taken")
+            held.releaseOne()
+            try #require(held.entered.wait(timeout: .now() + 10) == .success, "the next piece of work began once the slot was free")
+            held.releaseAll()
+            for dial in dials { try dial.join() }
+        }
+    }
+}
