@@ -213,7 +213,15 @@ struct NetBench: ParsableCommand {
         guard members.count == nodes else { throw ExitCode(1) }  // stopped by a signal meanwhile
         print(String(format: "started %d gossipd processes in %.2f s (process group %d; `kill -- -%d` stops them should this benchmark die)",
                      nodes, network.spawnSeconds, network.processGroup, network.processGroup))
-        let joined = probe.waitForOverlay(members, since: start, timeout: .seconds(joinTimeout))
+        // A line a poll: how the join went, not only when it ended.
+        let joined = probe.waitForOverlay(members, since: start, timeout: .seconds(joinTimeout)) { seconds, overlay in
+            let counts = overlay.links.values.sorted()
+            print(
+                String(format: "join poll at %.1f s: ", seconds)
+                    + "\(overlay.answering) of \(overlay.members) answer, \(overlay.components) component\(overlay.components == 1 ? "" : "s") "
+                    + "(largest \(overlay.largestComponent)), \(overlay.isolated.count) isolated, "
+                    + "links min \(counts.first ?? 0) median \(counts.isEmpty ? 0 : counts[counts.count / 2])")
+        }
         reportExits(network)
         if let answering = joined.allAnswering {
             print(String(format: "all %d nodes answered STATUS %.1f s after node 0 started", nodes, answering))

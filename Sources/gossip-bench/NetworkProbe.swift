@@ -217,15 +217,17 @@ final class NetworkProbe: @unchecked Sendable {
     /// after `start` passes. `connected` is the seconds from `start` to the end of the first poll
     /// that found it so (nil if none did); `allAnswering` the same for the first poll where every
     /// member answered; `last` is that poll's overlay (or the last one's, at the deadline).
-    func waitForOverlay(_ members: [ProbeNode], since start: ContinuousClock.Instant, timeout: Duration)
-        -> (connected: Double?, allAnswering: Double?, polls: Int, last: Overlay)
-    {
+    /// `progress` is told of each poll: the seconds from `start` to its end, and what it found.
+    func waitForOverlay(
+        _ members: [ProbeNode], since start: ContinuousClock.Instant, timeout: Duration, progress: (Double, Overlay) -> Void = { _, _ in }
+    ) -> (connected: Double?, allAnswering: Double?, polls: Int, last: Overlay) {
         var polls = 0
         var allAnswering: Double?
         while true {
             let snapshot = overlay(members)
             polls += 1
             let elapsed = ContinuousClock.now - start
+            progress(seconds(elapsed), snapshot)
             if allAnswering == nil && snapshot.answering == members.count { allAnswering = seconds(elapsed) }
             if snapshot.connected { return (seconds(elapsed), allAnswering, polls, snapshot) }
             if elapsed >= timeout { return (nil, allAnswering, polls, snapshot) }
