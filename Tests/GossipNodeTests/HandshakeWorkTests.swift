@@ -51,23 +51,28 @@ final class HeldSigner: HandshakeSigner {
     }
 }
 
+/// Runs `body` with a node whose signer is a `HeldSigner` around its own, and whose slow
+/// handshake work takes `slots` if given.
+func withHeldSigner(slots: HandshakeWorkSlots? = nil, _ body: (Node, HeldSigner) throws -> Void) throws {
+    let signers = Mutex<HeldSigner?>(nil)
+    let prepare = { (node: Node) in
+        if let slots { node.handshakeWorkSlots.withLock { $0 = slots } }
+        node.signerWrapper.withLock { wrapper in
+            wrapper = { inner in
+                let held = HeldSigner(inner)
+                signers.withLock { $0 = held }
+                return held
+            }
+        }
+    }
+    try withNode(prepare: prepare) { node in try body(node, try #require(signers.withLock { $0 })) }
+}
+
 @Suite("Handshake work off the core's lock")
 struct HandshakeWorkTests {
     @Test("while the node checks a dialer's signature, and while it makes its own, its core is free: a module's announcement reaches a local subscriber each time, and the dialer gets its AUTH once both are done")
     func signsWithTheCoreUnlocked() throws {
-        let signers = Mutex<HeldSigner?>(nil)
-        let hold = { (node: Node) in
-            node.signerWrapper.withLock { wrapper in
-                wrapper = { inner in
-                    let held = HeldSigner(inner)
-                    signers.withLock { $0 = held }
-                    return held
-                }
-            }
-        }
-        try withNode(prepare: hold) { node in
-            try Self.itemsGoOnWhileHeld(node, try #require(signers.withLock { $0 }))
-        }
+        try withHeldSigner { node, held in try Self.itemsGoOnWhileHeld(node, held) }
     }
 
     /// With the node's signer `held`: a dialer's handshake, and a module's item through the node
@@ -163,20 +168,8 @@ struct HandshakeWorkSlotsTests {
 
     @Test("a node with one work slot does one dialer's slow signature work at a time: the second dialer's waits until the first's is let go")
     func nodeBoundsConcurrentWork() throws {
-        let signers = Mutex<HeldSigner?>(nil)
         let slots = HandshakeWorkSlots(count: 1)
-        let prepare = { (node: Node) in
-            node.handshakeWorkSlots.withLock { $0 = slots }
-            node.signerWrapper.withLock { wrapper in
-                wrapper = { inner in
-                    let held = HeldSigner(inner)
-                    signers.withLock { $0 = held }
-                    return held
-                }
-            }
-        }
-        try withNode(prepare: prepare) { node in
-            let held = try #require(signers.withLock { $0 })
+        try withHeldSigner(slots: slots) { node, held in
             defer { held.releaseAll() }
             let port = node.p2pPort
             let dials = (0..<2).map { _ in
