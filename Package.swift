@@ -39,7 +39,7 @@ let package = Package(
         .systemLibrary(name: "CBoringAEAD"),
         // BoringSSL's one-shot SHA-256, the same way: no digest object allocated per item hashed.
         .systemLibrary(name: "CBoringSHA256"),
-        // sched_getaffinity/sched_setaffinity: gossip-bench times loopback round trips on one CPU
+        // sched_getaffinity/sched_setaffinity: gossipd counts the CPUs it may use; gossip-bench times loopback round trips on one CPU
         // and across two (the machine's pace, before a network run).
         .systemLibrary(name: "CAffinity"),
         // prctl(PR_SET_NAME): names a thread with one system call (gossipd starts one per link).
@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "GossipNode",
             dependencies: [
-                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc", "CTimer", "CThreadName",
+                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc", "CTimer", "CThreadName", "CAffinity",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),

@@ -65,7 +65,8 @@ public struct GossipValidation: Equatable, Sendable {
     }
 }
 
-/// What a STATUS request (518) asks for.
+/// What a STATUS request (518) asks for: the whole status (a request of 4 bytes) or a part of it
+/// (a 5th byte names the part; 0 is never sent, so each request has one encoding).
 public enum StatusScope: UInt8, Sendable, CaseIterable {
     /// Everything the node tells (`gossip status`): the request has no body.
     case full = 0
@@ -142,8 +143,9 @@ public enum APIMessage: Equatable, Sendable {
             case 0:
                 self = .statusRequest(.full)
             case 1:
-                guard let scope = StatusScope(rawValue: frame.body[0]) else {
-                    throw .invalidField("STATUS scope \(frame.body[0]); known: 0 (full), 1 (peers)")
+                // One encoding a message: the whole status is asked with no body, never a 0.
+                guard let scope = StatusScope(rawValue: frame.body[0]), scope != .full else {
+                    throw .invalidField("STATUS scope \(frame.body[0]); known: 1 (peers), or no byte for the whole status")
                 }
                 self = .statusRequest(scope)
             default:

@@ -201,6 +201,7 @@ struct NetBench: ParsableCommand {
 
         // Start every node, then watch the overlay form, timed from the start of node 0.
         let probe = NetworkProbe(nodes: network.probeNodes, size: size, subscriberThreads: subscriberThreads)
+        defer { probe.closeClients() }  // on every way out (closing twice is harmless)
         let start = ContinuousClock.now
         let members = try network.start { first in
             let deadline = ContinuousClock.now + .seconds(10)
@@ -216,11 +217,12 @@ struct NetBench: ParsableCommand {
         // A line a poll: how the join went, not only when it ended.
         let joined = probe.waitForOverlay(members, since: start, timeout: .seconds(joinTimeout)) { seconds, overlay in
             let counts = overlay.links.values.sorted()
+            let median = percentile(counts.map(Double.init), 0.5).map { Int($0) } ?? 0
             print(
                 String(format: "join poll at %.1f s: ", seconds)
                     + "\(overlay.answering) of \(overlay.members) answer, \(overlay.components) component\(overlay.components == 1 ? "" : "s") "
                     + "(largest \(overlay.largestComponent)), \(overlay.isolated.count) isolated, "
-                    + "links min \(counts.first ?? 0) median \(counts.isEmpty ? 0 : counts[counts.count / 2])")
+                    + "links min \(counts.first ?? 0) median \(median)")
         }
         reportExits(network)
         if let answering = joined.allAnswering {

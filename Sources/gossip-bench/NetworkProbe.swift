@@ -40,6 +40,8 @@ final class NetworkProbe: @unchecked Sendable {
     private var clients: [Int: GossipAPIClient] = [:]
     /// Connections kept open for the next poll's STATUS, by node index (`peersStatus(of:)`).
     private let statusClients = Mutex<[Int: GossipAPIClient]>([:])
+    /// Nodes that closed a STATUS request for the peers (built before scopes): asked for the whole.
+    private let wholeStatusNodes = Mutex<Set<Int>>([])
     private var announcers: [Int: GossipAPIClient] = [:]
     private var random = SystemRandomNumberGenerator()
     /// Threads that serve the subscribers (0: a thread of its own for each, blocking in `recv`).
@@ -65,18 +67,56 @@ final class NetworkProbe: @unchecked Sendable {
     /// Who `node` is and whom it is linked to (a STATUS request for ``StatusScope/peers``), on a
     /// connection kept open for the next poll: the polls of the join must load the machine whose
     /// join they time as little as they can (a connection, a thread in the node and the whole
-    /// status for each node and poll took about a fifth of the machine at 300 nodes).
+    /// status for each node and poll took about a fifth of the machine at 300 nodes). A kept
+    /// connection that fails is tried once more fresh; a node from before STATUS scopes, which
+    /// closes such a request, is asked for the whole status from then on (`--gossipd` of an
+    /// older build).
     func peersStatus(of node: ProbeNode) -> NodePeersStatus? {
-        let kept = statusClients.withLock { $0.removeValue(forKey: node.index) }
-        guard let client = kept ?? (try? GossipAPIClient(host: node.host, port: node.apiPort, connectTimeout: .seconds(2))) else { return nil }
-        guard let json = try? client.status(.peers, timeout: .seconds(5)),
-            let answer = try? JSONDecoder.snakeCase.decode(NodePeersStatus.self, from: Data(json))
-        else {
+        if wholeStatusNodes.withLock({ $0.contains(node.index) }) { return wholeStatus(of: node) }
+        if let kept = statusClients.withLock({ $0.removeValue(forKey: node.index) }), let answer = askPeers(kept, node) {
+            return answer
+        }
+        guard let client = try? GossipAPIClient(host: node.host, port: node.apiPort, connectTimeout: .seconds(2)) else { return nil }
+        do {
+            return try askPeers(fresh: client, node)
+        } catch {
+            // Closed on the request itself: a node that does not know the scope.
+            guard let answer = wholeStatus(of: node) else { return nil }
+            wholeStatusNodes.withLock { _ = $0.insert(node.index) }
+            return answer
+        }
+    }
+
+    /// The peers `client` reports, keeping it for the next poll; nil (and the client closed) if
+    /// it fails in any way.
+    private func askPeers(_ client: GossipAPIClient, _ node: ProbeNode) -> NodePeersStatus? {
+        try? askPeers(fresh: client, node)
+    }
+
+    /// As `askPeers`, but throws if the node closed the connection on the request.
+    private func askPeers(fresh client: GossipAPIClient, _ node: ProbeNode) throws(GossipAPIClient.ReceiveError) -> NodePeersStatus? {
+        let json: [UInt8]
+        do {
+            json = try client.status(.peers, timeout: .seconds(5))
+        } catch {
+            client.close()
+            if case .closed = error as? GossipAPIClient.ReceiveError { throw .closed }
+            return nil
+        }
+        guard let answer = try? JSONDecoder.snakeCase.decode(NodePeersStatus.self, from: Data(json)) else {
             client.close()
             return nil
         }
         statusClients.withLock { $0[node.index] = client }
         return answer
+    }
+
+    /// The whole status of `node`, read as its peers part, on a connection of its own.
+    private func wholeStatus(of node: ProbeNode) -> NodePeersStatus? {
+        guard let client = try? GossipAPIClient(host: node.host, port: node.apiPort, connectTimeout: .seconds(2)) else { return nil }
+        defer { client.close() }
+        guard let json = try? client.status(timeout: .seconds(5)) else { return nil }
+        return try? JSONDecoder.snakeCase.decode(NodePeersStatus.self, from: Data(json))
     }
 
     /// The STATUS of every node of `members` (nil where none came).

@@ -24,6 +24,7 @@ struct Probe: ParsableCommand {
             return ProbeNode(index: index, host: endpoint.host, apiPort: endpoint.port, pid: nil)
         }
         let probe = NetworkProbe(nodes: nodes)
+        defer { probe.closeClients() }  // on every way out (closing twice is harmless)
         print("waiting for \(nodes.count) nodes to join up...")
         guard let joined = probe.waitUntilConnected(nodes, timeout: .seconds(timeout)) else {
             throw BenchFailure("the overlay did not join up within \(timeout) s")

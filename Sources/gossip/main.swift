@@ -411,7 +411,7 @@ extension GossipCommand {
 
         @OptionGroup var options: APIOptions
 
-        @Flag(name: .long, help: "Ask only for identity, ports, peers and tree peers (STATUS scope 1); print that JSON.")
+        @Flag(name: .long, help: "Ask only for identity, ports, peers, tree peers, view size and uptime (STATUS scope 1); print that JSON.")
         var peers = false
 
         @Flag(name: .long, help: "Print the JSON the node sent, indented.")

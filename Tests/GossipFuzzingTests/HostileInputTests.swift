@@ -20,6 +20,14 @@ struct HostileInputTests {
         }
     }
 
+    /// Inputs a fuzzer found, kept so they stay handled: a STATUS request with a scope byte of 0
+    /// decoded as the whole status and encoded back in 4 bytes, which the API decoder's target
+    /// takes for a broken round trip (now it is refused, as every other unknown scope).
+    @Test("inputs a fuzzer once stopped on", arguments: FuzzTarget.allCases)
+    func found(target: FuzzTarget) {
+        for input: [UInt8] in [[0, 5, 0x02, 0x06, 0], [0, 5, 0x02, 0x06, 1, 0, 4, 0x02, 0x06]] { target.run(input) }
+    }
+
     /// 200 inputs of 0 to 511 random bytes each, the same every run.
     @Test("random bytes from a seeded generator", arguments: FuzzTarget.allCases)
     func random(target: FuzzTarget) {

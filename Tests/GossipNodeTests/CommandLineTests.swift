@@ -174,6 +174,20 @@ struct CommandLineTests {
         }
     }
 
+    @Test("gossip status --peers --compact prints one line of JSON: the node's identity, ports and links, nothing more")
+    func statusPeers() throws {
+        try withNode { node in
+            let api = "127.0.0.1:\(node.apiPort)"
+            let result = try run("gossip", ["status", "--api", api, "--peers", "--compact"])
+            #expect(result.status == 0)
+            let lines = result.output.split(separator: "\n")
+            #expect(lines.count == 1, "\(result.output)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any])
+            #expect(Set(object.keys) == ["identity", "api_port", "p2p_address", "peers", "tree_peers", "view_size", "uptime_ms"])
+            #expect(object["identity"] as? String == node.identity.hex)
+        }
+    }
+
     @Test("gossip announce says when an item is too large to travel to other nodes (over 65,507 bytes)")
     func announceTooLargeToSpread() throws {
         try withNode { node in

@@ -28,6 +28,7 @@ struct MalformedInputTests {
         Case(name: "STATUS reply sent by a module", bytes: [0, 6, 0x02, 0x07, 0x7B, 0x7D], reason: .statusReplyFromModule),
         Case(name: "STATUS request with a body of two bytes", bytes: [0, 6, 0x02, 0x06, 1, 0], reason: .badSize),
         Case(name: "STATUS request for an unknown scope", bytes: [0, 5, 0x02, 0x06, 9], reason: .badSize),
+        Case(name: "STATUS request with a scope of 0 (the whole status is 4 bytes)", bytes: [0, 5, 0x02, 0x06, 0], reason: .badSize),
         Case(name: "VALIDATION for an ID never sent", bytes: [0, 8, 0x01, 0xF7, 0x12, 0x34, 0, 1], reason: .unknownValidationID),
         Case(
             name: "a valid NOTIFY then a bad frame in the same write",

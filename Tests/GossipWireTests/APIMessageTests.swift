@@ -45,12 +45,14 @@ struct APIMessageTests {
         #expect(APIMessage.validation(GossipValidation(messageID: 0x0102, isValid: false)).encoded() == [0, 8, 0x01, 0xF7, 1, 2, 0, 0])
     }
 
-    @Test("a STATUS request for everything keeps its 4 bytes; one for the peers adds its scope")
+    @Test("a STATUS request for everything keeps its 4 bytes; one for the peers adds its scope; a scope of 0 or 2 is refused")
     func statusRequestBytes() throws {
         #expect(APIMessage.statusRequest(.full).encoded() == [0, 4, 0x02, 0x06])
         #expect(APIMessage.statusRequest(.peers).encoded() == [0, 5, 0x02, 0x06, 1])
-        #expect(try APIMessage(frame: Frame(type: 518, body: [0])) == .statusRequest(.full))
-        #expect(throws: WireError.invalidField("STATUS scope 2; known: 0 (full), 1 (peers)")) {
+        #expect(throws: WireError.invalidField("STATUS scope 0; known: 1 (peers), or no byte for the whole status")) {
+            try APIMessage(frame: Frame(type: 518, body: [0]))  // the whole status has one encoding: 4 bytes
+        }
+        #expect(throws: WireError.invalidField("STATUS scope 2; known: 1 (peers), or no byte for the whole status")) {
             try APIMessage(frame: Frame(type: 518, body: [2]))
         }
         #expect(throws: WireError.badSize(type: 518, size: 6, expected: "4 or 5")) {
