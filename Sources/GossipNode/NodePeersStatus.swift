@@ -24,17 +24,18 @@ extension NodeContext {
     /// The part of the status a ``StatusScope/peers`` request asks for; one short hold of the
     /// core's lock and nothing per link but its peer's identity.
     func peersStatus() -> NodePeersStatus {
-        let (peers, treePeers, viewSize, advertised) = core.withLock { core in
-            let overlay = core.overlay, tree = core.broadcast
-            return (
-                overlay.activeLinks.compactMap { overlay.identity(of: $0) }.map(\.description),
-                overlay.activeLinks.filter { tree.isEager($0) }.compactMap { overlay.identity(of: $0) }.map(\.description),
-                overlay.view.count, overlay.selfAddress.description
-            )
-        }
-        let now = clock.now().nanoseconds
+        core.withLock { peersStatus(of: $0, now: clock.now()) }
+    }
+
+    /// The peers part of the status as `core` has it (the caller holds the core's lock): for the
+    /// reply of its own and for the whole status, which holds it too.
+    func peersStatus(of core: GossipProtocol, now: Moment) -> NodePeersStatus {
+        let overlay = core.overlay, tree = core.broadcast
         return NodePeersStatus(
-            identity: identity.hex, apiPort: apiPort.load(ordering: .relaxed), p2pAddress: advertised, peers: peers,
-            treePeers: treePeers, viewSize: viewSize, uptimeMs: Int((now &- min(started.nanoseconds, now)) / 1_000_000))
+            identity: identity.hex, apiPort: apiPort.load(ordering: .relaxed), p2pAddress: overlay.selfAddress.description,
+            peers: overlay.activeLinks.compactMap { overlay.identity(of: $0) }.map(\.description),
+            treePeers: overlay.activeLinks.filter { tree.isEager($0) }.compactMap { overlay.identity(of: $0) }.map(\.description),
+            viewSize: overlay.view.count,
+            uptimeMs: Int((now.nanoseconds &- min(started.nanoseconds, now.nanoseconds)) / 1_000_000))
     }
 }

@@ -74,15 +74,13 @@ extension NodeContext {
         let moduleConnections = apiConnections.withLock { Array($0.values) }.filter { $0.isModule.load(ordering: .relaxed) }
         let now = clock.now()
         let milliseconds = { (from: Moment) in Int((now.nanoseconds &- min(from.nanoseconds, now.nanoseconds)) / 1_000_000) }
-        let (peers, treePeers, viewSize, advertised, subscribed, pending, cached, seen, links, types) = core.withLock { core in
+        let (part, subscribed, pending, cached, seen, links, types) = core.withLock { core in
             let overlay = core.overlay, engine = core.engine, tree = core.broadcast
             let links = peerConnections.compactMap { connection -> (Connection, Overlay.LinkSummary, Bool)? in
                 overlay.summary(of: connection.linkID).map { (connection, $0, tree.isEager(connection.linkID)) }
             }
             return (
-                overlay.activeLinks.compactMap { overlay.identity(of: $0) }.map(\.description),
-                overlay.activeLinks.filter { tree.isEager($0) }.compactMap { overlay.identity(of: $0) }.map(\.description),
-                overlay.view.count, overlay.selfAddress.description,
+                peersStatus(of: core, now: now),
                 engine.subscriptions.subscribedTypeCount, engine.validations.pendingCount, engine.cache.count, engine.seen.count,
                 links, moduleConnections.map { engine.subscriptions.types(of: $0.apiID).sorted() }
             )
@@ -102,9 +100,9 @@ extension NodeContext {
                 outboxBytes: connection.sender.backlogBytes)
         }.sorted { $0.connection < $1.connection }
         return NodeStatus(
-            identity: identity.hex, apiPort: apiPort.load(ordering: .relaxed), p2pAddress: advertised, peers: peers, treePeers: treePeers,
-            viewSize: viewSize, subscribedTypes: subscribed, pendingValidations: pending, cachedItems: cached,
-            seenItems: seen, uptimeMs: milliseconds(started), links: linkStatus, modules: modules,
+            identity: part.identity, apiPort: part.apiPort, p2pAddress: part.p2pAddress, peers: part.peers, treePeers: part.treePeers,
+            viewSize: part.viewSize, subscribedTypes: subscribed, pendingValidations: pending, cachedItems: cached,
+            seenItems: seen, uptimeMs: part.uptimeMs, links: linkStatus, modules: modules,
             queuedAnnouncements: itemQueue.count(lane: InboundItem.localLane), queuedPeerItems: itemQueue.count(lane: InboundItem.peerLane),
             statistics: statistics.snapshot())
     }
@@ -114,22 +112,22 @@ extension NodeContext {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
-        if scope == .peers {
-            // 19 bytes a peer, twice at most: 1,100 links (degree and degree_slack at their
-            // limits) still fit in one message; the check below is for safety only.
-            let json = (try? encoder.encode(peersStatus())).map(Array.init) ?? Array("{}".utf8)
-            return json.count <= Framing.maximumMessageSize - Framing.headerSize ? json : Array("{}".utf8)
+        /// `value` as JSON, if it fits in one message.
+        func fitting(_ value: some Encodable) -> [UInt8]? {
+            guard let json = (try? encoder.encode(value)).map(Array.init) else { return nil }
+            return json.count <= Framing.maximumMessageSize - Framing.headerSize ? json : nil
         }
+        let empty = Array("{}".utf8)
+        // 19 bytes a peer, twice at most: 1,100 links (degree and degree_slack at their limits)
+        // still fit in one message; `{}` is for safety only.
+        if scope == .peers { return fitting(peersStatus()) ?? empty }
         let full = status()
-        var json = (try? encoder.encode(full)).map(Array.init) ?? Array("{}".utf8)
-        if json.count > Framing.maximumMessageSize - Framing.headerSize {
-            var trimmed = full
-            trimmed.peers = Array(trimmed.peers.prefix(64))
-            trimmed.treePeers = Array(trimmed.treePeers.prefix(64))
-            trimmed.links = Array(trimmed.links.prefix(64))
-            trimmed.modules = Array(trimmed.modules.prefix(64))
-            json = (try? encoder.encode(trimmed)).map(Array.init) ?? Array("{}".utf8)
-        }
-        return json.count <= Framing.maximumMessageSize - Framing.headerSize ? json : Array("{}".utf8)
+        if let json = fitting(full) { return json }
+        var trimmed = full
+        trimmed.peers = Array(trimmed.peers.prefix(64))
+        trimmed.treePeers = Array(trimmed.treePeers.prefix(64))
+        trimmed.links = Array(trimmed.links.prefix(64))
+        trimmed.modules = Array(trimmed.modules.prefix(64))
+        return fitting(trimmed) ?? empty
     }
 }

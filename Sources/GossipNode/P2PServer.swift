@@ -152,10 +152,11 @@ final class P2PServer: Sendable {
                 // a key that signs in microseconds (P-256) the work is done within the same hold
                 // of the lock: two more turns at a lock many threads want cost more than that (the
                 // 300-process join of 2026-12-01). Slow work takes one of the node's few work
-                // slots (`HandshakeWorkSlots`), so dialers cannot keep every CPU signing. The AUTH that completes the handshake makes the
-                // link's keys: they go in while the core is still locked, so no other thread can
-                // send on the link before its frames are sealed, and before this reader takes the
-                // next frame, the peer's first sealed one. Our own AUTH is written first, in clear.
+                // slots (`HandshakeWorkSlots`), so dialers cannot keep every CPU signing. The AUTH
+                // that completes the handshake makes the link's keys: they go in while the core is
+                // still locked, so no other thread can send on the link before its frames are
+                // sealed, and before this reader takes the next frame, the peer's first sealed
+                // one. Our own AUTH is written first, in clear.
                 let signer = context.signer
                 var event: (inout GossipProtocol, Moment) -> [GossipEffect] = { core, now in
                     core.received(peerMessage: message, on: id, now: now)

@@ -489,14 +489,7 @@ final class Service {
         try local.announce(dataType: 4343, ttl: 0, data: [UInt8](repeating: 0x5A, count: 60_000))
     }
 
-    func status() -> NodeStatus? {
-        guard let client = try? GossipAPIClient(host: victim.host, port: victim.apiPort) else { return nil }
-        defer { client.close() }
-        guard let json = try? client.status() else { return nil }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return try? decoder.decode(NodeStatus.self, from: Data(json))
-    }
+    func status() -> NodeStatus? { queryStatus(NodeStatus.self, host: victim.host, port: victim.apiPort) }
 
     func closes(_ reason: String) -> Int {
         guard let statistics = status()?.statistics else { return 0 }

@@ -58,10 +58,7 @@ final class NetworkProbe: @unchecked Sendable {
     // MARK: Status
 
     func status(of node: ProbeNode) -> NodeStatus? {
-        guard let client = try? GossipAPIClient(host: node.host, port: node.apiPort, connectTimeout: .seconds(2)) else { return nil }
-        defer { client.close() }
-        guard let json = try? client.status(timeout: .seconds(5)) else { return nil }
-        return try? JSONDecoder.snakeCase.decode(NodeStatus.self, from: Data(json))
+        queryStatus(NodeStatus.self, host: node.host, port: node.apiPort, connectTimeout: .seconds(2))
     }
 
     /// Who `node` is and whom it is linked to (a STATUS request for ``StatusScope/peers``), on a
@@ -72,29 +69,25 @@ final class NetworkProbe: @unchecked Sendable {
     /// closes such a request, is asked for the whole status from then on (`--gossipd` of an
     /// older build).
     func peersStatus(of node: ProbeNode) -> NodePeersStatus? {
-        if wholeStatusNodes.withLock({ $0.contains(node.index) }) { return wholeStatus(of: node) }
-        if let kept = statusClients.withLock({ $0.removeValue(forKey: node.index) }), let answer = askPeers(kept, node) {
+        let whole = { queryStatus(NodePeersStatus.self, host: node.host, port: node.apiPort, connectTimeout: .seconds(2)) }
+        if wholeStatusNodes.withLock({ $0.contains(node.index) }) { return whole() }
+        if let kept = statusClients.withLock({ $0.removeValue(forKey: node.index) }), let answer = try? askPeers(on: kept, node) {
             return answer
         }
         guard let client = try? GossipAPIClient(host: node.host, port: node.apiPort, connectTimeout: .seconds(2)) else { return nil }
         do {
-            return try askPeers(fresh: client, node)
+            return try askPeers(on: client, node)
         } catch {
             // Closed on the request itself: a node that does not know the scope.
-            guard let answer = wholeStatus(of: node) else { return nil }
+            guard let answer = whole() else { return nil }
             wholeStatusNodes.withLock { _ = $0.insert(node.index) }
             return answer
         }
     }
 
-    /// The peers `client` reports, keeping it for the next poll; nil (and the client closed) if
-    /// it fails in any way.
-    private func askPeers(_ client: GossipAPIClient, _ node: ProbeNode) -> NodePeersStatus? {
-        try? askPeers(fresh: client, node)
-    }
-
-    /// As `askPeers`, but throws if the node closed the connection on the request.
-    private func askPeers(fresh client: GossipAPIClient, _ node: ProbeNode) throws(GossipAPIClient.ReceiveError) -> NodePeersStatus? {
+    /// The peers `client` reports, keeping it for the next poll; nil, with the client closed, if
+    /// it fails; throws `.closed` if the node closed the connection on the request.
+    private func askPeers(on client: GossipAPIClient, _ node: ProbeNode) throws(GossipAPIClient.ReceiveError) -> NodePeersStatus? {
         let json: [UInt8]
         do {
             json = try client.status(.peers, timeout: .seconds(5))
@@ -109,14 +102,6 @@ final class NetworkProbe: @unchecked Sendable {
         }
         statusClients.withLock { $0[node.index] = client }
         return answer
-    }
-
-    /// The whole status of `node`, read as its peers part, on a connection of its own.
-    private func wholeStatus(of node: ProbeNode) -> NodePeersStatus? {
-        guard let client = try? GossipAPIClient(host: node.host, port: node.apiPort, connectTimeout: .seconds(2)) else { return nil }
-        defer { client.close() }
-        guard let json = try? client.status(timeout: .seconds(5)) else { return nil }
-        return try? JSONDecoder.snakeCase.decode(NodePeersStatus.self, from: Data(json))
     }
 
     /// The STATUS of every node of `members` (nil where none came).
@@ -487,6 +472,15 @@ extension JSONDecoder {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return decoder
     }
+}
+
+/// The whole STATUS of the node at `host`:`port`, asked on a connection of its own and read as
+/// `T` (`NodeStatus`, or `NodePeersStatus` for its peers part); nil if anything fails.
+func queryStatus<T: Decodable>(_ type: T.Type, host: String, port: UInt16, connectTimeout: Duration = .seconds(5)) -> T? {
+    guard let client = try? GossipAPIClient(host: host, port: port, connectTimeout: connectTimeout) else { return nil }
+    defer { client.close() }
+    guard let json = try? client.status(timeout: .seconds(5)) else { return nil }
+    return try? JSONDecoder.snakeCase.decode(type, from: Data(json))
 }
 
 func seconds(_ duration: Duration) -> Double {
