@@ -136,13 +136,16 @@ public struct Overlay: Sendable {
         case treeNeighbor
         /// Become neighbours (high priority): the end of a joiner's walk dials the joiner.
         case walkEnd
+        /// Become neighbours (low priority) with the peer a neighbour took in when it dropped us
+        /// to make room: the two links that replace the one dropped.
+        case splice
 
         /// Whether the peer must accept, and we take the link in even if full.
         var isHigh: Bool { self == .neighbor(high: true) || self == .treeNeighbor || self == .walkEnd }
 
         /// Whether the dial was for one particular peer, so that another node answering there
         /// must not get the request.
-        var needsDialedPeer: Bool { self == .treeNeighbor || self == .walkEnd }
+        var needsDialedPeer: Bool { self == .treeNeighbor || self == .walkEnd || self == .splice }
     }
 
     enum Role: Equatable, Sendable {
@@ -219,6 +222,16 @@ public struct Overlay: Sendable {
     private var treeRequestFailed = false
     /// While a MEMBERSHIP message is handled: the links to spare when dropping a neighbour.
     private var spareLinks: Set<LinkID> = []
+    /// Until then the node dials nobody to reach `degree`: its contact took the JOIN and sent walks,
+    /// whose ends are dialing it (see `walkWait`).
+    private var walkWaitEnd: Moment?
+
+    /// How long a node whose JOIN its contact took leaves the filling of its active view to the
+    /// walks' ends before it dials anyone: two shuffle rounds, at most a handshake's time. In a
+    /// join storm the walk ends reach a joiner over seconds; dialing meanwhile found most nodes
+    /// full (300 processes on two CPUs: a third of all dials rejected) and each dial costs a
+    /// handshake at both ends.
+    private var walkWait: UInt64 { min(2 * configuration.gossipIntervalNanoseconds, handshakeLimit) }
 
     /// Time a link has for its handshake: the handshake timeout, or the peer timeout if shorter.
     private var handshakeLimit: UInt64 { min(configuration.handshakeTimeoutNanoseconds, configuration.peerTimeoutNanoseconds) }
@@ -486,6 +499,7 @@ public struct Overlay: Sendable {
         switch state.intent {
         case .join: actions.append(.send(link: link, membership(.join)))
         case .neighbor(let high): actions.append(.send(link: link, membership(high || active.isEmpty ? .neighborHigh : .neighborLow)))
+        case .splice: actions.append(.send(link: link, membership(active.isEmpty ? .neighborHigh : .neighborLow)))
         case .treeNeighbor:
             actions.append(.send(link: link, .membership(PeerMembership(kind: .neighborHigh, tree: true, entry: ourEntry))))
         case .walkEnd:
@@ -533,6 +547,7 @@ public struct Overlay: Sendable {
                 joined = true
                 contactReferrals.removeAll()  // needed only until then
             }
+            if state.intent == .join && configuration.joinWalkLength > 0 { walkWaitEnd = now.adding(nanoseconds: walkWait) }
             guard active.count < configuration.activeBound || state.intent?.isHigh == true else {
                 // Filled up meanwhile (dials run in parallel): not this one after all.
                 return [.send(link: link, membership(.disconnect)), close(link, .displaced)]
@@ -546,7 +561,15 @@ public struct Overlay: Sendable {
         case .disconnect:
             guard state.role == .active else { return [close(link, .unexpectedMembership)] }
             view.postpone(peer, until: now.adding(nanoseconds: configuration.gossipIntervalNanoseconds))
-            return [close(link, .disconnected)]
+            let closing = close(link, .disconnected)
+            // On a lazy link, an entry other than the sender's names the peer it dropped us for:
+            // linking to it (if we are short now) replaces the one link with two, where a random
+            // dial would find most nodes full in a network that is growing. (On a tree link the
+            // entry is a way back onto the tree, which the protocol follows.)
+            guard message.entry.identity != peer, !spareLinks.contains(link), active.count < configuration.degree else {
+                return [closing]
+            }
+            return [closing] + dialSplice(message.entry, now: now)
         case .leave:
             // Gone for now: not a peer to dial or to hand to others. It comes back by dialing.
             view.remove(peer)
@@ -586,6 +609,20 @@ public struct Overlay: Sendable {
         return [.send(link: next!, .membership(PeerMembership(kind: .forwardJoin, ttl: UInt8(hops - 1), entry: joiner)))]
     }
 
+    /// Dials `entry`, the peer a neighbour dropped us for, within the dial limits that walk ends
+    /// keep: one dial per link the neighbour gave up, to a peer that must prove the identity
+    /// named.
+    private mutating func dialSplice(_ entry: PeerEntry, now: Moment) -> [Action] {
+        guard entry.identity != selfIdentity, linkOf[entry.identity] == nil, !entry.address.isUnspecified, entry.address.port != 0
+        else { return [] }
+        let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
+        guard dialing[target.key] == nil, !dialsInProgress.keys.contains(target.key),
+            dialing.count < configuration.maximumConcurrentDials, outboundHandshakes < configuration.maximumHandshakes
+        else { return [] }
+        dialing[target.key] = (target, .splice, now)
+        return [.dial(target)]
+    }
+
     /// Makes `link` active; if the view is full, drops a random neighbour first (telling it), or,
     /// when not `evicting`, leaves it out. The neighbour dropped is never one of the
     /// `settledNeighbors`, and a tree link only if nothing else is left.
@@ -600,7 +637,10 @@ public struct Overlay: Sendable {
             if let identity = links[victim]?.identity {
                 view.postpone(identity, until: now.adding(nanoseconds: configuration.gossipIntervalNanoseconds))
             }
-            actions.append(.send(link: victim, membership(.disconnect)))
+            // The DISCONNECT names the newcomer: the dropped neighbour, if that leaves it short,
+            // links to it (a splice: one link becomes two, and nobody is left below degree).
+            let newcomer = entry(of: link) ?? ourEntry
+            actions.append(.send(link: victim, .membership(PeerMembership(kind: .disconnect, entry: newcomer))))
             actions.append(close(victim, .displaced))
         }
         state.role = .active
@@ -855,7 +895,11 @@ public struct Overlay: Sendable {
         next = min(next, max(linkCheck, spacingFloor, now.adding(nanoseconds: tickInterval)))
         let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
-        if wanted > 0 && room > 0 && view.count > linkOf.count + dialing.count {
+        if let end = walkWaitEnd, now < end, !active.isEmpty {
+            next = min(next, end)
+        } else if wanted > 0 && room > 0 && view.count > linkOf.count + dialing.count
+            && (joined || !joinInFlight || !contactReferrals.isEmpty)
+        {
             next = min(next, now.adding(nanoseconds: tickInterval))
         }
         if wantsBootstrap(now: now, candidates: view.count > linkOf.count + dialing.count ? 1 : 0) {
@@ -864,7 +908,14 @@ public struct Overlay: Sendable {
         return max(next, now.adding(nanoseconds: 1))
     }
 
+    /// A JOIN under way: a bootstrapper being dialed, or a link to one awaiting its answer.
+    private var joinInFlight: Bool {
+        dialing.values.contains { $0.intent == .join }
+            || links.values.contains { $0.outbound && $0.intent == .join && $0.role != .active }
+    }
+
     private mutating func dials(now: Moment) -> [Action] {
+        if let end = walkWaitEnd, now < end, !active.isEmpty { return [] }  // the walks' ends are coming
         let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
         var actions: [Action] = []
@@ -884,7 +935,15 @@ public struct Overlay: Sendable {
                 picks = Array(referred.prefix(min(wanted, room)))
                 excluded.formUnion(picks.map(\.identity))
             }
-            picks += view.sample(min(wanted, room) - picks.count, excluding: excluded, eligibleAt: now, using: &random)
+            // While its JOIN is under way a node dials no one else: whatever it finds that way
+            // does not put it on the network (see `joined`), and in a join storm most nodes it
+            // knows are full (a fifth of all dials, most of them rejected, at 300 processes).
+            // A round to the bootstrappers goes out alone; once it fails, the node dials its
+            // passive view until the next round (a restarted node's remembered peers, say).
+            let joining = !joined && (joinInFlight || (!bootstrappers.isEmpty && now >= nextBootstrap))
+            if !joining {
+                picks += view.sample(min(wanted, room) - picks.count, excluding: excluded, eligibleAt: now, using: &random)
+            }
             // An address, whoever is said to be there, is not dialed twice at once.
             picks.removeAll { inProgress.keys.contains(DialTarget(host: $0.address.host, port: $0.address.port).key) }
             candidates = picks.count
