@@ -29,22 +29,40 @@ struct JoinLoadTests {
         actions.compactMap { if case .send(link, .membership(let m)) = $0 { m.kind } else { nil } }
     }
 
-    @Test("a full node that takes a newcomer in names it in the DISCONNECT to the neighbour it drops")
-    func dropperNamesNewcomer() throws {
-        var node = overlay(degree: 1)  // slack 2: at most 3 active links
-        for n: UInt64 in 1...3 { connect(&node, LinkID(n), UInt8(20 + n)) }
-        let taken = connect(&node, 9, 40, high: true)
-        #expect(taken.contains(.activated(9)))
-        let notices = taken.compactMap { action -> (LinkID, PeerMembership)? in
-            if case .send(let link, .membership(let m)) = action, m.kind == .disconnect { (link, m) } else { nil }
-        }
-        let (dropped, notice) = try #require(notices.first)
-        #expect(notices.count == 1)
-        #expect(notice.entry == entry(40), "the newcomer, not the dropper's own entry")
-        #expect(taken.contains(.close(link: dropped, .displaced)))
+    /// Link `link` opened by peer `n`, its HELLO done, and its JOIN.
+    func join(_ node: inout Overlay, _ link: LinkID, _ n: UInt8, treeLinks: Set<LinkID> = []) -> [Overlay.Action] {
+        _ = node.linkOpened(link, outbound: false, dialed: nil, now: .zero)
+        _ = node.receivedHello(PeerHello(identity: identity(n), listenAddress: address(UInt16(n))), on: link, now: .zero)
+        return node.receivedMembership(PeerMembership(kind: .join, entry: entry(n)), on: link, now: .zero, treeLinks: treeLinks)
     }
 
-    @Test("a dropped neighbour short of degree dials the peer named, which must prove that identity; one at degree, or on a tree link, does not")
+    func disconnects(_ actions: [Overlay.Action]) -> [(LinkID, PeerMembership)] {
+        actions.compactMap { action -> (LinkID, PeerMembership)? in
+            if case .send(let link, .membership(let m)) = action, m.kind == .disconnect { (link, m) } else { nil }
+        }
+    }
+
+    @Test("a full contact that takes a joiner in names it in the DISCONNECT to the lazy neighbour it drops; otherwise it names itself")
+    func dropperNamesJoiner() throws {
+        var node = overlay(degree: 1)  // slack 2: at most 3 active links
+        for n: UInt64 in 1...3 { connect(&node, LinkID(n), UInt8(20 + n)) }
+        let taken = join(&node, 9, 40)
+        #expect(taken.contains(.activated(9)))
+        let (dropped, notice) = try #require(disconnects(taken).first)
+        #expect(disconnects(taken).count == 1)
+        #expect(notice.entry == entry(40), "the joiner, not the dropper's own entry")
+        #expect(taken.contains(.close(link: dropped, .displaced)))
+        // A NEIGHBOR_HIGH newcomer is no joiner: the DISCONNECT names the dropper.
+        let asked = connect(&node, 10, 41, high: true)
+        #expect(disconnects(asked).map(\.1.entry) == [PeerEntry(identity: identity(5), address: address(6005))])
+        // Nor when the neighbour dropped is a tree link (its DISCONNECT names the way back onto the tree).
+        var tree = overlay(degree: 1)
+        for n: UInt64 in 1...3 { connect(&tree, LinkID(n), UInt8(20 + n)) }
+        let treeTaken = join(&tree, 9, 40, treeLinks: [1, 2, 3])
+        #expect(disconnects(treeTaken).map(\.1.entry) == [PeerEntry(identity: identity(5), address: address(6005))])
+    }
+
+    @Test("a dropped neighbour short of degree dials the joiner named, which must prove that identity; one at degree, or on a tree link, does not")
     func droppedNeighbourSplices() {
         let notice = PeerMembership(kind: .disconnect, entry: entry(40))
         // Short of degree once the link goes: dials 40, and asks it once 40 answers as itself.
@@ -57,7 +75,15 @@ struct JoinLoadTests {
         #expect(spliced == [Overlay.DialTarget(host: "127.0.0.1", port: 40, identity: identity(40))])
         _ = short.linkOpened(3, outbound: true, dialed: spliced[0], now: Moment(nanoseconds: 20 * ms))
         let asked = short.receivedHello(PeerHello(identity: identity(40), listenAddress: address(40)), on: 3, now: Moment(nanoseconds: 20 * ms))
-        #expect(sentKinds(asked, on: 3) == [.neighborLow], "a request the newcomer may refuse if it filled up meanwhile")
+        #expect(sentKinds(asked, on: 3) == [.neighborLow], "a request the joiner may refuse if it filled up meanwhile")
+        // With no neighbour left, the request is one the joiner must take.
+        var alone = overlay(degree: 2)
+        connect(&alone, 1, 21)
+        let aloneDials = dials(alone.receivedMembership(notice, on: 1, now: .zero))
+        #expect(aloneDials.count == 1)
+        _ = alone.linkOpened(3, outbound: true, dialed: aloneDials[0], now: .zero)
+        let aloneAsked = alone.receivedHello(PeerHello(identity: identity(40), listenAddress: address(40)), on: 3, now: .zero)
+        #expect(sentKinds(aloneAsked, on: 3) == [.neighborHigh])
         // Someone else answering at that address gets no request.
         var fooled = overlay(degree: 2)
         connect(&fooled, 1, 21)
@@ -81,35 +107,85 @@ struct JoinLoadTests {
         #expect(dials(tree.receivedMembership(notice, on: 1, now: .zero, treeLinks: [1])).isEmpty)
     }
 
-    @Test("while its JOIN is under way a node dials none of the peers it knows; once the bootstrapper fails, it does")
+    @Test("splices are not dialed to a peer that just dropped us, and 8 at once, then 2 a second")
+    func splicesBounded() {
+        var node = overlay(degree: 64)
+        // Peer 21 drops us and names 22; 22 drops us and names 21, which we postponed: no dial back.
+        connect(&node, 1, 21)
+        connect(&node, 2, 22)
+        #expect(dials(node.receivedMembership(PeerMembership(kind: .disconnect, entry: entry(22)), on: 1, now: .zero)).isEmpty, "linked to 22 already")
+        #expect(dials(node.receivedMembership(PeerMembership(kind: .disconnect, entry: entry(21)), on: 2, now: .zero)).isEmpty, "21 just dropped us")
+        // Many neighbours, each dropping us for a fresh joiner; each dial fails at once, so the
+        // dial limit (8 under way) never binds: the budget does.
+        func splices(_ count: Int, from first: Int, now: Moment) -> Int {
+            var dialed = 0
+            for n in first..<(first + count) {
+                let link = LinkID(UInt64(100 + n))
+                connect(&node, link, UInt8(100 + n), now: now)
+                for target in dials(node.receivedMembership(PeerMembership(kind: .disconnect, entry: entry(UInt8(200 - n))), on: link, now: now)) {
+                    dialed += 1
+                    node.dialFailed(target, now: now)
+                }
+            }
+            return dialed
+        }
+        #expect(splices(20, from: 0, now: .zero) == 8, "8 at once")
+        #expect(splices(10, from: 20, now: Moment(nanoseconds: 1000 * ms)) == 2, "then 2 a second")
+    }
+
+    @Test("while its JOIN is under way at a bootstrapper that answered, a node dials none of the peers it heard of; once that link is gone, it does")
     func joinFirst() {
-        var node = overlay(degree: 3, bootstrappers: [target])
+        var node = overlay(degree: 4, bootstrappers: [target])
+        #expect(dials(node.tick(now: .zero)) == [target])
+        _ = node.linkOpened(1, outbound: true, dialed: target, now: .zero)  // answered: its handshake is under way
+        connect(&node, 2, 9)  // someone who found us, and tells us of others
+        node.receivedPush(PeerPush(listenAddress: address(9), entries: [entry(40), entry(41)]), on: 2)
+        #expect(dials(node.tick(now: Moment(nanoseconds: 100 * ms))).isEmpty, "the JOIN is under way")
+        #expect(node.nextWake(after: Moment(nanoseconds: 100 * ms), tickInterval: 10 * ms) > Moment(nanoseconds: 110 * ms), "and no wake-up each tick meanwhile")
+        _ = node.linkClosed(1, now: Moment(nanoseconds: 150 * ms))  // the bootstrapper gave up on us
+        let after = Set(dials(node.tick(now: Moment(nanoseconds: 160 * ms))).compactMap { $0.identity == nil ? nil : $0.port })
+        #expect(after == [40, 41], "the peers heard of")
+    }
+
+    @Test("a restarted node dials its remembered peers at once, whatever its JOIN and the walks are doing")
+    func rememberedFirst() {
+        var node = overlay(degree: 4, bootstrappers: [target])
         node.remember([entry(21), entry(22)])
         let first = node.tick(now: .zero)
-        #expect(dials(first) == [target], "the JOIN alone")
-        #expect(node.nextWake(after: .zero, tickInterval: 10 * ms) > Moment(nanoseconds: 10 * ms), "and no wake-up each tick meanwhile")
-        _ = node.linkOpened(1, outbound: true, dialed: target, now: .zero)
-        #expect(dials(node.tick(now: Moment(nanoseconds: 20 * ms))).isEmpty, "still under way: the handshake")
-        _ = node.linkClosed(1, now: Moment(nanoseconds: 30 * ms))  // the bootstrapper gave up on us
-        let after = Set(dials(node.tick(now: Moment(nanoseconds: 40 * ms))).map(\.port))
-        #expect(after == [21, 22], "the remembered peers, between two rounds to the bootstrapper")
+        #expect(Set(dials(first).map(\.port)) == [7000, 21, 22], "the JOIN and the remembered peers together")
     }
 
     @Test("a node whose contact took its JOIN leaves its active view to the walks' ends for two rounds, then dials")
     func waitForWalkEnds() {
-        var node = overlay(degree: 3, bootstrappers: [target])
-        node.remember([entry(21), entry(22)])
-        _ = node.tick(now: .zero)
+        var node = overlay(degree: 4, bootstrappers: [target])
+        #expect(dials(node.tick(now: .zero)) == [target])
         _ = node.linkOpened(1, outbound: true, dialed: target, now: .zero)
         _ = node.receivedHello(PeerHello(identity: identity(7), listenAddress: address(7000)), on: 1, now: .zero)
         let accepted = node.receivedMembership(PeerMembership(kind: .accept, entry: entry(7)), on: 1, now: Moment(nanoseconds: 10 * ms))
         #expect(accepted.contains(.activated(1)))
         #expect(node.hasJoined)
-        #expect(dials(node.tick(now: Moment(nanoseconds: 20 * ms))).isEmpty, "the walks' ends are on their way")
+        connect(&node, 2, 9, now: Moment(nanoseconds: 20 * ms))  // a walk's end
+        node.receivedPush(PeerPush(listenAddress: address(9), entries: [entry(40), entry(41)]), on: 2)
+        #expect(dials(node.tick(now: Moment(nanoseconds: 100 * ms))).isEmpty, "the walks' ends are on their way")
         #expect(dials(node.tick(now: Moment(nanoseconds: 200 * ms))).isEmpty)
         let wake = node.nextWake(after: Moment(nanoseconds: 200 * ms), tickInterval: 10 * ms)
         #expect(wake == Moment(nanoseconds: 210 * ms), "woken when the wait ends: two rounds of 100 ms after the ACCEPT")
         let later = Set(dials(node.tick(now: Moment(nanoseconds: 210 * ms))).map(\.port))
-        #expect(later == [21, 22], "still short of degree: its own requests")
+        #expect(later == [40, 41], "still short of degree: its own requests")
+    }
+
+    @Test("a joined node whose every neighbour is gone does not wait for walk ends")
+    func noWaitWhenAlone() {
+        var node = overlay(degree: 4, bootstrappers: [target])
+        _ = node.tick(now: .zero)
+        _ = node.linkOpened(1, outbound: true, dialed: target, now: .zero)
+        _ = node.receivedHello(PeerHello(identity: identity(7), listenAddress: address(7000)), on: 1, now: .zero)
+        _ = node.receivedMembership(PeerMembership(kind: .accept, entry: entry(7)), on: 1, now: Moment(nanoseconds: 10 * ms))
+        connect(&node, 2, 9, now: Moment(nanoseconds: 20 * ms))
+        node.receivedPush(PeerPush(listenAddress: address(9), entries: [entry(40)]), on: 2)
+        _ = node.tick(now: Moment(nanoseconds: 100 * ms))  // the round: the push joins the view
+        _ = node.linkClosed(1, now: Moment(nanoseconds: 110 * ms))
+        _ = node.linkClosed(2, now: Moment(nanoseconds: 110 * ms))
+        #expect(dials(node.tick(now: Moment(nanoseconds: 120 * ms))).contains { $0.port == 40 })
     }
 }

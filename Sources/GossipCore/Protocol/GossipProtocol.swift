@@ -340,9 +340,8 @@ public struct GossipProtocol: Sendable {
                     if membership.tree { treeRequests.insert(link) }
                 case .disconnect where broadcast.isEager(link):
                     // Dropping a tree link: hand the peer over to another tree neighbour, its
-                    // way back onto the tree that cannot lead into its own part of it (or our
-                    // own entry if there is none, rather than the newcomer the overlay named).
-                    membership.entry = randomTreeNeighbour(excluding: link) ?? PeerEntry(identity: identity, address: overlay.selfAddress)
+                    // way back onto the tree that cannot lead into its own part of it.
+                    if let entry = randomTreeNeighbour(excluding: link) { membership.entry = entry }
                 case .accept:
                     membership.tree = treeLinks.contains(link)
                     if !membership.tree, let request, request.link == link, request.message.kind == .join {

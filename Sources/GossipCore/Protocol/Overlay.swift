@@ -136,8 +136,9 @@ public struct Overlay: Sendable {
         case treeNeighbor
         /// Become neighbours (high priority): the end of a joiner's walk dials the joiner.
         case walkEnd
-        /// Become neighbours (low priority) with the peer a neighbour took in when it dropped us
-        /// to make room: the two links that replace the one dropped.
+        /// Become neighbours with the joiner a neighbour took in when it dropped us to make room:
+        /// the two links that replace the one dropped. Low priority (the joiner may have filled
+        /// up meanwhile), unless we have no neighbour left.
         case splice
 
         /// Whether the peer must accept, and we take the link in even if full.
@@ -220,11 +221,20 @@ public struct Overlay: Sendable {
     public private(set) var ignoredPushRounds = 0
     /// A tree-link dial or request ended without the link (see `takeTreeRequestFailure`).
     private var treeRequestFailed = false
-    /// While a MEMBERSHIP message is handled: the links to spare when dropping a neighbour.
+    /// While a MEMBERSHIP message is handled: the tree links (eager at our end). They are spared
+    /// when a neighbour must be dropped, and a DISCONNECT on one names a way back onto the tree
+    /// (a handover), never a joiner (a splice).
     private var spareLinks: Set<LinkID> = []
-    /// Until then the node dials nobody to reach `degree`: its contact took the JOIN and sent walks,
-    /// whose ends are dialing it (see `walkWait`).
+    /// Until then, while it has a neighbour, the node makes no dials of its own to reach `degree`
+    /// other than to remembered peers: its contact took the JOIN and sent walks, whose ends are
+    /// dialing it (see `walkWait`). Walk ends, splices and handovers it is asked for still go out.
     private var walkWaitEnd: Moment?
+    /// Peers this node knew first-hand in an earlier run (`remember`) and has not dialed since:
+    /// dialed whatever the join is doing, so that a restarted node's first neighbours (its
+    /// settled half) are peers it knew, not ones its contact's walks chose.
+    private var remembered: Set<PeerIdentity> = []
+    /// Splices this node follows: 8 at once, then 2 a second.
+    private var spliceBudget = TokenBucket(capacity: 8, perSecond: 2)
 
     /// How long a node whose JOIN its contact took leaves the filling of its active view to the
     /// walks' ends before it dials anyone: two shuffle rounds, at most a handshake's time. In a
@@ -304,6 +314,7 @@ public struct Overlay: Sendable {
     /// to introduce it, and a node without bootstrappers stays a network's first node.
     public mutating func remember(_ entries: [PeerEntry]) {
         view.merge(entries, protecting: protectedIdentities(adding: entries.count), using: &random)
+        remembered.formUnion(entries.map(\.identity).filter { view[$0] != nil })
     }
 
     /// Up to `limit` neighbours whose links have lasted longest, oldest first, as view entries:
@@ -522,7 +533,7 @@ public struct Overlay: Sendable {
         switch message.kind {
         case .join:
             guard requestable else { return [close(link, .unexpectedMembership)] }
-            var actions = activate(link, evicting: true, now: now)
+            var actions = activate(link, evicting: true, splicing: true, now: now)
             actions.append(.send(link: link, membership(.accept)))
             let joiner = PeerEntry(identity: peer, address: state.listenAddress ?? message.entry.address)
             let walk = UInt8(clamping: configuration.joinWalkLength)
@@ -553,7 +564,7 @@ public struct Overlay: Sendable {
                 return [.send(link: link, membership(.disconnect)), close(link, .displaced)]
             }
             // The end of a join walk takes the joiner in even if full, as the contact did.
-            return activate(link, evicting: state.intent?.isHigh == true, now: now)
+            return activate(link, evicting: state.intent?.isHigh == true, splicing: state.intent == .walkEnd, now: now)
         case .reject:
             guard answerable else { return [close(link, .unexpectedMembership)] }
             view.postpone(peer, until: now.adding(nanoseconds: 5 * configuration.gossipIntervalNanoseconds))
@@ -562,10 +573,10 @@ public struct Overlay: Sendable {
             guard state.role == .active else { return [close(link, .unexpectedMembership)] }
             view.postpone(peer, until: now.adding(nanoseconds: configuration.gossipIntervalNanoseconds))
             let closing = close(link, .disconnected)
-            // On a lazy link, an entry other than the sender's names the peer it dropped us for:
-            // linking to it (if we are short now) replaces the one link with two, where a random
-            // dial would find most nodes full in a network that is growing. (On a tree link the
-            // entry is a way back onto the tree, which the protocol follows.)
+            // On a link lazy at our end, an entry other than the sender's names the joiner it
+            // dropped us for: linking to it (if we are short now) replaces the one link with two,
+            // where a random dial would find most nodes full in a network that is growing. (On a
+            // tree link the entry is a way back onto the tree, which the protocol follows.)
             guard message.entry.identity != peer, !spareLinks.contains(link), active.count < configuration.degree else {
                 return [closing]
             }
@@ -609,15 +620,19 @@ public struct Overlay: Sendable {
         return [.send(link: next!, .membership(PeerMembership(kind: .forwardJoin, ttl: UInt8(hops - 1), entry: joiner)))]
     }
 
-    /// Dials `entry`, the peer a neighbour dropped us for, within the dial limits that walk ends
-    /// keep: one dial per link the neighbour gave up, to a peer that must prove the identity
-    /// named.
+    /// Dials `entry`, the joiner a neighbour dropped us for: one dial per link the neighbour gave
+    /// up, to a peer that must prove the identity named, within the dial limits walk ends keep,
+    /// never to a peer we postponed (one that just dropped us), and within `spliceBudget`: peers
+    /// taking turns at dropping us and naming each other would otherwise make us dial (and sign)
+    /// as fast as they can answer.
     private mutating func dialSplice(_ entry: PeerEntry, now: Moment) -> [Action] {
-        guard entry.identity != selfIdentity, linkOf[entry.identity] == nil, !entry.address.isUnspecified, entry.address.port != 0
+        guard entry.identity != selfIdentity, linkOf[entry.identity] == nil, !entry.address.isUnspecified, entry.address.port != 0,
+            view[entry.identity].map({ $0.notBefore <= now }) ?? true
         else { return [] }
         let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
         guard dialing[target.key] == nil, !dialsInProgress.keys.contains(target.key),
-            dialing.count < configuration.maximumConcurrentDials, outboundHandshakes < configuration.maximumHandshakes
+            dialing.count < configuration.maximumConcurrentDials, outboundHandshakes < configuration.maximumHandshakes,
+            spliceBudget.take(now: now)
         else { return [] }
         dialing[target.key] = (target, .splice, now)
         return [.dial(target)]
@@ -626,7 +641,7 @@ public struct Overlay: Sendable {
     /// Makes `link` active; if the view is full, drops a random neighbour first (telling it), or,
     /// when not `evicting`, leaves it out. The neighbour dropped is never one of the
     /// `settledNeighbors`, and a tree link only if nothing else is left.
-    private mutating func activate(_ link: LinkID, evicting: Bool, now: Moment) -> [Action] {
+    private mutating func activate(_ link: LinkID, evicting: Bool, splicing: Bool = false, now: Moment) -> [Action] {
         guard var state = links[link], state.role != .active else { return [] }
         var actions: [Action] = []
         if active.count >= configuration.activeBound {
@@ -637,10 +652,11 @@ public struct Overlay: Sendable {
             if let identity = links[victim]?.identity {
                 view.postpone(identity, until: now.adding(nanoseconds: configuration.gossipIntervalNanoseconds))
             }
-            // The DISCONNECT names the newcomer: the dropped neighbour, if that leaves it short,
-            // links to it (a splice: one link becomes two, and nobody is left below degree).
-            let newcomer = entry(of: link) ?? ourEntry
-            actions.append(.send(link: victim, .membership(PeerMembership(kind: .disconnect, entry: newcomer))))
+            // Dropped for a joiner (ours by JOIN, or the end of its walk), a lazy neighbour is
+            // told who: if that leaves it short, it links to the joiner (a splice: one link
+            // becomes two). A tree link's DISCONNECT names the way back onto the tree instead.
+            let joiner = splicing && !spareLinks.contains(victim) ? entry(of: link) : nil
+            actions.append(.send(link: victim, .membership(PeerMembership(kind: .disconnect, entry: joiner ?? ourEntry))))
             actions.append(close(victim, .displaced))
         }
         state.role = .active
@@ -896,26 +912,31 @@ public struct Overlay: Sendable {
         let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
         if let end = walkWaitEnd, now < end, !active.isEmpty {
+            // Waiting for the walks' ends: no dials of our own, bootstrappers included, until then.
             next = min(next, end)
-        } else if wanted > 0 && room > 0 && view.count > linkOf.count + dialing.count
-            && (joined || !joinInFlight || !contactReferrals.isEmpty)
-        {
-            next = min(next, now.adding(nanoseconds: tickInterval))
-        }
-        if wantsBootstrap(now: now, candidates: view.count > linkOf.count + dialing.count ? 1 : 0) {
-            next = min(next, max(nextBootstrap, now.adding(nanoseconds: tickInterval)))
+            if wanted > 0 && room > 0 && !remembered.isEmpty { next = min(next, now.adding(nanoseconds: tickInterval)) }
+        } else {
+            if wanted > 0 && room > 0 && view.count > linkOf.count + dialing.count
+                && (joined || !joinInFlight || !contactReferrals.isEmpty || !remembered.isEmpty)
+            {
+                next = min(next, now.adding(nanoseconds: tickInterval))
+            }
+            if wantsBootstrap(now: now, candidates: view.count > linkOf.count + dialing.count ? 1 : 0) {
+                next = min(next, max(nextBootstrap, now.adding(nanoseconds: tickInterval)))
+            }
         }
         return max(next, now.adding(nanoseconds: 1))
     }
 
-    /// A JOIN under way: a bootstrapper being dialed, or a link to one awaiting its answer.
+    /// A JOIN under way at a bootstrapper that answered: a link to it in its handshake, or awaiting
+    /// the answer to our JOIN. (A dial not yet connected does not count: a bootstrapper that
+    /// never answers must not keep the node from the peers it knows.)
     private var joinInFlight: Bool {
-        dialing.values.contains { $0.intent == .join }
-            || links.values.contains { $0.outbound && $0.intent == .join && $0.role != .active }
+        links.values.contains { $0.outbound && $0.intent == .join && $0.role != .active }
     }
 
     private mutating func dials(now: Moment) -> [Action] {
-        if let end = walkWaitEnd, now < end, !active.isEmpty { return [] }  // the walks' ends are coming
+        let waitingForWalks = walkWaitEnd.map { now < $0 } == true && !active.isEmpty
         let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
         var actions: [Action] = []
@@ -935,14 +956,27 @@ public struct Overlay: Sendable {
                 picks = Array(referred.prefix(min(wanted, room)))
                 excluded.formUnion(picks.map(\.identity))
             }
-            // While its JOIN is under way a node dials no one else: whatever it finds that way
-            // does not put it on the network (see `joined`), and in a join storm most nodes it
-            // knows are full (a fifth of all dials, most of them rejected, at 300 processes).
-            // A round to the bootstrappers goes out alone; once it fails, the node dials its
-            // passive view until the next round (a restarted node's remembered peers, say).
-            let joining = !joined && (joinInFlight || (!bootstrappers.isEmpty && now >= nextBootstrap))
-            if !joining {
-                picks += view.sample(min(wanted, room) - picks.count, excluding: excluded, eligibleAt: now, using: &random)
+            if !remembered.isEmpty {
+                // Peers known first-hand from an earlier run: dialed at once, whatever the join
+                // is doing (see `remembered`).
+                remembered = remembered.filter { view[$0] != nil }
+                var known = remembered.sorted().compactMap { identity -> PeerEntry? in
+                    guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now else { return nil }
+                    return PeerEntry(identity: identity, address: entry.address)
+                }
+                known.shuffle(using: &random)
+                let taken = known.prefix(max(0, min(wanted, room) - picks.count)).map(\.self)
+                picks += taken
+                excluded.formUnion(taken.map(\.identity))
+                remembered.subtract(taken.map(\.identity))
+            }
+            // While its JOIN is under way at a bootstrapper that answered, a node dials no one
+            // else from its passive view: whatever it finds that way does not put it on the
+            // network (see `joined`), and in a join storm most nodes it knows are full (a fifth of
+            // all dials, most of them refused, at 300 processes). Nor while it waits for its
+            // walks' ends (see `walkWaitEnd`).
+            if !waitingForWalks && (joined || !joinInFlight) {
+                picks += view.sample(max(0, min(wanted, room) - picks.count), excluding: excluded, eligibleAt: now, using: &random)
             }
             // An address, whoever is said to be there, is not dialed twice at once.
             picks.removeAll { inProgress.keys.contains(DialTarget(host: $0.address.host, port: $0.address.port).key) }
@@ -955,7 +989,7 @@ public struct Overlay: Sendable {
                 actions.append(.dial(target))
             }
         }
-        if wantsBootstrap(now: now, candidates: candidates) && now >= nextBootstrap {
+        if !waitingForWalks && wantsBootstrap(now: now, candidates: candidates) && now >= nextBootstrap {
             // Not joined yet, or below degree with no one else to ask: through the bootstrappers,
             // less often each round until the node is back at degree. A bootstrapper still
             // answering an earlier dial is left to finish (or time out) first.
