@@ -558,7 +558,9 @@ public struct Overlay: Sendable {
                 joined = true
                 contactReferrals.removeAll()  // needed only until then
             }
-            if state.intent == .join && configuration.joinWalkLength > 0 { walkWaitEnd = now.adding(nanoseconds: walkWait) }
+            if state.intent == .join && configuration.joinWalkLength > 0 {
+                walkWaitEnd = now.adding(nanoseconds: walkWait)
+            }
             guard active.count < configuration.activeBound || state.intent?.isHigh == true else {
                 // Filled up meanwhile (dials run in parallel): not this one after all.
                 return [.send(link: link, membership(.disconnect)), close(link, .displaced)]
@@ -626,7 +628,8 @@ public struct Overlay: Sendable {
     /// taking turns at dropping us and naming each other would otherwise make us dial (and sign)
     /// as fast as they can answer.
     private mutating func dialSplice(_ entry: PeerEntry, now: Moment) -> [Action] {
-        guard entry.identity != selfIdentity, linkOf[entry.identity] == nil, !entry.address.isUnspecified, entry.address.port != 0,
+        guard entry.identity != selfIdentity, linkOf[entry.identity] == nil,
+            !entry.address.isUnspecified, entry.address.port != 0,
             view[entry.identity].map({ $0.notBefore <= now }) ?? true
         else { return [] }
         let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
@@ -656,7 +659,8 @@ public struct Overlay: Sendable {
             // told who: if that leaves it short, it links to the joiner (a splice: one link
             // becomes two). A tree link's DISCONNECT names the way back onto the tree instead.
             let joiner = splicing && !spareLinks.contains(victim) ? entry(of: link) : nil
-            actions.append(.send(link: victim, .membership(PeerMembership(kind: .disconnect, entry: joiner ?? ourEntry))))
+            let notice = PeerMembership(kind: .disconnect, entry: joiner ?? ourEntry)
+            actions.append(.send(link: victim, .membership(notice)))
             actions.append(close(victim, .displaced))
         }
         state.role = .active
@@ -949,7 +953,8 @@ public struct Overlay: Sendable {
                 // Not on the network yet: the peers the full contact handed us first, since their
                 // ACCEPT is what puts us there.
                 var referred = contactReferrals.sorted().compactMap { identity -> PeerEntry? in
-                    guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now else { return nil }
+                    guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now
+                    else { return nil }
                     return PeerEntry(identity: identity, address: entry.address)
                 }
                 referred.shuffle(using: &random)
@@ -961,7 +966,8 @@ public struct Overlay: Sendable {
                 // is doing (see `remembered`).
                 remembered = remembered.filter { view[$0] != nil }
                 var known = remembered.sorted().compactMap { identity -> PeerEntry? in
-                    guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now else { return nil }
+                    guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now
+                    else { return nil }
                     return PeerEntry(identity: identity, address: entry.address)
                 }
                 known.shuffle(using: &random)
@@ -976,7 +982,8 @@ public struct Overlay: Sendable {
             // all dials, most of them refused, at 300 processes). Nor while it waits for its
             // walks' ends (see `walkWaitEnd`).
             if !waitingForWalks && (joined || !joinInFlight) {
-                picks += view.sample(max(0, min(wanted, room) - picks.count), excluding: excluded, eligibleAt: now, using: &random)
+                let count = max(0, min(wanted, room) - picks.count)
+                picks += view.sample(count, excluding: excluded, eligibleAt: now, using: &random)
             }
             // An address, whoever is said to be there, is not dialed twice at once.
             picks.removeAll { inProgress.keys.contains(DialTarget(host: $0.address.host, port: $0.address.port).key) }
