@@ -76,22 +76,18 @@ struct JoinLoadTests {
         _ = short.linkOpened(3, outbound: true, dialed: spliced[0], now: Moment(nanoseconds: 20 * ms))
         let asked = short.receivedHello(PeerHello(identity: identity(40), listenAddress: address(40)), on: 3, now: Moment(nanoseconds: 20 * ms))
         #expect(sentKinds(asked, on: 3) == [.neighborLow], "a request the joiner may refuse if it filled up meanwhile")
-        // With no neighbour left, the request is one the joiner must take.
-        var alone = overlay(degree: 2)
-        connect(&alone, 1, 21)
-        let aloneDials = dials(alone.receivedMembership(notice, on: 1, now: .zero))
-        #expect(aloneDials.count == 1)
-        _ = alone.linkOpened(3, outbound: true, dialed: aloneDials[0], now: .zero)
-        let aloneAsked = alone.receivedHello(PeerHello(identity: identity(40), listenAddress: address(40)), on: 3, now: .zero)
-        #expect(sentKinds(aloneAsked, on: 3) == [.neighborHigh])
-        // Someone else answering at that address gets no request.
-        var fooled = overlay(degree: 2)
-        connect(&fooled, 1, 21)
-        let fooledDials = dials(fooled.receivedMembership(notice, on: 1, now: .zero))
-        #expect(fooledDials.count == 1)
-        _ = fooled.linkOpened(3, outbound: true, dialed: fooledDials[0], now: .zero)
-        let wrong = fooled.receivedHello(PeerHello(identity: identity(77), listenAddress: address(40)), on: 3, now: .zero)
-        #expect(wrong == [.close(link: 3, .wrongPeer)])
+        // A node whose one neighbour drops it for 40, and who answers there.
+        func aloneSpliced(answeredBy answer: UInt8) -> [Overlay.Action] {
+            var alone = overlay(degree: 2)
+            connect(&alone, 1, 21)
+            let aloneDials = dials(alone.receivedMembership(notice, on: 1, now: .zero))
+            #expect(aloneDials.count == 1)
+            guard let target = aloneDials.first else { return [] }
+            _ = alone.linkOpened(3, outbound: true, dialed: target, now: .zero)
+            return alone.receivedHello(PeerHello(identity: identity(answer), listenAddress: address(40)), on: 3, now: .zero)
+        }
+        #expect(sentKinds(aloneSpliced(answeredBy: 40), on: 3) == [.neighborHigh], "with no neighbour left, a request the joiner must take")
+        #expect(aloneSpliced(answeredBy: 77) == [.close(link: 3, .wrongPeer)], "someone else answering there gets no request")
         // At degree after the drop: nothing to replace.
         var enough = overlay(degree: 1)
         connect(&enough, 1, 21)
@@ -147,12 +143,18 @@ struct JoinLoadTests {
         #expect(after == [40, 41], "the peers heard of")
     }
 
-    @Test("a restarted node dials its remembered peers at once, whatever its JOIN and the walks are doing")
+    @Test("a restarted node dials its remembered peers at once, whatever its JOIN and the walks are doing, and each once")
     func rememberedFirst() {
-        var node = overlay(degree: 4, bootstrappers: [target])
+        var node = overlay(degree: 8, bootstrappers: [target])
+        #expect(dials(node.tick(now: .zero)) == [target])
+        _ = node.linkOpened(1, outbound: true, dialed: target, now: .zero)  // the JOIN under way
+        connect(&node, 2, 9)
+        node.receivedPush(PeerPush(listenAddress: address(9), entries: [entry(40)]), on: 2)
         node.remember([entry(21), entry(22)])
-        let first = node.tick(now: .zero)
-        #expect(Set(dials(first).map(\.port)) == [7000, 21, 22], "the JOIN and the remembered peers together")
+        let during = Set(dials(node.tick(now: Moment(nanoseconds: 100 * ms))).map(\.port))
+        #expect(during == [21, 22], "the remembered peers, not 40 whom a peer named")
+        node.dialFailed(Overlay.DialTarget(host: "127.0.0.1", port: 21, identity: identity(21)), now: Moment(nanoseconds: 110 * ms))
+        #expect(!dials(node.tick(now: Moment(nanoseconds: 1200 * ms))).contains { $0.port == 21 }, "each once this way")
     }
 
     @Test("a node whose contact took its JOIN leaves its active view to the walks' ends for two rounds, then dials")
@@ -168,7 +170,8 @@ struct JoinLoadTests {
         node.receivedPush(PeerPush(listenAddress: address(9), entries: [entry(40), entry(41)]), on: 2)
         #expect(dials(node.tick(now: Moment(nanoseconds: 100 * ms))).isEmpty, "the walks' ends are on their way")
         #expect(dials(node.tick(now: Moment(nanoseconds: 200 * ms))).isEmpty)
-        let wake = node.nextWake(after: Moment(nanoseconds: 200 * ms), tickInterval: 10 * ms)
+        #expect(node.nextWake(after: Moment(nanoseconds: 150 * ms), tickInterval: 10 * ms) == Moment(nanoseconds: 210 * ms), "the wait's end, not the next tick")
+        let wake = node.nextWake(after: Moment(nanoseconds: 200 * ms), tickInterval: 30 * ms)
         #expect(wake == Moment(nanoseconds: 210 * ms), "woken when the wait ends: two rounds of 100 ms after the ACCEPT")
         let later = Set(dials(node.tick(now: Moment(nanoseconds: 210 * ms))).map(\.port))
         #expect(later == [40, 41], "still short of degree: its own requests")
@@ -187,5 +190,19 @@ struct JoinLoadTests {
         _ = node.linkClosed(1, now: Moment(nanoseconds: 110 * ms))
         _ = node.linkClosed(2, now: Moment(nanoseconds: 110 * ms))
         #expect(dials(node.tick(now: Moment(nanoseconds: 120 * ms))).contains { $0.port == 40 })
+    }
+
+    @Test("the end of a joiner's walk that must make room for the joiner names it to the lazy neighbour it drops")
+    func walkEndSplices() throws {
+        var node = overlay(degree: 1)  // at most 3 active links
+        for n: UInt64 in 1...3 { connect(&node, LinkID(n), UInt8(20 + n)) }
+        let walk = node.receivedMembership(PeerMembership(kind: .forwardJoin, ttl: 1, entry: entry(40)), on: 1, now: .zero)
+        let target = try #require(dials(walk).first)
+        _ = node.linkOpened(9, outbound: true, dialed: target, now: .zero)
+        let asked = node.receivedHello(PeerHello(identity: identity(40), listenAddress: address(40)), on: 9, now: .zero)
+        #expect(sentKinds(asked, on: 9) == [.neighborHigh])
+        let accepted = node.receivedMembership(PeerMembership(kind: .accept, entry: entry(40)), on: 9, now: .zero)
+        #expect(accepted.contains(.activated(9)))
+        #expect(disconnects(accepted).map(\.1.entry) == [entry(40)])
     }
 }

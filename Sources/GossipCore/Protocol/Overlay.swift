@@ -507,6 +507,7 @@ public struct Overlay: Sendable {
             [PeerEntry(identity: hello.identity, address: hello.listenAddress)], protecting: protectedIdentities(adding: 1),
             using: &random)
         view.recordSuccess(hello.identity)
+        remembered.remove(hello.identity)  // reached, whoever dialed: no longer owed a dial
         switch state.intent {
         case .join: actions.append(.send(link: link, membership(.join)))
         case .neighbor(let high): actions.append(.send(link: link, membership(high || active.isEmpty ? .neighborHigh : .neighborLow)))
@@ -579,7 +580,9 @@ public struct Overlay: Sendable {
             // dropped us for: linking to it (if we are short now) replaces the one link with two,
             // where a random dial would find most nodes full in a network that is growing. (On a
             // tree link the entry is a way back onto the tree, which the protocol follows.)
-            guard message.entry.identity != peer, !spareLinks.contains(link), active.count < configuration.degree else {
+            guard message.entry.identity != peer, !spareLinks.contains(link),
+                active.count + pendingRequests < configuration.degree
+            else {
                 return [closing]
             }
             return [closing] + dialSplice(message.entry, now: now)
@@ -918,10 +921,13 @@ public struct Overlay: Sendable {
         if let end = walkWaitEnd, now < end, !active.isEmpty {
             // Waiting for the walks' ends: no dials of our own, bootstrappers included, until then.
             next = min(next, end)
-            if wanted > 0 && room > 0 && !remembered.isEmpty { next = min(next, now.adding(nanoseconds: tickInterval)) }
+            if wanted > 0 && room > 0 && anyDialable(remembered, now: now) {
+                next = min(next, now.adding(nanoseconds: tickInterval))
+            }
         } else {
             if wanted > 0 && room > 0 && view.count > linkOf.count + dialing.count
-                && (joined || !joinInFlight || !contactReferrals.isEmpty || !remembered.isEmpty)
+                && (joined || !joinInFlight || anyDialable(contactReferrals, now: now)
+                    || anyDialable(remembered, now: now))
             {
                 next = min(next, now.adding(nanoseconds: tickInterval))
             }
@@ -930,6 +936,19 @@ public struct Overlay: Sendable {
             }
         }
         return max(next, now.adding(nanoseconds: 1))
+    }
+
+    /// Whether one of `identities` could be dialed now: in the passive view, not postponed, not
+    /// linked, and no dial to it under way (what `dials` picks from them).
+    private func anyDialable(_ identities: Set<PeerIdentity>, now: Moment) -> Bool {
+        guard !identities.isEmpty else { return false }
+        let inProgress = dialsInProgress
+        return identities.contains { identity in
+            guard linkOf[identity] == nil, !inProgress.identities.contains(identity), let entry = view[identity]
+            else { return false }
+            return entry.notBefore <= now
+                && !inProgress.keys.contains(DialTarget(host: entry.address.host, port: entry.address.port).key)
+        }
     }
 
     /// A JOIN under way at a bootstrapper that answered: a link to it in its handshake, or awaiting
@@ -974,7 +993,6 @@ public struct Overlay: Sendable {
                 let taken = known.prefix(max(0, min(wanted, room) - picks.count)).map(\.self)
                 picks += taken
                 excluded.formUnion(taken.map(\.identity))
-                remembered.subtract(taken.map(\.identity))
             }
             // While its JOIN is under way at a bootstrapper that answered, a node dials no one
             // else from its passive view: whatever it finds that way does not put it on the
@@ -987,6 +1005,7 @@ public struct Overlay: Sendable {
             }
             // An address, whoever is said to be there, is not dialed twice at once.
             picks.removeAll { inProgress.keys.contains(DialTarget(host: $0.address.host, port: $0.address.port).key) }
+            remembered.subtract(picks.map(\.identity))  // each dialed once this way
             candidates = picks.count
             let high = active.isEmpty
             for entry in picks {
