@@ -243,6 +243,9 @@ public struct Overlay: Sendable {
     /// handshake at both ends.
     private var walkWait: UInt64 { min(2 * configuration.gossipIntervalNanoseconds, handshakeLimit) }
 
+    /// Whether the node is waiting for its walks' ends at `now` (see `walkWaitEnd`).
+    private func waitsForWalks(at now: Moment) -> Bool { walkWaitEnd.map { now < $0 } == true && !active.isEmpty }
+
     /// Time a link has for its handshake: the handshake timeout, or the peer timeout if shorter.
     private var handshakeLimit: UInt64 { min(configuration.handshakeTimeoutNanoseconds, configuration.peerTimeoutNanoseconds) }
 
@@ -342,14 +345,21 @@ public struct Overlay: Sendable {
     /// Dials `entry` to make it a neighbour on a tree link (a neighbour that dropped us handed it
     /// over); nothing if a link or a dial to it exists already.
     public mutating func dialForTree(_ entry: PeerEntry, now: Moment) -> [Action] {
+        guard let target = requestedTarget(entry) else { return [] }
+        dialing[target.key] = (target, .treeNeighbor, now)
+        return [.dial(target)]
+    }
+
+    /// Where to dial `entry` for a neighbour that named it (a handover, a splice), or nil: not
+    /// ourselves, not a peer we have a link to, a dialable address with no dial or handshake to it
+    /// under way, and within the dial limits (walk ends keep the same).
+    private func requestedTarget(_ entry: PeerEntry) -> DialTarget? {
         guard entry.identity != selfIdentity, linkOf[entry.identity] == nil, !entry.address.isUnspecified,
             entry.address.port != 0, dialing.count < configuration.maximumConcurrentDials,
             outboundHandshakes < configuration.maximumHandshakes
-        else { return [] }
+        else { return nil }
         let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
-        guard !dialsInProgress.keys.contains(target.key) else { return [] }
-        dialing[target.key] = (target, .treeNeighbor, now)
-        return [.dial(target)]
+        return dialsInProgress.keys.contains(target.key) ? nil : target
     }
 
     /// Whether a contact took this node in (always true for a node without bootstrappers).
@@ -631,13 +641,7 @@ public struct Overlay: Sendable {
     /// taking turns at dropping us and naming each other would otherwise make us dial (and sign)
     /// as fast as they can answer.
     private mutating func dialSplice(_ entry: PeerEntry, now: Moment) -> [Action] {
-        guard entry.identity != selfIdentity, linkOf[entry.identity] == nil,
-            !entry.address.isUnspecified, entry.address.port != 0,
-            view[entry.identity].map({ $0.notBefore <= now }) ?? true
-        else { return [] }
-        let target = DialTarget(host: entry.address.host, port: entry.address.port, identity: entry.identity)
-        guard dialing[target.key] == nil, !dialsInProgress.keys.contains(target.key),
-            dialing.count < configuration.maximumConcurrentDials, outboundHandshakes < configuration.maximumHandshakes,
+        guard view[entry.identity].map({ $0.notBefore <= now }) ?? true, let target = requestedTarget(entry),
             spliceBudget.take(now: now)
         else { return [] }
         dialing[target.key] = (target, .splice, now)
@@ -918,7 +922,7 @@ public struct Overlay: Sendable {
         next = min(next, max(linkCheck, spacingFloor, now.adding(nanoseconds: tickInterval)))
         let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
-        if let end = walkWaitEnd, now < end, !active.isEmpty {
+        if let end = walkWaitEnd, waitsForWalks(at: now) {
             // Waiting for the walks' ends: no dials of our own, bootstrappers included, until then.
             next = min(next, end)
             if wanted > 0 && room > 0 && anyDialable(remembered, now: now) {
@@ -943,12 +947,29 @@ public struct Overlay: Sendable {
     private func anyDialable(_ identities: Set<PeerIdentity>, now: Moment) -> Bool {
         guard !identities.isEmpty else { return false }
         let inProgress = dialsInProgress
-        return identities.contains { identity in
-            guard linkOf[identity] == nil, !inProgress.identities.contains(identity), let entry = view[identity]
-            else { return false }
-            return entry.notBefore <= now
-                && !inProgress.keys.contains(DialTarget(host: entry.address.host, port: entry.address.port).key)
+        return eligible(identities, excluding: Set(linkOf.keys).union(inProgress.identities), now: now).contains {
+            !inProgress.keys.contains(DialTarget(host: $0.address.host, port: $0.address.port).key)
         }
+    }
+
+    /// Those of `identities` that `dials` may pick now, in identity order: in the passive view, not
+    /// postponed, not `excluded`.
+    private func eligible(
+        _ identities: Set<PeerIdentity>, excluding excluded: Set<PeerIdentity>, now: Moment
+    ) -> [PeerEntry] {
+        identities.sorted().compactMap { identity -> PeerEntry? in
+            guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now else { return nil }
+            return PeerEntry(identity: identity, address: entry.address)
+        }
+    }
+
+    /// Up to `count` of the `eligible` ones of `identities`, chosen at random.
+    private mutating func pick(
+        _ count: Int, of identities: Set<PeerIdentity>, excluding excluded: Set<PeerIdentity>, now: Moment
+    ) -> [PeerEntry] {
+        var candidates = eligible(identities, excluding: excluded, now: now)
+        candidates.shuffle(using: &random)
+        return Array(candidates.prefix(max(0, count)))
     }
 
     /// A JOIN under way at a bootstrapper that answered: a link to it in its handshake, or awaiting
@@ -959,7 +980,7 @@ public struct Overlay: Sendable {
     }
 
     private mutating func dials(now: Moment) -> [Action] {
-        let waitingForWalks = walkWaitEnd.map { now < $0 } == true && !active.isEmpty
+        let waitingForWalks = waitsForWalks(at: now)
         let wanted = configuration.degree - active.count - pendingRequests
         let room = configuration.maximumConcurrentDials - dialing.count
         var actions: [Action] = []
@@ -971,26 +992,14 @@ public struct Overlay: Sendable {
             if !joined && !contactReferrals.isEmpty {
                 // Not on the network yet: the peers the full contact handed us first, since their
                 // ACCEPT is what puts us there.
-                var referred = contactReferrals.sorted().compactMap { identity -> PeerEntry? in
-                    guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now
-                    else { return nil }
-                    return PeerEntry(identity: identity, address: entry.address)
-                }
-                referred.shuffle(using: &random)
-                picks = Array(referred.prefix(min(wanted, room)))
+                picks = pick(min(wanted, room), of: contactReferrals, excluding: excluded, now: now)
                 excluded.formUnion(picks.map(\.identity))
             }
             if !remembered.isEmpty {
                 // Peers known first-hand from an earlier run: dialed at once, whatever the join
                 // is doing (see `remembered`).
                 remembered = remembered.filter { view[$0] != nil }
-                var known = remembered.sorted().compactMap { identity -> PeerEntry? in
-                    guard !excluded.contains(identity), let entry = view[identity], entry.notBefore <= now
-                    else { return nil }
-                    return PeerEntry(identity: identity, address: entry.address)
-                }
-                known.shuffle(using: &random)
-                let taken = known.prefix(max(0, min(wanted, room) - picks.count)).map(\.self)
+                let taken = pick(min(wanted, room) - picks.count, of: remembered, excluding: excluded, now: now)
                 picks += taken
                 excluded.formUnion(taken.map(\.identity))
             }
