@@ -44,6 +44,9 @@ let package = Package(
         .systemLibrary(name: "CAffinity"),
         // prctl(PR_SET_NAME): names a thread with one system call (gossipd starts one per link).
         .systemLibrary(name: "CThreadName"),
+        // An eventually fair lock on Linux's futex (GossipNode's FairMutex): barging, with a handover
+        // to the longest waiter about once a millisecond.
+        .systemLibrary(name: "CFairLock"),
         // epoll and eventfd: gossip-bench serves hundreds of subscriber connections from a few threads.
         .systemLibrary(name: "CEpoll"),
         // Framing and every message type, API and P2P. Nothing else re-implements the wire format.
@@ -75,7 +78,7 @@ let package = Package(
         .target(
             name: "GossipNode",
             dependencies: [
-                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc", "CTimer", "CThreadName", "CAffinity",
+                "GossipWire", "GossipConfig", "GossipCore", "GossipSockets", "GossipIdentity", "CMalloc", "CTimer", "CThreadName", "CAffinity", "CFairLock",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),

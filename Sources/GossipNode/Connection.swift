@@ -18,7 +18,7 @@ final class Connection: Sendable {
     let sender: ConnectionSender
     let remote: String
     /// The first reason the node gave for closing; nil while open or if the other side closed.
-    let closeReason = Mutex<CloseReason?>(nil)
+    let closeReason = FairMutex<CloseReason?>(nil)
     /// Whether the other side has sent a whole valid message yet (API: idle connections that
     /// never did are the first to go when the node runs out of connection slots).
     let hasSpoken = Atomic<Bool>(false)

@@ -31,15 +31,15 @@ enum InboundItem: Sendable {
 final class NodeContext: Sendable {
     let configuration: NodeConfiguration
     /// The whole protocol: every rule lives here, behind one lock.
-    let core: Mutex<GossipProtocol>
+    let core: FairMutex<GossipProtocol>
     let identity: PeerIdentity
     /// Makes and checks the handshakes' signatures, which the core asks for
     /// (`GossipEffect.handshakeWork`) and each link's reader does with the core unlocked.
     let signer: any HandshakeSigner
     /// Bounds how many of those (with a slow key) the readers do at once.
     let handshakeWorkSlots: HandshakeWorkSlots
-    let apiConnections = Mutex<[ConnectionID: Connection]>([:])
-    let peerLinks = Mutex<[LinkID: Connection]>([:])
+    let apiConnections = FairMutex<[ConnectionID: Connection]>([:])
+    let peerLinks = FairMutex<[LinkID: Connection]>([:])
     let statistics = NodeStatistics()
     /// The node's metrics, if it was given a metrics factory (gossipd with `admin_address`).
     let metrics: NodeMetrics?
@@ -71,7 +71,7 @@ final class NodeContext: Sendable {
     let observers: ItemObservers
     /// The limits a reload may change (outbox bound, API connections, frame, write and connect
     /// timeouts).
-    let limits: Mutex<RunTimeLimits>
+    let limits: FairMutex<RunTimeLimits>
 
     struct APIAccess: Sendable {
         var allow: [NetworkPrefix]
@@ -97,7 +97,7 @@ final class NodeContext: Sendable {
         self.wakeups = WakeSchedule(clock: clock)
         self.started = clock.now()
         self.apiAccess = Mutex(APIAccess(configuration))
-        self.limits = Mutex(RunTimeLimits(configuration))
+        self.limits = FairMutex(RunTimeLimits(configuration))
         self.logger = logger
         self.abuseLog = RateLimitedLogger(logger: logger)
         self.itemLog = ItemLog(logger: logger)
@@ -113,7 +113,7 @@ final class NodeContext: Sendable {
             // Item IDs come from the system generator unless a test fixed the seed.
             fixedItemIDs: seed != nil)
         core.rememberPeers(savedPeers)  // dialed from the passive view, before the bootstrappers are needed
-        self.core = Mutex(core)
+        self.core = FairMutex(core)
         self.savedPeers = Mutex(savedPeers)
         self.itemQueue = BoundedQueue(capacity: configuration.announceQueueCapacity, lanes: 2)
         self.observers = observers

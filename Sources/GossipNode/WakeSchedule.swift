@@ -22,7 +22,7 @@ final class WakeSchedule: Sendable {
         var sleeping: (least: Moment, most: Moment)?
     }
 
-    private let state = Mutex(State())
+    private let state = FairMutex(State())
     private let clock: any NodeClock
     /// The ticker's timer (a `timerfd`), or -1: then `changed` wakes it.
     private let timer: Int32

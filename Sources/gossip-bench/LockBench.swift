@@ -1,21 +1,26 @@
 import ArgumentParser
 import Foundation
+import GossipNode
 import Synchronization
 
-/// How often many threads can take one lock on this machine: `Synchronization.Mutex` (on Linux a
-/// priority-inheriting futex, `FUTEX_LOCK_PI`, which hands a contended lock to a sleeping waiter)
-/// against a default pthread mutex (which lets whichever thread runs first take it). The node's
-/// locks are `Mutex`; docs/benchmarks.md ("The core's lock without priority inheritance") tells
-/// why a node with the other kind was tried and not kept.
+/// How often many threads can take one lock on this machine, and how long a thread that takes it
+/// now and then waits meanwhile: `Synchronization.Mutex` (on Linux a priority-inheriting futex,
+/// `FUTEX_LOCK_PI`, which hands a contended lock to a sleeping waiter), a default pthread mutex
+/// (which lets whichever thread runs first take it) and the node's `FairMutex` (the same, but
+/// about once a millisecond handed to the longest waiter). docs/benchmarks.md ("An eventually fair
+/// lock") tells why the node's busiest locks are the last kind.
 struct LockBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lock",
-        abstract: "Time one lock taken by many threads: Synchronization.Mutex against a pthread mutex.",
+        abstract: "Time one lock taken by many threads: Synchronization.Mutex, a pthread mutex and FairMutex.",
         discussion: """
             --threads threads each take the lock, do a little work inside (about 200 multiply-adds) \
             and more outside (2,000), for --seconds, and the acquisitions a second are printed for \
-            each kind, alternated --runs times. With more threads than CPUs a contended lock is where \
-            the kinds differ: a priority-inheriting futex hands the lock to a sleeping waiter.
+            each kind, alternated --runs times. One more thread takes the same lock once a \
+            millisecond (as a node's API reader answering STATUS does, now and then), and its \
+            waits are printed too (p50, p99, the longest). With more threads than CPUs a contended \
+            lock is where the kinds differ: a priority-inheriting futex hands the lock to a \
+            sleeping waiter, a pthread mutex lets a thread that rarely asks wait behind the busy ones.
 
             Example: gossip-bench lock --threads 64 --seconds 2 --runs 2
             """)
@@ -38,15 +43,23 @@ struct LockBench: ParsableCommand {
     func run() throws {
         print("lock: \(threads) threads, \(seconds) s a run, \(ProcessInfo.processInfo.activeProcessorCount) CPUs")
         for run in 1...runs {
-            // Alternated: which kind goes first changes from run to run.
             let mutex = Mutex<UInt64>(0)
             let plain = PlainMutex<UInt64>(0)
+            let fair = FairMutex<UInt64>(0)
             let kinds: [(String, @Sendable () -> Void)] = [
                 ("Synchronization.Mutex", { mutex.withLock { $0 = Self.inside($0) } }),
                 ("pthread_mutex_t", { plain.withLock { $0 = Self.inside($0) } }),
+                ("FairMutex", { fair.withLock { $0 = Self.inside($0) } }),
             ]
-            for (name, take) in run % 2 == 1 ? kinds : kinds.reversed() {
-                print("run \(run): \(name) \(String(format: "%.0f", measure(take))) acquisitions/s")
+            // Alternated: the kinds go in a different order from run to run.
+            let shift = (run - 1) % kinds.count
+            for (name, take) in kinds[shift...] + kinds[..<shift] {
+                let (rate, waits) = measure(take)
+                print(
+                    "run \(run): \(name) \(String(format: "%.0f", rate)) acquisitions/s; "
+                        + "the occasional taker waited p50 \(Self.milliseconds(waits, 0.5)), "
+                        + "p99 \(Self.milliseconds(waits, 0.99)), longest \(Self.milliseconds(waits, 1)) ms "
+                        + "(\(waits.count) times)")
             }
         }
     }
@@ -58,8 +71,17 @@ struct LockBench: ParsableCommand {
         return hash | 1  // never 0, so it cannot be optimised away as unchanged
     }
 
-    /// Acquisitions a second of `take` by `threads` threads over `seconds`.
-    private func measure(_ take: @escaping @Sendable () -> Void) -> Double {
+    /// The wait at `fraction` of the sorted `waits` (nearest rank), in milliseconds.
+    private static func milliseconds(_ waits: [Duration], _ fraction: Double) -> String {
+        guard !waits.isEmpty else { return "-" }
+        let rank = max(1, Int((fraction * Double(waits.count)).rounded(.up)))
+        let (whole, part) = waits[min(rank, waits.count) - 1].components
+        return String(format: "%.3f", Double(whole) * 1000 + Double(part) / 1e15)
+    }
+
+    /// Acquisitions a second of `take` by `threads` threads over `seconds`, and the waits of one
+    /// more thread that takes it once a millisecond.
+    private func measure(_ take: @escaping @Sendable () -> Void) -> (Double, [Duration]) {
         final class Shared: Sendable {
             let stop = Atomic<Bool>(false)
             let count = Atomic<Int>(0)
@@ -81,12 +103,26 @@ struct LockBench: ParsableCommand {
                 group.leave()
             }.start()
         }
+        let waits = Mutex<[Duration]>([])
+        group.enter()
+        Thread {
+            var mine: [Duration] = []
+            while !shared.stop.load(ordering: .relaxed) {
+                Thread.sleep(forTimeInterval: 0.001)
+                let asked = ContinuousClock.now
+                take()
+                mine.append(ContinuousClock.now - asked)
+            }
+            waits.withLock { $0 = mine.sorted() }
+            group.leave()
+        }.start()
         let start = ContinuousClock.now
         Thread.sleep(forTimeInterval: seconds)
         shared.stop.store(true, ordering: .relaxed)
         group.wait()
         let (whole, fraction) = (ContinuousClock.now - start).components
-        return Double(shared.count.load(ordering: .relaxed)) / (Double(whole) + Double(fraction) / 1e18)
+        let rate = Double(shared.count.load(ordering: .relaxed)) / (Double(whole) + Double(fraction) / 1e18)
+        return (rate, waits.withLock { $0 })
     }
 }
 

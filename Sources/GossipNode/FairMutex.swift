@@ -1,0 +1,55 @@
+import CFairLock
+
+/// A value behind an eventually fair lock (`CFairLock`): a thread that finds the lock free takes
+/// it, even while others sleep waiting for it, but about once a millisecond an unlock hands it to
+/// the thread that has waited longest. The node's busiest locks (the core, the connection tables,
+/// the wake schedule) are these, not `Synchronization.Mutex`, which on Linux hands a contended lock
+/// to a sleeping waiter: with hundreds of link threads on two CPUs the lock then stays taken until
+/// that thread runs, and every thread that wants it sleeps too (docs/architecture.md, "Locks").
+///
+/// The same calls as `Mutex`: `withLock` and `withLockIfAvailable`. Not reentrant.
+public final class FairMutex<Value>: @unchecked Sendable {
+    // Sound: `value` is read and written only between gossip_fair_lock_lock (or a successful
+    // _try) and gossip_fair_lock_unlock on `lock`; both are allocated once, never move (the lock's
+    // waiters and the futex calls use its address) and are freed when the last reference goes,
+    // when no thread can hold or wait for the lock. Values pass in and out as `sending`, as with
+    // `Mutex`, so no non-Sendable state escapes the lock.
+    private let lock = UnsafeMutablePointer<gossip_fair_lock>.allocate(capacity: 1)
+    private let value: UnsafeMutablePointer<Value>
+
+    public init(_ initial: sending Value) {
+        lock.initialize(to: gossip_fair_lock())
+        gossip_fair_lock_init(lock)
+        value = .allocate(capacity: 1)
+        value.initialize(to: initial)
+    }
+
+    deinit {
+        value.deinitialize(count: 1)
+        value.deallocate()
+        gossip_fair_lock_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// Runs `body` with the value, the lock held.
+    public func withLock<Result: ~Copyable, E: Error>(
+        _ body: (inout sending Value) throws(E) -> sending Result
+    ) throws(E) -> sending Result {
+        gossip_fair_lock_lock(lock)
+        defer { gossip_fair_lock_unlock(lock) }
+        return try body(&value.pointee)
+    }
+
+    /// How many unlocks so far handed the lock straight to the longest waiter (0 where the lock
+    /// is a plain mutex, off Linux).
+    public var handovers: UInt64 { gossip_fair_lock_handovers(lock) }
+
+    /// Runs `body` with the value if the lock is free now; nil (without running it) if not.
+    public func withLockIfAvailable<Result: ~Copyable, E: Error>(
+        _ body: (inout sending Value) throws(E) -> sending Result
+    ) throws(E) -> sending Result? {
+        guard gossip_fair_lock_try(lock) != 0 else { return nil }
+        defer { gossip_fair_lock_unlock(lock) }
+        return try body(&value.pointee)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import GossipNode
+
+@Suite("Fair mutex")
+struct FairMutexTests {
+    /// Who is inside the lock, and how often two were.
+    private final class Watch: Sendable {
+        let inside = Atomic<Int>(0)
+        let overlaps = Atomic<Int>(0)
+        let stop = Atomic<Bool>(false)
+        let taken = Atomic<Int>(0)
+
+        func enter() {
+            if inside.wrappingAdd(1, ordering: .relaxed).newValue != 1 { overlaps.wrappingAdd(1, ordering: .relaxed) }
+        }
+
+        func leave() { inside.wrappingSubtract(1, ordering: .relaxed) }
+    }
+
+    /// Threads that take the lock `rounds` times each, and check that nobody else is inside.
+    private static func hammer(_ lock: FairMutex<Int>, threads: Int, rounds: Int, watch: Watch) -> DispatchGroup {
+        let group = DispatchGroup()
+        for _ in 0..<threads {
+            group.enter()
+            Thread {
+                for _ in 0..<rounds {
+                    lock.withLock { value in
+                        watch.enter()
+                        // A read and a write apart: a lost update if two threads were inside.
+                        let seen = value
+                        for _ in 0..<50 where watch.inside.load(ordering: .relaxed) != 1 {
+                            watch.overlaps.wrappingAdd(1, ordering: .relaxed)
+                        }
+                        value = seen + 1
+                        watch.leave()
+                    }
+                }
+                group.leave()
+            }.start()
+        }
+        return group
+    }
+
+    @Test("many more threads than CPUs: one at a time inside, no update lost, and waiters handed the lock")
+    func exclusion() {
+        let lock = FairMutex(0)
+        let watch = Watch()
+        let threads = 16
+        let rounds = 20_000
+        Self.hammer(lock, threads: threads, rounds: rounds, watch: watch).wait()
+        #expect(watch.overlaps.load(ordering: .relaxed) == 0)
+        #expect(lock.withLock { $0 } == threads * rounds)
+        #if os(Linux)
+            // 320,000 contended acquisitions take far longer than the millisecond between handovers.
+            #expect(lock.handovers > 0, "the slow path's handover ran")
+        #endif
+    }
+
+    @Test("a thread that takes the lock now and then gets it while others keep it busy")
+    func occasionalTaker() {
+        let lock = FairMutex(0)
+        let watch = Watch()
+        let busy = DispatchGroup()
+        for _ in 0..<8 {
+            busy.enter()
+            Thread {
+                while !watch.stop.load(ordering: .relaxed) { lock.withLock { $0 &+= 1 } }
+                busy.leave()
+            }.start()
+        }
+        let taker = DispatchSemaphore(value: 0)
+        Thread {
+            for _ in 0..<100 {
+                lock.withLock { $0 &+= 1 }
+                watch.taken.wrappingAdd(1, ordering: .relaxed)
+                usleep(200)
+            }
+            taker.signal()
+        }.start()
+        // A bound for a hang, not a timing: 100 takes need well under a second here.
+        let finished = taker.wait(timeout: .now() + 60) == .success
+        watch.stop.store(true, ordering: .relaxed)
+        busy.wait()
+        #expect(finished, "the occasional taker finished (took \(watch.taken.load(ordering: .relaxed)) of 100)")
+    }
+
+    @Test("withLockIfAvailable runs nothing while another thread holds the lock, and runs once it is free")
+    func tryLock() {
+        let lock = FairMutex(7)
+        let held = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            lock.withLock { _ in
+                held.signal()
+                release.wait()
+            }
+            done.signal()
+        }.start()
+        held.wait()
+        #expect(lock.withLockIfAvailable { $0 } == nil)
+        release.signal()
+        done.wait()
+        #expect(lock.withLockIfAvailable { value -> Int in value += 1; return value } == 8)
+    }
+
+    private struct Refused: Error {}
+
+    @Test("a body that throws lets go of the lock")
+    func throwing() {
+        let lock = FairMutex(0)
+        #expect(throws: Refused.self) { try lock.withLock { _ throws(Refused) in throw Refused() } }
+        #expect(lock.withLockIfAvailable { _ in true } == true)
+    }
+}
