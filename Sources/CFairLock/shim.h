@@ -13,13 +13,24 @@
 // acquisitions a second against millions for a lock whose unlock lets a running thread take it).
 // And why not a plain pthread mutex: there a thread that takes the lock rarely can wait behind the
 // busy ones for seconds (an API reader answering STATUS during a 300-node join did); here it waits
-// at most about a millisecond for each waiter ahead of it.
+// typically about half a millisecond for each waiter ahead of it, plus the scheduler's delay in
+// waking it.
 //
-// The waiters are queued in the lock, oldest first; each sleeps on a word of its own, on its own
-// stack. The queue has a small lock of its own (a pthread mutex), taken only by the slow paths.
+// The waiters are queued in the lock, oldest first (a woken waiter that lost the lock goes back to
+// the front; two such may swap places); each sleeps on a word of its own, on its own stack. The
+// queue has a small lock of its own (a pthread mutex), taken only by the slow paths. The next
+// handover is timed from when the thread handed the lock runs, not from the handover: with
+// hundreds of threads on two CPUs, waking one can take longer than a millisecond, and handovers
+// timed from the handover would follow one another, every unlock a handover (the convoy again).
+//
+// Unlike a POSIX mutex, a lock must not be destroyed by a thread right after it took it while
+// another may still be in its unlock (the unlocker touches the queue's lock after the new owner
+// may run): FairMutex frees it only when the last reference goes, when nobody holds it.
 #if defined(__linux__)
+#include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -36,16 +47,16 @@ enum {
 typedef struct gossip_fair_waiter {
     struct gossip_fair_waiter *next;
     uint32_t word;
-    int64_t since;  // when it first queued (monotonic nanoseconds)
 } gossip_fair_waiter;
 
 typedef struct {
     uint32_t state;
     pthread_mutex_t queue_lock;
     gossip_fair_waiter *head, *tail;
-    int64_t fair_at;  // the first unlock at or after this moment hands the lock over
-    uint64_t random;  // xorshift state for the next fair_at
+    int64_t fair_at;  // the first unlock at or after this moment hands the lock over (holder only)
+    uint64_t random;  // xorshift state for the next fair_at (holder only)
     uint64_t handovers;  // unlocks that handed the lock to a waiter (for tests and benchmarks)
+    int hands_over_always;  // for tests: every unlock with a waiter hands the lock over
 } gossip_fair_lock;
 
 static inline int64_t gossip_fair_now(void) {
@@ -61,6 +72,26 @@ static inline void gossip_fair_lock_init(gossip_fair_lock *lock) {
     lock->fair_at = 0;
     lock->random = (uint64_t)(uintptr_t)lock | 1;
     lock->handovers = 0;
+    lock->hands_over_always = 0;
+}
+
+// For tests only, before any thread uses the lock: every unlock that finds a waiter hands over.
+static inline void gossip_fair_lock_hand_over_always(gossip_fair_lock *lock) { lock->hands_over_always = 1; }
+
+// The holder's: the first unlock from 0-1 ms on hands over.
+static inline void gossip_fair_lock_next_handover(gossip_fair_lock *lock) {
+    lock->random ^= lock->random << 13;
+    lock->random ^= lock->random >> 7;
+    lock->random ^= lock->random << 17;
+    lock->fair_at = gossip_fair_now() + (int64_t)(lock->random % 1000000);
+}
+
+// Sleeps while *word is `value` (or until a spurious wake-up; the caller looks again). Any error
+// but an interruption or a changed word is a broken futex (a seccomp filter, say): abort rather
+// than spin.
+static inline void gossip_fair_futex_wait(uint32_t *word, uint32_t value) {
+    if (syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, value, 0, 0, 0) == -1 && errno != EINTR && errno != EAGAIN)
+        abort();
 }
 
 // How many unlocks so far handed the lock to a waiter.
@@ -84,7 +115,7 @@ static inline void gossip_fair_pause(void) {
 }
 
 static inline void gossip_fair_lock_slow(gossip_fair_lock *lock) {
-    gossip_fair_waiter me = {0, GOSSIP_FAIR_WAITING, 0};
+    gossip_fair_waiter me = {0, GOSSIP_FAIR_WAITING};
     int queued_before = 0;
     int spins = 0;
     for (;;) {
@@ -95,7 +126,7 @@ static inline void gossip_fair_lock_slow(gossip_fair_lock *lock) {
                 return;
             continue;
         }
-        // Spin a few microseconds while nobody sleeps (a holder that runs lets go soon); with
+        // Spin briefly (127 pauses at most) while nobody sleeps (a holder that runs lets go soon); with
         // sleepers, or after that, queue and sleep.
         if (!(state & GOSSIP_FAIR_PARKED) && spins < 7) {
             for (int i = 0; i < (1 << spins); i++) gossip_fair_pause();
@@ -121,7 +152,6 @@ static inline void gossip_fair_lock_slow(gossip_fair_lock *lock) {
         __atomic_store_n(&me.word, GOSSIP_FAIR_WAITING, __ATOMIC_RELAXED);
         if (!queued_before) {
             // Newcomers go to the back.
-            me.since = gossip_fair_now();
             queued_before = 1;
             if (lock->tail) lock->tail->next = &me; else lock->head = &me;
             lock->tail = &me;
@@ -135,8 +165,12 @@ static inline void gossip_fair_lock_slow(gossip_fair_lock *lock) {
         pthread_mutex_unlock(&lock->queue_lock);
         uint32_t word;
         while ((word = __atomic_load_n(&me.word, __ATOMIC_ACQUIRE)) == GOSSIP_FAIR_WAITING)
-            syscall(SYS_futex, &me.word, FUTEX_WAIT_PRIVATE, GOSSIP_FAIR_WAITING, 0, 0, 0);
-        if (word == GOSSIP_FAIR_HANDED) return;  // the unlocker left the lock held, for us
+            gossip_fair_futex_wait(&me.word, GOSSIP_FAIR_WAITING);
+        if (word == GOSSIP_FAIR_HANDED) {
+            // The unlocker left the lock held, for us; the next handover is timed from now.
+            gossip_fair_lock_next_handover(lock);
+            return;
+        }
         spins = 0;
     }
 }
@@ -152,14 +186,9 @@ static inline void gossip_fair_unlock_slow(gossip_fair_lock *lock) {
     lock->head = waiter->next;
     if (!lock->head) lock->tail = 0;
     uint32_t parked = lock->head ? GOSSIP_FAIR_PARKED : 0;
-    int64_t now = gossip_fair_now();
     uint32_t word;
-    if (now >= lock->fair_at) {
-        // Hand over: the lock stays held, now for the waiter. The next handover comes 0-1 ms on.
-        lock->random ^= lock->random << 13;
-        lock->random ^= lock->random >> 7;
-        lock->random ^= lock->random << 17;
-        lock->fair_at = now + (int64_t)(lock->random % 1000000);
+    if (lock->hands_over_always || gossip_fair_now() >= lock->fair_at) {
+        // Hand over: the lock stays held, now for the waiter, which times the next handover.
         lock->handovers++;
         __atomic_store_n(&lock->state, GOSSIP_FAIR_LOCKED | parked, __ATOMIC_RELAXED);
         word = GOSSIP_FAIR_HANDED;
@@ -168,12 +197,14 @@ static inline void gossip_fair_unlock_slow(gossip_fair_lock *lock) {
         __atomic_store_n(&lock->state, parked, __ATOMIC_RELEASE);
         word = GOSSIP_FAIR_WOKEN;
     }
-    __atomic_store_n(&waiter->word, word, __ATOMIC_RELEASE);
+    uint32_t *address = &waiter->word;
+    __atomic_store_n(address, word, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&lock->queue_lock);
     // The waiter may already have seen its word and returned, its stack reused: a wake at that
     // address is then at most a spurious wake-up of another futex waiter there, which every futex
-    // wait must (and ours does) take as such by looking at its word again. Memory is not touched.
-    syscall(SYS_futex, &waiter->word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
+    // wait must (and ours does) take as such by looking at its word again. For a private futex the
+    // kernel uses the address as a key only; no memory is read or written.
+    syscall(SYS_futex, address, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
 }
 
 static inline void gossip_fair_lock_lock(gossip_fair_lock *lock) {
@@ -210,6 +241,7 @@ static inline void gossip_fair_lock_lock(gossip_fair_lock *lock) { pthread_mutex
 static inline int gossip_fair_lock_try(gossip_fair_lock *lock) { return pthread_mutex_trylock(&lock->mutex) == 0; }
 static inline void gossip_fair_lock_unlock(gossip_fair_lock *lock) { pthread_mutex_unlock(&lock->mutex); }
 static inline uint64_t gossip_fair_lock_handovers(gossip_fair_lock *lock) { (void)lock; return 0; }
+static inline void gossip_fair_lock_hand_over_always(gossip_fair_lock *lock) { (void)lock; }
 #endif
 
 #endif

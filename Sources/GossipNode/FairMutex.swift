@@ -1,13 +1,20 @@
 import CFairLock
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A value behind an eventually fair lock (`CFairLock`): a thread that finds the lock free takes
 /// it, even while others sleep waiting for it, but about once a millisecond an unlock hands it to
 /// the thread that has waited longest. The node's busiest locks (the core, the connection tables,
 /// the wake schedule) are these, not `Synchronization.Mutex`, which on Linux hands a contended lock
 /// to a sleeping waiter: with hundreds of link threads on two CPUs the lock then stays taken until
-/// that thread runs, and every thread that wants it sleeps too (docs/architecture.md, "Locks").
+/// that thread runs, and every thread that wants it sleeps too (docs/architecture.md, "Which kind
+/// of lock").
 ///
-/// The same calls as `Mutex`: `withLock` and `withLockIfAvailable`. Not reentrant.
+/// The same calls as `Mutex`: `withLock` and `withLockIfAvailable`. Not reentrant: a thread that
+/// takes it again while holding it waits for ever; debug builds stop there with a message instead.
 public final class FairMutex<Value>: @unchecked Sendable {
     // Sound: `value` is read and written only between gossip_fair_lock_lock (or a successful
     // _try) and gossip_fair_lock_unlock on `lock`; both are allocated once, never move (the lock's
@@ -16,10 +23,24 @@ public final class FairMutex<Value>: @unchecked Sendable {
     // `Mutex`, so no non-Sendable state escapes the lock.
     private let lock = UnsafeMutablePointer<gossip_fair_lock>.allocate(capacity: 1)
     private let value: UnsafeMutablePointer<Value>
+    #if DEBUG
+        /// The thread holding the lock (`pthread_self`), or 0: to stop at a recursive take.
+        private let owner = Atomic<UInt>(0)
+    #endif
 
     public init(_ initial: sending Value) {
         lock.initialize(to: gossip_fair_lock())
         gossip_fair_lock_init(lock)
+        value = .allocate(capacity: 1)
+        value.initialize(to: initial)
+    }
+
+    /// For tests: every unlock that finds a waiter hands the lock over, so the handover path runs
+    /// all the time instead of about once a millisecond.
+    init(handingOverAlways initial: sending Value) {
+        lock.initialize(to: gossip_fair_lock())
+        gossip_fair_lock_init(lock)
+        gossip_fair_lock_hand_over_always(lock)
         value = .allocate(capacity: 1)
         value.initialize(to: initial)
     }
@@ -35,9 +56,22 @@ public final class FairMutex<Value>: @unchecked Sendable {
     public func withLock<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result {
+        #if DEBUG
+            precondition(owner.load(ordering: .relaxed) != UInt(pthread_self()), "Recursive call to lock FairMutex")
+        #endif
         gossip_fair_lock_lock(lock)
-        defer { gossip_fair_lock_unlock(lock) }
+        defer { unlock() }
+        #if DEBUG
+            owner.store(UInt(pthread_self()), ordering: .relaxed)
+        #endif
         return try body(&value.pointee)
+    }
+
+    private func unlock() {
+        #if DEBUG
+            owner.store(0, ordering: .relaxed)
+        #endif
+        gossip_fair_lock_unlock(lock)
     }
 
     /// How many unlocks so far handed the lock straight to the longest waiter (0 where the lock
@@ -49,7 +83,10 @@ public final class FairMutex<Value>: @unchecked Sendable {
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result? {
         guard gossip_fair_lock_try(lock) != 0 else { return nil }
-        defer { gossip_fair_lock_unlock(lock) }
+        defer { unlock() }
+        #if DEBUG
+            owner.store(UInt(pthread_self()), ordering: .relaxed)
+        #endif
         return try body(&value.pointee)
     }
 }

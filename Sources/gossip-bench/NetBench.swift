@@ -251,10 +251,12 @@ struct NetBench: ParsableCommand {
         let before = itemsSent(probe, members)
         let (cpuBefore, phaseStart) = (nodesCPU(members), ContinuousClock.now)
         let ownCPUBefore = ProcessStats(pid: getpid())?.cpuSeconds ?? 0
+        let machineBefore = MachineTimes()
         let sent = try probe.announce(0..<items, from: members, gap: interval)
         probe.waitForCoverage(0..<items, members: members, timeout: .seconds(10))
         let (cpuSpent, phaseSeconds) = (nodesCPU(members) - cpuBefore, seconds(ContinuousClock.now - phaseStart))
         let ownCPU = (ProcessStats(pid: getpid())?.cpuSeconds ?? 0) - ownCPUBefore
+        let machineShares = MachineTimes().flatMap { after in machineBefore.map { after.shares(since: $0) } }
         let messages = itemsSent(probe, members) - before
         let coverage = probe.coverage(sent, members: members)
         let afterSteady = probe.overlay(members)
@@ -264,6 +266,11 @@ struct NetBench: ParsableCommand {
         print(String(format: "[steady] CPU of the %d nodes while the items ran: %.2f s in %.1f s (%.2f cores)", members.count, cpuSpent, phaseSeconds, cpuSpent / max(phaseSeconds, 0.001)))
         // The modules' side: on this machine it shares the CPUs with the nodes.
         print(String(format: "[steady] CPU of the benchmark's own process (subscribers: %@): %.2f s", probe.serving, ownCPU))
+        if let machineShares {
+            // Steal is time the hypervisor ran other guests on our virtual CPUs: a slow stretch
+            // that no change of ours can shorten.
+            print(String(format: "[steady] the machine while the items ran: busy %.1f%%, idle %.1f%%, steal %.1f%% of its CPUs' time", machineShares.busy, machineShares.idle, machineShares.steal))
+        }
         describe("after the items", afterSteady)
         closes(probe, members)
         resources(members)

@@ -50,12 +50,45 @@ struct FairMutexTests {
         let watch = Watch()
         let threads = 16
         let rounds = 20_000
-        Self.hammer(lock, threads: threads, rounds: rounds, watch: watch).wait()
+        // A bound for a hang (a lost wake-up), not a timing: this takes well under a second here.
+        #expect(Self.hammer(lock, threads: threads, rounds: rounds, watch: watch).wait(timeout: .now() + 120) == .success)
         #expect(watch.overlaps.load(ordering: .relaxed) == 0)
         #expect(lock.withLock { $0 } == threads * rounds)
         #if os(Linux)
             // 320,000 contended acquisitions take far longer than the millisecond between handovers.
             #expect(lock.handovers > 0, "the slow path's handover ran")
+        #endif
+    }
+
+    @Test("every unlock with a waiter a handover: still one at a time, nothing lost, no wake-up lost")
+    func handoversOnly() {
+        let lock = FairMutex<[Int]>(handingOverAlways: [])
+        let watch = Watch()
+        let threads = 12
+        let rounds = 3_000
+        let group = DispatchGroup()
+        for thread in 0..<threads {
+            group.enter()
+            Thread {
+                for round in 0..<rounds {
+                    lock.withLock { values in
+                        watch.enter()
+                        values.append(thread * rounds + round)  // not atomic: a race corrupts or loses
+                        watch.leave()
+                    }
+                    // Now and then the try path too, which must fail while a handover is under way.
+                    if round % 100 == 0 { _ = lock.withLockIfAvailable { $0.count } }
+                }
+                group.leave()
+            }.start()
+        }
+        #expect(group.wait(timeout: .now() + 120) == .success, "no thread was left asleep")
+        #expect(watch.overlaps.load(ordering: .relaxed) == 0)
+        let values = lock.withLock { $0 }
+        #expect(values.count == threads * rounds)
+        #expect(Set(values).count == threads * rounds)
+        #if os(Linux)
+            #expect(lock.handovers > 0)
         #endif
     }
 
@@ -83,7 +116,7 @@ struct FairMutexTests {
         // A bound for a hang, not a timing: 100 takes need well under a second here.
         let finished = taker.wait(timeout: .now() + 60) == .success
         watch.stop.store(true, ordering: .relaxed)
-        busy.wait()
+        #expect(busy.wait(timeout: .now() + 60) == .success)
         #expect(finished, "the occasional taker finished (took \(watch.taken.load(ordering: .relaxed)) of 100)")
     }
 
@@ -103,7 +136,7 @@ struct FairMutexTests {
         held.wait()
         #expect(lock.withLockIfAvailable { $0 } == nil)
         release.signal()
-        done.wait()
+        #expect(done.wait(timeout: .now() + 60) == .success)
         #expect(lock.withLockIfAvailable { value -> Int in value += 1; return value } == 8)
     }
 
