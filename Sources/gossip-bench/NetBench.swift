@@ -500,6 +500,7 @@ struct NetBench: ParsableCommand {
         let stats = processStats(members)
         guard !stats.isEmpty else { return }
         let rss = stats.map(\.rssMiB), threads = stats.map { Double($0.threads) }, cpu = stats.map(\.cpuSeconds)
-        print("per node: RSS MiB min \(format(rss.min(), "")) median \(format(percentile(rss, 0.5), "")) max \(format(rss.max(), "")); threads median \(format(percentile(threads, 0.5), "")) max \(format(threads.max(), "")); CPU s median \(format(percentile(cpu, 0.5), "")) max \(format(cpu.max(), "")) total \(String(format: "%.2f", cpu.reduce(0, +)))")
+        let anonymous = stats.map(\.anonymousMiB)
+        print("per node: RSS MiB min \(format(rss.min(), "")) median \(format(percentile(rss, 0.5), "")) max \(format(rss.max(), "")) (anonymous median \(format(percentile(anonymous, 0.5), "")) max \(format(anonymous.max(), ""))); threads median \(format(percentile(threads, 0.5), "")) max \(format(threads.max(), "")); CPU s median \(format(percentile(cpu, 0.5), "")) max \(format(cpu.max(), "")) total \(String(format: "%.2f", cpu.reduce(0, +)))")
     }
 }
