@@ -18,30 +18,31 @@ struct FairMutexTests {
         }
 
         func leave() { inside.wrappingSubtract(1, ordering: .relaxed) }
+
+        /// Runs `body` as the one thread inside, counting an overlap if another is there too; every
+        /// eighth round it lets the CPU go while inside, so that waiters find the lock held long
+        /// enough to go to sleep in its queue, the path that handovers take.
+        func alone<Result>(round: Int, _ body: () -> Result) -> Result {
+            enter()
+            defer { leave() }
+            if round % 8 == 0 { sched_yield() }
+            return body()
+        }
     }
 
-    /// Threads that take the lock `rounds` times each, and check that nobody else is inside.
-    private static func hammer(_ lock: FairMutex<Int>, threads: Int, rounds: Int, watch: Watch) -> DispatchGroup {
+    /// Starts `threads` threads, each running `round` for 0..<rounds, and says when all ended
+    /// (false after two minutes: a thread left asleep, a lost wake-up).
+    private static func run(threads: Int, rounds: Int, _ round: @escaping @Sendable (_ thread: Int, _ round: Int) -> Void) -> Bool {
         let group = DispatchGroup()
-        for _ in 0..<threads {
+        for thread in 0..<threads {
             group.enter()
             Thread {
-                for _ in 0..<rounds {
-                    lock.withLock { value in
-                        watch.enter()
-                        // A read and a write apart: a lost update if two threads were inside.
-                        let seen = value
-                        for _ in 0..<50 where watch.inside.load(ordering: .relaxed) != 1 {
-                            watch.overlaps.wrappingAdd(1, ordering: .relaxed)
-                        }
-                        value = seen + 1
-                        watch.leave()
-                    }
-                }
+                for index in 0..<rounds { round(thread, index) }
                 group.leave()
             }.start()
         }
-        return group
+        // A bound for a hang, not a timing: these take well under a second here.
+        return group.wait(timeout: .now() + 120) == .success
     }
 
     @Test("many more threads than CPUs: one at a time inside, no update lost, and waiters handed the lock")
@@ -50,8 +51,19 @@ struct FairMutexTests {
         let watch = Watch()
         let threads = 16
         let rounds = 20_000
-        // A bound for a hang (a lost wake-up), not a timing: this takes well under a second here.
-        #expect(Self.hammer(lock, threads: threads, rounds: rounds, watch: watch).wait(timeout: .now() + 120) == .success)
+        let ended = Self.run(threads: threads, rounds: rounds) { _, round in
+            lock.withLock { value in
+                watch.alone(round: round) {
+                    // A read and a write apart: a lost update if two threads were inside.
+                    let seen = value
+                    for _ in 0..<50 where watch.inside.load(ordering: .relaxed) != 1 {
+                        watch.overlaps.wrappingAdd(1, ordering: .relaxed)
+                    }
+                    value = seen + 1
+                }
+            }
+        }
+        #expect(ended, "no thread was left asleep")
         #expect(watch.overlaps.load(ordering: .relaxed) == 0)
         #expect(lock.withLock { $0 } == threads * rounds)
         #if os(Linux)
@@ -66,23 +78,15 @@ struct FairMutexTests {
         let watch = Watch()
         let threads = 12
         let rounds = 3_000
-        let group = DispatchGroup()
-        for thread in 0..<threads {
-            group.enter()
-            Thread {
-                for round in 0..<rounds {
-                    lock.withLock { values in
-                        watch.enter()
-                        values.append(thread * rounds + round)  // not atomic: a race corrupts or loses
-                        watch.leave()
-                    }
-                    // Now and then the try path too, which must fail while a handover is under way.
-                    if round % 100 == 0 { _ = lock.withLockIfAvailable { $0.count } }
-                }
-                group.leave()
-            }.start()
+        let ended = Self.run(threads: threads, rounds: rounds) { thread, round in
+            lock.withLock { values in
+                // Not atomic: a race corrupts the array or loses an element.
+                watch.alone(round: round) { values.append(thread * rounds + round) }
+            }
+            // Now and then the try path too, which must fail while a handover is under way.
+            if round % 100 == 0 { _ = lock.withLockIfAvailable { $0.count } }
         }
-        #expect(group.wait(timeout: .now() + 120) == .success, "no thread was left asleep")
+        #expect(ended, "no thread was left asleep")
         #expect(watch.overlaps.load(ordering: .relaxed) == 0)
         let values = lock.withLock { $0 }
         #expect(values.count == threads * rounds)
