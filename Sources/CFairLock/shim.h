@@ -26,6 +26,9 @@
 // Unlike a POSIX mutex, a lock must not be destroyed by a thread right after it took it while
 // another may still be in its unlock (the unlocker touches the queue's lock after the new owner
 // may run): FairMutex frees it only when the last reference goes, when nobody holds it.
+//
+// Editing this file: an incremental `swift build` does not see a change to a system library's
+// header (measured: the old code ran on); touch Sources/GossipNode/FairMutex.swift as well.
 #if defined(__linux__)
 #include <errno.h>
 #include <linux/futex.h>

@@ -59,7 +59,8 @@ struct LockBench: ParsableCommand {
                     "run \(run): \(name) \(String(format: "%.0f", rate)) acquisitions/s; "
                         + "the occasional taker waited p50 \(Self.milliseconds(waits, 0.5)), "
                         + "p99 \(Self.milliseconds(waits, 0.99)), longest \(Self.milliseconds(waits, 1)) ms "
-                        + "(\(waits.count) times)")
+                        + "(\(waits.count) times)"
+                        + (name == "FairMutex" ? "; handed over \(fair.handovers) times" : ""))
             }
         }
     }
