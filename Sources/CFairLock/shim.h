@@ -17,7 +17,8 @@
 // waking it.
 //
 // The waiters are queued in the lock, oldest first (a woken waiter that lost the lock goes back to
-// the front; two such may swap places); each sleeps on a word of its own, on its own stack. The
+// the front; waiters woken together that all lose come back in the order they run, so the head is
+// about, not strictly, the oldest); each sleeps on a word of its own, on its own stack. The
 // queue has a small lock of its own (a pthread mutex), taken only by the slow paths. The next
 // handover is timed from when the thread handed the lock runs, not from the handover: with
 // hundreds of threads on two CPUs, waking one can take longer than a millisecond, and handovers
@@ -237,6 +238,7 @@ static inline void gossip_fair_lock_unlock(gossip_fair_lock *lock) {
 }
 #else
 #include <pthread.h>
+#include <stdint.h>
 typedef struct { pthread_mutex_t mutex; } gossip_fair_lock;
 static inline void gossip_fair_lock_init(gossip_fair_lock *lock) { pthread_mutex_init(&lock->mutex, 0); }
 static inline void gossip_fair_lock_destroy(gossip_fair_lock *lock) { pthread_mutex_destroy(&lock->mutex); }

@@ -8,13 +8,14 @@ import Synchronization
 /// A value behind an eventually fair lock (`CFairLock`): a thread that finds the lock free takes
 /// it, even while others sleep waiting for it, but about once a millisecond an unlock hands it to
 /// the thread that has waited longest. The node's busiest locks (the core, the connection tables,
-/// the wake schedule) are these, not `Synchronization.Mutex`, which on Linux hands a contended lock
-/// to a sleeping waiter: with hundreds of link threads on two CPUs the lock then stays taken until
-/// that thread runs, and every thread that wants it sleeps too (docs/architecture.md, "Which kind
-/// of lock").
+/// the run-time limits, each connection's close reason, the wake schedule) are these, not
+/// `Synchronization.Mutex`, which on Linux hands a contended lock to a sleeping waiter: with
+/// hundreds of link threads on two CPUs the lock then stays taken until that thread runs, and
+/// every thread that wants it sleeps too (docs/architecture.md, "Which kind of lock").
 ///
 /// The same calls as `Mutex`: `withLock` and `withLockIfAvailable`. Not reentrant: a thread that
-/// takes it again while holding it waits for ever; debug builds stop there with a message instead.
+/// takes it again while holding it stops the process with a message, as with `Mutex` (whose
+/// futex reports the deadlock), rather than wait for ever.
 public final class FairMutex<Value>: @unchecked Sendable {
     // Sound: `value` is read and written only between gossip_fair_lock_lock (or a successful
     // _try) and gossip_fair_lock_unlock on `lock`; both are allocated once, never move (the lock's
@@ -23,10 +24,10 @@ public final class FairMutex<Value>: @unchecked Sendable {
     // `Mutex`, so no non-Sendable state escapes the lock.
     private let lock = UnsafeMutablePointer<gossip_fair_lock>.allocate(capacity: 1)
     private let value: UnsafeMutablePointer<Value>
-    #if DEBUG
-        /// The thread holding the lock (`pthread_self`), or 0: to stop at a recursive take.
-        private let owner = Atomic<UInt>(0)
-    #endif
+    /// The thread holding the lock (`pthread_self`), or 0: to stop at a recursive take. One
+    /// relaxed load and store per take; only the holder writes it, and a thread always reads back
+    /// its own last store, so it never mistakes another holder for itself.
+    private let owner = Atomic<UInt>(0)
 
     public init(_ initial: sending Value) {
         lock.initialize(to: gossip_fair_lock())
@@ -56,21 +57,16 @@ public final class FairMutex<Value>: @unchecked Sendable {
     public func withLock<Result: ~Copyable, E: Error>(
         _ body: (inout sending Value) throws(E) -> sending Result
     ) throws(E) -> sending Result {
-        #if DEBUG
-            precondition(owner.load(ordering: .relaxed) != UInt(pthread_self()), "Recursive call to lock FairMutex")
-        #endif
+        let thread = UInt(pthread_self())
+        if owner.load(ordering: .relaxed) == thread { fatalError("Recursive call to lock FairMutex") }
         gossip_fair_lock_lock(lock)
         defer { unlock() }
-        #if DEBUG
-            owner.store(UInt(pthread_self()), ordering: .relaxed)
-        #endif
+        owner.store(thread, ordering: .relaxed)
         return try body(&value.pointee)
     }
 
     private func unlock() {
-        #if DEBUG
-            owner.store(0, ordering: .relaxed)
-        #endif
+        owner.store(0, ordering: .relaxed)
         gossip_fair_lock_unlock(lock)
     }
 
@@ -84,9 +80,7 @@ public final class FairMutex<Value>: @unchecked Sendable {
     ) throws(E) -> sending Result? {
         guard gossip_fair_lock_try(lock) != 0 else { return nil }
         defer { unlock() }
-        #if DEBUG
-            owner.store(UInt(pthread_self()), ordering: .relaxed)
-        #endif
+        owner.store(UInt(pthread_self()), ordering: .relaxed)
         return try body(&value.pointee)
     }
 }

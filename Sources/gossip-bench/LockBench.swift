@@ -22,7 +22,7 @@ struct LockBench: ParsableCommand {
             lock is where the kinds differ: a priority-inheriting futex hands the lock to a \
             sleeping waiter, a pthread mutex lets a thread that rarely asks wait behind the busy ones.
 
-            Example: gossip-bench lock --threads 64 --seconds 2 --runs 2
+            Example: gossip-bench lock --threads 64 --seconds 2 --runs 3
             """)
 
     @Option(help: "Threads taking the lock.")
@@ -31,8 +31,8 @@ struct LockBench: ParsableCommand {
     @Option(help: "Seconds each kind runs.")
     var seconds = 2.0
 
-    @Option(help: "Runs of each kind, alternated.")
-    var runs = 2
+    @Option(help: "Runs of each kind, alternated (each kind goes first in one of every three).")
+    var runs = 3
 
     func validate() throws {
         guard (1...4096).contains(threads) else { throw ValidationError("--threads must be 1 to 4096") }

@@ -14,8 +14,9 @@ struct MachineTimes {
             let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
         else { return nil }
         // user nice system idle iowait irq softirq steal (guest time is counted in user already)
-        let fields = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-        guard fields.count >= 8 else { return nil }
+        let parsed = line.split(separator: " ").dropFirst().map { Double($0) }
+        guard parsed.count >= 8, !parsed.contains(nil) else { return nil }
+        let fields = parsed.map { $0! }
         busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6]
         idle = fields[3] + fields[4]
         steal = fields[7]

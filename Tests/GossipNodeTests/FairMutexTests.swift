@@ -4,7 +4,8 @@ import Testing
 
 @testable import GossipNode
 
-@Suite("Fair mutex")
+// Serialized: the tests keep many threads busy, and one at a time is load enough beside the others.
+@Suite("Fair mutex", .serialized)
 struct FairMutexTests {
     /// Who is inside the lock, and how often two were.
     private final class Watch: Sendable {
@@ -32,7 +33,9 @@ struct FairMutexTests {
 
     /// Starts `threads` threads, each running `round` for 0..<rounds, and says when all ended
     /// (false after two minutes: a thread left asleep, a lost wake-up).
-    private static func run(threads: Int, rounds: Int, _ round: @escaping @Sendable (_ thread: Int, _ round: Int) -> Void) -> Bool {
+    private static func run(
+        threads: Int, rounds: Int, _ round: @escaping @Sendable (_ thread: Int, _ round: Int) -> Void
+    ) -> Bool {
         let group = DispatchGroup()
         for thread in 0..<threads {
             group.enter()
@@ -46,7 +49,7 @@ struct FairMutexTests {
     }
 
     @Test("many more threads than CPUs: one at a time inside, no update lost, and waiters handed the lock")
-    func exclusion() {
+    func exclusion() throws {
         let lock = FairMutex(0)
         let watch = Watch()
         let threads = 16
@@ -63,17 +66,19 @@ struct FairMutexTests {
                 }
             }
         }
-        #expect(ended, "no thread was left asleep")
+        // Stop here if a thread hangs: a lock left held would hang the reads below.
+        try #require(ended, "no thread was left asleep")
         #expect(watch.overlaps.load(ordering: .relaxed) == 0)
         #expect(lock.withLock { $0 } == threads * rounds)
         #if os(Linux)
-            // 320,000 contended acquisitions take far longer than the millisecond between handovers.
+            // The first unlock that finds a waiter asleep in the queue hands over (the yields inside
+            // make waiters sleep).
             #expect(lock.handovers > 0, "the slow path's handover ran")
         #endif
     }
 
     @Test("every unlock with a waiter a handover: still one at a time, nothing lost, no wake-up lost")
-    func handoversOnly() {
+    func handoversOnly() throws {
         let lock = FairMutex<[Int]>(handingOverAlways: [])
         let watch = Watch()
         let threads = 12
@@ -83,10 +88,12 @@ struct FairMutexTests {
                 // Not atomic: a race corrupts the array or loses an element.
                 watch.alone(round: round) { values.append(thread * rounds + round) }
             }
-            // Now and then the try path too, which must fail while a handover is under way.
+            // Now and then the try path too, racing with handovers (a try must not take a lock
+            // handed to another thread; an overlap above would show it).
             if round % 100 == 0 { _ = lock.withLockIfAvailable { $0.count } }
         }
-        #expect(ended, "no thread was left asleep")
+        // Stop here if a thread hangs: a lock left held would hang the reads below.
+        try #require(ended, "no thread was left asleep")
         #expect(watch.overlaps.load(ordering: .relaxed) == 0)
         let values = lock.withLock { $0 }
         #expect(values.count == threads * rounds)
@@ -142,6 +149,14 @@ struct FairMutexTests {
         release.signal()
         #expect(done.wait(timeout: .now() + 60) == .success)
         #expect(lock.withLockIfAvailable { value -> Int in value += 1; return value } == 8)
+    }
+
+    @Test("a thread that takes the lock it holds stops the process with a message, as with Mutex")
+    func recursiveTake() async {
+        await #expect(processExitsWith: .failure) {
+            let lock = FairMutex(0)
+            lock.withLock { _ in lock.withLock { $0 += 1 } }
+        }
     }
 
     private struct Refused: Error {}
