@@ -38,12 +38,9 @@ public final class FairMutex<Value>: @unchecked Sendable {
 
     /// For tests: every unlock that finds a waiter hands the lock over, so the handover path runs
     /// all the time instead of about once a millisecond.
-    init(handingOverAlways initial: sending Value) {
-        lock.initialize(to: gossip_fair_lock())
-        gossip_fair_lock_init(lock)
-        gossip_fair_lock_hand_over_always(lock)
-        value = .allocate(capacity: 1)
-        value.initialize(to: initial)
+    convenience init(handingOverAlways initial: sending Value) {
+        self.init(initial)
+        gossip_fair_lock_hand_over_always(lock)  // before any other thread can see the lock
     }
 
     deinit {

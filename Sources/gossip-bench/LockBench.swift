@@ -72,12 +72,10 @@ struct LockBench: ParsableCommand {
         return hash | 1  // never 0, so it cannot be optimised away as unchanged
     }
 
-    /// The wait at `fraction` of the sorted `waits` (nearest rank), in milliseconds.
+    /// The wait at `fraction` of `waits` (nearest rank, `percentile`), in milliseconds to the
+    /// microsecond.
     private static func milliseconds(_ waits: [Duration], _ fraction: Double) -> String {
-        guard !waits.isEmpty else { return "-" }
-        let rank = max(1, Int((fraction * Double(waits.count)).rounded(.up)))
-        let (whole, part) = waits[min(rank, waits.count) - 1].components
-        return String(format: "%.3f", Double(whole) * 1000 + Double(part) / 1e15)
+        percentile(waits.map(gossip_bench.milliseconds), fraction).map { String(format: "%.3f", $0) } ?? "-"
     }
 
     /// Acquisitions a second of `take` by `threads` threads over `seconds`, and the waits of one
@@ -114,7 +112,7 @@ struct LockBench: ParsableCommand {
                 take()
                 mine.append(ContinuousClock.now - asked)
             }
-            waits.withLock { $0 = mine.sorted() }
+            waits.withLock { $0 = mine }
             group.leave()
         }.start()
         let start = ContinuousClock.now
