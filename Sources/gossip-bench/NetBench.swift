@@ -252,11 +252,14 @@ struct NetBench: ParsableCommand {
         let (cpuBefore, phaseStart) = (nodesCPU(members), ContinuousClock.now)
         let ownCPUBefore = ProcessStats(pid: getpid())?.cpuSeconds ?? 0
         let machineBefore = MachineTimes()
+        let (nodesWaitBefore, ownWaitBefore) = (SchedulerWaits(pids: members.compactMap(\.pid)), SchedulerWaits(pids: [getpid()]))
         let sent = try probe.announce(0..<items, from: members, gap: interval)
         probe.waitForCoverage(0..<items, members: members, timeout: .seconds(10))
         let (cpuSpent, phaseSeconds) = (nodesCPU(members) - cpuBefore, seconds(ContinuousClock.now - phaseStart))
         let ownCPU = (ProcessStats(pid: getpid())?.cpuSeconds ?? 0) - ownCPUBefore
         let machineShares = MachineTimes().flatMap { after in machineBefore.map { after.shares(since: $0) } }
+        let nodesWaits = SchedulerWaits(pids: members.compactMap(\.pid))
+        let (nodesWait, ownWait) = (nodesWaits.since(nodesWaitBefore), SchedulerWaits(pids: [getpid()]).since(ownWaitBefore))
         let messages = itemsSent(probe, members) - before
         let coverage = probe.coverage(sent, members: members)
         let afterSteady = probe.overlay(members)
@@ -271,6 +274,9 @@ struct NetBench: ParsableCommand {
             // that no change of ours can shorten.
             print(String(format: "[steady] the machine while the items ran: busy %.1f%%, idle %.1f%%, steal %.1f%% of its CPUs' time", machineShares.busy, machineShares.idle, machineShares.steal))
         }
+        // Every hop of an item is a chain of wake-ups; how long a woken thread waited for a CPU
+        // is where a crowded or slow machine shows (SchedulerWaits).
+        print(String(format: "[steady] waiting for a CPU (schedstat): the nodes' %d threads were put on a CPU %.0f times a second and waited %.0f us each time on average (%.1f s in all); the benchmark's own threads %.0f us (%.0f times a second)", nodesWaits.threads, nodesWait.runs / max(phaseSeconds, 0.001), nodesWait.waitPerRunMicroseconds, nodesWait.wait, ownWait.waitPerRunMicroseconds, ownWait.runs / max(phaseSeconds, 0.001)))
         describe("after the items", afterSteady)
         closes(probe, members)
         resources(members)
