@@ -249,17 +249,21 @@ struct NetBench: ParsableCommand {
             report("warm-up", probe.coverage(warmupSent, members: members), members: nodes, messages: nil, tree: probe.overlay(members))
         }
         let before = itemsSent(probe, members)
+        // Read before the phase's own clocks start: some 12,000 files at 300 nodes.
+        let (nodesWaitBefore, ownWaitBefore) = (SchedulerWaits(pids: members.compactMap(\.pid)), SchedulerWaits(pids: [getpid()]))
+        let waitsStart = ContinuousClock.now
         let (cpuBefore, phaseStart) = (nodesCPU(members), ContinuousClock.now)
         let ownCPUBefore = ProcessStats(pid: getpid())?.cpuSeconds ?? 0
         let machineBefore = MachineTimes()
-        let (nodesWaitBefore, ownWaitBefore) = (SchedulerWaits(pids: members.compactMap(\.pid)), SchedulerWaits(pids: [getpid()]))
         let sent = try probe.announce(0..<items, from: members, gap: interval)
         probe.waitForCoverage(0..<items, members: members, timeout: .seconds(10))
         let (cpuSpent, phaseSeconds) = (nodesCPU(members) - cpuBefore, seconds(ContinuousClock.now - phaseStart))
         let ownCPU = (ProcessStats(pid: getpid())?.cpuSeconds ?? 0) - ownCPUBefore
         let machineShares = MachineTimes().flatMap { after in machineBefore.map { after.shares(since: $0) } }
-        let nodesWaits = SchedulerWaits(pids: members.compactMap(\.pid))
-        let (nodesWait, ownWait) = (nodesWaits.since(nodesWaitBefore), SchedulerWaits(pids: [getpid()]).since(ownWaitBefore))
+        let waitsSeconds = max(seconds(ContinuousClock.now - waitsStart), 0.001)
+        let (nodesWait, ownWait) = (
+            SchedulerWaits(pids: members.compactMap(\.pid)).since(nodesWaitBefore), SchedulerWaits(pids: [getpid()]).since(ownWaitBefore)
+        )
         let messages = itemsSent(probe, members) - before
         let coverage = probe.coverage(sent, members: members)
         let afterSteady = probe.overlay(members)
@@ -274,9 +278,16 @@ struct NetBench: ParsableCommand {
             // that no change of ours can shorten.
             print(String(format: "[steady] the machine while the items ran: busy %.1f%%, idle %.1f%%, steal %.1f%% of its CPUs' time", machineShares.busy, machineShares.idle, machineShares.steal))
         }
-        // Every hop of an item is a chain of wake-ups; how long a woken thread waited for a CPU
-        // is where a crowded or slow machine shows (SchedulerWaits).
-        print(String(format: "[steady] waiting for a CPU (schedstat): the nodes' %d threads were put on a CPU %.0f times a second and waited %.0f us each time on average (%.1f s in all); the benchmark's own threads %.0f us (%.0f times a second)", nodesWaits.threads, nodesWait.runs / max(phaseSeconds, 0.001), nodesWait.waitPerRunMicroseconds, nodesWait.wait, ownWait.waitPerRunMicroseconds, ownWait.runs / max(phaseSeconds, 0.001)))
+        // Every hop of an item is a chain of wake-ups; how long a thread waited for a CPU is where
+        // a crowded or slow machine shows (SchedulerWaits).
+        if let nodesPerRun = nodesWait.waitPerRunMicroseconds {
+            let own = ownWait.waitPerRunMicroseconds.map {
+                String(format: "%.0f us each time (%.0f times a second)", $0, ownWait.runs / waitsSeconds)
+            } ?? "unavailable"
+            print(String(format: "[steady] waiting for a CPU (schedstat): the nodes' %d threads together were put on a CPU %.0f times a second (after a wake-up or another thread's turn) and waited %.0f us on average each time, %.0f thread-seconds in all; the benchmark's own threads %@", nodesWait.threads, nodesWait.runs / waitsSeconds, nodesPerRun, nodesWait.waitSeconds, own))
+        } else {
+            print("[steady] waiting for a CPU (schedstat): unavailable")
+        }
         describe("after the items", afterSteady)
         closes(probe, members)
         resources(members)

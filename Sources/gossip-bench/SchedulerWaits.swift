@@ -1,26 +1,40 @@
 import Foundation
 
-/// How long a set of processes' threads ran and waited to run, summed over every thread, from
+/// How long a set of processes' threads ran and waited to run, from
 /// `/proc/<pid>/task/<tid>/schedstat` (Linux's per-thread scheduler statistics: time on a CPU,
 /// time runnable but waiting in a run queue, and how many times the thread was put on a CPU).
 ///
 /// On a machine with thousands of threads and two CPUs, an item's hop is a chain of wake-ups
 /// (the node's reader, the module, the node's API reader); the wait between being woken and
-/// running is where the machine's slowness shows. Threads that end between two readings drop
-/// out of the sums, so compare readings taken while the links hold still (the items' phase).
+/// running is where the machine's crowding shows. Each reading keeps every thread's own figures,
+/// so that the difference of two readings counts only what happened between them: a thread that
+/// ended meanwhile drops out, one that began counts from zero.
 struct SchedulerWaits {
-    /// Nanoseconds on a CPU, all threads together.
-    var runNanoseconds: Double = 0
-    /// Nanoseconds runnable but waiting for a CPU.
-    var waitNanoseconds: Double = 0
-    /// Times a thread was put on a CPU (after a wake-up or after another thread's turn).
-    var runs: Double = 0
-    /// Threads read.
-    var threads = 0
+    /// One thread's figures: nanoseconds on a CPU, nanoseconds runnable but waiting, and times
+    /// put on a CPU (after a wake-up, or again after another thread's turn).
+    struct Sample {
+        var run: Double
+        var wait: Double
+        var runs: Double
+    }
 
-    init() {}
+    /// What happened between two readings, summed over the threads.
+    struct Difference {
+        /// Thread-seconds on a CPU and thread-seconds waiting for one.
+        var runSeconds: Double
+        var waitSeconds: Double
+        var runs: Double
+        /// Threads in the later reading.
+        var threads: Int
 
-    /// The sums over every thread of each process in `pids` (a process that is gone counts nothing).
+        /// The mean wait each time a thread was put on a CPU, in microseconds; nil if none was.
+        var waitPerRunMicroseconds: Double? { runs > 0 ? waitSeconds * 1e6 / runs : nil }
+    }
+
+    /// Each thread's figures, by "pid/tid".
+    private(set) var threads: [String: Sample] = [:]
+
+    /// Reads every thread of each process in `pids` (a process that is gone has none).
     init(pids: [Int32]) {
         for pid in pids {
             guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { continue }
@@ -28,25 +42,28 @@ struct SchedulerWaits {
                 guard let line = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/schedstat", encoding: .utf8),
                     let sample = Self.parse(line)
                 else { continue }
-                runNanoseconds += sample.run
-                waitNanoseconds += sample.wait
-                runs += sample.runs
-                threads += 1
+                threads["\(pid)/\(task)"] = sample
             }
         }
     }
 
     /// The three numbers of one schedstat line ("run-ns wait-ns runs"), or nil if it is not that.
-    static func parse(_ line: String) -> (run: Double, wait: Double, runs: Double)? {
+    static func parse(_ line: String) -> Sample? {
         let fields = line.split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Double($0) }
         guard fields.count == 3, let run = fields[0], let wait = fields[1], let runs = fields[2] else { return nil }
-        return (run, wait, runs)
+        return Sample(run: run, wait: wait, runs: runs)
     }
 
-    /// What happened between `earlier` and this reading: seconds run, seconds waited, runs, and
-    /// the mean wait per run in microseconds.
-    func since(_ earlier: SchedulerWaits) -> (run: Double, wait: Double, runs: Double, waitPerRunMicroseconds: Double) {
-        let runs = runs - earlier.runs, wait = waitNanoseconds - earlier.waitNanoseconds
-        return ((runNanoseconds - earlier.runNanoseconds) / 1e9, wait / 1e9, runs, runs > 0 ? wait / runs / 1e3 : 0)
+    /// What the threads of this reading did since `earlier`: a thread in both readings counts
+    /// its difference, one that is new counts in full, one that ended meanwhile not at all.
+    func since(_ earlier: SchedulerWaits) -> Difference {
+        var run = 0.0, wait = 0.0, runs = 0.0
+        for (thread, now) in threads {
+            let before = earlier.threads[thread] ?? Sample(run: 0, wait: 0, runs: 0)
+            run += now.run - before.run
+            wait += now.wait - before.wait
+            runs += now.runs - before.runs
+        }
+        return Difference(runSeconds: run / 1e9, waitSeconds: wait / 1e9, runs: runs, threads: threads.count)
     }
 }

@@ -1,14 +1,13 @@
 #!/usr/bin/env python3
-"""Per 10 ms bin of the 500 ms item cycle (2 items a second): wake-ups per cycle, the mean and p90
-time from a thread's wake-up to its running, and how busy both CPUs were. Input: `perf script -F
+"""Per 10 ms bin of the 500 ms item cycle (2 items a second): wake-ups per cycle (those followed by
+the thread's switch-in within the recording), the mean and p90 time from a thread's wake-up to its
+running, and how busy both CPUs were (time not in the idle task, split at the bins' edges). Input: `perf script -F
 cpu,time,event,trace` of `perf record -e sched:sched_wakeup -e sched:sched_switch -a`. The cycle's
 bins count from the recording's first event (find the wave by its thread names: wake-cycle.py).
 
 usage: perf script -i FILE -F cpu,time,event,trace | cycle-waits.py
 """
 import sys,re,collections
-# perf script -F cpu,time,event,trace of sched_wakeup + sched_switch: per 10 ms bin of the 500 ms cycle:
-# wakeups, mean and p90 delay from wakeup to switch-in, and the CPUs' busy share
 wake={}; delays=collections.defaultdict(list); busy=collections.Counter(); cur={}; last={}
 t0=None; tend=0
 for l in sys.stdin:
@@ -22,8 +21,12 @@ for l in sys.stdin:
     elif ev=='sched:sched_switch':
         prev=re.search(r'prev_pid=(\d+)',tr).group(1); nxt=re.search(r'next_pid=(\d+)',tr).group(1)
         if cpu in last and cur.get(cpu,'0')!='0':
-            # busy from last to t on cpu: spread across 1 ms steps
-            busy[int(((last[cpu]-t0)%0.5)*100)]+=t-last[cpu]
+            # the CPU was busy from last[cpu] to t: split at the 10 ms bins' edges
+            a=last[cpu]-t0; e=t-t0
+            while a<e:
+                edge=min(e,(int(a*100)+1)/100)
+                if edge<=a: edge=e  # float rounding: put the rest in this bin
+                busy[int((a%0.5)*100)]+=edge-a; a=edge
         cur[cpu]=nxt; last[cpu]=t
         if nxt in wake:
             w=wake.pop(nxt); delays[int(((w-t0)%0.5)*100)].append(t-w)

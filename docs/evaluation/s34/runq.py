@@ -5,7 +5,6 @@ seconds since the start, runnable threads.
 usage: runq.py SECONDS OUTPUT
 """
 import time, sys
-# sample procs_running every ~1 ms for N seconds; print the series summary per 10 ms bin
 N=float(sys.argv[1]); out=open(sys.argv[2],'w')
 t0=time.monotonic()
 while True:
