@@ -2,8 +2,9 @@
 """How often the p99 target (50 ms) held, by the run's p50, over the stored `gossip-bench net` runs
 of the benchmark's usual setting: 300 nodes, 100 measured items of 64 bytes at 2 items a second,
 links encrypted, modules on TCP, no other key set. One table per VM: folders s17-s27 and v* ran on
-an AMD EPYC VM, s28 and later on the Intel Xeon VM of today. Runs the folders' READMEs name as
-disturbed (another job loading the machine) are left out (DISTURBED).
+an AMD EPYC VM, s28 and later on the Intel Xeon VM of today. Runs listed in DISTURBED (another job
+loading the machine, as the folder's README says) are left out; older folders' disturbed runs are
+not listed.
 
 usage: pass-by-p50.py [FOLDER...]   (default: the docs/evaluation folder this script is in; folders
 given replace it)
@@ -17,7 +18,7 @@ folders = sys.argv[1:] or [os.path.join(os.path.dirname(os.path.abspath(__file__
 runs, skipped = [], 0
 for folder in folders:
     for path in sorted(glob.glob(os.path.join(os.path.normpath(folder), '**', '*'), recursive=True)):
-        if os.path.isdir(path) or any(path.endswith(os.sep + d) for d in DISTURBED): continue
+        if os.path.isdir(path) or any(os.path.abspath(path).endswith(os.sep + d) for d in DISTURBED): continue
         try: text = open(path, errors='ignore').read()
         except OSError: continue
         steady = re.search(r'^\[steady\] (\d+) of (\d+) items reached 100% of 300 nodes', text, re.M)
