@@ -249,9 +249,10 @@ struct NetBench: ParsableCommand {
             report("warm-up", probe.coverage(warmupSent, members: members), members: nodes, messages: nil, tree: probe.overlay(members))
         }
         let before = itemsSent(probe, members)
-        // Read before the phase's own clocks start: some 12,000 files at 300 nodes.
-        let (nodesWaitBefore, ownWaitBefore) = (SchedulerWaits(pids: members.compactMap(\.pid)), SchedulerWaits(pids: [getpid()]))
+        // Read before the phase's own clocks start: some 12,000 files at 300 nodes. The span the
+        // two readings frame is timed from before the first to after the second.
         let waitsStart = ContinuousClock.now
+        let (nodesWaitBefore, ownWaitBefore) = (SchedulerWaits(pids: members.compactMap(\.pid)), SchedulerWaits(pids: [getpid()]))
         let (cpuBefore, phaseStart) = (nodesCPU(members), ContinuousClock.now)
         let ownCPUBefore = ProcessStats(pid: getpid())?.cpuSeconds ?? 0
         let machineBefore = MachineTimes()
@@ -260,10 +261,10 @@ struct NetBench: ParsableCommand {
         let (cpuSpent, phaseSeconds) = (nodesCPU(members) - cpuBefore, seconds(ContinuousClock.now - phaseStart))
         let ownCPU = (ProcessStats(pid: getpid())?.cpuSeconds ?? 0) - ownCPUBefore
         let machineShares = MachineTimes().flatMap { after in machineBefore.map { after.shares(since: $0) } }
-        let waitsSeconds = max(seconds(ContinuousClock.now - waitsStart), 0.001)
         let (nodesWait, ownWait) = (
             SchedulerWaits(pids: members.compactMap(\.pid)).since(nodesWaitBefore), SchedulerWaits(pids: [getpid()]).since(ownWaitBefore)
         )
+        let waitsSeconds = max(seconds(ContinuousClock.now - waitsStart), 0.001)
         let messages = itemsSent(probe, members) - before
         let coverage = probe.coverage(sent, members: members)
         let afterSteady = probe.overlay(members)
@@ -282,7 +283,7 @@ struct NetBench: ParsableCommand {
         // a crowded or slow machine shows (SchedulerWaits).
         if let nodesPerRun = nodesWait.waitPerRunMicroseconds {
             let own = ownWait.waitPerRunMicroseconds.map {
-                String(format: "%.0f us each time (%.0f times a second)", $0, ownWait.runs / waitsSeconds)
+                String(format: "waited %.0f us each time (%.0f times a second)", $0, ownWait.runs / waitsSeconds)
             } ?? "unavailable"
             print(String(format: "[steady] waiting for a CPU (schedstat): the nodes' %d threads together were put on a CPU %.0f times a second (after a wake-up or another thread's turn) and waited %.0f us on average each time, %.0f thread-seconds in all; the benchmark's own threads %@", nodesWait.threads, nodesWait.runs / waitsSeconds, nodesPerRun, nodesWait.waitSeconds, own))
         } else {

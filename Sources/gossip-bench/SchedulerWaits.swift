@@ -5,8 +5,9 @@ import Foundation
 /// time runnable but waiting in a run queue, and how many times the thread was put on a CPU).
 ///
 /// On a machine with thousands of threads and two CPUs, an item's hop is a chain of wake-ups
-/// (the node's reader, the module, the node's API reader); the wait between being woken and
-/// running is where the machine's crowding shows. Each reading keeps every thread's own figures,
+/// (the node's reader, the module, the node's API reader); the wait between being woken (or
+/// preempted) and running again is where the machine's crowding shows. The benchmark's own
+/// figures include its reading of the nodes' files. Each reading keeps every thread's own figures,
 /// so that the difference of two readings counts only what happened between them: a thread that
 /// ended meanwhile drops out, one that began counts from zero.
 struct SchedulerWaits {
@@ -20,8 +21,7 @@ struct SchedulerWaits {
 
     /// What happened between two readings, summed over the threads.
     struct Difference {
-        /// Thread-seconds on a CPU and thread-seconds waiting for one.
-        var runSeconds: Double
+        /// Thread-seconds waiting for a CPU.
         var waitSeconds: Double
         var runs: Double
         /// Threads in the later reading.
@@ -57,13 +57,12 @@ struct SchedulerWaits {
     /// What the threads of this reading did since `earlier`: a thread in both readings counts
     /// its difference, one that is new counts in full, one that ended meanwhile not at all.
     func since(_ earlier: SchedulerWaits) -> Difference {
-        var run = 0.0, wait = 0.0, runs = 0.0
+        var wait = 0.0, runs = 0.0
         for (thread, now) in threads {
             let before = earlier.threads[thread] ?? Sample(run: 0, wait: 0, runs: 0)
-            run += now.run - before.run
             wait += now.wait - before.wait
             runs += now.runs - before.runs
         }
-        return Difference(runSeconds: run / 1e9, waitSeconds: wait / 1e9, runs: runs, threads: threads.count)
+        return Difference(waitSeconds: wait / 1e9, runs: runs, threads: threads.count)
     }
 }
