@@ -251,8 +251,8 @@ struct NetBench: ParsableCommand {
         let before = itemsSent(probe, members)
         // Read before the phase's own clocks start: some 12,000 files at 300 nodes. The span the
         // two readings frame is timed from before the first to after the second.
-        let waitsStart = ContinuousClock.now
-        let (nodesWaitBefore, ownWaitBefore) = (SchedulerWaits(pids: members.compactMap(\.pid)), SchedulerWaits(pids: [getpid()]))
+        let (pids, waitsStart) = (members.compactMap(\.pid), ContinuousClock.now)
+        let (nodesWaitBefore, ownWaitBefore) = (SchedulerWaits(pids: pids), SchedulerWaits(pids: [getpid()]))
         let (cpuBefore, phaseStart) = (nodesCPU(members), ContinuousClock.now)
         let ownCPUBefore = ProcessStats(pid: getpid())?.cpuSeconds ?? 0
         let machineBefore = MachineTimes()
@@ -262,7 +262,7 @@ struct NetBench: ParsableCommand {
         let ownCPU = (ProcessStats(pid: getpid())?.cpuSeconds ?? 0) - ownCPUBefore
         let machineShares = MachineTimes().flatMap { after in machineBefore.map { after.shares(since: $0) } }
         let (nodesWait, ownWait) = (
-            SchedulerWaits(pids: members.compactMap(\.pid)).since(nodesWaitBefore), SchedulerWaits(pids: [getpid()]).since(ownWaitBefore)
+            SchedulerWaits(pids: pids).since(nodesWaitBefore), SchedulerWaits(pids: [getpid()]).since(ownWaitBefore)
         )
         let waitsSeconds = max(seconds(ContinuousClock.now - waitsStart), 0.001)
         let messages = itemsSent(probe, members) - before

@@ -11,10 +11,9 @@ import Foundation
 /// so that the difference of two readings counts only what happened between them: a thread that
 /// ended meanwhile drops out, one that began counts from zero.
 struct SchedulerWaits {
-    /// One thread's figures: nanoseconds on a CPU, nanoseconds runnable but waiting, and times
-    /// put on a CPU (after a wake-up, or again after another thread's turn).
+    /// One thread's figures: nanoseconds runnable but waiting, and times put on a CPU (after a
+    /// wake-up, or again after another thread's turn). Its time on a CPU is not kept.
     struct Sample {
-        var run: Double
         var wait: Double
         var runs: Double
     }
@@ -50,8 +49,8 @@ struct SchedulerWaits {
     /// The three numbers of one schedstat line ("run-ns wait-ns runs"), or nil if it is not that.
     static func parse(_ line: String) -> Sample? {
         let fields = line.split(whereSeparator: { $0 == " " || $0 == "\n" }).map { Double($0) }
-        guard fields.count == 3, let run = fields[0], let wait = fields[1], let runs = fields[2] else { return nil }
-        return Sample(run: run, wait: wait, runs: runs)
+        guard fields.count == 3, fields[0] != nil, let wait = fields[1], let runs = fields[2] else { return nil }
+        return Sample(wait: wait, runs: runs)
     }
 
     /// What the threads of this reading did since `earlier`: a thread in both readings counts
@@ -59,7 +58,7 @@ struct SchedulerWaits {
     func since(_ earlier: SchedulerWaits) -> Difference {
         var wait = 0.0, runs = 0.0
         for (thread, now) in threads {
-            let before = earlier.threads[thread] ?? Sample(run: 0, wait: 0, runs: 0)
+            let before = earlier.threads[thread] ?? Sample(wait: 0, runs: 0)
             wait += now.wait - before.wait
             runs += now.runs - before.runs
         }

@@ -89,8 +89,8 @@ struct FairMutexTests {
                 watch.alone(round: round) { values.append(thread * rounds + round) }
             }
             // Now and then the try path too, racing with handovers (a try must not take a lock
-            // handed to another thread; an overlap above would show it).
-            if round % 100 == 0 { _ = lock.withLockIfAvailable { $0.count } }
+            // handed to another thread: inside the watch, an overlap would show it).
+            if round % 100 == 0 { _ = lock.withLockIfAvailable { values in watch.alone(round: 1) { values.count } } }
         }
         // Stop here if a thread hangs: a lock left held would hang the reads below.
         try #require(ended, "no thread was left asleep")
