@@ -63,8 +63,13 @@ public struct BroadcastTree: Sendable {
     public mutating func reconfigure(_ new: Configuration) {
         configuration = new
     }
+    /// The active links in the tree: a few, kept in an array (`SmallSet`), since every item a
+    /// node passes on looks up each of its active links here (`targets`), and a scan of a few
+    /// link numbers costs far less than as many hashes.
+    private var eager = SmallSet<LinkID>()
+
     /// The active links in the tree.
-    public private(set) var eager: Set<LinkID> = []
+    public var eagerLinks: Set<LinkID> { Set(eager) }
     /// Every active link's weight, agreed with its peer.
     private var weights: [LinkID: PathWeight] = [:]
     /// How the first copy of each recent item came: the link (nil: announced here) and the path
@@ -204,7 +209,7 @@ public struct BroadcastTree: Sendable {
     public mutating func remove(_ link: LinkID) -> Bool {
         pending[link] = nil
         weights[link] = nil
-        return eager.remove(link) != nil
+        return eager.remove(link)
     }
 
     /// The active links an item goes to, split into eager and lazy, leaving out `excluded`.
@@ -212,26 +217,34 @@ public struct BroadcastTree: Sendable {
     /// (seeded) order of links.
     public func targets(among links: [LinkID], excluding excluded: SmallSet<LinkID>) -> (eager: [LinkID], lazy: [LinkID]) {
         var eagerLinks: [LinkID] = [], lazyLinks: [LinkID] = []
+        eagerLinks.reserveCapacity(eager.count)
+        lazyLinks.reserveCapacity(links.count)
         for link in links where !excluded.contains(link) {
             if eager.contains(link) { eagerLinks.append(link) } else { lazyLinks.append(link) }
         }
         let fanout = configuration.lazyFanout
         if fanout > 0 && lazyLinks.count > fanout {
-            // The `fanout` first in rank order, lowest rank first: kept in a short sorted array as
-            // the links pass (each ranked once; no sort of them all). Ranks of two links differ,
-            // since `rank` scrambles the number one-to-one.
+            // The `fanout` first in rank order, lowest rank first: kept in a short sorted buffer as
+            // the links pass (each ranked once; no sort of them all), shifted by hand. Ranks of
+            // two links differ, since `rank` scrambles the number one-to-one.
             let salt = rankSalt
-            var best: [(rank: UInt64, link: LinkID)] = []
-            best.reserveCapacity(fanout + 1)
+            var best = [(rank: UInt64, link: LinkID)](repeating: (.max, LinkID(0)), count: fanout)
+            var filled = 0
             for link in lazyLinks {
                 let rank = Self.rank(link, salt: salt)
-                if best.count == fanout, rank >= best[fanout - 1].rank { continue }
-                var place = best.count
-                while place > 0 && best[place - 1].rank > rank { place -= 1 }
-                best.insert((rank, link), at: place)
-                if best.count > fanout { best.removeLast() }
+                if filled == fanout && rank >= best[fanout - 1].rank { continue }
+                // Written at the end (over the highest rank once the buffer is full), then moved
+                // up past every higher rank.
+                var place = filled < fanout ? filled : fanout - 1
+                if filled < fanout { filled += 1 }
+                while place > 0 && best[place - 1].rank > rank {
+                    best[place] = best[place - 1]
+                    place -= 1
+                }
+                best[place] = (rank, link)
             }
-            lazyLinks = best.map(\.link)
+            lazyLinks.removeAll(keepingCapacity: true)
+            for entry in best { lazyLinks.append(entry.link) }
         }
         return (eagerLinks, lazyLinks)
     }
@@ -247,14 +260,21 @@ public struct BroadcastTree: Sendable {
     /// Queues an announcement of `id` on each of `links`; returns IHAVEs for batches that filled up.
     public mutating func announce(_ id: ItemID, on links: [LinkID], now: Moment) -> [(LinkID, PeerMessage)] {
         var full: [(LinkID, PeerMessage)] = []
+        let maximum = configuration.maximumBatch
         for link in links {
-            pending[link, default: []].append(id)
-            if pending[link]!.count >= configuration.maximumBatch {
+            // One lookup of the link's batch, not two.
+            if Self.append(id, to: &pending[link, default: []], fillsUpTo: maximum) {
                 full.append((link, .ihave(pending.removeValue(forKey: link)!)))
             }
         }
         if nextFlush == nil && !pending.isEmpty { nextFlush = now.adding(nanoseconds: configuration.announceIntervalNanoseconds) }
         return full
+    }
+
+    /// Appends `id` to `batch`; returns whether the batch is full.
+    private static func append(_ id: ItemID, to batch: inout [ItemID], fillsUpTo maximum: Int) -> Bool {
+        batch.append(id)
+        return batch.count >= maximum
     }
 
     /// The path an item carrying `path` has once it arrived on `link` (nil: a link outside the

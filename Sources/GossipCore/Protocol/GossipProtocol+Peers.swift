@@ -149,7 +149,7 @@ extension GossipProtocol {
         case .membership(let membership):
             let sender = overlay.identity(of: link)  // before the overlay forgets a link it closes
             perform(
-                overlay.receivedMembership(membership, on: link, now: now, treeLinks: broadcast.eager),
+                overlay.receivedMembership(membership, on: link, now: now, treeLinks: broadcast.eagerLinks),
                 into: &effects, now: now, request: (membership, link, sender))
             wakeForDials(now: now, into: &effects)
         case .ihave(let ids):

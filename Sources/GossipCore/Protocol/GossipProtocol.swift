@@ -208,7 +208,7 @@ public struct GossipProtocol: Sendable {
         guard !hasLeft else { return [] }  // no dials, shuffles or repairs on the way out
         var effects: [GossipEffect] = []
         settle(engine.expire(now: now), into: &effects, now: now)
-        perform(overlay.tick(now: now, treeLinks: broadcast.eager), into: &effects, now: now)
+        perform(overlay.tick(now: now, treeLinks: broadcast.eagerLinks), into: &effects, now: now)
         if !broadcast.hasEager(among: overlay.activeLinks) && treeRequests.isEmpty && !overlay.isSeekingTreeLink {
             repairTree(into: &effects)  // off the tree, and no way back under way
         }
