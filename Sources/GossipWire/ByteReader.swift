@@ -28,15 +28,19 @@ public struct ByteReader: Sendable {
     }
 
     public mutating func readUInt32() throws(WireError) -> UInt32 {
-        let high = try readUInt16()
-        let low = try readUInt16()
-        return UInt32(high) << 16 | UInt32(low)
+        guard remaining >= 4 else { throw .truncated }
+        defer { index += 4 }
+        var value: UInt32 = 0
+        for offset in 0..<4 { value = value << 8 | UInt32(bytes[index + offset]) }
+        return value
     }
 
     public mutating func readUInt64() throws(WireError) -> UInt64 {
-        let high = try readUInt32()
-        let low = try readUInt32()
-        return UInt64(high) << 32 | UInt64(low)
+        guard remaining >= 8 else { throw .truncated }
+        defer { index += 8 }
+        var value: UInt64 = 0
+        for offset in 0..<8 { value = value << 8 | UInt64(bytes[index + offset]) }
+        return value
     }
 
     public mutating func readBytes(_ count: Int) throws(WireError) -> [UInt8] {
