@@ -1,6 +1,7 @@
 /// A set that nearly always holds one element or a few: the modules an item awaits answers from,
-/// the links that already sent a copy of it. Every item a node takes makes one, so it is kept in
-/// an array (no hash table to allocate, no hashing) while it has at most `arrayLimit` elements.
+/// the links that already sent a copy of it, a node's tree links. Every item a node takes makes
+/// one or looks one up, so it is kept in an array (no hash table to allocate, no hashing) while it
+/// has at most `arrayLimit` elements.
 /// Past that it moves to a `Set` for good, so that a large one (a type with thousands of
 /// subscribed modules) still costs one hash lookup per operation, not a scan.
 ///

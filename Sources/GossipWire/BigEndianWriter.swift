@@ -1,8 +1,9 @@
 /// Big-endian field writers used by every encoder in this module.
 extension Array where Element == UInt8 {
     // Each value goes in with one append of its big-endian bytes (a copy lent for the call by
-    // `withUnsafeBytes(of:)`), not one append per byte: encoding a 32-byte identity took about
-    // 1,300 instructions byte by byte (callgrind, docs/evaluation/s35).
+    // the global `withUnsafeBytes(of:)`, hence `Swift.`, not Array's own), not one append per
+    // byte: encoding a 32-byte identity took about 800 instructions byte by byte (callgrind,
+    // docs/evaluation/s35).
     @inlinable
     mutating func appendBigEndian(_ value: UInt16) {
         Swift.withUnsafeBytes(of: value.bigEndian) { append(contentsOf: $0) }

@@ -216,11 +216,11 @@ public struct BroadcastTree: Sendable {
     /// At most `lazyFanout` lazy links are returned: those that rank first in this node's own
     /// (seeded) order of links.
     public func targets(among links: [LinkID], excluding excluded: SmallSet<LinkID>) -> (eager: [LinkID], lazy: [LinkID]) {
-        var eagerLinks: [LinkID] = [], lazyLinks: [LinkID] = []
-        eagerLinks.reserveCapacity(eager.count)
+        var treeTargets: [LinkID] = [], lazyLinks: [LinkID] = []
+        treeTargets.reserveCapacity(eager.count)
         lazyLinks.reserveCapacity(links.count)
         for link in links where !excluded.contains(link) {
-            if eager.contains(link) { eagerLinks.append(link) } else { lazyLinks.append(link) }
+            if eager.contains(link) { treeTargets.append(link) } else { lazyLinks.append(link) }
         }
         let fanout = configuration.lazyFanout
         if fanout > 0 && lazyLinks.count > fanout {
@@ -244,9 +244,9 @@ public struct BroadcastTree: Sendable {
                 best[place] = (rank, link)
             }
             lazyLinks.removeAll(keepingCapacity: true)
-            for entry in best { lazyLinks.append(entry.link) }
+            for entry in best.prefix(filled) { lazyLinks.append(entry.link) }
         }
-        return (eagerLinks, lazyLinks)
+        return (treeTargets, lazyLinks)
     }
 
     /// A link's place in this node's announcement order: a fixed scramble of its number.

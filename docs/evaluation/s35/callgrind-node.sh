@@ -5,34 +5,59 @@
 # done; then item-path.py prints the instructions per item of the item path. Instruction counts do
 # not move with the machine's load, as times do: two builds compare in one run each.
 #   GOSSIP_BENCH: the gossip-bench to run (default .build/release/gossip-bench)
-#   OUT: where the output goes (default /tmp/callgrind-node)
+#   OUT: where the output goes (default /tmp/callgrind-node); it keeps the benchmark's output
+#        (bench.TAG.txt), callgrind's dump (cg.TAG.*), the listing (tree.TAG.txt), and the
+#        stripped copy of GOSSIPD and the wrapper the run used
 # Valgrind 3.19 cannot read the DWARF 5 debug information Swift 6 writes: the binary is run with
 # its debug sections stripped (the symbols stay).
 set -euo pipefail
+if [ $# -lt 2 ]; then
+    echo "usage: $0 TAG GOSSIPD [NODES]   (GOSSIP_BENCH, OUT: see the script's head)" >&2
+    exit 2
+fi
 tag=$1; gossipd=$(realpath "$2"); nodes=${3:-40}
+warmup=5; items=100
 here=$(cd "$(dirname "$0")" && pwd)
 bench=$(realpath "${GOSSIP_BENCH:-.build/release/gossip-bench}")
-out=${OUT:-/tmp/callgrind-node}; mkdir -p "$out"; cd "$out"
-command -v valgrind >/dev/null || { echo "valgrind is missing: apt-get install valgrind" >&2; exit 1; }
+for tool in valgrind callgrind_control callgrind_annotate objcopy swift python3; do
+    command -v "$tool" >/dev/null || { echo "$tool is missing (valgrind: apt-get install valgrind; objcopy: binutils)" >&2; exit 1; }
+done
+out=${OUT:-/tmp/callgrind-node}; mkdir -p "$out"; out=$(cd "$out" && pwd); cd "$out"
 objcopy --strip-debug "$gossipd" "gossipd.$tag"
 cat > wrap.sh <<WRAP
 #!/bin/bash
 # gossip-bench starts each node as \`gossipd --config <folder>/node<i>.ini ...\`.
 node=\${2##*/node}; node=\${node%.ini}
-if [ "\$node" = 5 ]; then exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=$out/cg.$tag.%p $out/gossipd.$tag "\$@"; fi
-exec $gossipd "\$@"
+if [ "\$node" = 5 ]; then exec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/cg.$tag.%p" "$out/gossipd.$tag" "\$@"; fi
+exec "$gossipd" "\$@"
 WRAP
 chmod +x wrap.sh
-rm -f cg.$tag.*
-"$bench" net --nodes "$nodes" --rate 4 --warmup 5 --items 100 --gossipd "$out/wrap.sh" > "bench.$tag.txt" 2>&1 &
+rm -f cg."$tag".*
+"$bench" net --nodes "$nodes" --rate 4 --warmup "$warmup" --items "$items" --gossipd "$out/wrap.sh" > "bench.$tag.txt" 2>&1 &
 pid=$!
-until grep -q '^\[settled\]' "bench.$tag.txt"; do sleep 0.2; kill -0 $pid 2>/dev/null || break; done
-callgrind_control -i on >/dev/null
-until grep -q '^\[steady\] time to 100%' "bench.$tag.txt"; do sleep 0.1; kill -0 $pid 2>/dev/null || break; done
-callgrind_control -d >/dev/null
-callgrind_control -i off >/dev/null
+trap 'kill $pid 2>/dev/null || true' EXIT
+# Waits for a line of the benchmark's output; fails with its last lines if the benchmark ends first.
+await() {
+    until grep -q "$1" "bench.$tag.txt"; do
+        if ! kill -0 $pid 2>/dev/null; then
+            echo "gossip-bench ended before '$1':" >&2
+            tail -5 "bench.$tag.txt" >&2
+            exit 1
+        fi
+        sleep 0.1
+    done
+}
+await '^\[settled\]'
+# The node under callgrind (its pid also names its dump files).
+node=$(pgrep -f "gossipd\.$tag --config" | head -1 || true)
+[ -n "$node" ] || { echo "no callgrind process for node 5" >&2; exit 1; }
+callgrind_control -i on "$node" >/dev/null
+await '^\[steady\] time to 100%'
+callgrind_control -d "$node" >/dev/null
+callgrind_control -i off "$node" >/dev/null
 wait $pid || true
-dump=$(ls cg.$tag.*.1)
+trap - EXIT
+dump=$(ls cg."$tag"."$node".1)
 callgrind_annotate --inclusive=yes --tree=calling --threshold=100 "$dump" 2>/dev/null | swift demangle --simplified > "tree.$tag.txt"
-grep -E '^\[steady\] time to 100%|^target (coverage|duplicates)' "bench.$tag.txt"
-python3 "$here/item-path.py" "tree.$tag.txt" 105
+grep -E '^\[steady\] time to 100%|^target (coverage|duplicates)' "bench.$tag.txt" || true
+python3 "$here/item-path.py" "tree.$tag.txt" $((warmup + items))
