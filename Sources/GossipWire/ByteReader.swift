@@ -22,24 +22,25 @@ public struct ByteReader: Sendable {
     }
 
     public mutating func readUInt16() throws(WireError) -> UInt16 {
-        guard remaining >= 2 else { throw .truncated }
-        defer { index += 2 }
-        return UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
+        try readBigEndian(UInt16.self)
     }
 
     public mutating func readUInt32() throws(WireError) -> UInt32 {
-        guard remaining >= 4 else { throw .truncated }
-        defer { index += 4 }
-        var value: UInt32 = 0
-        for offset in 0..<4 { value = value << 8 | UInt32(bytes[index + offset]) }
-        return value
+        try readBigEndian(UInt32.self)
     }
 
     public mutating func readUInt64() throws(WireError) -> UInt64 {
-        guard remaining >= 8 else { throw .truncated }
-        defer { index += 8 }
-        var value: UInt64 = 0
-        for offset in 0..<8 { value = value << 8 | UInt64(bytes[index + offset]) }
+        try readBigEndian(UInt64.self)
+    }
+
+    /// One field of `T`'s width, most significant byte first, after one bounds check (not one per
+    /// byte); nothing is read if the field does not fit.
+    private mutating func readBigEndian<T: FixedWidthInteger & UnsignedInteger>(_: T.Type) throws(WireError) -> T {
+        let size = MemoryLayout<T>.size
+        guard remaining >= size else { throw .truncated }
+        defer { index += size }
+        var value: T = 0
+        for offset in 0..<size { value = value << 8 | T(bytes[index + offset]) }
         return value
     }
 

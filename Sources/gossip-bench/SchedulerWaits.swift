@@ -1,6 +1,6 @@
 import Foundation
 
-/// How long a set of processes' threads ran and waited to run, from
+/// How long a set of processes' threads waited to run, and how often they ran, from
 /// `/proc/<pid>/task/<tid>/schedstat` (Linux's per-thread scheduler statistics: time on a CPU,
 /// time runnable but waiting in a run queue, and how many times the thread was put on a CPU).
 ///
