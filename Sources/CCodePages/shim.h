@@ -1,17 +1,31 @@
 #ifndef GOSSIP_CCODEPAGES_SHIM_H
 #define GOSSIP_CCODEPAGES_SHIM_H
 
-// Lets go of the pages of gossipd's own code and constants that starting it mapped. gossipd is
-// one binary of about 65 MB (the Swift runtime and FoundationEssentials linked in statically); the
-// kernel maps its pages in windows of 16 around each first use (fault-around), and starting a
-// node (arguments, configuration, keys, proof of work) runs code spread over much of it, so an
-// idle node had about 10 MiB of the binary mapped, most of it never run again. Those pages are
-// the page cache's, shared by every gossipd on the machine: what this changes is how many each
-// process keeps mapped, and so its RSS. The pages a node goes on running are mapped again from
-// the page cache at their next use (a minor fault per window). See docs/benchmarks.md, "Idle RSS".
+// How gossipd's own code sits in memory. gossipd is one binary of about 65 MB (the Swift runtime
+// and FoundationEssentials linked in statically, 22 MB of it code); its pages belong to the page
+// cache and are shared by every gossipd on the machine.
+//
+// - Small pages (the default): the kernel maps a file's pages in windows of 16 around each first
+//   use (fault-around), and starting a node (arguments, configuration, keys, proof of work) runs
+//   code spread over much of the binary, so an idle node had about 10 MiB of it mapped, most of
+//   it never run again. Once started, the node lets go of those mappings (MADV_DONTNEED): what
+//   it goes on running is mapped again from the page cache at its next use (a minor fault per
+//   window). It also asks for no 2 MiB mappings of its code (MADV_NOHUGEPAGE), so its RSS stays
+//   small whatever folios the page cache holds. See docs/benchmarks.md, "Idle RSS".
+// - Huge pages (`gossipd --code-pages huge`, for machines that run many nodes): gossipd is linked
+//   with its segments aligned to 2 MiB (Package.swift), so where the page cache holds the code in
+//   2 MiB folios, the kernel maps each with one page-table entry (FilePmdMapped in smaps). A node
+//   woken among hundreds of other processes then takes a few TLB misses for its code instead of
+//   hundreds. The page cache gets 2 MiB folios when the file is read through a mapping advised
+//   MADV_HUGEPAGE (Linux 6.x, THP enabled at least for madvise, a file system with large folios:
+//   ext4, xfs, tmpfs); `gossip_code_pages_prepare_file` does that for a launcher before it starts
+//   the nodes. RSS then counts each whole 2 MiB page mapped (shared: the memory is the page
+//   cache's, once). See docs/operations.md, "Many nodes on one machine".
 
 #if defined(__linux__) && defined(__LP64__)
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +36,15 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-/// Drops, within [start, end), every mapping /proc/self/maps shows as a private, read-only
-/// mapping of the executable's own file: its path (`executable_path`, what /proc/self/exe links
+/// Applies madvise(`advice`) to, within [start, end), every mapping /proc/self/maps shows as a
+/// private, read-only mapping of the executable's own file: its path (`executable_path`, what /proc/self/exe links
 /// to), or its device and inode (`device`, `inode`). A filesystem may show one of them
 /// differently in the two places (btrfs subvolumes show another device; older overlayfs the lower
 /// layer's inode), so either will do. Anything else in the range is left alone: code a tool
 /// copied into anonymous memory (huge-page remappers), or a page made writable. Returns 1 if it
-/// dropped anything.
-static int gossip_code_pages_release_range(
-    uintptr_t start, uintptr_t end, const char *executable_path, dev_t device, ino_t inode) {
+/// applied the advice to anything.
+static int gossip_code_pages_advise_range(
+    uintptr_t start, uintptr_t end, const char *executable_path, dev_t device, ino_t inode, int advice) {
     FILE *maps = fopen("/proc/self/maps", "re");
     if (maps == 0) return 0;
     int released = 0;
@@ -52,17 +66,17 @@ static int gossip_code_pages_release_range(
         uintptr_t from = low > start ? low : start;
         uintptr_t to = high < end ? high : end;
         if (from >= to) continue;
-        if (madvise((void *)from, to - from, MADV_DONTNEED) == 0) released = 1;
+        if (madvise((void *)from, to - from, advice) == 0) released = 1;
     }
     free(line);
     fclose(maps);
     return released;
 }
 
-/// Drops this process's mappings of the executable's read-only segments (they are mapped again
-/// as they are used); returns how many segments it dropped pages of (0 where it dropped none:
+/// Applies madvise(`advice`) to the whole pages of the executable's read-only segments (its code
+/// and constants) that pass the checks above; returns how many segments it applied it to (0:
 /// not Linux, no program headers, text relocations, or nothing that passed the checks).
-static inline int gossip_release_code_pages(void) {
+static inline int gossip_code_pages_advise(int advice) {
     // The executable's program headers, as the kernel loaded it.
     const Elf64_Phdr *headers = (const Elf64_Phdr *)getauxval(AT_PHDR);
     size_t count = (size_t)getauxval(AT_PHNUM);
@@ -102,12 +116,110 @@ static inline int gossip_release_code_pages(void) {
         uintptr_t start = (uintptr_t)(bias + header->p_vaddr + page - 1) & ~(page - 1);
         uintptr_t end = (uintptr_t)(bias + header->p_vaddr + header->p_memsz) & ~(page - 1);
         if (start >= end) continue;
-        released += gossip_code_pages_release_range(start, end, executable_path, executable.st_dev, executable.st_ino);
+        released += gossip_code_pages_advise_range(start, end, executable_path, executable.st_dev, executable.st_ino, advice);
     }
     return released;
 }
+
+/// Drops this process's mappings of the executable's read-only segments (they are mapped again
+/// as they are used); returns how many segments it dropped pages of.
+static inline int gossip_release_code_pages(void) { return gossip_code_pages_advise(MADV_DONTNEED); }
+
+/// Asks that the executable's code be mapped with 2 MiB pages where the page cache allows (and
+/// that pages read into the cache again be read as 2 MiB folios); returns how many segments.
+static inline int gossip_code_pages_want_huge(void) { return gossip_code_pages_advise(MADV_HUGEPAGE); }
+
+/// Asks that the executable's code never be mapped with 2 MiB pages; returns how many segments.
+static inline int gossip_code_pages_want_small(void) { return gossip_code_pages_advise(MADV_NOHUGEPAGE); }
+
+/// kB of a process's file pages mapped with 2 MiB page-table entries (`FilePmdMapped` in
+/// /proc/PID/smaps_rollup; pid 0: this process), or -1 if the kernel does not say.
+static inline long gossip_code_pages_pmd_mapped_kb(int pid) {
+    char path[64];
+    if (pid > 0) snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    else snprintf(path, sizeof path, "/proc/self/smaps_rollup");
+    FILE *file = fopen(path, "re");
+    if (file == 0) return -1;
+    char line[256];
+    long value = -1;
+    while (fgets(line, sizeof line, file) != 0) {
+        if (sscanf(line, "FilePmdMapped: %ld kB", &value) == 1) break;
+        value = -1;
+    }
+    fclose(file);
+    return value;
+}
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+/// Reads the read-only segments of the ELF executable at `path` into the page cache afresh, in
+/// 2 MiB folios where the kernel and file system allow: writes back and drops the file's cached
+/// pages (those no process maps; dirty ones are written first), then faults each segment in
+/// through a mapping advised MADV_HUGEPAGE, whose read-ahead allocates folios of 2 MiB. For a
+/// launcher, before it starts the nodes; a node cannot do it for itself, as the pages it has
+/// already run stay cached in the folios they were read in. Returns the bytes read in (the
+/// segments, each from its 2 MiB boundary), or -1 with errno set: the file cannot be opened or
+/// is not a 64-bit ELF file (ENOEXEC), or the mapping failed.
+static inline long long gossip_code_pages_prepare_file(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    struct stat file;
+    Elf64_Ehdr header;
+    if (fstat(fd, &file) != 0) { int saved = errno; close(fd); errno = saved; return -1; }
+    if (pread(fd, &header, sizeof header, 0) != (ssize_t)sizeof header
+        || memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64
+        || header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0 || header.e_phnum > 64) {
+        close(fd);
+        errno = ENOEXEC;
+        return -1;
+    }
+    Elf64_Phdr segments[64];
+    size_t headerBytes = (size_t)header.e_phnum * sizeof(Elf64_Phdr);
+    if (pread(fd, segments, headerBytes, (off_t)header.e_phoff) != (ssize_t)headerBytes) {
+        close(fd);
+        errno = ENOEXEC;
+        return -1;
+    }
+    // Dirty pages (a binary the linker or `cp` has just written) are not dropped: write them first.
+    (void)fdatasync(fd);
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+    size_t size = (size_t)file.st_size;
+    void *mapped = size > 0 ? mmap(0, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (mapped == MAP_FAILED) return -1;
+    const size_t huge = 2u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
+    long long read_in = 0;
+    size_t done = 0;  // segments come in file order; one that starts in a 2 MiB block already read
+    for (int index = 0; index < header.e_phnum; index++) {
+        const Elf64_Phdr *segment = &segments[index];
+        if (segment->p_type != PT_LOAD || (segment->p_flags & PF_W) || segment->p_filesz == 0) continue;
+        if (segment->p_offset >= size) continue;
+        size_t from = (size_t)segment->p_offset & ~(huge - 1);
+        size_t to = (size_t)segment->p_offset + (size_t)segment->p_filesz;
+        if (to > size) to = size;
+        to = (to + page - 1) & ~(page - 1);  // the mapping covers the file's last page whole
+        if (from < done) from = done;
+        if (from >= to) continue;
+        done = to;
+        char *base = (char *)mapped + from;
+        (void)madvise(base, to - from, MADV_HUGEPAGE);
+        if (madvise(base, to - from, MADV_POPULATE_READ) != 0) {
+            // Before Linux 5.14: fault each page in by reading a byte of it.
+            for (size_t offset = 0; offset < to - from; offset += page) (void)*(volatile char *)(base + offset);
+        }
+        read_in += (long long)(to - from);
+    }
+    munmap(mapped, size);
+    return read_in;
+}
 #else
 static inline int gossip_release_code_pages(void) { return 0; }
+static inline int gossip_code_pages_want_huge(void) { return 0; }
+static inline int gossip_code_pages_want_small(void) { return 0; }
+static inline long gossip_code_pages_pmd_mapped_kb(int pid) { (void)pid; return -1; }
+static inline long long gossip_code_pages_prepare_file(const char *path) { (void)path; return -1; }
 #endif
 
 #endif

@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
         commandName: "gossip-bench",
         abstract: "Benchmarks of the gossip node. Figures go to docs/benchmarks.md.",
         version: GossipVersion.text,
-        subcommands: [APIBench.self, NetBench.self, Probe.self, WorkBench.self, LinkBench.self, AbuseBench.self, LockBench.self])
+        subcommands: [APIBench.self, NetBench.self, Probe.self, WorkBench.self, LinkBench.self, AbuseBench.self, LockBench.self, CodePagesBench.self])
 }
 
 Bench.main()

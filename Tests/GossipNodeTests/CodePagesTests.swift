@@ -37,5 +37,40 @@ struct CodePagesTests {
         let frame = try #require(try reader.nextFrame())
         #expect(try APIMessage(frame: frame) == .notify(GossipNotify(dataType: 77)))
     }
+
+    @Test("advice for 2 MiB pages and against them reaches the code segment; the kernel says how much is mapped so")
+    func pageSizeAdvice() throws {
+        #expect(gossip_code_pages_want_huge() >= 1, "at least the code segment")
+        #expect(gossip_code_pages_want_small() >= 1, "at least the code segment")
+        let kilobytes = gossip_code_pages_pmd_mapped_kb(0)
+        #expect(kilobytes >= 0, "FilePmdMapped in /proc/self/smaps_rollup")
+        #expect(gossip_code_pages_pmd_mapped_kb(getpid()) >= 0, "the same file by pid")
+        #expect(gossip_code_pages_pmd_mapped_kb(Int32.max) == -1, "no such process")
+        // The code runs on after both.
+        var reader = FrameReader()
+        reader.append(APIMessage.notify(GossipNotify(dataType: 78)).encoded())
+        let frame = try #require(try reader.nextFrame())
+        #expect(try APIMessage(frame: frame) == .notify(GossipNotify(dataType: 78)))
+    }
+
+    @Test("a launcher reads an executable's read-only segments afresh, from their 2 MiB boundary; anything but a 64-bit ELF file is refused")
+    func prepareFile() throws {
+        let executable = try #require(try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+        let bytes = gossip_code_pages_prepare_file(executable)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: executable)[.size] as? Int)
+        #expect(bytes > 0, "the test binary's code")
+        #expect(bytes <= Int64(size) + 4096, "never more than the file")
+        // A file that is not ELF, and one that does not exist.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("code-pages-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = folder.appendingPathComponent("not-elf").path
+        try Data(repeating: 0x41, count: 8192).write(to: URL(fileURLWithPath: text))
+        errno = 0
+        #expect(gossip_code_pages_prepare_file(text) == -1)
+        #expect(errno == ENOEXEC)
+        #expect(gossip_code_pages_prepare_file(folder.appendingPathComponent("missing").path) == -1)
+        #expect(errno == ENOENT)
+    }
     #endif
 }

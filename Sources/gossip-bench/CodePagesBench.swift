@@ -1,0 +1,63 @@
+import ArgumentParser
+import CCodePages
+import Foundation
+import GossipNode
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension CodePages: ExpressibleByArgument {}
+
+/// Reads gossipd's code into the page cache afresh in 2 MiB folios, so that nodes started with
+/// `--code-pages huge` map it with 2 MiB pages (`Sources/CCodePages`). `net` does the same
+/// before it starts its nodes.
+struct CodePagesBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "code-pages",
+        abstract: "Read gossipd's code into the page cache in 2 MiB folios, for nodes run with --code-pages huge.",
+        discussion: """
+            Writes back and drops the binary's cached pages (those no running process maps), then \
+            reads its read-only segments through a mapping advised MADV_HUGEPAGE: Linux 6.x, THP \
+            enabled at least for madvise, and a file system with large folios (ext4, xfs, tmpfs) \
+            give 2 MiB folios. Run it before starting the nodes, while no gossipd of that file \
+            runs: a page a process maps stays in the folio it was read in. docs/operations.md, \
+            "Many nodes on one machine".
+            """)
+
+    @Argument(help: "The gossipd binary (default: next to this program).")
+    var gossipd: String?
+
+    func run() throws {
+        let binary = gossipd ?? CodePageCache.defaultBinary
+        print(try CodePageCache.prepare(binary))
+    }
+}
+
+/// The benchmark's side of `--code-pages huge`: the binary's page cache, and what the nodes got.
+enum CodePageCache {
+    /// gossipd next to this program.
+    static var defaultBinary: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
+    }
+
+    /// Reads `binary`'s code afresh (see `CodePagesBench`); returns a line saying what it did.
+    static func prepare(_ binary: String) throws -> String {
+        let begin = ContinuousClock.now
+        let bytes = gossip_code_pages_prepare_file(binary)
+        guard bytes >= 0 else {
+            throw BenchFailure("code pages: cannot read \(binary): \(String(cString: strerror(errno)))")
+        }
+        let elapsed = ContinuousClock.now - begin
+        let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+        return "code pages: read " + String(format: "%.1f", Double(bytes) / 1_048_576) + " MiB of \(binary)'s code afresh"
+            + " through a mapping advised for 2 MiB pages, in " + String(format: "%.0f", milliseconds) + " ms"
+            + " (a node started with --code-pages huge logs how much of its code it maps on 2 MiB pages)"
+    }
+
+    /// MiB of `pid`'s file pages mapped with 2 MiB entries, or nil where the kernel does not say.
+    static func hugeMappedMiB(pid: pid_t) -> Double? {
+        let kilobytes = gossip_code_pages_pmd_mapped_kb(pid)
+        return kilobytes >= 0 ? Double(kilobytes) / 1024 : nil
+    }
+}
