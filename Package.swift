@@ -31,9 +31,9 @@ let package = Package(
         .systemLibrary(name: "CMalloc"),
         // Linux's timerfd: the protocol ticker sleeps on a timer other threads can move earlier.
         .systemLibrary(name: "CTimer"),
-        // How gossipd's own code is mapped: madvise on its read-only segments (the code only starting
-        // ran let go once started, or 2 MiB pages asked for), and a launcher's read of the binary
-        // into 2 MiB page-cache folios (gossip-bench code-pages).
+        // How gossipd's own code is mapped: the code only starting ran let go once started
+        // (madvise), and a launcher's read of the binary into 2 MiB page-cache folios
+        // (gossip-bench code-pages).
         .systemLibrary(name: "CCodePages"),
         // BoringSSL's AEAD functions as swift-crypto's copy of BoringSSL names them (see shim.h):
         // one ChaCha20-Poly1305 context per link direction instead of one per frame.
@@ -138,9 +138,9 @@ let package = Package(
             // node then holds about 14 MiB instead of 17 MiB, which counts with many nodes on one
             // machine. Compiling this module with the flag too makes it name the static libraries'
             // own dependencies, so no flag is needed on the command line. Debug builds stay dynamic.
-            // Its segments aligned to 2 MiB in the file and in memory, so that the kernel can map
-            // its code with 2 MiB pages (`gossipd --code-pages huge`, Sources/CCodePages); the file
-            // grows by the padding (about 1.5 MB), nothing else changes.
+            // Its segments aligned to 2 MiB in the file and in memory, so that the kernel can map its
+            // code with 2 MiB pages where the page cache holds it in 2 MiB folios (gossip-bench
+            // code-pages, Sources/CCodePages); the file grows by the padding (about 1.5 MB).
             swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))],
             linkerSettings: [
                 .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),

@@ -5,22 +5,21 @@
 // and FoundationEssentials linked in statically, 22 MB of it code); its pages belong to the page
 // cache and are shared by every gossipd on the machine.
 //
-// - Small pages (the default): the kernel maps a file's pages in windows of 16 around each first
-//   use (fault-around), and starting a node (arguments, configuration, keys, proof of work) runs
-//   code spread over much of the binary, so an idle node had about 10 MiB of it mapped, most of
-//   it never run again. Once started, the node lets go of those mappings (MADV_DONTNEED): what
-//   it goes on running is mapped again from the page cache at its next use (a minor fault per
-//   window). It also asks for no 2 MiB mappings of its code (MADV_NOHUGEPAGE), so its RSS stays
-//   small whatever folios the page cache holds. See docs/benchmarks.md, "Idle RSS".
-// - Huge pages (`gossipd --code-pages huge`, for machines that run many nodes): gossipd is linked
-//   with its segments aligned to 2 MiB (Package.swift), so where the page cache holds the code in
-//   2 MiB folios, the kernel maps each with one page-table entry (FilePmdMapped in smaps). A node
-//   woken among hundreds of other processes then takes a few TLB misses for its code instead of
-//   hundreds. The page cache gets 2 MiB folios when the file is read through a mapping advised
-//   MADV_HUGEPAGE (Linux 6.x, THP enabled at least for madvise, a file system with large folios:
-//   ext4, xfs, tmpfs); `gossip_code_pages_prepare_file` does that for a launcher before it starts
-//   the nodes. RSS then counts each whole 2 MiB page mapped (shared: the memory is the page
-//   cache's, once). See docs/operations.md, "Many nodes on one machine".
+// - Once started, a node lets go of the pages of its code that starting it mapped: the kernel maps
+//   a file's pages in windows around each first use (fault-around), and starting a node
+//   (arguments, configuration, keys, proof of work) runs code spread over much of the binary, so
+//   an idle node had about 10 MiB of it mapped, most of it never run again. Those pages are the
+//   page cache's; what this changes is how many each process keeps mapped, and so its RSS. The
+//   pages a node goes on running are mapped again from the page cache at their next use (a minor
+//   fault per window). See docs/benchmarks.md, "Idle RSS".
+// - 2 MiB pages: gossipd is linked with its segments aligned to 2 MiB (Package.swift), so where
+//   the page cache holds its code in 2 MiB folios the kernel maps each with one page-table entry
+//   (FilePmdMapped in smaps). A node woken among hundreds of other processes then takes a few TLB
+//   misses for its code instead of hundreds. A binary just built or copied sits in the cache in
+//   the folios it was written in; `gossip_code_pages_prepare_file` reads it afresh in 2 MiB folios,
+//   for a launcher before it starts the nodes (gossip-bench code-pages; docs/operations.md, "Many
+//   nodes on one machine"). Every process of that file then maps whole 2 MiB folios, and its RSS
+//   counts them (shared: the memory is the page cache's, once for the machine).
 
 #if defined(__linux__) && defined(__LP64__)
 #include <elf.h>
@@ -36,15 +35,15 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-/// Applies madvise(`advice`) to, within [start, end), every mapping /proc/self/maps shows as a
-/// private, read-only mapping of the executable's own file: its path (`executable_path`, what /proc/self/exe links
+/// Drops, within [start, end), every mapping /proc/self/maps shows as a private, read-only
+/// mapping of the executable's own file: its path (`executable_path`, what /proc/self/exe links
 /// to), or its device and inode (`device`, `inode`). A filesystem may show one of them
 /// differently in the two places (btrfs subvolumes show another device; older overlayfs the lower
 /// layer's inode), so either will do. Anything else in the range is left alone: code a tool
 /// copied into anonymous memory (huge-page remappers), or a page made writable. Returns 1 if it
-/// applied the advice to anything.
-static int gossip_code_pages_advise_range(
-    uintptr_t start, uintptr_t end, const char *executable_path, dev_t device, ino_t inode, int advice) {
+/// dropped anything.
+static int gossip_code_pages_release_range(
+    uintptr_t start, uintptr_t end, const char *executable_path, dev_t device, ino_t inode) {
     FILE *maps = fopen("/proc/self/maps", "re");
     if (maps == 0) return 0;
     int released = 0;
@@ -66,17 +65,17 @@ static int gossip_code_pages_advise_range(
         uintptr_t from = low > start ? low : start;
         uintptr_t to = high < end ? high : end;
         if (from >= to) continue;
-        if (madvise((void *)from, to - from, advice) == 0) released = 1;
+        if (madvise((void *)from, to - from, MADV_DONTNEED) == 0) released = 1;
     }
     free(line);
     fclose(maps);
     return released;
 }
 
-/// Applies madvise(`advice`) to the whole pages of the executable's read-only segments (its code
-/// and constants) that pass the checks above; returns how many segments it applied it to (0:
+/// Drops this process's mappings of the executable's read-only segments (they are mapped again
+/// as they are used); returns how many segments it dropped pages of (0 where it dropped none:
 /// not Linux, no program headers, text relocations, or nothing that passed the checks).
-static inline int gossip_code_pages_advise(int advice) {
+static inline int gossip_release_code_pages(void) {
     // The executable's program headers, as the kernel loaded it.
     const Elf64_Phdr *headers = (const Elf64_Phdr *)getauxval(AT_PHDR);
     size_t count = (size_t)getauxval(AT_PHNUM);
@@ -116,39 +115,39 @@ static inline int gossip_code_pages_advise(int advice) {
         uintptr_t start = (uintptr_t)(bias + header->p_vaddr + page - 1) & ~(page - 1);
         uintptr_t end = (uintptr_t)(bias + header->p_vaddr + header->p_memsz) & ~(page - 1);
         if (start >= end) continue;
-        released += gossip_code_pages_advise_range(start, end, executable_path, executable.st_dev, executable.st_ino, advice);
+        released += gossip_code_pages_release_range(start, end, executable_path, executable.st_dev, executable.st_ino);
     }
     return released;
 }
-
-/// Drops this process's mappings of the executable's read-only segments (they are mapped again
-/// as they are used); returns how many segments it dropped pages of.
-static inline int gossip_release_code_pages(void) { return gossip_code_pages_advise(MADV_DONTNEED); }
-
-/// Asks that the executable's code be mapped with 2 MiB pages where the page cache allows (and
-/// that pages read into the cache again be read as 2 MiB folios); returns how many segments.
-static inline int gossip_code_pages_want_huge(void) { return gossip_code_pages_advise(MADV_HUGEPAGE); }
-
-/// Asks that the executable's code never be mapped with 2 MiB pages; returns how many segments.
-static inline int gossip_code_pages_want_small(void) { return gossip_code_pages_advise(MADV_NOHUGEPAGE); }
-
-/// kB of a process's file pages mapped with 2 MiB page-table entries (`FilePmdMapped` in
-/// /proc/PID/smaps_rollup; pid 0: this process), or -1 if the kernel does not say.
-static inline long gossip_code_pages_pmd_mapped_kb(int pid) {
-    char path[64];
-    if (pid > 0) snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
-    else snprintf(path, sizeof path, "/proc/self/smaps_rollup");
+/// A "Name:   value kB" field of a /proc file such as smaps_rollup, matched by its whole name, or
+/// -1 if the file cannot be read or has no such field.
+static inline long gossip_proc_field_kb(const char *path, const char *field) {
     FILE *file = fopen(path, "re");
     if (file == 0) return -1;
     char line[256];
+    size_t length = strlen(field);
     long value = -1;
     while (fgets(line, sizeof line, file) != 0) {
-        if (sscanf(line, "FilePmdMapped: %ld kB", &value) == 1) break;
-        value = -1;
+        if (strncmp(line, field, length) != 0 || line[length] != ':') continue;
+        if (sscanf(line + length + 1, " %ld kB", &value) != 1) value = -1;
+        break;
     }
     fclose(file);
     return value;
 }
+
+/// A field of /proc/PID/smaps_rollup in kB (pid 0: this process), e.g. "Pss" or "FilePmdMapped",
+/// or -1 if the kernel does not give it.
+static inline long gossip_smaps_rollup_kb(int pid, const char *field) {
+    char path[64];
+    if (pid > 0) snprintf(path, sizeof path, "/proc/%d/smaps_rollup", pid);
+    else snprintf(path, sizeof path, "/proc/self/smaps_rollup");
+    return gossip_proc_field_kb(path, field);
+}
+
+/// kB of a process's file pages mapped with 2 MiB page-table entries (`FilePmdMapped`; pid 0:
+/// this process), or -1 if the kernel does not say.
+static inline long gossip_code_pages_pmd_mapped_kb(int pid) { return gossip_smaps_rollup_kb(pid, "FilePmdMapped"); }
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
@@ -216,8 +215,8 @@ static inline long long gossip_code_pages_prepare_file(const char *path) {
 }
 #else
 static inline int gossip_release_code_pages(void) { return 0; }
-static inline int gossip_code_pages_want_huge(void) { return 0; }
-static inline int gossip_code_pages_want_small(void) { return 0; }
+static inline long gossip_proc_field_kb(const char *path, const char *field) { (void)path; (void)field; return -1; }
+static inline long gossip_smaps_rollup_kb(int pid, const char *field) { (void)pid; (void)field; return -1; }
 static inline long gossip_code_pages_pmd_mapped_kb(int pid) { (void)pid; return -1; }
 static inline long long gossip_code_pages_prepare_file(const char *path) { (void)path; return -1; }
 #endif

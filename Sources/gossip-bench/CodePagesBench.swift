@@ -1,28 +1,26 @@
 import ArgumentParser
 import CCodePages
 import Foundation
-import GossipNode
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-extension CodePages: ExpressibleByArgument {}
-
-/// Reads gossipd's code into the page cache afresh in 2 MiB folios, so that nodes started with
-/// `--code-pages huge` map it with 2 MiB pages (`Sources/CCodePages`). `net` does the same
-/// before it starts its nodes.
+/// Reads gossipd's code into the page cache afresh in 2 MiB folios, so that the nodes started
+/// from it map it with 2 MiB pages (`Sources/CCodePages`). `net` does the same before it starts
+/// its nodes, unless told not to.
 struct CodePagesBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "code-pages",
-        abstract: "Read gossipd's code into the page cache in 2 MiB folios, for nodes run with --code-pages huge.",
+        abstract: "Read gossipd's code into the page cache in 2 MiB folios: its nodes then map it with 2 MiB pages.",
         discussion: """
             Writes back and drops the binary's cached pages (those no running process maps), then \
             reads its read-only segments through a mapping advised MADV_HUGEPAGE: Linux 6.x, THP \
             enabled at least for madvise, and a file system with large folios (ext4, xfs, tmpfs) \
             give 2 MiB folios. Run it before starting the nodes, while no gossipd of that file \
-            runs: a page a process maps stays in the folio it was read in. docs/operations.md, \
-            "Many nodes on one machine".
+            runs: a page a process maps stays in the folio it was read in. Every node of that \
+            file then maps its code with 2 MiB pages, and its RSS counts them whole (they are \
+            shared). docs/operations.md, "Many nodes on one machine".
             """)
 
     @Argument(help: "The gossipd binary (default: next to this program).")
@@ -34,7 +32,7 @@ struct CodePagesBench: ParsableCommand {
     }
 }
 
-/// The benchmark's side of `--code-pages huge`: the binary's page cache, and what the nodes got.
+/// gossipd's code in the page cache, and how the nodes map it.
 enum CodePageCache {
     /// gossipd next to this program.
     static var defaultBinary: String {
@@ -52,12 +50,19 @@ enum CodePageCache {
         let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
         return "code pages: read " + String(format: "%.1f", Double(bytes) / 1_048_576) + " MiB of \(binary)'s code afresh"
             + " through a mapping advised for 2 MiB pages, in " + String(format: "%.0f", milliseconds) + " ms"
-            + " (a node started with --code-pages huge logs how much of its code it maps on 2 MiB pages)"
+            + " (a node logs at info how much of its code it maps on 2 MiB pages)"
     }
 
     /// MiB of `pid`'s file pages mapped with 2 MiB entries, or nil where the kernel does not say.
     static func hugeMappedMiB(pid: pid_t) -> Double? {
         let kilobytes = gossip_code_pages_pmd_mapped_kb(pid)
+        return kilobytes >= 0 ? Double(kilobytes) / 1024 : nil
+    }
+
+    /// `pid`'s proportional set size in MiB (each shared page divided among the processes that
+    /// map it: what the node adds to the machine's memory), or nil where the kernel does not say.
+    static func proportionalMiB(pid: pid_t) -> Double? {
+        let kilobytes = gossip_smaps_rollup_kb(pid, "Pss")
         return kilobytes >= 0 ? Double(kilobytes) / 1024 : nil
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import GossipNode
 import GossipSockets
 import Synchronization
 
@@ -65,22 +64,19 @@ final class LocalNetwork: @unchecked Sendable {
     private let signalled = Atomic<Int32>(0)
 
     private let logLevel: String
-    private let codePages: CodePages
 
     /// Writes one INI file per node. Nothing runs until `start`.
     /// - Parameter logLevel: every node's `--log-level` (notice keeps 300 logs small).
     /// - Parameter apiSockets: give every node an `api_socket` in `folder` (`node<i>.sock`), for
     ///   the probe's modules to connect to.
     /// - Parameter nodeKeys: keys for some nodes alone (by index), over `extraKeys`.
-    /// - Parameter codePages: every node's `--code-pages`.
     init(
         count: Int, join: JoinMode, folder: String, gossipd: String, extraKeys: [String: String], logLevel: String = "notice",
-        apiSockets: Bool = false, nodeKeys: [Int: [String: String]] = [:], codePages: CodePages = .small
+        apiSockets: Bool = false, nodeKeys: [Int: [String: String]] = [:]
     ) throws {
         self.folder = folder
         self.gossipd = gossipd
         self.logLevel = logLevel
-        self.codePages = codePages
         let (ports, note) = try Self.pickPorts(2 * count)
         portNote = note
         var random = SystemRandomNumberGenerator()
@@ -157,7 +153,7 @@ final class LocalNetwork: @unchecked Sendable {
     }
 
     private func spawn(_ index: Int) throws -> pid_t? {
-        let arguments = [gossipd, "--config", "\(folder)/node\(index).ini", "--log-level", logLevel, "--code-pages", codePages.rawValue]
+        let arguments = [gossipd, "--config", "\(folder)/node\(index).ini", "--log-level", logLevel]
         let logPath = "\(folder)/node\(index).log"
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

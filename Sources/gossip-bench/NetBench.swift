@@ -92,8 +92,8 @@ struct NetBench: ParsableCommand {
     @Option(help: "The gossipd binary (default: next to this program).")
     var gossipd: String?
 
-    @Option(help: "Every node's --code-pages: huge (the default here: the binary's code is first read afresh into 2 MiB page-cache folios, as `gossip-bench code-pages` does, and the nodes map it with 2 MiB pages) or small (gossipd's own default, as users run one node).")
-    var codePages: CodePages = .huge
+    @Flag(inversion: .prefixedNo, help: "First read gossipd's code afresh into 2 MiB page-cache folios (as `gossip-bench code-pages` does), so that the nodes map it with 2 MiB pages; --no-huge-code-pages leaves the page cache as it is (as all runs before 2026-12-02's sixth sitting).")
+    var hugeCodePages = true
 
     func validate() throws {
         guard nodes >= 2 && nodes <= 500 else { throw ValidationError("--nodes must be 2...500") }
@@ -190,14 +190,12 @@ struct NetBench: ParsableCommand {
             print("machine: not measured (the loopback sockets or the threads' CPUs could not be set up)")
         }
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
-        if codePages == .huge { print(try CodePageCache.prepare(binary)) }
+        if hugeCodePages { print(try CodePageCache.prepare(binary)) }
         let keys = [
             "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
             "identity_work_bits": "\(workBits)", "link_encryption": plaintext ? "0" : "1",
         ].merging(try setKeys()) { _, set in set }
-        let network = try LocalNetwork(
-            count: nodes, join: join, folder: folder, gossipd: binary, extraKeys: keys, logLevel: logLevel, apiSockets: apiSocket,
-            codePages: codePages)
+        let network = try LocalNetwork(count: nodes, join: join, folder: folder, gossipd: binary, extraKeys: keys, logLevel: logLevel, apiSockets: apiSocket)
         let signalSources = network.stopOnSignals()
         defer {
             network.finish()
@@ -525,9 +523,12 @@ struct NetBench: ParsableCommand {
         guard !stats.isEmpty else { return }
         let rss = stats.map(\.rssMiB), threads = stats.map { Double($0.threads) }, cpu = stats.map(\.cpuSeconds)
         let anonymous = stats.map(\.anonymousMiB)
-        // File pages mapped with 2 MiB entries: gossipd's code with --code-pages huge (shared).
+        // File pages mapped with 2 MiB entries: gossipd's code, where the page cache holds it so (shared).
         let huge = members.compactMap { $0.pid.flatMap(CodePageCache.hugeMappedMiB(pid:)) }
         let hugeNote = huge.isEmpty ? "" : "; code on 2 MiB pages median \(format(percentile(huge, 0.5), "")) max \(format(huge.max(), ""))"
-        print("per node: RSS MiB min \(format(rss.min(), "")) median \(format(percentile(rss, 0.5), "")) max \(format(rss.max(), "")) (anonymous median \(format(percentile(anonymous, 0.5), "")) max \(format(anonymous.max(), ""))\(hugeNote)); threads median \(format(percentile(threads, 0.5), "")) max \(format(threads.max(), "")); CPU s median \(format(percentile(cpu, 0.5), "")) max \(format(cpu.max(), "")) total \(String(format: "%.2f", cpu.reduce(0, +)))")
+        // Shared pages divided among the processes that map them: what a node adds to the machine.
+        let proportional = members.compactMap { $0.pid.flatMap(CodePageCache.proportionalMiB(pid:)) }
+        let pssNote = proportional.isEmpty ? "" : "; PSS median \(format(percentile(proportional, 0.5), "")) max \(format(proportional.max(), ""))"
+        print("per node: RSS MiB min \(format(rss.min(), "")) median \(format(percentile(rss, 0.5), "")) max \(format(rss.max(), "")) (anonymous median \(format(percentile(anonymous, 0.5), "")) max \(format(anonymous.max(), ""))\(hugeNote)\(pssNote)); threads median \(format(percentile(threads, 0.5), "")) max \(format(threads.max(), "")); CPU s median \(format(percentile(cpu, 0.5), "")) max \(format(cpu.max(), "")) total \(String(format: "%.2f", cpu.reduce(0, +)))")
     }
 }

@@ -39,11 +39,6 @@ struct GossipDaemon: ParsableCommand {
     @Option(name: .long, help: "Append every item the node takes in to this file (overrides record_file; docs/record-format.md).")
     var record: String?
 
-    @Option(
-        name: .long,
-        help: "small (default: the node's RSS stays small) or huge (its code on 2 MiB pages where the page cache holds it so: fewer TLB misses with many nodes on one machine; docs/operations.md).")
-    var codePages: CodePages = .small
-
     @Flag(name: .long, help: "Check the configuration, print the effective settings, and exit.")
     var checkConfig = false
 
@@ -51,11 +46,6 @@ struct GossipDaemon: ParsableCommand {
     var strict = false
 
     func run() throws {
-        // Before anything else runs, so that the code starting runs is mapped the way asked for.
-        switch codePages {
-        case .small: gossip_code_pages_want_small()
-        case .huge: gossip_code_pages_want_huge()
-        }
         // Checked before the file is read, so a usage error is one (exit 64).
         let commandLineLevel = try logLevel.map { text in
             guard let level = Logger.Level(rawValue: text.lowercased()) else {
@@ -174,24 +164,20 @@ struct GossipDaemon: ParsableCommand {
         if stops.withLock({ $0 }) == 0 {
             ServiceNotifier.notify("READY=1\nSTATUS=serving: api \(node.apiPort), p2p \(node.p2pPort)")
         }
-        switch codePages {
-        case .small:
-            // Started: the code that only starting runs need not stay mapped (`Sources/CCodePages`).
-            // Not with GOSSIPD_KEEP_CODE_PAGES set: breakpoints set by then would go with the pages.
-            if getenv("GOSSIPD_KEEP_CODE_PAGES") == nil {
-                let released = gossip_release_code_pages()
-                logger.debug("start-up code pages let go", metadata: ["segments": "\(released)"])
-            }
-        case .huge:
-            // Mapped on 2 MiB pages only where the page cache holds the code in 2 MiB folios.
-            let kilobytes = gossip_code_pages_pmd_mapped_kb(0)
-            if kilobytes > 0 {
-                logger.info("code pages: huge", metadata: ["on_2mib_pages_kib": "\(kilobytes)"])
-            } else {
-                logger.notice(
-                    "code pages: huge asked for, but no code is on 2 MiB pages: the page cache holds gossipd in small folios (gossip-bench code-pages PATH before starting the nodes reads it afresh; docs/operations.md)"
-                )
-            }
+        // Where the page cache holds the binary in 2 MiB folios (gossip-bench code-pages), the code
+        // is mapped with 2 MiB pages and the RSS counts them whole: say so, since it explains the RSS
+        // (read before the start-up code is let go, which takes those mappings until they are used).
+        let hugeKilobytes = gossip_code_pages_pmd_mapped_kb(0)
+        if hugeKilobytes > 0 {
+            logger.info(
+                "code on 2 MiB pages (shared by every process of this binary; the RSS counts them whole)",
+                metadata: ["kib": "\(hugeKilobytes)"])
+        }
+        // Started: the code that only starting runs need not stay mapped (`Sources/CCodePages`).
+        // Not with GOSSIPD_KEEP_CODE_PAGES set: breakpoints set by then would go with the pages.
+        if getenv("GOSSIPD_KEEP_CODE_PAGES") == nil {
+            let released = gossip_release_code_pages()
+            logger.debug("start-up code pages let go", metadata: ["segments": "\(released)"])
         }
         stop.wait()
         reloadNode.withLock { $0 = nil }  // no reload while stopping
@@ -254,8 +240,6 @@ extension GossipDaemon {
     /// The signals gossipd takes on its signal thread.
     static let handledSignals = [SIGINT, SIGTERM, SIGHUP]
 }
-
-extension CodePages: ExpressibleByArgument {}
 
 // Before anything starts a thread: every thread inherits the blocked set, so these signals wait
 // for the signal thread (`SignalWaiter`) and never take their default action elsewhere.

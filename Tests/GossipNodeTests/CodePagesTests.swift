@@ -4,7 +4,8 @@ import GossipWire
 import Testing
 
 /// gossipd lets go of the pages of its code that starting it mapped (`Sources/CCodePages`); here
-/// the test process does it to itself.
+/// the test process does it to itself. And what a launcher uses to put gossipd's code on 2 MiB
+/// pages, and to read how the nodes map it.
 ///
 /// A value in the test binary's writable data: it must keep what was stored in it (were the data
 /// segment let go, it would read its initial 7 from the file again). Written only by the one test.
@@ -38,19 +39,26 @@ struct CodePagesTests {
         #expect(try APIMessage(frame: frame) == .notify(GossipNotify(dataType: 77)))
     }
 
-    @Test("advice for 2 MiB pages and against them reaches the code segment; the kernel says how much is mapped so")
-    func pageSizeAdvice() throws {
-        #expect(gossip_code_pages_want_huge() >= 1, "at least the code segment")
-        #expect(gossip_code_pages_want_small() >= 1, "at least the code segment")
-        let kilobytes = gossip_code_pages_pmd_mapped_kb(0)
-        #expect(kilobytes >= 0, "FilePmdMapped in /proc/self/smaps_rollup")
+    @Test("smaps_rollup fields are read whole, for this process and by pid: the code on 2 MiB pages, the PSS")
+    func smapsFields() throws {
+        #expect(gossip_code_pages_pmd_mapped_kb(0) >= 0, "FilePmdMapped in /proc/self/smaps_rollup")
         #expect(gossip_code_pages_pmd_mapped_kb(getpid()) >= 0, "the same file by pid")
         #expect(gossip_code_pages_pmd_mapped_kb(Int32.max) == -1, "no such process")
-        // The code runs on after both.
-        var reader = FrameReader()
-        reader.append(APIMessage.notify(GossipNotify(dataType: 78)).encoded())
-        let frame = try #require(try reader.nextFrame())
-        #expect(try APIMessage(frame: frame) == .notify(GossipNotify(dataType: 78)))
+        #expect(gossip_smaps_rollup_kb(0, "Pss") > 0)
+        #expect(gossip_smaps_rollup_kb(0, "NoSuchField") == -1)
+        // A field is matched by its whole name: "Pss" is not "Pss_Anon", which comes first here.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("smaps-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("smaps_rollup").path
+        try "Rss:                 9 kB\nPss_Anon:            5 kB\nPss:                 7 kB\nFilePmdMapped:    2048 kB\nOdd:    x kB\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(gossip_proc_field_kb(path, "Pss") == 7)
+        #expect(gossip_proc_field_kb(path, "Pss_Anon") == 5)
+        #expect(gossip_proc_field_kb(path, "FilePmdMapped") == 2048)
+        #expect(gossip_proc_field_kb(path, "Rs") == -1, "a prefix of a name is not the name")
+        #expect(gossip_proc_field_kb(path, "Odd") == -1, "not a number")
+        #expect(gossip_proc_field_kb(folder.appendingPathComponent("missing").path, "Pss") == -1)
     }
 
     @Test("a launcher reads an executable's read-only segments afresh, from their 2 MiB boundary; anything but a 64-bit ELF file is refused")
