@@ -138,9 +138,10 @@ let package = Package(
             // node then holds about 14 MiB instead of 17 MiB, which counts with many nodes on one
             // machine. Compiling this module with the flag too makes it name the static libraries'
             // own dependencies, so no flag is needed on the command line. Debug builds stay dynamic.
-            // Its segments aligned to 2 MiB in the file and in memory, so that the kernel can map its
-            // code with 2 MiB pages where the page cache holds it in 2 MiB folios (gossip-bench
-            // code-pages, Sources/CCodePages); the file grows by the padding (about 1.5 MB).
+            // Its segments aligned to 2 MiB in the file and in memory (debug and release builds alike),
+            // so that the kernel can map its code with 2 MiB pages where the page cache holds it in
+            // 2 MiB folios (gossip-bench code-pages, Sources/CCodePages); the file grows by the
+            // padding (about 1.5 MB).
             swiftSettings: [.unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release))],
             linkerSettings: [
                 .unsafeFlags(["-static-stdlib"], .when(platforms: [.linux], configuration: .release)),

@@ -21,6 +21,7 @@
 //   nodes on one machine"). Every process of that file then maps whole 2 MiB folios, and its RSS
 //   counts them (shared: the memory is the page cache's, once for the machine).
 
+#include <errno.h>
 #if defined(__linux__) && defined(__LP64__)
 #include <elf.h>
 #include <errno.h>
@@ -160,14 +161,18 @@ static inline long gossip_code_pages_pmd_mapped_kb(int pid) { return gossip_smap
 /// launcher, before it starts the nodes; a node cannot do it for itself, as the pages it has
 /// already run stay cached in the folios they were read in. Returns the bytes read in (the
 /// segments, each from its 2 MiB boundary), or -1 with errno set: the file cannot be opened or
-/// is not a 64-bit ELF file (ENOEXEC), or the mapping failed.
+/// read, is not a regular file (EINVAL), is not a 64-bit ELF file with at most 64 program
+/// headers (ENOEXEC), or cannot be mapped; ENOSYS where this is not built (not 64-bit Linux).
 static inline long long gossip_code_pages_prepare_file(const char *path) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO does not block the open
     if (fd < 0) return -1;
     struct stat file;
     Elf64_Ehdr header;
     if (fstat(fd, &file) != 0) { int saved = errno; close(fd); errno = saved; return -1; }
-    if (pread(fd, &header, sizeof header, 0) != (ssize_t)sizeof header
+    if (!S_ISREG(file.st_mode)) { close(fd); errno = EINVAL; return -1; }
+    ssize_t got = pread(fd, &header, sizeof header, 0);
+    if (got < 0) { int saved = errno; close(fd); errno = saved; return -1; }
+    if (got != (ssize_t)sizeof header
         || memcmp(header.e_ident, ELFMAG, SELFMAG) != 0 || header.e_ident[EI_CLASS] != ELFCLASS64
         || header.e_phentsize != sizeof(Elf64_Phdr) || header.e_phnum == 0 || header.e_phnum > 64) {
         close(fd);
@@ -176,7 +181,9 @@ static inline long long gossip_code_pages_prepare_file(const char *path) {
     }
     Elf64_Phdr segments[64];
     size_t headerBytes = (size_t)header.e_phnum * sizeof(Elf64_Phdr);
-    if (pread(fd, segments, headerBytes, (off_t)header.e_phoff) != (ssize_t)headerBytes) {
+    got = pread(fd, segments, headerBytes, (off_t)header.e_phoff);
+    if (got < 0) { int saved = errno; close(fd); errno = saved; return -1; }
+    if (got != (ssize_t)headerBytes) {
         close(fd);
         errno = ENOEXEC;
         return -1;
@@ -185,9 +192,10 @@ static inline long long gossip_code_pages_prepare_file(const char *path) {
     (void)fdatasync(fd);
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     size_t size = (size_t)file.st_size;
-    void *mapped = size > 0 ? mmap(0, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    void *mapped = mmap(0, size, PROT_READ, MAP_PRIVATE, fd, 0);  // size > 0: the header was read
+    int saved = errno;
     close(fd);
-    if (mapped == MAP_FAILED) return -1;
+    if (mapped == MAP_FAILED) { errno = saved; return -1; }
     const size_t huge = 2u << 20, page = (size_t)sysconf(_SC_PAGESIZE);
     long long read_in = 0;
     size_t done = 0;  // segments come in file order; one that starts in a 2 MiB block already read
@@ -204,8 +212,10 @@ static inline long long gossip_code_pages_prepare_file(const char *path) {
         done = to;
         char *base = (char *)mapped + from;
         (void)madvise(base, to - from, MADV_HUGEPAGE);
-        if (madvise(base, to - from, MADV_POPULATE_READ) != 0) {
-            // Before Linux 5.14: fault each page in by reading a byte of it.
+        if (madvise(base, to - from, MADV_POPULATE_READ) != 0 && errno == EINVAL) {
+            // Before Linux 5.14: fault each page in by reading a byte of it. Not on any other
+            // error: EFAULT means the file shrank meanwhile, and touching past its end would
+            // raise SIGBUS.
             for (size_t offset = 0; offset < to - from; offset += page) (void)*(volatile char *)(base + offset);
         }
         read_in += (long long)(to - from);
@@ -218,7 +228,7 @@ static inline int gossip_release_code_pages(void) { return 0; }
 static inline long gossip_proc_field_kb(const char *path, const char *field) { (void)path; (void)field; return -1; }
 static inline long gossip_smaps_rollup_kb(int pid, const char *field) { (void)pid; (void)field; return -1; }
 static inline long gossip_code_pages_pmd_mapped_kb(int pid) { (void)pid; return -1; }
-static inline long long gossip_code_pages_prepare_file(const char *path) { (void)path; return -1; }
+static inline long long gossip_code_pages_prepare_file(const char *path) { (void)path; errno = ENOSYS; return -1; }
 #endif
 
 #endif

@@ -15,9 +15,9 @@ struct CodePagesBench: ParsableCommand {
         abstract: "Read gossipd's code into the page cache in 2 MiB folios: its nodes then map it with 2 MiB pages.",
         discussion: """
             Writes back and drops the binary's cached pages (those no running process maps), then \
-            reads its read-only segments through a mapping advised MADV_HUGEPAGE: Linux 6.x, THP \
-            enabled at least for madvise, and a file system with large folios (ext4, xfs, tmpfs) \
-            give 2 MiB folios. Run it before starting the nodes, while no gossipd of that file \
+            reads its read-only segments through a mapping advised MADV_HUGEPAGE: with THP \
+            enabled at least for madvise and a file system that keeps the file in large folios \
+            (ext4 on Linux 6.18, for one), that gives 2 MiB folios. Run it before starting the nodes, while no gossipd of that file \
             runs: a page a process maps stays in the folio it was read in. Every node of that \
             file then maps its code with 2 MiB pages, and its RSS counts them whole (they are \
             shared). docs/operations.md, "Many nodes on one machine".
@@ -28,6 +28,10 @@ struct CodePagesBench: ParsableCommand {
 
     func run() throws {
         let binary = gossipd ?? CodePageCache.defaultBinary
+        let running = CodePageCache.processesRunning(binary)
+        if running > 0 {
+            print("note: \(running) running processes run \(binary); the pages of it they map stay in the folios they are in")
+        }
         print(try CodePageCache.prepare(binary))
     }
 }
@@ -43,14 +47,24 @@ enum CodePageCache {
     static func prepare(_ binary: String) throws -> String {
         let begin = ContinuousClock.now
         let bytes = gossip_code_pages_prepare_file(binary)
+        let error = errno
         guard bytes >= 0 else {
-            throw BenchFailure("code pages: cannot read \(binary): \(String(cString: strerror(errno)))")
+            throw BenchFailure("code pages: cannot read \(binary) afresh: \(String(cString: strerror(error)))")
         }
         let elapsed = ContinuousClock.now - begin
         let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
         return "code pages: read " + String(format: "%.1f", Double(bytes) / 1_048_576) + " MiB of \(binary)'s code afresh"
             + " through a mapping advised for 2 MiB pages, in " + String(format: "%.0f", milliseconds) + " ms"
-            + " (a node logs at info how much of its code it maps on 2 MiB pages)"
+            + " (a node whose code the kernel maps on 2 MiB pages says so in its log, at info)"
+    }
+
+    /// How many running processes run `binary` (their pages of it stay in the folios they are in).
+    static func processesRunning(_ binary: String) -> Int {
+        let target = URL(fileURLWithPath: binary).resolvingSymlinksInPath().path
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.filter { $0.allSatisfy(\.isNumber) }.count { pid in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) == target
+        }
     }
 
     /// MiB of `pid`'s file pages mapped with 2 MiB entries, or nil where the kernel does not say.

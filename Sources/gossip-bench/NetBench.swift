@@ -190,7 +190,13 @@ struct NetBench: ParsableCommand {
             print("machine: not measured (the loopback sockets or the threads' CPUs could not be set up)")
         }
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
-        if hugeCodePages { print(try CodePageCache.prepare(binary)) }
+        if hugeCodePages {
+            let running = CodePageCache.processesRunning(binary)
+            if running > 0 {
+                print("note: \(running) running processes run \(binary); the pages of it they map stay in the folios they are in")
+            }
+            do { print(try CodePageCache.prepare(binary)) } catch { print("warning: \(error); the nodes map what the page cache holds") }
+        }
         let keys = [
             "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",
             "identity_work_bits": "\(workBits)", "link_encryption": plaintext ? "0" : "1",
