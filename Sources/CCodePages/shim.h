@@ -24,7 +24,6 @@
 #include <errno.h>
 #if defined(__linux__) && defined(__LP64__)
 #include <elf.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -120,6 +119,7 @@ static inline int gossip_release_code_pages(void) {
     }
     return released;
 }
+
 /// A "Name:   value kB" field of a /proc file such as smaps_rollup, matched by its whole name, or
 /// -1 if the file cannot be read or has no such field.
 static inline long gossip_proc_field_kb(const char *path, const char *field) {

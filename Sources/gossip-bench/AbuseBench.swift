@@ -48,7 +48,7 @@ struct AbuseBench: ParsableCommand {
     }
 
     func run() throws {
-        let binary = gossipd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
+        let binary = gossipd ?? LocalNetwork.gossipdBesideThisProgram
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchFailure("no gossipd at \(binary); build it first: swift build -c release --product gossipd")
         }

@@ -27,39 +27,30 @@ struct CodePagesBench: ParsableCommand {
     var gossipd: String?
 
     func run() throws {
-        let binary = gossipd ?? CodePageCache.defaultBinary
-        let running = CodePageCache.processesRunning(binary)
-        if running > 0 {
-            print("note: \(running) running processes run \(binary); the pages of it they map stay in the folios they are in")
-        }
-        print(try CodePageCache.prepare(binary))
+        print(try CodePageCache.prepare(gossipd ?? LocalNetwork.gossipdBesideThisProgram))
     }
 }
 
 /// gossipd's code in the page cache, and how the nodes map it.
 enum CodePageCache {
-    /// gossipd next to this program.
-    static var defaultBinary: String {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
-    }
-
-    /// Reads `binary`'s code afresh (see `CodePagesBench`); returns a line saying what it did.
+    /// Reads `binary`'s code afresh (see `CodePagesBench`); returns what it did, a line, after a
+    /// note line if running processes run that file.
     static func prepare(_ binary: String) throws -> String {
+        let running = processesRunning(binary)
+        let note = running > 0 ? "note: \(running) running processes run \(binary); the pages of it they map stay in the folios they are in\n" : ""
         let begin = ContinuousClock.now
         let bytes = gossip_code_pages_prepare_file(binary)
         let error = errno
         guard bytes >= 0 else {
             throw BenchFailure("code pages: cannot read \(binary) afresh: \(String(cString: strerror(error)))")
         }
-        let elapsed = ContinuousClock.now - begin
-        let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
-        return "code pages: read " + String(format: "%.1f", Double(bytes) / 1_048_576) + " MiB of \(binary)'s code afresh"
-            + " through a mapping advised for 2 MiB pages, in " + String(format: "%.0f", milliseconds) + " ms"
+        return note + "code pages: read " + String(format: "%.1f", Double(bytes) / 1_048_576) + " MiB of \(binary)'s code afresh"
+            + " through a mapping advised for 2 MiB pages, in " + String(format: "%.0f", milliseconds(ContinuousClock.now - begin)) + " ms"
             + " (a node whose code the kernel maps on 2 MiB pages says so in its log, at info)"
     }
 
     /// How many running processes run `binary` (their pages of it stay in the folios they are in).
-    static func processesRunning(_ binary: String) -> Int {
+    private static func processesRunning(_ binary: String) -> Int {
         let target = URL(fileURLWithPath: binary).resolvingSymlinksInPath().path
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.filter { $0.allSatisfy(\.isNumber) }.count { pid in

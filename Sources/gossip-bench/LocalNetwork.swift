@@ -40,6 +40,12 @@ enum JoinMode: String, ExpressibleByArgument, CaseIterable, Sendable {
 /// gossipd processes on 127.0.0.1 with generated INI files, in one process group of their own,
 /// stopped by `stopAll` (also from a SIGINT, SIGTERM or SIGHUP handler: see `stopOnSignals`).
 final class LocalNetwork: @unchecked Sendable {
+    /// The gossipd binary next to this program (where `swift build` puts both): every
+    /// subcommand's default for `--gossipd`.
+    static var gossipdBesideThisProgram: String {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
+    }
+
     let probeNodes: [ProbeNode]
     let folder: String
     /// Where the P2P and API ports came from, for the report.

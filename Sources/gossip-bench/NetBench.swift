@@ -170,7 +170,7 @@ struct NetBench: ParsableCommand {
     private var boundNote: String { linkBound == nil ? "degree \(degree) + degree_slack \(slack)" : "--link-bound" }
 
     func run() throws {
-        let binary = gossipd ?? URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("gossipd").path
+        let binary = gossipd ?? LocalNetwork.gossipdBesideThisProgram
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchFailure("no gossipd at \(binary): build it with `swift build -c release --product gossipd`")
         }
@@ -191,10 +191,6 @@ struct NetBench: ParsableCommand {
         }
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
         if hugeCodePages {
-            let running = CodePageCache.processesRunning(binary)
-            if running > 0 {
-                print("note: \(running) running processes run \(binary); the pages of it they map stay in the folios they are in")
-            }
             do { print(try CodePageCache.prepare(binary)) } catch { print("warning: \(error); the nodes map what the page cache holds") }
         }
         let keys = [
