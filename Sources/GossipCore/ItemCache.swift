@@ -9,12 +9,20 @@ public struct ItemCache: Sendable {
     /// When each item in `order` was inserted, in the same order.
     private var insertedAt: Deque<Moment> = []
 
-    public init(capacity: Int) {
+    /// `reserving`: entries to make room for now (at most `capacity`; gossipd: `ItemTableRoom`).
+    public init(capacity: Int, reserving: Int = 0) {
         precondition(capacity > 0, "cache capacity must be positive")
         self.capacity = capacity
+        let room = min(capacity, reserving)
+        items.reserveCapacity(room)
+        order.reserveCapacity(room)
+        insertedAt.reserveCapacity(room)
     }
 
     public var count: Int { items.count }
+
+    /// How many items the table holds before it must grow (for tests of the room reserved).
+    var tableCapacity: Int { items.capacity }
 
     public func contains(_ id: ItemID) -> Bool { items[id] != nil }
 

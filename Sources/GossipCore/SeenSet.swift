@@ -16,15 +16,22 @@ public struct SeenSet: Sendable {
     /// Each held ID once, in the order of first sighting.
     private var entries: Deque<(id: ItemID, at: Moment)> = []
 
-    public init(capacity: Int, ttlNanoseconds: UInt64) {
+    /// `reserving`: entries to make room for now (at most `capacity`; gossipd: `ItemTableRoom`).
+    public init(capacity: Int, ttlNanoseconds: UInt64, reserving: Int = 0) {
         precondition(capacity > 0)
         self.capacity = capacity
         self.ttlNanoseconds = ttlNanoseconds
+        let room = min(capacity, reserving)
+        ids.reserveCapacity(room)
+        entries.reserveCapacity(room)
     }
 
     public var count: Int { ids.count }
 
     public func contains(_ id: ItemID) -> Bool { ids.contains(id) }
+
+    /// How many IDs the set holds before it must grow (for tests of the room reserved).
+    var tableCapacity: Int { ids.capacity }
 
     /// Entries held in time order (for tests of the memory bound): always `count`.
     var entryCount: Int { entries.count }

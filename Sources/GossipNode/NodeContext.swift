@@ -107,6 +107,8 @@ final class NodeContext: Sendable {
         // clock stood when the node's clock read zero.
         let wallNow = UInt64(max(0, time(nil)))
         protocolConfiguration.engine.unixSecondsAtZero = wallNow - min(wallNow, clock.now().nanoseconds / 1_000_000_000)
+        protocolConfiguration.engine.reservedItems = ItemTableRoom.entries
+        protocolConfiguration.broadcast.reservedItems = ItemTableRoom.entries
         var core = GossipProtocol(
             configuration: protocolConfiguration, signer: signer, selfAddress: advertised,
             bootstrappers: configuration.bootstrapTargets, random: &random,

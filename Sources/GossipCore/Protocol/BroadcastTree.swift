@@ -40,16 +40,20 @@ public struct BroadcastTree: Sendable {
         /// keeps announcing on the same ones while its links last, so a wide active view costs
         /// few IHAVE frames, and every node still hears of each item from several neighbours.
         public var lazyFanout: Int
+        /// Entries the tables of recent items make room for when created (gossipd: `ItemTableRoom`);
+        /// 0: they grow from empty.
+        public var reservedItems: Int
 
         public init(
             announceIntervalNanoseconds: UInt64, graftTimeoutNanoseconds: UInt64, maximumMissing: Int = 4096,
-            maximumBatch: Int = 256, lazyFanout: Int = 6
+            maximumBatch: Int = 256, lazyFanout: Int = 6, reservedItems: Int = 0
         ) {
             self.announceIntervalNanoseconds = announceIntervalNanoseconds
             self.graftTimeoutNanoseconds = graftTimeoutNanoseconds
             self.maximumMissing = maximumMissing
             self.maximumBatch = maximumBatch
             self.lazyFanout = lazyFanout
+            self.reservedItems = reservedItems
         }
     }
 
@@ -78,7 +82,7 @@ public struct BroadcastTree: Sendable {
         var link: LinkID?
         var path: TreePath
     }
-    private var arrivals = RecentMemory<Arrival>(capacity: BroadcastTree.memoryCapacity)
+    private var arrivals: RecentMemory<Arrival>
     private var pending: [LinkID: [ItemID]] = [:]
     private var nextFlush: Moment?
     private var missing: MissingItems
@@ -98,7 +102,7 @@ public struct BroadcastTree: Sendable {
     /// Items whose first copy did not come over a tree link (a lazy link whose PRUNE the peer had
     /// not yet seen, or an anti-entropy answer): the tree's own copy may still be on its way, and
     /// its arrival is no sign of a cycle. Bounded, oldest forgotten first.
-    private var offTree = RecentMemory<Void>(capacity: BroadcastTree.memoryCapacity)
+    private var offTree: RecentMemory<Void>
 
     /// The graft timeout in use: how late the tree's copies have come after their first
     /// announcement here (`LatenessEstimate.wait`), within the configured timeout and 8 times it.
@@ -120,13 +124,13 @@ public struct BroadcastTree: Sendable {
         var sampled = false
     }
     /// Items asked for lately.
-    private var asked = RecentMemory<Asked>(capacity: BroadcastTree.memoryCapacity)
+    private var asked: RecentMemory<Asked>
     /// When each item announced lately was first announced here, until the tree's copy came
     /// (whether or not the node tracked the item as missing: its table may have been full).
-    private var firstAnnounced = RecentMemory<Moment>(capacity: BroadcastTree.memoryCapacity)
+    private var firstAnnounced: RecentMemory<Moment>
     /// Items whose first copy came over the tree before any announcement: the first announcement
     /// after it is a lateness sample of 0.
-    private var treeFirst = RecentMemory<Void>(capacity: BroadcastTree.memoryCapacity)
+    private var treeFirst: RecentMemory<Void>
 
     /// When the node last fetched a missed item without grafting.
     private var lastFetch: Moment?
@@ -141,6 +145,12 @@ public struct BroadcastTree: Sendable {
     public init(configuration: Configuration, random: SeededRandom) {
         self.configuration = configuration
         self.missing = MissingItems(capacity: configuration.maximumMissing)
+        let (capacity, room) = (BroadcastTree.memoryCapacity, configuration.reservedItems)
+        arrivals = RecentMemory(capacity: capacity, reserving: room)
+        offTree = RecentMemory(capacity: capacity, reserving: room)
+        asked = RecentMemory(capacity: capacity, reserving: room)
+        firstAnnounced = RecentMemory(capacity: capacity, reserving: room)
+        treeFirst = RecentMemory(capacity: capacity, reserving: room)
         var random = random
         self.rankSalt = random.next()
         self.random = random

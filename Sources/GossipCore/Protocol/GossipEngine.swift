@@ -21,6 +21,10 @@ public struct GossipEngine: Sendable {
         /// The Unix time, in seconds, at `Moment.zero`: where the wall clock stood when the
         /// driver's clock started. Item IDs carry the Unix second of their announcement.
         public var unixSecondsAtZero: UInt64
+        /// Entries the cache and the seen set make room for when created (each at most its
+        /// capacity), so that the first items do not grow them (gossipd: `ItemTableRoom`). 0: they grow
+        /// from empty, as a simulation of many nodes wants.
+        public var reservedItems: Int
 
         /// How far in the future (by our clock) an item's stamp may be: origins' clocks differ.
         public static let maximumClockSkewSeconds: UInt64 = 60
@@ -28,7 +32,7 @@ public struct GossipEngine: Sendable {
         public init(
             cacheSize: Int, validationTimeoutNanoseconds: UInt64, maximumHeldBytes: Int = 64 << 20,
             seenCapacity: Int = 65_536, seenTTLNanoseconds: UInt64 = 600 * 1_000_000_000,
-            unixSecondsAtZero: UInt64 = 1_800_000_000
+            unixSecondsAtZero: UInt64 = 1_800_000_000, reservedItems: Int = 0
         ) {
             self.cacheSize = cacheSize
             self.validationTimeoutNanoseconds = validationTimeoutNanoseconds
@@ -36,6 +40,7 @@ public struct GossipEngine: Sendable {
             self.seenCapacity = seenCapacity
             self.seenTTLNanoseconds = seenTTLNanoseconds
             self.unixSecondsAtZero = unixSecondsAtZero
+            self.reservedItems = reservedItems
         }
     }
 
@@ -78,11 +83,13 @@ public struct GossipEngine: Sendable {
 
     public init(configuration: Configuration, random: SeededRandom? = nil) {
         self.configuration = configuration
-        self.cache = ItemCache(capacity: configuration.cacheSize)
+        self.cache = ItemCache(capacity: configuration.cacheSize, reserving: configuration.reservedItems)
         self.validations = ValidationTracker(
             timeoutNanoseconds: configuration.validationTimeoutNanoseconds,
             maximumHeldBytes: configuration.maximumHeldBytes)
-        self.seen = SeenSet(capacity: configuration.seenCapacity, ttlNanoseconds: configuration.seenTTLNanoseconds)
+        self.seen = SeenSet(
+            capacity: configuration.seenCapacity, ttlNanoseconds: configuration.seenTTLNanoseconds,
+            reserving: configuration.reservedItems)
         self.random = random
         self.admission = Self.admissionBucket(configuration)
         self.unvalidatedAdmission = TokenBucket(

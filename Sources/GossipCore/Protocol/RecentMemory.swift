@@ -9,11 +9,18 @@ struct RecentMemory<Value: Sendable>: Sendable {
     private var values: [ItemID: Value] = [:]
     private var order: Deque<ItemID> = []
 
-    init(capacity: Int) {
+    /// `reserving`: entries to make room for now (at most `capacity`; gossipd: `ItemTableRoom`).
+    init(capacity: Int, reserving: Int = 0) {
         self.capacity = capacity
+        let room = min(capacity, reserving)
+        values.reserveCapacity(room)
+        order.reserveCapacity(room)
     }
 
     func contains(_ id: ItemID) -> Bool { values[id] != nil }
+
+    /// How many keys the table holds before it must grow (for tests of the room reserved).
+    var tableCapacity: Int { values.capacity }
 
     subscript(id: ItemID) -> Value? { values[id] }
 
