@@ -368,15 +368,18 @@ final class NetworkProbe: @unchecked Sendable {
     func waitForCoverage(_ sequences: Range<Int>, members: [ProbeNode], timeout: Duration) {
         let wanted = Set(members.map(\.index))
         let deadline = ContinuousClock.now + timeout
+        // Items not yet seen at every member. A covered item is looked at once: the subscribers
+        // record under this lock before they answer VALIDATION, and a poll that went through every
+        // covered item again (30,000 lookups at 300 nodes) held up the last item's wave.
+        var uncovered = Array(sequences)
         while ContinuousClock.now < deadline {
-            // Lookups only, no sets built: the subscribers wait for this lock.
-            let done = receipts.withLock { table in
-                sequences.allSatisfy { sequence in
-                    guard let got = table[sequence], got.count >= wanted.count else { return false }
-                    return wanted.allSatisfy { got[$0] != nil }
+            uncovered = receipts.withLock { table in
+                uncovered.filter { sequence in
+                    guard let got = table[sequence], got.count >= wanted.count else { return true }
+                    return !wanted.allSatisfy { got[$0] != nil }
                 }
             }
-            if done { return }
+            if uncovered.isEmpty { return }
             Thread.sleep(forTimeInterval: 0.02)
         }
     }
