@@ -13,8 +13,9 @@ public struct ItemCache: Sendable {
     public init(capacity: Int, reserving: Int = 0) {
         precondition(capacity > 0, "cache capacity must be positive")
         self.capacity = capacity
-        let room = min(capacity, reserving)
-        items.reserveCapacity(room)
+        items.reserveCapacity(max(0, min(capacity, reserving)))
+        // The order as much as the hashed table took (it rounds up), so all grow on one item.
+        let room = min(capacity, items.capacity)
         order.reserveCapacity(room)
         insertedAt.reserveCapacity(room)
     }

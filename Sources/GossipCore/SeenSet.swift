@@ -21,9 +21,9 @@ public struct SeenSet: Sendable {
         precondition(capacity > 0)
         self.capacity = capacity
         self.ttlNanoseconds = ttlNanoseconds
-        let room = min(capacity, reserving)
-        ids.reserveCapacity(room)
-        entries.reserveCapacity(room)
+        ids.reserveCapacity(max(0, min(capacity, reserving)))
+        // The order as much as the hashed table took (it rounds up), so both grow on one item.
+        entries.reserveCapacity(min(capacity, ids.capacity))
     }
 
     public var count: Int { ids.count }

@@ -2,17 +2,6 @@ import GossipConfig
 import GossipCore
 import GossipWire
 
-/// How the nodes of a configured run find the network.
-public enum JoinMode: String, Sendable, CaseIterable, Codable {
-    /// Node 0 is the one bootstrapper of every other node.
-    case single
-    /// The first `seedCount` nodes are seeds; every other node is configured with all of them.
-    /// Seed 0 has no bootstrapper, the other seeds bootstrap from seed 0.
-    case seeds
-    /// Each node bootstraps from one node picked at random among those running when it starts.
-    case random
-}
-
 /// How a crashed node looks to its peers.
 public enum CrashMode: String, Sendable, CaseIterable, Codable {
     /// The host answers for the dead process: open links are reset (the peers see the link close

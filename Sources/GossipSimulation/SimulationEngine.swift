@@ -395,15 +395,7 @@ final class SimulationEngine {
     /// The join mode's bootstrappers for `node` when they do not depend on who runs: nil for
     /// `.random` (a random running node, picked when it starts).
     private func fixedBootstrappers(of node: Int) -> [Int]? {
-        switch configuration.join {
-        case .single:
-            return node == 0 ? [] : [0]
-        case .seeds:
-            if node == 0 { return [] }
-            return node < configuration.seedCount ? [0] : Array(0..<configuration.seedCount)
-        case .random:
-            return nil
-        }
+        configuration.join.fixedBootstrappers(of: node, seedCount: configuration.seedCount)
     }
 
     /// A random running node (none if nobody runs) for a node of the `.random` join mode.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import GossipConfig
 import GossipSockets
 import Synchronization
 
@@ -8,32 +9,15 @@ import Synchronization
 import Glibc
 #endif
 
-/// How the nodes of a local network find each other: what each node's `bootstrapper` key holds.
-/// The names are those of `gossip-sim --join`.
-enum JoinMode: String, ExpressibleByArgument, CaseIterable, Sendable {
-    /// Node 0 has no bootstrapper and is every other node's only one.
-    case single
-    /// The seed set of the first three nodes (what the benchmark always did before `--join`).
-    case seeds
-    /// Each node bootstraps from one node picked at random among those started before it.
-    case random
-
-    var summary: String {
-        switch self {
-        case .single: "single (node 0 bootstraps every other node)"
-        case .seeds: "seeds (nodes 0-2 are every node's seed set)"
-        case .random: "random (each node bootstraps from a random earlier node)"
-        }
-    }
+extension JoinMode: ExpressibleByArgument {
+    /// The seed set of `--join seeds`: the first three nodes (what the benchmark always did
+    /// before `--join`).
+    static let benchSeedCount = 3
 
     /// The bootstrappers of node `index`, as indices of earlier nodes.
     func bootstrappers(of index: Int, using random: inout some RandomNumberGenerator) -> [Int] {
-        guard index > 0 else { return [] }
-        switch self {
-        case .single: return [0]
-        case .seeds: return Array(0..<min(3, index))
-        case .random: return [Int.random(in: 0..<index, using: &random)]
-        }
+        if let fixed = fixedBootstrappers(of: index, seedCount: Self.benchSeedCount) { return fixed }
+        return index == 0 ? [] : [Int.random(in: 0..<index, using: &random)]
     }
 }
 

@@ -26,7 +26,7 @@ struct NetBench: ParsableCommand {
     @Option(help: "Nodes to start.")
     var nodes = 50
 
-    @Option(help: "How nodes find the network: single (node 0 is every node's only bootstrapper), seeds (nodes 0-2 are every node's bootstrappers, the old behaviour), random (a random node started earlier).")
+    @Option(help: "How nodes find the network: single (node 0 is every node's only bootstrapper), seeds (nodes 0-2 are the seed set: every later node's bootstrappers; seeds 1-2 bootstrap from node 0), random (a random node started earlier).")
     var join: JoinMode = .single
 
     @Option(help: "Seconds from the start of node 0 for the overlay to become one connected graph with no isolated node.")
@@ -177,7 +177,7 @@ struct NetBench: ParsableCommand {
         let folder = self.folder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let perSecond = 1 / seconds(interval)
-        print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"), modules on \(apiSocket ? "Unix-domain sockets" : "TCP"); run folder \(folder)")
+        print("gossip-bench net: \(nodes) gossipd processes, join \(join.summary(seedCount: JoinMode.benchSeedCount)), degree \(degree), \(items) items of \(size) bytes at \(String(format: "%.1f", perSecond)) items/s (\(format(milliseconds(interval))) apart), links \(plaintext ? "in plain text" : "encrypted"), modules on \(apiSocket ? "Unix-domain sockets" : "TCP"); run folder \(folder)")
         if !set.isEmpty { print("keys set: \(set.joined(separator: ", "))") }
         print("limits: \(raiseOpenFileLimit(needed: 3 * nodes + 100))")
         if let pace = LoopbackCalibration.measure() {

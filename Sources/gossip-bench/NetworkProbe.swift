@@ -368,16 +368,17 @@ final class NetworkProbe: @unchecked Sendable {
     func waitForCoverage(_ sequences: Range<Int>, members: [ProbeNode], timeout: Duration) {
         let wanted = Set(members.map(\.index))
         let deadline = ContinuousClock.now + timeout
-        // Items not yet seen at every member. A covered item is looked at once: the subscribers
-        // record under this lock before they answer VALIDATION, and a poll that went through every
-        // covered item again (30,000 lookups at 300 nodes) held up the last item's wave.
+        // Items not yet seen at every member. The subscribers record under the receipts' lock
+        // before they answer VALIDATION, so a poll looks at a copy (taken in O(1), copied on their
+        // next write) and not under the lock: the first poll, right after the last item was sent,
+        // goes through every item (30,000 lookups at 300 nodes), and a covered item is looked at
+        // once; a poll that did all that under the lock held up the last item's wave.
         var uncovered = Array(sequences)
         while ContinuousClock.now < deadline {
-            uncovered = receipts.withLock { table in
-                uncovered.filter { sequence in
-                    guard let got = table[sequence], got.count >= wanted.count else { return true }
-                    return !wanted.allSatisfy { got[$0] != nil }
-                }
+            let table = receipts.withLock { $0 }
+            uncovered = uncovered.filter { sequence in
+                guard let got = table[sequence], got.count >= wanted.count else { return true }
+                return !wanted.allSatisfy { got[$0] != nil }
             }
             if uncovered.isEmpty { return }
             Thread.sleep(forTimeInterval: 0.02)

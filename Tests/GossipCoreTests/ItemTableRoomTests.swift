@@ -8,7 +8,9 @@ import Testing
 @Suite("Room reserved in the item tables")
 struct ItemTableRoomTests {
     func id(_ n: UInt64) -> ItemID { ItemID(high: n, low: ~n) }
-    func item(_ n: UInt64) -> GossipItem { GossipItem.bound(salt: UInt32(n), ttl: 1, dataType: 1, data: [UInt8(n & 0xFF)]) }
+    func item(_ n: UInt64) -> GossipItem {
+        GossipItem.bound(salt: UInt32(n), ttl: 1, dataType: 1, data: [UInt8(n & 0xFF)])
+    }
 
     @Test("the seen set takes its reserved room without growing; unreserved, it grows")
     func seenSet() {
@@ -56,5 +58,38 @@ struct ItemTableRoomTests {
         var small = RecentMemory<Int>(capacity: 3, reserving: 512)
         for n: UInt64 in 1...5 { small.insert(id(n), Int(n)) }
         #expect(!small.contains(id(2)) && small.contains(id(3)) && small[id(5)] == 5)
+    }
+
+    @Test("a reconfigured tree keeps the room it was made with (a reload's configuration says 0)")
+    func reconfigureKeepsRoom() {
+        var configuration = BroadcastTree.Configuration(
+            announceIntervalNanoseconds: 50_000_000, graftTimeoutNanoseconds: 200_000_000, reservedItems: 512)
+        var tree = BroadcastTree(configuration: configuration, random: SeededRandom(seed: 1))
+        configuration.reservedItems = 0
+        configuration.graftTimeoutNanoseconds = 400_000_000
+        tree.reconfigure(configuration)
+        #expect(tree.configuration.graftTimeoutNanoseconds == 400_000_000)
+        #expect(tree.configuration.reservedItems == 512)
+    }
+
+    @Test("the engine and the tree hand their reservedItems to their tables; at 0 the tables start small")
+    func wiring() {
+        let engine = GossipEngine(
+            configuration: .init(cacheSize: 600, validationTimeoutNanoseconds: 1_000_000_000, reservedItems: 512))
+        #expect(engine.cache.tableCapacity >= 512 && engine.seen.tableCapacity >= 512)
+        let bare = GossipEngine(configuration: .init(cacheSize: 600, validationTimeoutNanoseconds: 1_000_000_000))
+        #expect(bare.cache.tableCapacity < 512 && bare.seen.tableCapacity < 512)
+
+        let timings = (announce: UInt64(50_000_000), graft: UInt64(200_000_000))
+        let tree = BroadcastTree(
+            configuration: .init(
+                announceIntervalNanoseconds: timings.announce, graftTimeoutNanoseconds: timings.graft,
+                reservedItems: 512),
+            random: SeededRandom(seed: 1))
+        #expect(tree.memoryTableCapacities.count == 5 && tree.memoryTableCapacities.allSatisfy { $0 >= 512 })
+        let bareTree = BroadcastTree(
+            configuration: .init(announceIntervalNanoseconds: timings.announce, graftTimeoutNanoseconds: timings.graft),
+            random: SeededRandom(seed: 1))
+        #expect(bareTree.memoryTableCapacities.allSatisfy { $0 < 512 })
     }
 }

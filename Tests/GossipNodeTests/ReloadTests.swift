@@ -170,6 +170,9 @@ struct ReloadLimitsTests {
         #expect(context.limits.withLock { $0 } == RunTimeLimits(next))
         #expect(context.core.withLock { $0.engine.validations.timeoutNanoseconds } == 3_456_000_000)
         #expect(context.core.withLock { $0.overlay.view.capacity } == 5)
+        // The room the item tables made at start (ItemTableRoom) is not an INI key: a reload keeps it.
+        #expect(context.core.withLock { $0.configuration.engine.reservedItems } == 512)
+        #expect(context.core.withLock { $0.configuration.broadcast.reservedItems } == 512)
 
         // The same connections carry the next item: to the subscriber, and over the link.
         try announcer.announce(dataType: 5, ttl: 0, data: [99])

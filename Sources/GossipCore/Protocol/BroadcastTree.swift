@@ -63,9 +63,12 @@ public struct BroadcastTree: Sendable {
     public private(set) var configuration: Configuration
 
     /// Takes new announcement and graft timings while the node runs; waits already under way keep
-    /// their deadlines.
+    /// their deadlines. `reservedItems` stays as it was: the tables made their room when the tree
+    /// was made, and a reload (which reads the INI file, where the room is not a key) says 0.
     public mutating func reconfigure(_ new: Configuration) {
+        let room = configuration.reservedItems
         configuration = new
+        configuration.reservedItems = room
     }
     /// The active links in the tree: a few, kept in an array (`SmallSet`), since every item a
     /// node passes on looks up each of its active links here (`targets`), and a scan of a few
@@ -154,6 +157,13 @@ public struct BroadcastTree: Sendable {
         var random = random
         self.rankSalt = random.next()
         self.random = random
+    }
+
+    /// How many keys each memory of recent items holds before it must grow (for tests of the
+    /// room reserved).
+    var memoryTableCapacities: [Int] {
+        [arrivals.tableCapacity, offTree.tableCapacity, asked.tableCapacity, firstAnnounced.tableCapacity,
+         treeFirst.tableCapacity]
     }
 
     private mutating func sampleLateness(_ sample: UInt64) {

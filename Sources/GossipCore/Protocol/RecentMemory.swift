@@ -12,9 +12,9 @@ struct RecentMemory<Value: Sendable>: Sendable {
     /// `reserving`: entries to make room for now (at most `capacity`; gossipd: `ItemTableRoom`).
     init(capacity: Int, reserving: Int = 0) {
         self.capacity = capacity
-        let room = min(capacity, reserving)
-        values.reserveCapacity(room)
-        order.reserveCapacity(room)
+        values.reserveCapacity(max(0, min(capacity, reserving)))
+        // The order as much as the hashed table took (it rounds up), so both grow on one item.
+        order.reserveCapacity(min(capacity, values.capacity))
     }
 
     func contains(_ id: ItemID) -> Bool { values[id] != nil }
