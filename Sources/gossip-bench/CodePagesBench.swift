@@ -20,14 +20,28 @@ struct CodePagesBench: ParsableCommand {
             (ext4 on Linux 6.18, for one), that gives 2 MiB folios. Run it before starting the nodes, while no gossipd of that file \
             runs: a page a process maps stays in the folio it was read in. Every node of that \
             file then maps its code with 2 MiB pages, and its RSS counts them whole (they are \
-            shared). docs/operations.md, "Many nodes on one machine".
+            shared). With --copy-to, a copy of the binary is read so instead (made, or replaced \
+            when the binary changed) and the binary's own pages stay as they are, so a node \
+            started from it alone keeps its small RSS; start the many nodes from the copy. \
+            docs/operations.md, "Many nodes on one machine".
             """)
 
     @Argument(help: "The gossipd binary (default: next to this program).")
     var gossipd: String?
 
+    @Option(
+        name: .customLong("copy-to"),
+        help: "Read a copy at this path instead (e.g. .build/release/many-nodes/gossipd), made or replaced when the binary differs in size or is newer.")
+    var copy: String?
+
     func run() throws {
-        print(try CodePageCache.prepare(gossipd ?? LocalNetwork.gossipdBesideThisProgram))
+        let binary = gossipd ?? LocalNetwork.gossipdBesideThisProgram
+        if let copy {
+            print(try CodePageCache.refreshCopy(of: binary, at: copy))
+            print(try CodePageCache.prepare(copy))
+        } else {
+            print(try CodePageCache.prepare(binary))
+        }
     }
 }
 
@@ -47,6 +61,41 @@ enum CodePageCache {
         return note + "code pages: read " + String(format: "%.1f", Double(bytes) / 1_048_576) + " MiB of \(binary)'s code afresh"
             + " through a mapping advised for 2 MiB pages, in " + String(format: "%.0f", milliseconds(ContinuousClock.now - begin)) + " ms"
             + " (a node whose code the kernel maps on 2 MiB pages says so in its log, at info)"
+    }
+
+    /// Where `net` and `testnet/run` keep the copy of `binary` their nodes run from: a folder
+    /// `many-nodes` beside it, so that a node started from `binary` itself is left on small pages.
+    static func copyPath(of binary: String) -> String {
+        let url = URL(fileURLWithPath: binary)
+        return url.deletingLastPathComponent().appendingPathComponent("many-nodes").appendingPathComponent(url.lastPathComponent).path
+    }
+
+    /// Makes `copy` a copy of `binary` unless it is one already (the same size, and not older).
+    /// The new file is written beside it and renamed over it, so nodes running the old copy keep
+    /// running (a file being run cannot be written: ETXTBSY). Returns what it did, a line.
+    static func refreshCopy(of binary: String, at copy: String) throws -> String {
+        let files = FileManager.default
+        let source = try files.attributesOfItem(atPath: binary)
+        if let existing = try? files.attributesOfItem(atPath: copy),
+            (existing[.size] as? NSNumber) == (source[.size] as? NSNumber),
+            let copied = existing[.modificationDate] as? Date, let built = source[.modificationDate] as? Date, copied >= built
+        {
+            return "code pages: \(copy) is a copy of \(binary) already"
+        }
+        let folder = URL(fileURLWithPath: copy).deletingLastPathComponent().path
+        try files.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let partial = copy + ".partial-\(getpid())"
+        try? files.removeItem(atPath: partial)
+        do {
+            try files.copyItem(atPath: binary, toPath: partial)
+            guard rename(partial, copy) == 0 else {
+                throw BenchFailure("code pages: cannot rename \(partial) to \(copy): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? files.removeItem(atPath: partial)
+            throw error
+        }
+        return "code pages: copied \(binary) to \(copy) (the nodes run the copy; \(binary)'s own pages stay as they are)"
     }
 
     /// How many running processes run `binary` (their pages of it stay in the folios they are in).

@@ -92,7 +92,7 @@ struct NetBench: ParsableCommand {
     @Option(help: "The gossipd binary (default: next to this program).")
     var gossipd: String?
 
-    @Flag(inversion: .prefixedNo, help: "First read gossipd's code afresh into 2 MiB page-cache folios (as `gossip-bench code-pages` does), so that the nodes map it with 2 MiB pages; --no-huge-code-pages leaves the page cache as it is (as all runs before 2026-12-02's sixth sitting).")
+    @Flag(inversion: .prefixedNo, help: "Run the nodes from a copy of gossipd (many-nodes/gossipd beside it) read afresh into 2 MiB page-cache folios (as `gossip-bench code-pages --copy-to` does), so that they map their code with 2 MiB pages; --no-huge-code-pages runs gossipd itself from the page cache as it is (as all runs before 2026-12-02's sixth sitting).")
     var hugeCodePages = true
 
     func validate() throws {
@@ -170,7 +170,7 @@ struct NetBench: ParsableCommand {
     private var boundNote: String { linkBound == nil ? "degree \(degree) + degree_slack \(slack)" : "--link-bound" }
 
     func run() throws {
-        let binary = gossipd ?? LocalNetwork.gossipdBesideThisProgram
+        var binary = gossipd ?? LocalNetwork.gossipdBesideThisProgram
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw BenchFailure("no gossipd at \(binary): build it with `swift build -c release --product gossipd`")
         }
@@ -190,8 +190,16 @@ struct NetBench: ParsableCommand {
             print("machine: not measured (the loopback sockets or the threads' CPUs could not be set up)")
         }
         if let warning = threadWarning(nodes: nodes, linksPerNode: bound) { print(warning) }
+        // The nodes run a copy read in 2 MiB folios (`CodePageCache`), or the binary as it is.
         if hugeCodePages {
-            do { print(try CodePageCache.prepare(binary)) } catch { print("warning: \(error); the nodes map what the page cache holds") }
+            let copy = CodePageCache.copyPath(of: binary)
+            do {
+                print(try CodePageCache.refreshCopy(of: binary, at: copy))
+                print(try CodePageCache.prepare(copy))
+                binary = copy
+            } catch {
+                print("warning: \(error); the nodes run \(binary) and map what the page cache holds")
+            }
         }
         let keys = [
             "degree": "\(degree)", "gossip_interval_ms": "\(gossipInterval)", "anti_entropy_interval_ms": "1000",

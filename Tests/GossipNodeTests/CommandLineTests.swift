@@ -433,6 +433,37 @@ struct CommandLineTests {
         #expect(items.allSatisfy { $0.split(separator: "\t")[3] == "6" }, "\(items)")
     }
 
+    @Test("gossip-bench code-pages --copy-to makes a copy, keeps it while the binary is unchanged, replaces it when it changed")
+    func codePagesCopy() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("copy-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // Any ELF file stands for gossipd: the small `gossip` tool.
+        let binary = folder + "/gossipd", copy = folder + "/many-nodes/gossipd"
+        try FileManager.default.copyItem(atPath: Self.products.appendingPathComponent("gossip").path, toPath: binary)
+
+        let first = try run("gossip-bench", ["code-pages", "--copy-to", copy, binary])
+        #expect(first.status == 0, "\(first.output)\(first.error)")
+        #expect(first.output.contains("copied \(binary) to \(copy)"), "\(first.output)")
+        #expect(first.output.contains("MiB of \(copy)'s code afresh"), "\(first.output)")
+        #expect(FileManager.default.contentsEqual(atPath: binary, andPath: copy))
+        #expect(FileManager.default.isExecutableFile(atPath: copy))
+
+        let again = try run("gossip-bench", ["code-pages", "--copy-to", copy, binary])
+        #expect(again.status == 0 && again.output.contains("is a copy of \(binary) already"), "\(again.output)")
+
+        // A rebuilt binary (another size here) replaces the copy.
+        let handle = try #require(FileHandle(forWritingAtPath: binary))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0, 1, 2, 3]))
+        try handle.close()
+        let replaced = try run("gossip-bench", ["code-pages", "--copy-to", copy, binary])
+        #expect(replaced.status == 0 && replaced.output.contains("copied"), "\(replaced.output)")
+        #expect(FileManager.default.contentsEqual(atPath: binary, andPath: copy))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: folder + "/many-nodes")
+        #expect(leftovers == ["gossipd"], "no partial file left: \(leftovers)")
+    }
+
     @Test("every gossip subcommand's help shows examples; the top help lists the exit statuses", arguments: [
         "subscribe", "announce", "status", "keygen",
     ])
