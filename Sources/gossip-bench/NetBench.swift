@@ -248,7 +248,7 @@ struct NetBench: ParsableCommand {
             print("overlay: NOT one connected graph with no isolated node \(joinTimeout) s after node 0 started (\(joined.polls) polls); measuring anyway")
         }
         describe("join", joined.last)
-        print(String(format: "links settled after %.1f s more", probe.waitUntilSettled(members, timeout: .seconds(30))))
+        print(String(format: "links settled after %.1f s more", probe.waitUntilSettled(members, floor: min(degree, nodes - 1), timeout: .seconds(30))))
         let settled = probe.overlay(members)
         reportExits(network)
         describe("settled", settled)

@@ -266,15 +266,22 @@ final class NetworkProbe: @unchecked Sendable {
         waitForOverlay(members, since: .now, timeout: timeout).connected
     }
 
-    /// Waits until the number of links stops changing (the nodes have dialed up to their degree),
-    /// so measurements do not include the overlay's start-up. Returns the seconds it took.
-    func waitUntilSettled(_ members: [ProbeNode], timeout: Duration) -> Double {
+    /// Waits until the overlay has stopped growing, so measurements do not include its start-up:
+    /// the number of links the same at two polls a second apart with every node at `floor` links
+    /// or more (its degree), or the same at four polls (three seconds) whatever the counts, for
+    /// a node that cannot reach its degree. A join makes its links in rounds, and a second
+    /// between rounds can make as many links as it loses; a settled overlay taken from one
+    /// unchanged second started the items with nodes at 2 of their 30 links. Returns the seconds
+    /// it took.
+    func waitUntilSettled(_ members: [ProbeNode], floor: Int, timeout: Duration) -> Double {
         let start = ContinuousClock.now
-        var last = -1
+        var totals: [Int] = []
         while ContinuousClock.now - start < timeout {
-            let links = peersStatuses(of: members).compactMap { $0?.peers.count }.reduce(0, +)
-            if links == last { break }
-            last = links
+            let counts = peersStatuses(of: members).map { $0?.peers.count ?? 0 }
+            let total = counts.reduce(0, +)
+            totals.append(total)
+            let unchanged = totals.reversed().prefix { $0 == total }.count
+            if unchanged >= 4 || (unchanged >= 2 && counts.allSatisfy { $0 >= floor }) { break }
             Thread.sleep(forTimeInterval: 1)
         }
         return seconds(ContinuousClock.now - start)
