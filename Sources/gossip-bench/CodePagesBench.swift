@@ -70,20 +70,25 @@ enum CodePageCache {
         return url.deletingLastPathComponent().appendingPathComponent("many-nodes").appendingPathComponent(url.lastPathComponent).path
     }
 
-    /// Makes `copy` a copy of `binary` unless it is one already (the same size, and not older).
+    /// Makes `copy` a copy of `binary` unless it holds the same bytes already (compared whole: a
+    /// binary swapped in with `cp -p` may keep its size and an older time; some 20 ms for 24 MB).
     /// The new file is written beside it and renamed over it, so nodes running the old copy keep
     /// running (a file being run cannot be written: ETXTBSY). Returns what it did, a line.
     static func refreshCopy(of binary: String, at copy: String) throws -> String {
         let files = FileManager.default
-        let source = try files.attributesOfItem(atPath: binary)
-        if let existing = try? files.attributesOfItem(atPath: copy),
-            (existing[.size] as? NSNumber) == (source[.size] as? NSNumber),
-            let copied = existing[.modificationDate] as? Date, let built = source[.modificationDate] as? Date, copied >= built
-        {
+        guard files.isReadableFile(atPath: binary) else { throw BenchFailure("code pages: cannot read \(binary)") }
+        if files.fileExists(atPath: copy) && files.contentsEqual(atPath: binary, andPath: copy) {
             return "code pages: \(copy) is a copy of \(binary) already"
         }
         let folder = URL(fileURLWithPath: copy).deletingLastPathComponent().path
         try files.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let name = URL(fileURLWithPath: copy).lastPathComponent
+        // Partial copies of runs that were killed while copying: their process is gone.
+        for entry in (try? files.contentsOfDirectory(atPath: folder)) ?? [] where entry.hasPrefix(name + ".partial-") {
+            if let pid = pid_t(entry.dropFirst(name.count + ".partial-".count)), kill(pid, 0) != 0 && errno == ESRCH {
+                try? files.removeItem(atPath: folder + "/" + entry)
+            }
+        }
         let partial = copy + ".partial-\(getpid())"
         try? files.removeItem(atPath: partial)
         do {

@@ -10,8 +10,8 @@ import Glibc
 #endif
 
 extension JoinMode: ExpressibleByArgument {
-    /// The seed set of `--join seeds`: the first three nodes (what the benchmark always did
-    /// before `--join`).
+    /// The seed set of `--join seeds`: the first three nodes (nodes 1 and 2 bootstrap from node 0,
+    /// every later node from all three; before `--join`, node 2 had nodes 0 and 1).
     static let benchSeedCount = 3
 
     /// The bootstrappers of node `index`, as indices of earlier nodes.

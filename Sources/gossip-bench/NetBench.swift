@@ -198,7 +198,11 @@ struct NetBench: ParsableCommand {
                 print(try CodePageCache.prepare(copy))
                 binary = copy
             } catch {
-                print("warning: \(error); the nodes run \(binary) and map what the page cache holds")
+                // A binary in a folder we cannot write to (an installed gossipd): read it in place.
+                print("note: \(error); reading \(binary) itself afresh instead")
+                do { print(try CodePageCache.prepare(binary)) } catch {
+                    print("warning: \(error); the nodes run \(binary) and map what the page cache holds")
+                }
             }
         }
         let keys = [

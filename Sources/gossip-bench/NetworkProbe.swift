@@ -382,10 +382,12 @@ final class NetworkProbe: @unchecked Sendable {
         // once; a poll that did all that under the lock held up the last item's wave.
         var uncovered = Array(sequences)
         while ContinuousClock.now < deadline {
-            let table = receipts.withLock { $0 }
-            uncovered = uncovered.filter { sequence in
-                guard let got = table[sequence], got.count >= wanted.count else { return true }
-                return !wanted.allSatisfy { got[$0] != nil }
+            do {  // The copy ends here: while it lives, the subscribers' next write copies the table.
+                let table = receipts.withLock { $0 }
+                uncovered = uncovered.filter { sequence in
+                    guard let got = table[sequence], got.count >= wanted.count else { return true }
+                    return !wanted.allSatisfy { got[$0] != nil }
+                }
             }
             if uncovered.isEmpty { return }
             Thread.sleep(forTimeInterval: 0.02)

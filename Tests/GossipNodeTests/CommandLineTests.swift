@@ -452,6 +452,19 @@ struct CommandLineTests {
         let again = try run("gossip-bench", ["code-pages", "--copy-to", copy, binary])
         #expect(again.status == 0 && again.output.contains("is a copy of \(binary) already"), "\(again.output)")
 
+        // Another binary of the same size, dated before the copy (as `cp -p` leaves one), replaces it.
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: binary))
+        bytes[bytes.count - 1] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: binary))
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000_000)], ofItemAtPath: binary)
+        let swapped = try run("gossip-bench", ["code-pages", "--copy-to", copy, binary])
+        #expect(swapped.status == 0 && swapped.output.contains("copied"), "\(swapped.output)")
+        #expect(FileManager.default.contentsEqual(atPath: binary, andPath: copy))
+
+        // A partial copy left by a run killed while copying (its process is gone) is cleared.
+        let stale = copy + ".partial-\(Int32.max - 1)"
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: stale))
+
         // A rebuilt binary (another size here) replaces the copy.
         let handle = try #require(FileHandle(forWritingAtPath: binary))
         try handle.seekToEnd()
