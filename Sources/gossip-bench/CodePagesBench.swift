@@ -31,7 +31,7 @@ struct CodePagesBench: ParsableCommand {
 
     @Option(
         name: .customLong("copy-to"),
-        help: "Read a copy at this path instead (e.g. .build/release/many-nodes/gossipd), made or replaced when the binary differs in size or is newer.")
+        help: "Read a copy at this path instead (e.g. .build/release/many-nodes/gossipd), made, or replaced when its bytes differ from the binary's.")
     var copy: String?
 
     func run() throws {
