@@ -37,8 +37,7 @@ struct CodePagesBench: ParsableCommand {
     func run() throws {
         let binary = gossipd ?? LocalNetwork.gossipdBesideThisProgram
         if let copy {
-            print(try CodePageCache.refreshCopy(of: binary, at: copy))
-            print(try CodePageCache.prepare(copy))
+            print(try CodePageCache.prepareCopy(of: binary, at: copy))
         } else {
             print(try CodePageCache.prepare(binary))
         }
@@ -70,11 +69,17 @@ enum CodePageCache {
         return url.deletingLastPathComponent().appendingPathComponent("many-nodes").appendingPathComponent(url.lastPathComponent).path
     }
 
+    /// `refreshCopy`, then `prepare` on the copy: what `code-pages --copy-to` and `net` do; their
+    /// lines.
+    static func prepareCopy(of binary: String, at copy: String) throws -> String {
+        try refreshCopy(of: binary, at: copy) + "\n" + prepare(copy)
+    }
+
     /// Makes `copy` a copy of `binary` unless it holds the same bytes already (compared whole: a
     /// binary swapped in with `cp -p` may keep its size and an older time; some 20 ms for 24 MB).
     /// The new file is written beside it and renamed over it, so nodes running the old copy keep
     /// running (a file being run cannot be written: ETXTBSY). Returns what it did, a line.
-    static func refreshCopy(of binary: String, at copy: String) throws -> String {
+    private static func refreshCopy(of binary: String, at copy: String) throws -> String {
         let files = FileManager.default
         guard files.isReadableFile(atPath: binary) else { throw BenchFailure("code pages: cannot read \(binary)") }
         if files.fileExists(atPath: copy) && files.contentsEqual(atPath: binary, andPath: copy) {

@@ -194,8 +194,7 @@ struct NetBench: ParsableCommand {
         if hugeCodePages {
             let copy = CodePageCache.copyPath(of: binary)
             do {
-                print(try CodePageCache.refreshCopy(of: binary, at: copy))
-                print(try CodePageCache.prepare(copy))
+                print(try CodePageCache.prepareCopy(of: binary, at: copy))
                 binary = copy
             } catch {
                 // A binary in a folder we cannot write to (an installed gossipd): read it in place.

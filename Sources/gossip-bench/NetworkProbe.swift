@@ -275,12 +275,11 @@ final class NetworkProbe: @unchecked Sendable {
     /// it took.
     func waitUntilSettled(_ members: [ProbeNode], floor: Int, timeout: Duration) -> Double {
         let start = ContinuousClock.now
-        var totals: [Int] = []
+        var (last, unchanged) = (-1, 0)  // polls in a row that found `last` links in all
         while ContinuousClock.now - start < timeout {
             let counts = peersStatuses(of: members).map { $0?.peers.count ?? 0 }
             let total = counts.reduce(0, +)
-            totals.append(total)
-            let unchanged = totals.reversed().prefix { $0 == total }.count
+            (last, unchanged) = (total, total == last ? unchanged + 1 : 1)
             if unchanged >= 4 || (unchanged >= 2 && counts.allSatisfy { $0 >= floor }) { break }
             Thread.sleep(forTimeInterval: 1)
         }
