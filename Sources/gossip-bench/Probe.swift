@@ -18,6 +18,9 @@ struct Probe: ParsableCommand {
     @Option(help: "Seconds to wait for the overlay to join up.")
     var timeout = 60
 
+    @Option(help: "The nodes' degree: once connected, the items wait until the links stop changing with every node at this many (or for three seconds), so they do not meet the rest of the join.")
+    var degree = ConfigurationDefaults.degree
+
     func run() throws {
         let nodes = try api.split(separator: ",").enumerated().map { index, text in
             let endpoint = try Endpoint(parsing: text.trimmingCharacters(in: .whitespaces))
@@ -30,6 +33,8 @@ struct Probe: ParsableCommand {
             throw BenchFailure("the overlay did not join up within \(timeout) s")
         }
         print(String(format: "overlay connected after %.1f s", joined))
+        let settled = probe.waitUntilSettled(nodes, floor: min(degree, nodes.count - 1), timeout: .seconds(30))
+        print(String(format: "links settled after %.1f s more", settled))
         try probe.subscribe(nodes)
         let sent = try probe.announce(0..<items, from: nodes, gap: .milliseconds(50))
         probe.waitForCoverage(0..<items, members: nodes, timeout: .seconds(10))
